@@ -1,0 +1,91 @@
+/* wqc/analysis.h - what `wqc analyze` computes for one tensor, as a library
+ * call: quantize, histogram, entropy, cross-entropy under the normalised
+ * rANS table, estimated coded size, Gaussian prediction, quantization error,
+ * and optionally the zstd/brotli baselines. */
+#ifndef WQC_ANALYSIS_H
+#define WQC_ANALYSIS_H
+
+#include <stdint.h>
+
+#include "wqc/entropy.h"
+#include "wqc/quant.h"
+#include "wqc/tensor_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wqc_analysis_options {
+    wqc_quant_params quant;
+    int precision;          /* rANS table precision P */
+    int baselines;          /* also compress the symbols with zstd and brotli */
+    int zstd_level;
+    int brotli_quality;
+} wqc_analysis_options;
+
+/* Quantizer defaults, P = 12, baselines off, zstd level 19, brotli quality 11. */
+void wqc_analysis_options_default(wqc_analysis_options *o);
+
+/* Sizes of the symbol stream after general-purpose compressors, in bytes;
+ * -1 where not computed (nibble forms exist only for b <= 4). */
+typedef struct wqc_baseline_sizes {
+    int64_t zstd_bytes;         /* one byte per symbol */
+    int64_t zstd_nibble_bytes;  /* two symbols per byte, low nibble first */
+    int64_t brotli_bytes;
+    int64_t brotli_nibble_bytes;
+} wqc_baseline_sizes;
+
+typedef struct wqc_tensor_analysis {
+    uint64_t rows, cols, nelem;      /* the matrix view the quantizer used */
+    int quantized;                   /* 0: an I8/U8 tensor analysed as given symbols */
+    int bits;                        /* b of the packed layout compared against */
+    uint32_t alphabet;
+    uint64_t counts[256];
+    uint32_t freq[256];              /* normalised table, sums to 2^precision */
+    double entropy_bits;             /* Shannon entropy, bits/weight */
+    double cross_entropy_bits;       /* under freq, bits/weight */
+    double predicted_bits;           /* Gaussian prediction; NaN for given symbols */
+    size_t table_bytes;
+    double rans_bytes;               /* estimated coded size, table included */
+    double bits_per_weight;          /* rans_bytes * 8 / nelem */
+    double saving_percent;           /* 100 (1 - bits_per_weight / bits) */
+    double ratio_vs_packed;          /* bits / bits_per_weight */
+    wqc_quant_error error;           /* zero error / +inf SQNR for given symbols */
+    double w_min, w_max, w_mean, w_std;
+    wqc_baseline_sizes baselines;
+} wqc_tensor_analysis;
+
+/* Analyses one tensor of dtype F32, F16, BF16 (quantized with o->quant) or
+ * I8, U8 (symbols v - min, alphabet max - min + 1). Rank-0/1 tensors are one
+ * row; higher ranks are shape[0] rows. WQC_ERR_UNSUPPORTED for other dtypes. */
+wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o,
+                              wqc_tensor_analysis *out, wqc_error *err);
+
+/* Element-count-weighted totals over many analysed tensors. */
+typedef struct wqc_analysis_summary {
+    uint64_t tensors, nelem;
+    double entropy_bits_total;       /* sum n * H */
+    double cross_entropy_bits_total; /* sum n * CE */
+    double predicted_bits_total;     /* over tensors with a prediction */
+    uint64_t predicted_nelem;
+    double rans_bytes;
+    double packed_bits_total;        /* sum n * b */
+    double signal, noise;            /* sums of w^2 and (w - w')^2 over quantized tensors */
+    int64_t zstd_bytes, zstd_nibble_bytes, brotli_bytes, brotli_nibble_bytes; /* -1: n/a */
+} wqc_analysis_summary;
+
+void wqc_analysis_summary_init(wqc_analysis_summary *s);
+void wqc_analysis_summary_add(wqc_analysis_summary *s, const wqc_tensor_analysis *a);
+/* Derived whole-input figures (0 for an empty summary). */
+double wqc_summary_bits_per_weight(const wqc_analysis_summary *s);
+double wqc_summary_saving_percent(const wqc_analysis_summary *s);
+double wqc_summary_sqnr_db(const wqc_analysis_summary *s);
+
+/* Compresses sym[0..n) (alphabet up to 2^bits) with zstd and brotli. */
+wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zstd_level,
+                                 int brotli_quality, wqc_baseline_sizes *out, wqc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

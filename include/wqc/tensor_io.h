@@ -1,0 +1,129 @@
+/* wqc/tensor_io.h - reading tensors from .npy, .safetensors and sharded
+ * safetensors checkpoints (model.safetensors.index.json).
+ *
+ * Files are memory-mapped; a tensor's bytes are touched only when the caller
+ * reads them. Every declared size, offset and shape is validated against the
+ * real file size (with overflow checks) before anything is allocated. */
+#ifndef WQC_TENSOR_IO_H
+#define WQC_TENSOR_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/dtype.h"
+#include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WQC_MAX_DIMS 32
+/* Largest .npy header accepted (numpy itself writes a few hundred bytes). */
+#define WQC_NPY_HEADER_MAX (1u << 20)
+/* Largest safetensors JSON header accepted (the reference implementation's cap). */
+#define WQC_SAFETENSORS_HEADER_MAX (100u * 1000u * 1000u)
+/* Largest index.json accepted. */
+#define WQC_INDEX_JSON_MAX (256u << 20)
+
+/* A tensor view: little-endian, C (row-major) order. `data` stays valid
+ * until the model it came from is closed. */
+typedef struct wqc_tensor {
+    const char *name;
+    wqc_dtype dtype;
+    int ndim;                       /* 0 for a scalar */
+    uint64_t shape[WQC_MAX_DIMS];
+    uint64_t nelem;                 /* product of shape (1 for a scalar) */
+    const unsigned char *data;
+    uint64_t nbytes;                /* nelem * wqc_dtype_size(dtype) */
+} wqc_tensor;
+
+/* ---- .npy -------------------------------------------------------------- */
+
+typedef struct wqc_npy_header {
+    int version_major;              /* 1, 2 or 3 */
+    wqc_dtype dtype;                /* F32, F16, I8 or U8 */
+    int big_endian;                 /* data stored big-endian ('>' descr) */
+    int fortran_order;
+    int ndim;
+    uint64_t shape[WQC_MAX_DIMS];
+    uint64_t nelem;
+    size_t data_offset;             /* bytes from the start of the file */
+    uint64_t data_bytes;
+} wqc_npy_header;
+
+/* Parses the header of an in-memory .npy file of `len` bytes and checks that
+ * exactly nelem * itemsize bytes of data follow it. */
+wqc_status wqc_npy_parse_header(const unsigned char *buf, size_t len, wqc_npy_header *out,
+                                wqc_error *err);
+
+/* Copies the data of a parsed .npy file into `dst` (hdr->data_bytes bytes) in
+ * little-endian C order, swapping bytes and transposing Fortran order. */
+void wqc_npy_copy_c_order(const wqc_npy_header *hdr, const unsigned char *file, unsigned char *dst);
+
+/* ---- .safetensors ------------------------------------------------------ */
+
+typedef struct wqc_kv {
+    char *key;
+    char *value;
+} wqc_kv;
+
+typedef struct wqc_st_entry {
+    char *name;
+    wqc_dtype dtype;
+    int ndim;
+    uint64_t shape[WQC_MAX_DIMS];
+    uint64_t nelem;
+    uint64_t begin, end;            /* offsets into the data section */
+} wqc_st_entry;
+
+typedef struct wqc_st_header {
+    uint64_t header_len;            /* bytes of JSON */
+    uint64_t data_offset;           /* 8 + header_len */
+    size_t count;
+    wqc_st_entry *entries;          /* sorted by begin offset */
+    size_t nmeta;
+    wqc_kv *meta;                   /* __metadata__, in file order */
+} wqc_st_header;
+
+/* Parses and validates the header of an in-memory .safetensors file: header
+ * length within the file and WQC_SAFETENSORS_HEADER_MAX, valid JSON object,
+ * known dtypes, byte ranges matching shape * dtype size, ranges contiguous
+ * from 0 with no overlap or gap, ending exactly at the end of the file. */
+wqc_status wqc_safetensors_parse(const unsigned char *buf, size_t len, wqc_st_header *out,
+                                 wqc_error *err);
+void wqc_st_header_free(wqc_st_header *hdr);
+
+/* ---- models: one or more files seen as one list of tensors ------------- */
+
+typedef enum wqc_model_format {
+    WQC_FORMAT_NPY,
+    WQC_FORMAT_SAFETENSORS,
+    WQC_FORMAT_SAFETENSORS_INDEX
+} wqc_model_format;
+
+typedef struct wqc_model wqc_model;
+
+/* Opens a .npy file, a .safetensors file, or a sharded checkpoint through its
+ * `*.index.json` (shards are resolved next to the index; absolute paths and
+ * '..' components are refused). "-" reads a .npy or .safetensors from stdin.
+ * The format is detected from content (and the .json suffix for indexes).
+ * A .npy tensor is named after the file's base name without ".npy". */
+wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err);
+void wqc_model_close(wqc_model *model);
+
+wqc_model_format wqc_model_format_of(const wqc_model *model);
+size_t wqc_model_count(const wqc_model *model);
+/* Tensors in file order (shard by shard for an index). */
+const wqc_tensor *wqc_model_tensor(const wqc_model *model, size_t index);
+/* Metadata (safetensors __metadata__ or the index's "metadata" strings). */
+size_t wqc_model_metadata_count(const wqc_model *model);
+const wqc_kv *wqc_model_metadata(const wqc_model *model, size_t index);
+
+/* Converts a F32/F16/BF16/I8/U8 tensor to a newly malloc'ed float32 array
+ * (exact). WQC_ERR_UNSUPPORTED for other dtypes, WQC_ERR_NOMEM. */
+wqc_status wqc_tensor_to_f32(const wqc_tensor *t, float **out, wqc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+/* wqc/wqc.h - the whole libwqc API: tensor I/O, quantizers, entropy
+ * analysis. Each module's header documents its functions. */
+#ifndef WQC_WQC_H
+#define WQC_WQC_H
+
+#define WQC_VERSION_MAJOR 0
+#define WQC_VERSION_MINOR 1
+#define WQC_VERSION_PATCH 0
+#define WQC_VERSION_STRING "0.1.0"
+
+#include "wqc/analysis.h"
+#include "wqc/dtype.h"
+#include "wqc/entropy.h"
+#include "wqc/quant.h"
+#include "wqc/status.h"
+#include "wqc/synthetic.h"
+#include "wqc/tensor_io.h"
+
+#endif

@@ -1,0 +1,63 @@
+/* General-purpose compressors on the symbol stream: the figures a user would
+ * get without an entropy coder of their own. */
+#include <brotli/encode.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+#include "wqc/analysis.h"
+
+static wqc_status zstd_size(const uint8_t *src, size_t n, int level, void *dst, size_t cap,
+                            int64_t *out, wqc_error *err)
+{
+    size_t got = ZSTD_compress(dst, cap, src, n, level);
+    if (ZSTD_isError(got)) return wqc_fail(err, WQC_ERR_IO, "zstd: %s", ZSTD_getErrorName(got));
+    *out = (int64_t)got;
+    return WQC_OK;
+}
+
+static wqc_status brotli_size(const uint8_t *src, size_t n, int quality, void *dst, size_t cap,
+                              int64_t *out, wqc_error *err)
+{
+    size_t got = cap;
+    if (!BrotliEncoderCompress(quality, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, src, &got,
+                               dst))
+        return wqc_fail(err, WQC_ERR_IO, "brotli: compression failed");
+    *out = (int64_t)got;
+    return WQC_OK;
+}
+
+/* Two symbols per byte, the first in the low nibble. */
+static void pack_nibbles(const uint8_t *sym, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) out[i / 2] = (uint8_t)(sym[i] | (sym[i + 1] << 4));
+    if (n & 1) out[n / 2] = sym[n - 1];
+}
+
+wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zstd_level,
+                                 int brotli_quality, wqc_baseline_sizes *out, wqc_error *err)
+{
+    out->zstd_bytes = out->zstd_nibble_bytes = out->brotli_bytes = out->brotli_nibble_bytes = -1;
+    size_t zcap = ZSTD_compressBound(n), bcap = BrotliEncoderMaxCompressedSize(n);
+    size_t cap = zcap > bcap ? zcap : bcap;
+    if (bcap == 0 && n > 0) return wqc_fail(err, WQC_ERR_LIMIT, "brotli: input too large");
+    uint8_t *dst = malloc(cap ? cap : 1);
+    uint8_t *packed = bits <= 4 ? malloc(n / 2 + 1) : NULL;
+    wqc_status st = WQC_OK;
+    if (!dst || (bits <= 4 && !packed)) {
+        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    st = zstd_size(sym, n, zstd_level, dst, cap, &out->zstd_bytes, err);
+    if (st == WQC_OK) st = brotli_size(sym, n, brotli_quality, dst, cap, &out->brotli_bytes, err);
+    if (st == WQC_OK && packed) {
+        size_t pn = (n + 1) / 2;
+        pack_nibbles(sym, n, packed);
+        st = zstd_size(packed, pn, zstd_level, dst, cap, &out->zstd_nibble_bytes, err);
+        if (st == WQC_OK)
+            st = brotli_size(packed, pn, brotli_quality, dst, cap, &out->brotli_nibble_bytes, err);
+    }
+done:
+    free(dst);
+    free(packed);
+    return st;
+}

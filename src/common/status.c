@@ -1,0 +1,41 @@
+#include "wqc/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *wqc_strerror(wqc_status status)
+{
+    switch (status) {
+    case WQC_OK: return "success";
+    case WQC_ERR_IO: return "input/output error";
+    case WQC_ERR_NOMEM: return "out of memory";
+    case WQC_ERR_FORMAT: return "malformed input";
+    case WQC_ERR_UNSUPPORTED: return "unsupported input";
+    case WQC_ERR_INVALID_ARG: return "invalid argument";
+    case WQC_ERR_RANGE: return "value out of range";
+    case WQC_ERR_NONFINITE: return "non-finite value";
+    case WQC_ERR_LIMIT: return "size limit exceeded";
+    case WQC_ERR_NOT_FOUND: return "not found";
+    }
+    return "unknown error";
+}
+
+wqc_status wqc_fail(wqc_error *err, wqc_status status, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = status;
+    }
+    return status;
+}
+
+void wqc_error_clear(wqc_error *err)
+{
+    if (err) {
+        err->status = WQC_OK;
+        err->msg[0] = '\0';
+    }
+}

@@ -1,0 +1,53 @@
+/* Asymmetric min/max quantizer: scale = (max - min) / (2^b - 1), offset = min. */
+#include <math.h>
+
+#include "methods.h"
+
+/* Quantizes the n weights of one group, all sharing one scale and offset. */
+static wqc_status quantize_group(const float *w, uint64_t n, uint64_t base, float maxq,
+                                 const char *name, uint8_t *sym, float *scale_out,
+                                 float *offset_out, wqc_error *err)
+{
+    float lo = INFINITY, hi = -INFINITY;
+    int finite = 1;
+    for (uint64_t i = 0; i < n; i++) {
+        lo = w[i] < lo ? w[i] : lo;
+        hi = w[i] > hi ? w[i] : hi;
+        finite &= isfinite(w[i]) != 0;
+    }
+    if (!finite) return wqc_quant_nonfinite(w, n, base, name, err);
+    if (n == 0) lo = hi = 0.0f;
+    float scale = (float)(((double)hi - (double)lo) / maxq);
+    *scale_out = scale;
+    *offset_out = lo;
+    if (scale == 0.0f) {
+        for (uint64_t i = 0; i < n; i++) sym[i] = 0;
+        return WQC_OK;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        float x = (w[i] - lo) / scale;
+        x = x < 0.0f ? 0.0f : x > maxq ? maxq : x;
+        sym[i] = (uint8_t)(x + 0.5f); /* x >= 0, so truncation is floor */
+    }
+    return WQC_OK;
+}
+
+wqc_status wqc_quantize_affine(const float *w, const wqc_quant_params *p, const char *name,
+                               wqc_quantized *q, wqc_error *err)
+{
+    float maxq = (float)((1u << p->bits) - 1);
+    uint64_t n = q->rows * q->cols;
+    if (p->granularity == WQC_GRAN_TENSOR)
+        return quantize_group(w, n, 0, maxq, name, q->symbols, &q->scale[0], &q->offset[0], err);
+    uint64_t g = 0;
+    for (uint64_t r = 0; r < q->rows; r++) {
+        for (uint64_t c = 0; c < q->cols; c += q->group_len, g++) {
+            uint64_t len = q->cols - c < q->group_len ? q->cols - c : q->group_len;
+            uint64_t at = r * q->cols + c;
+            wqc_status st = quantize_group(w + at, len, at, maxq, name, q->symbols + at,
+                                           &q->scale[g], &q->offset[g], err);
+            if (st != WQC_OK) return st;
+        }
+    }
+    return WQC_OK;
+}

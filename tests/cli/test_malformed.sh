@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Malformed and hostile inputs: one clear line on stderr naming the file and
+# the problem, exit status 1, never a crash.
+# usage: test_malformed.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+
+"$py" - "$tmp" <<'PY'
+import json, struct, sys, numpy as np
+d = sys.argv[1]
+def st(name, header, data, hlen=None):
+    h = json.dumps(header).encode() if isinstance(header, dict) else header
+    with open("%s/%s" % (d, name), "wb") as f:
+        f.write(struct.pack("<Q", len(h) if hlen is None else hlen) + h + data)
+good = {"a": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 64]}}
+st("truncated.safetensors", good, bytes(40))
+st("badlen.safetensors", good, bytes(64), hlen=10)
+st("longheader.safetensors", good, bytes(64), hlen=1 << 20)
+st("overlap.safetensors", {"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]},
+                          "b": {"dtype": "U8", "shape": [8], "data_offsets": [4, 12]}}, bytes(12))
+st("notjson.safetensors", b"{not json}", b"")
+st("nan.safetensors", good, np.array([1.0] * 5 + [np.nan] + [0.0] * 10, "<f4").tobytes())
+np.save(d + "/f8.npy", np.zeros((4, 4), "<f8"))
+np.save(d + "/ok.npy", np.zeros((4, 4), "<f4"))
+raw = open(d + "/ok.npy", "rb").read()
+open(d + "/truncated.npy", "wb").write(raw[:-5])
+open(d + "/badheader.npy", "wb").write(raw.replace(b"'shape'", b"'shope'"))
+open(d + "/empty.npy", "wb").write(b"")
+PY
+
+before=$(sha256sum "$tmp"/*.npy "$tmp"/*.safetensors)
+for case in "truncated.safetensors:ends at byte" "badlen.safetensors:bad JSON" \
+            "longheader.safetensors:longer than the file" "overlap.safetensors:overlap" \
+            "notjson.safetensors:bad JSON" "f8.npy:unsupported dtype '<f8'" \
+            "truncated.npy:truncated data" "badheader.npy:unexpected or repeated key 'shope'" \
+            "empty.npy:shorter than 8 bytes" "missing.npy:No such file" \
+            "nan.safetensors:tensor 'a': NaN at element 5"; do
+    file=$tmp/${case%%:*} needle=${case#*:}
+    expect_status 1 "$case" -- "$wqc" analyze --min-elements 0 "$file"
+    check_one_line_error "$case" "$file" "$needle"
+done
+expect_status 1 "a directory" -- "$wqc" analyze "$tmp"
+check_one_line_error "a directory" "$tmp" "is a directory"
+check "inputs untouched" '[[ $(sha256sum "$tmp"/*.npy "$tmp"/*.safetensors) == "$before" ]]'
+
+finish

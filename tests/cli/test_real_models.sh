@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# analyze on the real trained weights in ../shared/data (skipped, exit 77, when absent).
+# usage: test_real_models.sh WQC DATA_DIR PYTHON3
+wqc=$1 data=$2 py=$3
+if [[ ! -f "$data/stories260K.safetensors" ]]; then
+    echo "SKIP: $data/stories260K.safetensors not found (real-model tests need ../shared/data)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh"
+
+for f in stories260K.safetensors stories260K.bf16.safetensors; do
+    expect_status 0 "$f text" -- "$wqc" analyze --min-elements 0 "$data/$f"
+    check "$f: all matrices analysed" 'grep -qE "^summary: [0-9]+ tensors analysed" "$tmp/out"'
+    expect_status 0 "$f json" -- "$wqc" analyze --json --min-elements 0 "$data/$f"
+    cp "$tmp/out" "$tmp/$f.json"
+done
+# F32 and its BF16 rounding carry nearly the same information; every 4-bit
+# tensor has entropy below 4 bits and at most its cross-entropy. (Coded
+# bits/weight can exceed 4 on these 4096-weight matrices: lane states and
+# the table cost 0.3 bits/weight there.)
+check "real models: figures consistent" '"$py" - "$tmp/stories260K.safetensors.json" "$tmp/stories260K.bf16.safetensors.json" <<"PY"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sa, sb = a["summary"], b["summary"]
+assert sa["tensors"] == sb["tensors"] >= 30, (sa["tensors"], sb["tensors"])
+assert abs(sa["entropy_bits"] - sb["entropy_bits"]) < 0.02, (sa["entropy_bits"], sb["entropy_bits"])
+for t in a["tensors"]:
+    if "skipped" in t: continue
+    assert t["entropy_bits"] <= t["cross_entropy_bits"] + 1e-12 and t["entropy_bits"] < 4, t["name"]
+    assert sum(t["histogram"]) == t["elements"]
+PY'
+expect_status 0 "gate passes at 4 bits" -- "$wqc" analyze -q --min-elements 0 --max-bits 4 "$data/stories260K.safetensors"
+expect_status 3 "gate fails at 2 bits" -- "$wqc" analyze -q --min-elements 0 --max-bits 2 "$data/stories260K.safetensors"
+finish

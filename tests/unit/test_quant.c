@@ -1,0 +1,212 @@
+#include <math.h>
+#include <stdlib.h>
+
+#include "test_common.h"
+
+static wqc_quant_params params(wqc_quant_method m, int bits, wqc_granularity g, uint32_t group)
+{
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    p.method = m;
+    p.bits = bits;
+    p.granularity = g;
+    p.group_size = group;
+    return p;
+}
+
+static void test_affine_tensor_hand_values(void **state)
+{
+    (void)state;
+    /* min -1, max 2, 2 bits: scale 1, levels -1, 0, 1, 2. */
+    const float w[6] = {-1.0f, 2.0f, 0.49f, 0.5f, 1.2f, -0.6f};
+    wqc_quant_params p = params(WQC_QUANT_AFFINE, 2, WQC_GRAN_TENSOR, 0);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, 2, 3, &p, "t", &q, NULL), WQC_OK);
+    const uint8_t want[6] = {0, 3, 1, 2, 2, 0}; /* 1.49 -> 1, 1.5 -> 2 (half up), 0.4 -> 0 */
+    assert_memory_equal(q.symbols, want, 6);
+    assert_int_equal(q.ngroups, 1);
+    assert_true(q.scale[0] == 1.0f && q.offset[0] == -1.0f);
+    assert_int_equal(q.alphabet, 4);
+    float back[6];
+    wqc_dequantize(&q, back);
+    assert_true(back[2] == 0.0f && back[3] == 1.0f);
+    wqc_quantized_free(&q);
+}
+
+/* Per-row and per-group symbols equal the documented formula evaluated here. */
+static void test_affine_row_and_group_match_formula(void **state)
+{
+    (void)state;
+    enum { R = 5, C = 37 };
+    float w[R * C];
+    uint64_t s = 7;
+    for (int i = 0; i < R * C; i++) w[i] = (float)((double)(test_rand(&s) >> 11) * 0x1p-53 - 0.3);
+    for (int gi = 0; gi < 2; gi++) {
+        uint32_t g = gi == 0 ? C : 8; /* row, then groups of 8 with a short last group */
+        wqc_quant_params p = params(WQC_QUANT_AFFINE, 3, gi == 0 ? WQC_GRAN_ROW : WQC_GRAN_GROUP, g);
+        wqc_quantized q;
+        assert_int_equal(wqc_quantize(w, R, C, &p, "t", &q, NULL), WQC_OK);
+        uint64_t per_row = (C + g - 1) / g;
+        assert_int_equal(q.ngroups, R * per_row);
+        for (int r = 0; r < R; r++) {
+            for (int c0 = 0; c0 < C; c0 += (int)g) {
+                int c1 = c0 + (int)g < C ? c0 + (int)g : C;
+                float lo = INFINITY, hi = -INFINITY;
+                for (int c = c0; c < c1; c++) {
+                    lo = fminf(lo, w[r * C + c]);
+                    hi = fmaxf(hi, w[r * C + c]);
+                }
+                float scale = (float)(((double)hi - lo) / 7.0);
+                uint64_t gidx = (uint64_t)r * per_row + (uint64_t)c0 / g;
+                assert_true(q.scale[gidx] == scale && q.offset[gidx] == lo);
+                for (int c = c0; c < c1; c++) {
+                    float x = fminf(fmaxf((w[r * C + c] - lo) / scale, 0.0f), 7.0f);
+                    assert_int_equal(q.symbols[r * C + c], (int)floorf(x + 0.5f));
+                }
+            }
+        }
+        /* Each group's extremes map to symbols 0 and 7 exactly. */
+        wqc_quant_error e;
+        wqc_quant_measure(w, &q, &e);
+        assert_true(e.max_abs <= 0.5 * 1.0 / 7.0 + 1e-6);
+        wqc_quantized_free(&q);
+    }
+}
+
+static void test_constant_rows_round_trip_exactly(void **state)
+{
+    (void)state;
+    const float w[8] = {0.3f, 0.3f, 0.3f, 0.3f, -2.5f, -2.5f, -2.5f, -2.5f};
+    wqc_quant_params ps[3] = {params(WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0),
+                              params(WQC_QUANT_AFFINE, 1, WQC_GRAN_GROUP, 3),
+                              params(WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0)};
+    for (int i = 0; i < 3; i++) {
+        wqc_quantized q;
+        assert_int_equal(wqc_quantize(w, 2, 4, &ps[i], "c", &q, NULL), WQC_OK);
+        float back[8];
+        wqc_dequantize(&q, back);
+        assert_memory_equal(back, w, sizeof w);
+        wqc_quant_error e;
+        wqc_quant_measure(w, &q, &e);
+        assert_true(e.mse == 0.0 && e.max_abs == 0.0 && isinf(e.sqnr_db));
+        wqc_quantized_free(&q);
+    }
+}
+
+static void test_sdclip_hand_values(void **state)
+{
+    (void)state;
+    /* Row {-2, -1, 1, 2}: mean 0, std sqrt(2.5). k = 2/sqrt(2.5) makes c = 2;
+     * 3 bits: M = 3, step 2/3; -2 -> -3, -1 -> -1.5 -> -1 (half up), 1 -> 1.5 -> 2. */
+    const float w[4] = {-2.0f, -1.0f, 1.0f, 2.0f};
+    wqc_quant_params p = params(WQC_QUANT_SDCLIP, 3, WQC_GRAN_ROW, 0);
+    p.k = 2.0 / sqrt(2.5);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, 1, 4, &p, "s", &q, NULL), WQC_OK);
+    assert_int_equal(q.alphabet, 7);
+    const uint8_t want[4] = {0, 2, 5, 6};
+    assert_memory_equal(q.symbols, want, 4);
+    float step = (float)(p.k * sqrt(2.5) / 3.0);
+    assert_true(q.scale[0] == step);
+    float back[4];
+    wqc_dequantize(&q, back);
+    assert_true(fabsf(back[0] + 2.0f) < 1e-6f && fabsf(back[3] - 2.0f) < 1e-6f);
+    wqc_quantized_free(&q);
+    /* Clipping: an outlier beyond k std lands on the end symbol. */
+    const float o[4] = {0.0f, 0.0f, 0.0f, 100.0f};
+    p.k = 0.5;
+    assert_int_equal(wqc_quantize(o, 1, 4, &p, "s", &q, NULL), WQC_OK);
+    assert_int_equal(q.symbols[3], 6);
+    assert_int_equal(q.symbols[0], 3);
+    wqc_quantized_free(&q);
+    p.bits = 1;
+    assert_int_equal(wqc_quantize(o, 1, 4, &p, "s", &q, NULL), WQC_ERR_INVALID_ARG);
+}
+
+static void test_grid_offsets_and_range_error(void **state)
+{
+    (void)state;
+    const float w[5] = {-0.3f, 0.0f, 0.26f, 0.5f, -0.05f};
+    wqc_quant_params p = params(WQC_QUANT_GRID, 0, WQC_GRAN_TENSOR, 0);
+    p.step = 0.1;
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, 1, 5, &p, "g", &q, NULL), WQC_OK);
+    /* round(w/0.1) = -3, 0, 3, 5, 0 (half up: -0.5 -> 0); minus min -3. */
+    const uint8_t want[5] = {0, 3, 6, 8, 3};
+    assert_memory_equal(q.symbols, want, 5);
+    assert_int_equal(q.alphabet, 9);
+    assert_int_equal(q.bits, 4);
+    assert_true(fabsf(q.offset[0] + 0.3f) < 1e-7f);
+    wqc_quantized_free(&q);
+    wqc_error err;
+    p.step = 0.001; /* 801 levels */
+    assert_fails_with(wqc_quantize(w, 1, 5, &p, "big", &q, &err), WQC_ERR_RANGE, err, "more than 8 bits");
+    p.step = 0.0;
+    assert_int_equal(wqc_quantize(w, 1, 5, &p, "g", &q, NULL), WQC_ERR_INVALID_ARG);
+}
+
+static void test_nonfinite_weights_name_the_tensor(void **state)
+{
+    (void)state;
+    float w[6] = {1, 2, 3, 4, 5, 6};
+    w[4] = NAN;
+    wqc_error err;
+    wqc_quantized q;
+    wqc_quant_params ps[3] = {params(WQC_QUANT_AFFINE, 4, WQC_GRAN_TENSOR, 0),
+                              params(WQC_QUANT_SDCLIP, 4, WQC_GRAN_ROW, 0),
+                              params(WQC_QUANT_GRID, 0, WQC_GRAN_TENSOR, 0)};
+    ps[2].step = 1.0;
+    for (int i = 0; i < 3; i++)
+        assert_fails_with(wqc_quantize(w, 2, 3, &ps[i], "layer.7.w", &q, &err), WQC_ERR_NONFINITE,
+                          err, "'layer.7.w': NaN at element 4");
+    w[4] = -INFINITY;
+    assert_fails_with(wqc_quantize(w, 2, 3, &ps[0], "x", &q, &err), WQC_ERR_NONFINITE, err, "infinity");
+}
+
+static void test_measure_known_error(void **state)
+{
+    (void)state;
+    /* 1 bit per tensor on {0, 0.25, 1}: levels 0 and 1; errors 0, 0.25, 0. */
+    const float w[3] = {0.0f, 0.25f, 1.0f};
+    wqc_quant_params p = params(WQC_QUANT_AFFINE, 1, WQC_GRAN_TENSOR, 0);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, 1, 3, &p, "m", &q, NULL), WQC_OK);
+    wqc_quant_error e;
+    wqc_quant_measure(w, &q, &e);
+    assert_true(fabs(e.mse - 0.0625 / 3) < 1e-12);
+    assert_true(fabs(e.max_abs - 0.25) < 1e-12);
+    assert_true(fabs(e.sqnr_db - 10 * log10(1.0625 / 0.0625)) < 1e-9);
+    wqc_quantized_free(&q);
+}
+
+static void test_params_checks_and_description(void **state)
+{
+    (void)state;
+    wqc_quant_params p = params(WQC_QUANT_AFFINE, 9, WQC_GRAN_ROW, 0);
+    assert_int_equal(wqc_quant_params_check(&p, NULL), WQC_ERR_INVALID_ARG);
+    p.bits = 4;
+    p.granularity = WQC_GRAN_GROUP;
+    p.group_size = 0;
+    assert_int_equal(wqc_quant_params_check(&p, NULL), WQC_ERR_INVALID_ARG);
+    p.group_size = 32;
+    char buf[64];
+    assert_string_equal(wqc_quant_params_describe(&p, buf, sizeof buf), "affine 4-bit group:32");
+    p.method = WQC_QUANT_SDCLIP;
+    p.k = -1;
+    assert_int_equal(wqc_quant_params_check(&p, NULL), WQC_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_affine_tensor_hand_values),
+        cmocka_unit_test(test_affine_row_and_group_match_formula),
+        cmocka_unit_test(test_constant_rows_round_trip_exactly),
+        cmocka_unit_test(test_sdclip_hand_values),
+        cmocka_unit_test(test_grid_offsets_and_range_error),
+        cmocka_unit_test(test_nonfinite_weights_name_the_tensor),
+        cmocka_unit_test(test_measure_known_error),
+        cmocka_unit_test(test_params_checks_and_description),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

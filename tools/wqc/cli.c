@@ -1,0 +1,191 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cli_program = "wqc";
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cli_program);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_file_error(const char *path, wqc_status st, const wqc_error *err)
+{
+    fprintf(stderr, "%s: ", cli_program);
+    cli_put_escaped(stderr, path);
+    fprintf(stderr, ": %s\n", err && err->msg[0] ? err->msg : wqc_strerror(st));
+    return WQC_EXIT_ERROR;
+}
+
+int cli_parse_int(const char *opt, const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        cli_error("%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] < '0' || text[0] > '9') {
+        cli_error("%s: expected a non-negative integer, got '%s'", opt, text);
+        return 0;
+    }
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end) {
+        cli_error("%s: expected a non-negative integer, got '%s'", opt, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_double(const char *opt, const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || v < lo || v > hi) {
+        cli_error("%s: expected a number in %g..%g, got '%s'", opt, lo, hi, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
+    else return 0;
+    unsigned cp = c & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    if (cp >= 0x80 && cp < 0xa0) return 0; /* C1 controls */
+    return n;
+}
+
+static size_t put_or_measure(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t width = 0;
+    while (*s) {
+        size_t n = utf8_seq_len(s);
+        int plain = n > 1 || (n == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\');
+        if (!plain) {
+            if (f) fprintf(f, "\\x%02x", *s);
+            width += 4;
+            s++;
+            continue;
+        }
+        if (f) fwrite(s, 1, n, f);
+        width += 1;
+        s += n;
+    }
+    return width;
+}
+
+void cli_put_escaped(FILE *f, const char *s) { put_or_measure(f, s); }
+size_t cli_escaped_len(const char *s) { return put_or_measure(NULL, s); }
+
+void cli_quant_options_init(cli_quant_options *q)
+{
+    wqc_quant_params_default(&q->params);
+    q->bits_given = q->k_given = 0;
+}
+
+int cli_quant_option(cli_quant_options *q, const char *name, const char *value)
+{
+    wqc_quant_params *p = &q->params;
+    if (strcmp(name, "method") == 0) {
+        if (strcmp(value, "affine") == 0) p->method = WQC_QUANT_AFFINE;
+        else if (strcmp(value, "sdclip") == 0) p->method = WQC_QUANT_SDCLIP;
+        else if (strcmp(value, "grid") == 0) p->method = WQC_QUANT_GRID;
+        else {
+            cli_error("--method: expected affine, sdclip or grid, got '%s'", value);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(name, "bits") == 0) {
+        long b;
+        if (!cli_parse_int("--bits", value, 1, 8, &b)) return -1;
+        p->bits = (int)b;
+        q->bits_given = 1;
+        return 1;
+    }
+    if (strcmp(name, "granularity") == 0) {
+        if (strcmp(value, "tensor") == 0) p->granularity = WQC_GRAN_TENSOR;
+        else if (strcmp(value, "row") == 0) p->granularity = WQC_GRAN_ROW;
+        else if (strncmp(value, "group:", 6) == 0) {
+            long g;
+            if (!cli_parse_int("--granularity group:G", value + 6, 1, 1L << 30, &g)) return -1;
+            p->granularity = WQC_GRAN_GROUP;
+            p->group_size = (uint32_t)g;
+        } else {
+            cli_error("--granularity: expected tensor, row or group:G, got '%s'", value);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(name, "k") == 0) {
+        if (!cli_parse_double("-k", value, 1e-6, 1e6, &p->k)) return -1;
+        q->k_given = 1;
+        return 1;
+    }
+    if (strcmp(name, "step") == 0) {
+        if (!cli_parse_double("--step", value, 1e-30, 1e30, &p->step)) return -1;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_quant_options_finish(cli_quant_options *q)
+{
+    wqc_quant_params *p = &q->params;
+    if (p->method == WQC_QUANT_SDCLIP && !q->bits_given) p->bits = WQC_SDCLIP_MATRIX_BITS;
+    if (p->method == WQC_QUANT_SDCLIP && !q->k_given) p->k = WQC_SDCLIP_MATRIX_K;
+    if (p->method == WQC_QUANT_GRID && p->step == 0.0) {
+        cli_error("--method grid needs --step D");
+        return 0;
+    }
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_quant_params_check(p, &err) != WQC_OK) {
+        cli_error("%s", err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+int cli_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}

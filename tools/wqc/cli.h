@@ -1,0 +1,59 @@
+/* Helpers shared by the wqc subcommands: exit codes, error lines, number
+ * parsing, safe printing of names taken from input files. */
+#ifndef WQC_CLI_H
+#define WQC_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wqc/wqc.h"
+
+/* Exit statuses of every subcommand (documented in README.md). */
+enum {
+    WQC_EXIT_OK = 0,
+    WQC_EXIT_ERROR = 1,   /* bad input, I/O failure, out of memory */
+    WQC_EXIT_USAGE = 2,   /* bad command line */
+    WQC_EXIT_GATE = 3     /* analyze: a --max-bits / --min-saving gate was missed */
+};
+
+extern const char *cli_program; /* "wqc analyze", for messages */
+
+/* "wqc analyze: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* "wqc analyze: FILE: <err->msg or strerror>\n" on stderr; returns WQC_EXIT_ERROR. */
+int cli_file_error(const char *path, wqc_status st, const wqc_error *err);
+
+/* Strict parsers: the whole string must be a number within [lo, hi].
+ * On failure print a usage error naming the option and return 0. */
+int cli_parse_int(const char *opt, const char *text, long lo, long hi, long *out);
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
+int cli_parse_double(const char *opt, const char *text, double lo, double hi, double *out);
+
+/* Writes s with control characters, backslashes, quotes and bytes that are
+ * not valid UTF-8 escaped as \xNN, so names from files cannot drive a terminal. */
+void cli_put_escaped(FILE *f, const char *s);
+/* Display width of the escaped form (bytes, counting each escape as 4). */
+size_t cli_escaped_len(const char *s);
+
+/* Parses the quantizer options shared by analyze/quantize/encode. */
+typedef struct cli_quant_options {
+    wqc_quant_params params;
+    int bits_given, k_given;
+} cli_quant_options;
+
+void cli_quant_options_init(cli_quant_options *q);
+/* Handles one of --method, --bits, --granularity, -k, --step (by long name);
+ * returns 1 if handled, 0 if not a quantizer option, -1 on a bad value. */
+int cli_quant_option(cli_quant_options *q, const char *name, const char *value);
+/* Applies method-dependent defaults (sdclip: bits 6, k 12.85) and checks. */
+int cli_quant_options_finish(cli_quant_options *q);
+
+/* Number of online CPUs (at least 1). */
+int cli_cpu_count(void);
+
+#endif

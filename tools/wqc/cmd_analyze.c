@@ -1,0 +1,333 @@
+/* wqc analyze FILE... : entropy of quantized weights, per tensor and overall. */
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "cli.h"
+
+#define DEFAULT_MIN_ELEMENTS 65536
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wqc analyze [options] FILE...\n"
+            "       wqc analyze [options] --synthetic gaussian:ROWSxCOLS[:sigma=S][:seed=N]\n"
+            "FILE is .npy, .safetensors, or a sharded checkpoint's *.index.json; '-' is stdin.\n"
+            "\nquantizer:\n"
+            "  --method affine|sdclip|grid   (default affine)\n"
+            "  --bits B                      1..8 (default 4; sdclip: 6)\n"
+            "  --granularity tensor|row|group:G   affine groups (default row)\n"
+            "  -k K                          sdclip clip at K std (default 12.85)\n"
+            "  --step D                      grid step (required by grid)\n"
+            "  --precision P                 rANS table precision 10..15 (default 12)\n"
+            "selection:\n"
+            "  --tensors GLOB                only tensors whose name matches (repeatable)\n"
+            "  --min-elements N              analyse tensors of rank >= 2 with at least N\n"
+            "                                elements (default 65536); others are listed as skipped\n"
+            "  --vectors                     analyse rank 0/1 tensors too\n"
+            "output:\n"
+            "  --hist                        print each tensor's symbol histogram\n"
+            "  --json                        one JSON document on stdout\n"
+            "  --baselines                   zstd and brotli sizes of the symbols (slow)\n"
+            "  --zstd-level L, --brotli-quality Q   (defaults 19 and 11)\n"
+            "  -T N, --threads N             tensors analysed in parallel (default: all cores)\n"
+            "  -q, --quiet                   no text report (errors and gates only)\n"
+            "CI gates (exit status 3 when missed, on the whole-input figure):\n"
+            "  --max-bits X                  estimated rANS bits/weight must be <= X\n"
+            "  --min-saving PCT              saving vs packed b-bit must be >= PCT percent\n");
+}
+
+enum {
+    OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_TENSORS, OPT_MIN_ELEM,
+    OPT_VECTORS, OPT_HIST, OPT_JSON, OPT_BASELINES, OPT_ZSTD, OPT_BROTLI, OPT_MAX_BITS,
+    OPT_MIN_SAVING, OPT_SYNTHETIC
+};
+
+static const struct option long_options[] = {
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"bits", required_argument, NULL, OPT_BITS},
+    {"granularity", required_argument, NULL, OPT_GRAN},
+    {"step", required_argument, NULL, OPT_STEP},
+    {"precision", required_argument, NULL, OPT_PRECISION},
+    {"tensors", required_argument, NULL, OPT_TENSORS},
+    {"min-elements", required_argument, NULL, OPT_MIN_ELEM},
+    {"vectors", no_argument, NULL, OPT_VECTORS},
+    {"hist", no_argument, NULL, OPT_HIST},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"baselines", no_argument, NULL, OPT_BASELINES},
+    {"zstd-level", required_argument, NULL, OPT_ZSTD},
+    {"brotli-quality", required_argument, NULL, OPT_BROTLI},
+    {"threads", required_argument, NULL, 'T'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"max-bits", required_argument, NULL, OPT_MAX_BITS},
+    {"min-saving", required_argument, NULL, OPT_MIN_SAVING},
+    {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct analyze_args {
+    cli_quant_options quant;
+    wqc_analysis_options options;
+    const char **globs;
+    size_t nglobs;
+    uint64_t min_elements;
+    int vectors, hist, json, quiet;
+    long threads;
+    double max_bits, min_saving;
+    const char *synthetic;
+} analyze_args;
+
+static int parse_args(int argc, char **argv, analyze_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_quant_options_init(&a->quant);
+    wqc_analysis_options_default(&a->options);
+    a->min_elements = DEFAULT_MIN_ELEMENTS;
+    a->threads = cli_cpu_count();
+    a->max_bits = a->min_saving = NAN;
+    a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
+    if (!a->globs) return WQC_EXIT_ERROR;
+    long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "k:T:qh", long_options, NULL)) != -1) {
+        int handled = 0;
+        switch (c) {
+        case OPT_METHOD: handled = cli_quant_option(&a->quant, "method", optarg); break;
+        case OPT_BITS: handled = cli_quant_option(&a->quant, "bits", optarg); break;
+        case OPT_GRAN: handled = cli_quant_option(&a->quant, "granularity", optarg); break;
+        case OPT_STEP: handled = cli_quant_option(&a->quant, "step", optarg); break;
+        case 'k': handled = cli_quant_option(&a->quant, "k", optarg); break;
+        case OPT_PRECISION:
+            if (!cli_parse_int("--precision", optarg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v))
+                return WQC_EXIT_USAGE;
+            a->options.precision = (int)v;
+            break;
+        case OPT_TENSORS: a->globs[a->nglobs++] = optarg; break;
+        case OPT_MIN_ELEM:
+            if (!cli_parse_u64("--min-elements", optarg, &a->min_elements)) return WQC_EXIT_USAGE;
+            break;
+        case OPT_VECTORS: a->vectors = 1; break;
+        case OPT_HIST: a->hist = 1; break;
+        case OPT_JSON: a->json = 1; break;
+        case OPT_BASELINES: a->options.baselines = 1; break;
+        case OPT_ZSTD:
+            if (!cli_parse_int("--zstd-level", optarg, 1, 22, &v)) return WQC_EXIT_USAGE;
+            a->options.zstd_level = (int)v;
+            break;
+        case OPT_BROTLI:
+            if (!cli_parse_int("--brotli-quality", optarg, 0, 11, &v)) return WQC_EXIT_USAGE;
+            a->options.brotli_quality = (int)v;
+            break;
+        case 'T':
+            if (!cli_parse_int("-T", optarg, 1, 4096, &a->threads)) return WQC_EXIT_USAGE;
+            break;
+        case 'q': a->quiet = 1; break;
+        case OPT_MAX_BITS:
+            if (!cli_parse_double("--max-bits", optarg, 0.0, 64.0, &a->max_bits)) return WQC_EXIT_USAGE;
+            break;
+        case OPT_MIN_SAVING:
+            if (!cli_parse_double("--min-saving", optarg, -1e9, 100.0, &a->min_saving))
+                return WQC_EXIT_USAGE;
+            break;
+        case OPT_SYNTHETIC: a->synthetic = optarg; break;
+        case 'h': usage(stdout); exit(WQC_EXIT_OK);
+        default: usage(stderr); return WQC_EXIT_USAGE;
+        }
+        if (handled < 0) return WQC_EXIT_USAGE;
+    }
+    if (!cli_quant_options_finish(&a->quant)) return WQC_EXIT_USAGE;
+    a->options.quant = a->quant.params;
+    if (optind == argc && !a->synthetic) {
+        cli_error("no input: give FILE... or --synthetic gaussian:ROWSxCOLS");
+        usage(stderr);
+        return WQC_EXIT_USAGE;
+    }
+    return WQC_EXIT_OK;
+}
+
+static int name_selected(const analyze_args *a, const char *name)
+{
+    if (a->nglobs == 0) return 1;
+    for (size_t i = 0; i < a->nglobs; i++)
+        if (fnmatch(a->globs[i], name, 0) == 0) return 1;
+    return 0;
+}
+
+static const char *skip_reason(const analyze_args *a, const wqc_tensor *t)
+{
+    if (!wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_I8 && t->dtype != WQC_DTYPE_U8)
+        return "dtype not analysed";
+    if (t->ndim < 2 && !a->vectors) return "rank < 2 (use --vectors)";
+    if (t->nelem < a->min_elements || t->nelem == 0) return "below --min-elements";
+    return NULL;
+}
+
+/* Adds a job for every selected tensor of input `index`. */
+static int add_jobs(const analyze_args *a, size_t index, const analyze_input *in, analyze_job **jobs,
+                    size_t *njobs)
+{
+    size_t count = in->model ? wqc_model_count(in->model) : 1;
+    analyze_job *grown = realloc(*jobs, (*njobs + count + 1) * sizeof *grown);
+    if (!grown) return 0;
+    *jobs = grown;
+    for (size_t i = 0; i < count; i++) {
+        const wqc_tensor *t = in->model ? wqc_model_tensor(in->model, i) : &in->synthetic;
+        if (!name_selected(a, t->name)) continue;
+        analyze_job *j = &grown[(*njobs)++];
+        memset(j, 0, sizeof *j);
+        j->input = index;
+        j->tensor = t;
+        j->skip = skip_reason(a, t);
+    }
+    return 1;
+}
+
+static int open_synthetic(const char *spec_text, analyze_input *in)
+{
+    wqc_synthetic_spec spec;
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_synthetic_parse(spec_text, &spec, &err) != WQC_OK) {
+        cli_error("--synthetic: %s", err.msg);
+        return WQC_EXIT_USAGE;
+    }
+    if (wqc_synthetic_generate(&spec, &in->synthetic_data, &err) != WQC_OK) {
+        cli_error("--synthetic: %s", err.msg);
+        return WQC_EXIT_ERROR;
+    }
+    wqc_tensor *t = &in->synthetic;
+    t->name = spec_text;
+    t->dtype = WQC_DTYPE_F32;
+    t->ndim = 2;
+    t->shape[0] = spec.rows;
+    t->shape[1] = spec.cols;
+    t->nelem = spec.rows * spec.cols;
+    t->data = (const unsigned char *)in->synthetic_data;
+    t->nbytes = t->nelem * sizeof(float);
+    in->label = spec_text;
+    return WQC_EXIT_OK;
+}
+
+static void run_jobs(analyze_job *jobs, size_t njobs, const wqc_analysis_options *o, long threads)
+{
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads((int)threads)
+#endif
+    for (size_t i = 0; i < njobs; i++) {
+        if (jobs[i].skip) continue;
+        wqc_error_clear(&jobs[i].err);
+        jobs[i].status = wqc_analyze_tensor(jobs[i].tensor, o, &jobs[i].result, &jobs[i].err);
+    }
+}
+
+static void check_gates(analyze_report *r)
+{
+    double bits = wqc_summary_bits_per_weight(&r->summary);
+    double saving = wqc_summary_saving_percent(&r->summary);
+    int have = r->summary.tensors > 0;
+    if (!isnan(r->max_bits) && (!have || bits > r->max_bits)) {
+        r->gate_failed = 1;
+        if (have)
+            snprintf(r->gate_message, sizeof r->gate_message,
+                     "gate failed: %.4f bits/weight exceeds --max-bits %g", bits, r->max_bits);
+        else
+            snprintf(r->gate_message, sizeof r->gate_message, "gate failed: no tensor was analysed");
+    } else if (!isnan(r->min_saving) && (!have || saving < r->min_saving)) {
+        r->gate_failed = 1;
+        if (have)
+            snprintf(r->gate_message, sizeof r->gate_message,
+                     "gate failed: saving %.2f%% is below --min-saving %g%%", saving, r->min_saving);
+        else
+            snprintf(r->gate_message, sizeof r->gate_message, "gate failed: no tensor was analysed");
+    }
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    cli_program = "wqc analyze";
+    analyze_args a;
+    int rc = parse_args(argc, argv, &a);
+    size_t ninputs = 0, njobs = 0;
+    analyze_input *inputs = calloc((size_t)(argc - optind) + 2, sizeof *inputs);
+    analyze_job *jobs = NULL;
+    if (rc != WQC_EXIT_OK || !inputs) goto done;
+
+    if (a.synthetic) {
+        rc = open_synthetic(a.synthetic, &inputs[0]);
+        if (rc != WQC_EXIT_OK) goto done;
+        ninputs = 1;
+    }
+    for (int i = optind; i < argc; i++) {
+        wqc_error err;
+        wqc_error_clear(&err);
+        analyze_input *in = &inputs[ninputs];
+        in->label = argv[i];
+        wqc_status st = wqc_model_open(argv[i], &in->model, &err);
+        if (st != WQC_OK) {
+            rc = cli_file_error(argv[i], st, &err);
+            goto done;
+        }
+        ninputs++;
+    }
+    for (size_t i = 0; i < ninputs; i++) {
+        if (!add_jobs(&a, i, &inputs[i], &jobs, &njobs)) {
+            cli_error("out of memory");
+            rc = WQC_EXIT_ERROR;
+            goto done;
+        }
+    }
+    run_jobs(jobs, njobs, &a.options, a.threads);
+
+    analyze_report report;
+    memset(&report, 0, sizeof report);
+    report.inputs = inputs;
+    report.ninputs = ninputs;
+    report.jobs = jobs;
+    report.njobs = njobs;
+    report.options = &a.options;
+    report.show_hist = a.hist;
+    report.max_bits = a.max_bits;
+    report.min_saving = a.min_saving;
+    wqc_analysis_summary_init(&report.summary);
+    for (size_t i = 0; i < njobs; i++) {
+        if (jobs[i].skip) continue;
+        if (jobs[i].status != WQC_OK) {
+            rc = cli_file_error(inputs[jobs[i].input].label, jobs[i].status, &jobs[i].err);
+            goto done;
+        }
+        wqc_analysis_summary_add(&report.summary, &jobs[i].result);
+    }
+    check_gates(&report);
+    if (a.json) {
+        if (analyze_print_json(stdout, &report) != 0) {
+            cli_error("cannot write the JSON report");
+            rc = WQC_EXIT_ERROR;
+            goto done;
+        }
+    } else if (!a.quiet) {
+        analyze_print_text(stdout, &report);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write to stdout");
+        rc = WQC_EXIT_ERROR;
+        goto done;
+    }
+    if (report.gate_failed) {
+        cli_error("%s", report.gate_message);
+        rc = WQC_EXIT_GATE;
+    }
+done:
+    for (size_t i = 0; i < ninputs; i++) {
+        wqc_model_close(inputs[i].model);
+        free(inputs[i].synthetic_data);
+    }
+    free(inputs);
+    free(jobs);
+    free(a.globs);
+    return rc;
+}
