@@ -229,22 +229,19 @@ static void check_gates(analyze_report *r)
 {
     double bits = wqc_summary_bits_per_weight(&r->summary);
     double saving = wqc_summary_saving_percent(&r->summary);
-    int have = r->summary.tensors > 0;
-    if (!isnan(r->max_bits) && (!have || bits > r->max_bits)) {
-        r->gate_failed = 1;
-        if (have)
-            snprintf(r->gate_message, sizeof r->gate_message,
-                     "gate failed: %.4f bits/weight exceeds --max-bits %g", bits, r->max_bits);
-        else
-            snprintf(r->gate_message, sizeof r->gate_message, "gate failed: no tensor was analysed");
-    } else if (!isnan(r->min_saving) && (!have || saving < r->min_saving)) {
-        r->gate_failed = 1;
-        if (have)
-            snprintf(r->gate_message, sizeof r->gate_message,
-                     "gate failed: saving %.2f%% is below --min-saving %g%%", saving, r->min_saving);
-        else
-            snprintf(r->gate_message, sizeof r->gate_message, "gate failed: no tensor was analysed");
-    }
+    char *msg = r->gate_message;
+    size_t cap = sizeof r->gate_message;
+    if (isnan(r->max_bits) && isnan(r->min_saving)) return;
+    r->gate_failed = 1;
+    if (r->summary.tensors == 0)
+        snprintf(msg, cap, "gate failed: no tensor was analysed");
+    else if (!isnan(r->max_bits) && bits > r->max_bits)
+        snprintf(msg, cap, "gate failed: %.4f bits/weight exceeds --max-bits %g", bits, r->max_bits);
+    else if (!isnan(r->min_saving) && saving < r->min_saving)
+        snprintf(msg, cap, "gate failed: saving %.2f%% is below --min-saving %g%%", saving,
+                 r->min_saving);
+    else
+        r->gate_failed = 0;
 }
 
 int cmd_analyze(int argc, char **argv)
