@@ -12,6 +12,7 @@
 #include "wqc/dtype.h"
 #include "wqc/entropy.h"
 #include "wqc/quant.h"
+#include "wqc/rans.h"
 #include "wqc/status.h"
 #include "wqc/synthetic.h"
 #include "wqc/tensor_io.h"

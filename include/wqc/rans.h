@@ -1,0 +1,123 @@
+/* wqc/rans.h - static rANS with interleaved lanes and independent chunks.
+ *
+ * Stream of one chunk of n symbols coded with N lanes (N a multiple of 8):
+ *   N little-endian uint32 final encoder states (lane 0 first), then the
+ *   little-endian uint16 renormalisation words in the order the decoder
+ *   reads them. Symbol j of the chunk is coded by lane j mod N.
+ * State x lies in [2^16, 2^32). Decoding a symbol:
+ *   slot = x mod 2^P; s = symbol owning slot; x = f_s * (x >> P) + slot - c_s;
+ *   if x < 2^16: x = (x << 16) | next word     (at most one word per symbol)
+ * Encoding runs backwards so that the decoder reads forwards; every lane
+ * starts and must end in state 2^16, which the decoder checks.
+ * Integer-only and deterministic: the same symbols, table and parameters give
+ * the same bytes on every platform. */
+#ifndef WQC_RANS_H
+#define WQC_RANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WQC_RANS_STATE_LOW (1u << 16)
+#define WQC_RANS_LANES_MAX 256
+#define WQC_RANS_CHUNK_MIN 1024u
+#define WQC_RANS_CHUNK_MAX (1u << 30)
+
+/* A normalised frequency table: freq sums to 2^precision, alphabet 1..256. */
+typedef struct wqc_rans_table {
+    int precision;
+    uint32_t alphabet;
+    uint32_t freq[256];
+    uint32_t cum[257];
+} wqc_rans_table;
+
+/* Validates freq (precision 10..15, alphabet 1..256, sum exactly 2^precision)
+ * and fills cumulative frequencies. */
+wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t alphabet,
+                               int precision, wqc_error *err);
+
+/* Decoder lookup: per slot, the symbol and (freq, slot - cum) packed as
+ * freq | (slot - cum) << 16. 2^P entries each. */
+typedef struct wqc_rans_dtable {
+    int precision;
+    uint8_t *symbol;
+    uint32_t *entry;
+} wqc_rans_dtable;
+
+wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);
+void wqc_rans_dtable_free(wqc_rans_dtable *d);
+
+/* Largest stream of n symbols with `lanes` lanes: 4 * lanes + 2 * n bytes. */
+size_t wqc_rans_chunk_bound(size_t n, uint32_t lanes);
+
+/* Encodes sym[0..n) into out[0..cap) and sets *out_len. WQC_ERR_RANGE if a
+ * symbol is outside the alphabet or has frequency 0; WQC_ERR_INVALID_ARG for
+ * a lane count that is not a positive multiple of 8 up to 256 or cap below
+ * the bound. */
+wqc_status wqc_rans_encode_chunk(const wqc_rans_table *t, uint32_t lanes, const uint8_t *sym,
+                                 size_t n, uint8_t *out, size_t cap, size_t *out_len,
+                                 wqc_error *err);
+
+/* Decodes exactly n symbols from in[0..len) into sym. WQC_ERR_FORMAT when the
+ * stream is too short, has bytes left over, or a lane does not end in the
+ * initial state; it never reads outside in[0..len) or writes outside sym[0..n). */
+wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                                 size_t len, uint8_t *sym, size_t n, wqc_error *err);
+
+
+/* ---- whole tensors: a shared table and independent chunks ------------- */
+
+#define WQC_RANS_LANES_DEFAULT_CODEC 32
+/* 1 Mi symbols: the 32 lane states and the index entry of a chunk (132
+ * bytes) stay under 0.1% of its payload down to 1.01 bits/symbol. */
+#define WQC_RANS_CHUNK_DEFAULT_CODEC (1u << 20)
+
+typedef struct wqc_rans_params {
+    int precision;          /* 10..15 */
+    uint32_t lanes;         /* multiple of 8, 8..256 */
+    uint32_t chunk;         /* symbols per chunk, WQC_RANS_CHUNK_MIN..MAX */
+    int threads;            /* chunks coded in parallel (1: none) */
+} wqc_rans_params;
+
+void wqc_rans_params_default(wqc_rans_params *p);
+wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err);
+
+/* A coded tensor: the table, then chunk c's stream at payload[offset[c]],
+ * of chunk_bytes[c] bytes, holding min(chunk, n - c * chunk) symbols. */
+typedef struct wqc_rans_coded {
+    wqc_rans_table table;
+    uint32_t lanes, chunk;
+    uint64_t n;
+    uint64_t nchunks;
+    uint32_t *chunk_bytes;
+    uint64_t *offset;       /* nchunks + 1 prefix sums of chunk_bytes */
+    uint8_t *payload;
+    uint64_t payload_len;
+} wqc_rans_coded;
+
+/* Number of chunks for n symbols (0 for n = 0). */
+uint64_t wqc_rans_chunk_count(uint64_t n, uint32_t chunk);
+
+/* Builds the cross-entropy-optimal table from the symbols' histogram and
+ * codes them. WQC_ERR_RANGE for a symbol >= alphabet. */
+wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
+                           const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err);
+
+/* Fills offsets from chunk_bytes and checks they add up to payload_len. */
+wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err);
+
+/* Decodes every chunk of c into sym[0..c->n) (threads as in wqc_rans_params). */
+wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, wqc_error *err);
+
+/* Frees what wqc_rans_encode allocated (chunk_bytes, offset, payload). */
+void wqc_rans_coded_free(wqc_rans_coded *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,163 @@
+/* Whole-tensor coding: one table, independent chunks coded on threads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/entropy.h"
+#include "wqc/rans.h"
+
+void wqc_rans_params_default(wqc_rans_params *p)
+{
+    p->precision = WQC_PRECISION_DEFAULT;
+    p->lanes = WQC_RANS_LANES_DEFAULT_CODEC;
+    p->chunk = WQC_RANS_CHUNK_DEFAULT_CODEC;
+    p->threads = 1;
+}
+
+wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err)
+{
+    if (p->precision < WQC_PRECISION_MIN || p->precision > WQC_PRECISION_MAX)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "precision must be %d..%d, got %d",
+                        WQC_PRECISION_MIN, WQC_PRECISION_MAX, p->precision);
+    if (p->lanes < 8 || p->lanes > WQC_RANS_LANES_MAX || p->lanes % 8)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
+                        WQC_RANS_LANES_MAX, p->lanes);
+    if (p->chunk < WQC_RANS_CHUNK_MIN || p->chunk > WQC_RANS_CHUNK_MAX)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "chunk must be %u..%u symbols, got %u",
+                        WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, p->chunk);
+    return WQC_OK;
+}
+
+uint64_t wqc_rans_chunk_count(uint64_t n, uint32_t chunk) { return (n + chunk - 1) / chunk; }
+
+void wqc_rans_coded_free(wqc_rans_coded *c)
+{
+    free(c->chunk_bytes);
+    free(c->offset);
+    free(c->payload);
+    c->chunk_bytes = NULL;
+    c->offset = NULL;
+    c->payload = NULL;
+}
+
+static uint64_t chunk_len(const wqc_rans_coded *c, uint64_t i)
+{
+    uint64_t start = i * c->chunk;
+    return c->n - start < c->chunk ? c->n - start : c->chunk;
+}
+
+wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err)
+{
+    free(c->offset);
+    c->offset = malloc((c->nchunks + 1) * sizeof *c->offset);
+    if (!c->offset) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    uint64_t at = 0;
+    for (uint64_t i = 0; i < c->nchunks; i++) {
+        c->offset[i] = at;
+        at += c->chunk_bytes[i];
+    }
+    c->offset[c->nchunks] = at;
+    if (at != c->payload_len)
+        return wqc_fail(err, WQC_ERR_FORMAT, "chunk sizes add up to %llu bytes, payload has %llu",
+                        (unsigned long long)at, (unsigned long long)c->payload_len);
+    return WQC_OK;
+}
+
+wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
+                           const wqc_rans_params *p, wqc_rans_coded *c, wqc_error *err)
+{
+    memset(c, 0, sizeof *c);
+    wqc_status st = wqc_rans_params_check(p, err);
+    if (st != WQC_OK) return st;
+    if (alphabet < 1 || alphabet > 256)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "alphabet must be 1..256, got %u", alphabet);
+    uint64_t counts[256] = {0};
+    wqc_histogram(sym, (size_t)n, counts);
+    for (uint32_t s = alphabet; s < 256; s++)
+        if (counts[s])
+            return wqc_fail(err, WQC_ERR_RANGE, "symbol %u is outside the alphabet of %u", s, alphabet);
+    uint32_t freq[256];
+    st = wqc_freq_normalize(counts, alphabet, p->precision, freq, err);
+    if (st == WQC_OK && n == 0) {
+        /* An empty tensor still carries a valid table: all mass on symbol 0. */
+        freq[0] = 1u << p->precision;
+    }
+    if (st == WQC_OK) st = wqc_rans_table_init(&c->table, freq, alphabet, p->precision, err);
+    if (st != WQC_OK) return st;
+    c->lanes = p->lanes;
+    c->chunk = p->chunk;
+    c->n = n;
+    c->nchunks = wqc_rans_chunk_count(n, p->chunk);
+    /* Each chunk is coded into its own bound-sized slot, then packed. */
+    size_t slot = wqc_rans_chunk_bound(p->chunk, p->lanes);
+    uint8_t *scratch = malloc(c->nchunks ? c->nchunks * slot : 1);
+    c->chunk_bytes = calloc(c->nchunks + 1, sizeof *c->chunk_bytes);
+    if (!scratch || !c->chunk_bytes) {
+        free(scratch);
+        wqc_rans_coded_free(c);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding %llu symbols", (unsigned long long)n);
+    }
+    int failed = 0;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed)
+#endif
+    for (uint64_t i = 0; i < c->nchunks; i++) {
+        size_t len = 0;
+        if (wqc_rans_encode_chunk(&c->table, c->lanes, sym + i * c->chunk, (size_t)chunk_len(c, i),
+                                  scratch + i * slot, slot, &len, NULL) != WQC_OK)
+            failed = 1;
+        c->chunk_bytes[i] = (uint32_t)len;
+    }
+    if (failed) {
+        free(scratch);
+        wqc_rans_coded_free(c);
+        return wqc_fail(err, WQC_ERR_RANGE, "a symbol is not in the frequency table");
+    }
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < c->nchunks; i++) total += c->chunk_bytes[i];
+    c->payload = malloc(total ? total : 1);
+    if (!c->payload) {
+        free(scratch);
+        wqc_rans_coded_free(c);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    for (uint64_t i = 0, at = 0; i < c->nchunks; at += c->chunk_bytes[i], i++)
+        memcpy(c->payload + at, scratch + i * slot, c->chunk_bytes[i]);
+    free(scratch);
+    c->payload_len = total;
+    st = wqc_rans_coded_index(c, err);
+    if (st != WQC_OK) wqc_rans_coded_free(c);
+    return st;
+}
+
+wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, wqc_error *err)
+{
+    wqc_rans_dtable d = {0};
+    wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
+    if (st != WQC_OK) return st;
+    /* The first failing chunk (lowest index) is reported. */
+    uint64_t bad = c->nchunks;
+    wqc_error first;
+    wqc_error_clear(&first);
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
+#endif
+    for (uint64_t i = 0; i < c->nchunks; i++) {
+        wqc_error e;
+        wqc_status s = wqc_rans_decode_chunk(&d, c->lanes, c->payload + c->offset[i], c->chunk_bytes[i],
+                                             sym + i * c->chunk, (size_t)chunk_len(c, i), &e);
+        if (s != WQC_OK) {
+#ifdef _OPENMP
+#pragma omp critical(wqc_rans_decode_error)
+#endif
+            if (i < bad) {
+                bad = i;
+                first = e;
+            }
+        }
+    }
+    wqc_rans_dtable_free(&d);
+    if (bad < c->nchunks)
+        return wqc_fail(err, WQC_ERR_FORMAT, "chunk %llu: %s", (unsigned long long)bad, first.msg);
+    return WQC_OK;
+}
