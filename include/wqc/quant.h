@@ -40,7 +40,8 @@ extern "C" {
 typedef enum wqc_quant_method {
     WQC_QUANT_AFFINE = 0,
     WQC_QUANT_SDCLIP,
-    WQC_QUANT_GRID
+    WQC_QUANT_GRID,
+    WQC_QUANT_GIVEN             /* symbols supplied by the user (I8/U8 input), never produced by wqc_quantize */
 } wqc_quant_method;
 
 typedef enum wqc_granularity {

@@ -23,7 +23,9 @@ typedef enum wqc_status {
     WQC_ERR_RANGE,       /* data does not fit the requested representation */
     WQC_ERR_NONFINITE,   /* NaN or infinity in a tensor that must be finite */
     WQC_ERR_LIMIT,       /* a declared size exceeds a documented limit */
-    WQC_ERR_NOT_FOUND    /* a named item (tensor, shard) does not exist */
+    WQC_ERR_NOT_FOUND,   /* a named item (tensor, shard) does not exist */
+    WQC_ERR_CHECKSUM,    /* a stored hash does not match the data */
+    WQC_ERR_AUTH         /* HMAC missing or wrong for the given key */
 } wqc_status;
 
 #define WQC_ERROR_MSG_MAX 256

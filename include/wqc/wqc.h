@@ -9,6 +9,7 @@
 #define WQC_VERSION_STRING "0.1.0"
 
 #include "wqc/analysis.h"
+#include "wqc/container.h"
 #include "wqc/dtype.h"
 #include "wqc/entropy.h"
 #include "wqc/quant.h"

@@ -16,6 +16,8 @@ const char *wqc_strerror(wqc_status status)
     case WQC_ERR_NONFINITE: return "non-finite value";
     case WQC_ERR_LIMIT: return "size limit exceeded";
     case WQC_ERR_NOT_FOUND: return "not found";
+    case WQC_ERR_CHECKSUM: return "checksum mismatch";
+    case WQC_ERR_AUTH: return "authentication failed";
     }
     return "unknown error";
 }

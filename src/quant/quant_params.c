@@ -35,6 +35,8 @@ wqc_status wqc_quant_params_check(const wqc_quant_params *p, wqc_error *err)
             return wqc_fail(err, WQC_ERR_INVALID_ARG,
                             "grid step must be a positive number representable in float32");
         return WQC_OK;
+    case WQC_QUANT_GIVEN:
+        break;
     }
     return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown quantization method");
 }
@@ -54,6 +56,9 @@ const char *wqc_quant_params_describe(const wqc_quant_params *p, char *buf, size
         break;
     case WQC_QUANT_GRID:
         snprintf(buf, cap, "grid step=%g", p->step);
+        break;
+    case WQC_QUANT_GIVEN:
+        snprintf(buf, cap, "given %d-bit symbols", p->bits);
         break;
     default:
         snprintf(buf, cap, "unknown");

@@ -47,6 +47,7 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
         q->ngroups = rows;
         break;
     case WQC_QUANT_GRID:
+    case WQC_QUANT_GIVEN:
         q->ngroups = 1;
         q->group_len = cols;
         break;
@@ -64,6 +65,7 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
     case WQC_QUANT_AFFINE: st = wqc_quantize_affine(w, p, name, q, err); break;
     case WQC_QUANT_SDCLIP: st = wqc_quantize_sdclip(w, p, name, q, err); break;
     case WQC_QUANT_GRID: st = wqc_quantize_grid(w, p, name, q, err); break;
+    case WQC_QUANT_GIVEN: break; /* rejected by wqc_quant_params_check */
     }
     if (st != WQC_OK) wqc_quantized_free(q);
     return st;

@@ -1,0 +1,238 @@
+#include <stdlib.h>
+
+#include "test_common.h"
+
+typedef struct sink {
+    uint8_t *data;
+    size_t len, cap;
+} sink;
+
+static wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    (void)err;
+    sink *s = ctx;
+    if (s->len + len > s->cap) {
+        s->cap = (s->len + len) * 2;
+        s->data = realloc(s->data, s->cap);
+    }
+    memcpy(s->data + s->len, buf, len);
+    s->len += len;
+    return WQC_OK;
+}
+
+static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
+
+typedef struct model {
+    float *w;
+    wqc_quantized q;
+    wqc_rans_coded coded;
+    float bias[5];
+    uint8_t zeros[4000];
+    int8_t given[600];
+    wqc_rans_coded given_coded;
+} model;
+
+/* A coded 64x300 matrix, a raw vector, a zstd-compressible tensor and
+ * user-given int8 symbols. */
+static void build(model *m, sink *out, const uint8_t *k)
+{
+    memset(m, 0, sizeof *m);
+    wqc_synthetic_spec spec = {WQC_SYNTH_GAUSSIAN, 64, 300, 0.02, 3};
+    assert_int_equal(wqc_synthetic_generate(&spec, &m->w, NULL), WQC_OK);
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    assert_int_equal(wqc_quantize(m->w, 64, 300, &p, "w", &m->q, NULL), WQC_OK);
+    wqc_rans_params rp = {12, 16, 1024, 1};
+    assert_int_equal(wqc_rans_encode(m->q.symbols, 64 * 300, m->q.alphabet, &rp, &m->coded, NULL), WQC_OK);
+
+    wqc_writer *w;
+    assert_int_equal(wqc_writer_open(to_memory, out, k, k ? 32 : 0, &w, NULL), WQC_OK);
+    wqc_kv meta[2] = {{"format", "pt"}, {"note", "test"}};
+    assert_int_equal(wqc_writer_metadata(w, meta, 2, NULL), WQC_OK);
+
+    wqc_frame f;
+    memset(&f, 0, sizeof f);
+    f.name = "layers.0.w";
+    f.dtype = WQC_DTYPE_F32;
+    f.ndim = 2;
+    f.shape[0] = 64, f.shape[1] = 300;
+    f.nelem = 64 * 300;
+    f.encoding = WQC_ENC_RANS;
+    f.quant = p;
+    f.q = m->q;
+    f.coded = m->coded;
+    f.raw_len = f.nelem;
+    assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
+
+    for (int i = 0; i < 5; i++) m->bias[i] = (float)i * 0.5f;
+    wqc_tensor t = {"bias", WQC_DTYPE_F32, 1, {5}, 5, (const unsigned char *)m->bias, 20};
+    void *scratch;
+    assert_int_equal(wqc_frame_passthrough(&t, 3, &f, &scratch, NULL), WQC_OK);
+    assert_int_equal(f.encoding, WQC_ENC_RAW);
+    assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
+    wqc_tensor z = {"zeros", WQC_DTYPE_U8, 2, {40, 100}, 4000, m->zeros, 4000};
+    assert_int_equal(wqc_frame_passthrough(&z, 3, &f, &scratch, NULL), WQC_OK);
+    assert_int_equal(f.encoding, WQC_ENC_ZSTD);
+    assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
+    free(scratch);
+
+    uint64_t s = 4;
+    uint8_t sym[600];
+    for (int i = 0; i < 600; i++) {
+        m->given[i] = (int8_t)(test_rand(&s) % 7) - 3;
+        sym[i] = (uint8_t)(m->given[i] + 3);
+    }
+    assert_int_equal(wqc_rans_encode(sym, 600, 7, &rp, &m->given_coded, NULL), WQC_OK);
+    static float one = 1.0f, minus3 = -3.0f;
+    memset(&f, 0, sizeof f);
+    f.name = "given";
+    f.dtype = WQC_DTYPE_I8;
+    f.ndim = 2;
+    f.shape[0] = 20, f.shape[1] = 30;
+    f.nelem = 600;
+    f.encoding = WQC_ENC_RANS;
+    f.quant.method = WQC_QUANT_GIVEN;
+    f.quant.bits = 3;
+    f.q.rows = 20, f.q.cols = 30, f.q.bits = 3, f.q.alphabet = 7, f.q.ngroups = 1, f.q.group_len = 30;
+    f.q.scale = &one, f.q.offset = &minus3;
+    f.coded = m->given_coded;
+    f.raw_len = 600;
+    assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
+    assert_int_equal(wqc_writer_finish(w, NULL), WQC_OK);
+    wqc_writer_free(w);
+    assert_int_equal(out->len % 64, 0);
+}
+
+static void free_model(model *m)
+{
+    free(m->w);
+    wqc_quantized_free(&m->q);
+    wqc_rans_coded_free(&m->coded);
+    wqc_rans_coded_free(&m->given_coded);
+}
+
+static void check_contents(wqc_reader *r, const model *m, const uint8_t *file)
+{
+    assert_int_equal(wqc_reader_count(r), 4);
+    assert_int_equal(wqc_reader_metadata_count(r), 2);
+    assert_string_equal(wqc_reader_metadata(r, 1)->value, "test");
+    const wqc_frame *f;
+    assert_int_equal(wqc_reader_frame(r, wqc_reader_find(r, "layers.0.w"), &f, NULL), WQC_OK);
+    assert_int_equal(f->encoding, WQC_ENC_RANS);
+    assert_int_equal(f->file_offset % 64, 0);
+    assert_int_equal((f->coded.payload - file) % 64, 0); /* payloads are 64-byte aligned */
+    assert_memory_equal(f->q.scale, m->q.scale, 64 * sizeof(float));
+    assert_memory_equal(f->q.offset, m->q.offset, 64 * sizeof(float));
+    uint8_t *sym = malloc(64 * 300);
+    assert_int_equal(wqc_frame_decode_symbols(f, 2, sym, NULL), WQC_OK);
+    assert_memory_equal(sym, m->q.symbols, 64 * 300);
+    free(sym);
+    uint8_t raw[4000];
+    assert_int_equal(wqc_reader_frame(r, 1, &f, NULL), WQC_OK);
+    assert_string_equal(f->name, "bias");
+    assert_int_equal(wqc_frame_decode_raw(f, raw, NULL), WQC_OK);
+    assert_memory_equal(raw, m->bias, 20);
+    assert_int_equal(wqc_reader_frame(r, 2, &f, NULL), WQC_OK);
+    assert_int_equal(wqc_frame_decode_raw(f, raw, NULL), WQC_OK);
+    assert_memory_equal(raw, m->zeros, 4000);
+    assert_int_equal(wqc_reader_frame(r, 3, &f, NULL), WQC_OK);
+    assert_int_equal(f->quant.method, WQC_QUANT_GIVEN);
+    uint8_t g[600];
+    assert_int_equal(wqc_frame_decode_symbols(f, 1, g, NULL), WQC_OK);
+    for (int i = 0; i < 600; i++) assert_int_equal((int)(f->q.offset[0] + g[i]), m->given[i]);
+}
+
+static void test_container_round_trip_lazy_and_sequential(void **state)
+{
+    (void)state;
+    for (int keyed = 0; keyed < 2; keyed++) {
+        model m;
+        sink out = {0};
+        build(&m, &out, keyed ? key : NULL);
+        for (int lazy = 0; lazy < 2; lazy++) {
+            wqc_reader *r;
+            wqc_error err;
+            wqc_error_clear(&err);
+            if (wqc_reader_open(out.data, out.len, lazy, keyed ? key : NULL, 32, &r, &err) != WQC_OK)
+                fail_msg("open keyed=%d lazy=%d: %s", keyed, lazy, err.msg);
+            assert_int_equal(wqc_reader_has_hmac(r), keyed);
+            check_contents(r, &m, out.data);
+            wqc_reader_free(r);
+        }
+        free(out.data);
+        free_model(&m);
+    }
+}
+
+static void test_container_hmac_checks(void **state)
+{
+    (void)state;
+    model m;
+    sink plain = {0}, keyed = {0};
+    build(&m, &plain, NULL);
+    free_model(&m);
+    build(&m, &keyed, key);
+    uint8_t wrong[32];
+    memcpy(wrong, key, 32);
+    wrong[31] ^= 1;
+    wqc_reader *r;
+    wqc_error err;
+    assert_fails_with(wqc_reader_open(keyed.data, keyed.len, 1, wrong, 32, &r, &err), WQC_ERR_AUTH, err,
+                      "HMAC mismatch");
+    assert_fails_with(wqc_reader_open(plain.data, plain.len, 1, key, 32, &r, &err), WQC_ERR_AUTH, err,
+                      "not authenticated");
+    /* Without a key the keyed file still reads. */
+    assert_int_equal(wqc_reader_open(keyed.data, keyed.len, 0, NULL, 0, &r, NULL), WQC_OK);
+    wqc_reader_free(r);
+    free(plain.data);
+    free(keyed.data);
+    free_model(&m);
+}
+
+/* Every single-byte change and every truncation is reported, never accepted. */
+static void test_container_every_byte_flip_and_truncation_is_detected(void **state)
+{
+    (void)state;
+    model m;
+    sink out = {0};
+    build(&m, &out, NULL);
+    uint8_t *copy = malloc(out.len);
+    for (int lazy = 0; lazy < 2; lazy++) {
+        for (size_t i = 0; i < out.len; i++) {
+            memcpy(copy, out.data, out.len);
+            copy[i] ^= (uint8_t)(1u << (i % 8));
+            wqc_reader *r;
+            wqc_status st = wqc_reader_open(copy, out.len, lazy, NULL, 0, &r, NULL);
+            if (st == WQC_OK && lazy) {
+                /* Lazy readers check frames when asked for them. */
+                const wqc_frame *f;
+                for (size_t t = 0; t < wqc_reader_count(r) && st == WQC_OK; t++) st = wqc_reader_frame(r, t, &f, NULL);
+                wqc_reader_free(r);
+            } else if (st == WQC_OK) {
+                wqc_reader_free(r);
+            }
+            if (st == WQC_OK) fail_msg("flip at byte %zu of %zu (lazy=%d) not detected", i, out.len, lazy);
+        }
+    }
+    for (size_t n = 0; n < out.len; n++) {
+        uint8_t *cut = malloc(n ? n : 1);
+        memcpy(cut, out.data, n);
+        wqc_reader *r;
+        assert_int_not_equal(wqc_reader_open(cut, n, 0, NULL, 0, &r, NULL), WQC_OK);
+        assert_int_not_equal(wqc_reader_open(cut, n, 1, NULL, 0, &r, NULL), WQC_OK);
+        free(cut);
+    }
+    free(copy);
+    free(out.data);
+    free_model(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_container_round_trip_lazy_and_sequential),
+        cmocka_unit_test(test_container_hmac_checks),
+        cmocka_unit_test(test_container_every_byte_flip_and_truncation_is_detected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
