@@ -51,9 +51,6 @@ typedef struct wqc_frame {
 
 /* ---- writer ----------------------------------------------------------- */
 
-/* Receives the file's bytes in order; returns WQC_OK or an error status. */
-typedef wqc_status (*wqc_sink_fn)(void *ctx, const void *buf, size_t len, wqc_error *err);
-
 typedef struct wqc_writer wqc_writer;
 
 /* Starts a file. With key (key_len >= 16 bytes) the file carries an HMAC-SHA256. */

@@ -52,6 +52,11 @@ float wqc_f16_to_f32(uint16_t h);
 /* Exact bfloat16 -> binary32 (a bfloat16 is the top half of a binary32). */
 float wqc_bf16_to_f32(uint16_t b);
 
+/* float32 -> binary16 and -> bfloat16, rounding to nearest even; overflow
+ * gives infinity, NaN stays NaN (quiet). */
+uint16_t wqc_f32_to_f16(float f);
+uint16_t wqc_f32_to_bf16(float f);
+
 /* Converts n little-endian elements of a F32, F16, BF16, I8 or U8 buffer to
  * float32 (exact for every one of these types). `src` needs no alignment.
  * WQC_ERR_UNSUPPORTED for other dtypes. */

@@ -119,6 +119,22 @@ const wqc_tensor *wqc_model_tensor(const wqc_model *model, size_t index);
 size_t wqc_model_metadata_count(const wqc_model *model);
 const wqc_kv *wqc_model_metadata(const wqc_model *model, size_t index);
 
+/* ---- writing ------------------------------------------------------------ */
+
+/* Receives a file's bytes in order; returns WQC_OK or an error status. */
+typedef wqc_status (*wqc_sink_fn)(void *ctx, const void *buf, size_t len, wqc_error *err);
+
+/* Writes a .safetensors file: the tensors in the order given (their `data`
+ * little-endian, `nbytes` each), data offsets contiguous from 0, and the
+ * metadata as __metadata__ (omitted when n_meta is 0). The JSON header is
+ * padded with spaces to a multiple of 8 bytes. The same input always gives
+ * the same bytes. */
+wqc_status wqc_safetensors_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
+                                 const wqc_kv *meta, size_t n_meta, wqc_error *err);
+
+/* Writes a .npy version 1.0 file (C order) of a F32, F16, I8 or U8 tensor. */
+wqc_status wqc_npy_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_error *err);
+
 /* Converts a F32/F16/BF16/I8/U8 tensor to a newly malloc'ed float32 array
  * (exact). WQC_ERR_UNSUPPORTED for other dtypes, WQC_ERR_NOMEM. */
 wqc_status wqc_tensor_to_f32(const wqc_tensor *t, float **out, wqc_error *err);

@@ -12,6 +12,7 @@
 #include "wqc/container.h"
 #include "wqc/dtype.h"
 #include "wqc/entropy.h"
+#include "wqc/mapped_file.h"
 #include "wqc/quant.h"
 #include "wqc/rans.h"
 #include "wqc/status.h"

@@ -209,6 +209,7 @@ static wqc_status check_frame(wqc_frame *f, unsigned seen, uint64_t payload_len,
         if ((f->q.cols && f->q.rows > UINT64_MAX / f->q.cols) || f->q.rows * f->q.cols != f->nelem ||
             f->coded.n != f->nelem || raw_len != f->nelem)
             return BAD("symbol count does not match the shape");
+        f->raw_len = raw_len;
         f->coded.payload = (uint8_t *)data->body;
         f->coded.payload_len = data->body_len;
         return wqc_rans_coded_index(&f->coded, err);

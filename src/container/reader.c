@@ -1,6 +1,7 @@
 /* .wqc reader over a file in memory: sequential (checks every record) or
  * lazy (END and INDX first, each frame checked when asked for). */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
@@ -110,7 +111,11 @@ static wqc_status read_end(wqc_reader *r, wqc_record *end, wqc_error *err)
 {
     uint64_t at = r->len - WQC_END_RECORD_BYTES;
     wqc_status st = wqc_record_read(r->buf, r->len, at, end, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) {
+        char detail[WQC_ERROR_MSG_MAX];
+        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
+        return wqc_fail(err, st, "no valid END record in the last 128 bytes (truncated file?): %s", detail);
+    }
     if (end->type != WQC_REC_END || end->body_len != WQC_END_BODY_BYTES || end->next != r->len)
         return BAD("the file does not end with an END record (truncated?)");
     r->end_offset = at;

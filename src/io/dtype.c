@@ -103,3 +103,39 @@ wqc_status wqc_convert_to_f32(wqc_dtype dtype, const void *src, size_t n, float 
         return WQC_ERR_UNSUPPORTED;
     }
 }
+
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+uint16_t wqc_f32_to_bf16(float f)
+{
+    uint32_t u = f32_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    /* Round to nearest even on the 16 dropped bits. */
+    u += 0x7fffu + ((u >> 16) & 1);
+    return (uint16_t)(u >> 16);
+}
+
+uint16_t wqc_f32_to_f16(float f)
+{
+    uint32_t u = f32_bits(f);
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    uint32_t a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return sign | 0x7e00u | (uint16_t)((a >> 13) & 0x3ff); /* NaN */
+    if (a >= 0x477ff000u) return sign | 0x7c00u; /* rounds to >= 65520: infinity */
+    if (a < 0x38800000u) {
+        /* Below the smallest normal 2^-14: a subnormal multiple of 2^-24.
+         * Adding 0.5 (2^-1) aligns the mantissa so the FPU rounds to even. */
+        float mag;
+        memcpy(&mag, &a, sizeof mag);
+        float shifted = mag + 0.5f;
+        return sign | (uint16_t)(f32_bits(shifted) - f32_bits(0.5f));
+    }
+    /* Normal: rebias 127 -> 15 and round the 13 dropped bits to even. */
+    uint32_t r = a + 0xfffu + ((a >> 13) & 1) - (112u << 23);
+    return sign | (uint16_t)(r >> 13);
+}

@@ -1,4 +1,4 @@
-#include "mapped_file.h"
+#include "wqc/mapped_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapped_file.h"
+#include "wqc/mapped_file.h"
 #include "wqc/tensor_io.h"
 
 struct wqc_model {

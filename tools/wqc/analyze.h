@@ -40,6 +40,4 @@ void analyze_print_text(FILE *out, const analyze_report *r);
 /* Returns 0 on success, -1 if JSON could not be built or written. */
 int analyze_print_json(FILE *out, const analyze_report *r);
 
-int cmd_analyze(int argc, char **argv);
-
 #endif

@@ -189,3 +189,38 @@ int cli_cpu_count(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
+
+int cli_load_key(const char *key_file, const char *key_env, uint8_t key[CLI_KEY_MAX], size_t *len)
+{
+    *len = 0;
+    if (key_file && key_env) {
+        cli_error("give --key-file or --key-env, not both");
+        return 0;
+    }
+    if (key_env) {
+        const char *v = getenv(key_env);
+        if (!v || !*v) {
+            cli_error("--key-env: environment variable %s is not set or empty", key_env);
+            return 0;
+        }
+        *len = strlen(v);
+        if (*len > CLI_KEY_MAX) *len = CLI_KEY_MAX + 1;
+        else memcpy(key, v, *len);
+    } else if (key_file) {
+        FILE *f = fopen(key_file, "rb");
+        if (!f) {
+            cli_error("%s: cannot open key file: %s", key_file, strerror(errno));
+            return 0;
+        }
+        *len = fread(key, 1, CLI_KEY_MAX, f);
+        if (*len == CLI_KEY_MAX && fgetc(f) != EOF) *len = CLI_KEY_MAX + 1;
+        fclose(f);
+    } else {
+        return 1;
+    }
+    if (*len < 16 || *len > CLI_KEY_MAX) {
+        cli_error("HMAC key must be 16..%d bytes", CLI_KEY_MAX);
+        return 0;
+    }
+    return 1;
+}

@@ -13,7 +13,9 @@ enum {
     WQC_EXIT_OK = 0,
     WQC_EXIT_ERROR = 1,   /* bad input, I/O failure, out of memory */
     WQC_EXIT_USAGE = 2,   /* bad command line */
-    WQC_EXIT_GATE = 3     /* analyze: a --max-bits / --min-saving gate was missed */
+    WQC_EXIT_GATE = 3,    /* analyze: a --max-bits / --min-saving gate was missed */
+    WQC_EXIT_CORRUPT = 4, /* a .wqc file is damaged: checksum, structure or stream */
+    WQC_EXIT_AUTH = 5     /* HMAC missing or wrong for the given key */
 };
 
 extern const char *cli_program; /* "wqc analyze", for messages */
@@ -52,6 +54,12 @@ void cli_quant_options_init(cli_quant_options *q);
 int cli_quant_option(cli_quant_options *q, const char *name, const char *value);
 /* Applies method-dependent defaults (sdclip: bits 6, k 12.85) and checks. */
 int cli_quant_options_finish(cli_quant_options *q);
+
+/* The HMAC key: the bytes of key_file, or the value of environment variable
+ * key_env (never a command-line argument). Returns 1 with *len = 0 when
+ * neither is given, 1 with the key loaded, 0 (after printing why) on error. */
+#define CLI_KEY_MAX 1024
+int cli_load_key(const char *key_file, const char *key_env, uint8_t key[CLI_KEY_MAX], size_t *len);
 
 /* Number of online CPUs (at least 1). */
 int cli_cpu_count(void);

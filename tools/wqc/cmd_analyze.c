@@ -7,6 +7,7 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "commands.h"
 
 #define DEFAULT_MIN_ELEMENTS 65536
 

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyze.h"
 #include "cli.h"
+#include "commands.h"
 
 static void usage(FILE *f)
 {
@@ -11,6 +11,11 @@ static void usage(FILE *f)
             "usage: wqc COMMAND [options] ...\n"
             "commands:\n"
             "  analyze   entropy of quantized weights and how small they could be coded\n"
+            "  quantize  float tensors -> quantized safetensors (U8 symbols, scales, offsets)\n"
+            "  encode    tensors -> .wqc (quantized symbols rANS-coded, other tensors kept)\n"
+            "  decode    .wqc -> quantized safetensors (--symbols) or weights (--dequantize)\n"
+            "  verify    check a .wqc: checksums, HMAC, every stream; --against ORIGINAL\n"
+            "  info      list the tensors of a .wqc without decoding\n"
             "run 'wqc COMMAND --help' for the options of a command.\n"
             "  wqc --version   print the version\n");
 }
@@ -30,7 +35,13 @@ int main(int argc, char **argv)
         printf("wqc %s\n", WQC_VERSION_STRING);
         return WQC_EXIT_OK;
     }
-    if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {{"analyze", cmd_analyze}, {"quantize", cmd_quantize}, {"encode", cmd_encode},
+                    {"decode", cmd_decode},   {"verify", cmd_verify},     {"info", cmd_info}};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     cli_error("unknown command '%s'", cmd);
     usage(stderr);
     return WQC_EXIT_USAGE;

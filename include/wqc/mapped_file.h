@@ -1,11 +1,15 @@
-/* Internal: a whole input file in memory, mapped read-only when it is a
- * regular file, read into a buffer when it is a pipe or stdin ("-"). */
-#ifndef WQC_IO_MAPPED_FILE_H
-#define WQC_IO_MAPPED_FILE_H
+/* wqc/mapped_file.h - a whole input file in memory: mapped read-only when
+ * it is a regular file, read into a buffer when it is a pipe or stdin ("-"). */
+#ifndef WQC_MAPPED_FILE_H
+#define WQC_MAPPED_FILE_H
 
 #include <stddef.h>
 
 #include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct wqc_mapped_file {
     unsigned char *data; /* NULL for an empty file */
@@ -15,5 +19,9 @@ typedef struct wqc_mapped_file {
 
 wqc_status wqc_map_file(const char *path, wqc_mapped_file *out, wqc_error *err);
 void wqc_unmap_file(wqc_mapped_file *f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,216 @@
+/* wqc verify IN.wqc: every checksum, the HMAC with a key, every stream
+ * decoded to its final state; --against ORIGINAL adds the quantization error.
+ * wqc info IN.wqc (or verify --list): the tensors, without decoding. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coding_args.h"
+#include "commands.h"
+#include "frames.h"
+#include "wqc_input.h"
+
+static const char *verify_usage =
+    "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR] [-T N] [-q]\n"
+    "       wqc verify --list IN.wqc    (same as wqc info)\n"
+    "exit status: 0 intact, 4 corrupt, 5 authentication failed (wrong key, or no HMAC), 1 other errors\n";
+static const char *info_usage = "usage: wqc info IN.wqc [--json] [--tensors GLOB]\n";
+
+static void shape_text(const wqc_frame *f, char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < f->ndim && at < cap; d++)
+        at += (size_t)snprintf(buf + at, cap - at, d ? "x%llu" : "%llu", (unsigned long long)f->shape[d]);
+    if (f->ndim == 0) snprintf(buf, cap, "scalar");
+}
+
+static void describe(const wqc_frame *f, char *buf, size_t cap)
+{
+    if (f->encoding == WQC_ENC_RANS) wqc_quant_params_describe(&f->quant, buf, cap);
+    else snprintf(buf, cap, "kept (%s)", f->encoding == WQC_ENC_ZSTD ? "zstd" : "raw");
+}
+
+static int run_info(const coding_args *a, wqc_input *in)
+{
+    json_t *root = a->json ? json_object() : NULL, *list = a->json ? json_array() : NULL;
+    uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
+    if (!a->json) printf("%-48s %-14s %-5s %-24s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "bytes", "bits/w", "ratio");
+    for (size_t i = 0; i < wqc_reader_count(in->reader); i++) {
+        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+        const wqc_frame *f;
+        wqc_error err;
+        wqc_error_clear(&err);
+        wqc_status st = wqc_reader_frame(in->reader, i, &f, &err);
+        if (st != WQC_OK) {
+            json_decref(root);
+            json_decref(list);
+            cli_file_error(a->input, st, &err);
+            return wqc_input_status(st);
+        }
+        char shape[96], desc[96];
+        shape_text(f, shape, sizeof shape);
+        describe(f, desc, sizeof desc);
+        uint64_t bytes = f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
+        double bpw = f->nelem ? bytes * 8.0 / (double)f->nelem : 0.0;
+        int b = f->encoding == WQC_ENC_RANS ? f->q.bits : (int)(8 * wqc_dtype_size(f->dtype));
+        if (f->encoding == WQC_ENC_RANS) {
+            coded_w += f->nelem;
+            coded_bytes += bytes;
+            packed_bits += f->nelem * (uint64_t)b;
+        }
+        if (a->json) {
+            json_t *o = json_object(), *sh = json_array();
+            for (int d = 0; d < f->ndim; d++) json_array_append_new(sh, json_integer((json_int_t)f->shape[d]));
+            json_t *name = json_string(f->name);
+            json_object_set_new(o, "name", name ? name : json_null());
+            json_object_set_new(o, "shape", sh);
+            json_object_set_new(o, "dtype", json_string(wqc_dtype_name(f->dtype)));
+            json_object_set_new(o, "encoding", json_string(desc));
+            json_object_set_new(o, "payload_bytes", json_integer((json_int_t)bytes));
+            json_object_set_new(o, "bits_per_weight", json_real(bpw));
+            json_object_set_new(o, "packed_bits", json_integer(b));
+            json_array_append_new(list, o);
+            continue;
+        }
+        fputs("", stdout);
+        cli_put_escaped(stdout, f->name);
+        for (size_t k = cli_escaped_len(f->name); k < 48; k++) fputc(' ', stdout);
+        printf(" %-14s %-5s %-24s %10llu %8.4f %6.3fx\n", shape, wqc_dtype_name(f->dtype), desc,
+               (unsigned long long)bytes, bpw, bpw > 0 ? b / bpw : 0.0);
+    }
+    double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;
+    if (a->json) {
+        json_object_set_new(root, "file_bytes", json_integer((json_int_t)in->file.size));
+        json_object_set_new(root, "hmac", json_boolean(wqc_reader_has_hmac(in->reader)));
+        json_object_set_new(root, "tensors", list);
+        json_object_set_new(root, "coded_bits_per_weight", json_real(total_bpw));
+        json_dumpf(root, stdout, JSON_INDENT(1));
+        fputc('\n', stdout);
+        json_decref(root);
+    } else {
+        printf("\n%zu tensors, %zu bytes, HMAC %s; coded tensors: %llu weights at %.4f bits/weight",
+               wqc_reader_count(in->reader), in->file.size, wqc_reader_has_hmac(in->reader) ? "present" : "absent",
+               (unsigned long long)coded_w, total_bpw);
+        if (coded_w) printf(" (%.3fx vs packed %.4g-bit)", (double)packed_bits / (coded_bytes * 8.0), (double)packed_bits / coded_w);
+        printf("\n");
+    }
+    return fflush(stdout) == 0 ? WQC_EXIT_OK : WQC_EXIT_ERROR;
+}
+
+/* Error of a decoded frame against the original tensor of the same name. */
+static int compare(const wqc_frame *f, const uint8_t *decoded, const wqc_tensor *orig, char *line, size_t cap)
+{
+    if (orig->nelem != f->nelem || orig->ndim != f->ndim || memcmp(orig->shape, f->shape, sizeof f->shape)) {
+        snprintf(line, cap, "MISMATCH: shape differs from the original");
+        return 0;
+    }
+    if (f->encoding != WQC_ENC_RANS || f->quant.method == WQC_QUANT_GIVEN) {
+        int same;
+        if (f->encoding != WQC_ENC_RANS) same = orig->dtype == f->dtype && memcmp(orig->data, decoded, (size_t)f->raw_len) == 0;
+        else {
+            same = orig->dtype == f->dtype;
+            for (uint64_t i = 0; same && i < f->nelem; i++) {
+                int v = orig->dtype == WQC_DTYPE_I8 ? (int8_t)orig->data[i] : orig->data[i];
+                same = v == (int)f->q.offset[0] + decoded[i];
+            }
+        }
+        snprintf(line, cap, same ? "identical to the original" : "MISMATCH: differs from the original");
+        return same;
+    }
+    float *w;
+    if (wqc_tensor_to_f32(orig, &w, NULL) != WQC_OK) {
+        snprintf(line, cap, "MISMATCH: original dtype %s is not a float type", wqc_dtype_name(orig->dtype));
+        return 0;
+    }
+    wqc_quantized q = f->q;
+    q.symbols = (uint8_t *)decoded;
+    wqc_quant_error e;
+    wqc_quant_measure(w, &q, &e);
+    free(w);
+    snprintf(line, cap, "SQNR %.2f dB, max error %.3g", e.sqnr_db, e.max_abs);
+    return 1;
+}
+
+static int run_verify(const coding_args *a, wqc_input *in)
+{
+    wqc_model *orig = NULL;
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (a->against) {
+        wqc_status st = wqc_model_open(a->against, &orig, &err);
+        if (st != WQC_OK) return cli_file_error(a->against, st, &err);
+    }
+    int rc = WQC_EXIT_OK;
+    size_t n = wqc_reader_count(in->reader), checked = 0;
+    for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
+        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+        const wqc_frame *f;
+        wqc_status st = wqc_reader_frame(in->reader, i, &f, &err);
+        uint8_t *buf = NULL;
+        if (st == WQC_OK) {
+            buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
+            st = !buf ? wqc_fail(&err, WQC_ERR_NOMEM, "out of memory")
+                 : f->encoding == WQC_ENC_RANS ? wqc_frame_decode_symbols(f, (int)a->threads, buf, &err)
+                                               : wqc_frame_decode_raw(f, buf, &err);
+        }
+        if (st != WQC_OK) {
+            free(buf);
+            cli_file_error(a->input, st, &err);
+            rc = wqc_input_status(st);
+            break;
+        }
+        checked++;
+        char line[160] = "decoded";
+        if (orig) {
+            const wqc_tensor *t = NULL;
+            for (size_t k = 0; k < wqc_model_count(orig) && !t; k++)
+                if (strcmp(wqc_model_tensor(orig, k)->name, f->name) == 0) t = wqc_model_tensor(orig, k);
+            if (!t) snprintf(line, sizeof line, "MISMATCH: not in the original");
+            if (!t || !compare(f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
+        }
+        if (!a->quiet || rc != WQC_EXIT_OK) {
+            FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
+            fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");
+            cli_put_escaped(to, f->name);
+            fprintf(to, "  %s\n", line);
+        }
+        free(buf);
+    }
+    if (rc == WQC_EXIT_OK && !a->quiet)
+        printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked,
+               !wqc_reader_has_hmac(in->reader) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
+    wqc_model_close(orig);
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    cli_program = "wqc verify";
+    coding_args a;
+    int rc = coding_args_parse(argc, argv, ARGS_VERIFY | ARGS_KEY, verify_usage, &a);
+    wqc_input in;
+    if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, !a.list);
+    if (rc == WQC_EXIT_OK) {
+        rc = a.list ? run_info(&a, &in) : run_verify(&a, &in);
+        wqc_input_close(&in);
+    }
+    coding_args_free(&a);
+    return rc;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    cli_program = "wqc info";
+    coding_args a;
+    int rc = coding_args_parse(argc, argv, ARGS_VERIFY, info_usage, &a);
+    wqc_input in;
+    if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, 0);
+    if (rc == WQC_EXIT_OK) {
+        rc = run_info(&a, &in);
+        wqc_input_close(&in);
+    }
+    coding_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,159 @@
+#include "coding_args.h"
+
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
+    OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
+    OPT_AGAINST, OPT_LIST, OPT_JSON
+};
+
+static const struct {
+    struct option opt;
+    unsigned set;
+} options[] = {
+    {{"method", required_argument, NULL, OPT_METHOD}, ARGS_QUANTIZE},
+    {{"bits", required_argument, NULL, OPT_BITS}, ARGS_QUANTIZE},
+    {{"granularity", required_argument, NULL, OPT_GRAN}, ARGS_QUANTIZE},
+    {{"step", required_argument, NULL, OPT_STEP}, ARGS_QUANTIZE},
+    {{"rule", required_argument, NULL, OPT_RULE}, ARGS_QUANTIZE},
+    {{"min-elements", required_argument, NULL, OPT_MIN_ELEM}, ARGS_QUANTIZE},
+    {{"precision", required_argument, NULL, OPT_PRECISION}, ARGS_CODEC},
+    {{"lanes", required_argument, NULL, OPT_LANES}, ARGS_CODEC},
+    {{"chunk", required_argument, NULL, OPT_CHUNK}, ARGS_CODEC},
+    {{"zstd-level", required_argument, NULL, OPT_ZSTD}, ARGS_CODEC},
+    {{"key-file", required_argument, NULL, OPT_KEY_FILE}, ARGS_KEY},
+    {{"key-env", required_argument, NULL, OPT_KEY_ENV}, ARGS_KEY},
+    {{"symbols", no_argument, NULL, OPT_SYMBOLS}, ARGS_DECODE},
+    {{"dequantize", no_argument, NULL, OPT_DEQUANT}, ARGS_DECODE},
+    {{"dtype", required_argument, NULL, OPT_DTYPE}, ARGS_DECODE},
+    {{"tensors", required_argument, NULL, OPT_TENSORS}, ARGS_DECODE | ARGS_VERIFY},
+    {{"against", required_argument, NULL, OPT_AGAINST}, ARGS_VERIFY},
+    {{"list", no_argument, NULL, OPT_LIST}, ARGS_VERIFY},
+    {{"json", no_argument, NULL, OPT_JSON}, ARGS_VERIFY},
+    {{"output", required_argument, NULL, 'o'}, ARGS_QUANTIZE | ARGS_DECODE},
+    {{"force", no_argument, NULL, 'f'}, ARGS_QUANTIZE | ARGS_DECODE},
+    {{"threads", required_argument, NULL, 'T'}, ~0u},
+    {{"quiet", no_argument, NULL, 'q'}, ~0u},
+    {{"verbose", no_argument, NULL, 'v'}, ~0u},
+    {{"help", no_argument, NULL, 'h'}, ~0u},
+};
+#define NOPTIONS (sizeof options / sizeof *options)
+
+int coding_args_selected(const coding_args *a, const char *name)
+{
+    if (a->nglobs == 0) return 1;
+    for (size_t i = 0; i < a->nglobs; i++)
+        if (fnmatch(a->globs[i], name, 0) == 0) return 1;
+    return 0;
+}
+
+void coding_args_free(coding_args *a)
+{
+    free(a->plan.rules);
+    free(a->globs);
+    a->plan.rules = NULL;
+    a->globs = NULL;
+}
+
+static int parse_option(int c, const char *arg, coding_args *a)
+{
+    long v;
+    int r;
+    switch (c) {
+    case OPT_METHOD: r = cli_quant_option(&a->plan.base, "method", arg); return r > 0;
+    case OPT_BITS: r = cli_quant_option(&a->plan.base, "bits", arg); return r > 0;
+    case OPT_GRAN: r = cli_quant_option(&a->plan.base, "granularity", arg); return r > 0;
+    case OPT_STEP: r = cli_quant_option(&a->plan.base, "step", arg); return r > 0;
+    case 'k': r = cli_quant_option(&a->plan.base, "k", arg); return r > 0;
+    case OPT_RULE: return cli_rule_parse(arg, &a->plan.rules[a->plan.nrules++]);
+    case OPT_MIN_ELEM: return cli_parse_u64("--min-elements", arg, &a->plan.min_elements);
+    case OPT_PRECISION:
+        if (!cli_parse_int("--precision", arg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v)) return 0;
+        a->codec.precision = (int)v;
+        return 1;
+    case OPT_LANES:
+        if (!cli_parse_int("--lanes", arg, 8, WQC_RANS_LANES_MAX, &v)) return 0;
+        if (v % 8) {
+            cli_error("--lanes: must be a multiple of 8, got %ld", v);
+            return 0;
+        }
+        a->codec.lanes = (uint32_t)v;
+        return 1;
+    case OPT_CHUNK:
+        if (!cli_parse_int("--chunk", arg, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v)) return 0;
+        a->codec.chunk = (uint32_t)v;
+        return 1;
+    case OPT_ZSTD:
+        if (!cli_parse_int("--zstd-level", arg, 0, 22, &v)) return 0;
+        a->zstd_level = (int)v;
+        return 1;
+    case OPT_KEY_FILE: a->key_file = arg; return 1;
+    case OPT_KEY_ENV: a->key_env = arg; return 1;
+    case OPT_SYMBOLS: a->dequantize = 0; return 1;
+    case OPT_DEQUANT: a->dequantize = 1; return 1;
+    case OPT_DTYPE:
+        if (wqc_dtype_from_name(arg, &a->out_dtype) != WQC_OK || !wqc_dtype_is_float(a->out_dtype)) {
+            cli_error("--dtype: expected F32, F16 or BF16, got '%s'", arg);
+            return 0;
+        }
+        return 1;
+    case OPT_TENSORS: a->globs[a->nglobs++] = arg; return 1;
+    case OPT_AGAINST: a->against = arg; return 1;
+    case OPT_LIST: a->list = 1; return 1;
+    case OPT_JSON: a->json = 1; return 1;
+    case 'o': a->output = arg; return 1;
+    case 'f': a->force = 1; return 1;
+    case 'T': return cli_parse_int("-T", arg, 1, 4096, &a->threads);
+    case 'q': a->quiet = 1; return 1;
+    case 'v': a->verbose = 1; return 1;
+    }
+    return 0;
+}
+
+int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_text, coding_args *a)
+{
+    memset(a, 0, sizeof *a);
+    cli_quant_options_init(&a->plan.base);
+    wqc_rans_params_default(&a->codec);
+    a->zstd_level = 9;
+    a->threads = cli_cpu_count();
+    a->out_dtype = WQC_DTYPE_F32;
+    a->plan.rules = calloc((size_t)argc + 1, sizeof *a->plan.rules);
+    a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
+    struct option longs[NOPTIONS + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].set & sets) longs[n++] = options[i].opt;
+    memset(&longs[n], 0, sizeof longs[n]);
+    if (!a->plan.rules || !a->globs) return WQC_EXIT_ERROR;
+    const char *shorts = sets & ARGS_QUANTIZE ? "k:o:fT:qvh" : sets & ARGS_DECODE ? "o:fT:qvh" : "T:qvh";
+    int c;
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            exit(WQC_EXIT_OK);
+        }
+        if (c == '?' || !parse_option(c, optarg, a)) {
+            fputs(usage_text, stderr);
+            return WQC_EXIT_USAGE;
+        }
+    }
+    if ((sets & ARGS_QUANTIZE) && !cli_quant_options_finish(&a->plan.base)) return WQC_EXIT_USAGE;
+    a->codec.threads = (int)a->threads;
+    if (optind != argc - 1) {
+        cli_error(optind >= argc ? "no input file" : "one input file expected");
+        fputs(usage_text, stderr);
+        return WQC_EXIT_USAGE;
+    }
+    a->input = argv[optind];
+    if ((sets & (ARGS_QUANTIZE | ARGS_DECODE)) && !a->output) {
+        cli_error("no output: give -o FILE (or -o - for stdout)");
+        return WQC_EXIT_USAGE;
+    }
+    if ((sets & ARGS_KEY) && !cli_load_key(a->key_file, a->key_env, a->key, &a->key_len)) return WQC_EXIT_USAGE;
+    return WQC_EXIT_OK;
+}

@@ -1,0 +1,43 @@
+/* Command-line options shared by quantize, encode, decode and verify. */
+#ifndef WQC_TOOLS_CODING_ARGS_H
+#define WQC_TOOLS_CODING_ARGS_H
+
+#include "cli.h"
+#include "quant_rules.h"
+
+enum coding_arg_set {
+    ARGS_QUANTIZE = 1, /* quantizer options, rules, --min-elements */
+    ARGS_CODEC = 2,    /* --precision --lanes --chunk --zstd-level */
+    ARGS_KEY = 4,      /* --key-file --key-env */
+    ARGS_DECODE = 8,   /* --symbols --dequantize --dtype --tensors */
+    ARGS_VERIFY = 16   /* --against --list --json */
+};
+
+typedef struct coding_args {
+    const char *input;
+    const char *output;         /* -o */
+    int force, quiet, verbose;
+    long threads;
+    cli_plan plan;
+    wqc_rans_params codec;
+    int zstd_level;
+    const char *key_file, *key_env;
+    uint8_t key[CLI_KEY_MAX];
+    size_t key_len;
+    int dequantize;
+    wqc_dtype out_dtype;
+    const char **globs;
+    size_t nglobs;
+    const char *against;
+    int list, json;
+} coding_args;
+
+/* Parses argv for a command using the given option sets; exactly one
+ * positional input. Returns WQC_EXIT_OK or the exit status to return. */
+int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_text, coding_args *a);
+void coding_args_free(coding_args *a);
+
+/* True if the tensor name passes --tensors (no globs: all). */
+int coding_args_selected(const coding_args *a, const char *name);
+
+#endif

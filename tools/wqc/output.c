@@ -1,0 +1,141 @@
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The temporary file a signal handler must remove (one output at a time). */
+static volatile sig_atomic_t have_pending;
+static char pending_tmp[4096];
+
+static void remove_pending_and_exit(int sig)
+{
+    if (have_pending) unlink(pending_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void watch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_pending_and_exit;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A closed pipe is reported by write() as EPIPE, not by a signal. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_out_open(cli_out *o, const char *path, int force)
+{
+    memset(o, 0, sizeof *o);
+    o->path = path;
+    o->fd = -1;
+    watch_signals();
+    if (strcmp(path, "-") == 0) {
+        if (isatty(STDOUT_FILENO) && !force) {
+            cli_error("refusing to write binary data to a terminal (use -o FILE, or -f to force)");
+            return 0;
+        }
+        o->fd = STDOUT_FILENO;
+        o->is_stdout = 1;
+        return 1;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (!S_ISREG(sb.st_mode)) {
+            /* /dev/null, a FIFO, a terminal device: write in place, never replace. */
+            o->fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (o->fd < 0) {
+                cli_error("%s: cannot open: %s", path, strerror(errno));
+                return 0;
+            }
+            return 1;
+        }
+        if (!force) {
+            cli_error("%s: already exists (use -f to overwrite)", path);
+            return 0;
+        }
+    }
+    size_t n = strlen(path);
+    o->tmp_path = malloc(n + 16);
+    if (!o->tmp_path) {
+        cli_error("out of memory");
+        return 0;
+    }
+    snprintf(o->tmp_path, n + 16, "%s.XXXXXX", path);
+    o->fd = mkostemp(o->tmp_path, O_CLOEXEC);
+    if (o->fd < 0) {
+        cli_error("%s: cannot create a temporary file next to it: %s", path, strerror(errno));
+        free(o->tmp_path);
+        o->tmp_path = NULL;
+        return 0;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(o->fd, 0666 & ~mask); /* mkostemp creates 0600; give the file the usual mode */
+    snprintf(pending_tmp, sizeof pending_tmp, "%s", o->tmp_path);
+    have_pending = n + 8 < sizeof pending_tmp;
+    return 1;
+}
+
+wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    cli_out *o = ctx;
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t put = write(o->fd, p, len);
+        if (put < 0 && errno == EINTR) continue;
+        if (put < 0) return wqc_fail(err, WQC_ERR_IO, "write failed: %s", strerror(errno));
+        p += put;
+        len -= (size_t)put;
+    }
+    return WQC_OK;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->fd >= 0 && !o->is_stdout) close(o->fd);
+    o->fd = -1;
+    if (o->tmp_path) {
+        unlink(o->tmp_path);
+        have_pending = 0;
+        free(o->tmp_path);
+        o->tmp_path = NULL;
+    }
+}
+
+int cli_out_commit(cli_out *o)
+{
+    if (o->is_stdout) return 1;
+    int ok = 1;
+    if (o->tmp_path && fsync(o->fd) != 0) {
+        cli_error("%s: cannot sync: %s", o->path, strerror(errno));
+        ok = 0;
+    }
+    if (close(o->fd) != 0 && ok) {
+        cli_error("%s: cannot close: %s", o->path, strerror(errno));
+        ok = 0;
+    }
+    o->fd = -1;
+    if (ok && o->tmp_path && rename(o->tmp_path, o->path) != 0) {
+        cli_error("%s: cannot rename the temporary file into place: %s", o->path, strerror(errno));
+        ok = 0;
+    }
+    if (!ok) {
+        cli_out_abort(o);
+        return 0;
+    }
+    have_pending = 0;
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    return 1;
+}

@@ -1,0 +1,30 @@
+/* Output files the way pipeline users expect: "-" is stdout (refused on a
+ * terminal unless forced), an existing file is kept unless -f, a regular
+ * file is written to a temporary file in the same folder and renamed into
+ * place only when complete, non-regular outputs (/dev/null, a FIFO) are
+ * written directly, and on any error or SIGINT/SIGTERM nothing is left behind. */
+#ifndef WQC_TOOLS_OUTPUT_H
+#define WQC_TOOLS_OUTPUT_H
+
+#include <stddef.h>
+
+#include "wqc/wqc.h"
+
+typedef struct cli_out {
+    const char *path;
+    int fd;
+    char *tmp_path;     /* NULL when writing directly */
+    int is_stdout;
+} cli_out;
+
+/* Prints the error and returns 0 on failure. */
+int cli_out_open(cli_out *o, const char *path, int force);
+/* A wqc_sink_fn writing to o (ctx is the cli_out). */
+wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
+/* Completes the output (fsync and rename for a temporary file); prints the
+ * error and returns 0 on failure, after removing the temporary file. */
+int cli_out_commit(cli_out *o);
+/* Abandons the output: closes it and removes the temporary file. */
+void cli_out_abort(cli_out *o);
+
+#endif

@@ -1,0 +1,36 @@
+/* Quantized safetensors (docs/FORMAT.md): what `quantize` writes, what
+ * `encode` accepts as given symbols, and what `decode --symbols` restores
+ * byte for byte. Tensors travel as wqc_frame: encoding WQC_ENC_RANS with
+ * q.symbols set for quantized ones, WQC_ENC_RAW with payload for the rest. */
+#ifndef WQC_TOOLS_QUANTIZED_ST_H
+#define WQC_TOOLS_QUANTIZED_ST_H
+
+#include "wqc/wqc.h"
+
+#define QST_FORMAT_KEY "wqc.format"
+#define QST_FORMAT_VALUE "wqc-quantized-1"
+#define QST_TENSOR_KEY_PREFIX "wqc.q."
+#define QST_SCALE_SUFFIX ".wqc_scale"
+#define QST_OFFSET_SUFFIX ".wqc_offset"
+
+/* Writes frames (in order) and the source metadata (its wqc.* keys dropped)
+ * as a quantized safetensors file. RANS frames must come from a quantizer
+ * (affine, sdclip, grid), not given symbols. */
+wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
+                     size_t nmeta, wqc_error *err);
+
+/* True if the model's metadata marks it as a quantized safetensors file. */
+int qst_is_quantized(const wqc_model *m);
+
+/* The frames of a quantized safetensors model, in file order (scale and
+ * offset tensors folded into their symbol tensor). frames[i].q.scale/offset
+ * are malloc'ed copies; q.symbols and payloads point into the model. Frees
+ * with qst_frames_free. Checks every symbol against its alphabet. */
+wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error *err);
+void qst_frames_free(wqc_frame *frames, size_t n);
+
+/* Copies the model's metadata minus wqc.* keys into a new array (pointers
+ * into the model). */
+wqc_kv *qst_source_metadata(const wqc_kv *meta, size_t nmeta, size_t *out_n);
+
+#endif

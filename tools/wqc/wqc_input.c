@@ -1,0 +1,40 @@
+#include "wqc_input.h"
+
+#include <string.h>
+
+int wqc_input_status(wqc_status st)
+{
+    switch (st) {
+    case WQC_OK: return WQC_EXIT_OK;
+    case WQC_ERR_AUTH: return WQC_EXIT_AUTH;
+    case WQC_ERR_FORMAT:
+    case WQC_ERR_CHECKSUM:
+    case WQC_ERR_LIMIT: return WQC_EXIT_CORRUPT;
+    default: return WQC_EXIT_ERROR;
+    }
+}
+
+int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
+{
+    memset(in, 0, sizeof *in);
+    wqc_error err;
+    wqc_error_clear(&err);
+    wqc_status st = wqc_map_file(a->input, &in->file, &err);
+    if (st == WQC_OK)
+        st = wqc_reader_open(in->file.data, in->file.size, sequential ? 0 : in->file.is_mmap,
+                             a->key_len ? a->key : NULL, a->key_len, &in->reader, &err);
+    if (st != WQC_OK) {
+        int rc = wqc_input_status(st);
+        cli_file_error(a->input, st, &err);
+        wqc_input_close(in);
+        return rc;
+    }
+    return WQC_EXIT_OK;
+}
+
+void wqc_input_close(wqc_input *in)
+{
+    wqc_reader_free(in->reader);
+    wqc_unmap_file(&in->file);
+    in->reader = NULL;
+}
