@@ -33,4 +33,26 @@ for t in a["tensors"]:
 PY'
 expect_status 0 "gate passes at 4 bits" -- "$wqc" analyze -q --min-elements 0 --max-bits 4 "$data/stories260K.safetensors"
 expect_status 3 "gate fails at 2 bits" -- "$wqc" analyze -q --min-elements 0 --max-bits 2 "$data/stories260K.safetensors"
+# The codec on real weights: round trip bit-exact, and each tensor's payload
+# within 0.2% of n H / 8 plus the fixed per-chunk lane states.
+for f in stories260K.safetensors stories260K.bf16.safetensors; do
+    expect_status 0 "$f quantize" -- "$wqc" quantize "$data/$f" -o "$tmp/q.safetensors" -f
+    expect_status 0 "$f encode" -- "$wqc" encode "$data/$f" -o "$tmp/m.wqc" -f
+    expect_status 0 "$f decode" -- "$wqc" decode "$tmp/m.wqc" -o "$tmp/d.safetensors" -f
+    check "$f: decode --symbols equals quantize" 'cmp -s "$tmp/q.safetensors" "$tmp/d.safetensors"'
+    expect_status 0 "$f verify --against" -- "$wqc" verify -q "$tmp/m.wqc" --against "$data/$f"
+    "$wqc" info --json "$tmp/m.wqc" > "$tmp/info.json"
+    "$wqc" analyze --json --min-elements 0 "$data/$f" > "$tmp/an.json"
+    check "$f: payloads at the entropy bound" '"$py" - "$tmp/info.json" "$tmp/an.json" <<"PY"
+import json, sys
+info = {t["name"]: t for t in json.load(open(sys.argv[1]))["tensors"]}
+for t in json.load(open(sys.argv[2]))["tensors"]:
+    if "skipped" in t: continue
+    n, h = t["elements"], t["entropy_bits"]
+    chunks = (n + 2**20 - 1) // 2**20
+    bound = n * h / 8 * 1.002 + 4 * 32 * chunks + 16
+    got = info[t["name"]]["payload_bytes"]
+    assert got <= bound, (t["name"], got, bound)
+PY'
+done
 finish

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# quantize / encode / decode / verify / info as a user runs them: round trips
+# bit-exact, pipelines, refusing to overwrite, no partial outputs, exit codes
+# for corrupt (4) and unauthenticated (5) files.
+# usage: test_codec.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+rm -rf "$tmp"
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+
+"$py" - <<'PY'
+import json, struct, numpy as np
+rng = np.random.default_rng(7)
+def st(path, tensors, meta=None):
+    header, blobs, off = {}, [], 0
+    if meta: header["__metadata__"] = meta
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw); off += len(raw)
+    h = json.dumps(header).encode()
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+g = lambda *s: (rng.standard_normal(s) * 0.02).astype("<f4")
+bf16 = (g(48, 70).view("<u4") >> 16).astype("<u2")
+st("model.safetensors", {
+    "embed.weight": ("F32", (300, 64), g(300, 64).tobytes()),
+    "layers.0.attn.weight": ("F32", (128, 200), g(128, 200).tobytes()),
+    "layers.0.norm.weight": ("F32", (200,), np.ones(200, "<f4").tobytes()),
+    "layers.0.mlp.weight": ("F16", (96, 50), g(96, 50).astype("<f2").tobytes()),
+    "layers.1.mlp.weight": ("BF16", (48, 70), bf16.tobytes()),
+    "counts": ("I64", (3,), np.arange(3, dtype="<i8").tobytes()),
+    "zeros": ("F32", (8, 8), np.zeros((8, 8), "<f4").tobytes()),
+}, {"format": "pt", "note": "t"})
+bad = g(16, 16); bad[3, 3] = np.nan
+st("nan.safetensors", {"w": ("F32", (16, 16), bad.tobytes())})
+np.save("ints.npy", rng.integers(-6, 9, size=(40, 30)).astype(np.int8))
+np.save("w.npy", g(64, 128))
+PY
+
+# Whole-model round trip: quantize -> encode -> decode --symbols is byte-identical.
+expect_status 0 "quantize" -- "$wqc" quantize model.safetensors -o q.safetensors
+expect_status 0 "encode quantized" -- "$wqc" encode q.safetensors -o a.wqc
+check "encode summary line" 'grep -q "7 tensors (5 coded)" "$tmp/err"'
+expect_status 0 "decode --symbols" -- "$wqc" decode a.wqc -o qa.safetensors
+check "quantize -> encode -> decode is byte-identical" 'cmp -s q.safetensors qa.safetensors'
+expect_status 0 "encode float directly" -- "$wqc" encode model.safetensors -o b.wqc
+expect_status 0 "decode direct" -- "$wqc" decode b.wqc -o qb.safetensors
+check "encode from float equals quantize output" 'cmp -s q.safetensors qb.safetensors'
+check "same .wqc either way" 'cmp -s a.wqc b.wqc'
+
+# Dequantized weights equal offset + scale * q (float32), kept tensors byte-identical,
+# and the quantized safetensors is readable by numpy alone.
+expect_status 0 "decode --dequantize" -- "$wqc" decode b.wqc --dequantize -o d.safetensors
+check "numpy reads quantized and dequantized files" '"$py" - <<"PY"
+import json, struct, numpy as np
+def load(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n]); meta = h.pop("__metadata__", {})
+    dt = {"F32": "<f4", "F16": "<f2", "U8": "u1", "I64": "<i8", "BF16": "<u2"}
+    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]], dt[v["dtype"]]).reshape(v["shape"]) for k, v in h.items()}, meta, h
+src, smeta, _ = load("model.safetensors")
+q, qmeta, qh = load("q.safetensors")
+d, dmeta, dh = load("d.safetensors")
+assert qmeta["format"] == "pt" and qmeta["wqc.format"] == "wqc-quantized-1" and dmeta == smeta, (qmeta, dmeta)
+for name in ["embed.weight", "layers.0.attn.weight", "layers.0.mlp.weight", "layers.1.mlp.weight"]:
+    info = json.loads(qmeta["wqc.q." + name])
+    assert info["method"] == "affine" and info["bits"] == 4 and info["granularity"] == "row"
+    sym = q[name].reshape(info["rows"], info["cols"]).astype(np.float32)
+    w = q[name + ".wqc_offset"][:, None] + q[name + ".wqc_scale"][:, None] * sym
+    assert dh[name]["dtype"] == "F32" and np.array_equal(d[name].reshape(w.shape), w.astype(np.float32)), name
+for name in ["layers.0.norm.weight", "counts"]:   # kept: 1-D and I64
+    assert np.array_equal(src[name], d[name]) and src[name].dtype == d[name].dtype and "wqc.q." + name not in qmeta, name
+# A constant matrix is quantized and comes back exactly.
+assert "wqc.q.zeros" in qmeta and np.array_equal(src["zeros"], d["zeros"])
+PY'
+
+# Per-name rules and --min-elements.
+expect_status 0 "rules" -- "$wqc" quantize model.safetensors -o r.safetensors --rule 'embed*:sdclip,bits=8,k=20' \
+    --rule '*mlp*:keep' --min-elements 100
+check "rules applied" '"$py" - <<"PY"
+import json, struct
+b = open("r.safetensors", "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); m = h["__metadata__"]
+e = json.loads(m["wqc.q.embed.weight"])
+assert e["method"] == "sdclip" and e["bits"] == 8 and e["k"] == 20 and e["alphabet"] == 255, e
+assert "wqc.q.layers.0.mlp.weight" not in m and h["layers.0.mlp.weight"]["dtype"] == "F16"
+assert json.loads(m["wqc.q.layers.0.attn.weight"])["method"] == "affine"
+assert "wqc.q.zeros" not in m   # 64 elements < --min-elements 100
+PY'
+expect_status 2 "bad rule" -- "$wqc" quantize model.safetensors -o x.safetensors --rule 'embed*'
+expect_status 2 "bad rule setting" -- "$wqc" quantize model.safetensors -o x.safetensors --rule 'e*:affine,bits=12'
+
+# Codec parameters round-trip.
+for params in "--precision 10 --lanes 8 --chunk 1024" "--precision 15 --lanes 64 --chunk 5000" "--lanes 256" \
+              "--method sdclip --bits 6" "--method grid --step 0.01" "--granularity group:32 --bits 3"; do
+    expect_status 0 "encode $params" -- "$wqc" encode model.safetensors -o p.wqc -f -q $params
+    expect_status 0 "verify $params" -- "$wqc" verify -q p.wqc --against model.safetensors
+done
+expect_status 2 "lanes not a multiple of 8" -- "$wqc" encode model.safetensors -o p.wqc -f --lanes 12
+
+# User-quantized integers: coded as given, returned exactly.
+expect_status 0 "encode int8 npy" -- "$wqc" encode ints.npy -o i.wqc
+expect_status 0 "decode int8 npy" -- "$wqc" decode i.wqc -o ints2.npy
+check "int8 .npy comes back byte-identical" 'cmp -s ints.npy ints2.npy'
+expect_status 0 "verify int8 against original" -- "$wqc" verify i.wqc --against ints.npy
+check "reported identical" 'grep -q "identical to the original" "$tmp/out"'
+expect_status 0 "dequantize one tensor to npy" -- "$wqc" decode b.wqc --dequantize --tensors layers.0.attn.weight -o one.npy
+check "npy shape" '"$py" -c "import numpy as np; a=np.load(\"one.npy\"); assert a.shape==(128,200) and a.dtype==np.float32"'
+expect_status 2 "npy needs one tensor" -- "$wqc" decode b.wqc --dequantize -o many.npy
+check "no partial npy" '[[ ! -e many.npy ]]'
+expect_status 0 "bf16 output" -- "$wqc" decode b.wqc --dequantize --dtype BF16 -o bf.safetensors
+check "bf16 dtype in header" 'head -c 2000 bf.safetensors | grep -q "\"BF16\""'
+
+# Pipelines: '-' is stdin/stdout everywhere.
+expect_status 0 "pipeline" -- bash -c '"$0" quantize model.safetensors -o - | "$0" encode - -o - | "$0" decode - -o - > piped.safetensors' "$wqc"
+check "pipeline output identical" 'cmp -s piped.safetensors q.safetensors'
+expect_status 0 "info from stdin" -- bash -c '"$0" info - < b.wqc' "$wqc"
+
+# Outputs: never overwrite without -f, never leave partial files.
+cp a.wqc keep.wqc
+expect_status 1 "existing output refused" -- "$wqc" encode model.safetensors -o keep.wqc
+check "refusal message" 'grep -q "already exists (use -f to overwrite)" "$tmp/err"'
+check "existing file untouched" 'cmp -s a.wqc keep.wqc'
+expect_status 0 "-f overwrites" -- "$wqc" encode w.npy -o keep.wqc -f -q
+check "overwritten" '! cmp -s a.wqc keep.wqc'
+expect_status 0 "/dev/null output" -- "$wqc" encode model.safetensors -o /dev/null -q
+check "/dev/null still a device" '[[ -c /dev/null ]]'
+expect_status 1 "NaN tensor" -- "$wqc" encode nan.safetensors -o nan.wqc
+check "NaN error names the tensor" 'grep -q "tensor .w.: NaN at element 51" "$tmp/err"'
+check "no output or temporary file after an error" '[[ -z $(ls nan.wqc* 2>/dev/null) ]]'
+expect_status 1 "missing input" -- "$wqc" encode nope.safetensors -o x.wqc
+check "no output for a missing input" '[[ ! -e x.wqc ]]'
+check "no temporary files left anywhere" '[[ -z $(ls | grep -E "\.[A-Za-z0-9]{6}$") ]]'
+expect_status 2 "no -o" -- "$wqc" encode model.safetensors
+
+# verify and info.
+expect_status 0 "verify intact" -- "$wqc" verify b.wqc
+check "verify summary" 'grep -q "b.wqc: 7 tensors intact, checksums ok, HMAC absent" "$tmp/out"'
+expect_status 0 "verify --against" -- "$wqc" verify b.wqc --against model.safetensors
+check "SQNR reported" 'grep -qE "^ok  layers.0.attn.weight  SQNR [0-9.]+ dB" "$tmp/out"'
+expect_status 1 "verify against another model" -- "$wqc" verify i.wqc --against w.npy
+expect_status 0 "info" -- "$wqc" info b.wqc
+check "info lists the kept tensor" 'grep -qE "^counts +3 +I64 +kept" "$tmp/out"'
+expect_status 0 "info --json" -- "$wqc" info --json b.wqc
+check "info json" '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"tensors\"])==7 and 2<d[\"coded_bits_per_weight\"]<5" "$tmp/out"'
+expect_status 0 "verify --list" -- "$wqc" verify --list b.wqc
+
+# Damage: every 61st byte flipped and a range of truncations are reported as corrupt (4).
+size=$(stat -c %s b.wqc)
+flips=0 missed=0
+for ((i = 0; i < size; i += 61)); do
+    cp b.wqc f.wqc
+    printf "$(printf '\\x%02x' $(( ($(od -An -tu1 -j $i -N1 b.wqc) ^ 0x20) )))" | dd of=f.wqc bs=1 seek=$i conv=notrunc 2>/dev/null
+    "$wqc" verify -q f.wqc 2>/dev/null; rc=$?
+    flips=$((flips + 1)); [[ $rc -eq 4 ]] || { missed=$((missed + 1)); echo "flip at $i: exit $rc"; }
+done
+check "all $flips flipped bytes reported corrupt (exit 4)" '[[ $missed -eq 0 ]]'
+for cut in 0 10 64 100 1000 $((size / 2)) $((size - 129)) $((size - 1)); do
+    head -c $cut b.wqc > cut.wqc
+    expect_status 4 "truncated at $cut" -- "$wqc" verify cut.wqc
+done
+check "corrupt message is one line naming the file" '[[ $(wc -l < "$tmp/err") -eq 1 ]] && grep -q "cut.wqc" "$tmp/err"'
+expect_status 4 "decode of a damaged file" -- "$wqc" decode f.wqc -o never.safetensors
+check "no output from a damaged file" '[[ ! -e never.safetensors ]]'
+
+# HMAC: keys from a file or the environment, never argv.
+printf 'k%.0s' {1..32} > key
+expect_status 0 "encode with key" -- "$wqc" encode model.safetensors -o h.wqc -q --key-file key
+expect_status 0 "verify with key" -- "$wqc" verify h.wqc --key-file key
+check "HMAC verified" 'grep -q "HMAC verified" "$tmp/out"'
+expect_status 5 "wrong key" -- env WQC_TEST_KEY=wrong-key-0123456789 "$wqc" verify h.wqc --key-env WQC_TEST_KEY
+check "wrong key message" 'grep -q "HMAC mismatch" "$tmp/err"'
+expect_status 5 "key given, file has no HMAC" -- "$wqc" verify b.wqc --key-file key
+check "unauthenticated message" 'grep -q "not authenticated" "$tmp/err"'
+expect_status 5 "decode checks the key too" -- env WQC_TEST_KEY=wrong-key-0123456789 "$wqc" decode h.wqc -o hk.safetensors --key-env WQC_TEST_KEY
+expect_status 0 "keyed file without key" -- "$wqc" verify h.wqc
+check "HMAC not checked without key" 'grep -q "present (not checked: no key)" "$tmp/out"'
+printf 'short' > shortkey
+expect_status 2 "short key refused" -- "$wqc" encode model.safetensors -o s.wqc --key-file shortkey
+expect_status 2 "no --key option on argv" -- "$wqc" encode model.safetensors -o s.wqc --key abc
+
+finish
