@@ -66,6 +66,9 @@ wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err);
 uint64_t wqc_writer_offset(const wqc_writer *w);
 void wqc_writer_free(wqc_writer *w);
 
+/* Clears f and copies t's name, dtype and shape into it. */
+void wqc_frame_init(wqc_frame *f, const wqc_tensor *t);
+
 /* Fills a RAW or ZSTD frame for a tensor kept as it is: zstd at `level`
  * when that is smaller, else raw. *scratch receives a buffer to free after
  * the frame is written. */

@@ -166,16 +166,21 @@ void wqc_writer_free(wqc_writer *w)
     free(w);
 }
 
-wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
-                                 wqc_error *err)
+void wqc_frame_init(wqc_frame *f, const wqc_tensor *t)
 {
     memset(f, 0, sizeof *f);
-    *scratch = NULL;
     f->name = t->name;
     f->dtype = t->dtype;
     f->ndim = t->ndim;
     memcpy(f->shape, t->shape, sizeof t->shape);
     f->nelem = t->nelem;
+}
+
+wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
+                                 wqc_error *err)
+{
+    wqc_frame_init(f, t);
+    *scratch = NULL;
     f->raw_len = t->nbytes;
     f->encoding = WQC_ENC_RAW;
     f->payload = t->data;

@@ -11,19 +11,9 @@ void cli_matrix_view(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
     if (t->nelem == 0) *rows = *cols = 0;
 }
 
-void cli_frame_init(wqc_frame *f, const wqc_tensor *t)
-{
-    memset(f, 0, sizeof *f);
-    f->name = t->name;
-    f->dtype = t->dtype;
-    f->ndim = t->ndim;
-    memcpy(f->shape, t->shape, sizeof t->shape);
-    f->nelem = t->nelem;
-}
-
 void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
 {
-    cli_frame_init(f, t);
+    wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RAW;
     f->payload = t->data;
     f->payload_len = f->raw_len = t->nbytes;
@@ -31,7 +21,7 @@ void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
 
 wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wqc_frame *f, wqc_error *err)
 {
-    cli_frame_init(f, t);
+    wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
     f->quant = *p;
     f->raw_len = t->nelem;
@@ -48,7 +38,7 @@ wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wq
 
 wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
 {
-    cli_frame_init(f, t);
+    wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
     f->raw_len = t->nelem;
     f->quant.method = WQC_QUANT_GIVEN;

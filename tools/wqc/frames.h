@@ -4,9 +4,6 @@
 
 #include "wqc/wqc.h"
 
-/* Common fields (name, dtype, shape) of a frame for tensor t. */
-void cli_frame_init(wqc_frame *f, const wqc_tensor *t);
-
 /* Quantizes t with p: f->encoding = WQC_ENC_RANS, f->q owns the symbols,
  * scales and offsets (release with cli_frame_release). */
 wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wqc_frame *f, wqc_error *err);

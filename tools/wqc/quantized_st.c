@@ -223,11 +223,7 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
         const wqc_tensor *t = wqc_model_tensor(m, i);
         if (is_group_tensor(m, t)) continue;
         wqc_frame *f = &(*frames)[(*n)++];
-        f->name = t->name;
-        f->dtype = t->dtype;
-        f->ndim = t->ndim;
-        memcpy(f->shape, t->shape, sizeof t->shape);
-        f->nelem = t->nelem;
+        wqc_frame_init(f, t);
         char *key = joined(QST_TENSOR_KEY_PREFIX, t->name);
         const char *json = key ? meta_value(m, key) : NULL;
         free(key);
