@@ -85,6 +85,13 @@ typedef struct wqc_rans_params {
 } wqc_rans_params;
 
 void wqc_rans_params_default(wqc_rans_params *p);
+
+/* Lane count for n symbols when the user sets none: 32 from 2^18 symbols up
+ * (the 128 bytes of lane states cost under 0.15% at 3 bits/symbol), else 8,
+ * so that a 4096-weight matrix pays 32 bytes of states instead of 128. */
+#define WQC_RANS_LANES_SMALL 8
+#define WQC_RANS_SMALL_TENSOR (1u << 18)
+uint32_t wqc_rans_lanes_auto(uint64_t n);
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err);
 
 /* A coded tensor: the table, then chunk c's stream at payload[offset[c]],

@@ -13,6 +13,11 @@ void wqc_rans_params_default(wqc_rans_params *p)
     p->threads = 1;
 }
 
+uint32_t wqc_rans_lanes_auto(uint64_t n)
+{
+    return n < WQC_RANS_SMALL_TENSOR ? WQC_RANS_LANES_SMALL : WQC_RANS_LANES_DEFAULT_CODEC;
+}
+
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err)
 {
     if (p->precision < WQC_PRECISION_MIN || p->precision > WQC_PRECISION_MAX)

@@ -82,6 +82,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
             return 0;
         }
         a->codec.lanes = (uint32_t)v;
+        a->lanes_given = 1;
         return 1;
     case OPT_CHUNK:
         if (!cli_parse_int("--chunk", arg, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v)) return 0;
