@@ -48,10 +48,6 @@ double wqc_cross_entropy_bits(const uint64_t *counts, const uint32_t *freq, size
  * symbol its frequency as a LEB128 varint (0 for absent symbols). */
 size_t wqc_freq_table_bytes(const uint32_t *freq, size_t alphabet);
 
-/* Parameters of the rANS stream layout that the size estimate assumes. */
-#define WQC_RANS_LANES_DEFAULT 32
-#define WQC_RANS_CHUNK_DEFAULT (1u << 20) /* symbols per independent chunk */
-
 /* Estimated bytes of a static rANS stream for n symbols: the payload at the
  * cross-entropy, plus 4 bytes of flushed state per lane per chunk, plus the
  * frequency table. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "wqc/analysis.h"
+#include "wqc/rans.h"
 
 void wqc_analysis_options_default(wqc_analysis_options *o)
 {
@@ -82,7 +83,7 @@ wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o
     a->cross_entropy_bits = wqc_cross_entropy_bits(a->counts, a->freq, a->alphabet, 1u << o->precision);
     a->table_bytes = wqc_freq_table_bytes(a->freq, a->alphabet);
     a->rans_bytes = wqc_rans_size_estimate(t->nelem, a->cross_entropy_bits, a->table_bytes,
-                                           WQC_RANS_LANES_DEFAULT, WQC_RANS_CHUNK_DEFAULT);
+                                           wqc_rans_lanes_auto(t->nelem), WQC_RANS_CHUNK_DEFAULT_CODEC);
     a->bits_per_weight = t->nelem ? a->rans_bytes * 8.0 / (double)t->nelem : 0.0;
     a->saving_percent = t->nelem ? 100.0 * (1.0 - a->bits_per_weight / a->bits) : 0.0;
     a->ratio_vs_packed = a->bits_per_weight > 0 ? a->bits / a->bits_per_weight : 0.0;
