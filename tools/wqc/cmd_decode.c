@@ -163,12 +163,7 @@ int cmd_decode(int argc, char **argv)
         goto done;
     }
     wqc_status st = write_output(&a, &out, in.reader, frames, n, &err);
-    if (st != WQC_OK) {
-        cli_out_abort(&out);
-        rc = cli_file_error(a.output, st, &err);
-    } else if (!cli_out_commit(&out)) {
-        rc = WQC_EXIT_ERROR;
-    }
+    rc = cli_out_finish(&out, st, &err);
 done:
     for (size_t i = 0; owned && i < n; i++) free(owned[i]);
     free(owned);

@@ -72,12 +72,7 @@ int cmd_quantize(int argc, char **argv)
     }
     st = qst_write(cli_out_sink, &out, frames, n, meta, nmeta, &err);
     free(meta);
-    if (st != WQC_OK) {
-        cli_out_abort(&out);
-        rc = cli_file_error(a.output, st, &err);
-    } else if (!cli_out_commit(&out)) {
-        rc = WQC_EXIT_ERROR;
-    }
+    rc = cli_out_finish(&out, st, &err);
 done:
     for (size_t i = 0; i < n; i++) cli_frame_release(&frames[i]);
     free(frames);

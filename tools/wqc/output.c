@@ -139,3 +139,12 @@ int cli_out_commit(cli_out *o)
     o->tmp_path = NULL;
     return 1;
 }
+
+int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err)
+{
+    if (st != WQC_OK) {
+        cli_out_abort(o);
+        return cli_file_error(o->path, st, err);
+    }
+    return cli_out_commit(o) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
+}

@@ -24,6 +24,9 @@ wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
 /* Completes the output (fsync and rename for a temporary file); prints the
  * error and returns 0 on failure, after removing the temporary file. */
 int cli_out_commit(cli_out *o);
+/* Ends an output after writing it returned st: commits on WQC_OK, else
+ * abandons it and prints err naming the output. Returns the exit status. */
+int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err);
 /* Abandons the output: closes it and removes the temporary file. */
 void cli_out_abort(cli_out *o);
 
