@@ -146,7 +146,7 @@ int cmd_encode(int argc, char **argv)
     }
     if (st == WQC_OK) st = wqc_writer_finish(w, &err);
     if (st != WQC_OK) {
-        rc = cli_file_error(a.output, st, &err);
+        rc = cli_file_error(out.is_stdout ? "stdout" : a.output, st, &err);
         goto done;
     }
     uint64_t written = wqc_writer_offset(w);

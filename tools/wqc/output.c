@@ -144,7 +144,7 @@ int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err)
 {
     if (st != WQC_OK) {
         cli_out_abort(o);
-        return cli_file_error(o->path, st, err);
+        return cli_file_error(o->is_stdout ? "stdout" : o->path, st, err);
     }
     return cli_out_commit(o) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
 }
