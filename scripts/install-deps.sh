@@ -9,10 +9,14 @@ packages=(
   libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev
   libcmocka-dev python3-numpy
 )
-# Optional extras: `--bench` adds the benchmark peers.
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libhtscodecs-dev hyperfine)
-fi
+# Optional extras: `--bench` adds the benchmark peers, `--fuzz` clang's libFuzzer.
+for extra in "$@"; do
+  case $extra in
+    --bench) packages+=(libhtscodecs-dev hyperfine) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown option $extra" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -32,7 +32,7 @@ static wqc_status read_file_header(wqc_reader *r, wqc_error *err)
     const uint8_t *h = r->buf;
     if (r->len < WQC_FILE_HEADER_BYTES + WQC_END_RECORD_BYTES || memcmp(h, WQC_MAGIC, 8) != 0)
         return BAD("not a .wqc file (bad magic or too short)");
-    if (wqc_le64(h + 56) != XXH3_64bits(h, 56)) return wqc_fail(err, WQC_ERR_CHECKSUM, "file header checksum mismatch");
+    if (HASH_MISMATCH(wqc_le64(h + 56), XXH3_64bits(h, 56))) return wqc_fail(err, WQC_ERR_CHECKSUM, "file header checksum mismatch");
     if (wqc_le16(h + 8) != WQC_FORMAT_MAJOR)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "format version %u.%u is not supported (this reader: %d.x)",
                         wqc_le16(h + 8), wqc_le16(h + 10), WQC_FORMAT_MAJOR);
@@ -53,6 +53,8 @@ static wqc_status read_meta(wqc_reader *r, const wqc_record *rec, wqc_error *err
     r->meta = calloc((size_t)n + 1, sizeof *r->meta);
     if (!r->meta) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < n; i++) {
+        /* Counted before filling, so that a half-read pair is freed too. */
+        r->nmeta++;
         char **dst[2] = {&r->meta[i].key, &r->meta[i].value};
         for (int k = 0; k < 2; k++) {
             uint32_t len = wqc_cursor_u32(&c);
@@ -63,7 +65,6 @@ static wqc_status read_meta(wqc_reader *r, const wqc_record *rec, wqc_error *err
             memcpy(*dst[k], p, len);
             (*dst[k])[len] = '\0';
         }
-        r->nmeta++;
     }
     if (c.p != c.end) return BAD("malformed META record");
     return WQC_OK;

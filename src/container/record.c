@@ -33,7 +33,7 @@ wqc_status wqc_record_read(const uint8_t *buf, uint64_t len, uint64_t offset, wq
         return wqc_fail(err, WQC_ERR_FORMAT, "no record header at offset %llu (file is %llu bytes)",
                         (unsigned long long)offset, (unsigned long long)len);
     const uint8_t *h = buf + offset;
-    if (wqc_le64(h + 56) != XXH3_64bits(h, 56))
+    if (HASH_MISMATCH(wqc_le64(h + 56), XXH3_64bits(h, 56)))
         return wqc_fail(err, WQC_ERR_CHECKSUM, "record header at offset %llu: checksum mismatch",
                         (unsigned long long)offset);
     rec->type = wqc_le32(h);
@@ -58,7 +58,7 @@ wqc_status wqc_record_read(const uint8_t *buf, uint64_t len, uint64_t offset, wq
         if (rec->body[rec->body_len + i])
             return wqc_fail(err, WQC_ERR_FORMAT, "%s record at offset %llu: padding is not zero",
                             type_text(rec->type, t), (unsigned long long)offset);
-    if (wqc_le64(h + 16) != XXH3_64bits(rec->body, (size_t)rec->body_len))
+    if (HASH_MISMATCH(wqc_le64(h + 16), XXH3_64bits(rec->body, (size_t)rec->body_len)))
         return wqc_fail(err, WQC_ERR_CHECKSUM, "%s record at offset %llu: body checksum mismatch",
                         type_text(rec->type, t), (unsigned long long)offset);
     rec->next = offset + WQC_RECORD_HEADER_BYTES + rec->body_len + pad;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "test_common.h"
+#include "../../src/container/format.h"
 
 typedef struct sink {
     uint8_t *data;
@@ -227,12 +228,42 @@ static void test_container_every_byte_flip_and_truncation_is_detected(void **sta
     free_model(&m);
 }
 
+/* Found by fuzz_wqc_reader: a META record whose value is cut short leaked
+ * the key read before it. The record here carries valid hashes, so the
+ * parser itself must reject it (and LeakSanitizer sees any leak). */
+static void test_container_malformed_meta_is_rejected_without_leaks(void **state)
+{
+    (void)state;
+    model m;
+    sink out = {0};
+    build(&m, &out, NULL);
+    free_model(&m);
+    wqc_record meta;
+    assert_int_equal(wqc_record_read(out.data, out.len, 64, &meta, NULL), WQC_OK);
+    assert_int_equal(meta.type, WQC_REC_META);
+    /* Body: count 1, key "format", value length 99 with no bytes behind it. */
+    uint8_t body[4 + 4 + 6 + 4] = {1, 0, 0, 0, 6, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't', 99, 0, 0, 0};
+    uint8_t *copy = malloc(out.len);
+    memcpy(copy, out.data, out.len);
+    assert_true(meta.body_len >= sizeof body);
+    memset(copy + 64 + 64, 0, (size_t)meta.body_len);
+    memcpy(copy + 64 + 64, body, sizeof body);
+    wqc_record_header(copy + 64, WQC_REC_META, 0, copy + 128, meta.body_len);
+    wqc_reader *r;
+    wqc_error err;
+    for (int lazy = 0; lazy < 2; lazy++)
+        assert_fails_with(wqc_reader_open(copy, out.len, lazy, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "META");
+    free(copy);
+    free(out.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_container_round_trip_lazy_and_sequential),
         cmocka_unit_test(test_container_hmac_checks),
         cmocka_unit_test(test_container_every_byte_flip_and_truncation_is_detected),
+        cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses with clang (ASan + UBSan), writes their seed
+# corpora, and runs each harness for SECONDS (default 60). New corpus entries
+# go to build-fuzz/corpus/<harness>; crashes to build-fuzz/crashes/.
+# usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+bash scripts/install-deps.sh --fuzz
+build=build-fuzz
+CC=clang cmake -S . -B "$build" -DWQC_FUZZ=ON -DWQC_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"
+/usr/bin/python3 tests/fuzz/make_seeds.py "$build/wqc" "$build/seeds"
+mkdir -p "$build/crashes"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+status=0
+for h in fuzz_npy fuzz_safetensors fuzz_wqc_reader fuzz_rans_decode fuzz_roundtrip; do
+    mkdir -p "$build/corpus/$h"
+    echo "== $h: $seconds s"
+    if ! "$build/tests/fuzz/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+        -artifact_prefix="$build/crashes/$h-" -print_final_stats=1 \
+        "$build/corpus/$h" "$build/seeds/$h" 2>"$build/$h.log"; then
+        status=1
+        tail -40 "$build/$h.log"
+    fi
+    grep -E "^stat::number_of_executed_units|^Done|^#[0-9]+ +DONE" "$build/$h.log" | tail -2 || true
+done
+exit $status

@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz harnesses: small valid inputs made here
+with numpy and the wqc binary, so that no blob of unknown origin is committed.
+usage: make_seeds.py WQC OUT_DIR"""
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+wqc, out = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(5)
+dirs = {h: os.path.join(out, h) for h in
+        ["fuzz_npy", "fuzz_safetensors", "fuzz_wqc_reader", "fuzz_rans_decode", "fuzz_roundtrip"]}
+for d in dirs.values():
+    os.makedirs(d, exist_ok=True)
+
+arrays = {
+    "f4_c": (rng.standard_normal((6, 7)) * 0.1).astype("<f4"),
+    "f2_be_f": np.asfortranarray((rng.standard_normal((5, 3)) * 0.1).astype(">f2")),
+    "i1_3d": rng.integers(-8, 8, (2, 3, 4)).astype("i1"),
+    "u1_scalar": np.array(7, dtype="u1"),
+}
+for name, a in arrays.items():
+    for version in [(1, 0), (2, 0), (3, 0)]:
+        with open(os.path.join(dirs["fuzz_npy"], "%s_v%d.npy" % (name, version[0])), "wb") as f:
+            np.lib.format.write_array(f, a, version=version)
+
+
+def safetensors(path, tensors, meta=None):
+    header, blobs, off = ({"__metadata__": meta} if meta else {}), [], 0
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+model = os.path.join(dirs["fuzz_safetensors"], "model.safetensors")
+safetensors(model, {
+    "w": ("F32", [16, 20], (rng.standard_normal((16, 20)) * 0.02).astype("<f4").tobytes()),
+    "b": ("BF16", [4], b"\x80\x3f" * 4),
+    "n": ("I64", [2], np.arange(2, dtype="<i8").tobytes()),
+    "e": ("U8", [0], b""),
+}, {"format": "pt"})
+safetensors(os.path.join(dirs["fuzz_safetensors"], "empty.safetensors"), {})
+
+key = os.path.join(out, "key")
+with open(key, "wb") as f:
+    f.write(b"fuzzing-key-0001")
+for name, extra in [("plain", []), ("keyed", ["--key-file", key]),
+                    ("sdclip", ["--method", "sdclip"]), ("small_chunks", ["--chunk", "1024", "--lanes", "16"])]:
+    subprocess.run([wqc, "encode", model, "-o", os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"),
+                    "-f", "-q"] + extra, check=True)
+
+r = random.Random(1)
+for i in range(8):
+    with open(os.path.join(dirs["fuzz_rans_decode"], "random%d" % i), "wb") as f:
+        f.write(bytes(r.randrange(256) for _ in range(16 + 64 * i)))
+    with open(os.path.join(dirs["fuzz_roundtrip"], "random%d" % i), "wb") as f:
+        f.write(bytes([r.randrange(256) for _ in range(4)] + [r.randrange(1 + i * 30) for _ in range(200 * i)]))
