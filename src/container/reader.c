@@ -167,7 +167,7 @@ static wqc_status parse_frame(wqc_reader *r, entry *e, wqc_error *err)
     return WQC_OK;
 }
 
-static wqc_status walk_records(wqc_reader *r, const wqc_record *end, wqc_error *err)
+static wqc_status walk_records(wqc_reader *r, wqc_error *err)
 {
     uint64_t at = WQC_FILE_HEADER_BYTES;
     size_t cap = 0;
@@ -212,7 +212,6 @@ static wqc_status walk_records(wqc_reader *r, const wqc_record *end, wqc_error *
         if (st != WQC_OK) return st;
         at = rec.next;
     }
-    (void)end;
     if (!index_seen) return BAD("no index record");
     return WQC_OK;
 }
@@ -242,7 +241,7 @@ wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8
     wqc_status st = read_file_header(r, err);
     if (st == WQC_OK) st = read_end(r, &end, err);
     if (st == WQC_OK && key) st = check_hmac(r, &end, key, key_len, err);
-    if (st == WQC_OK) st = lazy ? open_lazy(r, err) : walk_records(r, &end, err);
+    if (st == WQC_OK) st = lazy ? open_lazy(r, err) : walk_records(r, err);
     if (st != WQC_OK) {
         wqc_reader_free(r);
         return st;

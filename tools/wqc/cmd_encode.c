@@ -123,7 +123,6 @@ int cmd_encode(int argc, char **argv)
     if (st == WQC_OK && nsrc) st = wqc_writer_metadata(w, meta, nsrc, &err);
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
         wqc_frame f;
-        const char *failed_on = a.input;
         if (from_quantized) {
             f = given[i];
         } else {
@@ -140,7 +139,7 @@ int cmd_encode(int argc, char **argv)
         if (st == WQC_OK) report_tensor(&a, &f, i, n);
         if (!from_quantized) cli_frame_release(&f);
         if (st != WQC_OK && st != WQC_ERR_IO) {
-            rc = cli_file_error(failed_on, st, &err);
+            rc = cli_file_error(a.input, st, &err);
             goto done;
         }
     }

@@ -74,7 +74,6 @@ static int run_info(const coding_args *a, wqc_input *in)
             json_array_append_new(list, o);
             continue;
         }
-        fputs("", stdout);
         cli_put_escaped(stdout, f->name);
         for (size_t k = cli_escaped_len(f->name); k < 48; k++) fputc(' ', stdout);
         printf(" %-14s %-5s %-24s %10llu %8.4f %6.3fx\n", shape, wqc_dtype_name(f->dtype), desc,
