@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wqc/isa.h"
+#include "wqc/quant.h"
 #include "wqc/status.h"
 
 #ifdef __cplusplus
@@ -42,11 +44,16 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
                                int precision, wqc_error *err);
 
 /* Decoder lookup: per slot, the symbol and (freq, slot - cum) packed as
- * freq | (slot - cum) << 16. 2^P entries each. */
+ * freq | (slot - cum) << 16. 2^P entries each (symbol has 4 more bytes of
+ * padding so that SIMD code can gather it as 32-bit words). For alphabets of
+ * at most 16 symbols and P <= 13, `packed` holds all three in one word, so
+ * that a decoder needs one lookup per symbol (NULL otherwise). */
 typedef struct wqc_rans_dtable {
     int precision;
+    uint32_t alphabet;
     uint8_t *symbol;
     uint32_t *entry;
+    uint32_t *packed;
 } wqc_rans_dtable;
 
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);
@@ -69,6 +76,34 @@ wqc_status wqc_rans_encode_chunk(const wqc_rans_table *t, uint32_t lanes, const 
 wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
                                  size_t len, uint8_t *sym, size_t n, wqc_error *err);
 
+/* ---- output forms ------------------------------------------------------ */
+
+typedef enum wqc_rans_form {
+    WQC_FORM_SYMBOLS = 0,   /* one uint8 per symbol */
+    WQC_FORM_NIBBLES,       /* two per byte: element 2k in the low nibble, 2k+1 in the high;
+                               alphabets of at most 16 symbols */
+    WQC_FORM_F32,           /* offset + scale * q in float32, as wqc_dequantize */
+    WQC_FORM_F16            /* the F32 value rounded to nearest-even binary16 */
+} wqc_rans_form;
+
+/* Where decoded symbols go: dst holds the whole tensor (index 0 = element 0).
+ * F32/F16 take rows, cols, group_len, ngroups, scale and offset from
+ * `groups` (its symbols are not used). */
+typedef struct wqc_rans_output {
+    wqc_rans_form form;
+    void *dst;
+    const wqc_quantized *groups;
+} wqc_rans_output;
+
+/* Bytes of dst for n elements in a form. */
+uint64_t wqc_rans_output_bytes(wqc_rans_form form, uint64_t n);
+
+/* wqc_rans_decode_chunk for any ISA and output form: the chunk's symbols are
+ * tensor elements pos..pos+n. Every ISA gives the same output and the same
+ * verdict on a bad stream. WQC_ERR_UNSUPPORTED when isa is unavailable. */
+wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                                    size_t len, const wqc_rans_output *out, uint64_t pos,
+                                    size_t n, wqc_isa isa, wqc_error *err);
 
 /* ---- whole tensors: a shared table and independent chunks ------------- */
 
@@ -118,8 +153,15 @@ wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
 /* Fills offsets from chunk_bytes and checks they add up to payload_len. */
 wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err);
 
-/* Decodes every chunk of c into sym[0..c->n) (threads as in wqc_rans_params). */
+/* Decodes every chunk of c into sym[0..c->n) with the active ISA (threads
+ * as in wqc_rans_params). */
 wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, wqc_error *err);
+
+/* Decodes every chunk of c, in parallel on `threads` threads (<= 0: all
+ * cores), straight into out->dst. Nibble output of chunks of odd length runs
+ * on one thread (neighbouring chunks would share a byte). */
+wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *out, int threads,
+                              wqc_isa isa, wqc_error *err);
 
 /* Frees what wqc_rans_encode allocated (chunk_bytes, offset, payload). */
 void wqc_rans_coded_free(wqc_rans_coded *c);

@@ -1,17 +1,119 @@
-/* Scalar reference rANS decoder. */
-#include "wqc/rans.h"
+/* Chunk decoding: the scalar reference decoder, and the driver that hands
+ * whole rounds to a SIMD kernel, then finishes and checks the stream itself
+ * so that every ISA reaches the same verdict on a bad stream. */
+#include <string.h>
+
+#include "decode_kernel.h"
+#include "wqc/dtype.h"
 
 static uint32_t load_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
-                                 size_t len, uint8_t *sym, size_t n, wqc_error *err)
+uint64_t wqc_rans_output_bytes(wqc_rans_form form, uint64_t n)
+{
+    switch (form) {
+    case WQC_FORM_NIBBLES: return (n + 1) / 2;
+    case WQC_FORM_F32: return 4 * n;
+    case WQC_FORM_F16: return 2 * n;
+    default: return n;
+    }
+}
+
+static inline void emit(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos, uint32_t s)
+{
+    uint8_t *dst = k->out->dst;
+    if (form == WQC_FORM_SYMBOLS) {
+        dst[pos] = (uint8_t)s;
+    } else if (form == WQC_FORM_NIBBLES) {
+        uint8_t *b = dst + pos / 2;
+        /* Elements come in order: the even one starts the byte, so a lone
+         * last element leaves a zero high nibble. */
+        *b = pos & 1 ? (uint8_t)((*b & 0x0f) | s << 4) : (uint8_t)s;
+    } else {
+        rans_group_reach(&k->groups, pos);
+        float v = rans_dequant(&k->groups, s);
+        if (form == WQC_FORM_F32) {
+            memcpy(dst + 4 * pos, &v, 4);
+        } else {
+            uint16_t h = wqc_f32_to_f16(v);
+            memcpy(dst + 2 * pos, &h, 2);
+        }
+    }
+}
+
+/* One lane's step without renormalisation; returns the symbol. */
+static inline uint32_t step(const wqc_rans_dtable *d, uint32_t mask, uint32_t *x)
+{
+    uint32_t slot = *x & mask, e = d->entry[slot];
+    *x = (e & 0xffff) * (*x >> d->precision) + (e >> 16);
+    return d->symbol[slot];
+}
+
+/* Whole rounds while every lane may read a word without running past the end. */
+static inline __attribute__((always_inline)) void scalar_rounds(rans_kernel_ctx *k, wqc_rans_form form)
+{
+    const wqc_rans_dtable *d = k->d;
+    const uint32_t mask = (1u << d->precision) - 1, lanes = k->lanes;
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    for (; k->rounds && (size_t)(k->end - w) >= 2 * (size_t)lanes; k->rounds--) {
+        for (uint32_t l = 0; l < lanes; l++) {
+            uint32_t x = k->state[l];
+            emit(k, form, pos + l, step(d, mask, &x));
+            if (x < WQC_RANS_STATE_LOW) {
+                x = (x << 16) | w[0] | (uint32_t)w[1] << 8;
+                w += 2;
+            }
+            k->state[l] = x;
+        }
+        pos += lanes;
+    }
+    k->w = w;
+    k->pos = pos;
+}
+
+static void scalar_kernel(rans_kernel_ctx *k)
+{
+    switch (k->out->form) {
+    case WQC_FORM_SYMBOLS: scalar_rounds(k, WQC_FORM_SYMBOLS); break;
+    case WQC_FORM_NIBBLES: scalar_rounds(k, WQC_FORM_NIBBLES); break;
+    case WQC_FORM_F32: scalar_rounds(k, WQC_FORM_F32); break;
+    case WQC_FORM_F16: scalar_rounds(k, WQC_FORM_F16); break;
+    }
+}
+
+static rans_kernel_fn simd_kernel(wqc_isa isa, uint32_t lanes)
+{
+    (void)lanes;
+    switch (isa) {
+#if defined(WQC_HAVE_X86_KERNELS)
+    case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_avx512 : wqc_rans_kernel_avx2;
+    case WQC_ISA_AVX2: return wqc_rans_kernel_avx2;
+#endif
+#if defined(WQC_HAVE_NEON_KERNELS)
+    case WQC_ISA_NEON: return wqc_rans_kernel_neon;
+#endif
+    default: return NULL;
+    }
+}
+
+wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                                    size_t len, const wqc_rans_output *out, uint64_t pos,
+                                    size_t n, wqc_isa isa, wqc_error *err)
 {
     if (lanes < 8 || lanes > WQC_RANS_LANES_MAX || lanes % 8)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
                         WQC_RANS_LANES_MAX, lanes);
+    if (!wqc_isa_available(isa))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
+    if (out->form == WQC_FORM_NIBBLES && d->alphabet > 16)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "nibble output needs at most 16 symbols, the table has %u",
+                        d->alphabet);
+    int dequant = out->form == WQC_FORM_F32 || out->form == WQC_FORM_F16;
+    if (dequant && (!out->groups || out->groups->ngroups == 0))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "dequantized output needs scales and offsets");
     if (len < 4 * (size_t)lanes)
         return wqc_fail(err, WQC_ERR_FORMAT, "rANS chunk of %zu bytes is shorter than its %u states",
                         len, lanes);
@@ -21,42 +123,39 @@ wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const
         if (state[l] < WQC_RANS_STATE_LOW)
             return wqc_fail(err, WQC_ERR_FORMAT, "rANS lane %u starts in an invalid state", l);
     }
-    const uint8_t *w = in + 4 * (size_t)lanes, *end = in + len;
+    rans_kernel_ctx k = {.d = d, .lanes = lanes, .state = state, .w = in + 4 * (size_t)lanes,
+                         .end = in + len, .pos = pos, .rounds = n / lanes, .out = out};
+    if (dequant) rans_group_seek(&k.groups, out->groups, pos);
+    rans_kernel_fn simd = simd_kernel(isa, lanes);
+    /* SIMD kernels store whole bytes of nibbles, so they start on an even element. */
+    if (simd && !(out->form == WQC_FORM_NIBBLES && (pos & 1))) k.rounds -= simd(&k);
+    scalar_kernel(&k);
+    /* The last partial round, and rounds near the end of a damaged stream. */
     const uint32_t mask = (1u << d->precision) - 1;
-    const int p = d->precision;
-    size_t i = 0;
-    /* Rounds where every lane may read a word without running past the end. */
-    while (n - i >= lanes && (size_t)(end - w) >= 2 * (size_t)lanes) {
-        for (uint32_t l = 0; l < lanes; l++) {
-            uint32_t x = state[l], slot = x & mask, e = d->entry[slot];
-            sym[i + l] = d->symbol[slot];
-            x = (e & 0xffff) * (x >> p) + (e >> 16);
-            if (x < WQC_RANS_STATE_LOW) {
-                x = (x << 16) | w[0] | (uint32_t)w[1] << 8;
-                w += 2;
-            }
-            state[l] = x;
-        }
-        i += lanes;
-    }
-    for (; i < n; i++) {
-        uint32_t l = (uint32_t)(i % lanes);
-        uint32_t x = state[l], slot = x & mask, e = d->entry[slot];
-        sym[i] = d->symbol[slot];
-        x = (e & 0xffff) * (x >> p) + (e >> 16);
+    for (uint64_t i = k.pos - pos; i < n; i++) {
+        uint32_t l = (uint32_t)(i % lanes), x = state[l];
+        emit(&k, out->form, pos + i, step(d, mask, &x));
         if (x < WQC_RANS_STATE_LOW) {
-            if (end - w < 2)
-                return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream ends early at symbol %zu", i);
-            x = (x << 16) | w[0] | (uint32_t)w[1] << 8;
-            w += 2;
+            if (k.end - k.w < 2)
+                return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream ends early at symbol %llu",
+                                (unsigned long long)i);
+            x = (x << 16) | k.w[0] | (uint32_t)k.w[1] << 8;
+            k.w += 2;
         }
         state[l] = x;
     }
-    if (w != end)
+    if (k.w != k.end)
         return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream has %zu bytes left after the last symbol",
-                        (size_t)(end - w));
+                        (size_t)(k.end - k.w));
     for (uint32_t l = 0; l < lanes; l++)
         if (state[l] != WQC_RANS_STATE_LOW)
             return wqc_fail(err, WQC_ERR_FORMAT, "rANS lane %u does not end in the initial state", l);
     return WQC_OK;
+}
+
+wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                                 size_t len, uint8_t *sym, size_t n, wqc_error *err)
+{
+    wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = sym};
+    return wqc_rans_decode_chunk_to(d, lanes, in, len, &out, 0, n, WQC_ISA_SCALAR, err);
 }

@@ -5,6 +5,10 @@
 #include "wqc/entropy.h"
 #include "wqc/rans.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 void wqc_rans_params_default(wqc_rans_params *p)
 {
     p->precision = WQC_PRECISION_DEFAULT;
@@ -134,23 +138,38 @@ wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
     return st;
 }
 
-wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, wqc_error *err)
+static int thread_count(int threads)
 {
+#ifdef _OPENMP
+    return threads > 0 ? threads : omp_get_num_procs();
+#else
+    (void)threads;
+    return 1;
+#endif
+}
+
+wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *out, int threads,
+                              wqc_isa isa, wqc_error *err)
+{
+    if (!wqc_isa_available(isa))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
     wqc_rans_dtable d = {0};
     wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
     if (st != WQC_OK) return st;
+    int nthreads = thread_count(threads);
+    if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
+    if ((uint64_t)nthreads > c->nchunks) nthreads = c->nchunks ? (int)c->nchunks : 1;
     /* The first failing chunk (lowest index) is reported. */
     uint64_t bad = c->nchunks;
     wqc_error first;
     wqc_error_clear(&first);
-    (void)threads;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
 #endif
     for (uint64_t i = 0; i < c->nchunks; i++) {
         wqc_error e;
-        wqc_status s = wqc_rans_decode_chunk(&d, c->lanes, c->payload + c->offset[i], c->chunk_bytes[i],
-                                             sym + i * c->chunk, (size_t)chunk_len(c, i), &e);
+        wqc_status s = wqc_rans_decode_chunk_to(&d, c->lanes, c->payload + c->offset[i], c->chunk_bytes[i],
+                                                out, i * c->chunk, (size_t)chunk_len(c, i), isa, &e);
         if (s != WQC_OK) {
 #ifdef _OPENMP
 #pragma omp critical(wqc_rans_decode_error)
@@ -163,6 +182,12 @@ wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, w
     }
     wqc_rans_dtable_free(&d);
     if (bad < c->nchunks)
-        return wqc_fail(err, WQC_ERR_FORMAT, "chunk %llu: %s", (unsigned long long)bad, first.msg);
+        return wqc_fail(err, first.status, "chunk %llu: %s", (unsigned long long)bad, first.msg);
     return WQC_OK;
+}
+
+wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, wqc_error *err)
+{
+    wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = sym};
+    return wqc_rans_decode_to(c, &out, threads > 0 ? threads : 1, wqc_isa_active(), err);
 }

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 
+#include "decode_kernel.h"
 #include "wqc/entropy.h"
 #include "wqc/rans.h"
 
@@ -30,10 +31,13 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err)
 {
     size_t slots = (size_t)1 << t->precision;
+    int packable = t->alphabet <= RANS_PACKED_MAX_ALPHABET && t->precision <= RANS_PACKED_MAX_PRECISION;
     d->precision = t->precision;
-    d->symbol = malloc(slots);
+    d->alphabet = t->alphabet;
+    d->symbol = calloc(slots + 4, 1);
     d->entry = malloc(slots * sizeof *d->entry);
-    if (!d->symbol || !d->entry) {
+    d->packed = packable ? malloc(slots * sizeof *d->packed) : NULL;
+    if (!d->symbol || !d->entry || (packable && !d->packed)) {
         wqc_rans_dtable_free(d);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
@@ -42,6 +46,7 @@ wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc
             uint32_t slot = t->cum[s] + i;
             d->symbol[slot] = (uint8_t)s;
             d->entry[slot] = t->freq[s] | (i << 16);
+            if (packable) d->packed[slot] = t->freq[s] | i << 14 | s << 28;
         }
     }
     return WQC_OK;
@@ -51,6 +56,8 @@ void wqc_rans_dtable_free(wqc_rans_dtable *d)
 {
     free(d->symbol);
     free(d->entry);
+    free(d->packed);
     d->symbol = NULL;
     d->entry = NULL;
+    d->packed = NULL;
 }

@@ -1,0 +1,144 @@
+/* AVX2 kernel: 8 lanes per vector. Same steps as the AVX-512 kernel; the
+ * renormalisation words are moved into the lanes that need them by a
+ * permutation chosen from the 8-bit lane mask. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "decode_kernel.h"
+
+enum { V = 8 };
+
+/* For each mask of lanes that read a word: lane l takes word number
+ * popcount(mask & ((1 << l) - 1)), as 3-bit fields at bit 4 * l. */
+static uint32_t expand_index[256];
+
+/* Filled before main: the kernels only read it. */
+__attribute__((constructor)) static void init_expand_index(void)
+{
+    for (uint32_t m = 0; m < 256; m++) {
+        uint32_t idx = 0, rank = 0;
+        for (uint32_t l = 0; l < V; l++)
+            if (m >> l & 1) idx |= (rank++) << (4 * l);
+        expand_index[m] = idx;
+    }
+}
+
+static void lane_groups(rans_group_cursor *c, uint64_t pos, float *scale, float *offset)
+{
+    for (int l = 0; l < V; l++) {
+        rans_group_reach(c, pos + (uint64_t)l);
+        scale[l] = c->scale;
+        offset[l] = c->offset;
+    }
+}
+
+static inline __attribute__((always_inline)) __m256 dequant(rans_group_cursor *c, uint64_t pos, __m256i s)
+{
+    __m256 sc, of;
+    rans_group_reach(c, pos);
+    if (pos + V <= c->end) {
+        sc = _mm256_set1_ps(c->scale);
+        of = _mm256_set1_ps(c->offset);
+    } else {
+        float scale[V], offset[V];
+        lane_groups(c, pos, scale, offset);
+        sc = _mm256_loadu_ps(scale);
+        of = _mm256_loadu_ps(offset);
+    }
+    return _mm256_add_ps(of, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)));
+}
+
+static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
+                                                        __m256i s)
+{
+    uint8_t *dst = k->out->dst;
+    switch (form) {
+    case WQC_FORM_SYMBOLS: {
+        /* Byte 0 of each 32-bit lane to the front of its 128-bit half. */
+        const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        __m256i b = _mm256_shuffle_epi8(s, pick);
+        __m128i both = _mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+        _mm_storel_epi64((__m128i *)(dst + pos), both);
+        break;
+    }
+    case WQC_FORM_NIBBLES: {
+        const __m256i pick = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        __m256i pair = _mm256_or_si256(s, _mm256_srli_epi64(s, 28));
+        __m256i b = _mm256_shuffle_epi8(pair, pick);
+        uint32_t four = (uint32_t)_mm_cvtsi128_si32(
+            _mm_unpacklo_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
+        memcpy(dst + pos / 2, &four, 4);
+        break;
+    }
+    case WQC_FORM_F32:
+        _mm256_storeu_ps((float *)(dst + 4 * pos), dequant(&k->groups, pos, s));
+        break;
+    case WQC_FORM_F16:
+        _mm_storeu_si128((__m128i *)(dst + 2 * pos),
+                         _mm256_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        break;
+    }
+}
+
+static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed)
+{
+    const wqc_rans_dtable *d = k->d;
+    const __m128i shift = _mm_cvtsi32_si128(d->precision);
+    const __m256i mask = _mm256_set1_epi32((int)((1u << d->precision) - 1));
+    const __m256i field = _mm256_set1_epi32(RANS_PACKED_FIELD);
+    const __m256i low16 = _mm256_set1_epi32(0xffff);
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i nibble_shift = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i seven = _mm256_set1_epi32(7);
+    const uint32_t nv = k->lanes / V;
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    size_t r = 0;
+    for (; r < k->rounds && (size_t)(k->end - w) >= 2 * (size_t)k->lanes; r++) {
+        for (uint32_t v = 0; v < nv; v++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(k->state + V * v));
+            __m256i slot = _mm256_and_si256(x, mask), f, b, s;
+            if (packed) {
+                __m256i e = _mm256_i32gather_epi32((const int *)d->packed, slot, 4);
+                f = _mm256_and_si256(e, field);
+                b = _mm256_and_si256(_mm256_srli_epi32(e, 14), field);
+                s = _mm256_srli_epi32(e, 28);
+            } else {
+                __m256i e = _mm256_i32gather_epi32((const int *)d->entry, slot, 4);
+                f = _mm256_and_si256(e, low16);
+                b = _mm256_srli_epi32(e, 16);
+                s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)d->symbol, slot, 1),
+                                     _mm256_set1_epi32(0xff));
+            }
+            x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(x, shift)), b);
+            __m256i need = _mm256_cmpeq_epi32(_mm256_srli_epi32(x, 16), zero);
+            uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(need));
+            __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)w));
+            __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)expand_index[m]), nibble_shift),
+                                           seven);
+            words = _mm256_permutevar8x32_epi32(words, idx);
+            x = _mm256_blendv_epi8(x, _mm256_or_si256(_mm256_slli_epi32(x, 16), words), need);
+            w += 2 * (size_t)__builtin_popcount(m);
+            _mm256_storeu_si256((__m256i *)(k->state + V * v), x);
+            store(k, form, pos, s);
+            pos += V;
+        }
+    }
+    k->w = w;
+    k->pos = pos;
+    return r;
+}
+
+size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k)
+{
+    int packed = k->d->packed != NULL;
+    switch (k->out->form) {
+    case WQC_FORM_SYMBOLS: return packed ? rounds(k, WQC_FORM_SYMBOLS, 1) : rounds(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
+    }
+    return 0;
+}

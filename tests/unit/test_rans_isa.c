@@ -1,0 +1,242 @@
+/* Every SIMD decoder against the scalar reference, bit for bit, in every
+ * output form; the scalar decoder against independent definitions of each
+ * form (the original symbols, nibble packing, wqc_dequantize). */
+#include <stdlib.h>
+
+#include "test_common.h"
+
+static void fill(uint8_t *sym, size_t n, uint32_t alphabet, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = test_rand(&seed);
+        /* Skewed toward small symbols, every symbol possible. */
+        uint32_t k = (uint32_t)__builtin_ctzll(r | (1ull << 40));
+        sym[i] = (uint8_t)(k < alphabet && (r >> 48) % 4 ? k : (r >> 32) % alphabet);
+    }
+}
+
+/* Parameter groups: per tensor, per row, or G per row with a short last group. */
+static void make_groups(wqc_quantized *q, uint64_t n, int kind, uint64_t seed)
+{
+    memset(q, 0, sizeof *q);
+    q->cols = kind == 0 ? (n ? n : 1) : 100;
+    q->rows = (n + q->cols - 1) / q->cols;
+    q->group_len = kind == 2 ? 32 : q->cols;
+    uint64_t per_row = (q->cols + q->group_len - 1) / q->group_len;
+    q->ngroups = kind == 0 ? 1 : (q->rows ? q->rows : 1) * per_row;
+    q->scale = malloc(q->ngroups * sizeof(float));
+    q->offset = malloc(q->ngroups * sizeof(float));
+    for (uint64_t g = 0; g < q->ngroups; g++) {
+        q->scale[g] = (float)((test_rand(&seed) % 20000) + 1) * 1.37e-6f;
+        q->offset[g] = -(float)(test_rand(&seed) % 30000) * 1.1e-6f;
+    }
+}
+
+/* Expected output of form for sym[0..n), from first principles. */
+static uint8_t *expected(const uint8_t *sym, uint64_t n, wqc_rans_form form, const wqc_quantized *g)
+{
+    uint8_t *e = calloc(wqc_rans_output_bytes(form, n) + 1, 1);
+    for (uint64_t i = 0; i < n; i++) {
+        if (form == WQC_FORM_SYMBOLS) {
+            e[i] = sym[i];
+        } else if (form == WQC_FORM_NIBBLES) {
+            e[i / 2] |= (uint8_t)(sym[i] << (4 * (i & 1)));
+        } else {
+            uint64_t grp = wqc_quantized_group(g, i / g->cols, i % g->cols);
+            float v = g->offset[grp] + g->scale[grp] * (float)sym[i];
+            if (form == WQC_FORM_F32) {
+                memcpy(e + 4 * i, &v, 4);
+            } else {
+                uint16_t h = wqc_f32_to_f16(v);
+                memcpy(e + 2 * i, &h, 2);
+            }
+        }
+    }
+    return e;
+}
+
+static const char *form_name(wqc_rans_form f)
+{
+    static const char *names[] = {"symbols", "nibbles", "f32", "f16"};
+    return names[f];
+}
+
+/* Decodes c in form with every ISA (1 and 2 threads) and compares. */
+static void check_all_isas(const wqc_rans_coded *c, const uint8_t *sym, wqc_rans_form form, int group_kind)
+{
+    wqc_quantized g;
+    make_groups(&g, c->n, group_kind, c->n * 31 + (uint64_t)form);
+    uint8_t *want = expected(sym, c->n, form, &g);
+    size_t bytes = (size_t)wqc_rans_output_bytes(form, c->n);
+    uint8_t *got = malloc(bytes + 1);
+    for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
+        if (!wqc_isa_available((wqc_isa)isa)) continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            memset(got, 0xa5, bytes + 1);
+            wqc_rans_output out = {form, got, &g};
+            wqc_error err;
+            if (wqc_rans_decode_to(c, &out, threads, (wqc_isa)isa, &err) != WQC_OK)
+                fail_msg("%s %s n=%llu: %s", wqc_isa_name((wqc_isa)isa), form_name(form),
+                         (unsigned long long)c->n, err.msg);
+            if (memcmp(got, want, bytes) != 0 || got[bytes] != 0xa5)
+                fail_msg("%s %s differs: n=%llu A=%u P=%d lanes=%u chunk=%u groups=%d threads=%d",
+                         wqc_isa_name((wqc_isa)isa), form_name(form), (unsigned long long)c->n,
+                         c->table.alphabet, c->table.precision, c->lanes, c->chunk, group_kind, threads);
+        }
+    }
+    free(got);
+    free(want);
+    free(g.scale);
+    free(g.offset);
+}
+
+static void check(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, uint32_t chunk, uint64_t seed)
+{
+    uint8_t *sym = malloc(n + 1);
+    fill(sym, n, alphabet, seed);
+    wqc_rans_params p = {precision, lanes, chunk, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    if (wqc_rans_encode(sym, n, alphabet, &p, &c, &err) != WQC_OK) fail_msg("encode: %s", err.msg);
+    check_all_isas(&c, sym, WQC_FORM_SYMBOLS, 0);
+    if (alphabet <= 16) check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
+    for (int kind = 0; kind < 3; kind++) {
+        check_all_isas(&c, sym, WQC_FORM_F32, kind);
+        check_all_isas(&c, sym, WQC_FORM_F16, kind);
+    }
+    wqc_rans_coded_free(&c);
+    free(sym);
+}
+
+static void test_isa_every_alphabet_size(void **state)
+{
+    (void)state;
+    /* Packed (<= 16 symbols, P <= 13) and general tables, n not a multiple
+     * of any vector so that chunks end mid-vector. */
+    for (uint32_t a = 1; a <= 256; a++) check(3001 + a, a, a <= 16 ? 12 : 11, 32, 1024, a);
+}
+
+static void test_isa_every_lane_count_and_precision(void **state)
+{
+    (void)state;
+    for (uint32_t lanes = 8; lanes <= 256; lanes += 8) check(5000 + lanes, 16, 12, lanes, 2048, lanes);
+    for (int p = 10; p <= 15; p++) {
+        check(20000, 16, p, 32, 4096, (uint64_t)p);
+        check(20000, 200, p, 16, 4096, (uint64_t)p + 100);
+    }
+}
+
+static void test_isa_short_and_odd_chunks(void **state)
+{
+    (void)state;
+    static const uint64_t sizes[] = {0, 1, 7, 8, 15, 16, 17, 31, 33, 1023, 1024, 1025, 3071};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        check(sizes[i], 16, 12, 16, 1024, i);
+        check(sizes[i], 5, 12, 8, 1024, i);
+    }
+    /* Odd chunk lengths put chunk starts on odd elements (nibbles share bytes). */
+    check(10000, 16, 12, 32, 1027, 9);
+    check(10000, 3, 10, 24, 1031, 10);
+}
+
+/* Damaged streams: every ISA fails where the scalar decoder fails, with the same message. */
+static void test_isa_same_verdict_on_damaged_streams(void **state)
+{
+    (void)state;
+    uint64_t n = 4096;
+    uint8_t *sym = malloc(n);
+    fill(sym, n, 16, 77);
+    wqc_rans_params p = {12, 32, 4096, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    assert_int_equal(wqc_rans_encode(sym, n, 16, &p, &c, &err), WQC_OK);
+    wqc_rans_dtable d;
+    assert_int_equal(wqc_rans_dtable_init(&d, &c.table, &err), WQC_OK);
+    uint8_t *ref = malloc(n), *got = malloc(n);
+    uint64_t seed = 5;
+    for (int trial = 0; trial < 300; trial++) {
+        uint8_t *damaged = malloc(c.payload_len);
+        memcpy(damaged, c.payload, c.payload_len);
+        size_t len = (size_t)c.payload_len;
+        if (trial % 3 == 0) len -= 1 + test_rand(&seed) % 64;
+        else damaged[test_rand(&seed) % len] ^= (uint8_t)(1 + test_rand(&seed) % 255);
+        wqc_rans_output out_ref = {WQC_FORM_SYMBOLS, ref, NULL};
+        wqc_error want;
+        wqc_error_clear(&want);
+        wqc_status st_ref = wqc_rans_decode_chunk_to(&d, 32, damaged, len, &out_ref, 0, n, WQC_ISA_SCALAR, &want);
+        for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
+            if (!wqc_isa_available((wqc_isa)isa)) continue;
+            wqc_rans_output out = {WQC_FORM_SYMBOLS, got, NULL};
+            wqc_error_clear(&err);
+            wqc_status st = wqc_rans_decode_chunk_to(&d, 32, damaged, len, &out, 0, n, (wqc_isa)isa, &err);
+            assert_int_equal(st, st_ref);
+            assert_string_equal(err.msg, want.msg);
+            if (st == WQC_OK) assert_memory_equal(got, ref, n);
+        }
+        free(damaged);
+    }
+    wqc_rans_dtable_free(&d);
+    wqc_rans_coded_free(&c);
+    free(sym);
+    free(ref);
+    free(got);
+}
+
+static void test_isa_names_and_availability(void **state)
+{
+    (void)state;
+    wqc_isa isa;
+    wqc_error err;
+    for (int i = 0; i < WQC_ISA_COUNT; i++) {
+        assert_int_equal(wqc_isa_from_name(wqc_isa_name((wqc_isa)i), &isa, &err), WQC_OK);
+        assert_int_equal(isa, i);
+    }
+    assert_fails_with(wqc_isa_from_name("sse9", &isa, &err), WQC_ERR_INVALID_ARG, err, "unknown ISA 'sse9'");
+    assert_true(wqc_isa_available(WQC_ISA_SCALAR));
+    assert_true(wqc_isa_available(wqc_isa_best()));
+#if defined(__x86_64__)
+    assert_false(wqc_isa_available(WQC_ISA_NEON));
+#elif defined(__aarch64__)
+    assert_true(wqc_isa_available(WQC_ISA_NEON));
+    assert_false(wqc_isa_available(WQC_ISA_AVX2));
+#endif
+    /* An unavailable ISA is an error, not a silent fallback. */
+    for (int i = 0; i < WQC_ISA_COUNT; i++) {
+        if (wqc_isa_available((wqc_isa)i)) continue;
+        wqc_rans_coded c;
+        wqc_rans_params p = {12, 8, 1024, 1};
+        uint8_t s[4] = {0, 1, 0, 1}, out[4];
+        assert_int_equal(wqc_rans_encode(s, 4, 2, &p, &c, &err), WQC_OK);
+        wqc_rans_output o = {WQC_FORM_SYMBOLS, out, NULL};
+        assert_fails_with(wqc_rans_decode_to(&c, &o, 1, (wqc_isa)i, &err), WQC_ERR_UNSUPPORTED, err, "decoder");
+        wqc_rans_coded_free(&c);
+    }
+}
+
+static void test_isa_rejects_nibbles_for_large_alphabets(void **state)
+{
+    (void)state;
+    uint8_t s[64], out[64];
+    for (int i = 0; i < 64; i++) s[i] = (uint8_t)(i % 17);
+    wqc_rans_params p = {12, 8, 1024, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    assert_int_equal(wqc_rans_encode(s, 64, 17, &p, &c, &err), WQC_OK);
+    wqc_rans_output o = {WQC_FORM_NIBBLES, out, NULL};
+    assert_fails_with(wqc_rans_decode_to(&c, &o, 1, WQC_ISA_SCALAR, &err), WQC_ERR_INVALID_ARG, err,
+                      "at most 16 symbols");
+    wqc_rans_coded_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isa_every_alphabet_size),
+        cmocka_unit_test(test_isa_every_lane_count_and_precision),
+        cmocka_unit_test(test_isa_short_and_odd_chunks),
+        cmocka_unit_test(test_isa_same_verdict_on_damaged_streams),
+        cmocka_unit_test(test_isa_names_and_availability),
+        cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
