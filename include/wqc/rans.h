@@ -51,6 +51,7 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
 typedef struct wqc_rans_dtable {
     int precision;
     uint32_t alphabet;
+    uint32_t freq[256], cum[256];   /* the table's, for search-based decoders */
     uint8_t *symbol;
     uint32_t *entry;
     uint32_t *packed;

@@ -59,42 +59,113 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     }
 }
 
-static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed)
+/* Alphabets of at most 16 symbols, without a gather: the symbol owning a
+ * slot is found by a 4-ary search over the cumulative frequencies held in a
+ * register (cum of absent symbols is 2^P, above every slot), and freq and
+ * cum come from in-register permutes. */
+typedef struct small_table {
+    __m512i cum, freq, c4, c8, c12;
+} small_table;
+
+static small_table small_table_make(const wqc_rans_dtable *d)
+{
+    uint32_t cum[16], freq[16];
+    for (uint32_t s = 0; s < 16; s++) {
+        cum[s] = s < d->alphabet ? d->cum[s] : 1u << d->precision;
+        freq[s] = s < d->alphabet ? d->freq[s] : 0;
+    }
+    small_table t = {_mm512_loadu_si512(cum), _mm512_loadu_si512(freq), _mm512_set1_epi32((int)cum[4]),
+                     _mm512_set1_epi32((int)cum[8]), _mm512_set1_epi32((int)cum[12])};
+    return t;
+}
+
+static inline __attribute__((always_inline)) __m512i small_symbol(const small_table *t, __m512i slot)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i s = _mm512_maskz_mov_epi32(_mm512_cmpge_epu32_mask(slot, t->c4), _mm512_set1_epi32(4));
+    s = _mm512_mask_mov_epi32(s, _mm512_cmpge_epu32_mask(slot, t->c8), _mm512_set1_epi32(8));
+    s = _mm512_mask_mov_epi32(s, _mm512_cmpge_epu32_mask(slot, t->c12), _mm512_set1_epi32(12));
+    __m512i s1 = _mm512_add_epi32(s, one), s2 = _mm512_add_epi32(s, _mm512_set1_epi32(2)),
+            s3 = _mm512_add_epi32(s, _mm512_set1_epi32(3));
+    __mmask16 m1 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s1, t->cum));
+    __mmask16 m2 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s2, t->cum));
+    __mmask16 m3 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s3, t->cum));
+    /* Cumulative frequencies rise, so m3 implies m2 implies m1. */
+    s = _mm512_mask_mov_epi32(s, m1, s1);
+    s = _mm512_mask_mov_epi32(s, m2, s2);
+    return _mm512_mask_mov_epi32(s, m3, s3);
+}
+
+typedef struct kernel_consts {
+    small_table t;
+    __m128i shift;
+    __m512i mask, low16, state_low;
+    const wqc_rans_dtable *d;
+} kernel_consts;
+
+/* One vector's decoding step before renormalisation: returns the symbols. */
+static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
+{
+    __m512i slot = _mm512_and_si512(*x, c->mask), f, b, s;
+    if (small) {
+        s = small_symbol(&c->t, slot);
+        f = _mm512_permutexvar_epi32(s, c->t.freq);
+        b = _mm512_sub_epi32(slot, _mm512_permutexvar_epi32(s, c->t.cum));
+    } else {
+        __m512i e = _mm512_i32gather_epi32(slot, c->d->entry, 4);
+        f = _mm512_and_si512(e, c->low16);
+        b = _mm512_srli_epi32(e, 16);
+        s = _mm512_and_si512(_mm512_i32gather_epi32(slot, c->d->symbol, 1), _mm512_set1_epi32(0xff));
+    }
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
+/* Lanes below 2^16 take the next words, in lane order. */
+static inline __attribute__((always_inline)) void renormalise(const kernel_consts *c, __m512i *x,
+                                                              const uint8_t **w)
+{
+    __mmask16 m = _mm512_cmplt_epu32_mask(*x, c->state_low);
+    __m512i words = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)*w));
+    words = _mm512_maskz_expand_epi32(m, words);
+    *x = _mm512_mask_or_epi32(*x, m, _mm512_slli_epi32(*x, 16), words);
+    *w += 2 * (size_t)__builtin_popcount(m);
+}
+
+/* nv_fixed > 0: the lanes are exactly nv_fixed vectors, kept in registers
+ * across rounds; 0: any multiple of 16 lanes, states in memory. */
+static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int small,
+                                                           uint32_t nv_fixed)
 {
     const wqc_rans_dtable *d = k->d;
-    const __m128i shift = _mm_cvtsi32_si128(d->precision);
-    const __m512i mask = _mm512_set1_epi32((int)((1u << d->precision) - 1));
-    const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
-    const __m512i low16 = _mm512_set1_epi32(0xffff);
-    const __m512i state_low = _mm512_set1_epi32(WQC_RANS_STATE_LOW);
-    const uint32_t nv = k->lanes / V;
+    const kernel_consts c = {small_table_make(d), _mm_cvtsi32_si128(d->precision),
+                             _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
+                             _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
-    for (; r < k->rounds && (size_t)(k->end - w) >= 2 * (size_t)k->lanes; r++) {
-        for (uint32_t v = 0; v < nv; v++) {
-            __m512i x = _mm512_loadu_si512(k->state + V * v);
-            __m512i slot = _mm512_and_si512(x, mask), f, b, s;
-            if (packed) {
-                __m512i e = _mm512_i32gather_epi32(slot, d->packed, 4);
-                f = _mm512_and_si512(e, field);
-                b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
-                s = _mm512_srli_epi32(e, 28);
-            } else {
-                __m512i e = _mm512_i32gather_epi32(slot, d->entry, 4);
-                f = _mm512_and_si512(e, low16);
-                b = _mm512_srli_epi32(e, 16);
-                s = _mm512_and_si512(_mm512_i32gather_epi32(slot, d->symbol, 1), _mm512_set1_epi32(0xff));
+    const size_t need = 2 * (size_t)k->lanes;
+    if (nv_fixed) {
+        __m512i x[4], s[4];
+        for (uint32_t v = 0; v < nv_fixed; v++) x[v] = _mm512_loadu_si512(k->state + V * v);
+        for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+            for (uint32_t v = 0; v < nv_fixed; v++) s[v] = advance(&c, &x[v], small);
+            for (uint32_t v = 0; v < nv_fixed; v++) renormalise(&c, &x[v], &w);
+            for (uint32_t v = 0; v < nv_fixed; v++) store(k, form, pos + V * v, s[v]);
+            pos += V * nv_fixed;
+        }
+        for (uint32_t v = 0; v < nv_fixed; v++) _mm512_storeu_si512(k->state + V * v, x[v]);
+    } else {
+        const uint32_t nv = k->lanes / V;
+        for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+            for (uint32_t v = 0; v < nv; v++) {
+                __m512i x = _mm512_loadu_si512(k->state + V * v);
+                __m512i s = advance(&c, &x, small);
+                renormalise(&c, &x, &w);
+                _mm512_storeu_si512(k->state + V * v, x);
+                store(k, form, pos, s);
+                pos += V;
             }
-            x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(x, shift)), b);
-            __mmask16 m = _mm512_cmplt_epu32_mask(x, state_low);
-            __m512i words = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)w));
-            words = _mm512_maskz_expand_epi32(m, words);
-            x = _mm512_mask_or_epi32(x, m, _mm512_slli_epi32(x, 16), words);
-            w += 2 * (size_t)__builtin_popcount(m);
-            _mm512_storeu_si512(k->state + V * v, x);
-            store(k, form, pos, s);
-            pos += V;
         }
     }
     k->w = w;
@@ -102,14 +173,24 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
+static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k, wqc_rans_form form, int small)
+{
+    switch (k->lanes) {
+    case 16: return rounds(k, form, small, 1);
+    case 32: return rounds(k, form, small, 2);
+    case 64: return rounds(k, form, small, 4);
+    default: return rounds(k, form, small, 0);
+    }
+}
+
 size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
 {
-    int packed = k->d->packed != NULL;
+    int small = k->d->alphabet <= 16;
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return packed ? rounds(k, WQC_FORM_SYMBOLS, 1) : rounds(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
+    case WQC_FORM_SYMBOLS: return small ? by_lanes(k, WQC_FORM_SYMBOLS, 1) : by_lanes(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return small ? by_lanes(k, WQC_FORM_NIBBLES, 1) : by_lanes(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return small ? by_lanes(k, WQC_FORM_F32, 1) : by_lanes(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return small ? by_lanes(k, WQC_FORM_F16, 1) : by_lanes(k, WQC_FORM_F16, 0);
     }
     return 0;
 }

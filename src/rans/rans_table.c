@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "decode_kernel.h"
 #include "wqc/entropy.h"
@@ -34,6 +35,8 @@ wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc
     int packable = t->alphabet <= RANS_PACKED_MAX_ALPHABET && t->precision <= RANS_PACKED_MAX_PRECISION;
     d->precision = t->precision;
     d->alphabet = t->alphabet;
+    memcpy(d->freq, t->freq, sizeof d->freq);
+    memcpy(d->cum, t->cum, sizeof d->cum);
     d->symbol = calloc(slots + 4, 1);
     d->entry = malloc(slots * sizeof *d->entry);
     d->packed = packable ? malloc(slots * sizeof *d->packed) : NULL;

@@ -1,0 +1,33 @@
+/* `wqc bench`: measured rows and the report. */
+#ifndef WQC_TOOLS_BENCH_H
+#define WQC_TOOLS_BENCH_H
+
+#include <stdio.h>
+
+#include "bench_codecs.h"
+
+typedef struct bench_row {
+    bench_codec codec;
+    uint64_t bytes;             /* coded size of all items */
+    double encode_s, decode_s;  /* medians over the repetitions, all items */
+    int encode_reps, decode_reps;
+} bench_row;
+
+typedef struct bench_report {
+    const char *input;          /* file path or synthetic spec */
+    const char *quantizer;      /* "affine 4-bit tensor" */
+    int bits;
+    uint64_t symbols;           /* all items */
+    size_t items;
+    double entropy_bits;        /* order-0 entropy per symbol, per item, weighted */
+    int threads, repeat;
+    const char *cpu;
+    bench_row *rows;
+    size_t nrows;
+} bench_report;
+
+void bench_print_text(FILE *f, const bench_report *r);
+/* 0 on success. */
+int bench_print_json(FILE *f, const bench_report *r);
+
+#endif
