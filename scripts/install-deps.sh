@@ -7,12 +7,17 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev
-  libcmocka-dev python3-numpy
+  libcmocka-dev python3-numpy libhtscodecs-dev
 )
-# Optional extras: `--bench` adds the benchmark peers, `--fuzz` clang's libFuzzer.
+# Optional extras: `--bench` adds hyperfine, `--fuzz` clang's libFuzzer,
+# `--neon` the AArch64 cross compiler, qemu-user and arm64 libraries.
 for extra in "$@"; do
   case $extra in
-    --bench) packages+=(libhtscodecs-dev hyperfine) ;;
+    --bench) packages+=(hyperfine) ;;
+    --neon)
+      neon=1
+      packages+=(gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libcmocka-dev:arm64 libzstd-dev:arm64
+                 libbrotli-dev:arm64 libxxhash-dev:arm64 libsodium-dev:arm64 libjansson-dev:arm64) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown option $extra" >&2; exit 2 ;;
   esac
@@ -32,6 +37,9 @@ fi
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+if [[ ${neon:-0} == 1 ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo_cmd[@]}" dpkg --add-architecture arm64
+fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 #include "bench.h"
 #include "cli.h"
@@ -250,6 +253,11 @@ done:
 
 static char *cpu_name(void)
 {
+#if defined(__APPLE__)
+    char brand[128];
+    size_t len = sizeof brand;
+    if (sysctlbyname("machdep.cpu.brand_string", brand, &len, NULL, 0) == 0) return strdup(brand);
+#endif
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[256];
     while (f && fgets(line, sizeof line, f)) {

@@ -24,19 +24,24 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Dequantized weights of a RANS frame in dtype (F32/F16/BF16), into a new buffer. */
-static unsigned char *dequantized(const wqc_frame *f, const uint8_t *sym, wqc_dtype dtype)
+/* Dequantized weights of a RANS frame in dtype (F32/F16/BF16), decoded
+ * straight into the output (scale and offset applied by the decoder). */
+static wqc_status dequantized(const wqc_frame *f, wqc_dtype dtype, int threads, unsigned char **out,
+                              wqc_error *err)
 {
-    wqc_quantized q = f->q;
-    q.symbols = (uint8_t *)sym;
-    float *w = malloc(f->nelem ? (size_t)f->nelem * sizeof *w : 1);
-    if (!w) return NULL;
-    wqc_dequantize(&q, w);
-    if (dtype == WQC_DTYPE_F32) return (unsigned char *)w;
-    uint16_t *h = (uint16_t *)w; /* narrowing in place, front to back */
-    for (uint64_t i = 0; i < f->nelem; i++)
-        h[i] = dtype == WQC_DTYPE_F16 ? wqc_f32_to_f16(w[i]) : wqc_f32_to_bf16(w[i]);
-    return (unsigned char *)w;
+    wqc_rans_form form = dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_F32;
+    uint64_t bytes = wqc_rans_output_bytes(form, f->nelem);
+    *out = malloc(bytes ? (size_t)bytes : 1);
+    if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_rans_output o = {form, *out, &f->q};
+    wqc_status st = wqc_rans_decode_to(&f->coded, &o, threads, wqc_isa_active(), err);
+    if (st != WQC_OK) return st;
+    if (dtype == WQC_DTYPE_BF16) {
+        float *w = (float *)*out;
+        uint16_t *h = (uint16_t *)*out; /* narrowing in place, front to back */
+        for (uint64_t i = 0; i < f->nelem; i++) h[i] = wqc_f32_to_bf16(w[i]);
+    }
+    return WQC_OK;
 }
 
 /* Decodes frame `src` into `dst` (a frame qst_write or a tensor writer takes). */
@@ -53,6 +58,17 @@ static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_fra
         dst->payload_len = src->raw_len;
         return wqc_frame_decode_raw(src, raw, err);
     }
+    if (a->dequantize && src->quant.method != WQC_QUANT_GIVEN) {
+        unsigned char *w = NULL;
+        wqc_status st = dequantized(src, a->out_dtype, (int)a->threads, &w, err);
+        *owned = w;
+        if (st != WQC_OK) return st;
+        dst->encoding = WQC_ENC_RAW;
+        dst->dtype = a->out_dtype;
+        dst->payload = w;
+        dst->payload_len = dst->raw_len = dst->nelem * wqc_dtype_size(a->out_dtype);
+        return WQC_OK;
+    }
     uint8_t *sym = malloc(src->nelem ? (size_t)src->nelem : 1);
     if (!sym) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     *owned = sym;
@@ -68,15 +84,6 @@ static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_fra
         dst->payload_len = dst->raw_len = src->nelem;
         return WQC_OK;
     }
-    if (!a->dequantize) return WQC_OK;
-    unsigned char *w = dequantized(src, sym, a->out_dtype);
-    if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    free(sym);
-    *owned = w;
-    dst->encoding = WQC_ENC_RAW;
-    dst->dtype = a->out_dtype;
-    dst->payload = w;
-    dst->payload_len = dst->raw_len = dst->nelem * wqc_dtype_size(a->out_dtype);
     return WQC_OK;
 }
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `wqc bench` and the WQC_ISA override as a user runs them: every ISA of this
+# machine decodes a .wqc to the same bytes in every output, a bad WQC_ISA is a
+# usage error, and the bench report (text and JSON) holds the promised rows.
+# usage: test_bench.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+rm -rf "$tmp"
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+
+"$py" -c "import numpy as np; np.save('w.npy', (np.random.default_rng(3).standard_normal((700, 300)) * 0.02).astype('<f4'))"
+expect_status 0 "encode" -- "$wqc" encode w.npy -o w.wqc --lanes 32 --chunk 4099
+isas=()
+for isa in scalar avx2 avx512 neon; do
+    if WQC_ISA=$isa "$wqc" decode w.wqc -o "sym-$isa.safetensors" 2>/dev/null; then
+        isas+=("$isa")
+        for dt in F32 F16 BF16; do
+            ext=npy
+            [[ $dt == BF16 ]] && ext=safetensors  # numpy has no bfloat16
+            expect_status 0 "decode --dequantize --dtype $dt with $isa" -- \
+                env WQC_ISA=$isa "$wqc" decode --dequantize --dtype "$dt" w.wqc -o "w-$isa-$dt.$ext"
+        done
+    else
+        check "WQC_ISA=$isa refused with a reason" 'grep -q "no $isa decoder" <(WQC_ISA=$isa "$wqc" decode w.wqc -o x.safetensors -f 2>&1)'
+    fi
+done
+check "scalar and at least one other ISA here" '[[ ${#isas[@]} -ge 1 && ${isas[0]} == scalar ]]'
+for isa in "${isas[@]}"; do
+    check "$isa symbols equal scalar's" 'cmp -s sym-scalar.safetensors sym-$isa.safetensors'
+    for f in F32.npy F16.npy BF16.safetensors; do
+        check "$isa $f equals scalar's" 'cmp -s w-scalar-$f w-$isa-$f'
+    done
+done
+# The fused F32 output is offset + scale * q, as the quantized file says.
+expect_status 0 "quantize" -- "$wqc" quantize w.npy -o q.safetensors
+check "dequantized F32 equals offset + scale * q" '"$py" - <<PY
+import json, struct, numpy as np
+raw = open("q.safetensors", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]; h = json.loads(raw[8:8 + n]); body = raw[8 + n:]
+def get(name, dt):
+    a, b = h[name]["data_offsets"]; return np.frombuffer(body[a:b], dt).reshape(h[name]["shape"])
+name = [k for k in h if k != "__metadata__" and not k.endswith((".wqc_scale", ".wqc_offset"))][0]
+q = get(name, "u1").astype(np.float32)
+s = get(name + ".wqc_scale", "<f4").reshape(-1, 1); o = get(name + ".wqc_offset", "<f4").reshape(-1, 1)
+want = (o + s * q).astype(np.float32)
+got = np.load("w-scalar-F32.npy")
+raise SystemExit(0 if np.array_equal(want.view("<u4"), got.view("<u4")) else 1)
+PY'
+
+expect_status 2 "unknown WQC_ISA" -- env WQC_ISA=sse9 "$wqc" decode w.wqc -o y.safetensors
+check "unknown WQC_ISA: says why" 'grep -q "WQC_ISA: unknown ISA .sse9." "$tmp/err"'
+check "unknown WQC_ISA: no output" '[[ ! -e y.safetensors ]]'
+
+expect_status 0 "bench on a small synthetic" -- "$wqc" bench --synthetic gaussian:128x256 --repeat 2 --codecs wqc,packed,zstd
+for isa in "${isas[@]}"; do check "bench has a wqc $isa row" 'grep -q "^wqc rANS $isa " "$tmp/out"'; done
+for row in "packed 4-bit unpack scalar" "packed 4-bit -> F32" "zstd -19" "-> nibbles" "-> F32" "-> F16"; do
+    check "bench has a '$row' row" 'grep -qF -- "$row" "$tmp/out"'
+done
+expect_status 0 "bench --json on a file, 2 threads" -- "$wqc" bench --json -T 2 --repeat 1 --codecs wqc,zstd w.npy
+check "bench JSON: sizes near the entropy, ratios, speeds" '"$py" - "$tmp/out" <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["threads"] == 2 and r["symbols"] == 700 * 300, r
+rows = {x["codec"]: x for x in r["rows"]}
+wqc = rows["wqc rANS scalar"]
+assert r["entropy_bits"] <= wqc["bits_per_symbol"] <= r["entropy_bits"] + 0.05, (wqc, r["entropy_bits"])
+assert abs(wqc["ratio_vs_packed"] - 4 / wqc["bits_per_symbol"]) < 1e-9
+assert all(x["decode_symbols_per_s"] > 0 and x["encode_symbols_per_s"] > 0 for x in r["rows"])
+assert rows["zstd -19"]["bits_per_symbol"] > wqc["bits_per_symbol"]
+PY'
+expect_status 2 "bench: unknown codec family" -- "$wqc" bench --codecs wqc,lz4
+check "bench: names the bad family" 'grep -q "unknown codec family .lz4." "$tmp/err"'
+printf 'not a tensor' >bad.npy
+expect_status 1 "bench: bad input file" -- "$wqc" bench bad.npy
+check_one_line_error "bench: bad input file" bad.npy "npy"
+finish
