@@ -173,6 +173,72 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
+/* NK chunks of 32 lanes each, states in registers: 2 NK independent
+ * vectors per round instead of two. */
+static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
+                                                                 wqc_rans_form form, int small)
+{
+    const wqc_rans_dtable *d = k[0]->d;
+    const kernel_consts c = {small_table_make(d), _mm_cvtsi32_si128(d->precision),
+                             _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
+                             _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const uint8_t *w[4];
+    uint64_t pos[4];
+    __m512i x[4][2], s[4][2];
+    size_t rounds = k[0]->rounds;
+    const size_t need = 2 * (size_t)k[0]->lanes;
+    for (int i = 0; i < nk; i++) {
+        w[i] = k[i]->w;
+        pos[i] = k[i]->pos;
+        x[i][0] = _mm512_loadu_si512(k[i]->state);
+        x[i][1] = _mm512_loadu_si512(k[i]->state + V);
+        if (k[i]->rounds < rounds) rounds = k[i]->rounds;
+    }
+    size_t r = 0;
+    for (; r < rounds; r++) {
+        int room = 1;
+        for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
+        if (!room) break;
+        for (int v = 0; v < 2; v++)
+            for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
+        for (int v = 0; v < 2; v++)
+            for (int i = 0; i < nk; i++) renormalise(&c, &x[i][v], &w[i]);
+        for (int i = 0; i < nk; i++) {
+            store(k[i], form, pos[i], s[i][0]);
+            store(k[i], form, pos[i] + V, s[i][1]);
+            pos[i] += 2 * V;
+        }
+    }
+    for (int i = 0; i < nk; i++) {
+        _mm512_storeu_si512(k[i]->state, x[i][0]);
+        _mm512_storeu_si512(k[i]->state + V, x[i][1]);
+        k[i]->w = w[i];
+        k[i]->pos = pos[i];
+    }
+    return r;
+}
+
+static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
+                                                                   wqc_rans_form form, int small)
+{
+    return nk == 4 ? multi_rounds(k, 4, form, small) : multi_rounds(k, 2, form, small);
+}
+
+size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk)
+{
+    for (int i = 0; i < nk; i++)
+        if (k[i]->lanes != 32) return 0;
+    if (nk != 2 && nk != 4) return 0;
+    int small = k[0]->d->alphabet <= 16;
+    switch (k[0]->out->form) {
+    case WQC_FORM_SYMBOLS: return small ? multi_by_count(k, nk, WQC_FORM_SYMBOLS, 1) : multi_by_count(k, nk, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return small ? multi_by_count(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_count(k, nk, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return small ? multi_by_count(k, nk, WQC_FORM_F32, 1) : multi_by_count(k, nk, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return small ? multi_by_count(k, nk, WQC_FORM_F16, 1) : multi_by_count(k, nk, WQC_FORM_F16, 0);
+    }
+    return 0;
+}
+
 static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k, wqc_rans_form form, int small)
 {
     switch (k->lanes) {

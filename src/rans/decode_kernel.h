@@ -33,6 +33,21 @@ size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_neon(rans_kernel_ctx *k);
 
+/* Several chunks of the same table and lane count at once (more independent
+ * work in flight per thread): decodes the same number of whole rounds of each,
+ * under the single-chunk rule, and returns it (0 when it cannot). */
+#define RANS_MULTI_MAX 4
+typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
+size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
+
+/* Decodes nk (<= RANS_MULTI_MAX) chunks, chunk c holding elements
+ * pos[c]..pos[c]+n[c], together where a kernel for that exists, else one
+ * after the other; each gets its own verdict, exactly as
+ * wqc_rans_decode_chunk_to would give. Returns the first failure. */
+wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, int nk, const uint8_t *const *in,
+                                     const size_t *len, const wqc_rans_output *out, const uint64_t *pos,
+                                     const size_t *n, wqc_isa isa, wqc_status *st, wqc_error *err);
+
 /* Packed decoder entry for alphabets of at most 16 symbols and P <= 13:
  * freq (<= 2^13) in bits 0..13, slot - cum in bits 14..27, symbol in 28..31. */
 #define RANS_PACKED_MAX_ALPHABET 16u

@@ -4,6 +4,18 @@
 
 #include "wqc/isa.h"
 
+#if defined(WQC_HAVE_X86_KERNELS)
+#include <cpuid.h>
+
+/* F16C (CPUID leaf 1, ECX bit 29): asked of cpuid directly, since not every
+ * compiler's __builtin_cpu_supports knows the name. */
+static int has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
+}
+#endif
+
 static const char *const isa_names[WQC_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
 
 const char *wqc_isa_name(wqc_isa isa)
@@ -32,7 +44,7 @@ int wqc_isa_available(wqc_isa isa)
     case WQC_ISA_AVX2:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
-               __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("f16c");
+               __builtin_cpu_supports("popcnt") && has_f16c();
     case WQC_ISA_AVX512:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

@@ -84,6 +84,15 @@ static void scalar_kernel(rans_kernel_ctx *k)
     }
 }
 
+static rans_kernel_multi_fn simd_multi_kernel(wqc_isa isa, uint32_t lanes)
+{
+#if defined(WQC_HAVE_X86_KERNELS)
+    if (isa == WQC_ISA_AVX512 && lanes == 32) return wqc_rans_kernel_multi_avx512;
+#endif
+    (void)isa, (void)lanes;
+    return NULL;
+}
+
 static rans_kernel_fn simd_kernel(wqc_isa isa, uint32_t lanes)
 {
     (void)lanes;
@@ -99,9 +108,19 @@ static rans_kernel_fn simd_kernel(wqc_isa isa, uint32_t lanes)
     }
 }
 
-wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
-                                    size_t len, const wqc_rans_output *out, uint64_t pos,
-                                    size_t n, wqc_isa isa, wqc_error *err)
+/* A chunk being decoded: the kernel context and the lane states it points at. */
+typedef struct chunk_job {
+    rans_kernel_ctx k;
+    uint32_t state[WQC_RANS_LANES_MAX];
+    uint64_t pos;                   /* first element of the chunk */
+    size_t n;
+    wqc_isa isa;
+} chunk_job;
+
+/* Checks the arguments and the initial states and sets up j. */
+static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                              size_t len, const wqc_rans_output *out, uint64_t pos, size_t n, wqc_isa isa,
+                              wqc_error *err)
 {
     if (lanes < 8 || lanes > WQC_RANS_LANES_MAX || lanes % 8)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
@@ -117,40 +136,89 @@ wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, co
     if (len < 4 * (size_t)lanes)
         return wqc_fail(err, WQC_ERR_FORMAT, "rANS chunk of %zu bytes is shorter than its %u states",
                         len, lanes);
-    uint32_t state[WQC_RANS_LANES_MAX];
     for (uint32_t l = 0; l < lanes; l++) {
-        state[l] = load_le32(in + 4 * l);
-        if (state[l] < WQC_RANS_STATE_LOW)
+        j->state[l] = load_le32(in + 4 * l);
+        if (j->state[l] < WQC_RANS_STATE_LOW)
             return wqc_fail(err, WQC_ERR_FORMAT, "rANS lane %u starts in an invalid state", l);
     }
-    rans_kernel_ctx k = {.d = d, .lanes = lanes, .state = state, .w = in + 4 * (size_t)lanes,
-                         .end = in + len, .pos = pos, .rounds = n / lanes, .out = out};
-    if (dequant) rans_group_seek(&k.groups, out->groups, pos);
-    rans_kernel_fn simd = simd_kernel(isa, lanes);
-    /* SIMD kernels store whole bytes of nibbles, so they start on an even element. */
-    if (simd && !(out->form == WQC_FORM_NIBBLES && (pos & 1))) k.rounds -= simd(&k);
-    scalar_kernel(&k);
+    j->k = (rans_kernel_ctx){.d = d, .lanes = lanes, .state = j->state, .w = in + 4 * (size_t)lanes,
+                             .end = in + len, .pos = pos, .rounds = n / lanes, .out = out};
+    if (dequant) rans_group_seek(&j->k.groups, out->groups, pos);
+    j->pos = pos;
+    j->n = n;
+    j->isa = isa;
+    return WQC_OK;
+}
+
+/* SIMD kernels store whole bytes of nibbles, so they start on an even element. */
+static int simd_allowed(const chunk_job *j)
+{
+    return !(j->k.out->form == WQC_FORM_NIBBLES && (j->k.pos & 1));
+}
+
+/* Decodes what is left of j and checks the end of the stream. */
+static wqc_status chunk_finish(chunk_job *j, wqc_error *err)
+{
+    rans_kernel_ctx *k = &j->k;
+    rans_kernel_fn simd = simd_kernel(j->isa, k->lanes);
+    if (simd && simd_allowed(j)) k->rounds -= simd(k);
+    scalar_kernel(k);
     /* The last partial round, and rounds near the end of a damaged stream. */
-    const uint32_t mask = (1u << d->precision) - 1;
-    for (uint64_t i = k.pos - pos; i < n; i++) {
-        uint32_t l = (uint32_t)(i % lanes), x = state[l];
-        emit(&k, out->form, pos + i, step(d, mask, &x));
+    const wqc_rans_dtable *d = k->d;
+    const uint32_t mask = (1u << d->precision) - 1, lanes = k->lanes;
+    for (uint64_t i = k->pos - j->pos; i < j->n; i++) {
+        uint32_t l = (uint32_t)(i % lanes), x = j->state[l];
+        emit(k, k->out->form, j->pos + i, step(d, mask, &x));
         if (x < WQC_RANS_STATE_LOW) {
-            if (k.end - k.w < 2)
+            if (k->end - k->w < 2)
                 return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream ends early at symbol %llu",
                                 (unsigned long long)i);
-            x = (x << 16) | k.w[0] | (uint32_t)k.w[1] << 8;
-            k.w += 2;
+            x = (x << 16) | k->w[0] | (uint32_t)k->w[1] << 8;
+            k->w += 2;
         }
-        state[l] = x;
+        j->state[l] = x;
     }
-    if (k.w != k.end)
+    if (k->w != k->end)
         return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream has %zu bytes left after the last symbol",
-                        (size_t)(k.end - k.w));
+                        (size_t)(k->end - k->w));
     for (uint32_t l = 0; l < lanes; l++)
-        if (state[l] != WQC_RANS_STATE_LOW)
+        if (j->state[l] != WQC_RANS_STATE_LOW)
             return wqc_fail(err, WQC_ERR_FORMAT, "rANS lane %u does not end in the initial state", l);
     return WQC_OK;
+}
+
+wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,
+                                    size_t len, const wqc_rans_output *out, uint64_t pos,
+                                    size_t n, wqc_isa isa, wqc_error *err)
+{
+    chunk_job j;
+    wqc_status st = chunk_begin(&j, d, lanes, in, len, out, pos, n, isa, err);
+    return st == WQC_OK ? chunk_finish(&j, err) : st;
+}
+
+wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, int nk, const uint8_t *const *in,
+                                     const size_t *len, const wqc_rans_output *out, const uint64_t *pos,
+                                     const size_t *n, wqc_isa isa, wqc_status *st, wqc_error *err)
+{
+    chunk_job j[RANS_MULTI_MAX];
+    rans_kernel_ctx *k[RANS_MULTI_MAX];
+    int ready = 1;
+    for (int c = 0; c < nk; c++) {
+        st[c] = chunk_begin(&j[c], d, lanes, in[c], len[c], out, pos[c], n[c], isa, &err[c]);
+        ready &= st[c] == WQC_OK && simd_allowed(&j[c]);
+        k[c] = &j[c].k;
+    }
+    rans_kernel_multi_fn multi = simd_multi_kernel(isa, lanes);
+    if (multi && ready && nk > 1) {
+        size_t r = multi(k, nk);
+        for (int c = 0; c < nk; c++) j[c].k.rounds -= r;
+    }
+    wqc_status first = WQC_OK;
+    for (int c = 0; c < nk; c++) {
+        if (st[c] == WQC_OK) st[c] = chunk_finish(&j[c], &err[c]);
+        if (first == WQC_OK) first = st[c];
+    }
+    return first;
 }
 
 wqc_status wqc_rans_decode_chunk(const wqc_rans_dtable *d, uint32_t lanes, const uint8_t *in,

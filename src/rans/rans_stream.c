@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "wqc/entropy.h"
+#include "decode_kernel.h"
 #include "wqc/rans.h"
 
 #ifdef _OPENMP
@@ -159,6 +160,11 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
     int nthreads = thread_count(threads);
     if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
     if ((uint64_t)nthreads > c->nchunks) nthreads = c->nchunks ? (int)c->nchunks : 1;
+    /* Several chunks per task when there are enough to keep every thread
+     * busy: the AVX-512 kernel then has more independent work in flight. */
+    uint64_t per_task = 1;
+    while (per_task < RANS_MULTI_MAX && c->nchunks >= 2 * per_task * (uint64_t)nthreads) per_task *= 2;
+    uint64_t tasks = (c->nchunks + per_task - 1) / per_task;
     /* The first failing chunk (lowest index) is reported. */
     uint64_t bad = c->nchunks;
     wqc_error first;
@@ -166,17 +172,30 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
 #endif
-    for (uint64_t i = 0; i < c->nchunks; i++) {
-        wqc_error e;
-        wqc_status s = wqc_rans_decode_chunk_to(&d, c->lanes, c->payload + c->offset[i], c->chunk_bytes[i],
-                                                out, i * c->chunk, (size_t)chunk_len(c, i), isa, &e);
-        if (s != WQC_OK) {
+    for (uint64_t t = 0; t < tasks; t++) {
+        uint64_t i0 = t * per_task;
+        int nk = (int)(c->nchunks - i0 < per_task ? c->nchunks - i0 : per_task);
+        const uint8_t *in[RANS_MULTI_MAX];
+        size_t len[RANS_MULTI_MAX], n[RANS_MULTI_MAX];
+        uint64_t pos[RANS_MULTI_MAX];
+        wqc_status s[RANS_MULTI_MAX];
+        wqc_error e[RANS_MULTI_MAX];
+        for (int k = 0; k < nk; k++) {
+            uint64_t i = i0 + (uint64_t)k;
+            in[k] = c->payload + c->offset[i];
+            len[k] = c->chunk_bytes[i];
+            pos[k] = i * c->chunk;
+            n[k] = (size_t)chunk_len(c, i);
+        }
+        if (wqc_rans_decode_chunks_to(&d, c->lanes, nk, in, len, out, pos, n, isa, s, e) == WQC_OK) continue;
+        for (int k = 0; k < nk; k++) {
+            if (s[k] == WQC_OK) continue;
 #ifdef _OPENMP
 #pragma omp critical(wqc_rans_decode_error)
 #endif
-            if (i < bad) {
-                bad = i;
-                first = e;
+            if (i0 + (uint64_t)k < bad) {
+                bad = i0 + (uint64_t)k;
+                first = e[k];
             }
         }
     }

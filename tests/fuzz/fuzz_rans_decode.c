@@ -1,5 +1,7 @@
-/* libFuzzer: the scalar rANS chunk decoder on arbitrary streams. The first
- * bytes pick the precision, lane count, symbol count and a frequency table;
+/* libFuzzer: every rANS chunk decoder of this machine (scalar, AVX2,
+ * AVX-512, NEON) on arbitrary streams, each output form; a SIMD decoder must
+ * give the scalar one's verdict and bytes. The first bytes pick the
+ * precision, lane count, symbol count, output form and a frequency table;
  * the rest is the stream. */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t lanes = 8u * (1 + data[1] % 8);
     uint32_t alphabet = 1 + data[2] % 32;
     size_t n = ((size_t)data[3] | (size_t)data[4] << 8) % 5000;
-    data += 5, size -= 5;
+    wqc_rans_form form = (wqc_rans_form)(data[5] % 4);
+    if (form == WQC_FORM_NIBBLES && alphabet > 16) form = WQC_FORM_SYMBOLS;
+    data += 6, size -= 6;
     uint64_t counts[256] = {0};
     for (uint32_t s = 0; s < alphabet && s < size; s++) counts[s] = 1 + data[s];
     counts[0] += 1;
@@ -27,12 +31,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wqc_rans_dtable_init(&d, &t, NULL) != WQC_OK)
         return 0;
     size_t skip = alphabet < size ? alphabet : size;
-    uint8_t *stream = malloc(size - skip + 1), *out = malloc(n + 1);
-    if (stream && out) {
+    /* One parameter group per 100 elements, row length 100. */
+    float scale[50], offset[50];
+    for (int g = 0; g < 50; g++) scale[g] = 0.01f * (float)(g + 1), offset[g] = -0.1f * (float)g;
+    wqc_quantized groups = {.rows = 50, .cols = 100, .group_len = 100, .ngroups = 50, .scale = scale,
+                            .offset = offset};
+    size_t bytes = (size_t)wqc_rans_output_bytes(form, n);
+    uint8_t *stream = malloc(size - skip + 1), *ref = malloc(bytes + 1), *out = malloc(bytes + 1);
+    if (stream && ref && out) {
         memcpy(stream, data + skip, size - skip); /* exact-size copy: ASan sees any overread */
-        wqc_rans_decode_chunk(&d, lanes, stream, size - skip, out, n, NULL);
+        wqc_rans_output o_ref = {form, ref, &groups};
+        wqc_error want, got;
+        wqc_error_clear(&want);
+        wqc_status st_ref =
+            wqc_rans_decode_chunk_to(&d, lanes, stream, size - skip, &o_ref, 0, n, WQC_ISA_SCALAR, &want);
+        for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
+            if (!wqc_isa_available((wqc_isa)isa)) continue;
+            wqc_rans_output o = {form, out, &groups};
+            wqc_error_clear(&got);
+            wqc_status st = wqc_rans_decode_chunk_to(&d, lanes, stream, size - skip, &o, 0, n, (wqc_isa)isa, &got);
+            if (st != st_ref || strcmp(got.msg, want.msg) != 0 || (st == WQC_OK && memcmp(out, ref, bytes) != 0))
+                abort(); /* an ISA disagrees with the scalar reference */
+        }
     }
     free(stream);
+    free(ref);
     free(out);
     wqc_rans_dtable_free(&d);
     return 0;

@@ -182,6 +182,41 @@ static void test_isa_same_verdict_on_damaged_streams(void **state)
     free(got);
 }
 
+/* Whole tensors, where chunks are decoded several at a time: a damaged chunk is named
+ * the same way by every ISA, and the intact chunks decode the same. */
+static void test_isa_same_verdict_on_damaged_tensors(void **state)
+{
+    (void)state;
+    uint64_t n = 9 * 4096 + 77, seed = 11; /* 10 chunks: tasks of 4, 2 and 1 */
+    uint8_t *sym = malloc(n), *ref = malloc(n), *got = malloc(n);
+    fill(sym, n, 16, 78);
+    wqc_rans_params p = {12, 32, 4096, 1};
+    wqc_rans_coded c;
+    wqc_error err, want;
+    assert_int_equal(wqc_rans_encode(sym, n, 16, &p, &c, &err), WQC_OK);
+    for (int trial = 0; trial < 60; trial++) {
+        uint64_t at = test_rand(&seed) % c.payload_len;
+        uint8_t old = c.payload[at];
+        c.payload[at] ^= (uint8_t)(1 + test_rand(&seed) % 255);
+        for (int threads = 1; threads <= 2; threads++) {
+            wqc_rans_output o_ref = {WQC_FORM_SYMBOLS, ref, NULL};
+            wqc_error_clear(&want);
+            wqc_status st_ref = wqc_rans_decode_to(&c, &o_ref, threads, WQC_ISA_SCALAR, &want);
+            for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
+                if (!wqc_isa_available((wqc_isa)isa)) continue;
+                wqc_rans_output o = {WQC_FORM_SYMBOLS, got, NULL};
+                wqc_error_clear(&err);
+                assert_int_equal(wqc_rans_decode_to(&c, &o, threads, (wqc_isa)isa, &err), st_ref);
+                assert_string_equal(err.msg, want.msg);
+                if (st_ref == WQC_OK) assert_memory_equal(got, ref, n);
+            }
+        }
+        c.payload[at] = old;
+    }
+    wqc_rans_coded_free(&c);
+    free(sym), free(ref), free(got);
+}
+
 static void test_isa_names_and_availability(void **state)
 {
     (void)state;
@@ -235,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_isa_every_lane_count_and_precision),
         cmocka_unit_test(test_isa_short_and_odd_chunks),
         cmocka_unit_test(test_isa_same_verdict_on_damaged_streams),
+        cmocka_unit_test(test_isa_same_verdict_on_damaged_tensors),
         cmocka_unit_test(test_isa_names_and_availability),
         cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),
     };
