@@ -159,6 +159,10 @@ static wqc_status read_scales(wqc_cursor *c, size_t len, wqc_frame *f, wqc_error
     for (uint64_t i = 0; i < g; i++) {
         f->q.scale[i] = wqc_lef32(s + 4 * i);
         f->q.offset[i] = wqc_lef32(o + 4 * i);
+        /* No quantizer writes them, and NaN payloads could differ between
+         * decoder ISAs: refuse rather than decode them. */
+        if (!isfinite(f->q.scale[i]) || !isfinite(f->q.offset[i]))
+            return BAD("non-finite scale or offset");
     }
     return WQC_OK;
 }

@@ -35,7 +35,7 @@ wqc_status wqc_isa_from_name(const char *name, wqc_isa *out, wqc_error *err)
                     name);
 }
 
-int wqc_isa_available(wqc_isa isa)
+static int probe(wqc_isa isa)
 {
     switch (isa) {
     case WQC_ISA_SCALAR:
@@ -48,7 +48,7 @@ int wqc_isa_available(wqc_isa isa)
     case WQC_ISA_AVX512:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && wqc_isa_available(WQC_ISA_AVX2);
+               __builtin_cpu_supports("avx512vl") && probe(WQC_ISA_AVX2);
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
     case WQC_ISA_NEON:
@@ -57,6 +57,19 @@ int wqc_isa_available(wqc_isa isa)
     default:
         return 0;
     }
+}
+
+/* Probed once per ISA: callers ask per chunk and per tensor. */
+int wqc_isa_available(wqc_isa isa)
+{
+    static int known[WQC_ISA_COUNT]; /* 0 unknown, 1 no, 2 yes */
+    if ((unsigned)isa >= WQC_ISA_COUNT) return 0;
+    int k = __atomic_load_n(&known[isa], __ATOMIC_RELAXED);
+    if (!k) {
+        k = probe(isa) ? 2 : 1;
+        __atomic_store_n(&known[isa], k, __ATOMIC_RELAXED);
+    }
+    return k == 2;
 }
 
 wqc_isa wqc_isa_best(void)

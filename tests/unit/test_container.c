@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 
 #include "test_common.h"
@@ -257,6 +258,51 @@ static void test_container_malformed_meta_is_rejected_without_leaks(void **state
     free(out.data);
 }
 
+/* A scale or offset that is NaN or infinite is refused when the frame is read. */
+static void test_container_rejects_non_finite_scales(void **state)
+{
+    (void)state;
+    float w[8 * 64];
+    uint64_t seed = 9;
+    for (int i = 0; i < 8 * 64; i++) w[i] = (float)(test_rand(&seed) % 1000) * 1e-3f;
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    for (int which = 0; which < 2; which++) {
+        wqc_quantized q;
+        wqc_rans_coded coded;
+        wqc_rans_params rp = {12, 8, 1024, 1};
+        assert_int_equal(wqc_quantize(w, 8, 64, &p, "w", &q, NULL), WQC_OK);
+        assert_int_equal(wqc_rans_encode(q.symbols, 8 * 64, q.alphabet, &rp, &coded, NULL), WQC_OK);
+        if (which) q.offset[5] = INFINITY;
+        else q.scale[2] = NAN;
+        sink out = {0};
+        wqc_writer *wr;
+        assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
+        wqc_frame f;
+        memset(&f, 0, sizeof f);
+        f.name = "w";
+        f.dtype = WQC_DTYPE_F32;
+        f.ndim = 2;
+        f.shape[0] = 8, f.shape[1] = 64;
+        f.nelem = 8 * 64;
+        f.encoding = WQC_ENC_RANS;
+        f.quant = p;
+        f.q = q;
+        f.coded = coded;
+        f.raw_len = f.nelem;
+        assert_int_equal(wqc_writer_add(wr, &f, NULL), WQC_OK);
+        assert_int_equal(wqc_writer_finish(wr, NULL), WQC_OK);
+        wqc_writer_free(wr);
+        wqc_reader *r;
+        wqc_error err;
+        assert_fails_with(wqc_reader_open(out.data, out.len, 0, NULL, 0, &r, &err), WQC_ERR_FORMAT, err,
+                          "non-finite scale or offset");
+        free(out.data);
+        wqc_quantized_free(&q);
+        wqc_rans_coded_free(&coded);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_container_hmac_checks),
         cmocka_unit_test(test_container_every_byte_flip_and_truncation_is_detected),
         cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
+        cmocka_unit_test(test_container_rejects_non_finite_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
