@@ -55,6 +55,17 @@ static inline void rans_group_reach(rans_group_cursor *c, uint64_t pos)
     while (pos >= c->end) rans_group_next(c);
 }
 
+/* Scale and offset of each of elements pos..pos+count, for a vector of
+ * elements that straddles groups. */
+static inline void rans_group_lanes(rans_group_cursor *c, uint64_t pos, int count, float *scale, float *offset)
+{
+    for (int l = 0; l < count; l++) {
+        rans_group_reach(c, pos + (uint64_t)l);
+        scale[l] = c->scale;
+        offset[l] = c->offset;
+    }
+}
+
 /* The dequantized value of symbol s, exactly as wqc_dequantize computes it. */
 static inline float rans_dequant(const rans_group_cursor *c, uint32_t s)
 {

@@ -23,15 +23,6 @@ __attribute__((constructor)) static void init_expand_index(void)
     }
 }
 
-static void lane_groups(rans_group_cursor *c, uint64_t pos, float *scale, float *offset)
-{
-    for (int l = 0; l < V; l++) {
-        rans_group_reach(c, pos + (uint64_t)l);
-        scale[l] = c->scale;
-        offset[l] = c->offset;
-    }
-}
-
 static inline __attribute__((always_inline)) __m256 dequant(rans_group_cursor *c, uint64_t pos, __m256i s)
 {
     __m256 sc, of;
@@ -41,7 +32,7 @@ static inline __attribute__((always_inline)) __m256 dequant(rans_group_cursor *c
         of = _mm256_set1_ps(c->offset);
     } else {
         float scale[V], offset[V];
-        lane_groups(c, pos, scale, offset);
+        rans_group_lanes(c, pos, V, scale, offset);
         sc = _mm256_loadu_ps(scale);
         of = _mm256_loadu_ps(offset);
     }

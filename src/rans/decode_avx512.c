@@ -9,16 +9,6 @@
 
 enum { V = 16 };
 
-/* Group scale and offset per lane, for a vector that straddles groups. */
-static void lane_groups(rans_group_cursor *c, uint64_t pos, float *scale, float *offset)
-{
-    for (int l = 0; l < V; l++) {
-        rans_group_reach(c, pos + (uint64_t)l);
-        scale[l] = c->scale;
-        offset[l] = c->offset;
-    }
-}
-
 static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c, uint64_t pos, __m512i s)
 {
     __m512 sc, of;
@@ -28,7 +18,7 @@ static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c
         of = _mm512_set1_ps(c->offset);
     } else {
         float scale[V], offset[V];
-        lane_groups(c, pos, scale, offset);
+        rans_group_lanes(c, pos, V, scale, offset);
         sc = _mm512_loadu_ps(scale);
         of = _mm512_loadu_ps(offset);
     }

@@ -82,11 +82,7 @@ static inline __attribute__((always_inline)) float32x4_t dequant(rans_group_curs
     if (pos + V <= c->end) {
         for (int l = 0; l < V; l++) scale[l] = c->scale, offset[l] = c->offset;
     } else {
-        for (int l = 0; l < V; l++) {
-            rans_group_reach(c, pos + (uint64_t)l);
-            scale[l] = c->scale;
-            offset[l] = c->offset;
-        }
+        rans_group_lanes(c, pos, V, scale, offset);
     }
     /* Separate multiply and add (no fused vmla): the same rounding as C. */
     return vaddq_f32(vld1q_f32(offset), vmulq_f32(vld1q_f32(scale), vcvtq_f32_u32(s)));
