@@ -9,9 +9,17 @@ void wqc_packed4_pack(const uint8_t *sym, size_t n, uint8_t *out)
 
 /* Plain C, kept out of the vectoriser so that the bench shows what scalar
  * code does; SIMD versions are the other paths. */
-__attribute__((optimize("no-tree-vectorize"))) static void unpack_scalar(const uint8_t *in, size_t n,
-                                                                          uint8_t *sym)
+#if defined(__clang__)
+#define NOT_VECTORIZED
+#define SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define NOT_VECTORIZED __attribute__((optimize("no-tree-vectorize")))
+#define SCALAR_LOOP
+#endif
+
+NOT_VECTORIZED static void unpack_scalar(const uint8_t *in, size_t n, uint8_t *sym)
 {
+    SCALAR_LOOP
     for (size_t i = 0; i + 1 < n; i += 2) {
         sym[i] = in[i / 2] & 15;
         sym[i + 1] = in[i / 2] >> 4;
@@ -20,10 +28,10 @@ __attribute__((optimize("no-tree-vectorize"))) static void unpack_scalar(const u
 }
 
 /* Elements [from, to) of a group with parameters (scale, offset). */
-__attribute__((optimize("no-tree-vectorize"))) static void dequant_scalar(const uint8_t *in, size_t from,
-                                                                           size_t to, float scale,
-                                                                           float offset, float *out)
+NOT_VECTORIZED static void dequant_scalar(const uint8_t *in, size_t from, size_t to, float scale,
+                                          float offset, float *out)
 {
+    SCALAR_LOOP
     for (size_t i = from; i < to; i++) {
         uint32_t q = (in[i / 2] >> (4 * (i & 1))) & 15;
         out[i] = offset + scale * (float)q;

@@ -14,7 +14,7 @@ import numpy as np
 wqc, out = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(5)
 dirs = {h: os.path.join(out, h) for h in
-        ["fuzz_npy", "fuzz_safetensors", "fuzz_wqc_reader", "fuzz_rans_decode", "fuzz_roundtrip"]}
+        ["fuzz_npy", "fuzz_safetensors", "fuzz_index", "fuzz_wqc_reader", "fuzz_rans_decode", "fuzz_roundtrip"]}
 for d in dirs.values():
     os.makedirs(d, exist_ok=True)
 
@@ -64,3 +64,15 @@ for i in range(8):
         f.write(bytes(r.randrange(256) for _ in range(16 + 64 * i)))
     with open(os.path.join(dirs["fuzz_roundtrip"], "random%d" % i), "wb") as f:
         f.write(bytes([r.randrange(256) for _ in range(4)] + [r.randrange(1 + i * 30) for _ in range(200 * i)]))
+
+# Index files naming the two shards that fuzz_index writes (a.safetensors with
+# layers.0.w, b.safetensors with layers.1.w).
+indexes = {
+    "both": {"metadata": {"total_size": 48}, "weight_map": {"layers.0.w": "a.safetensors", "layers.1.w": "b.safetensors"}},
+    "one": {"weight_map": {"layers.0.w": "a.safetensors"}},
+    "missing_tensor": {"weight_map": {"layers.9.w": "a.safetensors"}},
+    "dotdot": {"weight_map": {"layers.0.w": "../a.safetensors"}},
+}
+for name, doc in indexes.items():
+    with open(os.path.join(dirs["fuzz_index"], name + ".json"), "w") as f:
+        json.dump(doc, f)
