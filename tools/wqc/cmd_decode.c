@@ -16,7 +16,8 @@ static const char *usage_text =
     "  --dtype F32|F16|BF16 dtype of dequantized weights (default F32)\n"
     "  --tensors GLOB       only these tensors (repeatable)\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
-    "  -T N threads, -o FILE ('-': stdout), -f overwrite, -q quiet\n";
+    "  -T N threads (default: all cores), -o FILE ('-': stdout), -f overwrite, -q quiet\n"
+    "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
 
 static int has_suffix(const char *s, const char *suffix)
 {
