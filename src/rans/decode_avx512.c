@@ -1,7 +1,8 @@
-/* AVX-512 kernel: 16 lanes per vector. Per vector: one gather from the
- * packed table (alphabets <= 16, P <= 13) or two (entry and symbol), the
- * state update, and renormalisation by expanding the next words into the
- * lanes that need one, in lane order. Output is stored per vector. */
+/* AVX-512 kernel: 16 lanes per vector. Per vector: the symbol and its
+ * (freq, start) from an in-register search for alphabets <= 16 symbols, or
+ * two gathers (entry and symbol) for larger ones; the state update; and
+ * renormalisation by expanding the next words into the lanes that need one,
+ * in lane order. Output is stored per vector. */
 #include <immintrin.h>
 #include <string.h>
 

@@ -257,7 +257,6 @@ int bench_decode(const bench_codec *c, const bench_item *it, const bench_blob *b
         return 0;
     }
     }
-    (void)threads;
     wqc_fail(err, WQC_ERR_UNSUPPORTED, "codec not built");
     return -1;
 }
