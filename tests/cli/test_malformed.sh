@@ -44,4 +44,22 @@ expect_status 1 "a directory" -- "$wqc" analyze "$tmp"
 check_one_line_error "a directory" "$tmp" "is a directory"
 check "inputs untouched" '[[ $(sha256sum "$tmp"/*.npy "$tmp"/*.safetensors) == "$before" ]]'
 
+# A decompression bomb: one symbol costs 0 bits, so a tiny .wqc declares
+# 2^22 elements. --max-elements refuses it before allocating; raising it decodes.
+"$py" -c "import numpy as np; np.save('$tmp/zeros.npy', np.zeros((2048, 2048), 'i1'))"
+"$wqc" encode -q "$tmp/zeros.npy" -o "$tmp/bomb.wqc" || exit 1
+check "the bomb is small" '[[ $(stat -c %s "$tmp/bomb.wqc") -lt 4096 ]]'
+for cmd in decode verify; do
+    out=(); [[ $cmd == decode ]] && out=(-o "$tmp/bomb.npy")
+    expect_status 1 "$cmd above --max-elements" -- "$wqc" $cmd --max-elements 4194303 "$tmp/bomb.wqc" "${out[@]}"
+    check_one_line_error "$cmd above --max-elements" "$tmp/bomb.wqc" "4194304 elements, more than --max-elements 4194303"
+done
+check "no output from the refused bomb" '[[ -z $(compgen -G "$tmp/bomb.npy*") ]]'
+expect_status 0 "decode within --max-elements" -- "$wqc" decode --max-elements 4194304 "$tmp/bomb.wqc" -o "$tmp/bomb.npy"
+check "decoded bomb equals its source" 'cmp -s "$tmp/bomb.npy" "$tmp/zeros.npy"'
+for bad in 0 68719476737 lots; do
+    expect_status 2 "--max-elements $bad" -- "$wqc" decode --max-elements $bad "$tmp/bomb.wqc" -o "$tmp/x.npy"
+    check "--max-elements $bad: says why" 'grep -q -- "--max-elements" "$tmp/err"'
+done
+
 finish

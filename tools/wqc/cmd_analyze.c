@@ -8,6 +8,7 @@
 #include "analyze.h"
 #include "cli.h"
 #include "commands.h"
+#include "output.h"
 
 #define DEFAULT_MIN_ELEMENTS 65536
 
@@ -279,6 +280,7 @@ int cmd_analyze(int argc, char **argv)
             goto done;
         }
     }
+    cli_watch_input(ninputs == 1 ? inputs[0].label : "one of the inputs");
     run_jobs(jobs, njobs, &a.options, a.threads);
 
     analyze_report report;

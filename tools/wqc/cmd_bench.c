@@ -11,6 +11,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
+#include "output.h"
 
 #define DEFAULT_SYNTHETIC "gaussian:4096x4096"
 #define ENCODE_BUDGET_S 3.0
@@ -164,6 +165,7 @@ static int load_items(const bench_args *a, wqc_model **model, float **synth, ben
         *n = 1;
         return add_item(&t, a->synthetic, &a->quant.params, &(*items)[0]);
     }
+    cli_watch_input(a->file);
     wqc_status st = wqc_model_open(a->file, model, &err);
     if (st != WQC_OK) return cli_file_error(a->file, st, &err);
     size_t count = wqc_model_count(*model);

@@ -15,6 +15,8 @@ static const char *usage_text =
     "  --dequantize         weights: OUT.safetensors, or OUT.npy for one tensor\n"
     "  --dtype F32|F16|BF16 dtype of dequantized weights (default F32)\n"
     "  --tensors GLOB       only these tensors (repeatable)\n"
+    "  --max-elements N     refuse tensors larger than N elements (default 2^32; all\n"
+    "                       selected tensors are held in memory until written)\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
     "  -T N threads (default: all cores), -o FILE ('-': stdout), -f overwrite, -q quiet\n"
     "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
@@ -153,6 +155,7 @@ int cmd_decode(int argc, char **argv)
         if (!coding_args_selected(&a, wqc_reader_name(in.reader, i))) continue;
         const wqc_frame *f;
         wqc_status st = wqc_reader_frame(in.reader, i, &f, &err);
+        if (st == WQC_OK && (rc = wqc_input_check_size(&a, i, f)) != WQC_EXIT_OK) goto done;
         if (st == WQC_OK) st = decode_one(&a, f, &frames[n], &owned[n], &err);
         n++;
         if (st != WQC_OK) {

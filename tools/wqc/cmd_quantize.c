@@ -30,6 +30,7 @@ int cmd_quantize(int argc, char **argv)
     size_t n = 0;
     wqc_error err;
     wqc_error_clear(&err);
+    cli_watch_input(a.input);
     wqc_status st = wqc_model_open(a.input, &m, &err);
     if (st != WQC_OK) {
         rc = cli_file_error(a.input, st, &err);

@@ -9,10 +9,12 @@
 #include "coding_args.h"
 #include "commands.h"
 #include "frames.h"
+#include "output.h"
 #include "wqc_input.h"
 
 static const char *verify_usage =
-    "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR] [-T N] [-q]\n"
+    "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR]\n"
+    "                 [--max-elements N (default 2^32)] [-T N] [-q]\n"
     "       wqc verify --list IN.wqc    (same as wqc info)\n"
     "exit status: 0 intact, 4 corrupt, 5 authentication failed (wrong key, or no HMAC), 1 other errors\n";
 static const char *info_usage = "usage: wqc info IN.wqc [--json] [--tensors GLOB]\n";
@@ -138,6 +140,9 @@ static int run_verify(const coding_args *a, wqc_input *in)
     wqc_error err;
     wqc_error_clear(&err);
     if (a->against) {
+        char both[8192];
+        snprintf(both, sizeof both, "%s or %s", a->input, a->against);
+        cli_watch_input(both);
         wqc_status st = wqc_model_open(a->against, &orig, &err);
         if (st != WQC_OK) return cli_file_error(a->against, st, &err);
     }
@@ -148,6 +153,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
         const wqc_frame *f;
         wqc_status st = wqc_reader_frame(in->reader, i, &f, &err);
         uint8_t *buf = NULL;
+        if (st == WQC_OK && (rc = wqc_input_check_size(a, i, f)) != WQC_EXIT_OK) break;
         if (st == WQC_OK) {
             buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
             st = !buf ? wqc_fail(&err, WQC_ERR_NOMEM, "out of memory")

@@ -8,7 +8,7 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM
 };
 
 static const struct {
@@ -34,6 +34,7 @@ static const struct {
     {{"against", required_argument, NULL, OPT_AGAINST}, ARGS_VERIFY},
     {{"list", no_argument, NULL, OPT_LIST}, ARGS_VERIFY},
     {{"json", no_argument, NULL, OPT_JSON}, ARGS_VERIFY},
+    {{"max-elements", required_argument, NULL, OPT_MAX_ELEM}, ARGS_DECODE | ARGS_VERIFY},
     {{"output", required_argument, NULL, 'o'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"force", no_argument, NULL, 'f'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"threads", required_argument, NULL, 'T'}, ~0u},
@@ -106,6 +107,13 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case OPT_AGAINST: a->against = arg; return 1;
     case OPT_LIST: a->list = 1; return 1;
     case OPT_JSON: a->json = 1; return 1;
+    case OPT_MAX_ELEM:
+        if (!cli_parse_u64("--max-elements", arg, &a->max_elements)) return 0;
+        if (a->max_elements == 0 || a->max_elements > WQC_DECODED_MAX) {
+            cli_error("--max-elements: must be 1..%llu (2^36), got '%s'", (unsigned long long)WQC_DECODED_MAX, arg);
+            return 0;
+        }
+        return 1;
     case 'o': a->output = arg; return 1;
     case 'f': a->force = 1; return 1;
     case 'T': return cli_parse_int("-T", arg, 1, 4096, &a->threads);
@@ -123,6 +131,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
     a->zstd_level = 9;
     a->threads = cli_cpu_count();
     a->out_dtype = WQC_DTYPE_F32;
+    a->max_elements = CLI_MAX_ELEMENTS_DEFAULT;
     a->plan.rules = calloc((size_t)argc + 1, sizeof *a->plan.rules);
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
     struct option longs[NOPTIONS + 1];

@@ -31,7 +31,12 @@ typedef struct coding_args {
     size_t nglobs;
     const char *against;
     int list, json;
+    uint64_t max_elements;       /* --max-elements: largest tensor decode/verify will allocate */
 } coding_args;
+
+/* Default --max-elements: 2^32 (16 GiB of F32), above the largest tensor of
+ * any public model; the format's own ceiling is WQC_DECODED_MAX. */
+#define CLI_MAX_ELEMENTS_DEFAULT (1ull << 32)
 
 /* Parses argv for a command using the given option sets; exactly one
  * positional input. Returns WQC_EXIT_OK or the exit status to return. */

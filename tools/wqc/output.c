@@ -21,6 +21,34 @@ static void remove_pending_and_exit(int sig)
     raise(sig);
 }
 
+/* Inputs are mapped: if another program truncates one while wqc reads it,
+ * the next access raises SIGBUS. Report it as an error naming the input. */
+static char watched_input[4096];
+static volatile sig_atomic_t watched_len;
+
+static void input_shrank(int sig)
+{
+    (void)sig;
+    static const char tail[] = ": input file shrank while being read (changed by another program)\n";
+    if (have_pending) unlink(pending_tmp);
+    ssize_t ignored = write(STDERR_FILENO, watched_input, (size_t)watched_len);
+    ignored = write(STDERR_FILENO, tail, sizeof tail - 1);
+    (void)ignored;
+    _exit(WQC_EXIT_ERROR);
+}
+
+void cli_watch_input(const char *path)
+{
+    watched_len = 0;
+    snprintf(watched_input, sizeof watched_input, "%s: %s", cli_program, path);
+    watched_len = (sig_atomic_t)strlen(watched_input);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = input_shrank;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
 static void watch_signals(void)
 {
     struct sigaction sa;

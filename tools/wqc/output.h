@@ -30,4 +30,8 @@ int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err);
 /* Abandons the output: closes it and removes the temporary file. */
 void cli_out_abort(cli_out *o);
 
+/* Names the input being read, for the error printed if it shrinks while
+ * mapped (SIGBUS): that exits with status 1 and removes any temporary output. */
+void cli_watch_input(const char *path);
+
 #endif

@@ -1,6 +1,7 @@
 #include "wqc_input.h"
 
 #include <string.h>
+#include "output.h"
 
 int wqc_input_status(wqc_status st)
 {
@@ -19,6 +20,7 @@ int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
     memset(in, 0, sizeof *in);
     wqc_error err;
     wqc_error_clear(&err);
+    cli_watch_input(a->input);
     wqc_status st = wqc_map_file(a->input, &in->file, &err);
     if (st == WQC_OK)
         st = wqc_reader_open(in->file.data, in->file.size, sequential ? 0 : in->file.is_mmap,
@@ -30,6 +32,14 @@ int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
         return rc;
     }
     return WQC_EXIT_OK;
+}
+
+int wqc_input_check_size(const coding_args *a, size_t i, const wqc_frame *f)
+{
+    if (f->nelem <= a->max_elements) return WQC_EXIT_OK;
+    cli_error("%s: tensor %zu has %llu elements, more than --max-elements %llu allows (raise it to decode)",
+              a->input, i, (unsigned long long)f->nelem, (unsigned long long)a->max_elements);
+    return WQC_EXIT_ERROR;
 }
 
 void wqc_input_close(wqc_input *in)

@@ -16,6 +16,10 @@ typedef struct wqc_input {
 int wqc_input_open(wqc_input *in, const coding_args *a, int sequential);
 void wqc_input_close(wqc_input *in);
 
+/* WQC_EXIT_OK if frame i of the input is within --max-elements (checked
+ * before its output is allocated), else prints why and returns WQC_EXIT_ERROR. */
+int wqc_input_check_size(const coding_args *a, size_t i, const wqc_frame *f);
+
 /* Exit status for a failure while reading a .wqc. */
 int wqc_input_status(wqc_status st);
 
