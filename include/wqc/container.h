@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wqc/gemv.h"
 #include "wqc/quant.h"
 #include "wqc/rans.h"
 #include "wqc/status.h"
@@ -42,6 +43,8 @@ typedef struct wqc_frame {
     wqc_quant_params quant;
     wqc_quantized q;
     wqc_rans_coded coded;
+    uint32_t gemv_tile;             /* RANS: 0 row-major symbols; else the gemv layout
+                                       (wqc/gemv.h) with tiles of gemv_tile = lanes rows */
     const uint8_t *payload;         /* RAW/ZSTD */
     uint64_t payload_len;
     uint64_t raw_len;               /* decoded bytes */
@@ -104,8 +107,12 @@ const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i);
 
 /* ---- decoding a frame ------------------------------------------------- */
 
-/* RANS frames: the symbols (f->nelem bytes). */
+/* RANS frames: the symbols (f->nelem bytes), row-major in either layout. */
 wqc_status wqc_frame_decode_symbols(const wqc_frame *f, int threads, uint8_t *out, wqc_error *err);
+/* RANS frames coded with the gemv layout (f->gemv_tile != 0): a product
+ * plan for wqc_gemv_run (wqc/gemv.h); the frame must outlive it.
+ * WQC_ERR_INVALID_ARG for any other frame. */
+wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error *err);
 /* RAW/ZSTD frames: the tensor's bytes (f->raw_len). */
 wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err);
 

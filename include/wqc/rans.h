@@ -84,7 +84,9 @@ typedef enum wqc_rans_form {
     WQC_FORM_NIBBLES,       /* two per byte: element 2k in the low nibble, 2k+1 in the high;
                                alphabets of at most 16 symbols */
     WQC_FORM_F32,           /* offset + scale * q in float32, as wqc_dequantize */
-    WQC_FORM_F16            /* the F32 value rounded to nearest-even binary16 */
+    WQC_FORM_F16,           /* the F32 value rounded to nearest-even binary16 */
+    WQC_FORM_DOT            /* no output: dst is float acc[rows] of a matrix in the gemv
+                               layout (wqc/gemv.h), acc[r] = fma(q, x[col], acc[r]) */
 } wqc_rans_form;
 
 /* Where decoded symbols go: dst holds the whole tensor (index 0 = element 0).
@@ -94,6 +96,8 @@ typedef struct wqc_rans_output {
     wqc_rans_form form;
     void *dst;
     const wqc_quantized *groups;
+    const float *x;             /* WQC_FORM_DOT: x[cols]; rows, cols and the tile (= lanes) */
+    uint64_t rows, cols;        /* of the matrix */
 } wqc_rans_output;
 
 /* Bytes of dst for n elements in a form. */

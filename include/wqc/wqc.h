@@ -12,6 +12,7 @@
 #include "wqc/container.h"
 #include "wqc/dtype.h"
 #include "wqc/entropy.h"
+#include "wqc/gemv.h"
 #include "wqc/mapped_file.h"
 #include "wqc/packed.h"
 #include "wqc/quant.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "format.h"
+#include "wqc/gemv.h"
 
 static void field(wqc_bytes *b, uint16_t tag, const wqc_bytes *value)
 {
@@ -69,6 +70,14 @@ wqc_status wqc_descriptor_write(const wqc_frame *f, wqc_bytes *out, wqc_error *e
         for (uint32_t s = 0; s < c->table.alphabet; s++) wqc_bytes_u16(&v, (uint16_t)c->table.freq[s]);
         for (uint64_t i = 0; i < c->nchunks; i++) wqc_bytes_u32(&v, c->chunk_bytes[i]);
         field(out, WQC_FIELD_RANS, &v);
+
+        if (f->gemv_tile) {
+            v.len = 0;
+            wqc_bytes_u8(&v, WQC_LAYOUT_GEMV);
+            wqc_bytes_zeros(&v, 3);
+            wqc_bytes_u32(&v, f->gemv_tile);
+            field(out, WQC_FIELD_LAYOUT, &v);
+        }
     }
     v.len = 0;
     wqc_bytes_u64(&v, f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len);
@@ -208,11 +217,14 @@ static wqc_status check_frame(wqc_frame *f, unsigned seen, uint64_t payload_len,
     if (f->encoding == WQC_ENC_RANS)
         need |= 1u << WQC_FIELD_QUANT | 1u << WQC_FIELD_SCALES | 1u << WQC_FIELD_RANS;
     if ((seen & need) != need) return BAD("tensor descriptor lacks a required field");
+    if (f->gemv_tile && f->encoding != WQC_ENC_RANS) return BAD("LAYOUT field on a tensor without symbols");
     if (payload_len != data->body_len) return BAD("payload length does not match its DATA record");
     if (f->encoding == WQC_ENC_RANS) {
         if ((f->q.cols && f->q.rows > UINT64_MAX / f->q.cols) || f->q.rows * f->q.cols != f->nelem ||
             f->coded.n != f->nelem || raw_len != f->nelem)
             return BAD("symbol count does not match the shape");
+        if (f->gemv_tile && (f->gemv_tile != f->coded.lanes || wqc_gemv_check(&f->coded, &f->q, NULL) != WQC_OK))
+            return BAD("bad LAYOUT field: tiles must be the lanes, scales per tensor or row, chunks whole tiles");
         f->raw_len = raw_len;
         f->coded.payload = (uint8_t *)data->body;
         f->coded.payload_len = data->body_len;
@@ -268,6 +280,13 @@ static wqc_status parse_fields(const uint8_t *body, uint64_t len, const wqc_reco
             if (!(seen & (1u << WQC_FIELD_QUANT))) return BAD("RANS before QUANT");
             st = read_rans(&v, flen, f, err);
             break;
+        case WQC_FIELD_LAYOUT: {
+            uint8_t layout = wqc_cursor_u8(&v);
+            int zero = wqc_cursor_zeros(&v, 3);
+            f->gemv_tile = wqc_cursor_u32(&v);
+            if (flen != 8 || !zero || layout != WQC_LAYOUT_GEMV || f->gemv_tile == 0) return BAD("bad LAYOUT field");
+            break;
+        }
         case WQC_FIELD_PAYLOAD:
             if (flen != 16) return BAD("bad PAYLOAD field");
             payload_len = wqc_cursor_u64(&v);

@@ -32,8 +32,11 @@ enum wqc_field_tag {
     WQC_FIELD_QUANT = 4,
     WQC_FIELD_SCALES = 5,
     WQC_FIELD_RANS = 6,
-    WQC_FIELD_PAYLOAD = 7
+    WQC_FIELD_PAYLOAD = 7,
+    WQC_FIELD_LAYOUT = 8
 };
+
+#define WQC_LAYOUT_GEMV 1
 
 #define WQC_NAME_MAX 65535u
 

@@ -39,6 +39,20 @@ static inline __attribute__((always_inline)) __m256 dequant(rans_group_cursor *c
     return _mm256_add_ps(of, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(s)));
 }
 
+/* acc[row] = fma(q, x[col], acc[row]) for the 8 elements at pos. */
+static inline __attribute__((always_inline)) void dot(rans_dot_cursor *c, uint64_t pos, __m256i s)
+{
+    if (rans_dot_whole(c, pos, V)) {
+        rans_dot_reach(c, pos);
+        float *a = rans_dot_acc(c, pos);
+        _mm256_storeu_ps(a, _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(c->xj), _mm256_loadu_ps(a)));
+    } else {
+        uint32_t q[V];
+        _mm256_storeu_si256((__m256i *)q, s);
+        for (int l = 0; l < V; l++) rans_dot_add(c, pos + (uint64_t)l, q[l]);
+    }
+}
+
 static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
                                                         __m256i s)
 {
@@ -69,6 +83,9 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     case WQC_FORM_F16:
         _mm_storeu_si128((__m128i *)(dst + 2 * pos),
                          _mm256_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        break;
+    case WQC_FORM_DOT:
+        dot(&k->dot, pos, s);
         break;
     }
 }
@@ -130,6 +147,7 @@ size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return packed ? rounds(k, WQC_FORM_DOT, 1) : rounds(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }

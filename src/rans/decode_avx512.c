@@ -26,6 +26,20 @@ static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c
     return _mm512_add_ps(of, _mm512_mul_ps(sc, _mm512_cvtepi32_ps(s)));
 }
 
+/* acc[row] = fma(q, x[col], acc[row]) for the 16 elements at pos. */
+static inline __attribute__((always_inline)) void dot(rans_dot_cursor *c, uint64_t pos, __m512i s)
+{
+    if (rans_dot_whole(c, pos, V)) {
+        rans_dot_reach(c, pos);
+        float *a = rans_dot_acc(c, pos);
+        _mm512_storeu_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(c->xj), _mm512_loadu_ps(a)));
+    } else {
+        uint32_t q[V];
+        _mm512_storeu_si512(q, s);
+        for (int l = 0; l < V; l++) rans_dot_add(c, pos + (uint64_t)l, q[l]);
+    }
+}
+
 static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
                                                         __m512i s)
 {
@@ -46,6 +60,9 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     case WQC_FORM_F16:
         _mm256_storeu_si256((__m256i *)(dst + 2 * pos),
                             _mm512_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        break;
+    case WQC_FORM_DOT:
+        dot(&k->dot, pos, s);
         break;
     }
 }
@@ -226,6 +243,7 @@ size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk)
     case WQC_FORM_NIBBLES: return small ? multi_by_count(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_count(k, nk, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return small ? multi_by_count(k, nk, WQC_FORM_F32, 1) : multi_by_count(k, nk, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return small ? multi_by_count(k, nk, WQC_FORM_F16, 1) : multi_by_count(k, nk, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return small ? multi_by_count(k, nk, WQC_FORM_DOT, 1) : multi_by_count(k, nk, WQC_FORM_DOT, 0);
     }
     return 0;
 }
@@ -248,6 +266,7 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: return small ? by_lanes(k, WQC_FORM_NIBBLES, 1) : by_lanes(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return small ? by_lanes(k, WQC_FORM_F32, 1) : by_lanes(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return small ? by_lanes(k, WQC_FORM_F16, 1) : by_lanes(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return small ? by_lanes(k, WQC_FORM_DOT, 1) : by_lanes(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../gemv/dot_cursor.h"
 #include "../quant/group_cursor.h"
 #include "wqc/rans.h"
 
@@ -24,6 +25,7 @@ typedef struct rans_kernel_ctx {
     size_t rounds;                  /* whole rounds wanted */
     const wqc_rans_output *out;
     rans_group_cursor groups;       /* F32/F16 forms, positioned at or before pos */
+    rans_dot_cursor dot;            /* DOT form, likewise */
 } rans_kernel_ctx;
 
 /* Each returns the rounds it decoded (possibly 0, e.g. for a lane count it
@@ -47,6 +49,10 @@ size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
 wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, int nk, const uint8_t *const *in,
                                      const size_t *len, const wqc_rans_output *out, const uint64_t *pos,
                                      const size_t *n, wqc_isa isa, wqc_status *st, wqc_error *err);
+
+/* wqc_rans_decode_to with a table built once by the caller. */
+wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, const wqc_rans_output *out,
+                                int threads, wqc_isa isa, wqc_error *err);
 
 /* Packed decoder entry for alphabets of at most 16 symbols and P <= 13:
  * freq (<= 2^13) in bits 0..13, slot - cum in bits 14..27, symbol in 28..31. */

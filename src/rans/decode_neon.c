@@ -88,6 +88,20 @@ static inline __attribute__((always_inline)) float32x4_t dequant(rans_group_curs
     return vaddq_f32(vld1q_f32(offset), vmulq_f32(vld1q_f32(scale), vcvtq_f32_u32(s)));
 }
 
+/* acc[row] = fma(q, x[col], acc[row]) for the 4 elements at pos. */
+static inline __attribute__((always_inline)) void dot(rans_dot_cursor *c, uint64_t pos, uint32x4_t s)
+{
+    if (rans_dot_whole(c, pos, V)) {
+        rans_dot_reach(c, pos);
+        float *a = rans_dot_acc(c, pos);
+        vst1q_f32(a, vfmaq_n_f32(vld1q_f32(a), vcvtq_f32_u32(s), c->xj));
+    } else {
+        uint32_t q[V];
+        vst1q_u32(q, s);
+        for (int l = 0; l < V; l++) rans_dot_add(c, pos + (uint64_t)l, q[l]);
+    }
+}
+
 /* Stores the 8 symbols s0 (elements pos..pos+3) and s1 (pos+4..pos+7). */
 static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
                                                         uint32x4_t s0, uint32x4_t s1)
@@ -113,6 +127,10 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     case WQC_FORM_F16:
         vst1_f16((float16_t *)(dst + 2 * pos), vcvt_f16_f32(dequant(&k->groups, pos, s0)));
         vst1_f16((float16_t *)(dst + 2 * (pos + V)), vcvt_f16_f32(dequant(&k->groups, pos + V, s1)));
+        break;
+    case WQC_FORM_DOT:
+        dot(&k->dot, pos, s0);
+        dot(&k->dot, pos + V, s1);
         break;
     }
 }
@@ -143,6 +161,7 @@ size_t wqc_rans_kernel_neon(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return packed ? rounds(k, WQC_FORM_DOT, 1) : rounds(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }

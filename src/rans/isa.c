@@ -43,7 +43,7 @@ static int probe(wqc_isa isa)
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX2:
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2") &&
                __builtin_cpu_supports("popcnt") && has_f16c();
     case WQC_ISA_AVX512:
         __builtin_cpu_init();

@@ -17,6 +17,7 @@ uint64_t wqc_rans_output_bytes(wqc_rans_form form, uint64_t n)
     case WQC_FORM_NIBBLES: return (n + 1) / 2;
     case WQC_FORM_F32: return 4 * n;
     case WQC_FORM_F16: return 2 * n;
+    case WQC_FORM_DOT: return 0;
     default: return n;
     }
 }
@@ -31,6 +32,8 @@ static inline void emit(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos, ui
         /* Elements come in order: the even one starts the byte, so a lone
          * last element leaves a zero high nibble. */
         *b = pos & 1 ? (uint8_t)((*b & 0x0f) | s << 4) : (uint8_t)s;
+    } else if (form == WQC_FORM_DOT) {
+        rans_dot_add(&k->dot, pos, s);
     } else {
         rans_group_reach(&k->groups, pos);
         float v = rans_dequant(&k->groups, s);
@@ -81,6 +84,7 @@ static void scalar_kernel(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: scalar_rounds(k, WQC_FORM_NIBBLES); break;
     case WQC_FORM_F32: scalar_rounds(k, WQC_FORM_F32); break;
     case WQC_FORM_F16: scalar_rounds(k, WQC_FORM_F16); break;
+    case WQC_FORM_DOT: scalar_rounds(k, WQC_FORM_DOT); break;
     }
 }
 
@@ -133,6 +137,8 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
     int dequant = out->form == WQC_FORM_F32 || out->form == WQC_FORM_F16;
     if (dequant && (!out->groups || out->groups->ngroups == 0))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "dequantized output needs scales and offsets");
+    if (out->form == WQC_FORM_DOT && (!out->x || out->rows * out->cols < pos + n))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "a product needs x and a matrix holding the chunk");
     if (len < 4 * (size_t)lanes)
         return wqc_fail(err, WQC_ERR_FORMAT, "rANS chunk of %zu bytes is shorter than its %u states",
                         len, lanes);
@@ -144,6 +150,7 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
     j->k = (rans_kernel_ctx){.d = d, .lanes = lanes, .state = j->state, .w = in + 4 * (size_t)lanes,
                              .end = in + len, .pos = pos, .rounds = n / lanes, .out = out};
     if (dequant) rans_group_seek(&j->k.groups, out->groups, pos);
+    if (out->form == WQC_FORM_DOT) rans_dot_seek(&j->k.dot, out, lanes, pos);
     j->pos = pos;
     j->n = n;
     j->isa = isa;

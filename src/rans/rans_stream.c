@@ -156,7 +156,14 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
     wqc_rans_dtable d = {0};
     wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
-    if (st != WQC_OK) return st;
+    if (st == WQC_OK) st = wqc_rans_decode_with(&d, c, out, threads, isa, err);
+    wqc_rans_dtable_free(&d);
+    return st;
+}
+
+wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, const wqc_rans_output *out,
+                                int threads, wqc_isa isa, wqc_error *err)
+{
     int nthreads = thread_count(threads);
     if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
     if ((uint64_t)nthreads > c->nchunks) nthreads = c->nchunks ? (int)c->nchunks : 1;
@@ -187,7 +194,7 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
             pos[k] = i * c->chunk;
             n[k] = (size_t)chunk_len(c, i);
         }
-        if (wqc_rans_decode_chunks_to(&d, c->lanes, nk, in, len, out, pos, n, isa, s, e) == WQC_OK) continue;
+        if (wqc_rans_decode_chunks_to(d, c->lanes, nk, in, len, out, pos, n, isa, s, e) == WQC_OK) continue;
         for (int k = 0; k < nk; k++) {
             if (s[k] == WQC_OK) continue;
 #ifdef _OPENMP
@@ -199,7 +206,6 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
             }
         }
     }
-    wqc_rans_dtable_free(&d);
     if (bad < c->nchunks)
         return wqc_fail(err, first.status, "chunk %llu: %s", (unsigned long long)bad, first.msg);
     return WQC_OK;

@@ -47,6 +47,7 @@ check "inputs untouched" '[[ $(sha256sum "$tmp"/*.npy "$tmp"/*.safetensors) == "
 # A decompression bomb: one symbol costs 0 bits, so a tiny .wqc declares
 # 2^22 elements. --max-elements refuses it before allocating; raising it decodes.
 "$py" -c "import numpy as np; np.save('$tmp/zeros.npy', np.zeros((2048, 2048), 'i1'))"
+rm -f "$tmp/bomb.wqc" "$tmp/bomb.npy"
 "$wqc" encode -q "$tmp/zeros.npy" -o "$tmp/bomb.wqc" || exit 1
 check "the bomb is small" '[[ $(stat -c %s "$tmp/bomb.wqc") -lt 4096 ]]'
 for cmd in decode verify; do

@@ -40,14 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *stream = malloc(size - skip + 1), *ref = malloc(bytes + 1), *out = malloc(bytes + 1);
     if (stream && ref && out) {
         memcpy(stream, data + skip, size - skip); /* exact-size copy: ASan sees any overread */
-        wqc_rans_output o_ref = {form, ref, &groups};
+        wqc_rans_output o_ref = {.form = form, .dst = ref, .groups = &groups};
         wqc_error want, got;
         wqc_error_clear(&want);
         wqc_status st_ref =
             wqc_rans_decode_chunk_to(&d, lanes, stream, size - skip, &o_ref, 0, n, WQC_ISA_SCALAR, &want);
         for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
             if (!wqc_isa_available((wqc_isa)isa)) continue;
-            wqc_rans_output o = {form, out, &groups};
+            wqc_rans_output o = {.form = form, .dst = out, .groups = &groups};
             wqc_error_clear(&got);
             wqc_status st = wqc_rans_decode_chunk_to(&d, lanes, stream, size - skip, &o, 0, n, (wqc_isa)isa, &got);
             if (st != st_ref || strcmp(got.msg, want.msg) != 0 || (st == WQC_OK && memcmp(out, ref, bytes) != 0))

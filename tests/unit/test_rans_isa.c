@@ -73,7 +73,7 @@ static void check_all_isas(const wqc_rans_coded *c, const uint8_t *sym, wqc_rans
         if (!wqc_isa_available((wqc_isa)isa)) continue;
         for (int threads = 1; threads <= 2; threads++) {
             memset(got, 0xa5, bytes + 1);
-            wqc_rans_output out = {form, got, &g};
+            wqc_rans_output out = {.form = form, .dst = got, .groups = &g};
             wqc_error err;
             if (wqc_rans_decode_to(c, &out, threads, (wqc_isa)isa, &err) != WQC_OK)
                 fail_msg("%s %s n=%llu: %s", wqc_isa_name((wqc_isa)isa), form_name(form),
@@ -160,13 +160,13 @@ static void test_isa_same_verdict_on_damaged_streams(void **state)
         size_t len = (size_t)c.payload_len;
         if (trial % 3 == 0) len -= 1 + test_rand(&seed) % 64;
         else damaged[test_rand(&seed) % len] ^= (uint8_t)(1 + test_rand(&seed) % 255);
-        wqc_rans_output out_ref = {WQC_FORM_SYMBOLS, ref, NULL};
+        wqc_rans_output out_ref = {.form = WQC_FORM_SYMBOLS, .dst = ref, .groups = NULL};
         wqc_error want;
         wqc_error_clear(&want);
         wqc_status st_ref = wqc_rans_decode_chunk_to(&d, 32, damaged, len, &out_ref, 0, n, WQC_ISA_SCALAR, &want);
         for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
             if (!wqc_isa_available((wqc_isa)isa)) continue;
-            wqc_rans_output out = {WQC_FORM_SYMBOLS, got, NULL};
+            wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = got, .groups = NULL};
             wqc_error_clear(&err);
             wqc_status st = wqc_rans_decode_chunk_to(&d, 32, damaged, len, &out, 0, n, (wqc_isa)isa, &err);
             assert_int_equal(st, st_ref);
@@ -199,12 +199,12 @@ static void test_isa_same_verdict_on_damaged_tensors(void **state)
         uint8_t old = c.payload[at];
         c.payload[at] ^= (uint8_t)(1 + test_rand(&seed) % 255);
         for (int threads = 1; threads <= 2; threads++) {
-            wqc_rans_output o_ref = {WQC_FORM_SYMBOLS, ref, NULL};
+            wqc_rans_output o_ref = {.form = WQC_FORM_SYMBOLS, .dst = ref, .groups = NULL};
             wqc_error_clear(&want);
             wqc_status st_ref = wqc_rans_decode_to(&c, &o_ref, threads, WQC_ISA_SCALAR, &want);
             for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
                 if (!wqc_isa_available((wqc_isa)isa)) continue;
-                wqc_rans_output o = {WQC_FORM_SYMBOLS, got, NULL};
+                wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = got, .groups = NULL};
                 wqc_error_clear(&err);
                 assert_int_equal(wqc_rans_decode_to(&c, &o, threads, (wqc_isa)isa, &err), st_ref);
                 assert_string_equal(err.msg, want.msg);
@@ -242,7 +242,7 @@ static void test_isa_names_and_availability(void **state)
         wqc_rans_params p = {12, 8, 1024, 1};
         uint8_t s[4] = {0, 1, 0, 1}, out[4];
         assert_int_equal(wqc_rans_encode(s, 4, 2, &p, &c, &err), WQC_OK);
-        wqc_rans_output o = {WQC_FORM_SYMBOLS, out, NULL};
+        wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = out, .groups = NULL};
         assert_fails_with(wqc_rans_decode_to(&c, &o, 1, (wqc_isa)i, &err), WQC_ERR_UNSUPPORTED, err, "decoder");
         wqc_rans_coded_free(&c);
     }
@@ -257,7 +257,7 @@ static void test_isa_rejects_nibbles_for_large_alphabets(void **state)
     wqc_rans_coded c;
     wqc_error err;
     assert_int_equal(wqc_rans_encode(s, 64, 17, &p, &c, &err), WQC_OK);
-    wqc_rans_output o = {WQC_FORM_NIBBLES, out, NULL};
+    wqc_rans_output o = {.form = WQC_FORM_NIBBLES, .dst = out, .groups = NULL};
     assert_fails_with(wqc_rans_decode_to(&c, &o, 1, WQC_ISA_SCALAR, &err), WQC_ERR_INVALID_ARG, err,
                       "at most 16 symbols");
     wqc_rans_coded_free(&c);

@@ -145,6 +145,7 @@ void bench_expected(const bench_codec *c, const bench_item *it, void *dst)
         free(f);
         break;
     }
+    case WQC_FORM_DOT: break; /* products are timed by `wqc bench --gemv` */
     }
 }
 
@@ -221,7 +222,7 @@ int bench_decode(const bench_codec *c, const bench_item *it, const bench_blob *b
     size_t n = (size_t)it->n;
     switch (c->family) {
     case BENCH_WQC: {
-        wqc_rans_output out = {c->form, dst, &it->q};
+        wqc_rans_output out = {.form = c->form, .dst = dst, .groups = &it->q};
         return wqc_rans_decode_to(&b->coded, &out, threads, c->isa, err) == WQC_OK ? 0 : -1;
     }
     case BENCH_PACKED:

@@ -33,11 +33,28 @@ static wqc_status dequantized(const wqc_frame *f, wqc_dtype dtype, int threads, 
                               wqc_error *err)
 {
     wqc_rans_form form = dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_F32;
-    uint64_t bytes = wqc_rans_output_bytes(form, f->nelem);
+    uint64_t bytes = wqc_rans_output_bytes(f->gemv_tile ? WQC_FORM_F32 : form, f->nelem);
     *out = malloc(bytes ? (size_t)bytes : 1);
     if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    wqc_rans_output o = {form, *out, &f->q};
-    wqc_status st = wqc_rans_decode_to(&f->coded, &o, threads, wqc_isa_active(), err);
+    wqc_status st;
+    if (f->gemv_tile) {
+        /* Tiled symbols: untile, then dequantize (the decoder's fused forms
+         * assume row-major order). */
+        wqc_quantized q = f->q;
+        q.symbols = malloc(f->nelem ? (size_t)f->nelem : 1);
+        if (!q.symbols) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        st = wqc_frame_decode_symbols(f, threads, q.symbols, err);
+        if (st == WQC_OK) wqc_dequantize(&q, (float *)*out);
+        free(q.symbols);
+        if (st == WQC_OK && dtype == WQC_DTYPE_F16) {
+            float *w = (float *)*out;
+            uint16_t *h = (uint16_t *)*out; /* narrowing in place, front to back */
+            for (uint64_t i = 0; i < f->nelem; i++) h[i] = wqc_f32_to_f16(w[i]);
+        }
+    } else {
+        wqc_rans_output o = {.form = form, .dst = *out, .groups = &f->q};
+        st = wqc_rans_decode_to(&f->coded, &o, threads, wqc_isa_active(), err);
+    }
     if (st != WQC_OK) return st;
     if (dtype == WQC_DTYPE_BF16) {
         float *w = (float *)*out;

@@ -30,7 +30,11 @@ static void shape_text(const wqc_frame *f, char *buf, size_t cap)
 
 static void describe(const wqc_frame *f, char *buf, size_t cap)
 {
-    if (f->encoding == WQC_ENC_RANS) wqc_quant_params_describe(&f->quant, buf, cap);
+    if (f->encoding == WQC_ENC_RANS) {
+        wqc_quant_params_describe(&f->quant, buf, cap);
+        size_t at = strlen(buf);
+        if (f->gemv_tile && at < cap) snprintf(buf + at, cap - at, " gemv%u", f->gemv_tile);
+    }
     else snprintf(buf, cap, "kept (%s)", f->encoding == WQC_ENC_ZSTD ? "zstd" : "raw");
 }
 
@@ -73,6 +77,8 @@ static int run_info(const coding_args *a, wqc_input *in)
             json_object_set_new(o, "payload_bytes", json_integer((json_int_t)bytes));
             json_object_set_new(o, "bits_per_weight", json_real(bpw));
             json_object_set_new(o, "packed_bits", json_integer(b));
+            if (f->encoding == WQC_ENC_RANS)
+                json_object_set_new(o, "layout", json_string(f->gemv_tile ? "gemv" : "row"));
             json_array_append_new(list, o);
             continue;
         }

@@ -8,7 +8,7 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT
 };
 
 static const struct {
@@ -25,6 +25,7 @@ static const struct {
     {{"lanes", required_argument, NULL, OPT_LANES}, ARGS_CODEC},
     {{"chunk", required_argument, NULL, OPT_CHUNK}, ARGS_CODEC},
     {{"zstd-level", required_argument, NULL, OPT_ZSTD}, ARGS_CODEC},
+    {{"layout", required_argument, NULL, OPT_LAYOUT}, ARGS_CODEC},
     {{"key-file", required_argument, NULL, OPT_KEY_FILE}, ARGS_KEY},
     {{"key-env", required_argument, NULL, OPT_KEY_ENV}, ARGS_KEY},
     {{"symbols", no_argument, NULL, OPT_SYMBOLS}, ARGS_DECODE},
@@ -92,6 +93,13 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case OPT_ZSTD:
         if (!cli_parse_int("--zstd-level", arg, 0, 22, &v)) return 0;
         a->zstd_level = (int)v;
+        return 1;
+    case OPT_LAYOUT:
+        if (strcmp(arg, "row") != 0 && strcmp(arg, "gemv") != 0) {
+            cli_error("--layout: expected row or gemv, got '%s'", arg);
+            return 0;
+        }
+        a->layout_gemv = strcmp(arg, "gemv") == 0;
         return 1;
     case OPT_KEY_FILE: a->key_file = arg; return 1;
     case OPT_KEY_ENV: a->key_env = arg; return 1;
