@@ -15,6 +15,7 @@
 #include "wqc/gemv.h"
 #include "wqc/mapped_file.h"
 #include "wqc/packed.h"
+#include "wqc/q4_0.h"
 #include "wqc/quant.h"
 #include "wqc/isa.h"
 #include "wqc/rans.h"
