@@ -74,4 +74,44 @@ check "bench: names the bad family" 'grep -q "unknown codec family .lz4." "$tmp/
 printf 'not a tensor' >bad.npy
 expect_status 1 "bench: bad input file" -- "$wqc" bench bad.npy
 check_one_line_error "bench: bad input file" bad.npy "npy"
+
+# The gemv layout: same symbols and weights back as the row layout, shown by
+# info, refused for group scales; then `bench --gemv` on small shapes.
+expect_status 0 "encode --layout gemv" -- "$wqc" encode --layout gemv --lanes 16 --chunk 5000 w.npy -o g.wqc
+check "info shows the gemv layout" 'grep -q "gemv16" <("$wqc" info g.wqc) && grep -q "\"layout\": \"gemv\"" <("$wqc" info --json g.wqc)'
+expect_status 0 "verify a gemv file" -- "$wqc" verify g.wqc
+expect_status 0 "encode the same with --layout row" -- "$wqc" encode --layout row --lanes 16 w.npy -o r.wqc
+for mode in "" --dequantize; do
+    "$wqc" decode $mode g.wqc -o "g$mode.safetensors" && "$wqc" decode $mode r.wqc -o "r$mode.safetensors"
+    check "gemv decode $mode equals row decode" 'cmp -s "g$mode.safetensors" "r$mode.safetensors"'
+done
+expect_status 1 "gemv layout with group scales" -- "$wqc" encode --layout gemv --granularity group:32 w.npy -o x.wqc
+check_one_line_error "gemv layout with group scales" w.npy "per-tensor or per-row scales"
+check "no output for the refused layout" '[[ -z $(compgen -G "x.wqc*") ]]'
+expect_status 2 "bad --layout" -- "$wqc" encode --layout diagonal w.npy -o x.wqc
+
+expect_status 0 "bench --gemv text" -- "$wqc" bench --gemv --shapes 96x160,33x64 --repeat 1 -T 2
+for m in "wqc fused" "Q4_0 x Q8" "Q4_0 x F32" "F32"; do
+    check "bench --gemv has $m rows in cache and memory" \
+        '[[ $(grep -cE "^  cache +[0-9]+  $m " "$tmp/out") -eq 2 && $(grep -cE "^  memory +[0-9]+  $m " "$tmp/out") -eq 2 ]]'
+done
+check "bench --gemv derives the break-even bandwidth" 'grep -q "B\* = 0.5625 x R" "$tmp/out"'
+expect_status 0 "bench --gemv --json with a file" -- "$wqc" bench --gemv --json --shapes 64x64 --repeat 1 -T 1 w.npy
+check "bench --gemv JSON: rows, bandwidth, break-even" '"$py" - "$tmp/out" <<PY
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [c["matrix"] for c in d["cases"]] == ["64x64", "w.npy (1 matrices)"], d["cases"]
+for c in d["cases"]:
+    methods = {(r["method"], r["residency"]) for r in c["rows"]}
+    # w.npy has 300 columns: no Q4_0 (blocks of 32) for it.
+    assert len(methods) == (8 if c["matrix"] == "64x64" else 4), methods
+    assert all(r["seconds"] > 0 and r["weights_per_s"] > 0 for r in c["rows"])
+    be = c["break_even"]
+    assert abs(be["break_even_gbs_per_core"] - 0.5625 * be["fused_weights_per_s_per_core"] / 1e9) < 1e-9
+    assert 1.5 < c["wqc_bits_per_weight"] < 6
+assert d["memory_bandwidth"][0]["read_gbs"] > 0
+PY'
+expect_status 2 "bench --gemv: bad shape" -- "$wqc" bench --gemv --shapes 10y20
+check "bad shape: says why" 'grep -q "expected ROWSxCOLS" "$tmp/err"'
+expect_status 2 "--shapes without --gemv" -- "$wqc" bench --shapes 8x8
 finish

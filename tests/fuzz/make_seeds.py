@@ -54,7 +54,8 @@ key = os.path.join(out, "key")
 with open(key, "wb") as f:
     f.write(b"fuzzing-key-0001")
 for name, extra in [("plain", []), ("keyed", ["--key-file", key]),
-                    ("sdclip", ["--method", "sdclip"]), ("small_chunks", ["--chunk", "1024", "--lanes", "16"])]:
+                    ("sdclip", ["--method", "sdclip"]), ("small_chunks", ["--chunk", "1024", "--lanes", "16"]),
+                    ("gemv", ["--layout", "gemv", "--lanes", "8", "--chunk", "1024"])]:
     subprocess.run([wqc, "encode", model, "-o", os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"),
                     "-f", "-q"] + extra, check=True)
 

@@ -5,6 +5,23 @@
 #include <stdio.h>
 
 #include "bench_codecs.h"
+#include "cli.h"
+
+typedef struct bench_args {
+    cli_quant_options quant;
+    const char *synthetic, *file, *codecs, *shapes;
+    long repeat, threads, precision, lanes, chunk;
+    int json, gemv, threads_given;
+} bench_args;
+
+/* Monotonic seconds, the median of n values (sorts v), the CPU's name (malloc'ed). */
+double bench_now_s(void);
+double bench_median(double *v, int n);
+char *bench_cpu_name(void);
+
+/* `wqc bench --gemv` (bench_gemv.c). Returns the exit status. */
+#define BENCH_GEMV_SHAPES "4096x4096,4096x14336,14336x4096"
+int bench_gemv(const bench_args *a);
 
 typedef struct bench_row {
     bench_codec codec;

@@ -34,18 +34,16 @@ static void usage(FILE *f)
             "                                (default all; brotli -q 11 encodes slowly)\n"
             "  --repeat N                    repetitions; medians are reported (default 5)\n"
             "  -T N, --threads N             wqc threads (default 1; peers use one)\n"
-            "  --json                        one JSON document on stdout\n");
+            "  --json                        one JSON document on stdout\n"
+            "  --gemv                        instead: time y = W x with the fused decode +\n"
+            "                                product against packed 4-bit (Q4_0) and F32, for\n"
+            "                                1..all threads, and derive the break-even memory\n"
+            "                                bandwidth; FILE adds its matrices\n"
+            "  --shapes RxC[,RxC...]         --gemv matrices (default " BENCH_GEMV_SHAPES ")\n");
 }
 
-typedef struct bench_args {
-    cli_quant_options quant;
-    const char *synthetic, *file, *codecs;
-    long repeat, threads, precision, lanes, chunk;
-    int json;
-} bench_args;
-
 enum { OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_LANES, OPT_CHUNK, OPT_CODECS,
-       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC };
+       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC, OPT_GEMV, OPT_SHAPES };
 
 static int parse_args(int argc, char **argv, bench_args *a)
 {
@@ -56,6 +54,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"chunk", required_argument, NULL, OPT_CHUNK}, {"codecs", required_argument, NULL, OPT_CODECS},
         {"repeat", required_argument, NULL, OPT_REPEAT}, {"json", no_argument, NULL, OPT_JSON},
         {"synthetic", required_argument, NULL, OPT_SYNTHETIC}, {"threads", required_argument, NULL, 'T'},
+        {"gemv", no_argument, NULL, OPT_GEMV}, {"shapes", required_argument, NULL, OPT_SHAPES},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     cli_quant_options_init(&a->quant);
@@ -90,7 +89,12 @@ static int parse_args(int argc, char **argv, bench_args *a)
             handled = bench_codecs_valid(optarg) ? 1 : -1;
             break;
         case OPT_REPEAT: handled = cli_parse_int("--repeat", optarg, 1, 1000, &a->repeat) ? 1 : -1; break;
-        case 'T': handled = cli_parse_int("-T", optarg, 1, 4096, &a->threads) ? 1 : -1; break;
+        case 'T':
+            handled = cli_parse_int("-T", optarg, 1, 4096, &a->threads) ? 1 : -1;
+            a->threads_given = 1;
+            break;
+        case OPT_GEMV: a->gemv = 1; break;
+        case OPT_SHAPES: a->shapes = optarg; break;
         case OPT_JSON: a->json = 1; break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
         case 'h': usage(stdout); exit(WQC_EXIT_OK);
@@ -104,11 +108,19 @@ static int parse_args(int argc, char **argv, bench_args *a)
         cli_error("give one FILE or --synthetic, not both or several");
         return WQC_EXIT_USAGE;
     }
-    if (!a->file && !a->synthetic) a->synthetic = DEFAULT_SYNTHETIC;
+    if (a->shapes && !a->gemv) {
+        cli_error("--shapes goes with --gemv");
+        return WQC_EXIT_USAGE;
+    }
+    if (a->gemv && a->synthetic) {
+        cli_error("--gemv takes its synthetic matrices from --shapes, not --synthetic");
+        return WQC_EXIT_USAGE;
+    }
+    if (!a->file && !a->synthetic && !a->gemv) a->synthetic = DEFAULT_SYNTHETIC;
     return WQC_EXIT_OK;
 }
 
-static double now_s(void)
+double bench_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -121,7 +133,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -206,7 +218,7 @@ static int measure(const bench_args *a, const bench_item *items, size_t nitems, 
     double spent = 0;
     row->encode_reps = 0;
     while (row->encode_reps < a->repeat && (row->encode_reps == 0 || spent < ENCODE_BUDGET_S)) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (size_t i = 0; i < nitems; i++) {
             bench_blob_free(&blobs[i]);
             if (bench_encode(c, &items[i], (int)a->threads, &blobs[i], &err) != 0) {
@@ -214,10 +226,10 @@ static int measure(const bench_args *a, const bench_item *items, size_t nitems, 
                 goto done;
             }
         }
-        times[row->encode_reps] = now_s() - t0;
+        times[row->encode_reps] = bench_now_s() - t0;
         spent += times[row->encode_reps++];
     }
-    row->encode_s = median(times, row->encode_reps);
+    row->encode_s = bench_median(times, row->encode_reps);
     row->bytes = 0;
     for (size_t i = 0; i < nitems; i++) {
         row->bytes += bench_blob_bytes(c, &blobs[i]);
@@ -234,15 +246,15 @@ static int measure(const bench_args *a, const bench_item *items, size_t nitems, 
         }
     }
     for (row->decode_reps = 0; row->decode_reps < a->repeat; row->decode_reps++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (size_t i = 0; i < nitems; i++)
             if (bench_decode(c, &items[i], &blobs[i], (int)a->threads, out, &err) != 0) {
                 cli_error("%s: %s", c->name, err.msg);
                 goto done;
             }
-        times[row->decode_reps] = now_s() - t0;
+        times[row->decode_reps] = bench_now_s() - t0;
     }
-    row->decode_s = median(times, row->decode_reps);
+    row->decode_s = bench_median(times, row->decode_reps);
     rc = WQC_EXIT_OK;
 done:
     for (size_t i = 0; blobs && i < nitems; i++) bench_blob_free(&blobs[i]);
@@ -253,7 +265,7 @@ done:
     return rc;
 }
 
-static char *cpu_name(void)
+char *bench_cpu_name(void)
 {
 #if defined(__APPLE__)
     char brand[128];
@@ -281,6 +293,7 @@ int cmd_bench(int argc, char **argv)
     bench_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != WQC_EXIT_OK) return rc;
+    if (a.gemv) return bench_gemv(&a);
     wqc_model *model = NULL;
     float *synth = NULL;
     bench_item *items = NULL;
@@ -308,7 +321,7 @@ int cmd_bench(int argc, char **argv)
     r.entropy_bits = r.symbols ? bits / (double)r.symbols : 0;
     r.threads = (int)a.threads;
     r.repeat = (int)a.repeat;
-    r.cpu = cpu_name();
+    r.cpu = bench_cpu_name();
     r.nrows = bench_codecs_list(a.codecs, max_alphabet, codecs);
     r.rows = calloc(r.nrows + 1, sizeof *r.rows);
     if (!r.rows) {
