@@ -17,3 +17,8 @@ ctest --test-dir "$build" -L isa --output-on-failure -j"$(nproc)"
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/wqc" bench --synthetic gaussian:256x256 --codecs wqc,packed,zstd \
   --repeat 1 | tee "$build/bench.txt"
 grep -q '^wqc rANS neon ' "$build/bench.txt" || { echo "test-neon: no NEON row in wqc bench" >&2; exit 1; }
+# The fused product and the Q4_0 baseline through the NEON kernels.
+qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/wqc" bench --gemv --shapes 64x128 -T 1 --repeat 1 \
+  | tee "$build/bench-gemv.txt"
+grep -q 'neon kernels' "$build/bench-gemv.txt" && grep -q 'B\* = ' "$build/bench-gemv.txt" \
+  || { echo "test-neon: wqc bench --gemv did not run the NEON kernels" >&2; exit 1; }
