@@ -232,6 +232,8 @@ static int mat_prepare(const bench_args *a, mat *m, uint64_t seed)
     p.granularity = WQC_GRAN_ROW; /* the gemv layout takes per-row scales */
     wqc_rans_params rp;
     wqc_rans_params_default(&rp);
+    /* 32 lanes even for small matrices (encode would take 8 below 256 Ki
+     * weights): two AVX-512 vectors per round instead of the AVX2 kernel. */
     rp.lanes = a->lanes ? (uint32_t)a->lanes : WQC_RANS_LANES_DEFAULT_CODEC;
     rp.chunk = a->chunk ? (uint32_t)a->chunk : 1u << 18;
     if (a->precision) rp.precision = (int)a->precision;
@@ -465,12 +467,12 @@ static void print_text(const gemv_result *res, size_t ncases, const int *threads
         printf("  break-even: the fused kernel computes R = %.2f G weights/s per core (%d thread%s, in cache);\n"
                "  Q4_0 reads %.4f bytes/weight, so where memory limits it, it is faster only while a core\n"
                "  streams more than B* = %.4f x R = %.2f GB/s. Q4_0 x Q8 itself computes %.2f G weights/s per\n"
-               "  core (needs %.2f GB/s). Per core: this machine %.2f GB/s (fewest threads), %.2f GB/s (%d threads);\n"
+               "  core (needs %.2f GB/s). Per core: this machine %.2f GB/s (fewest threads), %.2f GB/s (%d thread%s);\n"
                "  Apple M3 Pro %.1f GB/s (150 GB/s, 12 cores). Fused wins where a core gets less than %.2f GB/s.\n",
                r / 1e9, threads[0], threads[0] > 1 ? "s" : "", Q4_0_BYTES_PER_WEIGHT, Q4_0_BYTES_PER_WEIGHT,
                bstar / 1e9, rate(c, packed) / threads[0] / 1e9, Q4_0_BYTES_PER_WEIGHT * rate(c, packed) / threads[0] / 1e9,
                bw[0] / threads[0], bw[nthreads - 1] / threads[nthreads - 1],
-               threads[nthreads - 1], M3_PRO_GBS / M3_PRO_CORES, bstar / 1e9);
+               threads[nthreads - 1], threads[nthreads - 1] > 1 ? "s" : "", M3_PRO_GBS / M3_PRO_CORES, bstar / 1e9);
     }
 }
 
