@@ -303,11 +303,85 @@ static void test_container_rejects_non_finite_scales(void **state)
     }
 }
 
+/* A gemv-layout frame survives the writer and reader: its symbols come back
+ * row-major, and wqc_frame_gemv_prepare on the read frame multiplies; a
+ * LAYOUT that contradicts the stream is refused. */
+static void test_container_gemv_layout(void **state)
+{
+    (void)state;
+    enum { ROWS = 40, COLS = 96 };
+    float w[ROWS * COLS], x[COLS], y[ROWS];
+    uint64_t seed = 11;
+    for (int i = 0; i < ROWS * COLS; i++) w[i] = (float)((int)(test_rand(&seed) % 2001) - 1000) * 1e-4f;
+    for (int j = 0; j < COLS; j++) x[j] = (float)((int)(test_rand(&seed) % 201) - 100) * 1e-2f;
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    p.granularity = WQC_GRAN_ROW;
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, ROWS, COLS, &p, "w", &q, NULL), WQC_OK);
+    for (int bad = 0; bad < 3; bad++) {
+        wqc_rans_params rp = {12, 16, 1024, 1};
+        wqc_rans_coded coded;
+        if (bad == 2) assert_int_equal(wqc_rans_encode(q.symbols, ROWS * COLS, q.alphabet, &rp, &coded, NULL), WQC_OK);
+        else assert_int_equal(wqc_gemv_encode(&q, &rp, &coded, NULL), WQC_OK);
+        sink out = {0};
+        wqc_writer *wr;
+        assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
+        wqc_frame f;
+        memset(&f, 0, sizeof f);
+        f.name = "w";
+        f.dtype = WQC_DTYPE_F32;
+        f.ndim = 2;
+        f.shape[0] = ROWS, f.shape[1] = COLS;
+        f.nelem = ROWS * COLS;
+        f.encoding = WQC_ENC_RANS;
+        f.quant = p;
+        f.q = q;
+        f.coded = coded;
+        f.raw_len = f.nelem;
+        /* bad 1: tiles that are not the lanes; bad 2: row-major chunks that split tiles. */
+        f.gemv_tile = bad == 1 ? 8 : 16;
+        assert_int_equal(wqc_writer_add(wr, &f, NULL), WQC_OK);
+        assert_int_equal(wqc_writer_finish(wr, NULL), WQC_OK);
+        wqc_writer_free(wr);
+        wqc_reader *r;
+        wqc_error err;
+        if (bad) {
+            assert_fails_with(wqc_reader_open(out.data, out.len, 0, NULL, 0, &r, &err), WQC_ERR_FORMAT, err,
+                              "bad LAYOUT field");
+        } else {
+            assert_int_equal(wqc_reader_open(out.data, out.len, 1, NULL, 0, &r, NULL), WQC_OK);
+            const wqc_frame *rf;
+            assert_int_equal(wqc_reader_frame(r, 0, &rf, NULL), WQC_OK);
+            assert_int_equal(rf->gemv_tile, 16);
+            uint8_t sym[ROWS * COLS];
+            assert_int_equal(wqc_frame_decode_symbols(rf, 1, sym, NULL), WQC_OK);
+            assert_memory_equal(sym, q.symbols, sizeof sym);
+            wqc_gemv *g;
+            assert_int_equal(wqc_frame_gemv_prepare(rf, &g, NULL), WQC_OK);
+            assert_int_equal(wqc_gemv_run(g, x, y, 1, WQC_ISA_SCALAR, NULL), WQC_OK);
+            wqc_gemv_free(g);
+            float dq[ROWS * COLS];
+            wqc_dequantize(&q, dq);
+            for (int i = 0; i < ROWS; i++) {
+                double acc = 0, mag = 0;
+                for (int j = 0; j < COLS; j++) acc += (double)dq[i * COLS + j] * x[j], mag += fabs((double)dq[i * COLS + j] * x[j]);
+                assert_true(fabs((double)y[i] - acc) <= 1e-5 * mag + 1e-12);
+            }
+            wqc_reader_free(r);
+        }
+        free(out.data);
+        wqc_rans_coded_free(&coded);
+    }
+    wqc_quantized_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_container_round_trip_lazy_and_sequential),
         cmocka_unit_test(test_container_hmac_checks),
+        cmocka_unit_test(test_container_gemv_layout),
         cmocka_unit_test(test_container_every_byte_flip_and_truncation_is_detected),
         cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
         cmocka_unit_test(test_container_rejects_non_finite_scales),
