@@ -34,6 +34,11 @@ extern "C" {
 void wqc_gemv_tile(const uint8_t *row_major, uint64_t rows, uint64_t cols, uint32_t tile, uint8_t *tiled);
 void wqc_gemv_untile(const uint8_t *tiled, uint64_t rows, uint64_t cols, uint32_t tile, uint8_t *row_major);
 
+/* 256 Ki symbols: a 4096-column matrix gives 64 chunks of 2 tiles per 4096
+ * rows, enough for 16 threads with 4 chunks in flight each, for 0.16% of
+ * lane states (32 lanes, 2.5 bits/weight). */
+#define WQC_GEMV_CHUNK_DEFAULT (1u << 18)
+
 /* Chunk length for the gemv layout: a whole number of tiles (tile x cols
  * symbols) near `want`, at least WQC_RANS_CHUNK_MIN. 0 when one tile is
  * longer than WQC_RANS_CHUNK_MAX. */

@@ -235,7 +235,7 @@ static int mat_prepare(const bench_args *a, mat *m, uint64_t seed)
     /* 32 lanes even for small matrices (encode would take 8 below 256 Ki
      * weights): two AVX-512 vectors per round instead of the AVX2 kernel. */
     rp.lanes = a->lanes ? (uint32_t)a->lanes : WQC_RANS_LANES_DEFAULT_CODEC;
-    rp.chunk = a->chunk ? (uint32_t)a->chunk : 1u << 18;
+    rp.chunk = a->chunk ? (uint32_t)a->chunk : WQC_GEMV_CHUNK_DEFAULT;
     if (a->precision) rp.precision = (int)a->precision;
     rp.threads = thread_max();
     uint64_t n = m->rows * m->cols;

@@ -18,7 +18,8 @@ static const char *usage_text =
     "  --precision P (10..15, default 12), --lanes N (multiple of 8; default 32, 8 below 256 Ki weights),\n"
     "  --chunk C (symbols per chunk, default 1048576), --zstd-level L (kept tensors, 0: raw; default 9)\n"
     "  --layout row|gemv  symbol order: row-major (default), or tiles of N rows for the fused\n"
-    "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales)\n"
+    "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales;\n"
+    "                   chunks default to 262144 symbols, rounded to whole tiles)\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
     "  -T N threads, -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
 
@@ -63,6 +64,8 @@ static wqc_status write_frame(const coding_args *a, wqc_writer *w, wqc_frame *f,
     wqc_rans_params codec = a->codec;
     if (!a->lanes_given) codec.lanes = wqc_rans_lanes_auto(f->nelem);
     if (a->layout_gemv) {
+        /* Smaller chunks than the row layout's: threads split a product by chunks. */
+        if (!a->chunk_given) codec.chunk = WQC_GEMV_CHUNK_DEFAULT;
         st = wqc_gemv_encode(&f->q, &codec, &f->coded, err);
         f->gemv_tile = codec.lanes;
     } else {

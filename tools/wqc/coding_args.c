@@ -89,6 +89,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case OPT_CHUNK:
         if (!cli_parse_int("--chunk", arg, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v)) return 0;
         a->codec.chunk = (uint32_t)v;
+        a->chunk_given = 1;
         return 1;
     case OPT_ZSTD:
         if (!cli_parse_int("--zstd-level", arg, 0, 22, &v)) return 0;

@@ -22,6 +22,7 @@ typedef struct coding_args {
     wqc_rans_params codec;
     int lanes_given;             /* else lanes follow wqc_rans_lanes_auto */
     int layout_gemv;             /* --layout gemv: row tiles for wqc_gemv (wqc/gemv.h) */
+    int chunk_given;
     int zstd_level;
     const char *key_file, *key_env;
     uint8_t key[CLI_KEY_MAX];
