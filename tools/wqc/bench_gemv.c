@@ -381,7 +381,7 @@ static int load_cases(const bench_args *a, gemv_case **out, size_t *n)
         if (!c->m) return WQC_EXIT_ERROR;
         c->n = 1;
         mat *m = &c->m[0];
-        snprintf(m->name, sizeof m->name, "gaussian:%s", c->label);
+        snprintf(m->name, sizeof m->name, "gaussian:%llux%llu", (unsigned long long)rows, (unsigned long long)cols);
         m->rows = rows, m->cols = cols;
         wqc_synthetic_spec sp;
         wqc_error err;
