@@ -120,33 +120,34 @@ static int thread_count(int threads, uint64_t rows)
     return (uint64_t)n > rows ? (rows ? (int)rows : 1) : n;
 }
 
-/* Rows in slices of 16, so that threads never share a cache line of y. */
+/* Rows in slices of 16, so that threads never share a cache line of y;
+ * exactly one of f32 and q8 is set. */
 #define SLICE 16u
 
-void wqc_q4_0_gemv_f32(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const float *x,
-                       float *y, int threads)
+static void run_slices(q4_0_f32_fn f32, q4_0_q8_fn q8, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols,
+                       const float *x, const wqc_q8_block *x8, float *y, int threads)
 {
-    q4_0_f32_fn run = f32_kernel(isa);
     uint64_t nb = cols / WQC_Q4_0_BLOCK, slices = (rows + SLICE - 1) / SLICE;
     int n = thread_count(threads, slices);
     (void)n;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(n) if (n > 1)
 #endif
-    for (uint64_t s = 0; s < slices; s++)
-        run(w, s * SLICE, (s + 1) * SLICE < rows ? (s + 1) * SLICE : rows, nb, x, y);
+    for (uint64_t s = 0; s < slices; s++) {
+        uint64_t r0 = s * SLICE, r1 = r0 + SLICE < rows ? r0 + SLICE : rows;
+        if (f32) f32(w, r0, r1, nb, x, y);
+        else q8(w, r0, r1, nb, x8, y);
+    }
+}
+
+void wqc_q4_0_gemv_f32(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const float *x,
+                       float *y, int threads)
+{
+    run_slices(f32_kernel(isa), NULL, w, rows, cols, x, NULL, y, threads);
 }
 
 void wqc_q4_0_gemv_q8(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const wqc_q8_block *x,
                       float *y, int threads)
 {
-    q4_0_q8_fn run = q8_kernel(isa);
-    uint64_t nb = cols / WQC_Q4_0_BLOCK, slices = (rows + SLICE - 1) / SLICE;
-    int n = thread_count(threads, slices);
-    (void)n;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(n) if (n > 1)
-#endif
-    for (uint64_t s = 0; s < slices; s++)
-        run(w, s * SLICE, (s + 1) * SLICE < rows ? (s + 1) * SLICE : rows, nb, x, y);
+    run_slices(NULL, q8_kernel(isa), w, rows, cols, NULL, x, y, threads);
 }

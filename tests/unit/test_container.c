@@ -34,6 +34,25 @@ typedef struct model {
     wqc_rans_coded given_coded;
 } model;
 
+/* The frame of a rows x cols F32 matrix coded as q and c. */
+static wqc_frame coded_frame(const char *name, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
+                             const wqc_quantized *q, const wqc_rans_coded *c)
+{
+    wqc_frame f;
+    memset(&f, 0, sizeof f);
+    f.name = name;
+    f.dtype = WQC_DTYPE_F32;
+    f.ndim = 2;
+    f.shape[0] = rows, f.shape[1] = cols;
+    f.nelem = rows * cols;
+    f.encoding = WQC_ENC_RANS;
+    f.quant = *p;
+    f.q = *q;
+    f.coded = *c;
+    f.raw_len = f.nelem;
+    return f;
+}
+
 /* A coded 64x300 matrix, a raw vector, a zstd-compressible tensor and
  * user-given int8 symbols. */
 static void build(model *m, sink *out, const uint8_t *k)
@@ -52,18 +71,7 @@ static void build(model *m, sink *out, const uint8_t *k)
     wqc_kv meta[2] = {{"format", "pt"}, {"note", "test"}};
     assert_int_equal(wqc_writer_metadata(w, meta, 2, NULL), WQC_OK);
 
-    wqc_frame f;
-    memset(&f, 0, sizeof f);
-    f.name = "layers.0.w";
-    f.dtype = WQC_DTYPE_F32;
-    f.ndim = 2;
-    f.shape[0] = 64, f.shape[1] = 300;
-    f.nelem = 64 * 300;
-    f.encoding = WQC_ENC_RANS;
-    f.quant = p;
-    f.q = m->q;
-    f.coded = m->coded;
-    f.raw_len = f.nelem;
+    wqc_frame f = coded_frame("layers.0.w", 64, 300, &p, &m->q, &m->coded);
     assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
 
     for (int i = 0; i < 5; i++) m->bias[i] = (float)i * 0.5f;
@@ -278,18 +286,7 @@ static void test_container_rejects_non_finite_scales(void **state)
         sink out = {0};
         wqc_writer *wr;
         assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
-        wqc_frame f;
-        memset(&f, 0, sizeof f);
-        f.name = "w";
-        f.dtype = WQC_DTYPE_F32;
-        f.ndim = 2;
-        f.shape[0] = 8, f.shape[1] = 64;
-        f.nelem = 8 * 64;
-        f.encoding = WQC_ENC_RANS;
-        f.quant = p;
-        f.q = q;
-        f.coded = coded;
-        f.raw_len = f.nelem;
+        wqc_frame f = coded_frame("w", 8, 64, &p, &q, &coded);
         assert_int_equal(wqc_writer_add(wr, &f, NULL), WQC_OK);
         assert_int_equal(wqc_writer_finish(wr, NULL), WQC_OK);
         wqc_writer_free(wr);
@@ -327,18 +324,7 @@ static void test_container_gemv_layout(void **state)
         sink out = {0};
         wqc_writer *wr;
         assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
-        wqc_frame f;
-        memset(&f, 0, sizeof f);
-        f.name = "w";
-        f.dtype = WQC_DTYPE_F32;
-        f.ndim = 2;
-        f.shape[0] = ROWS, f.shape[1] = COLS;
-        f.nelem = ROWS * COLS;
-        f.encoding = WQC_ENC_RANS;
-        f.quant = p;
-        f.q = q;
-        f.coded = coded;
-        f.raw_len = f.nelem;
+        wqc_frame f = coded_frame("w", ROWS, COLS, &p, &q, &coded);
         /* bad 1: tiles that are not the lanes; bad 2: row-major chunks that split tiles. */
         f.gemv_tile = bad == 1 ? 8 : 16;
         assert_int_equal(wqc_writer_add(wr, &f, NULL), WQC_OK);
