@@ -12,6 +12,7 @@
 #include "wqc/container.h"
 #include "wqc/dtype.h"
 #include "wqc/entropy.h"
+#include "wqc/f16_gemv.h"
 #include "wqc/gemv.h"
 #include "wqc/mapped_file.h"
 #include "wqc/packed.h"

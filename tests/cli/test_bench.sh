@@ -91,7 +91,7 @@ check "no output for the refused layout" '[[ -z $(compgen -G "x.wqc*") ]]'
 expect_status 2 "bad --layout" -- "$wqc" encode --layout diagonal w.npy -o x.wqc
 
 expect_status 0 "bench --gemv text" -- "$wqc" bench --gemv --shapes 96x160,33x64 --repeat 1 -T 2
-for m in "wqc fused" "Q4_0 x Q8" "Q4_0 x F32" "F32"; do
+for m in "wqc fused" "Q4_0 x Q8" "Q4_0 x F32" "F16" "F32"; do
     check "bench --gemv has $m rows in cache and memory" \
         '[[ $(grep -cE "^  cache +[0-9]+  $m " "$tmp/out") -eq 2 && $(grep -cE "^  memory +[0-9]+  $m " "$tmp/out") -eq 2 ]]'
 done
@@ -104,7 +104,7 @@ assert [c["matrix"] for c in d["cases"]] == ["64x64", "w.npy (1 matrices)"], d["
 for c in d["cases"]:
     methods = {(r["method"], r["residency"]) for r in c["rows"]}
     # w.npy has 300 columns: no Q4_0 (blocks of 32) for it.
-    assert len(methods) == (8 if c["matrix"] == "64x64" else 4), methods
+    assert len(methods) == (10 if c["matrix"] == "64x64" else 6), methods
     assert all(r["seconds"] > 0 and r["weights_per_s"] > 0 for r in c["rows"])
     be = c["break_even"]
     assert abs(be["break_even_gbs_per_core"] - 0.5625 * be["fused_weights_per_s_per_core"] / 1e9) < 1e-9

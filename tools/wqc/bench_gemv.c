@@ -1,5 +1,5 @@
 /* wqc bench --gemv: y = W x with the fused decode + product (wqc_gemv)
- * against packed 4-bit (Q4_0, x in F32 or Q8) and plain F32, for each
+ * against packed 4-bit (Q4_0, x in F32 or Q8), F16 and F32, for each
  * thread count, with the weights in cache (one copy) and in memory (copies
  * cycled so that they exceed the last-level cache twice over), next to a
  * plain read of a large buffer; then the break-even memory bandwidth. */
@@ -21,14 +21,15 @@
 #define M3_PRO_GBS 150.0
 #define M3_PRO_CORES 12
 
-enum { M_WQC, M_Q4_Q8, M_Q4_F32, M_F32, M_COUNT };
-static const char *const method_names[M_COUNT] = {"wqc fused", "Q4_0 x Q8", "Q4_0 x F32", "F32"};
+enum { M_WQC, M_Q4_Q8, M_Q4_F32, M_F16, M_F32, M_COUNT };
+static const char *const method_names[M_COUNT] = {"wqc fused", "Q4_0 x Q8", "Q4_0 x F32", "F16", "F32"};
 enum { CACHE, MEMORY };
 
 typedef struct mat {
     char name[64];
     uint64_t rows, cols;
     float *w;                   /* F32 weights */
+    uint16_t *h;                /* the same in binary16 */
     wqc_quantized q;            /* affine 4-bit per row */
     wqc_rans_coded coded;       /* gemv layout */
     wqc_q4_0_block *q4;         /* NULL when cols is not a multiple of 32 */
@@ -41,6 +42,7 @@ typedef struct replica {
     wqc_rans_coded *coded;
     wqc_gemv **g;
     wqc_q4_0_block **q4;
+    uint16_t **h;
     float **w;
 } replica;
 
@@ -123,6 +125,7 @@ static int run(const gemv_case *c, int method, size_t copy, int threads, wqc_isa
         case M_Q4_F32:
             if (rp->q4[i]) wqc_q4_0_gemv_f32(isa, rp->q4[i], m->rows, m->cols, m->x, m->y, threads);
             break;
+        case M_F16: wqc_f16_gemv(isa, rp->h[i], m->rows, m->cols, m->x, m->y, threads); break;
         case M_F32: f32_gemv(rp->w[i], m->rows, m->cols, m->x, m->y, threads); break;
         }
     }
@@ -187,6 +190,7 @@ static double read_bandwidth(int threads, long repeat)
 static void mat_free(mat *m)
 {
     free(m->w);
+    free(m->h);
     wqc_quantized_free(&m->q);
     wqc_rans_coded_free(&m->coded);
     free(m->q4);
@@ -205,7 +209,9 @@ static void free_copies(gemv_case *c, int method)
             if (r > 0 && rp->coded) free(rp->coded[i].payload);
             if (r > 0 && rp->q4) free(rp->q4[i]);
             if (r > 0 && rp->w) free(rp->w[i]);
+            if (r > 0 && rp->h) free(rp->h[i]);
         }
+        free(rp->h);
         free(rp->coded);
         free(rp->g);
         free(rp->q4);
@@ -252,6 +258,9 @@ static int mat_prepare(const bench_args *a, mat *m, uint64_t seed)
         cli_error("%s: %s", m->name, err.msg);
         return 0;
     }
+    m->h = malloc((size_t)n * sizeof *m->h + 2);
+    if (!m->h) return 0;
+    for (uint64_t i = 0; i < n; i++) m->h[i] = wqc_f32_to_f16(m->w[i]);
     if (m->cols % WQC_Q4_0_BLOCK == 0) {
         m->q4 = malloc(n / WQC_Q4_0_BLOCK * sizeof *m->q4 + 1);
         if (!m->q4 || wqc_q4_0_quantize(m->w, m->rows, m->cols, m->q4, &err) != WQC_OK) return 0;
@@ -274,6 +283,8 @@ static int make_copies(gemv_case *c, int method, size_t copies)
             if (!rp->coded || !rp->g) return 0;
         } else if (method == M_F32) {
             if (!(rp->w = calloc(c->n, sizeof *rp->w))) return 0;
+        } else if (method == M_F16) {
+            if (!(rp->h = calloc(c->n, sizeof *rp->h))) return 0;
         } else if (!(rp->q4 = calloc(c->n, sizeof *rp->q4))) {
             return 0;
         }
@@ -296,6 +307,11 @@ static int make_copies(gemv_case *c, int method, size_t copies)
                 rp->w[i] = r == 0 ? m->w : malloc(bytes + 4);
                 if (!rp->w[i]) return 0;
                 if (r > 0) memcpy(rp->w[i], m->w, bytes);
+            } else if (method == M_F16) {
+                size_t bytes = (size_t)(m->rows * m->cols) * sizeof(uint16_t);
+                rp->h[i] = r == 0 ? m->h : malloc(bytes + 2);
+                if (!rp->h[i]) return 0;
+                if (r > 0) memcpy(rp->h[i], m->h, bytes);
             } else if (m->q4) {
                 size_t bytes = (size_t)(m->rows * m->cols / WQC_Q4_0_BLOCK) * sizeof *m->q4;
                 rp->q4[i] = r == 0 ? m->q4 : malloc(bytes + 1);
@@ -342,6 +358,7 @@ static void fill_bytes(gemv_case *c)
         c->weights += n;
         c->bytes[M_WQC] += m->coded.payload_len + 8 * m->q.ngroups;
         if (m->q4) c->bytes[M_Q4_Q8] += n / WQC_Q4_0_BLOCK * sizeof(wqc_q4_0_block);
+        c->bytes[M_F16] += 2 * n;
         c->bytes[M_F32] += 4 * n;
     }
     c->bytes[M_Q4_F32] = c->bytes[M_Q4_Q8];

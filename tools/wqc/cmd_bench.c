@@ -36,7 +36,7 @@ static void usage(FILE *f)
             "  -T N, --threads N             wqc threads (default 1; peers use one)\n"
             "  --json                        one JSON document on stdout\n"
             "  --gemv                        instead: time y = W x with the fused decode +\n"
-            "                                product against packed 4-bit (Q4_0) and F32, for\n"
+            "                                product against Q4_0 packed 4-bit, F16 and F32, for\n"
             "                                1..all threads, and derive the break-even memory\n"
             "                                bandwidth; FILE adds its matrices\n"
             "  --shapes RxC[,RxC...]         --gemv matrices (default " BENCH_GEMV_SHAPES ")\n");
