@@ -1,10 +1,7 @@
 /* Binary16 GEMV: the scalar reference and the dispatch over threads. */
 #include "f16_gemv_kernel.h"
+#include "row_slices.h"
 #include "wqc/dtype.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 static void scalar(const uint16_t *w, uint64_t r0, uint64_t r1, uint64_t cols, const float *x, float *y)
 {
@@ -30,20 +27,23 @@ static f16_gemv_fn kernel(wqc_isa isa)
     }
 }
 
-/* Rows in slices of 16, so that threads never share a cache line of y. */
-#define SLICE 16u
+typedef struct f16_call {
+    f16_gemv_fn run;
+    const uint16_t *w;
+    uint64_t cols;
+    const float *x;
+    float *y;
+} f16_call;
+
+static void slice(const void *ctx, uint64_t r0, uint64_t r1)
+{
+    const f16_call *c = ctx;
+    c->run(c->w, r0, r1, c->cols, c->x, c->y);
+}
 
 void wqc_f16_gemv(wqc_isa isa, const uint16_t *w, uint64_t rows, uint64_t cols, const float *x, float *y,
                   int threads)
 {
-    f16_gemv_fn run = kernel(isa);
-    uint64_t slices = (rows + SLICE - 1) / SLICE;
-#ifdef _OPENMP
-    int n = threads > 0 ? threads : omp_get_num_procs();
-    if ((uint64_t)n > slices) n = slices ? (int)slices : 1;
-#pragma omp parallel for schedule(static) num_threads(n) if (n > 1)
-#else
-    (void)threads;
-#endif
-    for (uint64_t s = 0; s < slices; s++) run(w, s * SLICE, s * SLICE + SLICE < rows ? s * SLICE + SLICE : rows, cols, x, y);
+    f16_call c = {kernel(isa), w, cols, x, y};
+    wqc_row_slices(rows, threads, slice, &c);
 }

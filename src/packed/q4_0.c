@@ -1,13 +1,10 @@
 /* Q4_0 GEMV: quantizers, the scalar reference, and the dispatch to SIMD
- * row kernels over threads. */
+ * row kernels over threads (row_slices.h). */
 #include <math.h>
 
 #include "q4_0_kernel.h"
+#include "row_slices.h"
 #include "wqc/dtype.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 wqc_status wqc_q4_0_quantize(const float *w, uint64_t rows, uint64_t cols, wqc_q4_0_block *out, wqc_error *err)
 {
@@ -109,45 +106,34 @@ static q4_0_q8_fn q8_kernel(wqc_isa isa)
     }
 }
 
-static int thread_count(int threads, uint64_t rows)
-{
-#ifdef _OPENMP
-    int n = threads > 0 ? threads : omp_get_num_procs();
-#else
-    (void)threads;
-    int n = 1;
-#endif
-    return (uint64_t)n > rows ? (rows ? (int)rows : 1) : n;
-}
+/* One product: exactly one of f32 and q8 is set. */
+typedef struct q4_0_call {
+    q4_0_f32_fn f32;
+    q4_0_q8_fn q8;
+    const wqc_q4_0_block *w;
+    uint64_t nb;
+    const float *x;
+    const wqc_q8_block *x8;
+    float *y;
+} q4_0_call;
 
-/* Rows in slices of 16, so that threads never share a cache line of y;
- * exactly one of f32 and q8 is set. */
-#define SLICE 16u
-
-static void run_slices(q4_0_f32_fn f32, q4_0_q8_fn q8, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols,
-                       const float *x, const wqc_q8_block *x8, float *y, int threads)
+static void slice(const void *ctx, uint64_t r0, uint64_t r1)
 {
-    uint64_t nb = cols / WQC_Q4_0_BLOCK, slices = (rows + SLICE - 1) / SLICE;
-    int n = thread_count(threads, slices);
-    (void)n;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(n) if (n > 1)
-#endif
-    for (uint64_t s = 0; s < slices; s++) {
-        uint64_t r0 = s * SLICE, r1 = r0 + SLICE < rows ? r0 + SLICE : rows;
-        if (f32) f32(w, r0, r1, nb, x, y);
-        else q8(w, r0, r1, nb, x8, y);
-    }
+    const q4_0_call *c = ctx;
+    if (c->f32) c->f32(c->w, r0, r1, c->nb, c->x, c->y);
+    else c->q8(c->w, r0, r1, c->nb, c->x8, c->y);
 }
 
 void wqc_q4_0_gemv_f32(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const float *x,
                        float *y, int threads)
 {
-    run_slices(f32_kernel(isa), NULL, w, rows, cols, x, NULL, y, threads);
+    q4_0_call c = {.f32 = f32_kernel(isa), .w = w, .nb = cols / WQC_Q4_0_BLOCK, .x = x, .y = y};
+    wqc_row_slices(rows, threads, slice, &c);
 }
 
 void wqc_q4_0_gemv_q8(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const wqc_q8_block *x,
                       float *y, int threads)
 {
-    run_slices(NULL, q8_kernel(isa), w, rows, cols, NULL, x, y, threads);
+    q4_0_call c = {.q8 = q8_kernel(isa), .w = w, .nb = cols / WQC_Q4_0_BLOCK, .x8 = x, .y = y};
+    wqc_row_slices(rows, threads, slice, &c);
 }

@@ -71,8 +71,11 @@ static int thread_max(void)
 #endif
 }
 
+/* The last-level cache's size, read from sysfs once (32 MiB if unknown). */
 static uint64_t llc_bytes(void)
 {
+    static uint64_t size;
+    if (size) return size;
     FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r");
     unsigned long long v = 0;
     char unit = 0;
@@ -82,7 +85,8 @@ static uint64_t llc_bytes(void)
     }
     if (unit == 'K') v <<= 10;
     if (unit == 'M') v <<= 20;
-    return v ? v : 32ull << 20;
+    size = v ? v : 32ull << 20;
+    return size;
 }
 
 /* Plain F32 product: eight partial sums per row, so that it streams. */
@@ -268,6 +272,16 @@ static int mat_prepare(const bench_args *a, mat *m, uint64_t seed)
     return 1;
 }
 
+/* Copy r of bytes at src: src itself for copy 0, else a new buffer (NULL
+ * when out of memory). */
+static void *copy_of(const void *src, uint64_t bytes, size_t r)
+{
+    if (r == 0) return (void *)src;
+    void *p = malloc((size_t)bytes + 1);
+    if (p) memcpy(p, src, (size_t)bytes);
+    return p;
+}
+
 /* Copies of each method's weights: copy 0 shares the originals. */
 static int make_copies(gemv_case *c, int method, size_t copies)
 {
@@ -290,33 +304,21 @@ static int make_copies(gemv_case *c, int method, size_t copies)
         }
         for (size_t i = 0; i < c->n; i++) {
             const mat *m = &c->m[i];
+            uint64_t n = m->rows * m->cols;
             if (method == M_WQC) {
                 rp->coded[i] = m->coded;
-                if (r > 0) {
-                    rp->coded[i].payload = malloc(m->coded.payload_len + 1);
-                    if (!rp->coded[i].payload) return 0;
-                    memcpy(rp->coded[i].payload, m->coded.payload, m->coded.payload_len);
-                }
+                if (!(rp->coded[i].payload = copy_of(m->coded.payload, m->coded.payload_len, r))) return 0;
                 wqc_error err;
                 if (wqc_gemv_prepare(&rp->coded[i], &m->q, &rp->g[i], &err) != WQC_OK) {
                     cli_error("%s: %s", m->name, err.msg);
                     return 0;
                 }
             } else if (method == M_F32) {
-                size_t bytes = (size_t)(m->rows * m->cols) * sizeof(float);
-                rp->w[i] = r == 0 ? m->w : malloc(bytes + 4);
-                if (!rp->w[i]) return 0;
-                if (r > 0) memcpy(rp->w[i], m->w, bytes);
+                if (!(rp->w[i] = copy_of(m->w, n * sizeof *m->w, r))) return 0;
             } else if (method == M_F16) {
-                size_t bytes = (size_t)(m->rows * m->cols) * sizeof(uint16_t);
-                rp->h[i] = r == 0 ? m->h : malloc(bytes + 2);
-                if (!rp->h[i]) return 0;
-                if (r > 0) memcpy(rp->h[i], m->h, bytes);
+                if (!(rp->h[i] = copy_of(m->h, n * sizeof *m->h, r))) return 0;
             } else if (m->q4) {
-                size_t bytes = (size_t)(m->rows * m->cols / WQC_Q4_0_BLOCK) * sizeof *m->q4;
-                rp->q4[i] = r == 0 ? m->q4 : malloc(bytes + 1);
-                if (!rp->q4[i]) return 0;
-                if (r > 0) memcpy(rp->q4[i], m->q4, bytes);
+                if (!(rp->q4[i] = copy_of(m->q4, n / WQC_Q4_0_BLOCK * sizeof *m->q4, r))) return 0;
             }
         }
     }

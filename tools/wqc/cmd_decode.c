@@ -28,38 +28,35 @@ static int has_suffix(const char *s, const char *suffix)
 }
 
 /* Dequantized weights of a RANS frame in dtype (F32/F16/BF16), decoded
- * straight into the output (scale and offset applied by the decoder). */
+ * straight into the output (scale and offset applied by the decoder); other
+ * dtypes are narrowed from F32 in place. */
 static wqc_status dequantized(const wqc_frame *f, wqc_dtype dtype, int threads, unsigned char **out,
                               wqc_error *err)
 {
-    wqc_rans_form form = dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_F32;
-    uint64_t bytes = wqc_rans_output_bytes(f->gemv_tile ? WQC_FORM_F32 : form, f->nelem);
+    /* Tiled symbols are untiled, then dequantized: the decoder's fused forms
+     * assume row-major order. */
+    wqc_rans_form form = dtype == WQC_DTYPE_F16 && !f->gemv_tile ? WQC_FORM_F16 : WQC_FORM_F32;
+    uint64_t bytes = wqc_rans_output_bytes(form, f->nelem);
     *out = malloc(bytes ? (size_t)bytes : 1);
     if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     wqc_status st;
     if (f->gemv_tile) {
-        /* Tiled symbols: untile, then dequantize (the decoder's fused forms
-         * assume row-major order). */
         wqc_quantized q = f->q;
         q.symbols = malloc(f->nelem ? (size_t)f->nelem : 1);
         if (!q.symbols) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         st = wqc_frame_decode_symbols(f, threads, q.symbols, err);
         if (st == WQC_OK) wqc_dequantize(&q, (float *)*out);
         free(q.symbols);
-        if (st == WQC_OK && dtype == WQC_DTYPE_F16) {
-            float *w = (float *)*out;
-            uint16_t *h = (uint16_t *)*out; /* narrowing in place, front to back */
-            for (uint64_t i = 0; i < f->nelem; i++) h[i] = wqc_f32_to_f16(w[i]);
-        }
     } else {
         wqc_rans_output o = {.form = form, .dst = *out, .groups = &f->q};
         st = wqc_rans_decode_to(&f->coded, &o, threads, wqc_isa_active(), err);
     }
     if (st != WQC_OK) return st;
-    if (dtype == WQC_DTYPE_BF16) {
+    if (form == WQC_FORM_F32 && dtype != WQC_DTYPE_F32) {
         float *w = (float *)*out;
         uint16_t *h = (uint16_t *)*out; /* narrowing in place, front to back */
-        for (uint64_t i = 0; i < f->nelem; i++) h[i] = wqc_f32_to_bf16(w[i]);
+        for (uint64_t i = 0; i < f->nelem; i++)
+            h[i] = dtype == WQC_DTYPE_F16 ? wqc_f32_to_f16(w[i]) : wqc_f32_to_bf16(w[i]);
     }
     return WQC_OK;
 }
