@@ -43,21 +43,47 @@ typedef struct wqc_rans_table {
 wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t alphabet,
                                int precision, wqc_error *err);
 
+/* ---- context-modelled coding ------------------------------------------ */
+
+#define WQC_RANS_TABLES_MAX 64
+
+/* Several tables for one tensor, chosen per parameter group (wqc/quant.h):
+ * every symbol of group g is coded with tables[group_table[g]]. The decoder
+ * knows the group of each symbol from its position, so the choice costs no
+ * bits in the stream. Groups are runs of group_len along a row of `cols`
+ * (the last of a row may be shorter); with tile != 0 the symbols are in the
+ * gemv layout (wqc/gemv.h) and groups must be rows or the whole tensor. */
+typedef struct wqc_rans_context {
+    uint32_t ntables;                   /* 1..WQC_RANS_TABLES_MAX; 0: none (order-0) */
+    wqc_rans_table *tables;             /* same precision and alphabet */
+    uint8_t *group_table;               /* ngroups indices below ntables */
+    uint64_t rows, cols, group_len, ngroups;
+    uint32_t tile;
+} wqc_rans_context;
+
+/* Checks tables, indices and geometry (what a reader must before decoding). */
+wqc_status wqc_rans_context_check(const wqc_rans_context *ctx, wqc_error *err);
+
 /* Decoder lookup: per slot, the symbol and (freq, slot - cum) packed as
  * freq | (slot - cum) << 16. 2^P entries each (symbol has 4 more bytes of
  * padding so that SIMD code can gather it as 32-bit words). For alphabets of
  * at most 16 symbols and P <= 13, `packed` holds all three in one word, so
- * that a decoder needs one lookup per symbol (NULL otherwise). */
+ * that a decoder needs one lookup per symbol (NULL otherwise). With several
+ * tables (a context), table t's entries follow at t * 2^P. */
 typedef struct wqc_rans_dtable {
     int precision;
     uint32_t alphabet;
-    uint32_t freq[256], cum[256];   /* the table's, for search-based decoders */
+    uint32_t freq[256], cum[256];   /* table 0's, for search-based decoders */
     uint8_t *symbol;
     uint32_t *entry;
     uint32_t *packed;
+    uint32_t ntables;
+    const wqc_rans_context *context;    /* NULL: one table for every symbol */
 } wqc_rans_dtable;
 
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);
+/* The tables of a context; ctx must outlive d. */
+wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_context *ctx, wqc_error *err);
 void wqc_rans_dtable_free(wqc_rans_dtable *d);
 
 /* Largest stream of n symbols with `lanes` lanes: 4 * lanes + 2 * n bytes. */
@@ -70,6 +96,12 @@ size_t wqc_rans_chunk_bound(size_t n, uint32_t lanes);
 wqc_status wqc_rans_encode_chunk(const wqc_rans_table *t, uint32_t lanes, const uint8_t *sym,
                                  size_t n, uint8_t *out, size_t cap, size_t *out_len,
                                  wqc_error *err);
+
+/* wqc_rans_encode_chunk with a context: the chunk's symbols are tensor
+ * positions pos..pos+n (in coding order). */
+wqc_status wqc_rans_encode_chunk_context(const wqc_rans_context *ctx, uint32_t lanes, const uint8_t *sym,
+                                         uint64_t pos, size_t n, uint8_t *out, size_t cap, size_t *out_len,
+                                         wqc_error *err);
 
 /* Decodes exactly n symbols from in[0..len) into sym. WQC_ERR_FORMAT when the
  * stream is too short, has bytes left over, or a lane does not end in the
@@ -134,10 +166,12 @@ void wqc_rans_params_default(wqc_rans_params *p);
 uint32_t wqc_rans_lanes_auto(uint64_t n);
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err);
 
-/* A coded tensor: the table, then chunk c's stream at payload[offset[c]],
- * of chunk_bytes[c] bytes, holding min(chunk, n - c * chunk) symbols. */
+/* A coded tensor: the table (or, with ctx.ntables > 0, the context's tables),
+ * then chunk c's stream at payload[offset[c]], of chunk_bytes[c] bytes,
+ * holding min(chunk, n - c * chunk) symbols. */
 typedef struct wqc_rans_coded {
     wqc_rans_table table;
+    wqc_rans_context ctx;   /* tables and group_table owned */
     uint32_t lanes, chunk;
     uint64_t n;
     uint64_t nchunks;
@@ -155,6 +189,11 @@ uint64_t wqc_rans_chunk_count(uint64_t n, uint32_t chunk);
 wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
                            const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err);
 
+/* Codes sym (in coding order) with the tables and groups of ctx, which is
+ * copied into out->ctx. */
+wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_rans_context *ctx,
+                                   const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err);
+
 /* Fills offsets from chunk_bytes and checks they add up to payload_len. */
 wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err);
 
@@ -168,7 +207,8 @@ wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, w
 wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *out, int threads,
                               wqc_isa isa, wqc_error *err);
 
-/* Frees what wqc_rans_encode allocated (chunk_bytes, offset, payload). */
+/* Frees what wqc_rans_encode allocated (chunk_bytes, offset, payload, and a
+ * context's tables and group_table). */
 void wqc_rans_coded_free(wqc_rans_coded *c);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 
 #include "../gemv/dot_cursor.h"
 #include "../quant/group_cursor.h"
+#include "context_cursor.h"
 #include "wqc/rans.h"
 
 typedef struct rans_kernel_ctx {
@@ -26,6 +27,7 @@ typedef struct rans_kernel_ctx {
     const wqc_rans_output *out;
     rans_group_cursor groups;       /* F32/F16 forms, positioned at or before pos */
     rans_dot_cursor dot;            /* DOT form, likewise */
+    rans_context_cursor context;    /* d->context set: the table of each element, likewise */
 } rans_kernel_ctx;
 
 /* Each returns the rounds it decoded (possibly 0, e.g. for a lane count it
@@ -34,6 +36,10 @@ typedef size_t (*rans_kernel_fn)(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_neon(rans_kernel_ctx *k);
+/* The same for a dtable with a context: each element's table from k->context. */
+size_t wqc_rans_kernel_context_avx2(rans_kernel_ctx *k);
+size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k);
+size_t wqc_rans_kernel_context_neon(rans_kernel_ctx *k);
 
 /* Several chunks of the same table and lane count at once (more independent
  * work in flight per thread): decodes the same number of whole rounds of each,

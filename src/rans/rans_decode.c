@@ -46,12 +46,20 @@ static inline void emit(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos, ui
     }
 }
 
-/* One lane's step without renormalisation; returns the symbol. */
-static inline uint32_t step(const wqc_rans_dtable *d, uint32_t mask, uint32_t *x)
+/* One lane's step without renormalisation; returns the symbol. `base` is
+ * the first slot of the element's table (0 without a context). */
+static inline uint32_t step(const wqc_rans_dtable *d, uint32_t mask, size_t base, uint32_t *x)
 {
-    uint32_t slot = *x & mask, e = d->entry[slot];
+    size_t slot = base + (*x & mask);
+    uint32_t e = d->entry[slot];
     *x = (e & 0xffff) * (*x >> d->precision) + (e >> 16);
     return d->symbol[slot];
+}
+
+/* First slot of the table of element pos. */
+static inline size_t table_base(rans_kernel_ctx *k, uint64_t pos)
+{
+    return k->d->context ? (size_t)rans_context_table(&k->context, pos) << k->d->precision : 0;
 }
 
 /* Whole rounds while every lane may read a word without running past the end. */
@@ -64,7 +72,7 @@ static inline __attribute__((always_inline)) void scalar_rounds(rans_kernel_ctx 
     for (; k->rounds && (size_t)(k->end - w) >= 2 * (size_t)lanes; k->rounds--) {
         for (uint32_t l = 0; l < lanes; l++) {
             uint32_t x = k->state[l];
-            emit(k, form, pos + l, step(d, mask, &x));
+            emit(k, form, pos + l, step(d, mask, table_base(k, pos + l), &x));
             if (x < WQC_RANS_STATE_LOW) {
                 x = (x << 16) | w[0] | (uint32_t)w[1] << 8;
                 w += 2;
@@ -88,18 +96,18 @@ static void scalar_kernel(rans_kernel_ctx *k)
     }
 }
 
-static rans_kernel_multi_fn simd_multi_kernel(wqc_isa isa, uint32_t lanes)
+static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
 #if defined(WQC_HAVE_X86_KERNELS)
-    if (isa == WQC_ISA_AVX512 && lanes == 32) return wqc_rans_kernel_multi_avx512;
+    if (isa == WQC_ISA_AVX512 && lanes == 32 && !d->context) return wqc_rans_kernel_multi_avx512;
 #endif
-    (void)isa, (void)lanes;
+    (void)d, (void)isa, (void)lanes;
     return NULL;
 }
 
-static rans_kernel_fn simd_kernel(wqc_isa isa, uint32_t lanes)
+static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
-    (void)lanes;
+    if (d->context) return NULL;
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_avx512 : wqc_rans_kernel_avx2;
@@ -151,6 +159,7 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
                              .end = in + len, .pos = pos, .rounds = n / lanes, .out = out};
     if (dequant) rans_group_seek(&j->k.groups, out->groups, pos);
     if (out->form == WQC_FORM_DOT) rans_dot_seek(&j->k.dot, out, lanes, pos);
+    if (d->context) rans_context_seek(&j->k.context, d->context, pos);
     j->pos = pos;
     j->n = n;
     j->isa = isa;
@@ -167,7 +176,7 @@ static int simd_allowed(const chunk_job *j)
 static wqc_status chunk_finish(chunk_job *j, wqc_error *err)
 {
     rans_kernel_ctx *k = &j->k;
-    rans_kernel_fn simd = simd_kernel(j->isa, k->lanes);
+    rans_kernel_fn simd = simd_kernel(k->d, j->isa, k->lanes);
     if (simd && simd_allowed(j)) k->rounds -= simd(k);
     scalar_kernel(k);
     /* The last partial round, and rounds near the end of a damaged stream. */
@@ -175,7 +184,7 @@ static wqc_status chunk_finish(chunk_job *j, wqc_error *err)
     const uint32_t mask = (1u << d->precision) - 1, lanes = k->lanes;
     for (uint64_t i = k->pos - j->pos; i < j->n; i++) {
         uint32_t l = (uint32_t)(i % lanes), x = j->state[l];
-        emit(k, k->out->form, j->pos + i, step(d, mask, &x));
+        emit(k, k->out->form, j->pos + i, step(d, mask, table_base(k, j->pos + i), &x));
         if (x < WQC_RANS_STATE_LOW) {
             if (k->end - k->w < 2)
                 return wqc_fail(err, WQC_ERR_FORMAT, "rANS stream ends early at symbol %llu",
@@ -215,7 +224,7 @@ wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, i
         ready &= st[c] == WQC_OK && simd_allowed(&j[c]);
         k[c] = &j[c].k;
     }
-    rans_kernel_multi_fn multi = simd_multi_kernel(isa, lanes);
+    rans_kernel_multi_fn multi = simd_multi_kernel(d, isa, lanes);
     if (multi && ready && nk > 1) {
         size_t r = multi(k, nk);
         for (int c = 0; c < nk; c++) j[c].k.rounds -= r;

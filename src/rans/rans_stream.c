@@ -44,9 +44,14 @@ void wqc_rans_coded_free(wqc_rans_coded *c)
     free(c->chunk_bytes);
     free(c->offset);
     free(c->payload);
+    free(c->ctx.tables);
+    free(c->ctx.group_table);
     c->chunk_bytes = NULL;
     c->offset = NULL;
     c->payload = NULL;
+    c->ctx.tables = NULL;
+    c->ctx.group_table = NULL;
+    c->ctx.ntables = 0;
 }
 
 static uint64_t chunk_len(const wqc_rans_coded *c, uint64_t i)
@@ -70,6 +75,51 @@ wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err)
         return wqc_fail(err, WQC_ERR_FORMAT, "chunk sizes add up to %llu bytes, payload has %llu",
                         (unsigned long long)at, (unsigned long long)c->payload_len);
     return WQC_OK;
+}
+
+/* Codes every chunk of sym with c's table or context (c->table, lanes,
+ * chunk and n set) on p->threads threads and packs the streams. */
+static wqc_status encode_chunks(const uint8_t *sym, const wqc_rans_params *p, wqc_rans_coded *c, wqc_error *err)
+{
+    c->nchunks = wqc_rans_chunk_count(c->n, c->chunk);
+    /* Each chunk is coded into its own bound-sized slot, then packed. */
+    size_t slot = wqc_rans_chunk_bound(c->chunk, c->lanes);
+    uint8_t *scratch = malloc(c->nchunks ? c->nchunks * slot : 1);
+    c->chunk_bytes = calloc(c->nchunks + 1, sizeof *c->chunk_bytes);
+    if (!scratch || !c->chunk_bytes) {
+        free(scratch);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding %llu symbols", (unsigned long long)c->n);
+    }
+    int failed = 0;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed)
+#endif
+    for (uint64_t i = 0; i < c->nchunks; i++) {
+        size_t len = 0, n = (size_t)chunk_len(c, i);
+        const uint8_t *at = sym + i * c->chunk;
+        wqc_status st = c->ctx.ntables
+                            ? wqc_rans_encode_chunk_context(&c->ctx, c->lanes, at, i * c->chunk, n,
+                                                            scratch + i * slot, slot, &len, NULL)
+                            : wqc_rans_encode_chunk(&c->table, c->lanes, at, n, scratch + i * slot, slot, &len, NULL);
+        if (st != WQC_OK) failed = 1;
+        c->chunk_bytes[i] = (uint32_t)len;
+    }
+    if (failed) {
+        free(scratch);
+        return wqc_fail(err, WQC_ERR_RANGE, "a symbol is not in its frequency table");
+    }
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < c->nchunks; i++) total += c->chunk_bytes[i];
+    c->payload = malloc(total ? total : 1);
+    if (!c->payload) {
+        free(scratch);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    for (uint64_t i = 0, at = 0; i < c->nchunks; at += c->chunk_bytes[i], i++)
+        memcpy(c->payload + at, scratch + i * slot, c->chunk_bytes[i]);
+    free(scratch);
+    c->payload_len = total;
+    return wqc_rans_coded_index(c, err);
 }
 
 wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
@@ -96,45 +146,35 @@ wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
     c->lanes = p->lanes;
     c->chunk = p->chunk;
     c->n = n;
-    c->nchunks = wqc_rans_chunk_count(n, p->chunk);
-    /* Each chunk is coded into its own bound-sized slot, then packed. */
-    size_t slot = wqc_rans_chunk_bound(p->chunk, p->lanes);
-    uint8_t *scratch = malloc(c->nchunks ? c->nchunks * slot : 1);
-    c->chunk_bytes = calloc(c->nchunks + 1, sizeof *c->chunk_bytes);
-    if (!scratch || !c->chunk_bytes) {
-        free(scratch);
-        wqc_rans_coded_free(c);
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding %llu symbols", (unsigned long long)n);
-    }
-    int failed = 0;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed)
-#endif
-    for (uint64_t i = 0; i < c->nchunks; i++) {
-        size_t len = 0;
-        if (wqc_rans_encode_chunk(&c->table, c->lanes, sym + i * c->chunk, (size_t)chunk_len(c, i),
-                                  scratch + i * slot, slot, &len, NULL) != WQC_OK)
-            failed = 1;
-        c->chunk_bytes[i] = (uint32_t)len;
-    }
-    if (failed) {
-        free(scratch);
-        wqc_rans_coded_free(c);
-        return wqc_fail(err, WQC_ERR_RANGE, "a symbol is not in the frequency table");
-    }
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < c->nchunks; i++) total += c->chunk_bytes[i];
-    c->payload = malloc(total ? total : 1);
-    if (!c->payload) {
-        free(scratch);
+    st = encode_chunks(sym, p, c, err);
+    if (st != WQC_OK) wqc_rans_coded_free(c);
+    return st;
+}
+
+wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_rans_context *ctx,
+                                   const wqc_rans_params *p, wqc_rans_coded *c, wqc_error *err)
+{
+    memset(c, 0, sizeof *c);
+    wqc_status st = wqc_rans_params_check(p, err);
+    if (st == WQC_OK) st = wqc_rans_context_check(ctx, err);
+    if (st != WQC_OK) return st;
+    if (ctx->rows * ctx->cols != n)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "context of a %llux%llu matrix for %llu symbols",
+                        (unsigned long long)ctx->rows, (unsigned long long)ctx->cols, (unsigned long long)n);
+    c->ctx = *ctx;
+    c->ctx.tables = malloc(ctx->ntables * sizeof *ctx->tables);
+    c->ctx.group_table = malloc(ctx->ngroups ? (size_t)ctx->ngroups : 1);
+    if (!c->ctx.tables || !c->ctx.group_table) {
         wqc_rans_coded_free(c);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
-    for (uint64_t i = 0, at = 0; i < c->nchunks; at += c->chunk_bytes[i], i++)
-        memcpy(c->payload + at, scratch + i * slot, c->chunk_bytes[i]);
-    free(scratch);
-    c->payload_len = total;
-    st = wqc_rans_coded_index(c, err);
+    memcpy(c->ctx.tables, ctx->tables, ctx->ntables * sizeof *ctx->tables);
+    memcpy(c->ctx.group_table, ctx->group_table, (size_t)ctx->ngroups);
+    c->table = ctx->tables[0];
+    c->lanes = p->lanes;
+    c->chunk = p->chunk;
+    c->n = n;
+    st = encode_chunks(sym, p, c, err);
     if (st != WQC_OK) wqc_rans_coded_free(c);
     return st;
 }
@@ -155,7 +195,8 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
     if (!wqc_isa_available(isa))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
     wqc_rans_dtable d = {0};
-    wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
+    wqc_status st = c->ctx.ntables ? wqc_rans_dtable_init_context(&d, &c->ctx, err)
+                                   : wqc_rans_dtable_init(&d, &c->table, err);
     if (st == WQC_OK) st = wqc_rans_decode_with(&d, c, out, threads, isa, err);
     wqc_rans_dtable_free(&d);
     return st;

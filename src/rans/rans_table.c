@@ -29,14 +29,29 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
     return WQC_OK;
 }
 
-wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err)
+/* Fills the slots of table t at its place in d's arrays. */
+static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
 {
-    size_t slots = (size_t)1 << t->precision;
-    int packable = t->alphabet <= RANS_PACKED_MAX_ALPHABET && t->precision <= RANS_PACKED_MAX_PRECISION;
-    d->precision = t->precision;
-    d->alphabet = t->alphabet;
-    memcpy(d->freq, t->freq, sizeof d->freq);
-    memcpy(d->cum, t->cum, sizeof d->cum);
+    for (uint32_t s = 0; s < t->alphabet; s++) {
+        for (uint32_t i = 0; i < t->freq[s]; i++) {
+            size_t slot = base + t->cum[s] + i;
+            d->symbol[slot] = (uint8_t)s;
+            d->entry[slot] = t->freq[s] | (i << 16);
+            if (d->packed) d->packed[slot] = t->freq[s] | i << 14 | s << 28;
+        }
+    }
+}
+
+static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uint32_t ntables, wqc_error *err)
+{
+    size_t slots = (size_t)ntables << t0->precision;
+    int packable = t0->alphabet <= RANS_PACKED_MAX_ALPHABET && t0->precision <= RANS_PACKED_MAX_PRECISION;
+    memset(d, 0, sizeof *d);
+    d->precision = t0->precision;
+    d->alphabet = t0->alphabet;
+    d->ntables = ntables;
+    memcpy(d->freq, t0->freq, sizeof d->freq);
+    memcpy(d->cum, t0->cum, sizeof d->cum);
     d->symbol = calloc(slots + 4, 1);
     d->entry = malloc(slots * sizeof *d->entry);
     d->packed = packable ? malloc(slots * sizeof *d->packed) : NULL;
@@ -44,14 +59,44 @@ wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc
         wqc_rans_dtable_free(d);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
-    for (uint32_t s = 0; s < t->alphabet; s++) {
-        for (uint32_t i = 0; i < t->freq[s]; i++) {
-            uint32_t slot = t->cum[s] + i;
-            d->symbol[slot] = (uint8_t)s;
-            d->entry[slot] = t->freq[s] | (i << 16);
-            if (packable) d->packed[slot] = t->freq[s] | i << 14 | s << 28;
-        }
-    }
+    return WQC_OK;
+}
+
+wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err)
+{
+    wqc_status st = dtable_alloc(d, t, 1, err);
+    if (st == WQC_OK) fill_slots(d, t, 0);
+    return st;
+}
+
+wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_context *ctx, wqc_error *err)
+{
+    wqc_status st = wqc_rans_context_check(ctx, err);
+    if (st == WQC_OK) st = dtable_alloc(d, &ctx->tables[0], ctx->ntables, err);
+    if (st != WQC_OK) return st;
+    for (uint32_t t = 0; t < ctx->ntables; t++) fill_slots(d, &ctx->tables[t], (size_t)t << d->precision);
+    d->context = ctx;
+    return WQC_OK;
+}
+
+wqc_status wqc_rans_context_check(const wqc_rans_context *ctx, wqc_error *err)
+{
+    if (ctx->ntables < 1 || ctx->ntables > WQC_RANS_TABLES_MAX || !ctx->tables || !ctx->group_table)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "a context needs 1..%d tables and a table per group",
+                        WQC_RANS_TABLES_MAX);
+    for (uint32_t t = 1; t < ctx->ntables; t++)
+        if (ctx->tables[t].precision != ctx->tables[0].precision || ctx->tables[t].alphabet != ctx->tables[0].alphabet)
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "context tables differ in precision or alphabet");
+    for (uint64_t g = 0; g < ctx->ngroups; g++)
+        if (ctx->group_table[g] >= ctx->ntables)
+            return wqc_fail(err, WQC_ERR_FORMAT, "group %llu names table %u of %u", (unsigned long long)g,
+                            ctx->group_table[g], ctx->ntables);
+    uint64_t per_row = ctx->group_len ? (ctx->cols + ctx->group_len - 1) / ctx->group_len : 0;
+    int geometry = ctx->ngroups == 1 || (ctx->group_len && ctx->ngroups == ctx->rows * per_row);
+    if (ctx->tile) geometry &= ctx->ngroups == 1 || (ctx->ngroups == ctx->rows && ctx->group_len == ctx->cols);
+    if (!geometry || ctx->ngroups == 0)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "context groups do not match a %llux%llu matrix",
+                        (unsigned long long)ctx->rows, (unsigned long long)ctx->cols);
     return WQC_OK;
 }
 

@@ -108,6 +108,107 @@ static void check(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, 
     free(sym);
 }
 
+/* A context over the groups of make_groups(kind): ntables tables of
+ * different shapes (every symbol present), each group given one at random. */
+static void make_context(wqc_rans_context *ctx, wqc_quantized *g, uint64_t n, uint32_t alphabet, int precision,
+                         int kind, uint32_t ntables, uint64_t seed)
+{
+    make_groups(g, n, kind, seed);
+    memset(ctx, 0, sizeof *ctx);
+    ctx->ntables = ntables;
+    ctx->tables = calloc(ntables, sizeof *ctx->tables);
+    ctx->group_table = malloc(g->ngroups);
+    for (uint32_t t = 0; t < ntables; t++) {
+        uint64_t counts[256] = {0};
+        uint32_t freq[256];
+        for (uint32_t s = 0; s < alphabet; s++) counts[s] = 1 + (uint64_t)((s * (t + 1) * 7 + t) % (alphabet + 3)) * (t + 1) * 40;
+        assert_int_equal(wqc_freq_normalize(counts, alphabet, precision, freq, NULL), WQC_OK);
+        assert_int_equal(wqc_rans_table_init(&ctx->tables[t], freq, alphabet, precision, NULL), WQC_OK);
+    }
+    for (uint64_t i = 0; i < g->ngroups; i++) ctx->group_table[i] = (uint8_t)(test_rand(&seed) % ntables);
+    ctx->rows = n ? g->rows : 0;
+    ctx->cols = g->cols;
+    ctx->group_len = g->group_len;
+    ctx->ngroups = g->ngroups;
+    if (n == 0) ctx->rows = 0, ctx->cols = 0;
+}
+
+static void free_context(wqc_rans_context *ctx, wqc_quantized *g)
+{
+    free(ctx->tables);
+    free(ctx->group_table);
+    free(g->scale);
+    free(g->offset);
+}
+
+/* Context-coded tensors: every ISA and form against first principles, and a
+ * decoder told the wrong tables does not give the symbols back. */
+static void check_context(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, uint32_t chunk, int kind,
+                          uint32_t ntables, uint64_t seed)
+{
+    wqc_rans_context ctx;
+    wqc_quantized g;
+    make_context(&ctx, &g, n, alphabet, precision, kind, ntables, seed);
+    n = ctx.rows * ctx.cols;
+    uint8_t *sym = malloc(n + 1);
+    fill(sym, n, alphabet, seed);
+    wqc_rans_params p = {precision, lanes, chunk, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    if (wqc_rans_encode_context(sym, n, &ctx, &p, &c, &err) != WQC_OK) fail_msg("encode: %s", err.msg);
+    check_all_isas(&c, sym, WQC_FORM_SYMBOLS, 0);
+    if (alphabet <= 16) check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
+    check_all_isas(&c, sym, WQC_FORM_F32, kind);
+    check_all_isas(&c, sym, WQC_FORM_F16, 2);
+    if (ntables > 1 && n > 1000) {
+        for (uint64_t i = 0; i < c.ctx.ngroups; i++) c.ctx.group_table[i] = (uint8_t)((c.ctx.group_table[i] + 1) % ntables);
+        uint8_t *back = malloc(n);
+        wqc_status st = wqc_rans_decode(&c, 1, back, &err);
+        assert_true(st != WQC_OK || memcmp(back, sym, n) != 0);
+        free(back);
+    }
+    wqc_rans_coded_free(&c);
+    free_context(&ctx, &g);
+    free(sym);
+}
+
+static void test_isa_context_tables_per_group(void **state)
+{
+    (void)state;
+    /* Per tensor, per row (100 columns: vectors straddle rows) and groups of 32 with a short last one. */
+    for (int kind = 0; kind < 3; kind++) {
+        check_context(20000, 16, 12, 32, 4096, kind, 5, (uint64_t)kind);
+        check_context(20000, 16, 13, 16, 8192, kind, 1, (uint64_t)kind + 10);
+        check_context(9000, 63, 12, 32, 2048, kind, 7, (uint64_t)kind + 20);
+        check_context(7000, 200, 11, 8, 1024, kind, 3, (uint64_t)kind + 30);
+        check_context(3001, 3, 10, 24, 1031, kind, 2, (uint64_t)kind + 40);
+    }
+    for (uint32_t t = 1; t <= WQC_RANS_TABLES_MAX; t *= 4) check_context(30000, 16, 12, 64, 4096, 1, t, t);
+    static const uint64_t sizes[] = {1, 7, 99, 100, 101, 1023, 1025};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) check_context(sizes[i], 16, 12, 16, 1024, 1, 3, i);
+}
+
+/* One table as a context codes the same bytes as order-0 with that table. */
+static void test_isa_context_of_one_table_is_order0(void **state)
+{
+    (void)state;
+    uint64_t n = 50000;
+    uint8_t *sym = malloc(n);
+    fill(sym, n, 16, 3);
+    wqc_rans_params p = {12, 32, 8192, 1};
+    wqc_rans_coded a, b;
+    wqc_error err;
+    assert_int_equal(wqc_rans_encode(sym, n, 16, &p, &a, &err), WQC_OK);
+    uint8_t zero = 0;
+    wqc_rans_context ctx = {1, &a.table, &zero, 1, n, n, 1, 0};
+    assert_int_equal(wqc_rans_encode_context(sym, n, &ctx, &p, &b, &err), WQC_OK);
+    assert_int_equal(a.payload_len, b.payload_len);
+    assert_memory_equal(a.payload, b.payload, a.payload_len);
+    wqc_rans_coded_free(&a);
+    wqc_rans_coded_free(&b);
+    free(sym);
+}
+
 static void test_isa_every_alphabet_size(void **state)
 {
     (void)state;
@@ -272,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_isa_same_verdict_on_damaged_streams),
         cmocka_unit_test(test_isa_same_verdict_on_damaged_tensors),
         cmocka_unit_test(test_isa_names_and_availability),
+        cmocka_unit_test(test_isa_context_tables_per_group),
+        cmocka_unit_test(test_isa_context_of_one_table_is_order0),
         cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,178 @@
+/* The side-information coders: adaptive range coder, float arrays, tables. */
+#include "test_common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../src/side/float_array.h"
+#include "../../src/side/range_coder.h"
+#include "../../src/side/table_code.h"
+
+static void test_range_coder_roundtrip_bits_trees_and_integers(void **state)
+{
+    (void)state;
+    uint64_t rng = 7;
+    enum { N = 20000 };
+    static int bits[N];
+    static uint64_t ints[N];
+    static uint32_t trees[N];
+    for (int i = 0; i < N; i++) {
+        /* Skewed bits (carries and runs of 0xff bytes), integers of every length. */
+        bits[i] = (test_rand(&rng) % 100) < (i < N / 2 ? 3 : 60);
+        ints[i] = test_rand(&rng) >> (2 + test_rand(&rng) % 62);
+        trees[i] = (uint32_t)(test_rand(&rng) % 23);
+    }
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    wqc_rc_bit m = {0}, tree[32] = {{0}};
+    static wqc_rc_uint um;
+    memset(&um, 0, sizeof um);
+    for (int i = 0; i < N; i++) {
+        wqc_rc_encode(&e, &m, bits[i]);
+        wqc_rc_encode_tree(&e, tree, 5, trees[i]);
+        wqc_rc_encode_uint(&e, &um, ints[i]);
+        wqc_rc_encode_direct(&e, (uint32_t)ints[i], i % 33);
+    }
+    wqc_rc_enc_finish(&e);
+    assert_false(b.failed);
+
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, b.data, b.len);
+    wqc_rc_bit m2 = {0}, tree2[32] = {{0}};
+    static wqc_rc_uint um2;
+    memset(&um2, 0, sizeof um2);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(wqc_rc_decode(&d, &m2), bits[i]);
+        assert_int_equal(wqc_rc_decode_tree(&d, tree2, 5), trees[i]);
+        assert_true(wqc_rc_decode_uint(&d, &um2) == ints[i]);
+        uint32_t mask = i % 33 == 32 ? 0xffffffffu : (1u << (i % 33)) - 1;
+        assert_int_equal(wqc_rc_decode_direct(&d, i % 33), (uint32_t)ints[i] & mask);
+    }
+    assert_true(d.overrun <= WQC_RC_TAIL);
+    assert_true(d.p == b.data + b.len);
+    wqc_bytes_free(&b);
+}
+
+static void test_range_coder_costs_near_the_entropy(void **state)
+{
+    (void)state;
+    /* 100000 bits with P(1) = 0.05: H = 0.2864 bits each, 3580 bytes. */
+    uint64_t rng = 3;
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    wqc_rc_bit m = {0};
+    for (int i = 0; i < 100000; i++) wqc_rc_encode(&e, &m, test_rand(&rng) % 100 < 5);
+    wqc_rc_enc_finish(&e);
+    assert_in_range(b.len, 3400, 3680);
+    wqc_bytes_free(&b);
+}
+
+static void test_range_decoder_reports_a_short_stream(void **state)
+{
+    (void)state;
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    for (int i = 0; i < 1000; i++) wqc_rc_encode_direct(&e, (uint32_t)i, 16);
+    wqc_rc_enc_finish(&e);
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, b.data, b.len / 2);
+    for (int i = 0; i < 1000; i++) wqc_rc_decode_direct(&d, 16);
+    assert_true(d.overrun > WQC_RC_TAIL);
+    wqc_bytes_free(&b);
+}
+
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static size_t float_roundtrip(wqc_dtype dtype, const uint32_t *v, size_t n)
+{
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    wqc_floats_encode(&e, dtype, v, n);
+    wqc_rc_enc_finish(&e);
+    uint32_t *back = calloc(n + 1, sizeof *back);
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, b.data, b.len);
+    wqc_floats_decode(&d, dtype, back, n);
+    assert_memory_equal(back, v, n * sizeof *v);
+    assert_true(d.overrun <= WQC_RC_TAIL);
+    assert_int_equal(wqc_floats_cost(dtype, v, n), b.len);
+    free(back);
+    size_t len = b.len;
+    wqc_bytes_free(&b);
+    return len;
+}
+
+static void test_float_arrays_roundtrip_and_cost_what_they_carry(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    static uint32_t v[N];
+    uint64_t rng = 11;
+    /* Scales of one tensor: one binade or two, random mantissas: 23 bits
+     * plus about one of exponent. */
+    for (int i = 0; i < N; i++) v[i] = f32_bits(0.01f + 0.02f * (float)(test_rand(&rng) % 1000000) / 1e6f);
+    size_t full = float_roundtrip(WQC_DTYPE_F32, v, N);
+    assert_in_range(full, N * 23 / 8, N * 25 / 8);
+    /* The same values rounded to bfloat16: 7 mantissa bits. */
+    for (int i = 0; i < N; i++) v[i] &= 0xffff0000u;
+    size_t bf16 = float_roundtrip(WQC_DTYPE_F32, v, N);
+    assert_in_range(bf16, N * 7 / 8, N * 9 / 8);
+    /* Repeats of a few values cost little. */
+    for (int i = 0; i < N; i++) v[i] = f32_bits((float)(1 + test_rand(&rng) % 3));
+    assert_true(float_roundtrip(WQC_DTYPE_F32, v, N) < N / 4);
+    /* Signs, zeros, subnormals, infinities and NaN payloads come back as they were. */
+    uint32_t odd[] = {0, 0x80000000u, 1, 0x807fffffu, 0x7f800000u, 0xff800000u, 0x7fc00001u, 0xffffffffu,
+                      f32_bits(-1.5f), f32_bits(3.0e38f)};
+    float_roundtrip(WQC_DTYPE_F32, odd, sizeof odd / sizeof odd[0]);
+    uint32_t half[] = {0x3c00, 0xbc00, 0x7c00, 0x0001, 0x7e01, 0x0000, 0x3c00, 0x3555};
+    float_roundtrip(WQC_DTYPE_F16, half, 8);
+    float_roundtrip(WQC_DTYPE_BF16, half, 8);
+    assert_int_equal(float_roundtrip(WQC_DTYPE_F32, v, 0), 0);
+}
+
+static void test_tables_roundtrip_and_refuse_a_bad_sum(void **state)
+{
+    (void)state;
+    uint32_t freq[16] = {1, 3, 20, 100, 300, 600, 800, 900, 700, 400, 150, 60, 40, 10, 2, 0};
+    uint32_t sum = 0;
+    for (int s = 0; s < 15; s++) sum += freq[s];
+    freq[15] = 4096 - sum;
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    wqc_table_encode(&e, freq, 16, 12);
+    wqc_rc_enc_finish(&e);
+    assert_true(b.len < 24);
+    uint32_t back[16];
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, b.data, b.len);
+    wqc_error err;
+    assert_int_equal(wqc_table_decode(&d, back, 16, 12, &err), WQC_OK);
+    assert_memory_equal(back, freq, sizeof freq);
+    /* The same stream read as a 2^10 table overflows. */
+    wqc_rc_dec_init(&d, b.data, b.len);
+    assert_fails_with(wqc_table_decode(&d, back, 16, 10, &err), WQC_ERR_FORMAT, err, "sums past");
+    wqc_bytes_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_range_coder_roundtrip_bits_trees_and_integers),
+        cmocka_unit_test(test_range_coder_costs_near_the_entropy),
+        cmocka_unit_test(test_range_decoder_reports_a_short_stream),
+        cmocka_unit_test(test_float_arrays_roundtrip_and_cost_what_they_carry),
+        cmocka_unit_test(test_tables_roundtrip_and_refuse_a_bad_sum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
