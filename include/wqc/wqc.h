@@ -15,6 +15,7 @@
 #include "wqc/f16_gemv.h"
 #include "wqc/gemv.h"
 #include "wqc/mapped_file.h"
+#include "wqc/symbol_model.h"
 #include "wqc/packed.h"
 #include "wqc/q4_0.h"
 #include "wqc/quant.h"

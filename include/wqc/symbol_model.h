@@ -1,0 +1,80 @@
+/* wqc/symbol_model.h - how the symbols of a quantized tensor are modelled for rANS.
+ *
+ * Order-0: one frequency table for every symbol of the tensor.
+ * Zero-point contexts: each parameter group (wqc/quant.h) has a zero point
+ * z = -offset / scale, the place on its symbol grid where the weight 0 falls.
+ * Trained weights quantized per row (min/max) have rows whose zero points
+ * differ, and the distribution of a row's symbols shifts and changes shape
+ * with it. The decoder knows every group's scale and offset before it
+ * decodes a symbol, so z picks the group's table for free:
+ *     bin   = floor(R z) clamped to 0 .. R A - 1   (in double precision;
+ *             0 for a group whose scale is 0 or whose z is not finite)
+ *     table = bin_table[bin]
+ * R is the resolution (bins per symbol step) and A the alphabet. Bins whose
+ * statistics are alike share a table, chosen by the bytes that saves. */
+#ifndef WQC_SYMBOL_MODEL_H
+#define WQC_SYMBOL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/quant.h"
+#include "wqc/rans.h"
+#include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WQC_SYMBOL_MODEL_BINS_MAX 256
+
+typedef struct wqc_symbol_model {
+    int precision;
+    uint32_t alphabet;
+    uint32_t resolution;        /* 0: order-0; else zero-point bins per symbol step */
+    uint32_t nbins;             /* resolution * alphabet (<= WQC_SYMBOL_MODEL_BINS_MAX); 1 for order-0 */
+    uint8_t bin_table[WQC_SYMBOL_MODEL_BINS_MAX];
+    uint32_t ntables;           /* 1..WQC_RANS_TABLES_MAX */
+    wqc_rans_table *tables;     /* owned */
+} wqc_symbol_model;
+
+void wqc_symbol_model_free(wqc_symbol_model *m);
+/* Deep copy. */
+wqc_status wqc_symbol_model_copy(const wqc_symbol_model *src, wqc_symbol_model *dst, wqc_error *err);
+
+/* Zero-point bins of a tensor at a resolution: R * alphabet, at most
+ * WQC_SYMBOL_MODEL_BINS_MAX (0 when the alphabet is too large for R). */
+uint32_t wqc_symbol_model_nbins(uint32_t alphabet, uint32_t resolution);
+
+/* The zero-point bin of a group with this scale and offset (see above). */
+uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset);
+
+/* Adds q's symbol counts per zero-point bin to counts[bin * 256 + symbol]
+ * (nbins * 256 entries; resolution 0 counts everything in bin 0). */
+void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_t *counts);
+
+/* A model from counts per bin (as wqc_symbol_model_count fills them): adjacent bins
+ * are merged while that lowers the estimated bytes (payload at the entropy
+ * plus the table), down to at most WQC_RANS_TABLES_MAX tables. With `cover`
+ * every symbol of the alphabet gets frequency >= 1 in every table, so that
+ * tensors the counts did not come from can use the model (a shared model). */
+wqc_status wqc_symbol_model_build(const uint64_t *counts, uint32_t resolution, uint32_t alphabet, int precision,
+                           int cover, wqc_symbol_model *out, wqc_error *err);
+
+/* Bits of the payload when data with these counts per bin (resolution and
+ * alphabet of m) is coded with m: the cross-entropy; +inf when a present
+ * symbol has frequency 0 in its table. */
+double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *counts);
+
+/* Bytes of m's description as a .wqc stores it (docs/FORMAT.md). */
+size_t wqc_symbol_model_bytes(const wqc_symbol_model *m);
+
+/* The rANS context that codes q with m (tables borrowed from m; group_table
+ * allocated: free it). tile: 0 for row-major symbols, else the gemv layout's. */
+wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile, wqc_rans_context *ctx,
+                             wqc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/* Zero-point bins, per-bin counts and the rANS context of a model. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/entropy.h"
+#include "describe.h"
+#include "wqc/symbol_model.h"
+
+void wqc_symbol_model_free(wqc_symbol_model *m)
+{
+    free(m->tables);
+    m->tables = NULL;
+    m->ntables = 0;
+}
+
+wqc_status wqc_symbol_model_copy(const wqc_symbol_model *src, wqc_symbol_model *dst, wqc_error *err)
+{
+    *dst = *src;
+    dst->tables = malloc(src->ntables * sizeof *dst->tables);
+    if (!dst->tables) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    memcpy(dst->tables, src->tables, src->ntables * sizeof *dst->tables);
+    return WQC_OK;
+}
+
+uint32_t wqc_symbol_model_nbins(uint32_t alphabet, uint32_t resolution)
+{
+    if (resolution == 0) return 1;
+    uint64_t n = (uint64_t)alphabet * resolution;
+    return n <= WQC_SYMBOL_MODEL_BINS_MAX ? (uint32_t)n : 0;
+}
+
+uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset)
+{
+    if (resolution == 0 || nbins <= 1) return 0;
+    double z = -(double)offset / (double)scale;
+    if (scale == 0.0f || !isfinite(z)) return 0;
+    double b = floor(z * (double)resolution);
+    return b < 0.0 ? 0 : b >= (double)nbins ? nbins - 1 : (uint32_t)b;
+}
+
+void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_t *counts)
+{
+    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
+    if (nbins == 0) return;
+    uint64_t glen = q->ngroups == 1 || q->group_len == 0 ? q->cols : q->group_len;
+    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
+    for (uint64_t r = 0; r < q->rows && glen; r++) {
+        for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
+            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
+            uint64_t len = q->cols - c < glen ? q->cols - c : glen;
+            uint64_t *h = counts + 256 * (size_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
+            const uint8_t *s = q->symbols + r * q->cols + c;
+            for (uint64_t i = 0; i < len; i++) h[s[i]]++;
+        }
+    }
+}
+
+double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *counts)
+{
+    double bits = 0.0;
+    for (uint32_t b = 0; b < m->nbins; b++) {
+        const uint64_t *h = counts + 256 * (size_t)b;
+        uint64_t n = 0;
+        for (uint32_t s = 0; s < m->alphabet; s++) n += h[s];
+        if (n == 0) continue;
+        const wqc_rans_table *t = &m->tables[m->bin_table[b]];
+        double ce = wqc_cross_entropy_bits(h, t->freq, m->alphabet, 1u << m->precision);
+        if (!isfinite(ce)) return INFINITY;
+        bits += ce * (double)n;
+    }
+    return bits;
+}
+
+wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile, wqc_rans_context *ctx,
+                             wqc_error *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->group_table = malloc(q->ngroups ? (size_t)q->ngroups : 1);
+    if (!ctx->group_table) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (uint64_t g = 0; g < q->ngroups; g++)
+        ctx->group_table[g] = m->bin_table[wqc_symbol_model_bin(m->nbins, m->resolution, q->scale[g], q->offset[g])];
+    ctx->ntables = m->ntables;
+    ctx->tables = m->tables;
+    ctx->rows = q->rows;
+    ctx->cols = q->cols;
+    ctx->group_len = q->group_len;
+    ctx->ngroups = q->ngroups;
+    ctx->tile = tile;
+    return WQC_OK;
+}
+
+size_t wqc_symbol_model_bytes(const wqc_symbol_model *m)
+{
+    wqc_bytes b = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, &b);
+    wqc_symbol_model_write(&e, m);
+    wqc_rc_enc_finish(&e);
+    size_t len = b.failed ? SIZE_MAX : b.len;
+    wqc_bytes_free(&b);
+    return len;
+}
