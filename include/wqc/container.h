@@ -11,28 +11,39 @@
 #include "wqc/quant.h"
 #include "wqc/rans.h"
 #include "wqc/status.h"
+#include "wqc/symbol_model.h"
 #include "wqc/tensor_io.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define WQC_FORMAT_MAJOR 1
+/* The version this library writes; it reads 1.x and 2.x. */
+#define WQC_FORMAT_MAJOR 2
 #define WQC_FORMAT_MINOR 0
 /* Largest decoded tensor accepted by the reader, in elements. */
 #define WQC_DECODED_MAX (1ull << 36)
 #define WQC_HMAC_BYTES 32
 
+/* How a payload is coded. It decodes to the quantized symbols (one byte
+ * each, row-major) when the frame is `quantized`, else to the tensor's bytes. */
 typedef enum wqc_encoding {
-    WQC_ENC_RAW = 0,    /* the tensor's bytes */
-    WQC_ENC_ZSTD = 1,   /* one zstd frame of the tensor's bytes */
-    WQC_ENC_RANS = 2    /* quantized symbols, rANS-coded */
+    WQC_ENC_RAW = 0,    /* as they are */
+    WQC_ENC_ZSTD = 1,   /* one zstd frame */
+    WQC_ENC_RANS = 2,   /* rANS (quantized symbols only) */
+    WQC_ENC_BROTLI = 3, /* one brotli stream */
+    WQC_ENC_FLOATS = 4  /* F32/F16/BF16 values, each coded losslessly by its sign, exponent and
+                           mantissa (small float tensors, such as norm weights) */
 } wqc_encoding;
 
+const char *wqc_encoding_name(wqc_encoding e);
+
 /* One tensor as stored: what the writer takes and the reader returns.
- * For WQC_ENC_RANS, `quant` says how the symbols were made, `q` carries the
- * matrix view, scales and offsets (q.symbols unused), and `coded` the table,
- * chunk layout and payload. For RAW/ZSTD, payload/payload_len/raw_len. */
+ * For a quantized frame, `quant` says how the symbols were made and `q`
+ * carries the matrix view, scales and offsets (q.symbols unused). For
+ * WQC_ENC_RANS, `coded` holds the chunk layout and payload, and `model` the
+ * tables (in the reader, coded.table or coded.ctx hold them ready to decode).
+ * Other encodings: payload/payload_len/raw_len. */
 typedef struct wqc_frame {
     const char *name;
     wqc_dtype dtype;                /* original dtype */
@@ -40,12 +51,16 @@ typedef struct wqc_frame {
     uint64_t shape[WQC_MAX_DIMS];
     uint64_t nelem;
     wqc_encoding encoding;
+    int quantized;                  /* the payload holds symbols; quant and q are set */
     wqc_quant_params quant;
     wqc_quantized q;
     wqc_rans_coded coded;
+    wqc_symbol_model model;         /* RANS */
+    uint32_t shared_model;          /* RANS: 0 for the frame's own model, k > 0 for model k - 1 of
+                                       those the file shares (wqc_writer_shared_models) */
     uint32_t gemv_tile;             /* RANS: 0 row-major symbols; else the gemv layout
                                        (wqc/gemv.h) with tiles of gemv_tile = lanes rows */
-    const uint8_t *payload;         /* RAW/ZSTD */
+    const uint8_t *payload;         /* not RANS */
     uint64_t payload_len;
     uint64_t raw_len;               /* decoded bytes */
     uint64_t file_offset;           /* reader: offset of the TNSR record */
@@ -61,7 +76,14 @@ wqc_status wqc_writer_open(wqc_sink_fn sink, void *ctx, const uint8_t *key, size
                            wqc_writer **out, wqc_error *err);
 /* Optional, before the first tensor: the source model's metadata. */
 wqc_status wqc_writer_metadata(wqc_writer *w, const wqc_kv *kv, size_t n, wqc_error *err);
-/* Writes a TNSR + DATA frame. */
+/* Optional, before the first tensor: the names of the tensors that follow, in
+ * order (stored once, compressed, at the front; else the writer stores them
+ * before the index). Frames must then come in this order. */
+wqc_status wqc_writer_names(wqc_writer *w, const char *const *names, size_t n, wqc_error *err);
+/* Optional, before the first tensor: models that frames may name by index
+ * (wqc_frame.shared_model) instead of carrying tables of their own. */
+wqc_status wqc_writer_shared_models(wqc_writer *w, const wqc_symbol_model *models, size_t n, wqc_error *err);
+/* Writes a tensor record. */
 wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err);
 /* Writes the index and the END record (with the HMAC). */
 wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err);
@@ -72,9 +94,11 @@ void wqc_writer_free(wqc_writer *w);
 /* Clears f and copies t's name, dtype and shape into it. */
 void wqc_frame_init(wqc_frame *f, const wqc_tensor *t);
 
-/* Fills a RAW or ZSTD frame for a tensor kept as it is: zstd at `level`
- * when that is smaller, else raw. *scratch receives a buffer to free after
- * the frame is written. */
+/* Fills a frame for a tensor kept as it is: the smallest of raw, zstd at
+ * `level` (<= 0: not tried) and, for F32/F16/BF16 tensors of at most
+ * WQC_FLOATS_MAX elements, the float coder. *scratch receives a buffer to
+ * free after the frame is written. */
+#define WQC_FLOATS_MAX (1u << 16)
 wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
                                  wqc_error *err);
 
@@ -95,6 +119,10 @@ void wqc_reader_free(wqc_reader *r);
 
 size_t wqc_reader_count(const wqc_reader *r);
 int wqc_reader_has_hmac(const wqc_reader *r);
+/* Format version of the file (1 or 2). */
+int wqc_reader_version(const wqc_reader *r);
+/* Models the file shares among its tensors. */
+size_t wqc_reader_shared_model_count(const wqc_reader *r);
 /* Name of tensor i, from the index (lazy) or the frame. */
 const char *wqc_reader_name(const wqc_reader *r, size_t i);
 /* Index of the tensor called name, or (size_t)-1. */
@@ -107,13 +135,13 @@ const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i);
 
 /* ---- decoding a frame ------------------------------------------------- */
 
-/* RANS frames: the symbols (f->nelem bytes), row-major in either layout. */
+/* Quantized frames: the symbols (f->nelem bytes), row-major in either layout. */
 wqc_status wqc_frame_decode_symbols(const wqc_frame *f, int threads, uint8_t *out, wqc_error *err);
 /* RANS frames coded with the gemv layout (f->gemv_tile != 0): a product
  * plan for wqc_gemv_run (wqc/gemv.h); the frame must outlive it.
  * WQC_ERR_INVALID_ARG for any other frame. */
 wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error *err);
-/* RAW/ZSTD frames: the tensor's bytes (f->raw_len). */
+/* Frames that are not quantized: the tensor's bytes (f->raw_len). */
 wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err);
 
 #ifdef __cplusplus

@@ -92,6 +92,11 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
                         const char *name, wqc_quantized *out, wqc_error *err);
 void wqc_quantized_free(wqc_quantized *q);
 
+/* The parameter groups a quantizer gives a rows x cols matrix: how many, and
+ * their length along a row (the last of a row may be shorter). */
+void wqc_quant_group_layout(const wqc_quant_params *p, uint64_t rows, uint64_t cols, uint64_t *ngroups,
+                            uint64_t *group_len);
+
 /* Parameter group of element (row r, column c). */
 static inline uint64_t wqc_quantized_group(const wqc_quantized *q, uint64_t r, uint64_t c)
 {

@@ -189,6 +189,10 @@ uint64_t wqc_rans_chunk_count(uint64_t n, uint32_t chunk);
 wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
                            const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err);
 
+/* Codes sym with a given table (WQC_ERR_RANGE if a symbol has frequency 0). */
+wqc_status wqc_rans_encode_table(const uint8_t *sym, uint64_t n, const wqc_rans_table *t, const wqc_rans_params *p,
+                                 wqc_rans_coded *out, wqc_error *err);
+
 /* Codes sym (in coding order) with the tables and groups of ctx, which is
  * copied into out->ctx. */
 wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_rans_context *ctx,

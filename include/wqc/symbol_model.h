@@ -74,6 +74,21 @@ size_t wqc_symbol_model_bytes(const wqc_symbol_model *m);
 wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile, wqc_rans_context *ctx,
                              wqc_error *err);
 
+/* ---- models shared by the tensors of a file ---------------------------- */
+
+/* Small tensors pay more for their own tables than their statistics differ:
+ * a pool gathers the zero-point counts of many tensors and builds one
+ * covering model per alphabet, which each of them may use instead. */
+typedef struct wqc_model_pool wqc_model_pool;
+
+wqc_status wqc_model_pool_create(int precision, uint32_t resolution, wqc_model_pool **out, wqc_error *err);
+/* Adds q's counts (its alphabet's pool). */
+wqc_status wqc_model_pool_add(wqc_model_pool *p, const wqc_quantized *q, wqc_error *err);
+/* One model per alphabet added, in increasing alphabet order; *models is
+ * allocated (free each with wqc_symbol_model_free, then the array). */
+wqc_status wqc_model_pool_build(const wqc_model_pool *p, wqc_symbol_model **models, size_t *n, wqc_error *err);
+void wqc_model_pool_free(wqc_model_pool *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #include "wqc/analysis.h"
 #include "wqc/container.h"
 #include "wqc/dtype.h"
+#include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/f16_gemv.h"
 #include "wqc/gemv.h"

@@ -124,3 +124,36 @@ int wqc_cursor_zeros(wqc_cursor *c, size_t n)
         if (p[i]) return 0;
     return 1;
 }
+
+void wqc_bytes_varint(wqc_bytes *b, uint64_t v)
+{
+    uint8_t x[10];
+    size_t n = wqc_varint_store(x, v);
+    wqc_bytes_put(b, x, n);
+}
+
+size_t wqc_varint_store(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+uint64_t wqc_cursor_varint(wqc_cursor *c)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        const uint8_t *p = wqc_cursor_take(c, 1);
+        if (!p) return 0;
+        /* The tenth byte may only hold bit 63. */
+        if (shift == 63 && *p > 1) break;
+        v |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p & 0x80)) return v;
+    }
+    c->failed = 1;
+    return 0;
+}

@@ -21,6 +21,10 @@ void wqc_bytes_u64(wqc_bytes *b, uint64_t v);
 void wqc_bytes_f32(wqc_bytes *b, float v);
 void wqc_bytes_f64(wqc_bytes *b, double v);
 void wqc_bytes_zeros(wqc_bytes *b, size_t n);
+/* LEB128: 7 bits a byte, low first, the top bit set on all but the last (at most 10 bytes). */
+void wqc_bytes_varint(wqc_bytes *b, uint64_t v);
+/* Stores v as LEB128 at p (room for 10 bytes) and returns its length. */
+size_t wqc_varint_store(uint8_t *p, uint64_t v);
 void wqc_bytes_free(wqc_bytes *b);
 
 static inline uint16_t wqc_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -63,6 +67,8 @@ uint16_t wqc_cursor_u16(wqc_cursor *c);
 uint32_t wqc_cursor_u32(wqc_cursor *c);
 uint64_t wqc_cursor_u64(wqc_cursor *c);
 double wqc_cursor_f64(wqc_cursor *c);
+/* A LEB128 value; fails on more than 10 bytes or a value past 2^64. */
+uint64_t wqc_cursor_varint(wqc_cursor *c);
 /* True if the next n bytes exist and are all zero (consumes them). */
 int wqc_cursor_zeros(wqc_cursor *c, size_t n);
 

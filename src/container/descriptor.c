@@ -1,101 +1,33 @@
-/* The TNSR record body: typed, length-prefixed fields (docs/FORMAT.md). */
+/* Format 1's TNSR record body: typed, length-prefixed fields (docs/FORMAT.md).
+ * Read only: wqc writes format 2 (descriptor2.c). */
 #include <math.h>
 #include <stdlib.h>
 
 #include "format.h"
 #include "wqc/gemv.h"
 
-static void field(wqc_bytes *b, uint16_t tag, const wqc_bytes *value)
-{
-    wqc_bytes_u16(b, tag);
-    wqc_bytes_u16(b, WQC_FIELD_CRITICAL);
-    wqc_bytes_u32(b, (uint32_t)value->len);
-    wqc_bytes_put(b, value->data, value->len);
-}
-
-wqc_status wqc_descriptor_write(const wqc_frame *f, wqc_bytes *out, wqc_error *err)
-{
-    size_t name_len = strlen(f->name);
-    if (name_len == 0 || name_len > WQC_NAME_MAX)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor name must be 1..%u bytes", WQC_NAME_MAX);
-    wqc_bytes v = {0};
-    wqc_bytes_put(&v, f->name, name_len);
-    field(out, WQC_FIELD_NAME, &v);
-
-    v.len = 0;
-    wqc_bytes_u8(&v, (uint8_t)f->dtype);
-    wqc_bytes_u8(&v, (uint8_t)f->ndim);
-    wqc_bytes_zeros(&v, 6);
-    for (int d = 0; d < f->ndim; d++) wqc_bytes_u64(&v, f->shape[d]);
-    field(out, WQC_FIELD_SHAPE, &v);
-
-    v.len = 0;
-    wqc_bytes_u8(&v, (uint8_t)f->encoding);
-    wqc_bytes_zeros(&v, 7);
-    field(out, WQC_FIELD_ENCODING, &v);
-
-    if (f->encoding == WQC_ENC_RANS) {
-        const wqc_quant_params *p = &f->quant;
-        v.len = 0;
-        wqc_bytes_u8(&v, (uint8_t)p->method);
-        wqc_bytes_u8(&v, (uint8_t)f->q.bits);
-        wqc_bytes_u8(&v, (uint8_t)p->granularity);
-        wqc_bytes_u8(&v, 0);
-        wqc_bytes_u32(&v, p->group_size);
-        wqc_bytes_f64(&v, p->k);
-        wqc_bytes_f64(&v, p->step);
-        wqc_bytes_u64(&v, f->q.rows);
-        wqc_bytes_u64(&v, f->q.cols);
-        wqc_bytes_u32(&v, f->q.alphabet);
-        wqc_bytes_u32(&v, 0);
-        field(out, WQC_FIELD_QUANT, &v);
-
-        v.len = 0;
-        wqc_bytes_u64(&v, f->q.ngroups);
-        wqc_bytes_u64(&v, f->q.group_len);
-        for (uint64_t g = 0; g < f->q.ngroups; g++) wqc_bytes_f32(&v, f->q.scale[g]);
-        for (uint64_t g = 0; g < f->q.ngroups; g++) wqc_bytes_f32(&v, f->q.offset[g]);
-        field(out, WQC_FIELD_SCALES, &v);
-
-        const wqc_rans_coded *c = &f->coded;
-        v.len = 0;
-        wqc_bytes_u8(&v, (uint8_t)c->table.precision);
-        wqc_bytes_u8(&v, 0);
-        wqc_bytes_u16(&v, (uint16_t)c->table.alphabet);
-        wqc_bytes_u32(&v, c->lanes);
-        wqc_bytes_u32(&v, c->chunk);
-        wqc_bytes_u32(&v, 0);
-        wqc_bytes_u64(&v, c->n);
-        wqc_bytes_u64(&v, c->nchunks);
-        for (uint32_t s = 0; s < c->table.alphabet; s++) wqc_bytes_u16(&v, (uint16_t)c->table.freq[s]);
-        for (uint64_t i = 0; i < c->nchunks; i++) wqc_bytes_u32(&v, c->chunk_bytes[i]);
-        field(out, WQC_FIELD_RANS, &v);
-
-        if (f->gemv_tile) {
-            v.len = 0;
-            wqc_bytes_u8(&v, WQC_LAYOUT_GEMV);
-            wqc_bytes_zeros(&v, 3);
-            wqc_bytes_u32(&v, f->gemv_tile);
-            field(out, WQC_FIELD_LAYOUT, &v);
-        }
-    }
-    v.len = 0;
-    wqc_bytes_u64(&v, f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len);
-    wqc_bytes_u64(&v, f->raw_len);
-    field(out, WQC_FIELD_PAYLOAD, &v);
-    int failed = v.failed || out->failed;
-    wqc_bytes_free(&v);
-    return failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory") : WQC_OK;
-}
-
 void wqc_descriptor_free(wqc_frame *f)
 {
     free((char *)f->name);
     free(f->q.scale);
     free(f->q.offset);
-    free(f->coded.chunk_bytes);
-    free(f->coded.offset);
+    f->coded.payload = NULL; /* the file's bytes */
+    wqc_rans_coded_free(&f->coded);
+    wqc_symbol_model_free(&f->model);
     memset(f, 0, sizeof *f);
+}
+
+/* Format 1 has one table per tensor: an order-0 model. */
+static wqc_status order0_model(wqc_frame *f, wqc_error *err)
+{
+    wqc_symbol_model *m = &f->model;
+    m->precision = f->coded.table.precision;
+    m->alphabet = f->coded.table.alphabet;
+    m->nbins = m->ntables = 1;
+    m->tables = malloc(sizeof *m->tables);
+    if (!m->tables) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    m->tables[0] = f->coded.table;
+    return WQC_OK;
 }
 
 #define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
@@ -226,9 +158,11 @@ static wqc_status check_frame(wqc_frame *f, unsigned seen, uint64_t payload_len,
         if (f->gemv_tile && (f->gemv_tile != f->coded.lanes || wqc_gemv_check(&f->coded, &f->q, NULL) != WQC_OK))
             return BAD("bad LAYOUT field: tiles must be the lanes, scales per tensor or row, chunks whole tiles");
         f->raw_len = raw_len;
+        f->quantized = 1;
         f->coded.payload = (uint8_t *)data->body;
         f->coded.payload_len = data->body_len;
-        return wqc_rans_coded_index(&f->coded, err);
+        wqc_status st = order0_model(f, err);
+        return st == WQC_OK ? wqc_rans_coded_index(&f->coded, err) : st;
     }
     if (raw_len != f->nelem * wqc_dtype_size(f->dtype)) return BAD("decoded size does not match the shape");
     if (f->encoding == WQC_ENC_RAW && payload_len != raw_len) return BAD("raw payload has the wrong size");

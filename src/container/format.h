@@ -1,4 +1,5 @@
-/* Internal: constants and record framing of the .wqc format (docs/FORMAT.md). */
+/* Internal: constants and record framing of the .wqc format (docs/FORMAT.md):
+ * version 1 (read only) and version 2 (written). */
 #ifndef WQC_CONTAINER_FORMAT_H
 #define WQC_CONTAINER_FORMAT_H
 
@@ -38,6 +39,69 @@ enum wqc_field_tag {
 
 #define WQC_LAYOUT_GEMV 1
 
+/* ---- format 2 ----------------------------------------------------------- */
+
+#define WQC2_FILE_HEADER_BYTES 20
+#define WQC2_RECORD_HEADER_MAX 16   /* type, flags, varint length (<= 10), check */
+#define WQC2_RECORD_CRITICAL 1u
+#define WQC2_RECORD_ALIGNED 2u      /* tensor records: the payload starts at a multiple of WQC_ALIGN */
+#define WQC2_END_BODY_BYTES 16      /* + WQC_HMAC_BYTES when the file has an HMAC */
+
+enum wqc2_record_type {
+    WQC2_REC_META = 'M',
+    WQC2_REC_NAMES = 'N',
+    WQC2_REC_MODELS = 'S',
+    WQC2_REC_TENSOR = 'T',
+    WQC2_REC_INDEX = 'I',
+    WQC2_REC_END = 'E'
+};
+
+enum wqc2_field_tag {
+    WQC2_FIELD_SHAPE = 2,
+    WQC2_FIELD_ENCODING = 3,
+    WQC2_FIELD_QUANT = 4,
+    WQC2_FIELD_QPARAM = 5,
+    WQC2_FIELD_SCALES = 6,
+    WQC2_FIELD_RANS = 7,
+    WQC2_FIELD_LAYOUT = 8
+};
+#define WQC2_FIELD_CRITICAL 0x80u
+
+#define WQC2_MODEL_INLINE 0
+#define WQC2_MODEL_SHARED 1
+/* Most shared models a file may declare, and most bytes of a descriptor. */
+#define WQC2_SHARED_MODELS_MAX 1024u
+#define WQC2_DESCRIPTOR_MAX (1u << 24)
+
+typedef struct wqc_record2 {
+    uint8_t type, flags;
+    const uint8_t *body;
+    uint64_t body_len;
+    uint64_t offset;        /* of the record */
+    uint64_t body_offset;   /* of its body */
+    uint64_t next;          /* offset after it */
+} wqc_record2;
+
+/* Checks and returns the record at `offset` of buf[0..len): header, body
+ * length within the buffer, and the check over header and body (skipped when
+ * verify_body is 0: the caller checks it before trusting the body). */
+wqc_status wqc_record2_read(const uint8_t *buf, uint64_t len, uint64_t offset, int verify_body, wqc_record2 *rec,
+                            wqc_error *err);
+/* Whether the check of rec (read with verify_body = 0) holds. */
+int wqc_record2_check(const uint8_t *buf, const wqc_record2 *rec);
+
+/* Record header for a body given in pieces (parts[i] of lens[i] bytes);
+ * returns its length. */
+size_t wqc_record2_header(uint8_t out[WQC2_RECORD_HEADER_MAX], uint8_t type, uint8_t flags,
+                          const uint8_t *const *parts, const uint64_t *lens, int nparts);
+
+/* A format-2 tensor descriptor for f (names are not part of it). */
+wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *err);
+/* Parses a descriptor into f (which the caller cleared and named) against its
+ * payload and the file's shared models. */
+wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t *payload, uint64_t payload_len,
+                                const wqc_symbol_model *shared, size_t nshared, wqc_frame *f, wqc_error *err);
+
 #define WQC_NAME_MAX 65535u
 
 /* Fuzzing builds accept any stored hash so that mutated inputs reach the
@@ -64,16 +128,11 @@ typedef struct wqc_record {
 wqc_status wqc_record_read(const uint8_t *buf, uint64_t len, uint64_t offset, wqc_record *rec,
                            wqc_error *err);
 
-/* The 64-byte record header for a body. */
-void wqc_record_header(uint8_t out[WQC_RECORD_HEADER_BYTES], uint32_t type, uint32_t flags,
-                       const uint8_t *body, uint64_t body_len);
-
-/* Serialises a frame's TNSR body. */
-wqc_status wqc_descriptor_write(const wqc_frame *f, wqc_bytes *out, wqc_error *err);
-/* Parses a TNSR body into f (arrays owned by f: release with
+/* Parses a format-1 TNSR body into f (arrays owned by f: release with
  * wqc_descriptor_free), checking it against the DATA record's body. */
 wqc_status wqc_descriptor_read(const uint8_t *body, uint64_t len, const wqc_record *data,
                                wqc_frame *f, wqc_error *err);
+/* Frees what a descriptor reader (either format) allocated in f. */
 void wqc_descriptor_free(wqc_frame *f);
 
 #endif

@@ -1,17 +1,62 @@
 #include <stdlib.h>
-#include <zstd.h>
 
+#include "../side/float_array.h"
+#include "byte_codec.h"
 #include "format.h"
 #include "wqc/gemv.h"
 
+/* Bytes of a payload that is not rANS-coded: raw, zstd, brotli or floats. */
+static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_error *err)
+{
+    wqc_status st = WQC_OK;
+    switch (f->encoding) {
+    case WQC_ENC_RAW:
+        if (f->payload_len != f->raw_len) return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': raw payload has the wrong size", f->name);
+        memcpy(out, f->payload, (size_t)f->raw_len);
+        break;
+    case WQC_ENC_ZSTD:
+    case WQC_ENC_BROTLI:
+        st = wqc_byte_decompress(f->encoding, f->payload, (size_t)f->payload_len, out, (size_t)f->raw_len, err);
+        if (st != WQC_OK) return wqc_fail(err, st, "tensor '%s': %s", f->name, err ? err->msg : "");
+        break;
+    case WQC_ENC_FLOATS: {
+        size_t n = (size_t)f->nelem, size = wqc_dtype_size(f->dtype);
+        uint32_t *bits = malloc(n ? n * sizeof *bits : 1);
+        if (!bits) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        wqc_rc_dec d;
+        wqc_rc_dec_init(&d, f->payload, (size_t)f->payload_len);
+        wqc_floats_decode(&d, f->dtype, bits, n);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t *p = out + size * i;
+            for (size_t b = 0; b < size; b++) p[b] = (uint8_t)(bits[i] >> (8 * b));
+        }
+        free(bits);
+        if (d.overrun > WQC_RC_TAIL) return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': float payload is truncated", f->name);
+        break;
+    }
+    default:
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not stored as bytes", f->name);
+    }
+    return st;
+}
+
 wqc_status wqc_frame_decode_symbols(const wqc_frame *f, int threads, uint8_t *out, wqc_error *err)
 {
-    if (f->encoding != WQC_ENC_RANS)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' holds no symbols", f->name);
+    if (!f->quantized) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' holds no symbols", f->name);
+    wqc_status st;
+    if (f->encoding != WQC_ENC_RANS) {
+        st = decode_bytes(f, out, err);
+        /* Symbols that did not come from the rANS decoder are checked against the alphabet. */
+        for (uint64_t i = 0; st == WQC_OK && i < f->nelem; i++)
+            if (out[i] >= f->q.alphabet)
+                return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': symbol %u at %llu is outside the alphabet of %u",
+                                f->name, out[i], (unsigned long long)i, f->q.alphabet);
+        return st;
+    }
     if (!f->gemv_tile) return wqc_rans_decode(&f->coded, threads, out, err);
     uint8_t *tiled = malloc(f->nelem ? (size_t)f->nelem : 1);
     if (!tiled) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    wqc_status st = wqc_rans_decode(&f->coded, threads, tiled, err);
+    st = wqc_rans_decode(&f->coded, threads, tiled, err);
     if (st == WQC_OK) wqc_gemv_untile(tiled, f->q.rows, f->q.cols, f->gemv_tile, out);
     free(tiled);
     return st;
@@ -27,18 +72,6 @@ wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error 
 
 wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err)
 {
-    if (f->encoding == WQC_ENC_RAW) {
-        memcpy(out, f->payload, (size_t)f->raw_len);
-        return WQC_OK;
-    }
-    if (f->encoding != WQC_ENC_ZSTD)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not stored as bytes", f->name);
-    unsigned long long size = ZSTD_getFrameContentSize(f->payload, (size_t)f->payload_len);
-    if (size != f->raw_len)
-        return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': zstd frame size does not match the shape", f->name);
-    size_t got = ZSTD_decompress(out, (size_t)f->raw_len, f->payload, (size_t)f->payload_len);
-    if (ZSTD_isError(got) || got != f->raw_len)
-        return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': zstd: %s", f->name,
-                        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
-    return WQC_OK;
+    if (f->quantized) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not stored as bytes", f->name);
+    return decode_bytes(f, out, err);
 }

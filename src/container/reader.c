@@ -1,45 +1,38 @@
 /* .wqc reader over a file in memory: sequential (checks every record) or
- * lazy (END and INDX first, each frame checked when asked for). */
+ * lazy (END and index first, each frame checked when asked for). This file
+ * holds what both format versions share and format 1; reader2.c format 2. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
-#include "format.h"
+#include "reader_internal.h"
 
-typedef struct entry {
-    uint64_t offset, bytes;
-    char *name;
-    int parsed;
-    wqc_frame frame;
-} entry;
-
-struct wqc_reader {
-    const uint8_t *buf;
-    uint64_t len;
-    int hmac;
-    entry *entries;
-    size_t count;
-    wqc_kv *meta;
-    size_t nmeta;
-    uint64_t end_offset, index_offset;
-};
+typedef reader_entry entry;
 
 #define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
 
 static wqc_status read_file_header(wqc_reader *r, wqc_error *err)
 {
     const uint8_t *h = r->buf;
-    if (r->len < WQC_FILE_HEADER_BYTES + WQC_END_RECORD_BYTES || memcmp(h, WQC_MAGIC, 8) != 0)
+    if (r->len < WQC2_FILE_HEADER_BYTES || memcmp(h, WQC_MAGIC, 8) != 0)
         return BAD("not a .wqc file (bad magic or too short)");
-    if (HASH_MISMATCH(wqc_le64(h + 56), XXH3_64bits(h, 56))) return wqc_fail(err, WQC_ERR_CHECKSUM, "file header checksum mismatch");
-    if (wqc_le16(h + 8) != WQC_FORMAT_MAJOR)
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "format version %u.%u is not supported (this reader: %d.x)",
-                        wqc_le16(h + 8), wqc_le16(h + 10), WQC_FORMAT_MAJOR);
+    r->version = wqc_le16(h + 8);
+    if (r->version != 1 && r->version != 2)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "format version %u.%u is not supported (this reader: 1.x and 2.x)",
+                        wqc_le16(h + 8), wqc_le16(h + 10));
+    if (r->version == 2) {
+        if (HASH_MISMATCH(wqc_le32(h + 16), (uint32_t)XXH3_64bits(h, 16)))
+            return wqc_fail(err, WQC_ERR_CHECKSUM, "file header checksum mismatch");
+    } else {
+        if (r->len < WQC_FILE_HEADER_BYTES + WQC_END_RECORD_BYTES) return BAD("not a .wqc file (too short)");
+        if (HASH_MISMATCH(wqc_le64(h + 56), XXH3_64bits(h, 56)))
+            return wqc_fail(err, WQC_ERR_CHECKSUM, "file header checksum mismatch");
+        for (int i = 16; i < 56; i++)
+            if (h[i]) return BAD("file header reserved bytes are not zero");
+    }
     uint32_t flags = wqc_le32(h + 12);
     if (flags & ~WQC_FLAG_HMAC) return BAD("unknown file flags 0x%x", flags);
-    for (int i = 16; i < 56; i++)
-        if (h[i]) return BAD("file header reserved bytes are not zero");
     r->hmac = (flags & WQC_FLAG_HMAC) != 0;
     return WQC_OK;
 }
@@ -108,8 +101,9 @@ static wqc_status read_index(wqc_reader *r, const wqc_record *rec, int check_onl
     return WQC_OK;
 }
 
-static wqc_status read_end(wqc_reader *r, wqc_record *end, wqc_error *err)
+static wqc_status read_end(wqc_reader *r, wqc_error *err)
 {
+    wqc_record rec, *end = &rec;
     uint64_t at = r->len - WQC_END_RECORD_BYTES;
     wqc_status st = wqc_record_read(r->buf, r->len, at, end, err);
     if (st != WQC_OK) {
@@ -128,11 +122,11 @@ static wqc_status read_end(wqc_reader *r, wqc_record *end, wqc_error *err)
         for (int i = 16; i < 48; i++)
             if (end->body[i]) return BAD("HMAC bytes present in a file flagged without HMAC");
     if (r->index_offset < WQC_FILE_HEADER_BYTES || r->index_offset >= at) return BAD("index offset out of range");
+    r->hmac_stored = end->body + 16;
     return WQC_OK;
 }
 
-static wqc_status check_hmac(const wqc_reader *r, const wqc_record *end, const uint8_t *key, size_t key_len,
-                             wqc_error *err)
+static wqc_status check_hmac(const wqc_reader *r, const uint8_t *key, size_t key_len, wqc_error *err)
 {
     if (!r->hmac) return wqc_fail(err, WQC_ERR_AUTH, "file is not authenticated (it carries no HMAC)");
     if (sodium_init() < 0) return wqc_fail(err, WQC_ERR_IO, "libsodium failed to initialise");
@@ -141,13 +135,13 @@ static wqc_status check_hmac(const wqc_reader *r, const wqc_record *end, const u
     crypto_auth_hmacsha256_init(&s, key, key_len);
     crypto_auth_hmacsha256_update(&s, r->buf, (unsigned long long)r->end_offset);
     crypto_auth_hmacsha256_final(&s, mac);
-    int ok = sodium_memcmp(mac, end->body + 16, WQC_HMAC_BYTES) == 0;
+    int ok = sodium_memcmp(mac, r->hmac_stored, WQC_HMAC_BYTES) == 0;
     sodium_memzero(&s, sizeof s);
     return ok ? WQC_OK : wqc_fail(err, WQC_ERR_AUTH, "HMAC mismatch: wrong key or modified file");
 }
 
 /* TNSR at e->offset, DATA right after it, together exactly e->bytes long. */
-static wqc_status parse_frame(wqc_reader *r, entry *e, wqc_error *err)
+wqc_status wqc_reader1_frame(wqc_reader *r, entry *e, wqc_error *err)
 {
     wqc_record t, d;
     wqc_status st = wqc_record_read(r->buf, r->end_offset, e->offset, &t, err);
@@ -181,17 +175,10 @@ static wqc_status walk_records(wqc_reader *r, wqc_error *err)
             st = read_meta(r, &rec, err);
         } else if (rec.type == WQC_REC_TNSR) {
             if (index_seen) return BAD("tensor after the index");
-            if (r->count == cap) {
-                cap = cap ? 2 * cap : 64;
-                entry *grown = realloc(r->entries, cap * sizeof *grown);
-                if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-                r->entries = grown;
-            }
-            entry *e = &r->entries[r->count];
-            memset(e, 0, sizeof *e);
+            entry *e = wqc_reader_push(r, &cap);
+            if (!e) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
             e->offset = at;
-            r->count++;
-            st = parse_frame(r, e, err);
+            st = wqc_reader1_frame(r, e, err);
             if (st == WQC_OK) {
                 e->bytes = e->frame.frame_bytes;
                 e->name = strdup(e->frame.name);
@@ -229,6 +216,25 @@ static wqc_status open_lazy(wqc_reader *r, wqc_error *err)
     return st;
 }
 
+wqc_status wqc_reader1_open(wqc_reader *r, int lazy, wqc_error *err)
+{
+    return lazy ? open_lazy(r, err) : walk_records(r, err);
+}
+
+reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap)
+{
+    if (r->count == *cap) {
+        size_t grown_cap = *cap ? 2 * *cap : 64;
+        entry *grown = realloc(r->entries, grown_cap * sizeof *grown);
+        if (!grown) return NULL;
+        r->entries = grown;
+        *cap = grown_cap;
+    }
+    entry *e = &r->entries[r->count++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8_t *key, size_t key_len,
                            wqc_reader **out, wqc_error *err)
 {
@@ -237,11 +243,11 @@ wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8
     if (!r) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     r->buf = buf;
     r->len = len;
-    wqc_record end;
     wqc_status st = read_file_header(r, err);
-    if (st == WQC_OK) st = read_end(r, &end, err);
-    if (st == WQC_OK && key) st = check_hmac(r, &end, key, key_len, err);
-    if (st == WQC_OK) st = lazy ? open_lazy(r, err) : walk_records(r, err);
+    if (st == WQC_OK && r->version == 1) st = read_end(r, err);
+    if (st == WQC_OK && r->version == 2) st = wqc_reader2_end(r, err);
+    if (st == WQC_OK && key) st = check_hmac(r, key, key_len, err);
+    if (st == WQC_OK) st = r->version == 1 ? wqc_reader1_open(r, lazy, err) : wqc_reader2_open(r, lazy, err);
     if (st != WQC_OK) {
         wqc_reader_free(r);
         return st;
@@ -263,11 +269,15 @@ void wqc_reader_free(wqc_reader *r)
     }
     free(r->meta);
     free(r->entries);
+    for (size_t i = 0; i < r->nshared; i++) wqc_symbol_model_free(&r->shared[i]);
+    free(r->shared);
     free(r);
 }
 
 size_t wqc_reader_count(const wqc_reader *r) { return r->count; }
 int wqc_reader_has_hmac(const wqc_reader *r) { return r->hmac; }
+int wqc_reader_version(const wqc_reader *r) { return r->version; }
+size_t wqc_reader_shared_model_count(const wqc_reader *r) { return r->nshared; }
 const char *wqc_reader_name(const wqc_reader *r, size_t i) { return i < r->count ? r->entries[i].name : NULL; }
 size_t wqc_reader_metadata_count(const wqc_reader *r) { return r->nmeta; }
 const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i) { return i < r->nmeta ? &r->meta[i] : NULL; }
@@ -284,7 +294,7 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
     entry *e = &r->entries[i];
     if (!e->parsed) {
-        wqc_status st = parse_frame(r, e, err);
+        wqc_status st = r->version == 1 ? wqc_reader1_frame(r, e, err) : wqc_reader2_frame(r, e, err);
         if (st != WQC_OK) return st;
     }
     *out = &e->frame;

@@ -12,19 +12,6 @@ static const char *type_text(uint32_t type, char out[5])
     return out;
 }
 
-void wqc_record_header(uint8_t out[WQC_RECORD_HEADER_BYTES], uint32_t type, uint32_t flags,
-                       const uint8_t *body, uint64_t body_len)
-{
-    memset(out, 0, WQC_RECORD_HEADER_BYTES);
-    for (int i = 0; i < 4; i++) {
-        out[i] = (uint8_t)(type >> (8 * i));
-        out[4 + i] = (uint8_t)(flags >> (8 * i));
-    }
-    wqc_store64(out + 8, body_len);
-    wqc_store64(out + 16, XXH3_64bits(body, (size_t)body_len));
-    wqc_store64(out + 56, XXH3_64bits(out, 56));
-}
-
 wqc_status wqc_record_read(const uint8_t *buf, uint64_t len, uint64_t offset, wqc_record *rec,
                            wqc_error *err)
 {

@@ -1,15 +1,17 @@
-/* Streaming .wqc writer: header, META, TNSR/DATA frames, INDX, END. */
+/* Streaming .wqc writer (format 2): header, META, NAMES, shared models,
+ * tensor records, NAMES (when not given up front), INDEX, END. */
 #include <sodium.h>
-#include <xxhash.h>
 #include <stdlib.h>
-#include <zstd.h>
+#include <xxhash.h>
 
+#include "../side/float_array.h"
+#include "../symbol_model/describe.h"
+#include "byte_codec.h"
 #include "format.h"
 
-typedef struct index_entry {
-    uint64_t offset, bytes;
-    char *name;
-} index_entry;
+/* Payloads from this size up start on a multiple of 64 bytes, for readers
+ * that map the file and use a raw tensor in place; smaller ones are packed. */
+#define ALIGN_FROM (64u << 10)
 
 struct wqc_writer {
     wqc_sink_fn sink;
@@ -17,8 +19,11 @@ struct wqc_writer {
     uint64_t offset;
     int hmac;
     crypto_auth_hmacsha256_state hs;
-    index_entry *index;
-    size_t count, cap;
+    uint64_t *tensor_offset;
+    char **names;           /* declared up front (count = ndeclared) or collected */
+    size_t count, cap, ndeclared;
+    uint64_t names_offset;
+    size_t nshared;
     int tensors_started;
     int failed;
 };
@@ -36,21 +41,30 @@ static wqc_status emit(wqc_writer *w, const void *buf, size_t len, wqc_error *er
     return WQC_OK;
 }
 
-static wqc_status emit_record(wqc_writer *w, uint32_t type, uint32_t flags, const uint8_t *body,
-                              uint64_t len, wqc_error *err)
+/* A record whose body is the concatenation of parts. */
+static wqc_status emit_record(wqc_writer *w, uint8_t type, uint8_t flags, const uint8_t *const *parts,
+                              const uint64_t *lens, int nparts, wqc_error *err)
 {
-    static const uint8_t zero[WQC_ALIGN];
-    uint8_t header[WQC_RECORD_HEADER_BYTES];
-    wqc_record_header(header, type, flags, body, len);
-    wqc_status st = emit(w, header, sizeof header, err);
-    /* Large payloads go to the sink in pieces below 1 GiB. */
-    for (uint64_t at = 0; st == WQC_OK && at < len;) {
-        size_t n = len - at < (1u << 30) ? (size_t)(len - at) : (1u << 30);
-        st = emit(w, body + at, n, err);
-        at += n;
+    uint8_t header[WQC2_RECORD_HEADER_MAX];
+    size_t hl = wqc_record2_header(header, type, flags, parts, lens, nparts);
+    wqc_status st = emit(w, header, hl, err);
+    for (int i = 0; st == WQC_OK && i < nparts; i++) {
+        /* Large payloads go to the sink in pieces below 1 GiB. */
+        for (uint64_t at = 0; st == WQC_OK && at < lens[i];) {
+            size_t n = lens[i] - at < (1u << 30) ? (size_t)(lens[i] - at) : (1u << 30);
+            st = emit(w, parts[i] + at, n, err);
+            at += n;
+        }
     }
-    if (st == WQC_OK && wqc_padding(len)) st = emit(w, zero, (size_t)wqc_padding(len), err);
     return st;
+}
+
+static wqc_status emit_bytes(wqc_writer *w, uint8_t type, uint8_t flags, const wqc_bytes *b, wqc_error *err)
+{
+    if (b->failed) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    const uint8_t *parts[1] = {b->data};
+    uint64_t lens[1] = {b->len};
+    return emit_record(w, type, flags, parts, lens, 1, err);
 }
 
 wqc_status wqc_writer_open(wqc_sink_fn sink, void *ctx, const uint8_t *key, size_t key_len,
@@ -66,12 +80,13 @@ wqc_status wqc_writer_open(wqc_sink_fn sink, void *ctx, const uint8_t *key, size
     w->ctx = ctx;
     w->hmac = key != NULL;
     if (key) crypto_auth_hmacsha256_init(&w->hs, key, key_len);
-    uint8_t h[WQC_FILE_HEADER_BYTES] = {0};
+    uint8_t h[WQC2_FILE_HEADER_BYTES] = {0};
     memcpy(h, WQC_MAGIC, 8);
     h[8] = WQC_FORMAT_MAJOR;
     h[10] = WQC_FORMAT_MINOR;
     h[12] = w->hmac ? WQC_FLAG_HMAC : 0;
-    wqc_store64(h + 56, XXH3_64bits(h, 56));
+    uint32_t check = (uint32_t)XXH3_64bits(h, 16);
+    for (int i = 0; i < 4; i++) h[16 + i] = (uint8_t)(check >> (8 * i));
     wqc_status st = emit(w, h, sizeof h, err);
     if (st != WQC_OK) {
         wqc_writer_free(w);
@@ -83,85 +98,232 @@ wqc_status wqc_writer_open(wqc_sink_fn sink, void *ctx, const uint8_t *key, size
 
 uint64_t wqc_writer_offset(const wqc_writer *w) { return w->offset; }
 
+static wqc_status before_tensors(const wqc_writer *w, const char *what, wqc_error *err)
+{
+    return w->tensors_started ? wqc_fail(err, WQC_ERR_INVALID_ARG, "%s must precede tensors", what) : WQC_OK;
+}
+
 wqc_status wqc_writer_metadata(wqc_writer *w, const wqc_kv *kv, size_t n, wqc_error *err)
 {
-    if (w->tensors_started) return wqc_fail(err, WQC_ERR_INVALID_ARG, "metadata must precede tensors");
+    wqc_status st = before_tensors(w, "metadata", err);
+    if (st != WQC_OK) return st;
     wqc_bytes b = {0};
-    wqc_bytes_u32(&b, (uint32_t)n);
+    wqc_bytes_varint(&b, n);
     for (size_t i = 0; i < n; i++) {
         size_t kl = strlen(kv[i].key), vl = strlen(kv[i].value);
-        wqc_bytes_u32(&b, (uint32_t)kl);
+        wqc_bytes_varint(&b, kl);
         wqc_bytes_put(&b, kv[i].key, kl);
-        wqc_bytes_u32(&b, (uint32_t)vl);
+        wqc_bytes_varint(&b, vl);
         wqc_bytes_put(&b, kv[i].value, vl);
     }
-    wqc_status st = b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory")
-                             : emit_record(w, WQC_REC_META, 0, b.data, b.len, err);
+    st = emit_bytes(w, WQC2_REC_META, 0, &b, err);
     wqc_bytes_free(&b);
     return st;
+}
+
+/* NAMES body: u8 codec, varint raw length, then the (compressed) list of
+ * varint count and, per name, varint bytes shared with the previous name,
+ * varint length of the rest, the rest. */
+static wqc_status emit_names(wqc_writer *w, wqc_error *err)
+{
+    wqc_bytes raw = {0}, b = {0};
+    wqc_bytes_varint(&raw, w->count);
+    const char *prev = "";
+    for (size_t i = 0; i < w->count; i++) {
+        size_t p = 0, len = strlen(w->names[i]);
+        while (prev[p] && prev[p] == w->names[i][p]) p++;
+        wqc_bytes_varint(&raw, p);
+        wqc_bytes_varint(&raw, len - p);
+        wqc_bytes_put(&raw, w->names[i] + p, len - p);
+        prev = w->names[i];
+    }
+    if (raw.failed) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_encoding codec = WQC_ENC_RAW;
+    uint8_t *best = raw.data;
+    size_t best_len = raw.len;
+    uint8_t *packed[2] = {NULL, NULL};
+    size_t plen[2];
+    wqc_encoding codecs[2] = {WQC_ENC_BROTLI, WQC_ENC_ZSTD};
+    for (int i = 0; i < 2; i++) {
+        if (wqc_byte_compress(codecs[i], codecs[i] == WQC_ENC_ZSTD ? 19 : 11, raw.data, raw.len, &packed[i], &plen[i],
+                              NULL) == WQC_OK && plen[i] < best_len) {
+            best = packed[i];
+            best_len = plen[i];
+            codec = codecs[i];
+        }
+    }
+    wqc_bytes_u8(&b, (uint8_t)codec);
+    wqc_bytes_varint(&b, raw.len);
+    wqc_bytes_put(&b, best, best_len);
+    w->names_offset = w->offset;
+    wqc_status st = emit_bytes(w, WQC2_REC_NAMES, WQC2_RECORD_CRITICAL, &b, err);
+    free(packed[0]);
+    free(packed[1]);
+    wqc_bytes_free(&raw);
+    wqc_bytes_free(&b);
+    return st;
+}
+
+static wqc_status keep_name(wqc_writer *w, const char *name, wqc_error *err)
+{
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        char **names = realloc(w->names, cap * sizeof *names);
+        uint64_t *offsets = realloc(w->tensor_offset, cap * sizeof *offsets);
+        if (names) w->names = names;
+        if (offsets) w->tensor_offset = offsets;
+        if (!names || !offsets) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        w->cap = cap;
+    }
+    w->names[w->count] = strdup(name);
+    if (!w->names[w->count]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    w->count++;
+    return WQC_OK;
+}
+
+wqc_status wqc_writer_names(wqc_writer *w, const char *const *names, size_t n, wqc_error *err)
+{
+    wqc_status st = before_tensors(w, "names", err);
+    if (st == WQC_OK && (w->ndeclared || w->count)) st = wqc_fail(err, WQC_ERR_INVALID_ARG, "names given twice");
+    for (size_t i = 0; st == WQC_OK && i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (len == 0 || len > WQC_NAME_MAX)
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor name must be 1..%u bytes", WQC_NAME_MAX);
+        st = keep_name(w, names[i], err);
+    }
+    if (st != WQC_OK) return st;
+    w->ndeclared = n;
+    st = emit_names(w, err);
+    w->count = 0;
+    return st;
+}
+
+wqc_status wqc_writer_shared_models(wqc_writer *w, const wqc_symbol_model *models, size_t n, wqc_error *err)
+{
+    wqc_status st = before_tensors(w, "shared models", err);
+    if (st != WQC_OK) return st;
+    if (w->nshared + n > WQC2_SHARED_MODELS_MAX)
+        return wqc_fail(err, WQC_ERR_LIMIT, "more than %u shared models", WQC2_SHARED_MODELS_MAX);
+    wqc_bytes b = {0}, d = {0};
+    wqc_bytes_varint(&b, n);
+    for (size_t i = 0; i < n; i++) {
+        d.len = 0;
+        wqc_rc_enc e;
+        wqc_rc_enc_init(&e, &d);
+        wqc_symbol_model_write(&e, &models[i]);
+        wqc_rc_enc_finish(&e);
+        wqc_bytes_varint(&b, models[i].alphabet);
+        wqc_bytes_u8(&b, (uint8_t)models[i].precision);
+        wqc_bytes_varint(&b, d.len);
+        wqc_bytes_put(&b, d.data, d.len);
+    }
+    if (d.failed) b.failed = 1;
+    st = emit_bytes(w, WQC2_REC_MODELS, WQC2_RECORD_CRITICAL, &b, err);
+    wqc_bytes_free(&b);
+    wqc_bytes_free(&d);
+    if (st == WQC_OK) w->nshared += n;
+    return st;
+}
+
+/* Zero bytes before a payload of desc_len descriptor bytes (and their varint)
+ * so that it starts on a multiple of WQC_ALIGN, given the record's header. */
+static uint64_t alignment_padding(const wqc_writer *w, uint64_t desc_part, uint64_t payload_len)
+{
+    uint64_t pad = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        uint8_t v[10];
+        uint64_t header = 2 + wqc_varint_store(v, desc_part + pad + payload_len) + 4;
+        uint64_t at = w->offset + header + desc_part;
+        uint64_t want = (WQC_ALIGN - at % WQC_ALIGN) % WQC_ALIGN;
+        if (want == pad) break;
+        pad = want;
+    }
+    return pad;
 }
 
 wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err)
 {
     w->tensors_started = 1;
-    if (w->count == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 64;
-        index_entry *grown = realloc(w->index, cap * sizeof *grown);
-        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        w->index = grown;
-        w->cap = cap;
+    if (w->ndeclared && (w->count >= w->ndeclared || strcmp(w->names[w->count], f->name) != 0))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not the next declared name", f->name);
+    if (f->encoding == WQC_ENC_RANS && f->shared_model > w->nshared)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' names shared model %u of %zu", f->name,
+                        f->shared_model - 1, w->nshared);
+    wqc_status st = WQC_OK;
+    if (!w->ndeclared) {
+        /* The name is kept now (the index needs the slot) and dropped on failure. */
+        size_t len = strlen(f->name);
+        if (len == 0 || len > WQC_NAME_MAX)
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor name must be 1..%u bytes", WQC_NAME_MAX);
+        st = keep_name(w, f->name, err);
+        if (st != WQC_OK) return st;
+        w->count--;
     }
     wqc_bytes desc = {0};
-    wqc_status st = wqc_descriptor_write(f, &desc, err);
-    uint64_t start = w->offset;
-    if (st == WQC_OK) st = emit_record(w, WQC_REC_TNSR, WQC_RECORD_CRITICAL, desc.data, desc.len, err);
-    wqc_bytes_free(&desc);
-    if (st != WQC_OK) return st;
+    uint8_t dlen[10];
+    st = wqc_descriptor2_write(f, &desc, err);
     const uint8_t *payload = f->encoding == WQC_ENC_RANS ? f->coded.payload : f->payload;
     uint64_t plen = f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
-    st = emit_record(w, WQC_REC_DATA, WQC_RECORD_CRITICAL, payload, plen, err);
-    if (st != WQC_OK) return st;
-    index_entry *e = &w->index[w->count];
-    e->offset = start;
-    e->bytes = w->offset - start;
-    e->name = strdup(f->name);
-    if (!e->name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK && desc.len > WQC2_DESCRIPTOR_MAX) st = wqc_fail(err, WQC_ERR_LIMIT, "descriptor too large");
+    if (st == WQC_OK) {
+        uint64_t dl = wqc_varint_store(dlen, desc.len);
+        uint64_t pad = plen >= ALIGN_FROM ? alignment_padding(w, dl + desc.len, plen) : 0;
+        static const uint8_t zero[WQC_ALIGN];
+        const uint8_t *parts[4] = {dlen, desc.data, zero, payload};
+        uint64_t lens[4] = {dl, desc.len, pad, plen};
+        w->tensor_offset[w->count] = w->offset;
+        st = emit_record(w, WQC2_REC_TENSOR, WQC2_RECORD_CRITICAL | (plen >= ALIGN_FROM ? WQC2_RECORD_ALIGNED : 0),
+                         parts, lens, 4, err);
+    }
+    wqc_bytes_free(&desc);
+    if (st != WQC_OK) {
+        if (!w->ndeclared) {
+            free(w->names[w->count]);
+            w->names[w->count] = NULL;
+        }
+        return st;
+    }
     w->count++;
     return WQC_OK;
 }
 
 wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err)
 {
+    if (w->ndeclared && w->count != w->ndeclared)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "%zu tensors declared, %zu written", w->ndeclared, w->count);
+    wqc_status st = WQC_OK;
+    if (!w->ndeclared && w->count) st = emit_names(w, err);
+    if (st != WQC_OK) return st;
     wqc_bytes b = {0};
-    wqc_bytes_u64(&b, w->count);
-    for (size_t i = 0; i < w->count; i++) {
-        size_t n = strlen(w->index[i].name);
-        wqc_bytes_u64(&b, w->index[i].offset);
-        wqc_bytes_u64(&b, w->index[i].bytes);
-        wqc_bytes_u32(&b, (uint32_t)n);
-        wqc_bytes_put(&b, w->index[i].name, n);
-    }
+    wqc_bytes_varint(&b, w->count ? w->names_offset : 0);
+    wqc_bytes_varint(&b, w->count);
+    for (size_t i = 0; i < w->count; i++) wqc_bytes_varint(&b, w->tensor_offset[i] - (i ? w->tensor_offset[i - 1] : 0));
     uint64_t index_offset = w->offset;
-    wqc_status st = b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory")
-                             : emit_record(w, WQC_REC_INDX, 0, b.data, b.len, err);
+    st = emit_bytes(w, WQC2_REC_INDEX, 0, &b, err);
     wqc_bytes_free(&b);
     if (st != WQC_OK) return st;
     /* The HMAC covers every byte before the END record. */
-    uint8_t body[WQC_END_BODY_BYTES] = {0};
+    uint8_t body[WQC2_END_BODY_BYTES + WQC_HMAC_BYTES] = {0};
     wqc_store64(body, index_offset);
     wqc_store64(body + 8, w->offset);
+    size_t len = WQC2_END_BODY_BYTES;
     if (w->hmac) {
         crypto_auth_hmacsha256_final(&w->hs, body + 16);
         w->hmac = 0;
+        len += WQC_HMAC_BYTES;
     }
-    return emit_record(w, WQC_REC_END, WQC_RECORD_CRITICAL, body, sizeof body, err);
+    const uint8_t *parts[1] = {body};
+    uint64_t lens[1] = {len};
+    return emit_record(w, WQC2_REC_END, WQC2_RECORD_CRITICAL, parts, lens, 1, err);
 }
 
 void wqc_writer_free(wqc_writer *w)
 {
     if (!w) return;
-    for (size_t i = 0; i < w->count; i++) free(w->index[i].name);
-    free(w->index);
+    size_t n = w->ndeclared > w->count ? w->ndeclared : w->count;
+    for (size_t i = 0; i < n; i++) free(w->names[i]);
+    free(w->names);
+    free(w->tensor_offset);
     sodium_memzero(&w->hs, sizeof w->hs);
     free(w);
 }
@@ -176,6 +338,24 @@ void wqc_frame_init(wqc_frame *f, const wqc_tensor *t)
     f->nelem = t->nelem;
 }
 
+static int float_dtype(wqc_dtype d) { return d == WQC_DTYPE_F32 || d == WQC_DTYPE_F16 || d == WQC_DTYPE_BF16; }
+
+/* The float coder's stream of a small float tensor. */
+static wqc_status float_payload(const wqc_tensor *t, wqc_bytes *out)
+{
+    size_t size = wqc_dtype_size(t->dtype), n = (size_t)t->nelem;
+    uint32_t *bits = malloc(n ? n * sizeof *bits : 1);
+    if (!bits) return WQC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        bits[i] = size == 4 ? wqc_le32(t->data + 4 * i) : wqc_le16(t->data + 2 * i);
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, out);
+    wqc_floats_encode(&e, t->dtype, bits, n);
+    wqc_rc_enc_finish(&e);
+    free(bits);
+    return out->failed ? WQC_ERR_NOMEM : WQC_OK;
+}
+
 wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
                                  wqc_error *err)
 {
@@ -185,18 +365,45 @@ wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame 
     f->encoding = WQC_ENC_RAW;
     f->payload = t->data;
     f->payload_len = t->nbytes;
-    if (zstd_level <= 0 || t->nbytes == 0) return WQC_OK;
-    size_t cap = ZSTD_compressBound((size_t)t->nbytes);
-    void *buf = malloc(cap);
-    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory compressing '%s'", t->name);
-    size_t got = ZSTD_compress(buf, cap, t->data, (size_t)t->nbytes, zstd_level);
-    if (ZSTD_isError(got) || got >= t->nbytes) {
-        free(buf);
-        return WQC_OK; /* raw is no larger */
+    if (t->nbytes == 0) return WQC_OK;
+    if (zstd_level > 0) {
+        uint8_t *buf;
+        size_t got;
+        if (wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, t->data, (size_t)t->nbytes, &buf, &got, NULL) == WQC_OK &&
+            got < f->payload_len) {
+            f->encoding = WQC_ENC_ZSTD;
+            f->payload = *scratch = buf;
+            f->payload_len = got;
+        } else if (buf) {
+            free(buf);
+        }
     }
-    f->encoding = WQC_ENC_ZSTD;
-    f->payload = buf;
-    f->payload_len = got;
-    *scratch = buf;
+    if (float_dtype(t->dtype) && t->nelem <= WQC_FLOATS_MAX) {
+        wqc_bytes b = {0};
+        if (float_payload(t, &b) != WQC_OK) {
+            wqc_bytes_free(&b);
+            return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding '%s'", t->name);
+        }
+        if (b.len < f->payload_len) {
+            free(*scratch);
+            f->encoding = WQC_ENC_FLOATS;
+            f->payload = *scratch = b.data;
+            f->payload_len = b.len;
+        } else {
+            wqc_bytes_free(&b);
+        }
+    }
     return WQC_OK;
+}
+
+const char *wqc_encoding_name(wqc_encoding e)
+{
+    switch (e) {
+    case WQC_ENC_RAW: return "raw";
+    case WQC_ENC_ZSTD: return "zstd";
+    case WQC_ENC_RANS: return "rans";
+    case WQC_ENC_BROTLI: return "brotli";
+    case WQC_ENC_FLOATS: return "floats";
+    }
+    return "unknown";
 }

@@ -29,29 +29,9 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
     q->rows = rows;
     q->cols = cols;
     q->bits = p->bits;
-    switch (p->method) {
-    case WQC_QUANT_AFFINE:
-        q->alphabet = 1u << p->bits;
-        if (p->granularity == WQC_GRAN_TENSOR) {
-            q->ngroups = 1;
-            q->group_len = cols;
-        } else {
-            q->group_len = p->granularity == WQC_GRAN_ROW ? cols : p->group_size;
-            uint64_t per_row = q->group_len ? (cols + q->group_len - 1) / q->group_len : 0;
-            q->ngroups = rows * per_row;
-        }
-        break;
-    case WQC_QUANT_SDCLIP:
-        q->alphabet = (1u << p->bits) - 1;
-        q->group_len = cols;
-        q->ngroups = rows;
-        break;
-    case WQC_QUANT_GRID:
-    case WQC_QUANT_GIVEN:
-        q->ngroups = 1;
-        q->group_len = cols;
-        break;
-    }
+    wqc_quant_group_layout(p, rows, cols, &q->ngroups, &q->group_len);
+    if (p->method == WQC_QUANT_AFFINE) q->alphabet = 1u << p->bits;
+    if (p->method == WQC_QUANT_SDCLIP) q->alphabet = (1u << p->bits) - 1;
     if (n > SIZE_MAX || q->ngroups > SIZE_MAX / sizeof(float))
         return wqc_fail(err, WQC_ERR_LIMIT, "tensor '%s' is too large", name ? name : "");
     q->symbols = malloc(n ? (size_t)n : 1);
@@ -69,6 +49,21 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
     }
     if (st != WQC_OK) wqc_quantized_free(q);
     return st;
+}
+
+void wqc_quant_group_layout(const wqc_quant_params *p, uint64_t rows, uint64_t cols, uint64_t *ngroups,
+                            uint64_t *group_len)
+{
+    *ngroups = 1;
+    *group_len = cols;
+    if (p->method == WQC_QUANT_SDCLIP) {
+        *ngroups = rows;
+    } else if (p->method == WQC_QUANT_AFFINE && p->granularity == WQC_GRAN_ROW) {
+        *ngroups = cols ? rows : 0;
+    } else if (p->method == WQC_QUANT_AFFINE && p->granularity == WQC_GRAN_GROUP) {
+        *group_len = p->group_size;
+        *ngroups = rows * (p->group_size ? (cols + p->group_size - 1) / p->group_size : 0);
+    }
 }
 
 void wqc_quantized_free(wqc_quantized *q)

@@ -151,6 +151,21 @@ wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
     return st;
 }
 
+wqc_status wqc_rans_encode_table(const uint8_t *sym, uint64_t n, const wqc_rans_table *t, const wqc_rans_params *p,
+                                 wqc_rans_coded *c, wqc_error *err)
+{
+    memset(c, 0, sizeof *c);
+    wqc_status st = wqc_rans_params_check(p, err);
+    if (st != WQC_OK) return st;
+    c->table = *t;
+    c->lanes = p->lanes;
+    c->chunk = p->chunk;
+    c->n = n;
+    st = encode_chunks(sym, p, c, err);
+    if (st != WQC_OK) wqc_rans_coded_free(c);
+    return st;
+}
+
 wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_rans_context *ctx,
                                    const wqc_rans_params *p, wqc_rans_coded *c, wqc_error *err)
 {

@@ -15,7 +15,7 @@ static void decode_all(wqc_reader *r)
         if (wqc_reader_frame(r, i, &f, NULL) != WQC_OK || f->raw_len > HARNESS_DECODE_MAX) continue;
         uint8_t *out = malloc(f->raw_len ? (size_t)f->raw_len : 1);
         if (!out) continue;
-        if (f->encoding == WQC_ENC_RANS) wqc_frame_decode_symbols(f, 1, out, NULL);
+        if (f->quantized) wqc_frame_decode_symbols(f, 1, out, NULL);
         else wqc_frame_decode_raw(f, out, NULL);
         free(out);
     }

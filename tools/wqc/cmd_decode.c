@@ -35,12 +35,13 @@ static wqc_status dequantized(const wqc_frame *f, wqc_dtype dtype, int threads, 
 {
     /* Tiled symbols are untiled, then dequantized: the decoder's fused forms
      * assume row-major order. */
-    wqc_rans_form form = dtype == WQC_DTYPE_F16 && !f->gemv_tile ? WQC_FORM_F16 : WQC_FORM_F32;
+    int fused = f->encoding == WQC_ENC_RANS && !f->gemv_tile;
+    wqc_rans_form form = dtype == WQC_DTYPE_F16 && fused ? WQC_FORM_F16 : WQC_FORM_F32;
     uint64_t bytes = wqc_rans_output_bytes(form, f->nelem);
     *out = malloc(bytes ? (size_t)bytes : 1);
     if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     wqc_status st;
-    if (f->gemv_tile) {
+    if (!fused) {
         wqc_quantized q = f->q;
         q.symbols = malloc(f->nelem ? (size_t)f->nelem : 1);
         if (!q.symbols) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -66,7 +67,7 @@ static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_fra
 {
     *dst = *src;
     *owned = NULL;
-    if (src->encoding != WQC_ENC_RANS) {
+    if (!src->quantized) {
         uint8_t *raw = malloc(src->raw_len ? (size_t)src->raw_len : 1);
         if (!raw) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         *owned = raw;
@@ -81,6 +82,7 @@ static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_fra
         *owned = w;
         if (st != WQC_OK) return st;
         dst->encoding = WQC_ENC_RAW;
+        dst->quantized = 0;
         dst->dtype = a->out_dtype;
         dst->payload = w;
         dst->payload_len = dst->raw_len = dst->nelem * wqc_dtype_size(a->out_dtype);
@@ -97,6 +99,7 @@ static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_fra
         int base = (int)src->q.offset[0];
         for (uint64_t i = 0; i < src->nelem; i++) sym[i] = (uint8_t)(base + sym[i]);
         dst->encoding = WQC_ENC_RAW;
+        dst->quantized = 0;
         dst->payload = sym;
         dst->payload_len = dst->raw_len = src->nelem;
         return WQC_OK;
@@ -109,7 +112,7 @@ static wqc_tensor as_tensor(const wqc_frame *f)
 {
     wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
     memcpy(t.shape, f->shape, sizeof f->shape);
-    if (f->encoding == WQC_ENC_RANS) {
+    if (f->quantized) {
         t.dtype = WQC_DTYPE_U8;
         t.data = f->q.symbols;
         t.nbytes = f->nelem;

@@ -1,5 +1,7 @@
-/* wqc encode IN -o OUT.wqc: quantize (or take given symbols) and rANS-code
- * every tensor into a .wqc container, streaming frame by frame. */
+/* wqc encode IN -o OUT.wqc: quantize (or take given symbols) and code every
+ * tensor into a .wqc container, streaming frame by frame. Small tensors are
+ * quantized twice: once to pool their statistics into the models the file
+ * shares, once to code them. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,20 +17,87 @@ static const char *usage_text =
     "IN: float .npy/.safetensors/*.index.json (quantized here), a quantized safetensors from\n"
     "'wqc quantize', or an int8/uint8 .npy (its values are coded as given). '-': stdin.\n"
     "  quantizer: --method, --bits, --granularity, -k, --step, --rule, --min-elements (as quantize)\n"
+    "  --mode auto|order0|context|brotli|zstd  how symbols are coded (default auto: the smallest,\n"
+    "                   per tensor; context = rANS tables chosen by each row's zero point)\n"
     "  --precision P (10..15, default 12), --lanes N (multiple of 8; default 32, 8 below 256 Ki weights),\n"
     "  --chunk C (symbols per chunk, default 1048576), --zstd-level L (kept tensors, 0: raw; default 9)\n"
     "  --layout row|gemv  symbol order: row-major (default), or tiles of N rows for the fused\n"
     "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales;\n"
-    "                   chunks default to 262144 symbols, rounded to whole tiles)\n"
+    "                   chunks default to 262144 symbols, rounded to whole tiles; rANS modes only)\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
     "  -T N threads, -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
 
+/* Tensors up to this size pool their statistics into shared models. */
+#define SHARED_MAX (1u << 20)
+
 typedef struct encode_totals {
     size_t tensors, coded;
+    size_t by_mode[WQC_MODE_COUNT];
     uint64_t coded_weights, coded_bytes, packed_bits;
     double entropy_bits;
-    uint64_t input_bytes;
 } encode_totals;
+
+/* The input and how each of its tensors becomes a frame. */
+typedef struct encode_input {
+    const coding_args *a;
+    wqc_model *m;
+    wqc_frame *given;       /* a quantized safetensors input: its frames */
+    size_t n;
+} encode_input;
+
+/* Frame i, quantized if the plan says so (release with release_frame). */
+static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc_error *err)
+{
+    if (in->given) {
+        *f = in->given[i];
+        return WQC_OK;
+    }
+    const wqc_tensor *t = wqc_model_tensor(in->m, i);
+    const wqc_quant_params *p = cli_plan_for(&in->a->plan, t);
+    int integer_npy = wqc_model_format_of(in->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
+    if (integer_npy) return cli_frame_given(t, f, err);
+    if (p) return cli_frame_quantize(t, p, f, err);
+    cli_frame_raw(f, t);
+    return WQC_OK;
+}
+
+static void release_frame(const encode_input *in, wqc_frame *f)
+{
+    if (!in->given) cli_frame_release(f);
+}
+
+/* Models shared by the small quantized tensors of the input. */
+static wqc_status shared_models(const encode_input *in, int precision, wqc_symbol_model **models, size_t *n,
+                                wqc_error *err)
+{
+    *models = NULL;
+    *n = 0;
+    if (in->a->mode != WQC_MODE_AUTO && in->a->mode != WQC_MODE_CONTEXT) return WQC_OK;
+    wqc_model_pool *pool;
+    wqc_status st = wqc_model_pool_create(precision, 1, &pool, err);
+    for (size_t i = 0; st == WQC_OK && i < in->n; i++) {
+        uint64_t nelem = in->given ? in->given[i].nelem : wqc_model_tensor(in->m, i)->nelem;
+        if (nelem == 0 || nelem > SHARED_MAX) continue;
+        if (!in->given && !cli_plan_for(&in->a->plan, wqc_model_tensor(in->m, i))) continue;
+        wqc_frame f;
+        st = make_frame(in, i, &f, err);
+        if (st == WQC_OK && f.quantized) st = wqc_model_pool_add(pool, &f.q, err);
+        if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
+        release_frame(in, &f);
+    }
+    if (st == WQC_OK) st = wqc_model_pool_build(pool, models, n, err);
+    wqc_model_pool_free(pool);
+    return st;
+}
+
+static const char *mode_text(const wqc_frame *f)
+{
+    switch (wqc_frame_mode(f)) {
+    case WQC_MODE_CONTEXT: return f->shared_model ? "context (shared tables)" : "context";
+    case WQC_MODE_ORDER0: return "order-0";
+    default: return wqc_encoding_name(f->encoding);
+    }
+}
 
 static void report_tensor(const coding_args *a, const wqc_frame *f, size_t i, size_t n)
 {
@@ -36,52 +105,69 @@ static void report_tensor(const coding_args *a, const wqc_frame *f, size_t i, si
         char desc[96];
         fprintf(stderr, "%s: ", cli_program);
         cli_put_escaped(stderr, f->name);
-        if (f->encoding == WQC_ENC_RANS)
-            fprintf(stderr, ": %s, %.4f bits/weight\n", wqc_quant_params_describe(&f->quant, desc, sizeof desc),
-                    f->nelem ? f->coded.payload_len * 8.0 / (double)f->nelem : 0.0);
+        if (f->quantized)
+            fprintf(stderr, ": %s, %s, %.4f bits/weight\n", wqc_quant_params_describe(&f->quant, desc, sizeof desc),
+                    mode_text(f),
+                    f->nelem ? (f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len) * 8.0 / (double)f->nelem
+                             : 0.0);
         else
-            fprintf(stderr, ": kept %s (%s)\n", wqc_dtype_name(f->dtype), f->encoding == WQC_ENC_ZSTD ? "zstd" : "raw");
+            fprintf(stderr, ": kept %s (%s)\n", wqc_dtype_name(f->dtype), wqc_encoding_name(f->encoding));
     } else if (!a->quiet && isatty(STDERR_FILENO)) {
         fprintf(stderr, "\r%s: %zu/%zu tensors", cli_program, i + 1, n);
         if (i + 1 == n) fputc('\n', stderr);
     }
 }
 
-/* Codes one frame (RANS: from f->q.symbols) and writes it. */
-static wqc_status write_frame(const coding_args *a, wqc_writer *w, wqc_frame *f, encode_totals *tot, wqc_error *err)
+/* Codes one frame (quantized: from f->q.symbols) and writes it. */
+static wqc_status write_frame(const coding_args *a, const wqc_encode_options *o, wqc_writer *w, wqc_frame *f,
+                              encode_totals *tot, wqc_error *err)
 {
     wqc_status st;
+    void *scratch = NULL;
     tot->tensors++;
-    if (f->encoding != WQC_ENC_RANS) {
+    if (!f->quantized) {
         wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
         memcpy(t.shape, f->shape, sizeof f->shape);
-        void *scratch = NULL;
         st = wqc_frame_passthrough(&t, a->zstd_level, f, &scratch, err);
         if (st == WQC_OK) st = wqc_writer_add(w, f, err);
         free(scratch);
         return st;
     }
-    wqc_rans_params codec = a->codec;
-    if (!a->lanes_given) codec.lanes = wqc_rans_lanes_auto(f->nelem);
-    if (a->layout_gemv) {
-        /* Smaller chunks than the row layout's: threads split a product by chunks. */
-        if (!a->chunk_given) codec.chunk = WQC_GEMV_CHUNK_DEFAULT;
-        st = wqc_gemv_encode(&f->q, &codec, &f->coded, err);
-        f->gemv_tile = codec.lanes;
-    } else {
-        st = wqc_rans_encode(f->q.symbols, f->nelem, f->q.alphabet, &codec, &f->coded, err);
-    }
+    wqc_mode_sizes sizes;
+    st = wqc_encode_symbols(f, o, &sizes, &scratch, err);
     if (st != WQC_OK) return st;
     st = wqc_writer_add(w, f, err);
     uint64_t counts[256] = {0};
     wqc_histogram(f->q.symbols, (size_t)f->nelem, counts);
     tot->coded++;
+    tot->by_mode[sizes.chosen]++;
     tot->coded_weights += f->nelem;
-    tot->coded_bytes += f->coded.payload_len;
+    tot->coded_bytes += f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
     tot->packed_bits += f->nelem * (uint64_t)f->q.bits;
     tot->entropy_bits += (double)f->nelem * wqc_entropy_bits(counts, f->q.alphabet);
-    wqc_rans_coded_free(&f->coded);
+    wqc_encoded_free(f);
+    free(scratch);
     return st;
+}
+
+static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
+{
+    fprintf(stderr, "%s: ", cli_program);
+    cli_put_escaped(stderr, a->input);
+    fprintf(stderr, " -> ");
+    cli_put_escaped(stderr, a->output);
+    fprintf(stderr, ": %zu tensors (%zu coded), %llu bytes", tot->tensors, tot->coded, (unsigned long long)written);
+    if (tot->coded_weights)
+        fprintf(stderr, "; coded weights %.4f bits/weight (entropy %.4f, packed %.4g-bit: %.3fx)",
+                tot->coded_bytes * 8.0 / (double)tot->coded_weights, tot->entropy_bits / (double)tot->coded_weights,
+                (double)tot->packed_bits / (double)tot->coded_weights,
+                tot->coded_bytes ? (double)tot->packed_bits / (tot->coded_bytes * 8.0) : 0.0);
+    if (tot->coded) {
+        fprintf(stderr, "; modes:");
+        for (int m = 1; m < WQC_MODE_COUNT; m++)
+            if (tot->by_mode[m]) fprintf(stderr, " %s %zu", wqc_mode_name((wqc_mode)m), tot->by_mode[m]);
+    }
+    fputc('\n', stderr);
 }
 
 int cmd_encode(int argc, char **argv)
@@ -93,62 +179,61 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    wqc_model *m = NULL;
-    wqc_frame *given = NULL;
-    size_t ngiven = 0;
+    encode_input in = {&a, NULL, NULL, 0};
     wqc_writer *w = NULL;
     wqc_kv *meta = NULL;
+    const char **names = NULL;
+    wqc_symbol_model *shared = NULL;
+    size_t nshared = 0;
     cli_out out;
     int out_open = 0;
     encode_totals tot = {0};
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(a.input);
-    wqc_status st = wqc_model_open(a.input, &m, &err);
+    wqc_status st = wqc_model_open(a.input, &in.m, &err);
+    if (st == WQC_OK && qst_is_quantized(in.m)) st = qst_read(in.m, &in.given, &in.n, &err);
+    else if (st == WQC_OK) in.n = wqc_model_count(in.m);
+    if (st == WQC_OK) st = shared_models(&in, a.codec.precision, &shared, &nshared, &err);
     if (st != WQC_OK) {
         rc = cli_file_error(a.input, st, &err);
         goto done;
     }
-    int from_quantized = qst_is_quantized(m);
-    if (from_quantized) {
-        st = qst_read(m, &given, &ngiven, &err);
-        if (st != WQC_OK) {
-            rc = cli_file_error(a.input, st, &err);
-            goto done;
-        }
-    }
-    size_t nsrc = 0, n = from_quantized ? ngiven : wqc_model_count(m);
-    meta = qst_source_metadata(wqc_model_metadata_count(m) ? wqc_model_metadata(m, 0) : NULL,
-                               wqc_model_metadata_count(m), &nsrc);
-    if (!meta) {
+    size_t nsrc = 0;
+    meta = qst_source_metadata(wqc_model_metadata_count(in.m) ? wqc_model_metadata(in.m, 0) : NULL,
+                               wqc_model_metadata_count(in.m), &nsrc);
+    names = calloc(in.n + 1, sizeof *names);
+    if (!meta || !names) {
         cli_error("out of memory");
         rc = WQC_EXIT_ERROR;
         goto done;
     }
+    for (size_t i = 0; i < in.n; i++) names[i] = in.given ? in.given[i].name : wqc_model_tensor(in.m, i)->name;
     if (!cli_out_open(&out, a.output, a.force)) {
         rc = WQC_EXIT_ERROR;
         goto done;
     }
     out_open = 1;
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    o.mode = a.mode;
+    o.rans = a.codec;
+    if (!a.lanes_given) o.rans.lanes = 0;
+    o.gemv = a.layout_gemv;
+    /* Smaller chunks than the row layout's: threads split a product by chunks. */
+    if (a.layout_gemv && !a.chunk_given) o.rans.chunk = WQC_GEMV_CHUNK_DEFAULT;
+    o.shared = shared;
+    o.nshared = nshared;
     st = wqc_writer_open(cli_out_sink, &out, a.key_len ? a.key : NULL, a.key_len, &w, &err);
     if (st == WQC_OK && nsrc) st = wqc_writer_metadata(w, meta, nsrc, &err);
-    for (size_t i = 0; st == WQC_OK && i < n; i++) {
+    if (st == WQC_OK && in.n) st = wqc_writer_names(w, names, in.n, &err);
+    if (st == WQC_OK && nshared) st = wqc_writer_shared_models(w, shared, nshared, &err);
+    for (size_t i = 0; st == WQC_OK && i < in.n; i++) {
         wqc_frame f;
-        if (from_quantized) {
-            f = given[i];
-        } else {
-            const wqc_tensor *t = wqc_model_tensor(m, i);
-            tot.input_bytes += t->nbytes;
-            const wqc_quant_params *p = cli_plan_for(&a.plan, t);
-            int integer_npy = wqc_model_format_of(m) == WQC_FORMAT_NPY &&
-                              (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
-            if (integer_npy) st = cli_frame_given(t, &f, &err);
-            else if (p) st = cli_frame_quantize(t, p, &f, &err);
-            else cli_frame_raw(&f, t);
-        }
-        if (st == WQC_OK) st = write_frame(&a, w, &f, &tot, &err);
-        if (st == WQC_OK) report_tensor(&a, &f, i, n);
-        if (!from_quantized) cli_frame_release(&f);
+        st = make_frame(&in, i, &f, &err);
+        if (st == WQC_OK) st = write_frame(&a, &o, w, &f, &tot, &err);
+        if (st == WQC_OK) report_tensor(&a, &f, i, in.n);
+        release_frame(&in, &f);
         if (st != WQC_OK && st != WQC_ERR_IO) {
             rc = cli_file_error(a.input, st, &err);
             goto done;
@@ -166,25 +251,16 @@ int cmd_encode(int argc, char **argv)
         goto done;
     }
     out_open = 0;
-    if (!a.quiet) {
-        fprintf(stderr, "%s: ", cli_program);
-        cli_put_escaped(stderr, a.input);
-        fprintf(stderr, " -> ");
-        cli_put_escaped(stderr, a.output);
-        fprintf(stderr, ": %zu tensors (%zu coded), %llu bytes", tot.tensors, tot.coded, (unsigned long long)written);
-        if (tot.coded_weights)
-            fprintf(stderr, "; coded weights %.4f bits/weight (entropy %.4f, packed %.4g-bit: %.3fx)",
-                    tot.coded_bytes * 8.0 / (double)tot.coded_weights, tot.entropy_bits / (double)tot.coded_weights,
-                    (double)tot.packed_bits / (double)tot.coded_weights,
-                    tot.coded_bytes ? (double)tot.packed_bits / (tot.coded_bytes * 8.0) : 0.0);
-        fputc('\n', stderr);
-    }
+    if (!a.quiet) summary(&a, &tot, written);
 done:
     if (out_open) cli_out_abort(&out);
     wqc_writer_free(w);
     free(meta);
-    qst_frames_free(given, ngiven);
-    wqc_model_close(m);
+    free(names);
+    for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
+    free(shared);
+    qst_frames_free(in.given, in.n);
+    wqc_model_close(in.m);
     coding_args_free(&a);
     return rc;
 }

@@ -30,19 +30,32 @@ static void shape_text(const wqc_frame *f, char *buf, size_t cap)
 
 static void describe(const wqc_frame *f, char *buf, size_t cap)
 {
-    if (f->encoding == WQC_ENC_RANS) {
+    if (f->quantized) {
         wqc_quant_params_describe(&f->quant, buf, cap);
         size_t at = strlen(buf);
         if (f->gemv_tile && at < cap) snprintf(buf + at, cap - at, " gemv%u", f->gemv_tile);
     }
-    else snprintf(buf, cap, "kept (%s)", f->encoding == WQC_ENC_ZSTD ? "zstd" : "raw");
+    else snprintf(buf, cap, "kept (%s)", wqc_encoding_name(f->encoding));
+}
+
+/* The coding mode as info shows it: order0, context (T tables, or shared
+ * tables), brotli, zstd; "-" for kept tensors. */
+static void mode_text(const wqc_frame *f, char *buf, size_t cap)
+{
+    wqc_mode m = wqc_frame_mode(f);
+    if (!f->quantized) snprintf(buf, cap, "-");
+    else if (m == WQC_MODE_CONTEXT && f->shared_model) snprintf(buf, cap, "context/shared");
+    else if (m == WQC_MODE_CONTEXT) snprintf(buf, cap, "context/%u", f->model.ntables);
+    else snprintf(buf, cap, "%s", wqc_mode_name(m));
 }
 
 static int run_info(const coding_args *a, wqc_input *in)
 {
     json_t *root = a->json ? json_object() : NULL, *list = a->json ? json_array() : NULL;
     uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
-    if (!a->json) printf("%-48s %-14s %-5s %-24s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "bytes", "bits/w", "ratio");
+    if (!a->json)
+        printf("%-48s %-14s %-5s %-24s %-14s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
+               "bits/w", "ratio");
     for (size_t i = 0; i < wqc_reader_count(in->reader); i++) {
         if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
         const wqc_frame *f;
@@ -55,13 +68,14 @@ static int run_info(const coding_args *a, wqc_input *in)
             cli_file_error(a->input, st, &err);
             return wqc_input_status(st);
         }
-        char shape[96], desc[96];
+        char shape[96], desc[96], mode[32];
         shape_text(f, shape, sizeof shape);
         describe(f, desc, sizeof desc);
+        mode_text(f, mode, sizeof mode);
         uint64_t bytes = f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
         double bpw = f->nelem ? bytes * 8.0 / (double)f->nelem : 0.0;
-        int b = f->encoding == WQC_ENC_RANS ? f->q.bits : (int)(8 * wqc_dtype_size(f->dtype));
-        if (f->encoding == WQC_ENC_RANS) {
+        int b = f->quantized ? f->q.bits : (int)(8 * wqc_dtype_size(f->dtype));
+        if (f->quantized) {
             coded_w += f->nelem;
             coded_bytes += bytes;
             packed_bits += f->nelem * (uint64_t)b;
@@ -77,20 +91,27 @@ static int run_info(const coding_args *a, wqc_input *in)
             json_object_set_new(o, "payload_bytes", json_integer((json_int_t)bytes));
             json_object_set_new(o, "bits_per_weight", json_real(bpw));
             json_object_set_new(o, "packed_bits", json_integer(b));
-            if (f->encoding == WQC_ENC_RANS)
+            json_object_set_new(o, "storage", json_string(wqc_encoding_name(f->encoding)));
+            if (f->quantized) json_object_set_new(o, "mode", json_string(wqc_mode_name(wqc_frame_mode(f))));
+            if (f->encoding == WQC_ENC_RANS) {
                 json_object_set_new(o, "layout", json_string(f->gemv_tile ? "gemv" : "row"));
+                json_object_set_new(o, "tables", json_integer(f->model.ntables));
+                json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
+            }
             json_array_append_new(list, o);
             continue;
         }
         cli_put_escaped(stdout, f->name);
         for (size_t k = cli_escaped_len(f->name); k < 48; k++) fputc(' ', stdout);
-        printf(" %-14s %-5s %-24s %10llu %8.4f %6.3fx\n", shape, wqc_dtype_name(f->dtype), desc,
+        printf(" %-14s %-5s %-24s %-14s %10llu %8.4f %6.3fx\n", shape, wqc_dtype_name(f->dtype), desc, mode,
                (unsigned long long)bytes, bpw, bpw > 0 ? b / bpw : 0.0);
     }
     double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;
     if (a->json) {
         json_object_set_new(root, "file_bytes", json_integer((json_int_t)in->file.size));
         json_object_set_new(root, "hmac", json_boolean(wqc_reader_has_hmac(in->reader)));
+        json_object_set_new(root, "format_version", json_integer(wqc_reader_version(in->reader)));
+        json_object_set_new(root, "shared_models", json_integer((json_int_t)wqc_reader_shared_model_count(in->reader)));
         json_object_set_new(root, "tensors", list);
         json_object_set_new(root, "coded_bits_per_weight", json_real(total_bpw));
         json_dumpf(root, stdout, JSON_INDENT(1));
@@ -113,9 +134,9 @@ static int compare(const wqc_frame *f, const uint8_t *decoded, const wqc_tensor 
         snprintf(line, cap, "MISMATCH: shape differs from the original");
         return 0;
     }
-    if (f->encoding != WQC_ENC_RANS || f->quant.method == WQC_QUANT_GIVEN) {
+    if (!f->quantized || f->quant.method == WQC_QUANT_GIVEN) {
         int same;
-        if (f->encoding != WQC_ENC_RANS) same = orig->dtype == f->dtype && memcmp(orig->data, decoded, (size_t)f->raw_len) == 0;
+        if (!f->quantized) same = orig->dtype == f->dtype && memcmp(orig->data, decoded, (size_t)f->raw_len) == 0;
         else {
             same = orig->dtype == f->dtype;
             for (uint64_t i = 0; same && i < f->nelem; i++) {
@@ -163,8 +184,8 @@ static int run_verify(const coding_args *a, wqc_input *in)
         if (st == WQC_OK) {
             buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
             st = !buf ? wqc_fail(&err, WQC_ERR_NOMEM, "out of memory")
-                 : f->encoding == WQC_ENC_RANS ? wqc_frame_decode_symbols(f, (int)a->threads, buf, &err)
-                                               : wqc_frame_decode_raw(f, buf, &err);
+                 : f->quantized ? wqc_frame_decode_symbols(f, (int)a->threads, buf, &err)
+                                : wqc_frame_decode_raw(f, buf, &err);
         }
         if (st != WQC_OK) {
             free(buf);

@@ -8,7 +8,7 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE
 };
 
 static const struct {
@@ -26,6 +26,7 @@ static const struct {
     {{"chunk", required_argument, NULL, OPT_CHUNK}, ARGS_CODEC},
     {{"zstd-level", required_argument, NULL, OPT_ZSTD}, ARGS_CODEC},
     {{"layout", required_argument, NULL, OPT_LAYOUT}, ARGS_CODEC},
+    {{"mode", required_argument, NULL, OPT_MODE}, ARGS_CODEC},
     {{"key-file", required_argument, NULL, OPT_KEY_FILE}, ARGS_KEY},
     {{"key-env", required_argument, NULL, OPT_KEY_ENV}, ARGS_KEY},
     {{"symbols", no_argument, NULL, OPT_SYMBOLS}, ARGS_DECODE},
@@ -102,6 +103,14 @@ static int parse_option(int c, const char *arg, coding_args *a)
         }
         a->layout_gemv = strcmp(arg, "gemv") == 0;
         return 1;
+    case OPT_MODE: {
+        wqc_error err;
+        if (wqc_mode_from_name(arg, &a->mode, &err) != WQC_OK) {
+            cli_error("--mode: %s", err.msg);
+            return 0;
+        }
+        return 1;
+    }
     case OPT_KEY_FILE: a->key_file = arg; return 1;
     case OPT_KEY_ENV: a->key_env = arg; return 1;
     case OPT_SYMBOLS: a->dequantize = 0; return 1;

@@ -7,7 +7,7 @@
 
 enum coding_arg_set {
     ARGS_QUANTIZE = 1, /* quantizer options, rules, --min-elements */
-    ARGS_CODEC = 2,    /* --precision --lanes --chunk --zstd-level */
+    ARGS_CODEC = 2,    /* --precision --lanes --chunk --zstd-level --layout --mode */
     ARGS_KEY = 4,      /* --key-file --key-env */
     ARGS_DECODE = 8,   /* --symbols --dequantize --dtype --tensors */
     ARGS_VERIFY = 16   /* --against --list --json */
@@ -24,6 +24,7 @@ typedef struct coding_args {
     int layout_gemv;             /* --layout gemv: row tiles for wqc_gemv (wqc/gemv.h) */
     int chunk_given;
     int zstd_level;
+    wqc_mode mode;               /* --mode: how symbols are coded (default auto) */
     const char *key_file, *key_env;
     uint8_t key[CLI_KEY_MAX];
     size_t key_len;

@@ -23,6 +23,7 @@ wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wq
 {
     wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
+    f->quantized = 1;
     f->quant = *p;
     f->raw_len = t->nelem;
     uint64_t rows, cols;
@@ -40,6 +41,7 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
 {
     wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
+    f->quantized = 1;
     f->raw_len = t->nelem;
     f->quant.method = WQC_QUANT_GIVEN;
     f->quant.granularity = WQC_GRAN_TENSOR;

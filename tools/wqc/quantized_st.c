@@ -69,7 +69,7 @@ wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_
         x->ndim = f->ndim;
         memcpy(x->shape, f->shape, sizeof f->shape);
         x->nelem = f->nelem;
-        if (f->encoding != WQC_ENC_RANS) {
+        if (!f->quantized) {
             x->dtype = f->dtype;
             x->data = f->payload;
             x->nbytes = f->payload_len;
@@ -236,6 +236,7 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
         if (t->dtype != WQC_DTYPE_U8)
             return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': quantized symbols must be U8", t->name);
         f->encoding = WQC_ENC_RANS;
+        f->quantized = 1;
         wqc_status st = parse_quant(t, json, f, err);
         if (st == WQC_OK) st = load_groups(m, t, QST_SCALE_SUFFIX, f->q.ngroups, &f->q.scale, err);
         if (st == WQC_OK) st = load_groups(m, t, QST_OFFSET_SUFFIX, f->q.ngroups, &f->q.offset, err);

@@ -1,0 +1,76 @@
+/* wqc/encode.h - how each quantized tensor's symbols are stored.
+ *
+ * The coding modes of a .wqc tensor, and the choice among them that
+ * `wqc encode` makes per tensor: the fewest bytes, descriptions included.
+ *   order0   rANS with one table for the tensor;
+ *   context  rANS with a table per zero-point bin (wqc/symbol_model.h), the
+ *            tensor's own tables or a model the file shares among tensors;
+ *   brotli   brotli of the symbol bytes (tensors where dictionary matches
+ *   zstd     win, such as embeddings with many identical rows), or zstd. */
+#ifndef WQC_ENCODE_H
+#define WQC_ENCODE_H
+
+#include <stdint.h>
+
+#include "wqc/container.h"
+#include "wqc/rans.h"
+#include "wqc/status.h"
+#include "wqc/symbol_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wqc_mode {
+    WQC_MODE_AUTO = 0,
+    WQC_MODE_ORDER0,
+    WQC_MODE_CONTEXT,
+    WQC_MODE_BROTLI,
+    WQC_MODE_ZSTD,
+    WQC_MODE_COUNT
+} wqc_mode;
+
+/* "auto", "order0", "context", "brotli", "zstd". */
+const char *wqc_mode_name(wqc_mode m);
+wqc_status wqc_mode_from_name(const char *name, wqc_mode *out, wqc_error *err);
+/* The mode a frame read from a file was coded in. */
+wqc_mode wqc_frame_mode(const wqc_frame *f);
+
+/* In auto mode the general-purpose coders are tried only on tensors up to
+ * this size, and only when zstd at level 3 comes within 10% of rANS (their
+ * strong levels run at about 1 MB/s). */
+#define WQC_MODE_GP_MAX (1u << 22)
+
+typedef struct wqc_encode_options {
+    wqc_mode mode;
+    wqc_rans_params rans;           /* lanes 0: wqc_rans_lanes_auto */
+    int gemv;                       /* the gemv layout (rANS modes only) */
+    uint32_t resolution;            /* zero-point bins per symbol step of the tensor's own models */
+    int zstd_level, brotli_quality;
+    const wqc_symbol_model *shared; /* the file's shared models */
+    size_t nshared;
+} wqc_encode_options;
+
+/* auto; rANS defaults with auto lanes; resolution 1; zstd 19, brotli 11. */
+void wqc_encode_options_default(wqc_encode_options *o);
+
+/* What each mode costs a tensor, in bytes of payload and description (-1:
+ * not tried), and which one was taken. */
+typedef struct wqc_mode_sizes {
+    int64_t bytes[WQC_MODE_COUNT];  /* [WQC_MODE_AUTO] unused */
+    int64_t shared_bytes;           /* context mode with the shared model, -1 without one */
+    wqc_mode chosen;
+} wqc_mode_sizes;
+
+/* Codes the symbols of a quantized frame (f->quantized, f->q.symbols) as the
+ * options say: sets f->encoding and f->coded, f->model, f->shared_model and
+ * f->gemv_tile, or f->payload (then *scratch is the buffer to free after the
+ * frame is written). sizes may be NULL. Release with wqc_encoded_free. */
+wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mode_sizes *sizes, void **scratch,
+                              wqc_error *err);
+void wqc_encoded_free(wqc_frame *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,316 @@
+/* Format 2 of the reader (docs/FORMAT.md): compact records, names in one
+ * record, models shared by tensors, optional payload alignment. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../symbol_model/describe.h"
+#include "byte_codec.h"
+#include "reader_internal.h"
+#include "wqc/entropy.h"
+
+#define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
+
+wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err)
+{
+    uint64_t body = WQC2_END_BODY_BYTES + (r->hmac ? WQC_HMAC_BYTES : 0), size = 7 + body;
+    if (r->len < WQC2_FILE_HEADER_BYTES + size) return BAD("file too short for an END record (truncated?)");
+    uint64_t at = r->len - size;
+    wqc_record2 end;
+    wqc_status st = wqc_record2_read(r->buf, r->len, at, 1, &end, err);
+    if (st != WQC_OK) {
+        char detail[WQC_ERROR_MSG_MAX];
+        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
+        return wqc_fail(err, st, "no valid END record at the end of the file (truncated?): %s", detail);
+    }
+    if (end.type != WQC2_REC_END || end.body_len != body || end.next != r->len || end.flags != WQC2_RECORD_CRITICAL)
+        return BAD("the file does not end with an END record (truncated?)");
+    r->end_offset = at;
+    r->index_offset = wqc_le64(end.body);
+    if (wqc_le64(end.body + 8) != at) return BAD("END record offset does not match its position");
+    if (r->index_offset < WQC2_FILE_HEADER_BYTES || r->index_offset >= at) return BAD("index offset out of range");
+    r->hmac_stored = end.body + 16;
+    return WQC_OK;
+}
+
+static wqc_status read_meta(wqc_reader *r, const wqc_record2 *rec, wqc_error *err)
+{
+    if (r->meta) return BAD("more than one META record");
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    uint64_t n = wqc_cursor_varint(&c);
+    if (n > rec->body_len / 2) return BAD("META record count exceeds its size");
+    r->meta = calloc((size_t)n + 1, sizeof *r->meta);
+    if (!r->meta) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        r->nmeta++;
+        char **dst[2] = {&r->meta[i].key, &r->meta[i].value};
+        for (int k = 0; k < 2; k++) {
+            uint64_t len = wqc_cursor_varint(&c);
+            const uint8_t *p = len <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)len) : NULL;
+            if (!p || memchr(p, 0, (size_t)len)) return BAD("malformed META record");
+            *dst[k] = malloc((size_t)len + 1);
+            if (!*dst[k]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            memcpy(*dst[k], p, (size_t)len);
+            (*dst[k])[len] = '\0';
+        }
+    }
+    return c.p == c.end ? WQC_OK : BAD("malformed META record");
+}
+
+static wqc_status read_models(wqc_reader *r, const wqc_record2 *rec, wqc_error *err)
+{
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    uint64_t n = wqc_cursor_varint(&c);
+    if (c.failed || n > WQC2_SHARED_MODELS_MAX - r->nshared || n > rec->body_len)
+        return BAD("shared-model record holds too many models");
+    wqc_symbol_model *grown = realloc(r->shared, (r->nshared + (size_t)n + 1) * sizeof *grown);
+    if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    r->shared = grown;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t alphabet = wqc_cursor_varint(&c);
+        int precision = wqc_cursor_u8(&c);
+        uint64_t len = wqc_cursor_varint(&c);
+        const uint8_t *p = len <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)len) : NULL;
+        if (!p || alphabet < 1 || alphabet > 256 || precision < WQC_PRECISION_MIN || precision > WQC_PRECISION_MAX)
+            return BAD("malformed shared model %llu", (unsigned long long)(r->nshared + i));
+        wqc_rc_dec d;
+        wqc_rc_dec_init(&d, p, (size_t)len);
+        wqc_status st = wqc_symbol_model_read(&d, (uint32_t)alphabet, precision, &r->shared[r->nshared], err);
+        if (st != WQC_OK) return st;
+        r->nshared++;
+    }
+    return c.p == c.end ? WQC_OK : BAD("malformed shared-model record");
+}
+
+/* Names in file order: front-coded, possibly compressed (writer.c). */
+static wqc_status read_names(wqc_reader *r, const wqc_record2 *rec, char ***out, size_t *count, wqc_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    int codec = wqc_cursor_u8(&c);
+    uint64_t raw_len = wqc_cursor_varint(&c);
+    /* Names are at most 64 KiB each and follow from a compressed list, so cap
+     * the list before allocating it. */
+    if (c.failed || raw_len > (uint64_t)1 << 32 || (codec == WQC_ENC_RAW && raw_len != (uint64_t)(c.end - c.p)))
+        return BAD("malformed NAMES record");
+    if (codec != WQC_ENC_RAW && codec != WQC_ENC_ZSTD && codec != WQC_ENC_BROTLI)
+        return BAD("NAMES record: unknown compression %d", codec);
+    (void)r;
+    uint8_t *raw = malloc(raw_len ? (size_t)raw_len : 1);
+    if (!raw) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = WQC_OK;
+    if (codec == WQC_ENC_RAW) memcpy(raw, c.p, (size_t)raw_len);
+    else st = wqc_byte_decompress((wqc_encoding)codec, c.p, (size_t)(c.end - c.p), raw, (size_t)raw_len, err);
+    wqc_cursor n = {raw, raw + raw_len, 0};
+    uint64_t k = st == WQC_OK ? wqc_cursor_varint(&n) : 0;
+    if (st == WQC_OK && (n.failed || k > raw_len)) st = BAD("malformed NAMES record");
+    char **names = st == WQC_OK ? calloc((size_t)k + 1, sizeof *names) : NULL;
+    if (st == WQC_OK && !names) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    const char *prev = "";
+    size_t prev_len = 0;
+    for (uint64_t i = 0; st == WQC_OK && i < k; i++) {
+        uint64_t shared = wqc_cursor_varint(&n), rest = wqc_cursor_varint(&n);
+        const uint8_t *p = rest <= (uint64_t)(n.end - n.p) ? wqc_cursor_take(&n, (size_t)rest) : NULL;
+        if (!p || shared > prev_len || shared + rest == 0 || shared + rest > WQC_NAME_MAX || memchr(p, 0, (size_t)rest)) {
+            st = BAD("malformed name %llu in the NAMES record", (unsigned long long)i);
+            break;
+        }
+        names[i] = malloc((size_t)(shared + rest) + 1);
+        if (!names[i]) {
+            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(names[i], prev, (size_t)shared);
+        memcpy(names[i] + shared, p, (size_t)rest);
+        names[i][shared + rest] = '\0';
+        prev = names[i];
+        prev_len = (size_t)(shared + rest);
+    }
+    if (st == WQC_OK && n.p != n.end) st = BAD("malformed NAMES record");
+    free(raw);
+    if (st != WQC_OK && names) {
+        for (uint64_t i = 0; i < k; i++) free(names[i]);
+        free(names);
+        names = NULL;
+    }
+    *out = names;
+    *count = names ? (size_t)k : 0;
+    return st;
+}
+
+/* Hands the names to the entries (which must be as many). */
+static wqc_status assign_names(wqc_reader *r, char **names, size_t n, wqc_error *err)
+{
+    wqc_status st = n == r->count ? WQC_OK : BAD("NAMES lists %zu tensors, the file has %zu", n, r->count);
+    for (size_t i = 0; i < n; i++) {
+        if (st == WQC_OK) r->entries[i].name = names[i];
+        else free(names[i]);
+    }
+    free(names);
+    return st;
+}
+
+/* Index body: varint NAMES offset, varint count, offsets as varint deltas. */
+static wqc_status read_index(wqc_reader *r, const wqc_record2 *rec, int check_only, uint64_t *names_offset,
+                             wqc_error *err)
+{
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    *names_offset = wqc_cursor_varint(&c);
+    uint64_t n = wqc_cursor_varint(&c);
+    if (c.failed || n > rec->body_len) return BAD("index count exceeds its size");
+    if (check_only && n != r->count) return BAD("index lists %llu tensors, file has %zu", (unsigned long long)n, r->count);
+    size_t cap = 0;
+    uint64_t at = 0, prev_end = WQC2_FILE_HEADER_BYTES;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t delta = wqc_cursor_varint(&c);
+        if (c.failed || delta > r->index_offset - at || at + delta < prev_end)
+            return BAD("malformed index entry %llu", (unsigned long long)i);
+        at += delta;
+        prev_end = at + 7;
+        if (check_only) {
+            if (r->entries[i].offset != at) return BAD("index entry %llu does not match the tensor it names", (unsigned long long)i);
+            continue;
+        }
+        reader_entry *e = wqc_reader_push(r, &cap);
+        if (!e) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        e->offset = at;
+    }
+    if (c.p != c.end) return BAD("malformed index");
+    if (n && (*names_offset < WQC2_FILE_HEADER_BYTES || *names_offset >= r->index_offset))
+        return BAD("index points at no NAMES record");
+    return WQC_OK;
+}
+
+static wqc_status read_names_at(wqc_reader *r, uint64_t offset, wqc_error *err)
+{
+    if (r->count == 0) return WQC_OK;
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->end_offset, offset, 1, &rec, err);
+    if (st != WQC_OK) return st;
+    if (rec.type != WQC2_REC_NAMES) return BAD("index points at no NAMES record");
+    char **names = NULL;
+    size_t n = 0;
+    st = read_names(r, &rec, &names, &n, err);
+    return st == WQC_OK ? assign_names(r, names, n, err) : st;
+}
+
+/* A record that may only come before the first tensor. */
+static wqc_status read_front(wqc_reader *r, const wqc_record2 *rec, wqc_error *err)
+{
+    if (rec->type == WQC2_REC_META) return read_meta(r, rec, err);
+    if (rec->type == WQC2_REC_MODELS) return read_models(r, rec, err);
+    return WQC_OK;
+}
+
+static wqc_status unknown_record(const wqc_record2 *rec, wqc_error *err)
+{
+    if (rec->flags & WQC2_RECORD_CRITICAL)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown critical record '%c' at offset %llu",
+                        rec->type >= 0x20 && rec->type < 0x7f ? rec->type : '?', (unsigned long long)rec->offset);
+    return WQC_OK;
+}
+
+static wqc_status walk(wqc_reader *r, wqc_error *err)
+{
+    uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0;
+    size_t cap = 0;
+    int index_seen = 0;
+    while (at < r->end_offset) {
+        wqc_record2 rec;
+        wqc_status st = wqc_record2_read(r->buf, r->end_offset, at, 1, &rec, err);
+        if (st != WQC_OK) return st;
+        if (index_seen) return BAD("record after the index");
+        switch (rec.type) {
+        case WQC2_REC_META:
+        case WQC2_REC_MODELS:
+            if (r->count) return BAD("'%c' record after the first tensor", rec.type);
+            st = read_front(r, &rec, err);
+            break;
+        case WQC2_REC_NAMES:
+            if (names_at) return BAD("more than one NAMES record");
+            names_at = at;
+            break;
+        case WQC2_REC_TENSOR: {
+            reader_entry *e = wqc_reader_push(r, &cap);
+            if (!e) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            e->offset = at;
+            break;
+        }
+        case WQC2_REC_INDEX: {
+            if (at != r->index_offset) return BAD("unexpected index record at offset %llu", (unsigned long long)at);
+            index_seen = 1;
+            uint64_t names_offset;
+            st = read_index(r, &rec, 1, &names_offset, err);
+            if (st == WQC_OK && r->count && names_offset != names_at) st = BAD("index points at no NAMES record");
+            break;
+        }
+        case WQC2_REC_END: return BAD("END record before the end of the file");
+        default: st = unknown_record(&rec, err);
+        }
+        if (st != WQC_OK) return st;
+        at = rec.next;
+    }
+    if (!index_seen) return BAD("no index record");
+    if (r->count && !names_at) return BAD("no NAMES record");
+    wqc_status st = read_names_at(r, names_at, err);
+    for (size_t i = 0; st == WQC_OK && i < r->count; i++) st = wqc_reader2_frame(r, &r->entries[i], err);
+    return st;
+}
+
+static wqc_status open_lazy(wqc_reader *r, wqc_error *err)
+{
+    wqc_record2 idx;
+    wqc_status st = wqc_record2_read(r->buf, r->end_offset, r->index_offset, 1, &idx, err);
+    if (st != WQC_OK) return st;
+    if (idx.type != WQC2_REC_INDEX || idx.next != r->end_offset) return BAD("END record does not point at the index");
+    uint64_t names_offset;
+    st = read_index(r, &idx, 0, &names_offset, err);
+    if (st == WQC_OK) st = read_names_at(r, names_offset, err);
+    /* The records before the first tensor (metadata, shared models). */
+    uint64_t stop = r->count ? r->entries[0].offset : r->index_offset;
+    for (uint64_t at = WQC2_FILE_HEADER_BYTES; st == WQC_OK && at < stop;) {
+        wqc_record2 rec;
+        st = wqc_record2_read(r->buf, stop, at, 1, &rec, err);
+        if (st == WQC_OK && rec.type != WQC2_REC_NAMES && rec.type != WQC2_REC_META && rec.type != WQC2_REC_MODELS)
+            st = rec.type == WQC2_REC_TENSOR || rec.type == WQC2_REC_INDEX || rec.type == WQC2_REC_END
+                     ? BAD("record '%c' before the first tensor", rec.type)
+                     : unknown_record(&rec, err);
+        if (st == WQC_OK) st = read_front(r, &rec, err);
+        at = rec.next;
+    }
+    return st;
+}
+
+wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err)
+{
+    return lazy ? open_lazy(r, err) : walk(r, err);
+}
+
+wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, wqc_error *err)
+{
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, 1, &rec, err);
+    if (st != WQC_OK) return st;
+    if (rec.type != WQC2_REC_TENSOR) return BAD("no tensor record at offset %llu", (unsigned long long)e->offset);
+    wqc_cursor c = {rec.body, rec.body + rec.body_len, 0};
+    uint64_t dlen = wqc_cursor_varint(&c);
+    const uint8_t *desc = dlen <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)dlen) : NULL;
+    if (!desc) return BAD("tensor record at offset %llu: descriptor longer than the record", (unsigned long long)e->offset);
+    uint64_t start = (uint64_t)(c.p - r->buf), pad = 0;
+    if (rec.flags & WQC2_RECORD_ALIGNED) pad = (WQC_ALIGN - start % WQC_ALIGN) % WQC_ALIGN;
+    if (pad > (uint64_t)(c.end - c.p) || !wqc_cursor_zeros(&c, (size_t)pad))
+        return BAD("tensor record at offset %llu: bad alignment padding", (unsigned long long)e->offset);
+    wqc_frame *f = &e->frame;
+    memset(f, 0, sizeof *f);
+    f->name = strdup(e->name ? e->name : "");
+    if (!f->name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    st = wqc_descriptor2_read(desc, dlen, c.p, (uint64_t)(c.end - c.p), r->shared, r->nshared, f, err);
+    if (st != WQC_OK) {
+        wqc_descriptor_free(f);
+        return st;
+    }
+    f->file_offset = e->offset;
+    f->frame_bytes = e->bytes = rec.next - e->offset;
+    e->parsed = 1;
+    return WQC_OK;
+}

@@ -1,0 +1,41 @@
+/* Internal: the reader's state, shared by its format-1 and format-2 halves. */
+#ifndef WQC_CONTAINER_READER_INTERNAL_H
+#define WQC_CONTAINER_READER_INTERNAL_H
+
+#include "format.h"
+
+typedef struct reader_entry {
+    uint64_t offset, bytes;
+    char *name;
+    int parsed;
+    wqc_frame frame;
+} reader_entry;
+
+struct wqc_reader {
+    const uint8_t *buf;
+    uint64_t len;
+    int version;
+    int hmac;
+    reader_entry *entries;
+    size_t count;
+    wqc_kv *meta;
+    size_t nmeta;
+    wqc_symbol_model *shared;
+    size_t nshared;
+    uint64_t end_offset, index_offset;
+    const uint8_t *hmac_stored;     /* the END record's HMAC bytes */
+};
+
+/* Format 1: from the END record on; fills entries and metadata. */
+wqc_status wqc_reader1_open(wqc_reader *r, int lazy, wqc_error *err);
+wqc_status wqc_reader1_frame(wqc_reader *r, reader_entry *e, wqc_error *err);
+/* Format 2, likewise; the END record first (sets end and index offsets and
+ * the stored HMAC). */
+wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err);
+wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err);
+wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, wqc_error *err);
+
+/* Appends an entry (zeroed) and returns it, or NULL when out of memory. */
+reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap);
+
+#endif

@@ -1,0 +1,252 @@
+/* Choosing and applying a tensor's coding mode (wqc/encode.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../container/byte_codec.h"
+#include "wqc/encode.h"
+#include "wqc/entropy.h"
+#include "wqc/gemv.h"
+
+static const char *const mode_names[WQC_MODE_COUNT] = {"auto", "order0", "context", "brotli", "zstd"};
+
+const char *wqc_mode_name(wqc_mode m) { return m < WQC_MODE_COUNT ? mode_names[m] : "unknown"; }
+
+wqc_status wqc_mode_from_name(const char *name, wqc_mode *out, wqc_error *err)
+{
+    for (int m = 0; m < WQC_MODE_COUNT; m++)
+        if (strcmp(name, mode_names[m]) == 0) {
+            *out = (wqc_mode)m;
+            return WQC_OK;
+        }
+    return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown mode '%s' (auto, order0, context, brotli, zstd)", name);
+}
+
+wqc_mode wqc_frame_mode(const wqc_frame *f)
+{
+    switch (f->encoding) {
+    case WQC_ENC_RANS: return f->shared_model || f->model.ntables > 1 ? WQC_MODE_CONTEXT : WQC_MODE_ORDER0;
+    case WQC_ENC_BROTLI: return WQC_MODE_BROTLI;
+    case WQC_ENC_ZSTD: return WQC_MODE_ZSTD;
+    default: return WQC_MODE_AUTO;
+    }
+}
+
+void wqc_encode_options_default(wqc_encode_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = WQC_MODE_AUTO;
+    wqc_rans_params_default(&o->rans);
+    o->rans.lanes = 0;
+    o->resolution = 1;
+    o->zstd_level = 19;
+    o->brotli_quality = 11;
+}
+
+/* A candidate rANS model and its estimated bytes (payload and description). */
+typedef struct candidate {
+    wqc_symbol_model model;     /* own models; shared ones are borrowed */
+    const wqc_symbol_model *use;
+    uint32_t shared;            /* k + 1 for shared model k */
+    double bytes;
+} candidate;
+
+/* Payload bits of q under m, at m's resolution. */
+static double cost_bits(const wqc_symbol_model *m, const wqc_quantized *q, wqc_error *err, int *failed)
+{
+    uint64_t *counts = calloc(256 * (size_t)m->nbins, sizeof *counts);
+    if (!counts) {
+        *failed = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        return INFINITY;
+    }
+    wqc_symbol_model_count(q, m->resolution, counts);
+    double bits = wqc_symbol_model_cost_bits(m, counts);
+    free(counts);
+    return bits;
+}
+
+/* Builds the tensor's own model at a resolution (0: order-0). */
+static wqc_status own_model(const wqc_quantized *q, uint32_t resolution, int precision, candidate *c, wqc_error *err)
+{
+    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
+    c->bytes = INFINITY;
+    if (nbins == 0) return WQC_OK;
+    uint64_t *counts = calloc(256 * (size_t)nbins, sizeof *counts);
+    if (!counts) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_symbol_model_count(q, resolution, counts);
+    wqc_status st = wqc_symbol_model_build(counts, resolution, q->alphabet, precision, 0, &c->model, err);
+    if (st == WQC_OK) {
+        c->use = &c->model;
+        c->bytes = wqc_symbol_model_cost_bits(&c->model, counts) / 8 + (double)wqc_symbol_model_bytes(&c->model);
+    }
+    free(counts);
+    return st;
+}
+
+static const wqc_symbol_model *shared_for(const wqc_encode_options *o, const wqc_quantized *q, uint32_t *index)
+{
+    for (size_t i = 0; i < o->nshared; i++)
+        if (o->shared[i].alphabet == q->alphabet && o->shared[i].precision == o->rans.precision) {
+            *index = (uint32_t)i + 1;
+            return &o->shared[i];
+        }
+    return NULL;
+}
+
+/* rANS-codes sym (coding order) with m. */
+static wqc_status rans_code(const uint8_t *sym, const wqc_frame *f, const wqc_symbol_model *m, uint32_t tile,
+                            const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err)
+{
+    if (m->ntables == 1) return wqc_rans_encode_table(sym, f->nelem, &m->tables[0], p, out, err);
+    wqc_rans_context ctx;
+    wqc_status st = wqc_symbol_model_context(m, &f->q, tile, &ctx, err);
+    if (st == WQC_OK) st = wqc_rans_encode_context(sym, f->nelem, &ctx, p, out, err);
+    free(ctx.group_table);
+    return st;
+}
+
+/* Bytes of the chunk lengths a descriptor stores (LEB128 each but the last). */
+static double chunk_list_bytes(const wqc_rans_coded *c)
+{
+    double b = 0;
+    for (uint64_t i = 0; i + 1 < c->nchunks; i++) b += c->chunk_bytes[i] < 128 ? 1 : c->chunk_bytes[i] < 16384 ? 2 : 3;
+    return b;
+}
+
+/* Tries a general-purpose coder on the symbols; keeps it in f when smaller than `best`. */
+static wqc_status try_bytes(wqc_frame *f, wqc_encoding codec, int level, double *best, void **scratch,
+                            int64_t *size, wqc_error *err)
+{
+    uint8_t *buf;
+    size_t len;
+    wqc_status st = wqc_byte_compress(codec, level, f->q.symbols, (size_t)f->nelem, &buf, &len, err);
+    if (st != WQC_OK) return st;
+    *size = (int64_t)len;
+    if ((double)len < *best) {
+        free(*scratch);
+        *scratch = buf;
+        *best = (double)len;
+        f->encoding = codec;
+        f->payload = buf;
+        f->payload_len = len;
+    } else {
+        free(buf);
+    }
+    return WQC_OK;
+}
+
+wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mode_sizes *sizes, void **scratch,
+                              wqc_error *err)
+{
+    wqc_mode_sizes local;
+    if (!sizes) sizes = &local;
+    for (int m = 0; m < WQC_MODE_COUNT; m++) sizes->bytes[m] = -1;
+    sizes->shared_bytes = -1;
+    *scratch = NULL;
+    if (!f->quantized || !f->q.symbols) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' has no symbols", f->name);
+    if (o->gemv && (o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "the gemv layout needs a rANS mode");
+    wqc_rans_params p = o->rans;
+    if (!p.lanes) p.lanes = wqc_rans_lanes_auto(f->nelem);
+    uint32_t tile = 0;
+    if (o->gemv) {
+        tile = p.lanes;
+        p.chunk = wqc_gemv_chunk(f->q.cols, tile, p.chunk);
+        if (p.chunk == 0)
+            return wqc_fail(err, WQC_ERR_UNSUPPORTED, "rows of %llu columns are too long for the gemv layout",
+                            (unsigned long long)f->q.cols);
+        if (wqc_gemv_check(&(wqc_rans_coded){.n = f->nelem, .lanes = p.lanes, .chunk = p.chunk, .nchunks = 1}, &f->q,
+                           err) != WQC_OK)
+            return WQC_ERR_UNSUPPORTED;
+    }
+    wqc_status st = wqc_rans_params_check(&p, err);
+    if (st != WQC_OK) return st;
+    double lane_bytes = 4.0 * p.lanes * (double)wqc_rans_chunk_count(f->nelem, p.chunk);
+
+    /* The rANS candidates: own order-0, own context, the shared model. */
+    candidate c[3];
+    memset(c, 0, sizeof c);
+    int rans_wanted = o->mode == WQC_MODE_AUTO || o->mode == WQC_MODE_ORDER0 || o->mode == WQC_MODE_CONTEXT;
+    int failed = WQC_OK;
+    if (rans_wanted && o->mode != WQC_MODE_CONTEXT) st = own_model(&f->q, 0, p.precision, &c[0], err);
+    else c[0].bytes = INFINITY;
+    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && f->q.ngroups > 1 && o->resolution)
+        st = own_model(&f->q, o->resolution, p.precision, &c[1], err);
+    else c[1].bytes = INFINITY;
+    c[2].bytes = INFINITY;
+    const wqc_symbol_model *shared = NULL;
+    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && (shared = shared_for(o, &f->q, &c[2].shared))) {
+        c[2].use = shared;
+        c[2].bytes = cost_bits(shared, &f->q, err, &failed) / 8 + 2;
+        if (failed) st = (wqc_status)failed;
+    }
+    if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes))
+        st = own_model(&f->q, 0, p.precision, &c[0], err); /* nothing to condition on: one table */
+    if (isfinite(c[0].bytes)) sizes->bytes[WQC_MODE_ORDER0] = (int64_t)llround(c[0].bytes + lane_bytes);
+    double ctx_best = fmin(c[1].bytes, c[2].bytes);
+    if (isfinite(ctx_best)) sizes->bytes[WQC_MODE_CONTEXT] = (int64_t)llround(ctx_best + lane_bytes);
+    if (isfinite(c[2].bytes)) sizes->shared_bytes = (int64_t)llround(c[2].bytes + lane_bytes);
+
+    int pick = -1;
+    for (int i = 0; i < 3; i++)
+        if (c[i].use && isfinite(c[i].bytes) && (pick < 0 || c[i].bytes < c[pick].bytes)) pick = i;
+    double best = INFINITY;
+    if (st == WQC_OK && pick >= 0) {
+        const uint8_t *sym = f->q.symbols;
+        uint8_t *tiled = NULL;
+        if (tile) {
+            tiled = malloc(f->nelem ? (size_t)f->nelem : 1);
+            if (!tiled) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            else wqc_gemv_tile(f->q.symbols, f->q.rows, f->q.cols, tile, tiled), sym = tiled;
+        }
+        if (st == WQC_OK) st = rans_code(sym, f, c[pick].use, tile, &p, &f->coded, err);
+        free(tiled);
+        if (st == WQC_OK) {
+            f->encoding = WQC_ENC_RANS;
+            f->gemv_tile = tile;
+            f->shared_model = c[pick].shared;
+            if (!c[pick].shared) {
+                f->model = c[pick].model;
+                memset(&c[pick].model, 0, sizeof c[pick].model);
+            }
+            best = (double)f->coded.payload_len + chunk_list_bytes(&f->coded) +
+                   (c[pick].shared ? 2.0 : (double)wqc_symbol_model_bytes(&f->model));
+            sizes->chosen = pick == 0 ? WQC_MODE_ORDER0 : WQC_MODE_CONTEXT;
+        }
+    }
+    for (int i = 0; i < 3; i++) wqc_symbol_model_free(&c[i].model);
+
+    /* The general-purpose coders. */
+    int gp = o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD;
+    if (st == WQC_OK && o->mode == WQC_MODE_AUTO && !tile && f->nelem <= WQC_MODE_GP_MAX && f->nelem >= 256) {
+        uint8_t *quick;
+        size_t len;
+        st = wqc_byte_compress(WQC_ENC_ZSTD, 3, f->q.symbols, (size_t)f->nelem, &quick, &len, err);
+        free(quick);
+        gp = st == WQC_OK && (double)len < 1.1 * best;
+    }
+    wqc_encoding was = f->encoding;
+    if (st == WQC_OK && gp && o->mode != WQC_MODE_ZSTD)
+        st = try_bytes(f, WQC_ENC_BROTLI, o->brotli_quality, &best, scratch, &sizes->bytes[WQC_MODE_BROTLI], err);
+    if (st == WQC_OK && gp && o->mode != WQC_MODE_BROTLI)
+        st = try_bytes(f, WQC_ENC_ZSTD, o->zstd_level, &best, scratch, &sizes->bytes[WQC_MODE_ZSTD], err);
+    if (st == WQC_OK && f->encoding != was && was == WQC_ENC_RANS) {
+        /* A general-purpose coder won: drop the rANS coding. */
+        wqc_rans_coded_free(&f->coded);
+        wqc_symbol_model_free(&f->model);
+        f->shared_model = 0;
+    }
+    if (st == WQC_OK && f->encoding != WQC_ENC_RANS) sizes->chosen = f->encoding == WQC_ENC_BROTLI ? WQC_MODE_BROTLI : WQC_MODE_ZSTD;
+    if (st != WQC_OK) {
+        wqc_encoded_free(f);
+        free(*scratch);
+        *scratch = NULL;
+    }
+    return st;
+}
+
+void wqc_encoded_free(wqc_frame *f)
+{
+    wqc_rans_coded_free(&f->coded);
+    wqc_symbol_model_free(&f->model);
+}
