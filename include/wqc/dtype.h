@@ -56,6 +56,8 @@ float wqc_bf16_to_f32(uint16_t b);
  * gives infinity, NaN stays NaN (quiet). */
 uint16_t wqc_f32_to_f16(float f);
 uint16_t wqc_f32_to_bf16(float f);
+/* f rounded to the nearest bfloat16 (ties to even), as a float. */
+float wqc_bf16_round(float f);
 
 /* Converts n little-endian elements of a F32, F16, BF16, I8 or U8 buffer to
  * float32 (exact for every one of these types). `src` needs no alignment.

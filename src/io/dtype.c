@@ -139,3 +139,5 @@ uint16_t wqc_f32_to_f16(float f)
     uint32_t r = a + 0xfffu + ((a >> 13) & 1) - (112u << 23);
     return sign | (uint16_t)(r >> 13);
 }
+
+float wqc_bf16_round(float f) { return wqc_bf16_to_f32(wqc_f32_to_bf16(f)); }

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "methods.h"
+#include "wqc/dtype.h"
 
 wqc_status wqc_quantize_sdclip(const float *w, const wqc_quant_params *p, const char *name,
                                wqc_quantized *q, wqc_error *err)
@@ -22,7 +23,9 @@ wqc_status wqc_quantize_sdclip(const float *w, const wqc_quant_params *p, const 
         double mean = n ? sum / (double)n : 0.0, ss = 0.0;
         for (uint64_t i = 0; i < n; i++) ss += ((double)row[i] - mean) * ((double)row[i] - mean);
         double sd = n ? sqrt(ss / (double)n) : 0.0;
+        /* To 8 significant bits, like affine's grid ends (the clip moves by at most 2^-9). */
         float step = (float)(p->k * sd / m);
+        if (isfinite(wqc_bf16_round(step))) step = wqc_bf16_round(step);
         if (sd == 0.0 || step == 0.0f) {
             /* Constant row: exact through the offset alone. */
             q->scale[r] = 0.0f;

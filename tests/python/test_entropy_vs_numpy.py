@@ -26,6 +26,15 @@ ipath = os.path.join(workdir, "ints.npy")
 np.save(ipath, ints)
 
 
+def bf16(x):
+    """x rounded to the nearest bfloat16 (ties to even), as float32."""
+    u = np.atleast_1d(np.asarray(x, f32)).view(np.uint32).astype(np.uint64)
+    s16 = np.uint64(16)
+    u = (u + np.uint64(0x7fff) + ((u >> s16) & np.uint64(1))) >> s16 << s16
+    r = u.astype(np.uint32).view(f32)
+    return r if np.ndim(x) else r[0]
+
+
 def affine(w, bits, group):
     maxq = f32(2 ** bits - 1)
     rows, cols = w.shape
@@ -35,6 +44,9 @@ def affine(w, bits, group):
     for c0 in range(0, cols, g):
         blk = w[:, c0:c0 + g]
         lo, hi = blk.min(axis=1), blk.max(axis=1)
+        # The ends to bfloat16, unless that would make the group constant.
+        rounded = bf16(hi) > bf16(lo)
+        lo, hi = np.where(rounded, bf16(lo), lo), np.where(rounded, bf16(hi), hi)
         scale = ((hi.astype(np.float64) - lo.astype(np.float64)) / float(maxq)).astype(f32)
         safe = np.where(scale == 0, f32(1), scale)
         x = np.clip((blk - lo[:, None]) / safe[:, None], f32(0), maxq)
@@ -57,7 +69,7 @@ def sdclip(w, bits, k):
     for r in range(w.shape[0]):
         row = w[r]
         sd = float(np.std(row.astype(np.float64)))
-        step = f32(k * sd / m)
+        step = bf16(f32(k * sd / m))
         if sd == 0 or step == 0:
             q[r] = m
             deq[r] = row[0]

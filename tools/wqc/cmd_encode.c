@@ -74,7 +74,7 @@ static wqc_status shared_models(const encode_input *in, int precision, wqc_symbo
     *n = 0;
     if (in->a->mode != WQC_MODE_AUTO && in->a->mode != WQC_MODE_CONTEXT) return WQC_OK;
     wqc_model_pool *pool;
-    wqc_status st = wqc_model_pool_create(precision, 1, &pool, err);
+    wqc_status st = wqc_model_pool_create(precision, getenv("R") ? (uint32_t)atoi(getenv("R")) : 1, &pool, err);
     for (size_t i = 0; st == WQC_OK && i < in->n; i++) {
         uint64_t nelem = in->given ? in->given[i].nelem : wqc_model_tensor(in->m, i)->nelem;
         if (nelem == 0 || nelem > SHARED_MAX) continue;
