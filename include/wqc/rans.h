@@ -27,6 +27,14 @@ extern "C" {
 
 #define WQC_RANS_STATE_LOW (1u << 16)
 #define WQC_RANS_LANES_MAX 256
+
+/* Lane counts: 1, 2 or 4 (small tensors, where 4 bytes of final state per
+ * lane are worth saving; decoded by the scalar decoder), or a multiple of 8
+ * up to WQC_RANS_LANES_MAX (what the SIMD decoders take). */
+static inline int wqc_rans_lanes_valid(uint32_t lanes)
+{
+    return lanes == 1 || lanes == 2 || lanes == 4 || (lanes >= 8 && lanes <= WQC_RANS_LANES_MAX && lanes % 8 == 0);
+}
 #define WQC_RANS_CHUNK_MIN 1024u
 #define WQC_RANS_CHUNK_MAX (1u << 30)
 
@@ -151,7 +159,7 @@ wqc_status wqc_rans_decode_chunk_to(const wqc_rans_dtable *d, uint32_t lanes, co
 
 typedef struct wqc_rans_params {
     int precision;          /* 10..15 */
-    uint32_t lanes;         /* multiple of 8, 8..256 */
+    uint32_t lanes;         /* wqc_rans_lanes_valid */
     uint32_t chunk;         /* symbols per chunk, WQC_RANS_CHUNK_MIN..MAX */
     int threads;            /* chunks coded in parallel (1: none) */
 } wqc_rans_params;
@@ -159,10 +167,13 @@ typedef struct wqc_rans_params {
 void wqc_rans_params_default(wqc_rans_params *p);
 
 /* Lane count for n symbols when the user sets none: 32 from 2^18 symbols up
- * (the 128 bytes of lane states cost under 0.15% at 3 bits/symbol), else 8,
- * so that a 4096-weight matrix pays 32 bytes of states instead of 128. */
+ * (the 128 bytes of lane states cost under 0.15% at 3 bits/symbol), 8 from
+ * 2^16, and 1 below: a lane wastes about 3 bytes of its flushed state, 1%
+ * of a 4096-weight matrix at 8 lanes, while the scalar decoder takes tens of
+ * microseconds for it. */
 #define WQC_RANS_LANES_SMALL 8
 #define WQC_RANS_SMALL_TENSOR (1u << 18)
+#define WQC_RANS_TINY_TENSOR (1u << 16)
 uint32_t wqc_rans_lanes_auto(uint64_t n);
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err);
 

@@ -107,7 +107,7 @@ static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa 
 
 static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
-    if (d->context) return NULL;
+    if (d->context || lanes % 8) return NULL;
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_avx512 : wqc_rans_kernel_avx2;
@@ -134,8 +134,8 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
                               size_t len, const wqc_rans_output *out, uint64_t pos, size_t n, wqc_isa isa,
                               wqc_error *err)
 {
-    if (lanes < 8 || lanes > WQC_RANS_LANES_MAX || lanes % 8)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
+    if (!wqc_rans_lanes_valid(lanes))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be 1, 2, 4 or a multiple of 8 up to %d, got %u",
                         WQC_RANS_LANES_MAX, lanes);
     if (!wqc_isa_available(isa))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));

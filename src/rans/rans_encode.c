@@ -6,11 +6,6 @@
 #include "context_cursor.h"
 #include "wqc/rans.h"
 
-static int lanes_valid(uint32_t lanes)
-{
-    return lanes >= 8 && lanes <= WQC_RANS_LANES_MAX && lanes % 8 == 0;
-}
-
 size_t wqc_rans_chunk_bound(size_t n, uint32_t lanes) { return 4 * (size_t)lanes + 2 * n; }
 
 static void store_le32(uint8_t *p, uint32_t v)
@@ -81,8 +76,8 @@ static inline __attribute__((always_inline)) wqc_status encode_rounds(const enc_
 
 static wqc_status check_chunk_args(uint32_t lanes, size_t n, size_t cap, wqc_error *err)
 {
-    if (!lanes_valid(lanes))
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
+    if (!wqc_rans_lanes_valid(lanes))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be 1, 2, 4 or a multiple of 8 up to %d, got %u",
                         WQC_RANS_LANES_MAX, lanes);
     size_t bound = wqc_rans_chunk_bound(n, lanes);
     if (cap < bound)

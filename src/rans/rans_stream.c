@@ -20,7 +20,7 @@ void wqc_rans_params_default(wqc_rans_params *p)
 
 uint32_t wqc_rans_lanes_auto(uint64_t n)
 {
-    return n < WQC_RANS_SMALL_TENSOR ? WQC_RANS_LANES_SMALL : WQC_RANS_LANES_DEFAULT_CODEC;
+    return n < WQC_RANS_TINY_TENSOR ? 1 : n < WQC_RANS_SMALL_TENSOR ? WQC_RANS_LANES_SMALL : WQC_RANS_LANES_DEFAULT_CODEC;
 }
 
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err)
@@ -28,8 +28,8 @@ wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err)
     if (p->precision < WQC_PRECISION_MIN || p->precision > WQC_PRECISION_MAX)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "precision must be %d..%d, got %d",
                         WQC_PRECISION_MIN, WQC_PRECISION_MAX, p->precision);
-    if (p->lanes < 8 || p->lanes > WQC_RANS_LANES_MAX || p->lanes % 8)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be a multiple of 8 in 8..%d, got %u",
+    if (!wqc_rans_lanes_valid(p->lanes))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "lanes must be 1, 2, 4 or a multiple of 8 up to %d, got %u",
                         WQC_RANS_LANES_MAX, p->lanes);
     if (p->chunk < WQC_RANS_CHUNK_MIN || p->chunk > WQC_RANS_CHUNK_MAX)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "chunk must be %u..%u symbols, got %u",

@@ -79,9 +79,9 @@ static int parse_option(int c, const char *arg, coding_args *a)
         a->codec.precision = (int)v;
         return 1;
     case OPT_LANES:
-        if (!cli_parse_int("--lanes", arg, 8, WQC_RANS_LANES_MAX, &v)) return 0;
-        if (v % 8) {
-            cli_error("--lanes: must be a multiple of 8, got %ld", v);
+        if (!cli_parse_int("--lanes", arg, 1, WQC_RANS_LANES_MAX, &v)) return 0;
+        if (!wqc_rans_lanes_valid((uint32_t)v)) {
+            cli_error("--lanes: must be 1, 2, 4 or a multiple of 8, got %ld", v);
             return 0;
         }
         a->codec.lanes = (uint32_t)v;
