@@ -56,14 +56,11 @@ enum wqc2_record_type {
     WQC2_REC_END = 'E'
 };
 
+/* Descriptor: a fixed core, then extension fields (tag, length, value). */
+#define WQC2_QUANTIZED 0x80u        /* in the encoding byte: QUANT and SCALES follow */
 enum wqc2_field_tag {
-    WQC2_FIELD_SHAPE = 2,
-    WQC2_FIELD_ENCODING = 3,
-    WQC2_FIELD_QUANT = 4,
-    WQC2_FIELD_QPARAM = 5,
-    WQC2_FIELD_SCALES = 6,
-    WQC2_FIELD_RANS = 7,
-    WQC2_FIELD_LAYOUT = 8
+    WQC2_FIELD_QPARAM = 1,
+    WQC2_FIELD_LAYOUT = 2
 };
 #define WQC2_FIELD_CRITICAL 0x80u
 
