@@ -90,46 +90,67 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     }
 }
 
-static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed)
+typedef struct kernel_consts {
+    __m128i shift;
+    __m256i mask, field, low16, zero, nibble_shift, seven;
+} kernel_consts;
+
+/* One vector of lanes: the step with each lane's table starting at slot
+ * base (0 without a context), renormalisation; returns the symbols. */
+static inline __attribute__((always_inline)) __m256i step(const kernel_consts *c, const wqc_rans_dtable *d, int packed,
+                                                          __m256i base, uint32_t *state, const uint8_t **w)
+{
+    __m256i x = _mm256_loadu_si256((const __m256i *)state);
+    __m256i slot = _mm256_add_epi32(_mm256_and_si256(x, c->mask), base), f, b, s;
+    if (packed) {
+        __m256i e = _mm256_i32gather_epi32((const int *)d->packed, slot, 4);
+        f = _mm256_and_si256(e, c->field);
+        b = _mm256_and_si256(_mm256_srli_epi32(e, 14), c->field);
+        s = _mm256_srli_epi32(e, 28);
+    } else {
+        __m256i e = _mm256_i32gather_epi32((const int *)d->entry, slot, 4);
+        f = _mm256_and_si256(e, c->low16);
+        b = _mm256_srli_epi32(e, 16);
+        s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)d->symbol, slot, 1), _mm256_set1_epi32(0xff));
+    }
+    x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(x, c->shift)), b);
+    __m256i need = _mm256_cmpeq_epi32(_mm256_srli_epi32(x, 16), c->zero);
+    uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(need));
+    __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)*w));
+    __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)expand_index[m]), c->nibble_shift),
+                                   c->seven);
+    words = _mm256_permutevar8x32_epi32(words, idx);
+    x = _mm256_blendv_epi8(x, _mm256_or_si256(_mm256_slli_epi32(x, 16), words), need);
+    *w += 2 * (size_t)__builtin_popcount(m);
+    _mm256_storeu_si256((__m256i *)state, x);
+    return s;
+}
+
+/* The first slot of each lane's table for the vector at pos (a context). */
+static inline __attribute__((always_inline)) __m256i lane_bases(rans_kernel_ctx *k, uint64_t pos)
+{
+    uint32_t t;
+    if (rans_context_uniform(&k->context, pos, V, &t)) return _mm256_set1_epi32((int)(t << k->d->precision));
+    uint32_t lane_table[V];
+    rans_context_lanes(&k->context, pos, V, lane_table);
+    return _mm256_sllv_epi32(_mm256_loadu_si256((const __m256i *)lane_table), _mm256_set1_epi32(k->d->precision));
+}
+
+static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed,
+                                                           int context)
 {
     const wqc_rans_dtable *d = k->d;
-    const __m128i shift = _mm_cvtsi32_si128(d->precision);
-    const __m256i mask = _mm256_set1_epi32((int)((1u << d->precision) - 1));
-    const __m256i field = _mm256_set1_epi32(RANS_PACKED_FIELD);
-    const __m256i low16 = _mm256_set1_epi32(0xffff);
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i nibble_shift = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i seven = _mm256_set1_epi32(7);
+    const kernel_consts c = {_mm_cvtsi32_si128(d->precision), _mm256_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm256_set1_epi32(RANS_PACKED_FIELD), _mm256_set1_epi32(0xffff), _mm256_setzero_si256(),
+                             _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), _mm256_set1_epi32(7)};
     const uint32_t nv = k->lanes / V;
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
     for (; r < k->rounds && (size_t)(k->end - w) >= 2 * (size_t)k->lanes; r++) {
         for (uint32_t v = 0; v < nv; v++) {
-            __m256i x = _mm256_loadu_si256((const __m256i *)(k->state + V * v));
-            __m256i slot = _mm256_and_si256(x, mask), f, b, s;
-            if (packed) {
-                __m256i e = _mm256_i32gather_epi32((const int *)d->packed, slot, 4);
-                f = _mm256_and_si256(e, field);
-                b = _mm256_and_si256(_mm256_srli_epi32(e, 14), field);
-                s = _mm256_srli_epi32(e, 28);
-            } else {
-                __m256i e = _mm256_i32gather_epi32((const int *)d->entry, slot, 4);
-                f = _mm256_and_si256(e, low16);
-                b = _mm256_srli_epi32(e, 16);
-                s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)d->symbol, slot, 1),
-                                     _mm256_set1_epi32(0xff));
-            }
-            x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(x, shift)), b);
-            __m256i need = _mm256_cmpeq_epi32(_mm256_srli_epi32(x, 16), zero);
-            uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(need));
-            __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)w));
-            __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)expand_index[m]), nibble_shift),
-                                           seven);
-            words = _mm256_permutevar8x32_epi32(words, idx);
-            x = _mm256_blendv_epi8(x, _mm256_or_si256(_mm256_slli_epi32(x, 16), words), need);
-            w += 2 * (size_t)__builtin_popcount(m);
-            _mm256_storeu_si256((__m256i *)(k->state + V * v), x);
+            __m256i base = context ? lane_bases(k, pos) : c.zero;
+            __m256i s = step(&c, d, packed, base, k->state + V * v, &w);
             store(k, form, pos, s);
             pos += V;
         }
@@ -139,15 +160,23 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
-size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k)
+static inline __attribute__((always_inline)) size_t by_table(rans_kernel_ctx *k, wqc_rans_form form, int context)
 {
-    int packed = k->d->packed != NULL;
+    return k->d->packed ? rounds(k, form, 1, context) : rounds(k, form, 0, context);
+}
+
+static size_t kernel(rans_kernel_ctx *k, int context)
+{
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return packed ? rounds(k, WQC_FORM_SYMBOLS, 1) : rounds(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
-    case WQC_FORM_DOT: return packed ? rounds(k, WQC_FORM_DOT, 1) : rounds(k, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return context ? by_table(k, WQC_FORM_SYMBOLS, 1) : by_table(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return context ? by_table(k, WQC_FORM_NIBBLES, 1) : by_table(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return context ? by_table(k, WQC_FORM_F32, 1) : by_table(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return context ? by_table(k, WQC_FORM_F16, 1) : by_table(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return context ? by_table(k, WQC_FORM_DOT, 1) : by_table(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }
+
+size_t wqc_rans_kernel_avx2(rans_kernel_ctx *k) { return kernel(k, 0); }
+
+size_t wqc_rans_kernel_context_avx2(rans_kernel_ctx *k) { return kernel(k, 1); }

@@ -111,15 +111,24 @@ typedef struct kernel_consts {
     const wqc_rans_dtable *d;
 } kernel_consts;
 
+/* One vector's step with a small table t (no gather). */
+static inline __attribute__((always_inline)) __m512i advance_small(const kernel_consts *c, const small_table *t,
+                                                                   __m512i *x)
+{
+    __m512i slot = _mm512_and_si512(*x, c->mask);
+    __m512i s = small_symbol(t, slot);
+    __m512i f = _mm512_permutexvar_epi32(s, t->freq);
+    __m512i b = _mm512_sub_epi32(slot, _mm512_permutexvar_epi32(s, t->cum));
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
 /* One vector's decoding step before renormalisation: returns the symbols. */
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
+    if (small) return advance_small(c, &c->t, x);
     __m512i slot = _mm512_and_si512(*x, c->mask), f, b, s;
-    if (small) {
-        s = small_symbol(&c->t, slot);
-        f = _mm512_permutexvar_epi32(s, c->t.freq);
-        b = _mm512_sub_epi32(slot, _mm512_permutexvar_epi32(s, c->t.cum));
-    } else {
+    {
         __m512i e = _mm512_i32gather_epi32(slot, c->d->entry, 4);
         f = _mm512_and_si512(e, c->low16);
         b = _mm512_srli_epi32(e, 16);
@@ -267,6 +276,94 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
     case WQC_FORM_F32: return small ? by_lanes(k, WQC_FORM_F32, 1) : by_lanes(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return small ? by_lanes(k, WQC_FORM_F16, 1) : by_lanes(k, WQC_FORM_F16, 0);
     case WQC_FORM_DOT: return small ? by_lanes(k, WQC_FORM_DOT, 1) : by_lanes(k, WQC_FORM_DOT, 0);
+    }
+    return 0;
+}
+
+/* ---- context-modelled streams: a table per parameter group ------------ */
+
+/* One vector's step with a table per lane, by gathers: `base` holds each
+ * lane's first slot (its table times 2^P). */
+static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base)
+{
+    const wqc_rans_dtable *d = c->d;
+    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base), f, b, s;
+    if (d->packed) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
+        __m512i e = _mm512_i32gather_epi32(idx, d->packed, 4);
+        f = _mm512_and_si512(e, field);
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
+        s = _mm512_srli_epi32(e, 28);
+    } else {
+        __m512i e = _mm512_i32gather_epi32(idx, d->entry, 4);
+        f = _mm512_and_si512(e, c->low16);
+        b = _mm512_srli_epi32(e, 16);
+        s = _mm512_and_si512(_mm512_i32gather_epi32(idx, d->symbol, 1), _mm512_set1_epi32(0xff));
+    }
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
+/* Small-alphabet search tables of every table of the context. */
+static void context_small_tables(const wqc_rans_dtable *d, small_table *out)
+{
+    for (uint32_t t = 0; t < d->ntables; t++) {
+        wqc_rans_dtable one = *d;
+        memcpy(one.freq, d->context->tables[t].freq, sizeof one.freq);
+        memcpy(one.cum, d->context->tables[t].cum, sizeof one.cum);
+        out[t] = small_table_make(&one);
+    }
+}
+
+static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small)
+{
+    const wqc_rans_dtable *d = k->d;
+    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                       _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (small) context_small_tables(d, tables);
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    size_t r = 0;
+    const size_t need = 2 * (size_t)k->lanes;
+    const uint32_t nv = k->lanes / V;
+    for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+        for (uint32_t v = 0; v < nv; v++) {
+            __m512i x = _mm512_loadu_si512(k->state + V * v), s;
+            uint32_t t;
+            if (rans_context_uniform(&k->context, pos, V, &t)) {
+                if (small) {
+                    s = advance_small(&c, &tables[t], &x);
+                } else {
+                    s = advance_lanes(&c, &x, _mm512_set1_epi32((int)(t << d->precision)));
+                }
+            } else {
+                uint32_t lane_table[V];
+                rans_context_lanes(&k->context, pos, V, lane_table);
+                __m512i base = _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(d->precision));
+                s = advance_lanes(&c, &x, base);
+            }
+            renormalise(&c, &x, &w);
+            _mm512_storeu_si512(k->state + V * v, x);
+            store(k, form, pos, s);
+            pos += V;
+        }
+    }
+    k->w = w;
+    k->pos = pos;
+    return r;
+}
+
+size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
+{
+    if (k->lanes % V) return 0;
+    int small = k->d->alphabet <= 16;
+    switch (k->out->form) {
+    case WQC_FORM_SYMBOLS: return small ? context_rounds(k, WQC_FORM_SYMBOLS, 1) : context_rounds(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return small ? context_rounds(k, WQC_FORM_NIBBLES, 1) : context_rounds(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return small ? context_rounds(k, WQC_FORM_F32, 1) : context_rounds(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return small ? context_rounds(k, WQC_FORM_F16, 1) : context_rounds(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return small ? context_rounds(k, WQC_FORM_DOT, 1) : context_rounds(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }

@@ -45,13 +45,14 @@ static inline __attribute__((always_inline)) uint32x4_t lookup_symbol(const uint
     return vld1q_u32(s);
 }
 
-/* Decodes one vector of lanes; returns its symbols and advances *w. */
+/* Decodes one vector of lanes, each lane's table starting at slot base (0
+ * without a context); returns its symbols and advances *w. */
 static inline __attribute__((always_inline)) uint32x4_t step(const wqc_rans_dtable *d, uint32_t *state,
-                                                             const uint8_t **w, int packed)
+                                                             const uint8_t **w, int packed, uint32x4_t base)
 {
     const int32x4_t shift = vdupq_n_s32(-d->precision);
     uint32x4_t x = vld1q_u32(state);
-    uint32x4_t slot = vandq_u32(x, vdupq_n_u32((1u << d->precision) - 1)), f, b, s;
+    uint32x4_t slot = vaddq_u32(vandq_u32(x, vdupq_n_u32((1u << d->precision) - 1)), base), f, b, s;
     if (packed) {
         uint32x4_t e = lookup(d->packed, slot);
         f = vandq_u32(e, vdupq_n_u32(RANS_PACKED_FIELD));
@@ -135,15 +136,26 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     }
 }
 
-static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed)
+/* The first slot of each lane's table for the vector at pos (a context). */
+static inline __attribute__((always_inline)) uint32x4_t lane_bases(rans_kernel_ctx *k, uint64_t pos)
+{
+    uint32_t t, lane_table[V];
+    if (rans_context_uniform(&k->context, pos, V, &t)) return vdupq_n_u32(t << k->d->precision);
+    rans_context_lanes(&k->context, pos, V, lane_table);
+    return vshlq_u32(vld1q_u32(lane_table), vdupq_n_s32(k->d->precision));
+}
+
+static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed,
+                                                           int context)
 {
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
+    const uint32x4_t none = vdupq_n_u32(0);
     for (; r < k->rounds && (size_t)(k->end - w) >= 2 * (size_t)k->lanes; r++) {
         for (uint32_t l = 0; l < k->lanes; l += 2 * V) {
-            uint32x4_t s0 = step(k->d, k->state + l, &w, packed);
-            uint32x4_t s1 = step(k->d, k->state + l + V, &w, packed);
+            uint32x4_t s0 = step(k->d, k->state + l, &w, packed, context ? lane_bases(k, pos) : none);
+            uint32x4_t s1 = step(k->d, k->state + l + V, &w, packed, context ? lane_bases(k, pos + V) : none);
             store(k, form, pos, s0, s1);
             pos += 2 * V;
         }
@@ -153,15 +165,23 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
-size_t wqc_rans_kernel_neon(rans_kernel_ctx *k)
+static inline __attribute__((always_inline)) size_t by_table(rans_kernel_ctx *k, wqc_rans_form form, int context)
 {
-    int packed = k->d->packed != NULL;
+    return k->d->packed ? rounds(k, form, 1, context) : rounds(k, form, 0, context);
+}
+
+static size_t kernel(rans_kernel_ctx *k, int context)
+{
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return packed ? rounds(k, WQC_FORM_SYMBOLS, 1) : rounds(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return packed ? rounds(k, WQC_FORM_NIBBLES, 1) : rounds(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return packed ? rounds(k, WQC_FORM_F32, 1) : rounds(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return packed ? rounds(k, WQC_FORM_F16, 1) : rounds(k, WQC_FORM_F16, 0);
-    case WQC_FORM_DOT: return packed ? rounds(k, WQC_FORM_DOT, 1) : rounds(k, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return context ? by_table(k, WQC_FORM_SYMBOLS, 1) : by_table(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return context ? by_table(k, WQC_FORM_NIBBLES, 1) : by_table(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return context ? by_table(k, WQC_FORM_F32, 1) : by_table(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return context ? by_table(k, WQC_FORM_F16, 1) : by_table(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return context ? by_table(k, WQC_FORM_DOT, 1) : by_table(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }
+
+size_t wqc_rans_kernel_neon(rans_kernel_ctx *k) { return kernel(k, 0); }
+
+size_t wqc_rans_kernel_context_neon(rans_kernel_ctx *k) { return kernel(k, 1); }

@@ -105,9 +105,24 @@ static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa 
     return NULL;
 }
 
+static rans_kernel_fn simd_context_kernel(wqc_isa isa, uint32_t lanes)
+{
+    switch (isa) {
+#if defined(WQC_HAVE_X86_KERNELS)
+    case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_context_avx512 : wqc_rans_kernel_context_avx2;
+    case WQC_ISA_AVX2: return wqc_rans_kernel_context_avx2;
+#endif
+#if defined(WQC_HAVE_NEON_KERNELS)
+    case WQC_ISA_NEON: return wqc_rans_kernel_context_neon;
+#endif
+    default: (void)lanes; return NULL;
+    }
+}
+
 static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
-    if (d->context || lanes % 8) return NULL;
+    if (lanes % 8) return NULL;
+    if (d->context) return simd_context_kernel(isa, lanes);
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_avx512 : wqc_rans_kernel_avx2;

@@ -76,6 +76,13 @@ size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec 
             snprintf(name, sizeof name, "wqc rANS %s", wqc_isa_name((wqc_isa)i));
             add(codecs, &n, BENCH_WQC, name)->isa = (wqc_isa)i;
         }
+        for (int i = 0; i < WQC_ISA_COUNT; i++) {
+            if (!wqc_isa_available((wqc_isa)i)) continue;
+            snprintf(name, sizeof name, "wqc rANS context %s", wqc_isa_name((wqc_isa)i));
+            bench_codec *c = add(codecs, &n, BENCH_WQC, name);
+            c->isa = (wqc_isa)i;
+            c->context = 1;
+        }
         static const struct { wqc_rans_form form; const char *label; } forms[] = {
             {WQC_FORM_NIBBLES, "nibbles"}, {WQC_FORM_F32, "F32"}, {WQC_FORM_F16, "F16"}};
         for (size_t i = 0; i < 3; i++) {
@@ -123,7 +130,7 @@ void bench_blob_free(bench_blob *b)
 uint64_t bench_blob_bytes(const bench_codec *c, const bench_blob *b)
 {
     if (c->family != BENCH_WQC) return b->len;
-    return b->coded.payload_len + wqc_freq_table_bytes(b->coded.table.freq, b->coded.table.alphabet);
+    return b->coded.payload_len + b->side_bytes;
 }
 
 uint64_t bench_output_bytes(const bench_codec *c, uint64_t n)
@@ -149,6 +156,29 @@ void bench_expected(const bench_codec *c, const bench_item *it, void *dst)
     }
 }
 
+/* The item's own zero-point model, always decoded through the context path
+ * (even with one table), so that the row times the context decoder. */
+static int encode_context(const bench_item *it, const wqc_rans_params *p, bench_blob *out, wqc_error *err)
+{
+    uint32_t nbins = wqc_symbol_model_nbins(it->q.alphabet, 1), res = nbins ? 1 : 0;
+    uint64_t *counts = calloc(256 * (size_t)(nbins ? nbins : 1), sizeof *counts);
+    if (!counts) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory"), -1;
+    wqc_symbol_model m;
+    wqc_rans_context ctx = {0};
+    wqc_symbol_model_count(&it->q, res, counts);
+    wqc_status st = wqc_symbol_model_build(counts, res, it->q.alphabet, p->precision, 0, &m, err);
+    free(counts);
+    if (st == WQC_OK) st = wqc_symbol_model_context(&m, &it->q, 0, &ctx, err);
+    if (st == WQC_OK) st = wqc_rans_encode_context(it->q.symbols, it->n, &ctx, p, &out->coded, err);
+    if (st == WQC_OK) {
+        out->has_coded = 1;
+        out->side_bytes = wqc_symbol_model_bytes(&m);
+        wqc_symbol_model_free(&m);
+    }
+    free(ctx.group_table);
+    return st == WQC_OK ? 0 : -1;
+}
+
 int bench_encode(const bench_codec *c, const bench_item *it, int threads, bench_blob *out, wqc_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -161,8 +191,10 @@ int bench_encode(const bench_codec *c, const bench_item *it, int threads, bench_
         p.lanes = c->lanes ? c->lanes : wqc_rans_lanes_auto(it->n);
         if (c->chunk) p.chunk = c->chunk;
         p.threads = threads;
+        if (c->context) return encode_context(it, &p, out, err);
         if (wqc_rans_encode(it->q.symbols, it->n, it->q.alphabet, &p, &out->coded, err) != WQC_OK) return -1;
         out->has_coded = 1;
+        out->side_bytes = wqc_freq_table_bytes(out->coded.table.freq, out->coded.table.alphabet);
         return 0;
     }
     case BENCH_PACKED:

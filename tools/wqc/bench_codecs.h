@@ -19,6 +19,7 @@ typedef struct bench_blob {
     size_t len;
     wqc_rans_coded coded;
     int has_coded;
+    uint64_t side_bytes;        /* wqc: the tables' description */
 } bench_blob;
 
 typedef enum bench_family {
@@ -32,6 +33,7 @@ typedef struct bench_codec {
     wqc_rans_form form;         /* what decode writes (packed: SYMBOLS = unpack, F32 = dequantize) */
     int level;                  /* zstd level, brotli quality, htscodecs order flags */
     uint32_t lanes;             /* wqc: 0 = wqc_rans_lanes_auto */
+    int context;                /* wqc: zero-point context tables (wqc/symbol_model.h) */
     uint32_t chunk;
     int precision;
 } bench_codec;
