@@ -6,8 +6,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev
-  libcmocka-dev python3-numpy libhtscodecs-dev
+  libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev liblzma-dev
+  libcmocka-dev python3-numpy libhtscodecs-dev brotli xz-utils zstd
 )
 # Optional extras: `--bench` adds hyperfine, `--fuzz` clang's libFuzzer,
 # `--neon` the AArch64 cross compiler, qemu-user and arm64 libraries.
@@ -17,7 +17,8 @@ for extra in "$@"; do
     --neon)
       neon=1
       packages+=(gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 libcmocka-dev:arm64 libzstd-dev:arm64
-                 libbrotli-dev:arm64 libxxhash-dev:arm64 libsodium-dev:arm64 libjansson-dev:arm64) ;;
+                 libbrotli-dev:arm64 libxxhash-dev:arm64 libsodium-dev:arm64 libjansson-dev:arm64
+                 liblzma-dev:arm64) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown option $extra" >&2; exit 2 ;;
   esac

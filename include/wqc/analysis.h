@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/quant.h"
 #include "wqc/tensor_io.h"
@@ -18,12 +19,16 @@ extern "C" {
 typedef struct wqc_analysis_options {
     wqc_quant_params quant;
     int precision;          /* rANS table precision P */
-    int baselines;          /* also compress the symbols with zstd and brotli */
+    int baselines;          /* also compress the symbols with zstd, brotli and xz */
     int zstd_level;
     int brotli_quality;
+    int modes;              /* the size of each coding mode (wqc/encode.h) and encode's pick */
+    const wqc_symbol_model *shared;     /* the models encode would share among tensors */
+    size_t nshared;
 } wqc_analysis_options;
 
-/* Quantizer defaults, P = 12, baselines off, zstd level 19, brotli quality 11. */
+/* Quantizer defaults, P = 12, baselines off, zstd level 19, brotli quality
+ * 11, modes on, no shared models. */
 void wqc_analysis_options_default(wqc_analysis_options *o);
 
 /* Sizes of the symbol stream after general-purpose compressors, in bytes;
@@ -33,7 +38,20 @@ typedef struct wqc_baseline_sizes {
     int64_t zstd_nibble_bytes;  /* two symbols per byte, low nibble first */
     int64_t brotli_bytes;
     int64_t brotli_nibble_bytes;
+    int64_t xz_bytes;           /* xz -9e (LZMA2), one byte per symbol */
 } wqc_baseline_sizes;
+
+/* Entropy of the symbols given a context, in bits per weight, with a free
+ * table per context value (NaN where not computed). */
+typedef struct wqc_conditional {
+    double given_row;           /* row */
+    double given_column;        /* column (computed while cols x alphabet <= 2^26) */
+    double given_previous;      /* the previous symbol of the row */
+    double given_zero_point;    /* the group's zero-point bin (wqc/symbol_model.h), what
+                                   wqc's context mode codes with */
+} wqc_conditional;
+
+wqc_status wqc_conditional_entropies(const wqc_quantized *q, wqc_conditional *out, wqc_error *err);
 
 typedef struct wqc_tensor_analysis {
     uint64_t rows, cols, nelem;      /* the matrix view the quantizer used */
@@ -53,6 +71,9 @@ typedef struct wqc_tensor_analysis {
     wqc_quant_error error;           /* zero error / +inf SQNR for given symbols */
     double w_min, w_max, w_mean, w_std;
     wqc_baseline_sizes baselines;
+    wqc_conditional conditional;
+    wqc_mode_sizes modes;            /* options->modes: bytes of each mode (estimates for
+                                        rANS, measured for brotli and zstd) and the pick */
 } wqc_tensor_analysis;
 
 /* Analyses one tensor of dtype F32, F16, BF16 (quantized with o->quant) or
@@ -71,7 +92,12 @@ typedef struct wqc_analysis_summary {
     double rans_bytes;
     double packed_bits_total;        /* sum n * b */
     double signal, noise;            /* sums of w^2 and (w - w')^2 over quantized tensors */
-    int64_t zstd_bytes, zstd_nibble_bytes, brotli_bytes, brotli_nibble_bytes; /* -1: n/a */
+    int64_t zstd_bytes, zstd_nibble_bytes, brotli_bytes, brotli_nibble_bytes, xz_bytes; /* -1: n/a */
+    double conditional_bits[4];      /* sum n * H given row, column, previous, zero point */
+    uint64_t conditional_nelem[4];
+    double mode_bytes[WQC_MODE_COUNT];  /* sum over tensors; [AUTO]: of the picks */
+    uint64_t mode_tensors[WQC_MODE_COUNT]; /* tensors with that size; [AUTO] unused */
+    uint64_t picked[WQC_MODE_COUNT];
 } wqc_analysis_summary;
 
 void wqc_analysis_summary_init(wqc_analysis_summary *s);
@@ -81,7 +107,7 @@ double wqc_summary_bits_per_weight(const wqc_analysis_summary *s);
 double wqc_summary_saving_percent(const wqc_analysis_summary *s);
 double wqc_summary_sqnr_db(const wqc_analysis_summary *s);
 
-/* Compresses sym[0..n) (alphabet up to 2^bits) with zstd and brotli. */
+/* Compresses sym[0..n) (alphabet up to 2^bits) with zstd, brotli and xz. */
 wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zstd_level,
                                  int brotli_quality, wqc_baseline_sizes *out, wqc_error *err);
 

@@ -49,6 +49,8 @@ typedef struct wqc_encode_options {
     int zstd_level, brotli_quality;
     const wqc_symbol_model *shared; /* the file's shared models */
     size_t nshared;
+    int estimate_only;              /* sizes and choice only: nothing is coded (rANS sizes
+                                       are the cross-entropy estimates) */
 } wqc_encode_options;
 
 /* auto; rANS defaults with auto lanes; resolution 1; zstd 19, brotli 11. */

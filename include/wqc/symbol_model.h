@@ -81,6 +81,10 @@ wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantiz
  * covering model per alphabet, which each of them may use instead. */
 typedef struct wqc_model_pool wqc_model_pool;
 
+/* The tensors `wqc encode` pools: quantized, with at most this many elements
+ * (above it a tensor's own tables cost under 0.01% of its payload). */
+#define WQC_SHARED_TENSOR_MAX (1u << 20)
+
 wqc_status wqc_model_pool_create(int precision, uint32_t resolution, wqc_model_pool **out, wqc_error *err);
 /* Adds q's counts (its alphabet's pool). */
 wqc_status wqc_model_pool_add(wqc_model_pool *p, const wqc_quantized *q, wqc_error *err);

@@ -12,6 +12,9 @@ void wqc_analysis_options_default(wqc_analysis_options *o)
     o->baselines = 0;
     o->zstd_level = 19;
     o->brotli_quality = 11;
+    o->modes = 1;
+    o->shared = NULL;
+    o->nshared = 0;
 }
 
 static void weight_stats(const float *w, uint64_t n, wqc_tensor_analysis *a)
@@ -30,13 +33,20 @@ static void weight_stats(const float *w, uint64_t n, wqc_tensor_analysis *a)
     a->w_max = n ? hi : 0.0;
 }
 
-/* An I8/U8 tensor is taken as the user's own symbols: v - min. */
-static wqc_status given_symbols(const wqc_tensor *t, const float *w, wqc_quantized *q,
+/* An I8/U8 tensor is taken as the user's own symbols: v - min (one group,
+ * scale 1, offset min, as encode stores them). */
+static wqc_status given_symbols(const wqc_tensor *t, const float *w, uint64_t rows, uint64_t cols, wqc_quantized *q,
                                 wqc_error *err)
 {
     memset(q, 0, sizeof *q);
     q->symbols = malloc(t->nelem ? (size_t)t->nelem : 1);
-    if (!q->symbols) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    q->scale = malloc(sizeof(float));
+    q->offset = malloc(sizeof(float));
+    if (!q->symbols || !q->scale || !q->offset) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    q->rows = rows;
+    q->cols = cols;
+    q->ngroups = 1;
+    q->group_len = cols;
     float lo = 255.0f, hi = -128.0f;
     for (uint64_t i = 0; i < t->nelem; i++) {
         lo = w[i] < lo ? w[i] : lo;
@@ -44,10 +54,36 @@ static wqc_status given_symbols(const wqc_tensor *t, const float *w, wqc_quantiz
     }
     if (t->nelem == 0) lo = hi = 0.0f;
     for (uint64_t i = 0; i < t->nelem; i++) q->symbols[i] = (uint8_t)(w[i] - lo);
+    q->scale[0] = 1.0f;
+    q->offset[0] = lo;
     q->alphabet = (uint32_t)(hi - lo) + 1;
     q->bits = 1;
     while ((1u << q->bits) < q->alphabet) q->bits++;
     return WQC_OK;
+}
+
+/* What each coding mode would take, and the one encode picks (as it would
+ * code the tensor: auto, the default rANS parameters, the shared models). */
+static wqc_status measure_modes(const wqc_tensor *t, const wqc_analysis_options *o, const wqc_quantized *q,
+                                wqc_tensor_analysis *a, wqc_error *err)
+{
+    wqc_frame f;
+    wqc_frame_init(&f, t);
+    f.quantized = 1;
+    f.quant = o->quant;
+    f.q = *q;
+    wqc_encode_options eo;
+    wqc_encode_options_default(&eo);
+    eo.rans.precision = o->precision;
+    eo.zstd_level = o->zstd_level;
+    eo.brotli_quality = o->brotli_quality;
+    eo.shared = o->shared;
+    eo.nshared = o->nshared;
+    eo.estimate_only = 1;
+    void *scratch = NULL;
+    wqc_status st = wqc_encode_symbols(&f, &eo, &a->modes, &scratch, err);
+    free(scratch);
+    return st;
 }
 
 wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o,
@@ -70,7 +106,7 @@ wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o
     if (st != WQC_OK) return st;
     a->quantized = wqc_dtype_is_float(t->dtype);
     if (a->quantized) st = wqc_quantize(w, a->rows, a->cols, &o->quant, t->name, &q, err);
-    else st = given_symbols(t, w, &q, err);
+    else st = given_symbols(t, w, a->rows, a->cols, &q, err);
     if (st != WQC_OK) goto done;
     weight_stats(w, t->nelem, a);
 
@@ -96,12 +132,14 @@ wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o
     }
     a->baselines.zstd_bytes = a->baselines.zstd_nibble_bytes = -1;
     a->baselines.brotli_bytes = a->baselines.brotli_nibble_bytes = -1;
+    a->baselines.xz_bytes = -1;
     if (o->baselines)
         st = wqc_baselines_measure(q.symbols, (size_t)t->nelem, a->bits, o->zstd_level,
                                    o->brotli_quality, &a->baselines, err);
+    if (st == WQC_OK) st = wqc_conditional_entropies(&q, &a->conditional, err);
+    if (st == WQC_OK && o->modes) st = measure_modes(t, o, &q, a, err);
 done:
-    if (a->quantized) wqc_quantized_free(&q);
-    else free(q.symbols);
+    wqc_quantized_free(&q);
     free(w);
     return st;
 }
@@ -109,7 +147,7 @@ done:
 void wqc_analysis_summary_init(wqc_analysis_summary *s)
 {
     memset(s, 0, sizeof *s);
-    s->zstd_bytes = s->zstd_nibble_bytes = s->brotli_bytes = s->brotli_nibble_bytes = -1;
+    s->zstd_bytes = s->zstd_nibble_bytes = s->brotli_bytes = s->brotli_nibble_bytes = s->xz_bytes = -1;
 }
 
 /* A baseline total is defined only while every tensor has that figure. */
@@ -143,6 +181,23 @@ void wqc_analysis_summary_add(wqc_analysis_summary *s, const wqc_tensor_analysis
     add_baseline(&s->zstd_nibble_bytes, a->baselines.zstd_nibble_bytes, first);
     add_baseline(&s->brotli_bytes, a->baselines.brotli_bytes, first);
     add_baseline(&s->brotli_nibble_bytes, a->baselines.brotli_nibble_bytes, first);
+    add_baseline(&s->xz_bytes, a->baselines.xz_bytes, first);
+    const double cond[4] = {a->conditional.given_row, a->conditional.given_column, a->conditional.given_previous,
+                            a->conditional.given_zero_point};
+    for (int i = 0; i < 4; i++)
+        if (!isnan(cond[i])) {
+            s->conditional_bits[i] += n * cond[i];
+            s->conditional_nelem[i] += a->nelem;
+        }
+    for (int m = 1; m < WQC_MODE_COUNT; m++)
+        if (a->modes.bytes[m] >= 0) {
+            s->mode_bytes[m] += (double)a->modes.bytes[m];
+            s->mode_tensors[m]++;
+        }
+    if (a->modes.chosen != WQC_MODE_AUTO && a->modes.bytes[a->modes.chosen] >= 0) {
+        s->picked[a->modes.chosen]++;
+        s->mode_bytes[WQC_MODE_AUTO] += (double)a->modes.bytes[a->modes.chosen];
+    }
 }
 
 double wqc_summary_bits_per_weight(const wqc_analysis_summary *s)

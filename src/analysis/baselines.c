@@ -1,6 +1,7 @@
 /* General-purpose compressors on the symbol stream: the figures a user would
  * get without an entropy coder of their own. */
 #include <brotli/encode.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <zstd.h>
 
@@ -26,6 +27,19 @@ static wqc_status brotli_size(const uint8_t *src, size_t n, int quality, void *d
     return WQC_OK;
 }
 
+/* xz -9e: LZMA2 at preset 9, extreme, in an .xz container (what `xz` writes). */
+static wqc_status xz_size(const uint8_t *src, size_t n, int64_t *out, wqc_error *err)
+{
+    size_t cap = lzma_stream_buffer_bound(n), pos = 0;
+    uint8_t *dst = malloc(cap ? cap : 1);
+    if (!dst) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    lzma_ret r = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, NULL, src, n, dst, &pos, cap);
+    free(dst);
+    if (r != LZMA_OK) return wqc_fail(err, WQC_ERR_IO, "xz: compression failed (%d)", (int)r);
+    *out = (int64_t)pos;
+    return WQC_OK;
+}
+
 /* Two symbols per byte, the first in the low nibble. */
 static void pack_nibbles(const uint8_t *sym, size_t n, uint8_t *out)
 {
@@ -36,7 +50,7 @@ static void pack_nibbles(const uint8_t *sym, size_t n, uint8_t *out)
 wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zstd_level,
                                  int brotli_quality, wqc_baseline_sizes *out, wqc_error *err)
 {
-    out->zstd_bytes = out->zstd_nibble_bytes = out->brotli_bytes = out->brotli_nibble_bytes = -1;
+    out->zstd_bytes = out->zstd_nibble_bytes = out->brotli_bytes = out->brotli_nibble_bytes = out->xz_bytes = -1;
     size_t zcap = ZSTD_compressBound(n), bcap = BrotliEncoderMaxCompressedSize(n);
     size_t cap = zcap > bcap ? zcap : bcap;
     if (bcap == 0 && n > 0) return wqc_fail(err, WQC_ERR_LIMIT, "brotli: input too large");
@@ -49,6 +63,7 @@ wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zst
     }
     st = zstd_size(sym, n, zstd_level, dst, cap, &out->zstd_bytes, err);
     if (st == WQC_OK) st = brotli_size(sym, n, brotli_quality, dst, cap, &out->brotli_bytes, err);
+    if (st == WQC_OK) st = xz_size(sym, n, &out->xz_bytes, err);
     if (st == WQC_OK && packed) {
         size_t pn = (n + 1) / 2;
         pack_nibbles(sym, n, packed);

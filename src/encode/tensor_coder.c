@@ -113,16 +113,21 @@ static double chunk_list_bytes(const wqc_rans_coded *c)
     return b;
 }
 
-/* Tries a general-purpose coder on the symbols; keeps it in f when smaller than `best`. */
-static wqc_status try_bytes(wqc_frame *f, wqc_encoding codec, int level, double *best, void **scratch,
-                            int64_t *size, wqc_error *err)
+/* Tries a general-purpose coder on the symbols; keeps it in f when smaller
+ * than `best` (only its size when estimating). */
+static wqc_status try_bytes(wqc_frame *f, wqc_encoding codec, int level, int estimate_only, double *best,
+                            void **scratch, int64_t *size, wqc_error *err)
 {
     uint8_t *buf;
     size_t len;
     wqc_status st = wqc_byte_compress(codec, level, f->q.symbols, (size_t)f->nelem, &buf, &len, err);
     if (st != WQC_OK) return st;
     *size = (int64_t)len;
-    if ((double)len < *best) {
+    if ((double)len < *best && estimate_only) {
+        *best = (double)len;
+        f->encoding = codec;
+        free(buf);
+    } else if ((double)len < *best) {
         free(*scratch);
         *scratch = buf;
         *best = (double)len;
@@ -192,7 +197,11 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     for (int i = 0; i < 3; i++)
         if (c[i].use && isfinite(c[i].bytes) && (pick < 0 || c[i].bytes < c[pick].bytes)) pick = i;
     double best = INFINITY;
-    if (st == WQC_OK && pick >= 0) {
+    if (st == WQC_OK && pick >= 0 && o->estimate_only) {
+        best = c[pick].bytes + lane_bytes;
+        f->encoding = WQC_ENC_RANS;
+        sizes->chosen = pick == 0 ? WQC_MODE_ORDER0 : WQC_MODE_CONTEXT;
+    } else if (st == WQC_OK && pick >= 0) {
         const uint8_t *sym = f->q.symbols;
         uint8_t *tiled = NULL;
         if (tile) {
@@ -228,9 +237,11 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     }
     wqc_encoding was = f->encoding;
     if (st == WQC_OK && gp && o->mode != WQC_MODE_ZSTD)
-        st = try_bytes(f, WQC_ENC_BROTLI, o->brotli_quality, &best, scratch, &sizes->bytes[WQC_MODE_BROTLI], err);
+        st = try_bytes(f, WQC_ENC_BROTLI, o->brotli_quality, o->estimate_only, &best, scratch,
+                       &sizes->bytes[WQC_MODE_BROTLI], err);
     if (st == WQC_OK && gp && o->mode != WQC_MODE_BROTLI)
-        st = try_bytes(f, WQC_ENC_ZSTD, o->zstd_level, &best, scratch, &sizes->bytes[WQC_MODE_ZSTD], err);
+        st = try_bytes(f, WQC_ENC_ZSTD, o->zstd_level, o->estimate_only, &best, scratch, &sizes->bytes[WQC_MODE_ZSTD],
+                       err);
     if (st == WQC_OK && f->encoding != was && was == WQC_ENC_RANS) {
         /* A general-purpose coder won: drop the rANS coding. */
         wqc_rans_coded_free(&f->coded);
@@ -238,7 +249,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         f->shared_model = 0;
     }
     if (st == WQC_OK && f->encoding != WQC_ENC_RANS) sizes->chosen = f->encoding == WQC_ENC_BROTLI ? WQC_MODE_BROTLI : WQC_MODE_ZSTD;
-    if (st != WQC_OK) {
+    if (st != WQC_OK || o->estimate_only) {
         wqc_encoded_free(f);
         free(*scratch);
         *scratch = NULL;

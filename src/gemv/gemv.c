@@ -22,7 +22,7 @@ wqc_status wqc_gemv_prepare(const wqc_rans_coded *c, const wqc_quantized *q, wqc
     if (!g) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     g->c = c;
     g->q = q;
-    st = wqc_rans_dtable_init(&g->d, &c->table, err);
+    st = c->ctx.ntables ? wqc_rans_dtable_init_context(&g->d, &c->ctx, err) : wqc_rans_dtable_init(&g->d, &c->table, err);
     if (st != WQC_OK) {
         free(g);
         return st;

@@ -1,9 +1,9 @@
 /* libFuzzer: every rANS chunk decoder of this machine (scalar, AVX2,
  * AVX-512, NEON) on arbitrary streams, each output form (the fused product
- * too, on a matrix in the gemv layout); a SIMD decoder must give the scalar
- * one's verdict and bytes. The first bytes pick the
- * precision, lane count, symbol count, output form and a frequency table;
- * the rest is the stream. */
+ * too, on a matrix in the gemv layout), with one table or a context of up to
+ * four tables chosen per group; a SIMD decoder must give the scalar one's
+ * verdict and bytes. The first bytes pick the precision, lane count, symbol
+ * count, output form, context and frequency tables; the rest is the stream. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 8) return 0;
+    if (size < 9) return 0;
+    /* Context: 0 none, else that many tables; groups of 100 or 32 along rows of 100. */
+    uint32_t ntables = data[6] % 5, group_len = data[6] & 0x80 ? 32 : 100;
     int precision = WQC_PRECISION_MIN + data[0] % (WQC_PRECISION_MAX - WQC_PRECISION_MIN + 1);
     uint32_t lanes = 8u * (1 + data[1] % 8);
     uint32_t alphabet = 1 + data[2] % 32;
@@ -23,16 +25,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t cols = 1 + data[5] / 5 % 50, rows = n / cols;
     if (form == WQC_FORM_DOT) n = (size_t)(rows * cols);
     if (form == WQC_FORM_NIBBLES && alphabet > 16) form = WQC_FORM_SYMBOLS;
-    data += 6, size -= 6;
-    uint64_t counts[256] = {0};
-    for (uint32_t s = 0; s < alphabet && s < size; s++) counts[s] = 1 + data[s];
-    counts[0] += 1;
-    uint32_t freq[256];
-    wqc_rans_table t;
+    data += 7, size -= 7;
+    wqc_rans_table t[4];
+    for (uint32_t k = 0; k < (ntables ? ntables : 1); k++) {
+        uint64_t counts[256] = {0};
+        for (uint32_t s = 0; s < alphabet && s < size; s++) counts[s] = 1 + (uint8_t)(data[s] + 37 * k);
+        counts[k % alphabet] += 1;
+        uint32_t freq[256];
+        if (wqc_freq_normalize(counts, alphabet, precision, freq, NULL) != WQC_OK ||
+            wqc_rans_table_init(&t[k], freq, alphabet, precision, NULL) != WQC_OK)
+            return 0;
+    }
+    uint8_t group_table[5000];
+    for (int g = 0; g < 5000; g++) group_table[g] = ntables ? (uint8_t)((data[g % (size ? size : 1)] >> 3) % ntables) : 0;
+    wqc_rans_context ctx = {ntables, t, group_table, 50, 100, group_len, 50 * (100 / group_len + (100 % group_len != 0)), 0};
+    if (form == WQC_FORM_DOT) ctx = (wqc_rans_context){ntables, t, group_table, rows, cols, cols, rows, lanes};
     wqc_rans_dtable d = {0};
-    if (wqc_freq_normalize(counts, alphabet, precision, freq, NULL) != WQC_OK ||
-        wqc_rans_table_init(&t, freq, alphabet, precision, NULL) != WQC_OK ||
-        wqc_rans_dtable_init(&d, &t, NULL) != WQC_OK)
+    if ((ntables ? wqc_rans_dtable_init_context(&d, &ctx, NULL) : wqc_rans_dtable_init(&d, &t[0], NULL)) != WQC_OK)
         return 0;
     size_t skip = alphabet < size ? alphabet : size;
     /* One parameter group per 100 elements, row length 100. */

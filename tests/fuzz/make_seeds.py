@@ -55,9 +55,19 @@ with open(key, "wb") as f:
     f.write(b"fuzzing-key-0001")
 for name, extra in [("plain", []), ("keyed", ["--key-file", key]),
                     ("sdclip", ["--method", "sdclip"]), ("small_chunks", ["--chunk", "1024", "--lanes", "16"]),
-                    ("gemv", ["--layout", "gemv", "--lanes", "8", "--chunk", "1024"])]:
+                    ("gemv", ["--layout", "gemv", "--lanes", "8", "--chunk", "1024"]),
+                    ("context", ["--mode", "context", "--granularity", "group:8"]),
+                    ("order0", ["--mode", "order0", "--lanes", "1"]),
+                    ("brotli", ["--mode", "brotli"]), ("zstd", ["--mode", "zstd", "--bits", "3"])]:
     subprocess.run([wqc, "encode", model, "-o", os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"),
                     "-f", "-q"] + extra, check=True)
+
+# Files of format 1.0, written by an earlier wqc.
+v1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "v1")
+for name in sorted(os.listdir(v1)):
+    if name.endswith(".wqc"):
+        with open(os.path.join(v1, name), "rb") as src, open(os.path.join(dirs["fuzz_wqc_reader"], "v1_" + name), "wb") as dst:
+            dst.write(src.read())
 
 r = random.Random(1)
 for i in range(8):

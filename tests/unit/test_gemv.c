@@ -70,7 +70,32 @@ static void check_against_double(const matrix *m, const float *y)
     free(w);
 }
 
-static void check(uint64_t rows, uint64_t cols, uint32_t lanes, uint32_t alphabet, int per_row, uint32_t chunk)
+/* Codes m in the gemv layout with its own zero-point model: a table per
+ * row's zero-point bin (rows get different offsets so that bins differ). */
+static void encode_context(matrix *m, const wqc_rans_params *p, wqc_rans_coded *c)
+{
+    wqc_quantized *q = &m->q;
+    for (uint64_t g = 0; g < q->ngroups; g++) q->offset[g] = -q->scale[g] * (float)(g * 7 % q->alphabet);
+    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, 1);
+    uint64_t *counts = calloc(256 * (size_t)nbins, sizeof *counts);
+    wqc_symbol_model_count(q, 1, counts);
+    wqc_symbol_model model;
+    assert_int_equal(wqc_symbol_model_build(counts, 1, q->alphabet, p->precision, 1, &model, NULL), WQC_OK);
+    wqc_rans_params gp = *p;
+    gp.chunk = wqc_gemv_chunk(q->cols, p->lanes, p->chunk);
+    wqc_rans_context ctx;
+    assert_int_equal(wqc_symbol_model_context(&model, q, p->lanes, &ctx, NULL), WQC_OK);
+    uint8_t *tiled = malloc(q->rows * q->cols + 1);
+    wqc_gemv_tile(q->symbols, q->rows, q->cols, p->lanes, tiled);
+    assert_int_equal(wqc_rans_encode_context(tiled, q->rows * q->cols, &ctx, &gp, c, NULL), WQC_OK);
+    free(tiled);
+    free(ctx.group_table);
+    free(counts);
+    wqc_symbol_model_free(&model);
+}
+
+static void check_coded(uint64_t rows, uint64_t cols, uint32_t lanes, uint32_t alphabet, int per_row, uint32_t chunk,
+                        int context)
 {
     matrix m = make(rows, cols, alphabet, per_row, rows * 7919 + cols * 31 + lanes);
     wqc_error err;
@@ -80,7 +105,8 @@ static void check(uint64_t rows, uint64_t cols, uint32_t lanes, uint32_t alphabe
     p.chunk = chunk;
     p.precision = 12;
     wqc_rans_coded c;
-    assert_int_equal(wqc_gemv_encode(&m.q, &p, &c, &err), WQC_OK);
+    if (context) encode_context(&m, &p, &c);
+    else assert_int_equal(wqc_gemv_encode(&m.q, &p, &c, &err), WQC_OK);
     assert_int_equal(wqc_gemv_check(&c, &m.q, &err), WQC_OK);
     if (c.nchunks > 1) assert_int_equal(c.chunk % (lanes * cols), 0);
 
@@ -113,6 +139,23 @@ static void check(uint64_t rows, uint64_t cols, uint32_t lanes, uint32_t alphabe
     free(ref);
     free(y);
     drop(&m);
+}
+
+static void check(uint64_t rows, uint64_t cols, uint32_t lanes, uint32_t alphabet, int per_row, uint32_t chunk)
+{
+    check_coded(rows, cols, lanes, alphabet, per_row, chunk, 0);
+}
+
+/* Context tables chosen per row (lane): every ISA's fused product against
+ * double precision and the scalar path. */
+static void test_gemv_context_tables_per_row(void **state)
+{
+    (void)state;
+    check_coded(37, 53, 16, 16, 1, 1024, 1);
+    check_coded(100, 300, 32, 16, 1, 20000, 1);
+    check_coded(129, 257, 64, 16, 1, 1 << 20, 1);
+    check_coded(70, 90, 8, 256, 1, 1024, 1);
+    check_coded(3000, 1, 32, 16, 1, 1024, 1);
 }
 
 static void test_gemv_every_isa_matches_double_precision(void **state)
@@ -177,6 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemv_tile_round_trip),
         cmocka_unit_test(test_gemv_every_isa_matches_double_precision),
+        cmocka_unit_test(test_gemv_context_tables_per_row),
         cmocka_unit_test(test_gemv_refuses_what_it_cannot_do),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,9 @@ typedef struct analyze_input {
     wqc_model *model;           /* NULL for a synthetic input */
     wqc_tensor synthetic;       /* the generated tensor of a synthetic input */
     float *synthetic_data;
+    wqc_analysis_options options;   /* with the models encode would share for this input */
+    wqc_symbol_model *shared;
+    size_t nshared;
 } analyze_input;
 
 typedef struct analyze_job {

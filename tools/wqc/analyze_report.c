@@ -46,6 +46,46 @@ static void print_histogram(FILE *out, const analyze_job *j)
     }
 }
 
+static void print_bits(FILE *out, double bits, int width)
+{
+    if (isnan(bits)) fprintf(out, " %*s", width, "-");
+    else fprintf(out, " %*.4f", width, bits);
+}
+
+static double mode_bits(const wqc_tensor_analysis *a, wqc_mode m)
+{
+    return a->modes.bytes[m] >= 0 && a->nelem ? (double)a->modes.bytes[m] * 8.0 / (double)a->nelem : NAN;
+}
+
+/* Per tensor: what a context model could reach, and what each coding mode
+ * takes (bits/weight, descriptions and lane states included). */
+static void print_modes(FILE *out, const analyze_report *r, size_t in, size_t width)
+{
+    if (!r->options->modes) return;
+    fprintf(out, "\ncontext entropies and coding modes (bits/weight; H|x: entropy given x with free tables):\n");
+    put_padded(out, "tensor", width);
+    fprintf(out, "  %7s %7s %7s %7s %7s %8s %8s %8s %8s  %s\n", "H", "H|row", "H|col", "H|prev", "H|zero", "order0",
+            "context", "brotli", "zstd", "encode picks");
+    for (size_t i = 0; i < r->njobs; i++) {
+        const analyze_job *j = &r->jobs[i];
+        if (j->input != in || j->skip) continue;
+        const wqc_tensor_analysis *a = &j->result;
+        put_padded(out, j->tensor->name, width);
+        fprintf(out, " ");
+        print_bits(out, a->entropy_bits, 7);
+        print_bits(out, a->conditional.given_row, 7);
+        print_bits(out, a->conditional.given_column, 7);
+        print_bits(out, a->conditional.given_previous, 7);
+        print_bits(out, a->conditional.given_zero_point, 7);
+        for (int m = WQC_MODE_ORDER0; m < WQC_MODE_COUNT; m++) print_bits(out, mode_bits(a, (wqc_mode)m), 8);
+        fprintf(out, "  %s%s\n", wqc_mode_name(a->modes.chosen),
+                a->modes.chosen == WQC_MODE_CONTEXT && a->modes.shared_bytes >= 0 &&
+                        a->modes.shared_bytes <= a->modes.bytes[WQC_MODE_CONTEXT]
+                    ? " (shared tables)"
+                    : "");
+    }
+}
+
 static void print_baselines(FILE *out, const analyze_report *r)
 {
     const wqc_analysis_summary *s = &r->summary;
@@ -63,6 +103,7 @@ static void print_baselines(FILE *out, const analyze_report *r)
     if (s->brotli_nibble_bytes >= 0)
         fprintf(out, "  brotli -q %-2d, packed nibbles   %8.4f\n", r->options->brotli_quality,
                 (double)s->brotli_nibble_bytes * 8.0 / n);
+    if (s->xz_bytes >= 0) fprintf(out, "  xz -9e, byte per symbol        %8.4f\n", (double)s->xz_bytes * 8.0 / n);
 }
 
 void analyze_print_text(FILE *out, const analyze_report *r)
@@ -102,6 +143,7 @@ void analyze_print_text(FILE *out, const analyze_report *r)
             print_sqnr(out, a->error.sqnr_db);
             fputc('\n', out);
         }
+        print_modes(out, r, in, width);
     }
     const wqc_analysis_summary *s = &r->summary;
     size_t skipped = 0;
@@ -122,6 +164,20 @@ void analyze_print_text(FILE *out, const analyze_report *r)
             fprintf(out, "  Gaussian model %.4f bits/weight predicted\n",
                     s->predicted_bits_total / (double)s->predicted_nelem);
         if (s->noise > 0) fprintf(out, "  SQNR           %.2f dB\n", wqc_summary_sqnr_db(s));
+        static const char *given[4] = {"row", "column", "previous symbol", "zero point"};
+        for (int c = 0; c < 4; c++)
+            if (s->conditional_nelem[c])
+                fprintf(out, "  H given %-15s %.4f bits/weight\n", given[c],
+                        s->conditional_bits[c] / (double)s->conditional_nelem[c]);
+        if (r->options->modes && s->mode_bytes[WQC_MODE_AUTO] > 0) {
+            fprintf(out, "  encode's modes %.4f bits/weight, %.0f bytes of symbols (", s->mode_bytes[WQC_MODE_AUTO] * 8.0 / n,
+                    s->mode_bytes[WQC_MODE_AUTO]);
+            const char *sep = "";
+            for (int m = WQC_MODE_ORDER0; m < WQC_MODE_COUNT; m++)
+                if (s->picked[m]) fprintf(out, "%s%s %llu", sep, wqc_mode_name((wqc_mode)m), (unsigned long long)s->picked[m]), sep = ", ";
+            fprintf(out, "); order-0 everywhere: %.4f\n",
+                    s->mode_tensors[WQC_MODE_ORDER0] == s->tensors ? s->mode_bytes[WQC_MODE_ORDER0] * 8.0 / n : NAN);
+        }
     }
     print_baselines(out, r);
     if (r->show_hist)
@@ -208,7 +264,22 @@ static json_t *tensor_json(const analyze_report *r, const analyze_job *j)
         json_object_set_new(b, "zstd_nibble_bytes", size_or_null(a->baselines.zstd_nibble_bytes));
         json_object_set_new(b, "brotli_bytes", size_or_null(a->baselines.brotli_bytes));
         json_object_set_new(b, "brotli_nibble_bytes", size_or_null(a->baselines.brotli_nibble_bytes));
+        json_object_set_new(b, "xz_bytes", size_or_null(a->baselines.xz_bytes));
         json_object_set_new(o, "baselines", b);
+    }
+    json_t *c = json_object();
+    json_object_set_new(c, "row", number(a->conditional.given_row));
+    json_object_set_new(c, "column", number(a->conditional.given_column));
+    json_object_set_new(c, "previous", number(a->conditional.given_previous));
+    json_object_set_new(c, "zero_point", number(a->conditional.given_zero_point));
+    json_object_set_new(o, "conditional_entropy_bits", c);
+    if (r->options->modes) {
+        json_t *m = json_object();
+        for (int k = WQC_MODE_ORDER0; k < WQC_MODE_COUNT; k++)
+            json_object_set_new(m, wqc_mode_name((wqc_mode)k), size_or_null(a->modes.bytes[k]));
+        json_object_set_new(m, "context_shared", size_or_null(a->modes.shared_bytes));
+        json_object_set_new(m, "pick", json_string(wqc_mode_name(a->modes.chosen)));
+        json_object_set_new(o, "mode_bytes", m);
     }
     return o;
 }
@@ -234,6 +305,14 @@ static json_t *summary_json(const analyze_report *r)
         json_object_set_new(o, "zstd_nibble_bytes", size_or_null(s->zstd_nibble_bytes));
         json_object_set_new(o, "brotli_bytes", size_or_null(s->brotli_bytes));
         json_object_set_new(o, "brotli_nibble_bytes", size_or_null(s->brotli_nibble_bytes));
+        json_object_set_new(o, "xz_bytes", size_or_null(s->xz_bytes));
+    }
+    if (r->options->modes) {
+        json_object_set_new(o, "mode_bytes", number(s->mode_bytes[WQC_MODE_AUTO]));
+        json_t *picked = json_object();
+        for (int k = WQC_MODE_ORDER0; k < WQC_MODE_COUNT; k++)
+            json_object_set_new(picked, wqc_mode_name((wqc_mode)k), json_integer((json_int_t)s->picked[k]));
+        json_object_set_new(o, "picked", picked);
     }
     json_t *gates = json_object();
     json_object_set_new(gates, "max_bits", number(r->max_bits));

@@ -33,7 +33,7 @@ static void usage(FILE *f)
             "output:\n"
             "  --hist                        print each tensor's symbol histogram\n"
             "  --json                        one JSON document on stdout\n"
-            "  --baselines                   zstd and brotli sizes of the symbols (slow)\n"
+            "  --baselines                   zstd, brotli and xz sizes of the symbols (slow)\n"
             "  --zstd-level L, --brotli-quality Q   (defaults 19 and 11)\n"
             "  -T N, --threads N             tensors analysed in parallel (default: all cores)\n"
             "  -q, --quiet                   no text report (errors and gates only)\n"
@@ -214,7 +214,39 @@ static int open_synthetic(const char *spec_text, analyze_input *in)
     return WQC_EXIT_OK;
 }
 
-static void run_jobs(analyze_job *jobs, size_t njobs, const wqc_analysis_options *o, long threads)
+/* The models encode would share among the small tensors of each input, so
+ * that the mode analyze reports is the one encode picks. */
+static wqc_status shared_models(const analyze_args *a, analyze_input *inputs, size_t ninputs, const analyze_job *jobs,
+                                size_t njobs, wqc_error *err)
+{
+    wqc_status st = WQC_OK;
+    for (size_t in = 0; st == WQC_OK && in < ninputs; in++) {
+        inputs[in].options = a->options;
+        wqc_model_pool *pool;
+        st = wqc_model_pool_create(a->options.precision, 1, &pool, err);
+        for (size_t i = 0; st == WQC_OK && i < njobs; i++) {
+            const wqc_tensor *t = jobs[i].tensor;
+            if (jobs[i].input != in || jobs[i].skip || !wqc_dtype_is_float(t->dtype) || t->nelem > WQC_SHARED_TENSOR_MAX)
+                continue;
+            float *w;
+            wqc_quantized q;
+            uint64_t rows = t->ndim >= 2 ? t->shape[0] : 1, cols = rows ? t->nelem / rows : 0;
+            if (wqc_tensor_to_f32(t, &w, NULL) != WQC_OK) continue;
+            if (wqc_quantize(w, rows, cols, &a->options.quant, t->name, &q, NULL) == WQC_OK) {
+                st = wqc_model_pool_add(pool, &q, err);
+                wqc_quantized_free(&q);
+            }
+            free(w);
+        }
+        if (st == WQC_OK) st = wqc_model_pool_build(pool, &inputs[in].shared, &inputs[in].nshared, err);
+        wqc_model_pool_free(pool);
+        inputs[in].options.shared = inputs[in].shared;
+        inputs[in].options.nshared = inputs[in].nshared;
+    }
+    return st;
+}
+
+static void run_jobs(analyze_job *jobs, size_t njobs, const analyze_input *inputs, long threads)
 {
     (void)threads;
 #ifdef _OPENMP
@@ -223,7 +255,8 @@ static void run_jobs(analyze_job *jobs, size_t njobs, const wqc_analysis_options
     for (size_t i = 0; i < njobs; i++) {
         if (jobs[i].skip) continue;
         wqc_error_clear(&jobs[i].err);
-        jobs[i].status = wqc_analyze_tensor(jobs[i].tensor, o, &jobs[i].result, &jobs[i].err);
+        jobs[i].status = wqc_analyze_tensor(jobs[i].tensor, &inputs[jobs[i].input].options, &jobs[i].result,
+                                            &jobs[i].err);
     }
 }
 
@@ -281,7 +314,13 @@ int cmd_analyze(int argc, char **argv)
         }
     }
     cli_watch_input(ninputs == 1 ? inputs[0].label : "one of the inputs");
-    run_jobs(jobs, njobs, &a.options, a.threads);
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (shared_models(&a, inputs, ninputs, jobs, njobs, &err) != WQC_OK) {
+        rc = cli_file_error(ninputs == 1 ? inputs[0].label : "one of the inputs", err.status, &err);
+        goto done;
+    }
+    run_jobs(jobs, njobs, inputs, a.threads);
 
     analyze_report report;
     memset(&report, 0, sizeof report);
@@ -325,6 +364,8 @@ done:
     for (size_t i = 0; i < ninputs; i++) {
         wqc_model_close(inputs[i].model);
         free(inputs[i].synthetic_data);
+        for (size_t k = 0; k < inputs[i].nshared; k++) wqc_symbol_model_free(&inputs[i].shared[k]);
+        free(inputs[i].shared);
     }
     free(inputs);
     free(jobs);

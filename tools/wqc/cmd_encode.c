@@ -27,9 +27,6 @@ static const char *usage_text =
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
     "  -T N threads, -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
 
-/* Tensors up to this size pool their statistics into shared models. */
-#define SHARED_MAX (1u << 20)
-
 typedef struct encode_totals {
     size_t tensors, coded;
     size_t by_mode[WQC_MODE_COUNT];
@@ -77,7 +74,7 @@ static wqc_status shared_models(const encode_input *in, int precision, wqc_symbo
     wqc_status st = wqc_model_pool_create(precision, getenv("R") ? (uint32_t)atoi(getenv("R")) : 1, &pool, err);
     for (size_t i = 0; st == WQC_OK && i < in->n; i++) {
         uint64_t nelem = in->given ? in->given[i].nelem : wqc_model_tensor(in->m, i)->nelem;
-        if (nelem == 0 || nelem > SHARED_MAX) continue;
+        if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
         if (!in->given && !cli_plan_for(&in->a->plan, wqc_model_tensor(in->m, i))) continue;
         wqc_frame f;
         st = make_frame(in, i, &f, err);
