@@ -36,9 +36,10 @@ wqc_status wqc_mode_from_name(const char *name, wqc_mode *out, wqc_error *err);
 /* The mode a frame read from a file was coded in. */
 wqc_mode wqc_frame_mode(const wqc_frame *f);
 
-/* In auto mode the general-purpose coders are tried only on tensors up to
- * this size, and only when zstd at level 3 comes within 10% of rANS (their
- * strong levels run at about 1 MB/s). */
+/* In auto mode zstd (level zstd_level) is tried only on tensors up to this
+ * size with at least 1 row in 64 repeating an earlier one, and only when
+ * zstd at level 3 then comes within 10% of rANS; brotli only when the mode
+ * asks for it (quality 11 runs at about 1 MB/s). */
 #define WQC_MODE_GP_MAX (1u << 22)
 
 typedef struct wqc_encode_options {
@@ -53,7 +54,7 @@ typedef struct wqc_encode_options {
                                        are the cross-entropy estimates) */
 } wqc_encode_options;
 
-/* auto; rANS defaults with auto lanes; resolution 1; zstd 19, brotli 11. */
+/* auto; rANS defaults with auto lanes; resolution 1; zstd 15, brotli 11. */
 void wqc_encode_options_default(wqc_encode_options *o);
 
 /* What each mode costs a tensor, in bytes of payload and description (-1:

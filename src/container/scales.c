@@ -58,7 +58,9 @@ static int affine_maxima(int bits, const wqc_quantized *q, uint32_t *hi)
     return 1;
 }
 
-/* Codes one form into out; 0 when the form does not apply to q. */
+/* Codes one form into out; 0 when the form does not apply to q (the
+ * quantizer's own form, where it applies, is never larger than plain: it
+ * stores one array fewer or values with fewer mantissa bits). */
 static int encode_form(int form, const wqc_quant_params *p, const wqc_quantized *q, uint32_t *a, uint32_t *b,
                        wqc_bytes *out)
 {
@@ -97,7 +99,8 @@ wqc_status wqc_scales_write(const wqc_quant_params *p, const wqc_quantized *q, w
     uint32_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     wqc_bytes best = {0};
     int have = 0;
-    for (int form = 0; a && b && form < FORMS; form++) {
+    /* The quantizer's own form first; plain only where that one does not apply. */
+    for (int form = FORMS - 1; a && b && form >= 0 && !have; form--) {
         wqc_bytes trial = {0};
         if (encode_form(form, p, q, a, b, &trial) && !trial.failed && (!have || trial.len < best.len)) {
             wqc_bytes_free(&best);

@@ -39,7 +39,7 @@ void wqc_encode_options_default(wqc_encode_options *o)
     wqc_rans_params_default(&o->rans);
     o->rans.lanes = 0;
     o->resolution = 1;
-    o->zstd_level = 19;
+    o->zstd_level = 15;
     o->brotli_quality = 11;
 }
 
@@ -51,35 +51,44 @@ typedef struct candidate {
     double bytes;
 } candidate;
 
-/* Payload bits of q under m, at m's resolution. */
-static double cost_bits(const wqc_symbol_model *m, const wqc_quantized *q, wqc_error *err, int *failed)
+/* A tensor's symbol counts per zero-point bin at one resolution, and the
+ * order-0 counts as their sum (counted once, used by every candidate). */
+typedef struct bin_counts {
+    uint32_t resolution, nbins;
+    uint64_t *per_bin;          /* nbins * 256, NULL when the alphabet has no bins at this resolution */
+    uint64_t all[256];
+} bin_counts;
+
+static wqc_status count_bins(const wqc_quantized *q, uint32_t resolution, bin_counts *bc, wqc_error *err)
 {
-    uint64_t *counts = calloc(256 * (size_t)m->nbins, sizeof *counts);
-    if (!counts) {
-        *failed = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        return INFINITY;
+    memset(bc, 0, sizeof *bc);
+    bc->resolution = resolution;
+    bc->nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
+    if (resolution == 0 || bc->nbins == 0) {
+        wqc_histogram(q->symbols, (size_t)(q->rows * q->cols), bc->all);
+        return WQC_OK;
     }
-    wqc_symbol_model_count(q, m->resolution, counts);
-    double bits = wqc_symbol_model_cost_bits(m, counts);
-    free(counts);
-    return bits;
+    bc->per_bin = calloc(256 * (size_t)bc->nbins, sizeof *bc->per_bin);
+    if (!bc->per_bin) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_symbol_model_count(q, resolution, bc->per_bin);
+    for (uint32_t b = 0; b < bc->nbins; b++)
+        for (int s = 0; s < 256; s++) bc->all[s] += bc->per_bin[256 * (size_t)b + (size_t)s];
+    return WQC_OK;
 }
 
-/* Builds the tensor's own model at a resolution (0: order-0). */
-static wqc_status own_model(const wqc_quantized *q, uint32_t resolution, int precision, candidate *c, wqc_error *err)
+/* Builds the tensor's own model from counts per bin (per_bin NULL: order-0 from `all`). */
+static wqc_status own_model(const bin_counts *bc, int order0, uint32_t alphabet, int precision, candidate *c,
+                            wqc_error *err)
 {
-    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
     c->bytes = INFINITY;
-    if (nbins == 0) return WQC_OK;
-    uint64_t *counts = calloc(256 * (size_t)nbins, sizeof *counts);
-    if (!counts) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    wqc_symbol_model_count(q, resolution, counts);
-    wqc_status st = wqc_symbol_model_build(counts, resolution, q->alphabet, precision, 0, &c->model, err);
+    if (!order0 && !bc->per_bin) return WQC_OK;
+    const uint64_t *counts = order0 ? bc->all : bc->per_bin;
+    uint32_t resolution = order0 ? 0 : bc->resolution;
+    wqc_status st = wqc_symbol_model_build(counts, resolution, alphabet, precision, 0, &c->model, err);
     if (st == WQC_OK) {
         c->use = &c->model;
         c->bytes = wqc_symbol_model_cost_bits(&c->model, counts) / 8 + (double)wqc_symbol_model_bytes(&c->model);
     }
-    free(counts);
     return st;
 }
 
@@ -111,6 +120,35 @@ static double chunk_list_bytes(const wqc_rans_coded *c)
     double b = 0;
     for (uint64_t i = 0; i + 1 < c->nchunks; i++) b += c->chunk_bytes[i] < 128 ? 1 : c->chunk_bytes[i] < 16384 ? 2 : 3;
     return b;
+}
+
+/* Rows equal to an earlier row, symbols and group parameters alike (by a
+ * hash of each row, then a comparison): where dictionary coders find their
+ * matches in weights, as in the rows of untrained tokens of an embedding. */
+static uint64_t repeated_rows(const wqc_quantized *q)
+{
+    if (q->rows < 2 || q->cols == 0) return 0;
+    uint64_t size = 1;
+    while (size < 2 * q->rows) size <<= 1;
+    uint64_t *slot = calloc(size, sizeof *slot), repeats = 0;
+    if (!slot) return 0;
+    for (uint64_t r = 0; r < q->rows; r++) {
+        const uint8_t *row = q->symbols + r * q->cols;
+        uint64_t h = 1469598103934665603ull;
+        for (uint64_t c = 0; c < q->cols; c++) h = (h ^ row[c]) * 1099511628211ull;
+        for (uint64_t i = h & (size - 1);; i = (i + 1) & (size - 1)) {
+            if (!slot[i]) {
+                slot[i] = r + 1;
+                break;
+            }
+            if (memcmp(q->symbols + (slot[i] - 1) * q->cols, row, (size_t)q->cols) == 0) {
+                repeats++;
+                break;
+            }
+        }
+    }
+    free(slot);
+    return repeats;
 }
 
 /* Tries a general-purpose coder on the symbols; keeps it in f when smaller
@@ -173,21 +211,30 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     candidate c[3];
     memset(c, 0, sizeof c);
     int rans_wanted = o->mode == WQC_MODE_AUTO || o->mode == WQC_MODE_ORDER0 || o->mode == WQC_MODE_CONTEXT;
-    int failed = WQC_OK;
-    if (rans_wanted && o->mode != WQC_MODE_CONTEXT) st = own_model(&f->q, 0, p.precision, &c[0], err);
-    else c[0].bytes = INFINITY;
-    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && f->q.ngroups > 1 && o->resolution)
-        st = own_model(&f->q, o->resolution, p.precision, &c[1], err);
-    else c[1].bytes = INFINITY;
-    c[2].bytes = INFINITY;
-    const wqc_symbol_model *shared = NULL;
-    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && (shared = shared_for(o, &f->q, &c[2].shared))) {
-        c[2].use = shared;
-        c[2].bytes = cost_bits(shared, &f->q, err, &failed) / 8 + 2;
-        if (failed) st = (wqc_status)failed;
+    const wqc_symbol_model *shared = rans_wanted && o->mode != WQC_MODE_ORDER0 ? shared_for(o, &f->q, &c[2].shared) : NULL;
+    bin_counts own = {0}, other = {0};
+    c[0].bytes = c[1].bytes = c[2].bytes = INFINITY;
+    if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
+    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_CONTEXT) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
+    if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && f->q.ngroups > 1)
+        st = own_model(&own, 0, f->q.alphabet, p.precision, &c[1], err);
+    if (st == WQC_OK && shared) {
+        /* The shared model's resolution, counted again only if it differs. */
+        const bin_counts *sc = &own;
+        if (shared->resolution != own.resolution || (shared->resolution && !own.per_bin))
+            st = count_bins(&f->q, shared->resolution, &other, err), sc = &other;
+        if (st == WQC_OK) {
+            c[2].use = shared;
+            c[2].bytes = wqc_symbol_model_cost_bits(shared, sc->per_bin ? sc->per_bin : sc->all) / 8 + 2;
+        }
     }
-    if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes))
-        st = own_model(&f->q, 0, p.precision, &c[0], err); /* nothing to condition on: one table */
+    free(own.per_bin);
+    free(other.per_bin);
+    if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
+        /* Nothing to condition on: one table. */
+        st = count_bins(&f->q, 0, &own, err);
+        if (st == WQC_OK) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
+    }
     if (isfinite(c[0].bytes)) sizes->bytes[WQC_MODE_ORDER0] = (int64_t)llround(c[0].bytes + lane_bytes);
     double ctx_best = fmin(c[1].bytes, c[2].bytes);
     if (isfinite(ctx_best)) sizes->bytes[WQC_MODE_CONTEXT] = (int64_t)llround(ctx_best + lane_bytes);
@@ -228,7 +275,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
 
     /* The general-purpose coders. */
     int gp = o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD;
-    if (st == WQC_OK && o->mode == WQC_MODE_AUTO && !tile && f->nelem <= WQC_MODE_GP_MAX && f->nelem >= 256) {
+    if (st == WQC_OK && o->mode == WQC_MODE_AUTO && !tile && f->nelem <= WQC_MODE_GP_MAX && f->nelem >= 256 &&
+        repeated_rows(&f->q) * 64 >= f->q.rows) {
         uint8_t *quick;
         size_t len;
         st = wqc_byte_compress(WQC_ENC_ZSTD, 3, f->q.symbols, (size_t)f->nelem, &quick, &len, err);
@@ -236,7 +284,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         gp = st == WQC_OK && (double)len < 1.1 * best;
     }
     wqc_encoding was = f->encoding;
-    if (st == WQC_OK && gp && o->mode != WQC_MODE_ZSTD)
+    /* Auto tries zstd alone: brotli -q 11 is 1% smaller on such tensors but five times slower to encode. */
+    if (st == WQC_OK && gp && o->mode == WQC_MODE_BROTLI)
         st = try_bytes(f, WQC_ENC_BROTLI, o->brotli_quality, o->estimate_only, &best, scratch,
                        &sizes->bytes[WQC_MODE_BROTLI], err);
     if (st == WQC_OK && gp && o->mode != WQC_MODE_BROTLI)

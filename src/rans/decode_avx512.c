@@ -315,37 +315,81 @@ static void context_small_tables(const wqc_rans_dtable *d, small_table *out)
     }
 }
 
-static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small)
+/* One vector's step with its table(s) chosen from the context: one search
+ * table when all lanes share it, else gathers with per-lane bases. */
+static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel_ctx *k, const kernel_consts *c,
+                                                                     const small_table *tables, int small,
+                                                                     uint64_t pos, __m512i *x)
+{
+    uint32_t t;
+    if (rans_context_uniform(&k->context, pos, V, &t)) {
+        if (small) return advance_small(c, &tables[t], x);
+        return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)));
+    }
+    uint32_t lane_table[V];
+    rans_context_lanes(&k->context, pos, V, lane_table);
+    return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)));
+}
+
+/* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all
+ * lie in one group takes one table for all of them. */
+static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small,
+                                                                   uint32_t nv)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
-                       _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     small_table tables[WQC_RANS_TABLES_MAX];
     if (small) context_small_tables(d, tables);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
     const size_t need = 2 * (size_t)k->lanes;
-    const uint32_t nv = k->lanes / V;
+    __m512i x[4], s[4];
+    for (uint32_t v = 0; v < nv; v++) x[v] = _mm512_loadu_si512(k->state + V * v);
     for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
-        for (uint32_t v = 0; v < nv; v++) {
-            __m512i x = _mm512_loadu_si512(k->state + V * v), s;
-            uint32_t t;
-            if (rans_context_uniform(&k->context, pos, V, &t)) {
-                if (small) {
-                    s = advance_small(&c, &tables[t], &x);
-                } else {
-                    s = advance_lanes(&c, &x, _mm512_set1_epi32((int)(t << d->precision)));
-                }
+        uint32_t t;
+        if (rans_context_uniform(&k->context, pos, k->lanes, &t)) {
+            if (small) {
+                const small_table *tab = &tables[t];
+                for (uint32_t v = 0; v < nv; v++) s[v] = advance_small(&c, tab, &x[v]);
             } else {
-                uint32_t lane_table[V];
-                rans_context_lanes(&k->context, pos, V, lane_table);
-                __m512i base = _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(d->precision));
-                s = advance_lanes(&c, &x, base);
+                __m512i base = _mm512_set1_epi32((int)(t << d->precision));
+                for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], base);
             }
+        } else {
+            for (uint32_t v = 0; v < nv; v++) s[v] = advance_context(k, &c, tables, small, pos + V * v, &x[v]);
+        }
+        for (uint32_t v = 0; v < nv; v++) renormalise(&c, &x[v], &w);
+        for (uint32_t v = 0; v < nv; v++) store(k, form, pos + V * v, s[v]);
+        pos += V * nv;
+    }
+    for (uint32_t v = 0; v < nv; v++) _mm512_storeu_si512(k->state + V * v, x[v]);
+    k->w = w;
+    k->pos = pos;
+    return r;
+}
+
+/* Any multiple of 16 lanes: states in memory, a vector at a time. */
+static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kernel_ctx *k, wqc_rans_form form,
+                                                                       int small)
+{
+    const wqc_rans_dtable *d = k->d;
+    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (small) context_small_tables(d, tables);
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    size_t r = 0;
+    const size_t need = 2 * (size_t)k->lanes;
+    for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+        for (uint32_t v = 0; v < k->lanes / V; v++) {
+            __m512i x = _mm512_loadu_si512(k->state + V * v);
+            __m512i sv = advance_context(k, &c, tables, small, pos, &x);
             renormalise(&c, &x, &w);
             _mm512_storeu_si512(k->state + V * v, x);
-            store(k, form, pos, s);
+            store(k, form, pos, sv);
             pos += V;
         }
     }
@@ -354,16 +398,103 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
     return r;
 }
 
+/* NK chunks of 32 lanes at once (more independent work in flight), each
+ * taking one table per round while its lanes lie in one group. */
+static inline __attribute__((always_inline)) size_t context_multi_rounds(rans_kernel_ctx *const *k, int nk,
+                                                                         wqc_rans_form form, int small)
+{
+    const wqc_rans_dtable *d = k[0]->d;
+    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (small) context_small_tables(d, tables);
+    const uint8_t *w[4];
+    uint64_t pos[4];
+    __m512i x[4][2], s[4][2];
+    size_t rounds = k[0]->rounds;
+    const size_t need = 2 * (size_t)k[0]->lanes;
+    for (int i = 0; i < nk; i++) {
+        w[i] = k[i]->w;
+        pos[i] = k[i]->pos;
+        x[i][0] = _mm512_loadu_si512(k[i]->state);
+        x[i][1] = _mm512_loadu_si512(k[i]->state + V);
+        if (k[i]->rounds < rounds) rounds = k[i]->rounds;
+    }
+    size_t r = 0;
+    for (; r < rounds; r++) {
+        int room = 1;
+        for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
+        if (!room) break;
+        for (int i = 0; i < nk; i++) {
+            uint32_t t;
+            if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
+                s[i][1] = advance_small(&c, &tables[t], &x[i][1]);
+            } else {
+                s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
+                s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);
+            }
+        }
+        for (int v = 0; v < 2; v++)
+            for (int i = 0; i < nk; i++) renormalise(&c, &x[i][v], &w[i]);
+        for (int i = 0; i < nk; i++) {
+            store(k[i], form, pos[i], s[i][0]);
+            store(k[i], form, pos[i] + V, s[i][1]);
+            pos[i] += 2 * V;
+        }
+    }
+    for (int i = 0; i < nk; i++) {
+        _mm512_storeu_si512(k[i]->state, x[i][0]);
+        _mm512_storeu_si512(k[i]->state + V, x[i][1]);
+        k[i]->w = w[i];
+        k[i]->pos = pos[i];
+    }
+    return r;
+}
+
+static inline __attribute__((always_inline)) size_t context_multi_by_count(rans_kernel_ctx *const *k, int nk,
+                                                                           wqc_rans_form form, int small)
+{
+    return nk == 4 ? context_multi_rounds(k, 4, form, small) : context_multi_rounds(k, 2, form, small);
+}
+
+size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
+{
+    for (int i = 0; i < nk; i++)
+        if (k[i]->lanes != 32) return 0;
+    if (nk != 2 && nk != 4) return 0;
+    int small = k[0]->d->alphabet <= 16;
+    switch (k[0]->out->form) {
+    case WQC_FORM_SYMBOLS: return small ? context_multi_by_count(k, nk, WQC_FORM_SYMBOLS, 1) : context_multi_by_count(k, nk, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return small ? context_multi_by_count(k, nk, WQC_FORM_NIBBLES, 1) : context_multi_by_count(k, nk, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return small ? context_multi_by_count(k, nk, WQC_FORM_F32, 1) : context_multi_by_count(k, nk, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return small ? context_multi_by_count(k, nk, WQC_FORM_F16, 1) : context_multi_by_count(k, nk, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return small ? context_multi_by_count(k, nk, WQC_FORM_DOT, 1) : context_multi_by_count(k, nk, WQC_FORM_DOT, 0);
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel_ctx *k, wqc_rans_form form,
+                                                                     int small)
+{
+    switch (k->lanes) {
+    case 16: return context_rounds(k, form, small, 1);
+    case 32: return context_rounds(k, form, small, 2);
+    case 64: return context_rounds(k, form, small, 4);
+    default: return context_rounds_any(k, form, small);
+    }
+}
+
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
     if (k->lanes % V) return 0;
     int small = k->d->alphabet <= 16;
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return small ? context_rounds(k, WQC_FORM_SYMBOLS, 1) : context_rounds(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return small ? context_rounds(k, WQC_FORM_NIBBLES, 1) : context_rounds(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return small ? context_rounds(k, WQC_FORM_F32, 1) : context_rounds(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return small ? context_rounds(k, WQC_FORM_F16, 1) : context_rounds(k, WQC_FORM_F16, 0);
-    case WQC_FORM_DOT: return small ? context_rounds(k, WQC_FORM_DOT, 1) : context_rounds(k, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return small ? context_by_lanes(k, WQC_FORM_SYMBOLS, 1) : context_by_lanes(k, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return small ? context_by_lanes(k, WQC_FORM_NIBBLES, 1) : context_by_lanes(k, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return small ? context_by_lanes(k, WQC_FORM_F32, 1) : context_by_lanes(k, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return small ? context_by_lanes(k, WQC_FORM_F16, 1) : context_by_lanes(k, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return small ? context_by_lanes(k, WQC_FORM_DOT, 1) : context_by_lanes(k, WQC_FORM_DOT, 0);
     }
     return 0;
 }

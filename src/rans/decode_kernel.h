@@ -47,6 +47,7 @@ size_t wqc_rans_kernel_context_neon(rans_kernel_ctx *k);
 #define RANS_MULTI_MAX 4
 typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
+size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk);
 
 /* Decodes nk (<= RANS_MULTI_MAX) chunks, chunk c holding elements
  * pos[c]..pos[c]+n[c], together where a kernel for that exists, else one

@@ -99,7 +99,8 @@ static void scalar_kernel(rans_kernel_ctx *k)
 static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
 #if defined(WQC_HAVE_X86_KERNELS)
-    if (isa == WQC_ISA_AVX512 && lanes == 32 && !d->context) return wqc_rans_kernel_multi_avx512;
+    if (isa == WQC_ISA_AVX512 && lanes == 32)
+        return d->context ? wqc_rans_kernel_context_multi_avx512 : wqc_rans_kernel_multi_avx512;
 #endif
     (void)d, (void)isa, (void)lanes;
     return NULL;

@@ -115,7 +115,14 @@ wqc_status wqc_rans_encode_chunk_context(const wqc_rans_context *ctx, uint32_t l
     for (uint32_t t = 0; t < ctx->ntables; t++) enc_symbols(&ctx->tables[t], enc + (size_t)t * alphabet);
     rans_context_cursor c;
     rans_context_seek(&c, ctx, pos);
-    for (size_t i = 0; i < n; i++) table[i] = (uint8_t)rans_context_table(&c, pos + i);
+    for (size_t i = 0; i < n;) {
+        uint32_t t = rans_context_table(&c, pos + i);
+        /* In row-major order a whole group's run shares the table. */
+        size_t run = ctx->tile ? 1 : ctx->ngroups == 1 ? n - i : (size_t)(c.groups.end - (pos + i));
+        if (run > n - i) run = n - i;
+        memset(table + i, (int)t, run);
+        i += run;
+    }
     st = encode_rounds(enc, alphabet, table, lanes, sym, n, out, cap, out_len, err);
     free(enc);
     free(table);

@@ -92,7 +92,7 @@ static wqc_status encode_chunks(const uint8_t *sym, const wqc_rans_params *p, wq
     }
     int failed = 0;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed) if (c->nchunks > 1 && p->threads > 1)
 #endif
     for (uint64_t i = 0; i < c->nchunks; i++) {
         size_t len = 0, n = (size_t)chunk_len(c, i);

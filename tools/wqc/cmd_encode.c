@@ -34,12 +34,16 @@ typedef struct encode_totals {
     double entropy_bits;
 } encode_totals;
 
+/* Quantized small tensors kept from the first pass, up to this many bytes. */
+#define CACHE_MAX (256u << 20)
+
 /* The input and how each of its tensors becomes a frame. */
 typedef struct encode_input {
     const coding_args *a;
     wqc_model *m;
     wqc_frame *given;       /* a quantized safetensors input: its frames */
     size_t n;
+    wqc_frame *cached;      /* quantized in the first pass (cached[i].quantized set) */
 } encode_input;
 
 /* Frame i, quantized if the plan says so (release with release_frame). */
@@ -47,6 +51,11 @@ static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc
 {
     if (in->given) {
         *f = in->given[i];
+        return WQC_OK;
+    }
+    if (in->cached && in->cached[i].quantized) {
+        *f = in->cached[i];
+        memset(&in->cached[i], 0, sizeof in->cached[i]);
         return WQC_OK;
     }
     const wqc_tensor *t = wqc_model_tensor(in->m, i);
@@ -63,15 +72,19 @@ static void release_frame(const encode_input *in, wqc_frame *f)
     if (!in->given) cli_frame_release(f);
 }
 
-/* Models shared by the small quantized tensors of the input. */
-static wqc_status shared_models(const encode_input *in, int precision, wqc_symbol_model **models, size_t *n,
+/* The models shared by the small quantized tensors of the input; the frames
+ * quantized for them are kept for the second pass while they fit CACHE_MAX. */
+static wqc_status shared_models(encode_input *in, int precision, wqc_symbol_model **models, size_t *n,
                                 wqc_error *err)
 {
     *models = NULL;
     *n = 0;
     if (in->a->mode != WQC_MODE_AUTO && in->a->mode != WQC_MODE_CONTEXT) return WQC_OK;
     wqc_model_pool *pool;
-    wqc_status st = wqc_model_pool_create(precision, getenv("R") ? (uint32_t)atoi(getenv("R")) : 1, &pool, err);
+    wqc_status st = wqc_model_pool_create(precision, 1, &pool, err);
+    if (st == WQC_OK && !in->given && !(in->cached = calloc(in->n + 1, sizeof *in->cached)))
+        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    uint64_t cached = 0;
     for (size_t i = 0; st == WQC_OK && i < in->n; i++) {
         uint64_t nelem = in->given ? in->given[i].nelem : wqc_model_tensor(in->m, i)->nelem;
         if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
@@ -80,7 +93,13 @@ static wqc_status shared_models(const encode_input *in, int precision, wqc_symbo
         st = make_frame(in, i, &f, err);
         if (st == WQC_OK && f.quantized) st = wqc_model_pool_add(pool, &f.q, err);
         if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
-        release_frame(in, &f);
+        uint64_t bytes = f.nelem + 8 * f.q.ngroups;
+        if (in->cached && f.quantized && f.q.symbols && cached + bytes <= CACHE_MAX) {
+            in->cached[i] = f;
+            cached += bytes;
+        } else {
+            release_frame(in, &f);
+        }
     }
     if (st == WQC_OK) st = wqc_model_pool_build(pool, models, n, err);
     wqc_model_pool_free(pool);
@@ -176,7 +195,7 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    encode_input in = {&a, NULL, NULL, 0};
+    encode_input in = {&a, NULL, NULL, 0, NULL};
     wqc_writer *w = NULL;
     wqc_kv *meta = NULL;
     const char **names = NULL;
@@ -257,6 +276,8 @@ done:
     for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
     free(shared);
     qst_frames_free(in.given, in.n);
+    for (size_t i = 0; in.cached && i < in.n; i++) cli_frame_release(&in.cached[i]);
+    free(in.cached);
     wqc_model_close(in.m);
     coding_args_free(&a);
     return rc;
