@@ -243,6 +243,10 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     int pick = -1;
     for (int i = 0; i < 3; i++)
         if (c[i].use && isfinite(c[i].bytes) && (pick < 0 || c[i].bytes < c[pick].bytes)) pick = i;
+    /* Auto keeps order-0, whose decoder is faster, unless a context saves enough. */
+    if (o->mode == WQC_MODE_AUTO && pick > 0 && c[0].use &&
+        c[pick].bytes + lane_bytes > (1.0 - WQC_CONTEXT_MIN_SAVING) * (c[0].bytes + lane_bytes))
+        pick = 0;
     double best = INFINITY;
     if (st == WQC_OK && pick >= 0 && o->estimate_only) {
         best = c[pick].bytes + lane_bytes;
