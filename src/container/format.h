@@ -69,6 +69,8 @@ enum wqc2_field_tag {
 /* Most shared models a file may declare, and most bytes of a descriptor. */
 #define WQC2_SHARED_MODELS_MAX 1024u
 #define WQC2_DESCRIPTOR_MAX (1u << 24)
+/* Largest names list, uncompressed (a million names of 256 bytes). */
+#define WQC2_NAMES_MAX (256u << 20)
 
 typedef struct wqc_record2 {
     uint8_t type, flags;

@@ -89,9 +89,9 @@ static wqc_status read_names(wqc_reader *r, const wqc_record2 *rec, char ***out,
     wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
     int codec = wqc_cursor_u8(&c);
     uint64_t raw_len = wqc_cursor_varint(&c);
-    /* Names are at most 64 KiB each and follow from a compressed list, so cap
-     * the list before allocating it. */
-    if (c.failed || raw_len > (uint64_t)1 << 32 || (codec == WQC_ENC_RAW && raw_len != (uint64_t)(c.end - c.p)))
+    /* The list is allocated before it is decompressed: cap it (a tiny record could
+     * declare gigabytes). */
+    if (c.failed || raw_len > WQC2_NAMES_MAX || (codec == WQC_ENC_RAW && raw_len != (uint64_t)(c.end - c.p)))
         return BAD("malformed NAMES record");
     if (codec != WQC_ENC_RAW && codec != WQC_ENC_ZSTD && codec != WQC_ENC_BROTLI)
         return BAD("NAMES record: unknown compression %d", codec);
