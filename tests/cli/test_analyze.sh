@@ -80,6 +80,23 @@ check "summary over all inputs" 'grep -q "^summary: 3 tensors analysed" "$tmp/ou
 expect_status 0 "--baselines" -- "$wqc" analyze --baselines --zstd-level 3 --brotli-quality 5 --synthetic gaussian:64x1024
 check "zstd nibble row" 'grep -q "zstd -3 , packed nibbles" "$tmp/out"'
 check "brotli byte row" 'grep -q "brotli -q 5 , byte per symbol" "$tmp/out"'
+check "xz row" 'grep -q "xz -9e, byte per symbol" "$tmp/out"'
+
+# Context entropies and coding modes: a table of them, and in JSON. A heavy-tailed
+# matrix quantized per row has zero points that differ, so a context model pays.
+expect_status 0 "modes table" -- "$wqc" analyze --synthetic laplace:512x512
+check "modes table header" 'grep -qE "^tensor +H +H\|row +H\|col +H\|prev +H\|zero +order0 +context +brotli +zstd +encode picks" "$tmp/out"'
+check "encode picks context for it" 'grep -qE "^laplace:512x512 .* context( \(shared tables\))?$" "$tmp/out"'
+check "summary gives the conditional entropies" 'grep -q "H given zero point" "$tmp/out" && grep -q "encode.s modes" "$tmp/out"'
+expect_status 0 "modes in JSON" -- "$wqc" analyze --json --baselines --synthetic laplace:512x512
+check "json: conditional entropies below H, context below order-0, xz measured" '"$py" - "$tmp/out" <<"PY"
+import json, sys
+t = json.load(open(sys.argv[1]))["tensors"][0]
+c, m = t["conditional_entropy_bits"], t["mode_bytes"]
+assert all(c[k] <= t["entropy_bits"] + 1e-9 for k in ("row", "column", "previous", "zero_point")), c
+assert m["context"] < m["order0"] and m["pick"] == "context", m
+assert t["baselines"]["xz_bytes"] > 0
+PY'
 
 # Usage errors: exit 2 with a message.
 expect_status 2 "no input" -- "$wqc" analyze

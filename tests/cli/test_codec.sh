@@ -96,6 +96,34 @@ for params in "--precision 10 --lanes 8 --chunk 1024" "--precision 15 --lanes 64
     expect_status 0 "verify $params" -- "$wqc" verify -q p.wqc --against model.safetensors
 done
 expect_status 2 "lanes not a multiple of 8" -- "$wqc" encode model.safetensors -o p.wqc -f --lanes 12
+expect_status 0 "one lane" -- "$wqc" encode model.safetensors -o p.wqc -f -q --lanes 1
+expect_status 0 "verify one lane" -- "$wqc" verify -q p.wqc --against model.safetensors
+
+# Coding modes: each round-trips to the quantize output and info names it.
+for mode in order0 context zstd brotli auto; do
+    expect_status 0 "encode --mode $mode" -- "$wqc" encode model.safetensors -o "m-$mode.wqc" -f -v --mode "$mode"
+    check "--mode $mode: per-tensor lines name it" 'grep -q "layers.0.attn.weight: affine 4-bit row, " "$tmp/err"'
+    expect_status 0 "decode --mode $mode" -- "$wqc" decode "m-$mode.wqc" -o "q-$mode.safetensors" -f
+    check "--mode $mode decodes to the quantize output" 'cmp -s q.safetensors "q-$mode.safetensors"'
+    expect_status 0 "info --mode $mode" -- "$wqc" info --json "m-$mode.wqc"
+    cp "$tmp/out" "info-$mode.json"
+done
+check "info shows each forced mode" '"$py" - <<"PY"
+import json
+for mode in ["order0", "context", "zstd", "brotli"]:
+    d = json.load(open("info-%s.json" % mode))
+    modes = {t["mode"] for t in d["tensors"] if "mode" in t}
+    assert modes == {mode}, (mode, modes)
+    assert d["format_version"] == 2
+PY'
+# auto takes a context only where it saves 1% of order-0 (its decoder is slower).
+check "auto is no larger than order-0 and within 1% of context" \
+    '(( $(stat -c %s m-auto.wqc) <= $(stat -c %s m-order0.wqc) && 100 * $(stat -c %s m-auto.wqc) <= 101 * $(stat -c %s m-context.wqc) ))'
+check "encode summary counts the modes" '"$wqc" encode model.safetensors -o /dev/null --mode context 2>&1 | grep -q "modes: context 5"'
+expect_status 2 "unknown mode" -- "$wqc" encode model.safetensors -o x.wqc --mode lz4
+check "unknown mode message" 'grep -q "unknown mode .lz4." "$tmp/err"'
+expect_status 2 "gemv layout needs rANS" -- "$wqc" encode model.safetensors -o x.wqc --layout gemv --mode brotli
+check "no output for a usage error" '[[ ! -e x.wqc ]]'
 
 # User-quantized integers: coded as given, returned exactly.
 expect_status 0 "encode int8 npy" -- "$wqc" encode ints.npy -o i.wqc

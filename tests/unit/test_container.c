@@ -292,6 +292,67 @@ static void test_container_malformed_meta_is_rejected_without_leaks(void **state
     free(out.data);
 }
 
+/* Replaces the record at `at` of a copy of f (whose body is body_len bytes)
+ * by one of the same header size with a valid check. */
+static uint8_t *with_record(const sink *f, const wqc_record2 *rec, uint8_t type, uint8_t flags, const uint8_t *body)
+{
+    uint8_t *copy = malloc(f->len);
+    memcpy(copy, f->data, f->len);
+    memcpy(copy + rec->body_offset, body, (size_t)rec->body_len);
+    const uint8_t *parts[1] = {copy + rec->body_offset};
+    uint64_t lens[1] = {rec->body_len};
+    uint8_t header[WQC2_RECORD_HEADER_MAX];
+    size_t hl = wqc_record2_header(header, type, flags, parts, lens, 1);
+    assert_int_equal(hl, rec->body_offset - rec->offset);
+    memcpy(copy + rec->offset, header, hl);
+    return copy;
+}
+
+/* Records whose checks hold but whose contents are hostile: refused before
+ * anything is allocated for them. */
+static void test_container_hostile_records_with_valid_checks(void **state)
+{
+    (void)state;
+    model m;
+    sink out = {0};
+    build(&m, &out, NULL);
+    free_model(&m);
+    wqc_reader *r;
+    wqc_error err;
+    /* The names record (written last here: the writer was given no names up
+     * front) declaring a 16 GiB list. */
+    wqc_record2 meta, names;
+    assert_int_equal(wqc_record2_read(out.data, out.len, WQC2_FILE_HEADER_BYTES, 1, &meta, NULL), WQC_OK);
+    for (uint64_t at = meta.next;; at = names.next) {
+        assert_int_equal(wqc_record2_read(out.data, out.len, at, 1, &names, NULL), WQC_OK);
+        if (names.type == WQC2_REC_NAMES) break;
+    }
+    uint8_t *body = calloc(1, (size_t)names.body_len);
+    body[0] = WQC_ENC_BROTLI;
+    wqc_varint_store(body + 1, 1ull << 34);
+    uint8_t *bomb = with_record(&out, &names, WQC2_REC_NAMES, WQC2_RECORD_CRITICAL, body);
+    for (int lazy = 0; lazy < 2; lazy++)
+        assert_fails_with(wqc_reader_open(bomb, out.len, lazy, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "NAMES");
+    free(bomb);
+    /* An unknown critical record is refused; an unknown plain one is skipped. */
+    memcpy(body, meta.body, (size_t)meta.body_len);
+    uint8_t *critical = with_record(&out, &meta, 'Z', WQC2_RECORD_CRITICAL, body);
+    assert_fails_with(wqc_reader_open(critical, out.len, 0, NULL, 0, &r, &err), WQC_ERR_UNSUPPORTED, err,
+                      "unknown critical record");
+    uint8_t *plain = with_record(&out, &meta, 'Z', 0, body);
+    assert_int_equal(wqc_reader_open(plain, out.len, 0, NULL, 0, &r, &err), WQC_OK);
+    assert_int_equal(wqc_reader_metadata_count(r), 0);
+    wqc_reader_free(r);
+    /* A later major version is not guessed at. */
+    memcpy(plain, out.data, out.len);
+    plain[8] = 3;
+    assert_fails_with(wqc_reader_open(plain, out.len, 0, NULL, 0, &r, &err), WQC_ERR_UNSUPPORTED, err, "version 3.0");
+    free(critical);
+    free(plain);
+    free(body);
+    free(out.data);
+}
+
 /* A scale or offset that is NaN or infinite is refused when the frame is read. */
 static void test_container_rejects_non_finite_scales(void **state)
 {
@@ -397,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_container_every_byte_flip_and_truncation_is_detected),
         cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
         cmocka_unit_test(test_container_rejects_non_finite_scales),
+        cmocka_unit_test(test_container_hostile_records_with_valid_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

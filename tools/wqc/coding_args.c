@@ -171,6 +171,10 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         }
     }
     if ((sets & ARGS_QUANTIZE) && !cli_quant_options_finish(&a->plan.base)) return WQC_EXIT_USAGE;
+    if (a->layout_gemv && (a->mode == WQC_MODE_BROTLI || a->mode == WQC_MODE_ZSTD)) {
+        cli_error("--layout gemv needs a rANS mode (auto, order0 or context), not --mode %s", wqc_mode_name(a->mode));
+        return WQC_EXIT_USAGE;
+    }
     a->codec.threads = (int)a->threads;
     if (optind != argc - 1) {
         cli_error(optind >= argc ? "no input file" : "one input file expected");
