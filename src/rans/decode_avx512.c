@@ -190,73 +190,6 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
-/* NK chunks of 32 lanes each, states in registers: 2 NK independent
- * vectors per round instead of two. */
-static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
-                                                                 wqc_rans_form form, int small)
-{
-    const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = {small_table_make(d), _mm_cvtsi32_si128(d->precision),
-                             _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
-                             _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
-    const uint8_t *w[4];
-    uint64_t pos[4];
-    __m512i x[4][2], s[4][2];
-    size_t rounds = k[0]->rounds;
-    const size_t need = 2 * (size_t)k[0]->lanes;
-    for (int i = 0; i < nk; i++) {
-        w[i] = k[i]->w;
-        pos[i] = k[i]->pos;
-        x[i][0] = _mm512_loadu_si512(k[i]->state);
-        x[i][1] = _mm512_loadu_si512(k[i]->state + V);
-        if (k[i]->rounds < rounds) rounds = k[i]->rounds;
-    }
-    size_t r = 0;
-    for (; r < rounds; r++) {
-        int room = 1;
-        for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
-        if (!room) break;
-        for (int v = 0; v < 2; v++)
-            for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
-        for (int v = 0; v < 2; v++)
-            for (int i = 0; i < nk; i++) renormalise(&c, &x[i][v], &w[i]);
-        for (int i = 0; i < nk; i++) {
-            store(k[i], form, pos[i], s[i][0]);
-            store(k[i], form, pos[i] + V, s[i][1]);
-            pos[i] += 2 * V;
-        }
-    }
-    for (int i = 0; i < nk; i++) {
-        _mm512_storeu_si512(k[i]->state, x[i][0]);
-        _mm512_storeu_si512(k[i]->state + V, x[i][1]);
-        k[i]->w = w[i];
-        k[i]->pos = pos[i];
-    }
-    return r;
-}
-
-static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
-                                                                   wqc_rans_form form, int small)
-{
-    return nk == 4 ? multi_rounds(k, 4, form, small) : multi_rounds(k, 2, form, small);
-}
-
-size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk)
-{
-    for (int i = 0; i < nk; i++)
-        if (k[i]->lanes != 32) return 0;
-    if (nk != 2 && nk != 4) return 0;
-    int small = k[0]->d->alphabet <= 16;
-    switch (k[0]->out->form) {
-    case WQC_FORM_SYMBOLS: return small ? multi_by_count(k, nk, WQC_FORM_SYMBOLS, 1) : multi_by_count(k, nk, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return small ? multi_by_count(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_count(k, nk, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return small ? multi_by_count(k, nk, WQC_FORM_F32, 1) : multi_by_count(k, nk, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return small ? multi_by_count(k, nk, WQC_FORM_F16, 1) : multi_by_count(k, nk, WQC_FORM_F16, 0);
-    case WQC_FORM_DOT: return small ? multi_by_count(k, nk, WQC_FORM_DOT, 1) : multi_by_count(k, nk, WQC_FORM_DOT, 0);
-    }
-    return 0;
-}
-
 static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k, wqc_rans_form form, int small)
 {
     switch (k->lanes) {
@@ -398,16 +331,18 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
     return r;
 }
 
-/* NK chunks of 32 lanes at once (more independent work in flight), each
- * taking one table per round while its lanes lie in one group. */
-static inline __attribute__((always_inline)) size_t context_multi_rounds(rans_kernel_ctx *const *k, int nk,
-                                                                         wqc_rans_form form, int small)
+/* NK chunks of 32 lanes each, states in registers: 2 NK independent
+ * vectors per round instead of two. With a context, each chunk takes one
+ * table per round while its lanes lie in one group. */
+static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
+                                                                 wqc_rans_form form, int small, int context)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+    const kernel_consts c = {small && !context ? small_table_make(d) : (small_table){{0}},
+                             _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     small_table tables[WQC_RANS_TABLES_MAX];
-    if (small) context_small_tables(d, tables);
+    if (small && context) context_small_tables(d, tables);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];
@@ -425,14 +360,19 @@ static inline __attribute__((always_inline)) size_t context_multi_rounds(rans_ke
         int room = 1;
         for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
         if (!room) break;
-        for (int i = 0; i < nk; i++) {
-            uint32_t t;
-            if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
-                s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
-                s[i][1] = advance_small(&c, &tables[t], &x[i][1]);
-            } else {
-                s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
-                s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);
+        if (!context) {
+            for (int v = 0; v < 2; v++)
+                for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
+        } else {
+            for (int i = 0; i < nk; i++) {
+                uint32_t t;
+                if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                    s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
+                    s[i][1] = advance_small(&c, &tables[t], &x[i][1]);
+                } else {
+                    s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
+                    s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);
+                }
             }
         }
         for (int v = 0; v < 2; v++)
@@ -452,27 +392,36 @@ static inline __attribute__((always_inline)) size_t context_multi_rounds(rans_ke
     return r;
 }
 
-static inline __attribute__((always_inline)) size_t context_multi_by_count(rans_kernel_ctx *const *k, int nk,
-                                                                           wqc_rans_form form, int small)
+static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
+                                                                   wqc_rans_form form, int small, int context)
 {
-    return nk == 4 ? context_multi_rounds(k, 4, form, small) : context_multi_rounds(k, 2, form, small);
+    return nk == 4 ? multi_rounds(k, 4, form, small, context) : multi_rounds(k, 2, form, small, context);
 }
 
-size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
+static inline __attribute__((always_inline)) size_t multi_by_table(rans_kernel_ctx *const *k, int nk,
+                                                                   wqc_rans_form form, int context)
+{
+    return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, context) : multi_by_count(k, nk, form, 0, context);
+}
+
+static size_t multi_kernel(rans_kernel_ctx *const *k, int nk, int context)
 {
     for (int i = 0; i < nk; i++)
         if (k[i]->lanes != 32) return 0;
     if (nk != 2 && nk != 4) return 0;
-    int small = k[0]->d->alphabet <= 16;
     switch (k[0]->out->form) {
-    case WQC_FORM_SYMBOLS: return small ? context_multi_by_count(k, nk, WQC_FORM_SYMBOLS, 1) : context_multi_by_count(k, nk, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return small ? context_multi_by_count(k, nk, WQC_FORM_NIBBLES, 1) : context_multi_by_count(k, nk, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return small ? context_multi_by_count(k, nk, WQC_FORM_F32, 1) : context_multi_by_count(k, nk, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return small ? context_multi_by_count(k, nk, WQC_FORM_F16, 1) : context_multi_by_count(k, nk, WQC_FORM_F16, 0);
-    case WQC_FORM_DOT: return small ? context_multi_by_count(k, nk, WQC_FORM_DOT, 1) : context_multi_by_count(k, nk, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return context ? multi_by_table(k, nk, WQC_FORM_SYMBOLS, 1) : multi_by_table(k, nk, WQC_FORM_SYMBOLS, 0);
+    case WQC_FORM_NIBBLES: return context ? multi_by_table(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_table(k, nk, WQC_FORM_NIBBLES, 0);
+    case WQC_FORM_F32: return context ? multi_by_table(k, nk, WQC_FORM_F32, 1) : multi_by_table(k, nk, WQC_FORM_F32, 0);
+    case WQC_FORM_F16: return context ? multi_by_table(k, nk, WQC_FORM_F16, 1) : multi_by_table(k, nk, WQC_FORM_F16, 0);
+    case WQC_FORM_DOT: return context ? multi_by_table(k, nk, WQC_FORM_DOT, 1) : multi_by_table(k, nk, WQC_FORM_DOT, 0);
     }
     return 0;
 }
+
+size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk) { return multi_kernel(k, nk, 0); }
+
+size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk) { return multi_kernel(k, nk, 1); }
 
 static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel_ctx *k, wqc_rans_form form,
                                                                      int small)

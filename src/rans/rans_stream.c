@@ -141,14 +141,9 @@ wqc_status wqc_rans_encode(const uint8_t *sym, uint64_t n, uint32_t alphabet,
         /* An empty tensor still carries a valid table: all mass on symbol 0. */
         freq[0] = 1u << p->precision;
     }
-    if (st == WQC_OK) st = wqc_rans_table_init(&c->table, freq, alphabet, p->precision, err);
-    if (st != WQC_OK) return st;
-    c->lanes = p->lanes;
-    c->chunk = p->chunk;
-    c->n = n;
-    st = encode_chunks(sym, p, c, err);
-    if (st != WQC_OK) wqc_rans_coded_free(c);
-    return st;
+    wqc_rans_table t;
+    if (st == WQC_OK) st = wqc_rans_table_init(&t, freq, alphabet, p->precision, err);
+    return st == WQC_OK ? wqc_rans_encode_table(sym, n, &t, p, c, err) : st;
 }
 
 wqc_status wqc_rans_encode_table(const uint8_t *sym, uint64_t n, const wqc_rans_table *t, const wqc_rans_params *p,
