@@ -43,7 +43,7 @@ wqc_mode wqc_frame_mode(const wqc_frame *f);
 #define WQC_MODE_GP_MAX (1u << 22)
 
 /* Auto takes a context model only when it saves at least this fraction of
- * order-0's bytes: its AVX-512 decoder runs at about 3/4 of order-0's speed. */
+ * order-0's bytes: its AVX-512 decoder runs at about 0.7 of order-0's speed. */
 #define WQC_CONTEXT_MIN_SAVING 0.01
 
 typedef struct wqc_encode_options {
