@@ -130,6 +130,12 @@ size_t wqc_reader_find(const wqc_reader *r, const char *name);
 /* Parses and checks tensor i's frame (once); the frame stays valid until
  * the reader is freed. */
 wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err);
+/* Tensor i's descriptor, parsed and bounds-checked, before its record's
+ * check is verified: what a streaming writer needs to lay out its output
+ * without reading every payload twice. The frame is the same one that
+ * wqc_reader_frame returns once it has verified the check; decode nothing
+ * from it before that. */
+wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err);
 size_t wqc_reader_metadata_count(const wqc_reader *r);
 const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i);
 

@@ -19,6 +19,11 @@ typedef struct wqc_mapped_file {
 
 wqc_status wqc_map_file(const char *path, wqc_mapped_file *out, wqc_error *err);
 void wqc_unmap_file(wqc_mapped_file *f);
+/* Lets the kernel drop the pages of [offset, offset + len) of a mapped file
+ * (whole pages inside the range; they read back from the file if touched
+ * again), so that a pass over a large file keeps little of it resident.
+ * Nothing for a file read into memory. */
+void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len);
 
 #ifdef __cplusplus
 }

@@ -125,19 +125,25 @@ typedef enum wqc_rans_form {
                                alphabets of at most 16 symbols */
     WQC_FORM_F32,           /* offset + scale * q in float32, as wqc_dequantize */
     WQC_FORM_F16,           /* the F32 value rounded to nearest-even binary16 */
-    WQC_FORM_DOT            /* no output: dst is float acc[rows] of a matrix in the gemv
+    WQC_FORM_DOT,           /* no output: dst is float acc[rows] of a matrix in the gemv
                                layout (wqc/gemv.h), acc[r] = fma(q, x[col], acc[r]) */
+    WQC_FORM_BF16           /* the F32 value rounded to nearest-even bfloat16 */
 } wqc_rans_form;
 
-/* Where decoded symbols go: dst holds the whole tensor (index 0 = element 0).
- * F32/F16 take rows, cols, group_len, ngroups, scale and offset from
- * `groups` (its symbols are not used). */
+/* Where decoded symbols go: dst[0] is element `first` of the tensor (0: dst
+ * holds the whole tensor; else a window, for decoding a range of chunks into
+ * a reused buffer; even for nibbles). F32/F16/BF16 take rows, cols,
+ * group_len, ngroups, scale and offset from `groups` (its symbols are not
+ * used). SYMBOLS adds `add` to every symbol (mod 256): the offset of a
+ * tensor of given integers, in the same pass. */
 typedef struct wqc_rans_output {
     wqc_rans_form form;
     void *dst;
     const wqc_quantized *groups;
     const float *x;             /* WQC_FORM_DOT: x[cols]; rows, cols and the tile (= lanes) */
     uint64_t rows, cols;        /* of the matrix */
+    uint64_t first;
+    uint8_t add;
 } wqc_rans_output;
 
 /* Bytes of dst for n elements in a form. */
@@ -221,6 +227,10 @@ wqc_status wqc_rans_decode(const wqc_rans_coded *c, int threads, uint8_t *sym, w
  * on one thread (neighbouring chunks would share a byte). */
 wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *out, int threads,
                               wqc_isa isa, wqc_error *err);
+/* The same for chunks first_chunk .. first_chunk + count - 1 only; out->first
+ * is usually the first of their elements (first_chunk * c->chunk). */
+wqc_status wqc_rans_decode_chunks(const wqc_rans_coded *c, uint64_t first_chunk, uint64_t count,
+                                  const wqc_rans_output *out, int threads, wqc_isa isa, wqc_error *err);
 
 /* Frees what wqc_rans_encode allocated (chunk_bytes, offset, payload, and a
  * context's tables and group_table). */

@@ -131,9 +131,15 @@ typedef wqc_status (*wqc_sink_fn)(void *ctx, const void *buf, size_t len, wqc_er
  * the same bytes. */
 wqc_status wqc_safetensors_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
                                  const wqc_kv *meta, size_t n_meta, wqc_error *err);
+/* The header alone (from each tensor's name, dtype, shape and nbytes; data
+ * unused): a caller that streams the tensors' bytes after it, in order. */
+wqc_status wqc_safetensors_write_header(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
+                                        const wqc_kv *meta, size_t n_meta, wqc_error *err);
 
 /* Writes a .npy version 1.0 file (C order) of a F32, F16, I8 or U8 tensor. */
 wqc_status wqc_npy_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_error *err);
+/* The .npy header alone; nbytes of data follow it. */
+wqc_status wqc_npy_write_header(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_error *err);
 
 /* Converts a F32/F16/BF16/I8/U8 tensor to a newly malloc'ed float32 array
  * (exact). WQC_ERR_UNSUPPORTED for other dtypes, WQC_ERR_NOMEM. */

@@ -294,7 +294,20 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
     entry *e = &r->entries[i];
     if (!e->parsed) {
-        wqc_status st = r->version == 1 ? wqc_reader1_frame(r, e, err) : wqc_reader2_frame(r, e, err);
+        wqc_status st = r->version == 1 ? wqc_reader1_frame(r, e, err) : wqc_reader2_frame(r, e, 1, err);
+        if (st != WQC_OK) return st;
+    }
+    *out = &e->frame;
+    return WQC_OK;
+}
+
+wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err)
+{
+    if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
+    entry *e = &r->entries[i];
+    if (r->version == 1) return wqc_reader_frame(r, i, out, err);
+    if (!e->parsed && !e->described) {
+        wqc_status st = wqc_reader2_frame(r, e, 0, err);
         if (st != WQC_OK) return st;
     }
     *out = &e->frame;

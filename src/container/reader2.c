@@ -253,7 +253,7 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     if (!index_seen) return BAD("no index record");
     if (r->count && !names_at) return BAD("no NAMES record");
     wqc_status st = read_names_at(r, names_at, err);
-    for (size_t i = 0; st == WQC_OK && i < r->count; i++) st = wqc_reader2_frame(r, &r->entries[i], err);
+    for (size_t i = 0; st == WQC_OK && i < r->count; i++) st = wqc_reader2_frame(r, &r->entries[i], 1, err);
     return st;
 }
 
@@ -286,11 +286,19 @@ wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err)
     return lazy ? open_lazy(r, err) : walk(r, err);
 }
 
-wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, wqc_error *err)
+wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err)
 {
     wqc_record2 rec;
-    wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, 1, &rec, err);
+    wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, verify && !e->described, &rec, err);
     if (st != WQC_OK) return st;
+    if (e->described) {
+        /* Read before: only the check is left. */
+        if (!wqc_record2_check(r->buf, &rec))
+            return wqc_fail(err, WQC_ERR_CHECKSUM, "record 'T' at offset %llu: checksum mismatch",
+                            (unsigned long long)e->offset);
+        e->parsed = 1;
+        return WQC_OK;
+    }
     if (rec.type != WQC2_REC_TENSOR) return BAD("no tensor record at offset %llu", (unsigned long long)e->offset);
     wqc_cursor c = {rec.body, rec.body + rec.body_len, 0};
     uint64_t dlen = wqc_cursor_varint(&c);
@@ -311,6 +319,7 @@ wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, wqc_error *err)
     }
     f->file_offset = e->offset;
     f->frame_bytes = e->bytes = rec.next - e->offset;
-    e->parsed = 1;
+    if (verify) e->parsed = 1;
+    else e->described = 1;
     return WQC_OK;
 }

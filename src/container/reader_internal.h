@@ -7,7 +7,8 @@
 typedef struct reader_entry {
     uint64_t offset, bytes;
     char *name;
-    int parsed;
+    int parsed;         /* frame read and its record's check verified */
+    int described;      /* frame read, check not yet verified (format 2) */
     wqc_frame frame;
 } reader_entry;
 
@@ -33,7 +34,8 @@ wqc_status wqc_reader1_frame(wqc_reader *r, reader_entry *e, wqc_error *err);
  * the stored HMAC). */
 wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err);
 wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err);
-wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, wqc_error *err);
+/* verify = 0: the descriptor only (e->described); 1: also the record's check (e->parsed). */
+wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err);
 
 /* Appends an entry (zeroed) and returns it, or NULL when out of memory. */
 reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap);

@@ -87,3 +87,13 @@ void wqc_unmap_file(wqc_mapped_file *f)
     else free(f->data);
     memset(f, 0, sizeof *f);
 }
+
+void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len)
+{
+    if (!f->is_mmap || offset >= f->size) return;
+    if (len > f->size - offset) len = f->size - offset;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)f->data + offset + page - 1) / page * page;
+    uintptr_t end = ((uintptr_t)f->data + offset + len) / page * page;
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}

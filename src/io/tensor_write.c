@@ -6,8 +6,8 @@
 
 #include "wqc/tensor_io.h"
 
-wqc_status wqc_safetensors_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
-                                 const wqc_kv *meta, size_t n_meta, wqc_error *err)
+wqc_status wqc_safetensors_write_header(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
+                                        const wqc_kv *meta, size_t n_meta, wqc_error *err)
 {
     json_t *root = json_object();
     if (!root) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -42,12 +42,26 @@ wqc_status wqc_safetensors_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *
     if (st == WQC_OK) st = sink(ctx, text, len, err);
     if (st == WQC_OK && padded > len) st = sink(ctx, "       ", padded - len, err);
     free(text);
+    return st;
+}
+
+wqc_status wqc_safetensors_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *tensors, size_t n,
+                                 const wqc_kv *meta, size_t n_meta, wqc_error *err)
+{
+    wqc_status st = wqc_safetensors_write_header(sink, ctx, tensors, n, meta, n_meta, err);
     for (size_t i = 0; i < n && st == WQC_OK; i++)
         if (tensors[i].nbytes) st = sink(ctx, tensors[i].data, (size_t)tensors[i].nbytes, err);
     return st;
 }
 
 wqc_status wqc_npy_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_error *err)
+{
+    wqc_status st = wqc_npy_write_header(sink, ctx, t, err);
+    if (st == WQC_OK && t->nbytes) st = sink(ctx, t->data, (size_t)t->nbytes, err);
+    return st;
+}
+
+wqc_status wqc_npy_write_header(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_error *err)
 {
     const char *descr;
     switch (t->dtype) {
@@ -75,6 +89,5 @@ wqc_status wqc_npy_write(wqc_sink_fn sink, void *ctx, const wqc_tensor *t, wqc_e
     header[hlen - 1] = '\n';
     wqc_status st = sink(ctx, prefix, sizeof prefix, err);
     if (st == WQC_OK) st = sink(ctx, header, hlen, err);
-    if (st == WQC_OK && t->nbytes) st = sink(ctx, t->data, (size_t)t->nbytes, err);
     return st;
 }

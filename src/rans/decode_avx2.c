@@ -57,6 +57,7 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
                                                         __m256i s)
 {
     uint8_t *dst = k->out->dst;
+    uint64_t at = pos - k->out->first;
     switch (form) {
     case WQC_FORM_SYMBOLS: {
         /* Byte 0 of each 32-bit lane to the front of its 128-bit half. */
@@ -64,7 +65,7 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
                                               0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
         __m256i b = _mm256_shuffle_epi8(s, pick);
         __m128i both = _mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
-        _mm_storel_epi64((__m128i *)(dst + pos), both);
+        _mm_storel_epi64((__m128i *)(dst + at), _mm_add_epi8(both, _mm_set1_epi8((char)k->out->add)));
         break;
     }
     case WQC_FORM_NIBBLES: {
@@ -74,16 +75,26 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
         __m256i b = _mm256_shuffle_epi8(pair, pick);
         uint32_t four = (uint32_t)_mm_cvtsi128_si32(
             _mm_unpacklo_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
-        memcpy(dst + pos / 2, &four, 4);
+        memcpy(dst + at / 2, &four, 4);
         break;
     }
     case WQC_FORM_F32:
-        _mm256_storeu_ps((float *)(dst + 4 * pos), dequant(&k->groups, pos, s));
+        _mm256_storeu_ps((float *)(dst + 4 * at), dequant(&k->groups, pos, s));
         break;
     case WQC_FORM_F16:
-        _mm_storeu_si128((__m128i *)(dst + 2 * pos),
+        _mm_storeu_si128((__m128i *)(dst + 2 * at),
                          _mm256_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         break;
+    case WQC_FORM_BF16: {
+        /* Round to nearest even on the 16 dropped bits (the values are finite). */
+        __m256i u = _mm256_castps_si256(dequant(&k->groups, pos, s));
+        u = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff),
+                                                 _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1))));
+        u = _mm256_srli_epi32(u, 16);
+        __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+        _mm_storeu_si128((__m128i *)(dst + 2 * at), h);
+        break;
+    }
     case WQC_FORM_DOT:
         dot(&k->dot, pos, s);
         break;
@@ -172,6 +183,7 @@ static size_t kernel(rans_kernel_ctx *k, int context)
     case WQC_FORM_NIBBLES: return context ? by_table(k, WQC_FORM_NIBBLES, 1) : by_table(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return context ? by_table(k, WQC_FORM_F32, 1) : by_table(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return context ? by_table(k, WQC_FORM_F16, 1) : by_table(k, WQC_FORM_F16, 0);
+    case WQC_FORM_BF16: return context ? by_table(k, WQC_FORM_BF16, 1) : by_table(k, WQC_FORM_BF16, 0);
     case WQC_FORM_DOT: return context ? by_table(k, WQC_FORM_DOT, 1) : by_table(k, WQC_FORM_DOT, 0);
     }
     return 0;

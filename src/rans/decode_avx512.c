@@ -44,23 +44,33 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
                                                         __m512i s)
 {
     uint8_t *dst = k->out->dst;
+    uint64_t at = pos - k->out->first;
     switch (form) {
     case WQC_FORM_SYMBOLS:
-        _mm_storeu_si128((__m128i *)(dst + pos), _mm512_cvtepi32_epi8(s));
+        _mm_storeu_si128((__m128i *)(dst + at),
+                         _mm_add_epi8(_mm512_cvtepi32_epi8(s), _mm_set1_epi8((char)k->out->add)));
         break;
     case WQC_FORM_NIBBLES: {
         /* Within each 64-bit pair: low symbol | high symbol << 4 in byte 0. */
         __m512i pair = _mm512_or_si512(s, _mm512_srli_epi64(s, 28));
-        _mm_storel_epi64((__m128i *)(dst + pos / 2), _mm512_cvtepi64_epi8(pair));
+        _mm_storel_epi64((__m128i *)(dst + at / 2), _mm512_cvtepi64_epi8(pair));
         break;
     }
     case WQC_FORM_F32:
-        _mm512_storeu_ps(dst + 4 * pos, dequant(&k->groups, pos, s));
+        _mm512_storeu_ps(dst + 4 * at, dequant(&k->groups, pos, s));
         break;
     case WQC_FORM_F16:
-        _mm256_storeu_si256((__m256i *)(dst + 2 * pos),
+        _mm256_storeu_si256((__m256i *)(dst + 2 * at),
                             _mm512_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         break;
+    case WQC_FORM_BF16: {
+        /* Round to nearest even on the 16 dropped bits (the values are finite). */
+        __m512i u = _mm512_castps_si512(dequant(&k->groups, pos, s));
+        u = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
+                                                 _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
+        _mm256_storeu_si256((__m256i *)(dst + 2 * at), _mm512_cvtepi32_epi16(_mm512_srli_epi32(u, 16)));
+        break;
+    }
     case WQC_FORM_DOT:
         dot(&k->dot, pos, s);
         break;
@@ -208,6 +218,7 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: return small ? by_lanes(k, WQC_FORM_NIBBLES, 1) : by_lanes(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return small ? by_lanes(k, WQC_FORM_F32, 1) : by_lanes(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return small ? by_lanes(k, WQC_FORM_F16, 1) : by_lanes(k, WQC_FORM_F16, 0);
+    case WQC_FORM_BF16: return small ? by_lanes(k, WQC_FORM_BF16, 1) : by_lanes(k, WQC_FORM_BF16, 0);
     case WQC_FORM_DOT: return small ? by_lanes(k, WQC_FORM_DOT, 1) : by_lanes(k, WQC_FORM_DOT, 0);
     }
     return 0;
@@ -414,6 +425,7 @@ static size_t multi_kernel(rans_kernel_ctx *const *k, int nk, int context)
     case WQC_FORM_NIBBLES: return context ? multi_by_table(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_table(k, nk, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return context ? multi_by_table(k, nk, WQC_FORM_F32, 1) : multi_by_table(k, nk, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return context ? multi_by_table(k, nk, WQC_FORM_F16, 1) : multi_by_table(k, nk, WQC_FORM_F16, 0);
+    case WQC_FORM_BF16: return context ? multi_by_table(k, nk, WQC_FORM_BF16, 1) : multi_by_table(k, nk, WQC_FORM_BF16, 0);
     case WQC_FORM_DOT: return context ? multi_by_table(k, nk, WQC_FORM_DOT, 1) : multi_by_table(k, nk, WQC_FORM_DOT, 0);
     }
     return 0;
@@ -443,6 +455,7 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: return small ? context_by_lanes(k, WQC_FORM_NIBBLES, 1) : context_by_lanes(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return small ? context_by_lanes(k, WQC_FORM_F32, 1) : context_by_lanes(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return small ? context_by_lanes(k, WQC_FORM_F16, 1) : context_by_lanes(k, WQC_FORM_F16, 0);
+    case WQC_FORM_BF16: return small ? context_by_lanes(k, WQC_FORM_BF16, 1) : context_by_lanes(k, WQC_FORM_BF16, 0);
     case WQC_FORM_DOT: return small ? context_by_lanes(k, WQC_FORM_DOT, 1) : context_by_lanes(k, WQC_FORM_DOT, 0);
     }
     return 0;

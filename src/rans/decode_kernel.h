@@ -57,9 +57,12 @@ wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, i
                                      const size_t *len, const wqc_rans_output *out, const uint64_t *pos,
                                      const size_t *n, wqc_isa isa, wqc_status *st, wqc_error *err);
 
-/* wqc_rans_decode_to with a table built once by the caller. */
+/* wqc_rans_decode_to and wqc_rans_decode_chunks with a table built once by the caller. */
 wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, const wqc_rans_output *out,
                                 int threads, wqc_isa isa, wqc_error *err);
+wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, uint64_t first_chunk,
+                                      uint64_t count, const wqc_rans_output *out, int threads, wqc_isa isa,
+                                      wqc_error *err);
 
 /* Packed decoder entry for alphabets of at most 16 symbols and P <= 13:
  * freq (<= 2^13) in bits 0..13, slot - cum in bits 14..27, symbol in 28..31. */

@@ -103,31 +103,44 @@ static inline __attribute__((always_inline)) void dot(rans_dot_cursor *c, uint64
     }
 }
 
+/* Rounds to nearest even on the 16 dropped bits (the values are finite). */
+static inline __attribute__((always_inline)) uint16x4_t bf16_round(float32x4_t v)
+{
+    uint32x4_t u = vreinterpretq_u32_f32(v);
+    u = vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7fff), vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1))));
+    return vshrn_n_u32(u, 16);
+}
+
 /* Stores the 8 symbols s0 (elements pos..pos+3) and s1 (pos+4..pos+7). */
 static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
                                                         uint32x4_t s0, uint32x4_t s1)
 {
     uint8_t *dst = k->out->dst;
+    uint64_t at = pos - k->out->first;
     uint8x8_t bytes = vmovn_u16(vcombine_u16(vmovn_u32(s0), vmovn_u32(s1)));
     switch (form) {
     case WQC_FORM_SYMBOLS:
-        vst1_u8(dst + pos, bytes);
+        vst1_u8(dst + at, vadd_u8(bytes, vdup_n_u8(k->out->add)));
         break;
     case WQC_FORM_NIBBLES: {
         uint16x4_t pairs = vreinterpret_u16_u8(bytes);
         uint16x4_t packed = vorr_u16(pairs, vshr_n_u16(pairs, 4));
         uint8x8_t out = vmovn_u16(vcombine_u16(packed, vdup_n_u16(0)));
         uint32_t four = vget_lane_u32(vreinterpret_u32_u8(out), 0);
-        memcpy(dst + pos / 2, &four, 4);
+        memcpy(dst + at / 2, &four, 4);
         break;
     }
     case WQC_FORM_F32:
-        vst1q_f32((float *)(dst + 4 * pos), dequant(&k->groups, pos, s0));
-        vst1q_f32((float *)(dst + 4 * (pos + V)), dequant(&k->groups, pos + V, s1));
+        vst1q_f32((float *)(dst + 4 * at), dequant(&k->groups, pos, s0));
+        vst1q_f32((float *)(dst + 4 * (at + V)), dequant(&k->groups, pos + V, s1));
         break;
     case WQC_FORM_F16:
-        vst1_f16((float16_t *)(dst + 2 * pos), vcvt_f16_f32(dequant(&k->groups, pos, s0)));
-        vst1_f16((float16_t *)(dst + 2 * (pos + V)), vcvt_f16_f32(dequant(&k->groups, pos + V, s1)));
+        vst1_f16((float16_t *)(dst + 2 * at), vcvt_f16_f32(dequant(&k->groups, pos, s0)));
+        vst1_f16((float16_t *)(dst + 2 * (at + V)), vcvt_f16_f32(dequant(&k->groups, pos + V, s1)));
+        break;
+    case WQC_FORM_BF16:
+        vst1_u16((uint16_t *)(dst + 2 * at), bf16_round(dequant(&k->groups, pos, s0)));
+        vst1_u16((uint16_t *)(dst + 2 * (at + V)), bf16_round(dequant(&k->groups, pos + V, s1)));
         break;
     case WQC_FORM_DOT:
         dot(&k->dot, pos, s0);
@@ -177,6 +190,7 @@ static size_t kernel(rans_kernel_ctx *k, int context)
     case WQC_FORM_NIBBLES: return context ? by_table(k, WQC_FORM_NIBBLES, 1) : by_table(k, WQC_FORM_NIBBLES, 0);
     case WQC_FORM_F32: return context ? by_table(k, WQC_FORM_F32, 1) : by_table(k, WQC_FORM_F32, 0);
     case WQC_FORM_F16: return context ? by_table(k, WQC_FORM_F16, 1) : by_table(k, WQC_FORM_F16, 0);
+    case WQC_FORM_BF16: return context ? by_table(k, WQC_FORM_BF16, 1) : by_table(k, WQC_FORM_BF16, 0);
     case WQC_FORM_DOT: return context ? by_table(k, WQC_FORM_DOT, 1) : by_table(k, WQC_FORM_DOT, 0);
     }
     return 0;

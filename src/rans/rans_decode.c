@@ -16,7 +16,8 @@ uint64_t wqc_rans_output_bytes(wqc_rans_form form, uint64_t n)
     switch (form) {
     case WQC_FORM_NIBBLES: return (n + 1) / 2;
     case WQC_FORM_F32: return 4 * n;
-    case WQC_FORM_F16: return 2 * n;
+    case WQC_FORM_F16:
+    case WQC_FORM_BF16: return 2 * n;
     case WQC_FORM_DOT: return 0;
     default: return n;
     }
@@ -25,10 +26,11 @@ uint64_t wqc_rans_output_bytes(wqc_rans_form form, uint64_t n)
 static inline void emit(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos, uint32_t s)
 {
     uint8_t *dst = k->out->dst;
+    uint64_t at = pos - k->out->first;
     if (form == WQC_FORM_SYMBOLS) {
-        dst[pos] = (uint8_t)s;
+        dst[at] = (uint8_t)(s + k->out->add);
     } else if (form == WQC_FORM_NIBBLES) {
-        uint8_t *b = dst + pos / 2;
+        uint8_t *b = dst + at / 2;
         /* Elements come in order: the even one starts the byte, so a lone
          * last element leaves a zero high nibble. */
         *b = pos & 1 ? (uint8_t)((*b & 0x0f) | s << 4) : (uint8_t)s;
@@ -38,10 +40,10 @@ static inline void emit(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos, ui
         rans_group_reach(&k->groups, pos);
         float v = rans_dequant(&k->groups, s);
         if (form == WQC_FORM_F32) {
-            memcpy(dst + 4 * pos, &v, 4);
+            memcpy(dst + 4 * at, &v, 4);
         } else {
-            uint16_t h = wqc_f32_to_f16(v);
-            memcpy(dst + 2 * pos, &h, 2);
+            uint16_t h = form == WQC_FORM_F16 ? wqc_f32_to_f16(v) : wqc_f32_to_bf16(v);
+            memcpy(dst + 2 * at, &h, 2);
         }
     }
 }
@@ -92,6 +94,7 @@ static void scalar_kernel(rans_kernel_ctx *k)
     case WQC_FORM_NIBBLES: scalar_rounds(k, WQC_FORM_NIBBLES); break;
     case WQC_FORM_F32: scalar_rounds(k, WQC_FORM_F32); break;
     case WQC_FORM_F16: scalar_rounds(k, WQC_FORM_F16); break;
+    case WQC_FORM_BF16: scalar_rounds(k, WQC_FORM_BF16); break;
     case WQC_FORM_DOT: scalar_rounds(k, WQC_FORM_DOT); break;
     }
 }
@@ -158,7 +161,7 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
     if (out->form == WQC_FORM_NIBBLES && d->alphabet > 16)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "nibble output needs at most 16 symbols, the table has %u",
                         d->alphabet);
-    int dequant = out->form == WQC_FORM_F32 || out->form == WQC_FORM_F16;
+    int dequant = out->form == WQC_FORM_F32 || out->form == WQC_FORM_F16 || out->form == WQC_FORM_BF16;
     if (dequant && (!out->groups || out->groups->ngroups == 0))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "dequantized output needs scales and offsets");
     if (out->form == WQC_FORM_DOT && (!out->x || out->rows * out->cols < pos + n))
@@ -185,7 +188,7 @@ static wqc_status chunk_begin(chunk_job *j, const wqc_rans_dtable *d, uint32_t l
 /* SIMD kernels store whole bytes of nibbles, so they start on an even element. */
 static int simd_allowed(const chunk_job *j)
 {
-    return !(j->k.out->form == WQC_FORM_NIBBLES && (j->k.pos & 1));
+    return !(j->k.out->form == WQC_FORM_NIBBLES && ((j->k.pos | j->k.out->first) & 1));
 }
 
 /* Decodes what is left of j and checks the end of the stream. */

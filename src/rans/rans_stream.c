@@ -215,24 +215,47 @@ wqc_status wqc_rans_decode_to(const wqc_rans_coded *c, const wqc_rans_output *ou
 wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, const wqc_rans_output *out,
                                 int threads, wqc_isa isa, wqc_error *err)
 {
+    return wqc_rans_decode_range_with(d, c, 0, c->nchunks, out, threads, isa, err);
+}
+
+wqc_status wqc_rans_decode_chunks(const wqc_rans_coded *c, uint64_t first_chunk, uint64_t count,
+                                  const wqc_rans_output *out, int threads, wqc_isa isa, wqc_error *err)
+{
+    if (first_chunk > c->nchunks || count > c->nchunks - first_chunk)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "chunks %llu..%llu of %llu", (unsigned long long)first_chunk,
+                        (unsigned long long)(first_chunk + count), (unsigned long long)c->nchunks);
+    if (!wqc_isa_available(isa))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
+    wqc_rans_dtable d = {0};
+    wqc_status st = c->ctx.ntables ? wqc_rans_dtable_init_context(&d, &c->ctx, err)
+                                   : wqc_rans_dtable_init(&d, &c->table, err);
+    if (st == WQC_OK) st = wqc_rans_decode_range_with(&d, c, first_chunk, count, out, threads, isa, err);
+    wqc_rans_dtable_free(&d);
+    return st;
+}
+
+wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, uint64_t first_chunk,
+                                      uint64_t count, const wqc_rans_output *out, int threads, wqc_isa isa,
+                                      wqc_error *err)
+{
     int nthreads = thread_count(threads);
     if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
-    if ((uint64_t)nthreads > c->nchunks) nthreads = c->nchunks ? (int)c->nchunks : 1;
+    if ((uint64_t)nthreads > count) nthreads = count ? (int)count : 1;
     /* Several chunks per task when there are enough to keep every thread
      * busy: the AVX-512 kernel then has more independent work in flight. */
     uint64_t per_task = 1;
-    while (per_task < RANS_MULTI_MAX && c->nchunks >= 2 * per_task * (uint64_t)nthreads) per_task *= 2;
-    uint64_t tasks = (c->nchunks + per_task - 1) / per_task;
+    while (per_task < RANS_MULTI_MAX && count >= 2 * per_task * (uint64_t)nthreads) per_task *= 2;
+    uint64_t tasks = (count + per_task - 1) / per_task, end = first_chunk + count;
     /* The first failing chunk (lowest index) is reported. */
-    uint64_t bad = c->nchunks;
+    uint64_t bad = end;
     wqc_error first;
     wqc_error_clear(&first);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
 #endif
     for (uint64_t t = 0; t < tasks; t++) {
-        uint64_t i0 = t * per_task;
-        int nk = (int)(c->nchunks - i0 < per_task ? c->nchunks - i0 : per_task);
+        uint64_t i0 = first_chunk + t * per_task;
+        int nk = (int)(end - i0 < per_task ? end - i0 : per_task);
         const uint8_t *in[RANS_MULTI_MAX];
         size_t len[RANS_MULTI_MAX], n[RANS_MULTI_MAX];
         uint64_t pos[RANS_MULTI_MAX];
@@ -257,7 +280,7 @@ wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *
             }
         }
     }
-    if (bad < c->nchunks)
+    if (bad < end)
         return wqc_fail(err, first.status, "chunk %llu: %s", (unsigned long long)bad, first.msg);
     return WQC_OK;
 }

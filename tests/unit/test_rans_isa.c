@@ -51,7 +51,7 @@ static uint8_t *expected(const uint8_t *sym, uint64_t n, wqc_rans_form form, con
             if (form == WQC_FORM_F32) {
                 memcpy(e + 4 * i, &v, 4);
             } else {
-                uint16_t h = wqc_f32_to_f16(v);
+                uint16_t h = form == WQC_FORM_F16 ? wqc_f32_to_f16(v) : wqc_f32_to_bf16(v);
                 memcpy(e + 2 * i, &h, 2);
             }
         }
@@ -61,7 +61,7 @@ static uint8_t *expected(const uint8_t *sym, uint64_t n, wqc_rans_form form, con
 
 static const char *form_name(wqc_rans_form f)
 {
-    static const char *names[] = {"symbols", "nibbles", "f32", "f16"};
+    static const char *names[] = {"symbols", "nibbles", "f32", "f16", "dot", "bf16"};
     return names[f];
 }
 
@@ -107,7 +107,52 @@ static void check(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, 
     for (int kind = 0; kind < 3; kind++) {
         check_all_isas(&c, sym, WQC_FORM_F32, kind);
         check_all_isas(&c, sym, WQC_FORM_F16, kind);
+        check_all_isas(&c, sym, WQC_FORM_BF16, kind);
     }
+    wqc_rans_coded_free(&c);
+    free(sym);
+}
+
+/* A window of chunks decoded into a buffer that starts at its first element,
+ * symbols shifted by `add` (what decode does for given integers), and F32:
+ * every ISA gives the slice of the whole tensor. */
+static void test_isa_chunk_windows(void **state)
+{
+    (void)state;
+    uint64_t n = 41200; /* 412 rows of 100 (make_groups), 11 chunks of 4096 */
+    uint8_t *sym = malloc(n);
+    fill(sym, n, 16, 44);
+    wqc_rans_params p = {12, 32, 4096, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    assert_int_equal(wqc_rans_encode(sym, n, 16, &p, &c, &err), WQC_OK);
+    wqc_quantized g;
+    make_groups(&g, n, 1, 5);
+    float *all = malloc(n * sizeof *all);
+    wqc_quantized whole = g;
+    whole.symbols = sym;
+    wqc_dequantize(&whole, all);
+    uint8_t *bytes = malloc(4 * 4096 * 4);
+    for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
+        if (!wqc_isa_available((wqc_isa)isa)) continue;
+        for (uint64_t first = 0; first < c.nchunks; first += 3) {
+            uint64_t count = c.nchunks - first < 4 ? c.nchunks - first : 4, from = first * c.chunk;
+            uint64_t len = (first + count) * c.chunk < n ? count * c.chunk : n - from;
+            wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = bytes, .first = from, .add = 7};
+            assert_int_equal(wqc_rans_decode_chunks(&c, first, count, &o, 2, (wqc_isa)isa, &err), WQC_OK);
+            for (uint64_t i = 0; i < len; i++) assert_int_equal(bytes[i], (uint8_t)(sym[from + i] + 7));
+            wqc_rans_output f = {.form = WQC_FORM_F32, .dst = bytes, .first = from, .groups = &g};
+            assert_int_equal(wqc_rans_decode_chunks(&c, first, count, &f, 1, (wqc_isa)isa, &err), WQC_OK);
+            assert_memory_equal(bytes, all + from, len * sizeof(float));
+        }
+    }
+    assert_fails_with(wqc_rans_decode_chunks(&c, 9, 3, &(wqc_rans_output){.form = WQC_FORM_SYMBOLS, .dst = bytes}, 1,
+                                             WQC_ISA_SCALAR, &err),
+                      WQC_ERR_INVALID_ARG, err, "chunks 9..12");
+    free(bytes);
+    free(all);
+    free(g.scale);
+    free(g.offset);
     wqc_rans_coded_free(&c);
     free(sym);
 }
@@ -164,6 +209,7 @@ static void check_context(uint64_t n, uint32_t alphabet, int precision, uint32_t
     if (alphabet <= 16) check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
     check_all_isas(&c, sym, WQC_FORM_F32, kind);
     check_all_isas(&c, sym, WQC_FORM_F16, 2);
+    check_all_isas(&c, sym, WQC_FORM_BF16, kind);
     if (ntables > 1 && n > 1000) {
         for (uint64_t i = 0; i < c.ctx.ngroups; i++) c.ctx.group_table[i] = (uint8_t)((c.ctx.group_table[i] + 1) % ntables);
         uint8_t *back = malloc(n);
@@ -394,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_isa_names_and_availability),
         cmocka_unit_test(test_isa_context_tables_per_group),
         cmocka_unit_test(test_isa_context_of_one_table_is_order0),
+        cmocka_unit_test(test_isa_chunk_windows),
         cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

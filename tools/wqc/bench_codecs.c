@@ -152,6 +152,14 @@ void bench_expected(const bench_codec *c, const bench_item *it, void *dst)
         free(f);
         break;
     }
+    case WQC_FORM_BF16: {
+        float *f = malloc(it->n * sizeof *f + 1);
+        if (!f) return;
+        wqc_dequantize(&it->q, f);
+        for (uint64_t i = 0; i < it->n; i++) ((uint16_t *)dst)[i] = wqc_f32_to_bf16(f[i]);
+        free(f);
+        break;
+    }
     case WQC_FORM_DOT: break; /* products are timed by `wqc bench --gemv` */
     }
 }

@@ -46,25 +46,37 @@ wqc_kv *qst_source_metadata(const wqc_kv *meta, size_t nmeta, size_t *out_n)
     return kv;
 }
 
-wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
-                     size_t nmeta, wqc_error *err)
+void qst_layout_free(qst_layout *l)
 {
+    for (size_t i = 0; i < l->nowned; i++) free(l->owned[i]);
+    free(l->owned);
+    free(l->kv);
+    free(l->tensors);
+    free(l->frame_of);
+    memset(l, 0, sizeof *l);
+}
+
+wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta, size_t nmeta, qst_layout *l,
+                           wqc_error *err)
+{
+    memset(l, 0, sizeof *l);
     size_t nsrc;
     wqc_kv *src = qst_source_metadata(meta, nmeta, &nsrc);
-    wqc_tensor *t = calloc(3 * n + 1, sizeof *t);
-    wqc_kv *kv = calloc(nsrc + n + 2, sizeof *kv);
-    void **owned = calloc(4 * n + 1, sizeof *owned); /* two names, a key, a value per tensor */
-    size_t nt = 0, nkv = 0, nowned = 0;
+    l->tensors = calloc(3 * n + 1, sizeof *l->tensors);
+    l->frame_of = calloc(3 * n + 1, sizeof *l->frame_of);
+    l->kv = calloc(nsrc + n + 2, sizeof *l->kv);
+    l->owned = calloc(4 * n + 1, sizeof *l->owned); /* two names, a key, a value per tensor */
     wqc_status st = WQC_OK;
-    if (!src || !t || !kv || !owned) {
+    if (!src || !l->tensors || !l->frame_of || !l->kv || !l->owned) {
         st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < nsrc; i++) kv[nkv++] = src[i];
-    kv[nkv++] = (wqc_kv){QST_FORMAT_KEY, QST_FORMAT_VALUE};
+    for (size_t i = 0; i < nsrc; i++) l->kv[l->nkv++] = src[i];
+    l->kv[l->nkv++] = (wqc_kv){QST_FORMAT_KEY, QST_FORMAT_VALUE};
     for (size_t i = 0; i < n; i++) {
         const wqc_frame *f = &frames[i];
-        wqc_tensor *x = &t[nt++];
+        l->frame_of[l->n] = i;
+        wqc_tensor *x = &l->tensors[l->n++];
         x->name = f->name;
         x->ndim = f->ndim;
         memcpy(x->shape, f->shape, sizeof f->shape);
@@ -72,7 +84,7 @@ wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_
         if (!f->quantized) {
             x->dtype = f->dtype;
             x->data = f->payload;
-            x->nbytes = f->payload_len;
+            x->nbytes = f->raw_len;
             continue;
         }
         x->dtype = WQC_DTYPE_U8;
@@ -81,8 +93,9 @@ wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_
         const float *arrays[2] = {f->q.scale, f->q.offset};
         const char *suffix[2] = {QST_SCALE_SUFFIX, QST_OFFSET_SUFFIX};
         for (int a = 0; a < 2; a++) {
-            wqc_tensor *s = &t[nt++];
-            char *name = owned[nowned++] = joined(f->name, suffix[a]);
+            l->frame_of[l->n] = i;
+            wqc_tensor *s = &l->tensors[l->n++];
+            char *name = l->owned[l->nowned++] = joined(f->name, suffix[a]);
             if (!name) {
                 st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
                 goto done;
@@ -94,21 +107,27 @@ wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_
             s->data = (const unsigned char *)arrays[a];
             s->nbytes = f->q.ngroups * sizeof(float);
         }
-        char *key = owned[nowned++] = joined(QST_TENSOR_KEY_PREFIX, f->name);
-        char *value = owned[nowned++] = quant_json(f);
+        char *key = l->owned[l->nowned++] = joined(QST_TENSOR_KEY_PREFIX, f->name);
+        char *value = l->owned[l->nowned++] = quant_json(f);
         if (!key || !value) {
             st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
             goto done;
         }
-        kv[nkv++] = (wqc_kv){key, value};
+        l->kv[l->nkv++] = (wqc_kv){key, value};
     }
-    st = wqc_safetensors_write(sink, ctx, t, nt, kv, nkv, err);
 done:
-    for (size_t i = 0; i < nowned; i++) free(owned[i]);
-    free(owned);
-    free(kv);
-    free(t);
     free(src);
+    if (st != WQC_OK) qst_layout_free(l);
+    return st;
+}
+
+wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
+                     size_t nmeta, wqc_error *err)
+{
+    qst_layout l;
+    wqc_status st = qst_layout_make(frames, n, meta, nmeta, &l, err);
+    if (st == WQC_OK) st = wqc_safetensors_write(sink, ctx, l.tensors, l.n, l.kv, l.nkv, err);
+    qst_layout_free(&l);
     return st;
 }
 

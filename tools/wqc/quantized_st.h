@@ -13,9 +13,27 @@
 #define QST_SCALE_SUFFIX ".wqc_scale"
 #define QST_OFFSET_SUFFIX ".wqc_offset"
 
+/* The tensors and metadata of the quantized safetensors file of these
+ * frames, in order: a quantized frame (from a quantizer, not given symbols)
+ * gives its U8 symbols (data = q.symbols: NULL for a caller that streams
+ * them) and its F32 scale and offset tensors; any other frame its bytes
+ * (data = payload, nbytes = raw_len). frame_of[t] is tensor t's frame. */
+typedef struct qst_layout {
+    wqc_tensor *tensors;
+    size_t n;
+    size_t *frame_of;
+    wqc_kv *kv;
+    size_t nkv;
+    void **owned;
+    size_t nowned;
+} qst_layout;
+
+wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta, size_t nmeta, qst_layout *l,
+                           wqc_error *err);
+void qst_layout_free(qst_layout *l);
+
 /* Writes frames (in order) and the source metadata (its wqc.* keys dropped)
- * as a quantized safetensors file. RANS frames must come from a quantizer
- * (affine, sdclip, grid), not given symbols. */
+ * as a quantized safetensors file (the layout above, with its data). */
 wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
                      size_t nmeta, wqc_error *err);
 
