@@ -150,6 +150,22 @@ wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error 
 /* Frames that are not quantized: the tensor's bytes (f->raw_len). */
 wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err);
 
+/* ---- streaming a frame ------------------------------------------------ */
+
+/* Decodes frame f (checked by wqc_reader_frame) in element order and hands
+ * the output to sink in pieces. A frame that is not quantized gives its
+ * bytes (f->raw_len); a quantized one its elements in `form`
+ * (WQC_FORM_SYMBOLS, F32, F16 or BF16), where SYMBOLS of given integers
+ * (WQC_QUANT_GIVEN) are the integers themselves, offset added, as I8/U8
+ * bytes. Row-major rANS frames are decoded a window of whole chunks at a time
+ * into one buffer of about `window` bytes (0: WQC_STREAM_WINDOW_DEFAULT;
+ * more where each thread needs two chunks), so a tensor needs no buffer of
+ * its own size; other frames are decoded whole. threads as in
+ * wqc_rans_decode_to (<= 0: all cores). */
+#define WQC_STREAM_WINDOW_DEFAULT (4u << 20)
+wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads, size_t window, wqc_sink_fn sink,
+                            void *ctx, wqc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

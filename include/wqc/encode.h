@@ -67,6 +67,7 @@ typedef struct wqc_mode_sizes {
     int64_t bytes[WQC_MODE_COUNT];  /* [WQC_MODE_AUTO] unused */
     int64_t shared_bytes;           /* context mode with the shared model, -1 without one */
     wqc_mode chosen;
+    double entropy_bits;            /* order-0 entropy of the symbols, bits per symbol */
 } wqc_mode_sizes;
 
 /* Codes the symbols of a quantized frame (f->quantized, f->q.symbols) as the

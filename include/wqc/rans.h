@@ -111,6 +111,15 @@ wqc_status wqc_rans_encode_chunk_context(const wqc_rans_context *ctx, uint32_t l
                                          uint64_t pos, size_t n, uint8_t *out, size_t cap, size_t *out_len,
                                          wqc_error *err);
 
+/* The two above with a given ISA's encoder (wqc/isa.h): every ISA writes the
+ * same bytes, the scalar encoder is the reference (the plain functions use
+ * wqc_isa_active()). WQC_ERR_UNSUPPORTED when isa is unavailable. */
+wqc_status wqc_rans_encode_chunk_isa(const wqc_rans_table *t, uint32_t lanes, const uint8_t *sym, size_t n,
+                                     uint8_t *out, size_t cap, size_t *out_len, wqc_isa isa, wqc_error *err);
+wqc_status wqc_rans_encode_chunk_context_isa(const wqc_rans_context *ctx, uint32_t lanes, const uint8_t *sym,
+                                             uint64_t pos, size_t n, uint8_t *out, size_t cap, size_t *out_len,
+                                             wqc_isa isa, wqc_error *err);
+
 /* Decodes exactly n symbols from in[0..len) into sym. WQC_ERR_FORMAT when the
  * stream is too short, has bytes left over, or a lane does not end in the
  * initial state; it never reads outside in[0..len) or writes outside sym[0..n). */

@@ -115,6 +115,13 @@ wqc_model_format wqc_model_format_of(const wqc_model *model);
 size_t wqc_model_count(const wqc_model *model);
 /* Tensors in file order (shard by shard for an index). */
 const wqc_tensor *wqc_model_tensor(const wqc_model *model, size_t index);
+/* Tells the system that tensor i's bytes will not be read again: the pages
+ * of a mapped file are dropped from this process (they are read back from
+ * the file if touched later), so that a pass over a large model keeps
+ * little of it resident. Nothing for data held in memory. */
+void wqc_model_release(const wqc_model *model, size_t index);
+/* The same for any bytes of the model's tensors (data[0..nbytes)). */
+void wqc_model_release_data(const wqc_model *model, const void *data, uint64_t nbytes);
 /* Metadata (safetensors __metadata__ or the index's "metadata" strings). */
 size_t wqc_model_metadata_count(const wqc_model *model);
 const wqc_kv *wqc_model_metadata(const wqc_model *model, size_t index);

@@ -215,6 +215,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     bin_counts own = {0}, other = {0};
     c[0].bytes = c[1].bytes = c[2].bytes = INFINITY;
     if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
+    else wqc_histogram(f->q.symbols, (size_t)f->nelem, own.all);
+    sizes->entropy_bits = wqc_entropy_bits(own.all, f->q.alphabet);
     if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_CONTEXT) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
     if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && f->q.ngroups > 1)
         st = own_model(&own, 0, f->q.alphabet, p.precision, &c[1], err);

@@ -300,6 +300,21 @@ const wqc_tensor *wqc_model_tensor(const wqc_model *m, size_t i)
     return i < m->ntensors ? &m->tensors[i] : NULL;
 }
 
+void wqc_model_release_data(const wqc_model *m, const void *data, uint64_t nbytes)
+{
+    const unsigned char *p = data;
+    for (size_t k = 0; p && k < m->nfiles; k++) {
+        const wqc_mapped_file *f = &m->files[k];
+        if (f->data && p >= f->data && p < f->data + f->size)
+            wqc_mapped_release(f, (size_t)(p - f->data), (size_t)nbytes);
+    }
+}
+
+void wqc_model_release(const wqc_model *m, size_t i)
+{
+    if (i < m->ntensors) wqc_model_release_data(m, m->tensors[i].data, m->tensors[i].nbytes);
+}
+
 size_t wqc_model_metadata_count(const wqc_model *m) { return m->nmeta; }
 
 const wqc_kv *wqc_model_metadata(const wqc_model *m, size_t i)

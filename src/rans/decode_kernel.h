@@ -57,6 +57,9 @@ wqc_status wqc_rans_decode_chunks_to(const wqc_rans_dtable *d, uint32_t lanes, i
                                      const size_t *len, const wqc_rans_output *out, const uint64_t *pos,
                                      const size_t *n, wqc_isa isa, wqc_status *st, wqc_error *err);
 
+/* Threads a decode runs on for a `threads` argument (<= 0: all cores; 1 without OpenMP). */
+int wqc_rans_threads(int threads);
+
 /* wqc_rans_decode_to and wqc_rans_decode_chunks with a table built once by the caller. */
 wqc_status wqc_rans_decode_with(const wqc_rans_dtable *d, const wqc_rans_coded *c, const wqc_rans_output *out,
                                 int threads, wqc_isa isa, wqc_error *err);

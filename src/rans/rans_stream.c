@@ -77,48 +77,67 @@ wqc_status wqc_rans_coded_index(wqc_rans_coded *c, wqc_error *err)
     return WQC_OK;
 }
 
+/* Appends len bytes to c->payload (capacity *cap), growing it by half. */
+static int append_payload(wqc_rans_coded *c, uint64_t *cap, const uint8_t *src, size_t len)
+{
+    if (c->payload_len + len > *cap) {
+        uint64_t want = *cap + *cap / 2;
+        if (want < c->payload_len + len) want = c->payload_len + len;
+        uint8_t *grown = realloc(c->payload, (size_t)want);
+        if (!grown) return 0;
+        c->payload = grown;
+        *cap = want;
+    }
+    memcpy(c->payload + c->payload_len, src, len);
+    c->payload_len += len;
+    return 1;
+}
+
 /* Codes every chunk of sym with c's table or context (c->table, lanes,
- * chunk and n set) on p->threads threads and packs the streams. */
+ * chunk and n set) on p->threads threads and packs the streams. Chunks are
+ * coded a batch at a time, one per thread, into per-thread buffers of the
+ * chunk bound, and appended in order: memory is the payload plus a bound
+ * per thread, never a bound for the whole tensor. */
 static wqc_status encode_chunks(const uint8_t *sym, const wqc_rans_params *p, wqc_rans_coded *c, wqc_error *err)
 {
     c->nchunks = wqc_rans_chunk_count(c->n, c->chunk);
-    /* Each chunk is coded into its own bound-sized slot, then packed. */
-    size_t slot = wqc_rans_chunk_bound(c->chunk, c->lanes);
-    uint8_t *scratch = malloc(c->nchunks ? c->nchunks * slot : 1);
+    int threads = p->threads > 1 && c->nchunks > 1 ? p->threads : 1;
+    if ((uint64_t)threads > c->nchunks) threads = (int)c->nchunks;
+    size_t slot = wqc_rans_chunk_bound(c->n < c->chunk ? (size_t)c->n : c->chunk, c->lanes);
+    uint8_t *scratch = malloc((size_t)threads * slot);
     c->chunk_bytes = calloc(c->nchunks + 1, sizeof *c->chunk_bytes);
-    if (!scratch || !c->chunk_bytes) {
+    /* First guess: 5 bits per symbol, grown when needed. */
+    uint64_t cap = c->n / 8 * 5 + 4 * (uint64_t)c->lanes * c->nchunks + 64;
+    c->payload = malloc((size_t)cap);
+    if (!scratch || !c->chunk_bytes || !c->payload) {
         free(scratch);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding %llu symbols", (unsigned long long)c->n);
     }
     int failed = 0;
+    for (uint64_t b = 0; b < c->nchunks && !failed; b += (uint64_t)threads) {
+        int batch = c->nchunks - b < (uint64_t)threads ? (int)(c->nchunks - b) : threads;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(p->threads > 0 ? p->threads : 1) reduction(| : failed) if (c->nchunks > 1 && p->threads > 1)
+#pragma omp parallel for schedule(static, 1) num_threads(batch) reduction(| : failed) if (batch > 1)
 #endif
-    for (uint64_t i = 0; i < c->nchunks; i++) {
-        size_t len = 0, n = (size_t)chunk_len(c, i);
-        const uint8_t *at = sym + i * c->chunk;
-        wqc_status st = c->ctx.ntables
-                            ? wqc_rans_encode_chunk_context(&c->ctx, c->lanes, at, i * c->chunk, n,
-                                                            scratch + i * slot, slot, &len, NULL)
-                            : wqc_rans_encode_chunk(&c->table, c->lanes, at, n, scratch + i * slot, slot, &len, NULL);
-        if (st != WQC_OK) failed = 1;
-        c->chunk_bytes[i] = (uint32_t)len;
+        for (int k = 0; k < batch; k++) {
+            uint64_t i = b + (uint64_t)k;
+            size_t len = 0, n = (size_t)chunk_len(c, i);
+            const uint8_t *at = sym + i * c->chunk;
+            uint8_t *out = scratch + (size_t)k * slot;
+            wqc_status st = c->ctx.ntables
+                                ? wqc_rans_encode_chunk_context(&c->ctx, c->lanes, at, i * c->chunk, n, out, slot, &len, NULL)
+                                : wqc_rans_encode_chunk(&c->table, c->lanes, at, n, out, slot, &len, NULL);
+            if (st != WQC_OK) failed = 1;
+            c->chunk_bytes[i] = (uint32_t)len;
+        }
+        for (int k = 0; k < batch && !failed; k++)
+            if (!append_payload(c, &cap, scratch + (size_t)k * slot, c->chunk_bytes[b + (uint64_t)k])) {
+                free(scratch);
+                return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            }
     }
-    if (failed) {
-        free(scratch);
-        return wqc_fail(err, WQC_ERR_RANGE, "a symbol is not in its frequency table");
-    }
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < c->nchunks; i++) total += c->chunk_bytes[i];
-    c->payload = malloc(total ? total : 1);
-    if (!c->payload) {
-        free(scratch);
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    }
-    for (uint64_t i = 0, at = 0; i < c->nchunks; at += c->chunk_bytes[i], i++)
-        memcpy(c->payload + at, scratch + i * slot, c->chunk_bytes[i]);
     free(scratch);
-    c->payload_len = total;
+    if (failed) return wqc_fail(err, WQC_ERR_RANGE, "a symbol is not in its frequency table");
     return wqc_rans_coded_index(c, err);
 }
 
@@ -189,7 +208,7 @@ wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_ran
     return st;
 }
 
-static int thread_count(int threads)
+int wqc_rans_threads(int threads)
 {
 #ifdef _OPENMP
     return threads > 0 ? threads : omp_get_num_procs();
@@ -238,7 +257,7 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
                                       uint64_t count, const wqc_rans_output *out, int threads, wqc_isa isa,
                                       wqc_error *err)
 {
-    int nthreads = thread_count(threads);
+    int nthreads = wqc_rans_threads(threads);
     if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
     if ((uint64_t)nthreads > count) nthreads = count ? (int)count : 1;
     /* Several chunks per task when there are enough to keep every thread

@@ -51,7 +51,9 @@ void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_
             uint64_t len = q->cols - c < glen ? q->cols - c : glen;
             uint64_t *h = counts + 256 * (size_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
             const uint8_t *s = q->symbols + r * q->cols + c;
-            for (uint64_t i = 0; i < len; i++) h[s[i]]++;
+            if (len >= 4096) wqc_histogram(s, (size_t)len, h); /* independent sub-counts, faster on long runs */
+            else
+                for (uint64_t i = 0; i < len; i++) h[s[i]]++;
         }
     }
 }

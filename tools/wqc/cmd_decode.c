@@ -1,11 +1,15 @@
 /* wqc decode IN.wqc -o OUT: symbols (quantized safetensors, bit-exact with
- * `quantize`) or dequantized weights (safetensors or .npy). */
+ * `quantize`) or dequantized weights (safetensors or .npy). Streams: the
+ * output's header is laid out from the tensor descriptors, then each tensor
+ * is decoded a window at a time straight to the output, so memory does not
+ * grow with the model. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "coding_args.h"
 #include "commands.h"
 #include "output.h"
+#include "progress.h"
 #include "quantized_st.h"
 #include "wqc_input.h"
 
@@ -15,8 +19,7 @@ static const char *usage_text =
     "  --dequantize         weights: OUT.safetensors, or OUT.npy for one tensor\n"
     "  --dtype F32|F16|BF16 dtype of dequantized weights (default F32)\n"
     "  --tensors GLOB       only these tensors (repeatable)\n"
-    "  --max-elements N     refuse tensors larger than N elements (default 2^32; all\n"
-    "                       selected tensors are held in memory until written)\n"
+    "  --max-elements N     refuse tensors larger than N elements (default 2^32)\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
     "  -T N threads (default: all cores), -o FILE ('-': stdout), -f overwrite, -q quiet\n"
     "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
@@ -27,118 +30,158 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Dequantized weights of a RANS frame in dtype (F32/F16/BF16), decoded
- * straight into the output (scale and offset applied by the decoder); other
- * dtypes are narrowed from F32 in place. */
-static wqc_status dequantized(const wqc_frame *f, wqc_dtype dtype, int threads, unsigned char **out,
-                              wqc_error *err)
+static wqc_rans_form form_of(wqc_dtype dtype)
 {
-    /* Tiled symbols are untiled, then dequantized: the decoder's fused forms
-     * assume row-major order. */
-    int fused = f->encoding == WQC_ENC_RANS && !f->gemv_tile;
-    wqc_rans_form form = dtype == WQC_DTYPE_F16 && fused ? WQC_FORM_F16 : WQC_FORM_F32;
-    uint64_t bytes = wqc_rans_output_bytes(form, f->nelem);
-    *out = malloc(bytes ? (size_t)bytes : 1);
-    if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    wqc_status st;
-    if (!fused) {
-        wqc_quantized q = f->q;
-        q.symbols = malloc(f->nelem ? (size_t)f->nelem : 1);
-        if (!q.symbols) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        st = wqc_frame_decode_symbols(f, threads, q.symbols, err);
-        if (st == WQC_OK) wqc_dequantize(&q, (float *)*out);
-        free(q.symbols);
-    } else {
-        wqc_rans_output o = {.form = form, .dst = *out, .groups = &f->q};
-        st = wqc_rans_decode_to(&f->coded, &o, threads, wqc_isa_active(), err);
-    }
-    if (st != WQC_OK) return st;
-    if (form == WQC_FORM_F32 && dtype != WQC_DTYPE_F32) {
-        float *w = (float *)*out;
-        uint16_t *h = (uint16_t *)*out; /* narrowing in place, front to back */
-        for (uint64_t i = 0; i < f->nelem; i++)
-            h[i] = dtype == WQC_DTYPE_F16 ? wqc_f32_to_f16(w[i]) : wqc_f32_to_bf16(w[i]);
-    }
-    return WQC_OK;
+    return dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : dtype == WQC_DTYPE_BF16 ? WQC_FORM_BF16 : WQC_FORM_F32;
 }
 
-/* Decodes frame `src` into `dst` (a frame qst_write or a tensor writer takes). */
-static wqc_status decode_one(const coding_args *a, const wqc_frame *src, wqc_frame *dst, void **owned, wqc_error *err)
+/* The selected tensors: reader index, stored frame (described, not yet
+ * verified) and the frame as the output holds it (no data: streamed). */
+typedef struct decode_plan {
+    size_t n;
+    size_t *index;
+    const wqc_frame **stored;
+    wqc_frame *out;
+} decode_plan;
+
+static void plan_free(decode_plan *p)
 {
-    *dst = *src;
-    *owned = NULL;
-    if (!src->quantized) {
-        uint8_t *raw = malloc(src->raw_len ? (size_t)src->raw_len : 1);
-        if (!raw) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        *owned = raw;
-        dst->encoding = WQC_ENC_RAW;
-        dst->payload = raw;
-        dst->payload_len = src->raw_len;
-        return wqc_frame_decode_raw(src, raw, err);
-    }
-    if (a->dequantize && src->quant.method != WQC_QUANT_GIVEN) {
-        unsigned char *w = NULL;
-        wqc_status st = dequantized(src, a->out_dtype, (int)a->threads, &w, err);
-        *owned = w;
-        if (st != WQC_OK) return st;
-        dst->encoding = WQC_ENC_RAW;
-        dst->quantized = 0;
-        dst->dtype = a->out_dtype;
-        dst->payload = w;
-        dst->payload_len = dst->raw_len = dst->nelem * wqc_dtype_size(a->out_dtype);
-        return WQC_OK;
-    }
-    uint8_t *sym = malloc(src->nelem ? (size_t)src->nelem : 1);
-    if (!sym) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    *owned = sym;
-    wqc_status st = wqc_frame_decode_symbols(src, (int)a->threads, sym, err);
-    if (st != WQC_OK) return st;
-    dst->q.symbols = sym;
-    if (src->quant.method == WQC_QUANT_GIVEN) {
-        /* The user's integers come back in their dtype: v = offset + q. */
-        int base = (int)src->q.offset[0];
-        for (uint64_t i = 0; i < src->nelem; i++) sym[i] = (uint8_t)(base + sym[i]);
-        dst->encoding = WQC_ENC_RAW;
-        dst->quantized = 0;
-        dst->payload = sym;
-        dst->payload_len = dst->raw_len = src->nelem;
-        return WQC_OK;
-    }
-    return WQC_OK;
+    free(p->index);
+    free(p->stored);
+    free(p->out);
 }
 
-/* A decoded frame as a plain tensor: RAW payload, or U8 symbols. */
-static wqc_tensor as_tensor(const wqc_frame *f)
+static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
 {
-    wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
+    size_t count = wqc_reader_count(in->reader);
+    memset(p, 0, sizeof *p);
+    p->index = calloc(count + 1, sizeof *p->index);
+    p->stored = calloc(count + 1, sizeof *p->stored);
+    p->out = calloc(count + 1, sizeof *p->out);
+    if (!p->index || !p->stored || !p->out) {
+        cli_error("out of memory");
+        return WQC_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+        wqc_error err;
+        const wqc_frame *f;
+        wqc_status st = wqc_reader_describe(in->reader, i, &f, &err);
+        if (st != WQC_OK) {
+            cli_file_error(a->input, st, &err);
+            return wqc_input_status(st);
+        }
+        int rc = wqc_input_check_size(a, i, f);
+        if (rc != WQC_EXIT_OK) return rc;
+        wqc_frame *o = &p->out[p->n];
+        *o = *f;
+        o->payload = NULL;
+        o->q.symbols = NULL;
+        int given = f->quantized && f->quant.method == WQC_QUANT_GIVEN;
+        if (given || (f->quantized && a->dequantize)) {
+            /* Plain tensors: the user's integers, or weights. */
+            o->quantized = 0;
+            o->encoding = WQC_ENC_RAW;
+            if (!given) o->dtype = a->out_dtype;
+            o->raw_len = f->nelem * wqc_dtype_size(o->dtype);
+        }
+        p->index[p->n] = i;
+        p->stored[p->n++] = f;
+    }
+    return WQC_EXIT_OK;
+}
+
+/* The output's tensors and metadata; frame_of[t] is tensor t's frame. */
+typedef struct decode_layout {
+    qst_layout qst;          /* quantized safetensors (symbols) */
+    wqc_tensor *tensors;     /* safetensors of weights, or the one .npy tensor */
+    size_t *frame_of;
+    wqc_kv *src;
+    size_t nsrc;
+} decode_layout;
+
+static wqc_tensor plain_tensor(const wqc_frame *f)
+{
+    wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, NULL, f->raw_len};
     memcpy(t.shape, f->shape, sizeof f->shape);
-    if (f->quantized) {
+    if (f->quantized) { /* symbols */
         t.dtype = WQC_DTYPE_U8;
-        t.data = f->q.symbols;
         t.nbytes = f->nelem;
     }
     return t;
 }
 
-static wqc_status write_output(const coding_args *a, cli_out *out, const wqc_reader *r, const wqc_frame *frames,
-                               size_t n, wqc_error *err)
+/* Writes the output header and returns the tensors (count in *nt). */
+static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_reader *r, const decode_plan *p,
+                               decode_layout *l, const wqc_tensor **tensors, size_t *nt, const size_t **frame_of,
+                               wqc_error *err)
 {
     size_t nmeta = wqc_reader_metadata_count(r);
     const wqc_kv *meta = nmeta ? wqc_reader_metadata(r, 0) : NULL;
-    if (has_suffix(a->output, ".npy")) {
-        wqc_tensor t = as_tensor(&frames[0]);
-        return wqc_npy_write(cli_out_sink, out, &t, err);
+    memset(l, 0, sizeof *l);
+    if (!a->dequantize && !has_suffix(a->output, ".npy")) {
+        wqc_status st = qst_layout_make(p->out, p->n, meta, nmeta, &l->qst, err);
+        if (st != WQC_OK) return st;
+        *tensors = l->qst.tensors;
+        *nt = l->qst.n;
+        *frame_of = l->qst.frame_of;
+        return wqc_safetensors_write_header(cli_out_sink, out, l->qst.tensors, l->qst.n, l->qst.kv, l->qst.nkv, err);
     }
-    if (!a->dequantize) return qst_write(cli_out_sink, out, frames, n, meta, nmeta, err);
-    wqc_tensor *t = calloc(n + 1, sizeof *t);
-    if (!t) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) t[i] = as_tensor(&frames[i]);
-    size_t nsrc;
-    wqc_kv *src = qst_source_metadata(meta, nmeta, &nsrc);
-    wqc_status st = src ? wqc_safetensors_write(cli_out_sink, out, t, n, src, nsrc, err)
-                        : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    free(src);
-    free(t);
+    l->tensors = calloc(p->n + 1, sizeof *l->tensors);
+    l->frame_of = calloc(p->n + 1, sizeof *l->frame_of);
+    l->src = qst_source_metadata(meta, nmeta, &l->nsrc);
+    if (!l->tensors || !l->frame_of || !l->src) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
+        l->tensors[i] = plain_tensor(&p->out[i]);
+        l->frame_of[i] = i;
+    }
+    *tensors = l->tensors;
+    *nt = p->n;
+    *frame_of = l->frame_of;
+    if (has_suffix(a->output, ".npy")) return wqc_npy_write_header(cli_out_sink, out, &l->tensors[0], err);
+    return wqc_safetensors_write_header(cli_out_sink, out, l->tensors, p->n, l->src, l->nsrc, err);
+}
+
+static void layout_free(decode_layout *l)
+{
+    qst_layout_free(&l->qst);
+    free(l->tensors);
+    free(l->frame_of);
+    free(l->src);
+}
+
+/* Counts what a tensor's stream writes, and shows progress. */
+typedef struct counted_sink {
+    cli_out *out;
+    cli_progress *progress;
+    uint64_t written;
+} counted_sink;
+
+static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    counted_sink *c = ctx;
+    wqc_status st = cli_out_sink(c->out, buf, len, err);
+    c->written += len;
+    cli_progress_add(c->progress, 0, len);
+    return st;
+}
+
+/* Writes tensor t (of frame j): its data streamed from the verified frame,
+ * or, for the scale and offset arrays of the quantized layout, the arrays. */
+static wqc_status write_tensor(const coding_args *a, wqc_input *in, const decode_plan *p, const wqc_tensor *t,
+                               size_t j, counted_sink *sink, wqc_error *err)
+{
+    sink->written = 0;
+    if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
+    const wqc_frame *f;
+    wqc_status st = wqc_reader_frame(in->reader, p->index[j], &f, err);
+    if (st != WQC_OK) return st;
+    wqc_rans_form form = a->dequantize ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
+    st = wqc_frame_stream(f, form, (int)a->threads, 0, counted_write, sink, err);
+    if (st == WQC_OK && sink->written != t->nbytes)
+        st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
+                      (unsigned long long)sink->written, (unsigned long long)t->nbytes);
+    wqc_mapped_release(&in->file, (size_t)f->file_offset, (size_t)f->frame_bytes);
     return st;
 }
 
@@ -157,32 +200,16 @@ int cmd_decode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    size_t count = wqc_reader_count(in.reader), n = 0;
-    wqc_frame *frames = calloc(count + 1, sizeof *frames);
-    void **owned = calloc(count + 1, sizeof *owned);
+    decode_plan p;
+    decode_layout l = {0};
+    cli_out out;
+    int out_open = 0;
     wqc_error err;
     wqc_error_clear(&err);
-    cli_out out;
-    if (!frames || !owned) {
-        cli_error("out of memory");
-        rc = WQC_EXIT_ERROR;
-        goto done;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (!coding_args_selected(&a, wqc_reader_name(in.reader, i))) continue;
-        const wqc_frame *f;
-        wqc_status st = wqc_reader_frame(in.reader, i, &f, &err);
-        if (st == WQC_OK && (rc = wqc_input_check_size(&a, i, f)) != WQC_EXIT_OK) goto done;
-        if (st == WQC_OK) st = decode_one(&a, f, &frames[n], &owned[n], &err);
-        n++;
-        if (st != WQC_OK) {
-            rc = wqc_input_status(st);
-            cli_file_error(a.input, st, &err);
-            goto done;
-        }
-    }
-    if (has_suffix(a.output, ".npy") && n != 1) {
-        cli_error("a .npy output holds one tensor, %zu selected (use --tensors NAME)", n);
+    rc = plan_make(&a, &in, &p);
+    if (rc != WQC_EXIT_OK) goto done;
+    if (has_suffix(a.output, ".npy") && p.n != 1) {
+        cli_error("a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);
         rc = WQC_EXIT_USAGE;
         goto done;
     }
@@ -190,12 +217,39 @@ int cmd_decode(int argc, char **argv)
         rc = WQC_EXIT_ERROR;
         goto done;
     }
-    wqc_status st = write_output(&a, &out, in.reader, frames, n, &err);
-    rc = cli_out_finish(&out, st, &err);
+    out_open = 1;
+    const wqc_tensor *tensors = NULL;
+    const size_t *frame_of = NULL;
+    size_t nt = 0;
+    wqc_status st = write_header(&a, &out, in.reader, &p, &l, &tensors, &nt, &frame_of, &err);
+    if (st != WQC_OK) {
+        rc = cli_out_finish(&out, st, &err);
+        out_open = 0;
+        goto done;
+    }
+    uint64_t total = 0;
+    for (size_t t = 0; t < nt; t++) total += tensors[t].nbytes;
+    cli_progress progress;
+    cli_progress_start(&progress, p.n, total, a.quiet);
+    counted_sink sink = {&out, &progress, 0};
+    for (size_t t = 0; st == WQC_OK && t < nt; t++) {
+        st = write_tensor(&a, &in, &p, &tensors[t], frame_of[t], &sink, &err);
+        if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(&progress, 1, 0);
+    }
+    cli_progress_end(&progress);
+    out_open = 0;
+    if (st == WQC_OK || st == WQC_ERR_IO) {
+        rc = cli_out_finish(&out, st, &err);
+        goto done;
+    }
+    /* A damaged tensor: the input is named, the output removed. */
+    cli_out_abort(&out);
+    rc = wqc_input_status(st);
+    cli_file_error(a.input, st, &err);
 done:
-    for (size_t i = 0; owned && i < n; i++) free(owned[i]);
-    free(owned);
-    free(frames);
+    if (out_open) cli_out_abort(&out);
+    layout_free(&l);
+    plan_free(&p);
     wqc_input_close(&in);
     coding_args_free(&a);
     return rc;

@@ -61,8 +61,12 @@ static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc
     const wqc_tensor *t = wqc_model_tensor(in->m, i);
     const wqc_quant_params *p = cli_plan_for(&in->a->plan, t);
     int integer_npy = wqc_model_format_of(in->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
-    if (integer_npy) return cli_frame_given(t, f, err);
-    if (p) return cli_frame_quantize(t, p, f, err);
+    if (integer_npy) {
+        wqc_status st = cli_frame_given(t, f, err);
+        wqc_model_release(in->m, i);
+        return st;
+    }
+    if (p) return cli_frame_quantize(in->m, i, p, f, err);
     cli_frame_raw(f, t);
     return WQC_OK;
 }
@@ -153,14 +157,12 @@ static wqc_status write_frame(const coding_args *a, const wqc_encode_options *o,
     st = wqc_encode_symbols(f, o, &sizes, &scratch, err);
     if (st != WQC_OK) return st;
     st = wqc_writer_add(w, f, err);
-    uint64_t counts[256] = {0};
-    wqc_histogram(f->q.symbols, (size_t)f->nelem, counts);
     tot->coded++;
     tot->by_mode[sizes.chosen]++;
     tot->coded_weights += f->nelem;
     tot->coded_bytes += f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
     tot->packed_bits += f->nelem * (uint64_t)f->q.bits;
-    tot->entropy_bits += (double)f->nelem * wqc_entropy_bits(counts, f->q.alphabet);
+    tot->entropy_bits += (double)f->nelem * sizes.entropy_bits;
     wqc_encoded_free(f);
     free(scratch);
     return st;
@@ -250,6 +252,10 @@ int cmd_encode(int argc, char **argv)
         if (st == WQC_OK) st = write_frame(&a, &o, w, &f, &tot, &err);
         if (st == WQC_OK) report_tensor(&a, &f, i, in.n);
         release_frame(&in, &f);
+        /* Kept tensors were read from the input; quantized ones already let it go. */
+        if (!in.given) wqc_model_release(in.m, i);
+        else wqc_model_release_data(in.m, in.given[i].quantized ? in.given[i].q.symbols : in.given[i].payload,
+                                    in.given[i].raw_len);
         if (st != WQC_OK && st != WQC_ERR_IO) {
             rc = cli_file_error(a.input, st, &err);
             goto done;

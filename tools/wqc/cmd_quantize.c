@@ -49,7 +49,7 @@ int cmd_quantize(int argc, char **argv)
             cli_frame_raw(&frames[n], t);
             continue;
         }
-        st = cli_frame_quantize(t, p, &frames[n], &err);
+        st = cli_frame_quantize(m, n, p, &frames[n], &err);
         if (st != WQC_OK) {
             n++;
             rc = cli_file_error(a.input, st, &err);

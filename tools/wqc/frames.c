@@ -19,8 +19,9 @@ void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
     f->payload_len = f->raw_len = t->nbytes;
 }
 
-wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wqc_frame *f, wqc_error *err)
+wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f, wqc_error *err)
 {
+    const wqc_tensor *t = wqc_model_tensor(m, i);
     wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
     f->quantized = 1;
@@ -31,6 +32,8 @@ wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wq
     float *w;
     wqc_status st = wqc_tensor_to_f32(t, &w, err);
     if (st != WQC_OK) return st;
+    /* The input's pages are not needed once the floats are converted. */
+    wqc_model_release(m, i);
     st = wqc_quantize(w, rows, cols, p, t->name, &f->q, err);
     free(w);
     if (st == WQC_OK) f->quant.bits = f->q.bits;
@@ -52,16 +55,28 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
     f->q.scale = malloc(sizeof(float));
     f->q.offset = malloc(sizeof(float));
     if (!f->q.symbols || !f->q.scale || !f->q.offset) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    int lo = 255, hi = -128;
-    for (uint64_t i = 0; i < t->nelem; i++) {
-        int v = t->dtype == WQC_DTYPE_I8 ? (int8_t)t->data[i] : t->data[i];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    if (t->nelem == 0) lo = hi = 0;
-    for (uint64_t i = 0; i < t->nelem; i++) {
-        int v = t->dtype == WQC_DTYPE_I8 ? (int8_t)t->data[i] : t->data[i];
-        f->q.symbols[i] = (uint8_t)(v - lo);
+    /* Separate loops per dtype, through local pointers, so that the
+     * compiler vectorises them. */
+    int lo = 0, hi = 0;
+    uint8_t *sym = f->q.symbols;
+    if (t->dtype == WQC_DTYPE_I8) {
+        const int8_t *v = (const int8_t *)t->data;
+        int8_t mn = INT8_MAX, mx = INT8_MIN;
+        for (uint64_t i = 0; i < t->nelem; i++) {
+            mn = v[i] < mn ? v[i] : mn;
+            mx = v[i] > mx ? v[i] : mx;
+        }
+        if (t->nelem) lo = mn, hi = mx;
+        for (uint64_t i = 0; i < t->nelem; i++) sym[i] = (uint8_t)(v[i] - mn);
+    } else {
+        const uint8_t *v = t->data;
+        uint8_t mn = UINT8_MAX, mx = 0;
+        for (uint64_t i = 0; i < t->nelem; i++) {
+            mn = v[i] < mn ? v[i] : mn;
+            mx = v[i] > mx ? v[i] : mx;
+        }
+        if (t->nelem) lo = mn, hi = mx;
+        for (uint64_t i = 0; i < t->nelem; i++) sym[i] = (uint8_t)(v[i] - mn);
     }
     f->q.alphabet = (uint32_t)(hi - lo + 1);
     f->q.bits = 1;

@@ -4,9 +4,11 @@
 
 #include "wqc/wqc.h"
 
-/* Quantizes t with p: f->encoding = WQC_ENC_RANS, f->q owns the symbols,
- * scales and offsets (release with cli_frame_release). */
-wqc_status cli_frame_quantize(const wqc_tensor *t, const wqc_quant_params *p, wqc_frame *f, wqc_error *err);
+/* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns
+ * the symbols, scales and offsets (release with cli_frame_release). The
+ * tensor's input pages are released once read. */
+wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+                              wqc_error *err);
 
 /* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min, scale 1. */
 wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err);

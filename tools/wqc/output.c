@@ -10,6 +10,8 @@
 
 #include "cli.h"
 
+enum { WRITEBACK_STEP = 8 << 20 };
+
 /* The temporary file a signal handler must remove (one output at a time). */
 static volatile sig_atomic_t have_pending;
 static char pending_tmp[4096];
@@ -125,6 +127,14 @@ wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
         if (put < 0) return wqc_fail(err, WQC_ERR_IO, "write failed: %s", strerror(errno));
         p += put;
         len -= (size_t)put;
+        o->written += (uint64_t)put;
+    }
+    /* A temporary file is synced before it is renamed into place; starting
+     * the writeback as the data comes leaves little for that fsync to wait
+     * for. */
+    if (o->tmp_path && o->written - o->flushed >= WRITEBACK_STEP) {
+        sync_file_range(o->fd, (off_t)o->flushed, (off_t)(o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
+        o->flushed = o->written;
     }
     return WQC_OK;
 }

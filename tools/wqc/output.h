@@ -7,6 +7,7 @@
 #define WQC_TOOLS_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wqc/wqc.h"
 
@@ -15,6 +16,7 @@ typedef struct cli_out {
     int fd;
     char *tmp_path;     /* NULL when writing directly */
     int is_stdout;
+    uint64_t written, flushed;  /* bytes written, and handed to writeback */
 } cli_out;
 
 /* Prints the error and returns 0 on failure. */

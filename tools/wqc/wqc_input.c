@@ -31,6 +31,9 @@ int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
         wqc_input_close(in);
         return rc;
     }
+    /* Opening may have read the whole file (HMAC, sequential checks); the
+     * tensors are read again one at a time, so drop those pages now. */
+    wqc_mapped_release(&in->file, 0, in->file.size);
     return WQC_EXIT_OK;
 }
 
