@@ -13,6 +13,7 @@
 #include "wqc/status.h"
 #include "wqc/symbol_model.h"
 #include "wqc/tensor_io.h"
+#include "wqc/mapped_file.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,12 @@ typedef struct wqc_reader wqc_reader;
  * WQC_ERR_LIMIT, WQC_ERR_UNSUPPORTED (another major version, unknown critical record). */
 wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8_t *key,
                            size_t key_len, wqc_reader **out, wqc_error *err);
+/* The same for a file from wqc_map_file (which must outlive the reader):
+ * lazy only where it is mapped, and the pages of records already checked
+ * (HMAC, lazy = 0) are released, so that opening a large file does not keep
+ * it resident. */
+wqc_status wqc_reader_open_file(const wqc_mapped_file *file, int lazy, const uint8_t *key, size_t key_len,
+                                wqc_reader **out, wqc_error *err);
 void wqc_reader_free(wqc_reader *r);
 
 size_t wqc_reader_count(const wqc_reader *r);

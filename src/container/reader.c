@@ -126,6 +126,8 @@ static wqc_status read_end(wqc_reader *r, wqc_error *err)
     return WQC_OK;
 }
 
+enum { HMAC_STEP = 64 << 20 };
+
 static wqc_status check_hmac(const wqc_reader *r, const uint8_t *key, size_t key_len, wqc_error *err)
 {
     if (!r->hmac) return wqc_fail(err, WQC_ERR_AUTH, "file is not authenticated (it carries no HMAC)");
@@ -133,7 +135,12 @@ static wqc_status check_hmac(const wqc_reader *r, const uint8_t *key, size_t key
     uint8_t mac[WQC_HMAC_BYTES];
     crypto_auth_hmacsha256_state s;
     crypto_auth_hmacsha256_init(&s, key, key_len);
-    crypto_auth_hmacsha256_update(&s, r->buf, (unsigned long long)r->end_offset);
+    /* In steps, each released once hashed: a mapped file is not kept resident. */
+    for (uint64_t at = 0; at < r->end_offset; at += HMAC_STEP) {
+        uint64_t n = r->end_offset - at < HMAC_STEP ? r->end_offset - at : HMAC_STEP;
+        crypto_auth_hmacsha256_update(&s, r->buf + at, (unsigned long long)n);
+        wqc_reader_release(r, at, n);
+    }
     crypto_auth_hmacsha256_final(&s, mac);
     int ok = sodium_memcmp(mac, r->hmac_stored, WQC_HMAC_BYTES) == 0;
     sodium_memzero(&s, sizeof s);
@@ -235,14 +242,20 @@ reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap)
     return e;
 }
 
-wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8_t *key, size_t key_len,
-                           wqc_reader **out, wqc_error *err)
+void wqc_reader_release(const wqc_reader *r, uint64_t offset, uint64_t len)
+{
+    if (r->file) wqc_mapped_release(r->file, (size_t)(r->buf - r->file->data + offset), (size_t)len);
+}
+
+static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_file *file, int lazy,
+                              const uint8_t *key, size_t key_len, wqc_reader **out, wqc_error *err)
 {
     *out = NULL;
     wqc_reader *r = calloc(1, sizeof *r);
     if (!r) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     r->buf = buf;
     r->len = len;
+    r->file = file;
     wqc_status st = read_file_header(r, err);
     if (st == WQC_OK && r->version == 1) st = read_end(r, err);
     if (st == WQC_OK && r->version == 2) st = wqc_reader2_end(r, err);
@@ -254,6 +267,18 @@ wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8
     }
     *out = r;
     return WQC_OK;
+}
+
+wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8_t *key, size_t key_len,
+                           wqc_reader **out, wqc_error *err)
+{
+    return reader_open(buf, len, NULL, lazy, key, key_len, out, err);
+}
+
+wqc_status wqc_reader_open_file(const wqc_mapped_file *file, int lazy, const uint8_t *key, size_t key_len,
+                                wqc_reader **out, wqc_error *err)
+{
+    return reader_open(file->data, file->size, file, lazy && file->is_mmap, key, key_len, out, err);
 }
 
 void wqc_reader_free(wqc_reader *r)

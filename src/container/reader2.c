@@ -248,12 +248,16 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
         default: st = unknown_record(&rec, err);
         }
         if (st != WQC_OK) return st;
+        wqc_reader_release(r, at, rec.next - at);
         at = rec.next;
     }
     if (!index_seen) return BAD("no index record");
     if (r->count && !names_at) return BAD("no NAMES record");
     wqc_status st = read_names_at(r, names_at, err);
-    for (size_t i = 0; st == WQC_OK && i < r->count; i++) st = wqc_reader2_frame(r, &r->entries[i], 1, err);
+    for (size_t i = 0; st == WQC_OK && i < r->count; i++) {
+        st = wqc_reader2_frame(r, &r->entries[i], 1, err);
+        if (st == WQC_OK) wqc_reader_release(r, r->entries[i].offset, r->entries[i].frame.frame_bytes);
+    }
     return st;
 }
 

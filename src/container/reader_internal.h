@@ -25,7 +25,11 @@ struct wqc_reader {
     size_t nshared;
     uint64_t end_offset, index_offset;
     const uint8_t *hmac_stored;     /* the END record's HMAC bytes */
+    const wqc_mapped_file *file;    /* the mapping buf lies in, or NULL */
 };
+
+/* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */
+void wqc_reader_release(const wqc_reader *r, uint64_t offset, uint64_t len);
 
 /* Format 1: from the END record on; fills entries and metadata. */
 wqc_status wqc_reader1_open(wqc_reader *r, int lazy, wqc_error *err);

@@ -1,10 +1,16 @@
-/* wqc quantize IN -o OUT.safetensors: float tensors to quantized safetensors. */
+/* wqc quantize IN -o OUT.safetensors: float tensors to quantized safetensors.
+ * The header names every tensor's quantizer (alphabet, step) and scale
+ * arrays, which only quantizing tells, so tensors are quantized twice when
+ * the model is large: once for the header (their symbols kept while they fit
+ * CACHE_MAX), once more as the data streams out. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "coding_args.h"
 #include "commands.h"
 #include "frames.h"
 #include "output.h"
+#include "progress.h"
 #include "quantized_st.h"
 
 static const char *usage_text =
@@ -15,6 +21,39 @@ static const char *usage_text =
     "  --rule 'GLOB:METHOD[,bits=B][,k=K][,step=D][,granularity=G]' or 'GLOB:keep'  (first match wins)\n"
     "  --min-elements N      quantize only tensors with at least N elements (default 0)\n"
     "  -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
+
+/* Symbols kept from the first pass, at most this many bytes. */
+#define CACHE_MAX (64u << 20)
+
+/* The second pass must reproduce the first exactly. */
+static int same_quantizer(const wqc_frame *a, const wqc_frame *b)
+{
+    return a->q.alphabet == b->q.alphabet && a->q.ngroups == b->q.ngroups && a->quant.step == b->quant.step &&
+           memcmp(a->q.scale, b->q.scale, a->q.ngroups * sizeof(float)) == 0 &&
+           memcmp(a->q.offset, b->q.offset, a->q.ngroups * sizeof(float)) == 0;
+}
+
+/* Writes tensor t of the layout: its bytes, or the symbols of a frame whose
+ * symbols were dropped after the first pass, quantized again. */
+static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const qst_layout *l, size_t t,
+                               const wqc_frame *frames, cli_out *out, wqc_error *err)
+{
+    const wqc_tensor *x = &l->tensors[t];
+    size_t i = l->frame_of[t];
+    if (x->data || x->nbytes == 0) {
+        wqc_status st = x->nbytes ? cli_out_sink(out, x->data, (size_t)x->nbytes, err) : WQC_OK;
+        if (!frames[i].quantized) wqc_model_release(m, i);
+        return st;
+    }
+    wqc_frame again;
+    wqc_status st = cli_frame_quantize(m, i, cli_plan_for(&a->plan, wqc_model_tensor(m, i)), &again, err);
+    if (st == WQC_OK && !same_quantizer(&again, &frames[i]))
+        st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
+                      x->name);
+    if (st == WQC_OK) st = cli_out_sink(out, again.q.symbols, (size_t)x->nbytes, err);
+    cli_frame_release(&again);
+    return st;
+}
 
 int cmd_quantize(int argc, char **argv)
 {
@@ -27,7 +66,10 @@ int cmd_quantize(int argc, char **argv)
     }
     wqc_model *m = NULL;
     wqc_frame *frames = NULL;
+    wqc_kv *meta = NULL;
+    qst_layout l = {0};
     size_t n = 0;
+    uint64_t cached = 0;
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(a.input);
@@ -42,19 +84,31 @@ int cmd_quantize(int argc, char **argv)
         rc = WQC_EXIT_ERROR;
         goto done;
     }
+    uint64_t total = 0;
+    for (size_t i = 0; i < wqc_model_count(m); i++) total += wqc_model_tensor(m, i)->nbytes;
+    cli_progress progress;
+    cli_progress_start(&progress, 2 * wqc_model_count(m), total, a.quiet || a.verbose);
     for (; n < wqc_model_count(m); n++) {
         const wqc_tensor *t = wqc_model_tensor(m, n);
         const wqc_quant_params *p = cli_plan_for(&a.plan, t);
         if (!p) {
             cli_frame_raw(&frames[n], t);
+            cli_progress_add(&progress, 1, t->nbytes);
             continue;
         }
         st = cli_frame_quantize(m, n, p, &frames[n], &err);
         if (st != WQC_OK) {
             n++;
+            cli_progress_end(&progress);
             rc = cli_file_error(a.input, st, &err);
             goto done;
         }
+        if (cached + t->nelem <= CACHE_MAX) cached += t->nelem;
+        else {
+            free(frames[n].q.symbols);
+            frames[n].q.symbols = NULL;
+        }
+        cli_progress_add(&progress, 1, t->nbytes);
         if (a.verbose) {
             char desc[96];
             fprintf(stderr, "%s: ", cli_program);
@@ -63,18 +117,26 @@ int cmd_quantize(int argc, char **argv)
         }
     }
     size_t nmeta = wqc_model_metadata_count(m);
-    wqc_kv *meta = calloc(nmeta + 1, sizeof *meta);
+    meta = calloc(nmeta + 1, sizeof *meta);
     for (size_t i = 0; meta && i < nmeta; i++) meta[i] = *wqc_model_metadata(m, i);
     cli_out out;
     if (!meta || !cli_out_open(&out, a.output, a.force)) {
-        free(meta);
+        cli_progress_end(&progress);
+        if (!meta) cli_error("out of memory");
         rc = WQC_EXIT_ERROR;
         goto done;
     }
-    st = qst_write(cli_out_sink, &out, frames, n, meta, nmeta, &err);
-    free(meta);
-    rc = cli_out_finish(&out, st, &err);
+    st = qst_layout_make(frames, n, meta, nmeta, &l, &err);
+    if (st == WQC_OK) st = wqc_safetensors_write_header(cli_out_sink, &out, l.tensors, l.n, l.kv, l.nkv, &err);
+    for (size_t t = 0; st == WQC_OK && t < l.n; t++) {
+        st = write_tensor(&a, m, &l, t, frames, &out, &err);
+        if (t + 1 == l.n || l.frame_of[t + 1] != l.frame_of[t]) cli_progress_add(&progress, 1, 0);
+    }
+    cli_progress_end(&progress);
+    rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err) : (cli_out_abort(&out), cli_file_error(a.input, st, &err));
 done:
+    qst_layout_free(&l);
+    free(meta);
     for (size_t i = 0; i < n; i++) cli_frame_release(&frames[i]);
     free(frames);
     wqc_model_close(m);

@@ -201,7 +201,9 @@ static int run_verify(const coding_args *a, wqc_input *in)
                 if (strcmp(wqc_model_tensor(orig, k)->name, f->name) == 0) t = wqc_model_tensor(orig, k);
             if (!t) snprintf(line, sizeof line, "MISMATCH: not in the original");
             if (!t || !compare(f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
+            if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
+        wqc_mapped_release(&in->file, (size_t)f->file_offset, (size_t)f->frame_bytes);
         if (!a->quiet || rc != WQC_EXIT_OK) {
             FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
             fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { CONVERT_BLOCK = 1 << 22 };
+
 void cli_matrix_view(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
 {
     *rows = t->ndim >= 2 ? t->shape[0] : 1;
@@ -29,11 +31,22 @@ wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     f->raw_len = t->nelem;
     uint64_t rows, cols;
     cli_matrix_view(t, &rows, &cols);
-    float *w;
-    wqc_status st = wqc_tensor_to_f32(t, &w, err);
-    if (st != WQC_OK) return st;
-    /* The input's pages are not needed once the floats are converted. */
+    float *w = malloc(t->nelem ? (size_t)t->nelem * sizeof *w : 1);
+    if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    /* Converted a block at a time, each block's input pages released once
+     * read: the input and its floats are never resident together. */
+    size_t size = wqc_dtype_size(t->dtype);
+    wqc_status st = WQC_OK;
+    for (uint64_t at = 0; st == WQC_OK && at < t->nelem; at += CONVERT_BLOCK) {
+        size_t n = t->nelem - at < CONVERT_BLOCK ? (size_t)(t->nelem - at) : CONVERT_BLOCK;
+        st = wqc_convert_to_f32(t->dtype, t->data + at * size, n, w + at);
+        wqc_model_release_data(m, t->data + at * size, (uint64_t)n * size);
+    }
     wqc_model_release(m, i);
+    if (st != WQC_OK) {
+        free(w);
+        return wqc_fail(err, st, "tensor '%s': dtype %s cannot be converted to F32", t->name, wqc_dtype_name(t->dtype));
+    }
     st = wqc_quantize(w, rows, cols, p, t->name, &f->q, err);
     free(w);
     if (st == WQC_OK) f->quant.bits = f->q.bits;

@@ -23,17 +23,13 @@ int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
     cli_watch_input(a->input);
     wqc_status st = wqc_map_file(a->input, &in->file, &err);
     if (st == WQC_OK)
-        st = wqc_reader_open(in->file.data, in->file.size, sequential ? 0 : in->file.is_mmap,
-                             a->key_len ? a->key : NULL, a->key_len, &in->reader, &err);
+        st = wqc_reader_open_file(&in->file, !sequential, a->key_len ? a->key : NULL, a->key_len, &in->reader, &err);
     if (st != WQC_OK) {
         int rc = wqc_input_status(st);
         cli_file_error(a->input, st, &err);
         wqc_input_close(in);
         return rc;
     }
-    /* Opening may have read the whole file (HMAC, sequential checks); the
-     * tensors are read again one at a time, so drop those pages now. */
-    wqc_mapped_release(&in->file, 0, in->file.size);
     return WQC_EXIT_OK;
 }
 
