@@ -115,6 +115,9 @@ wqc_model_format wqc_model_format_of(const wqc_model *model);
 size_t wqc_model_count(const wqc_model *model);
 /* Tensors in file order (shard by shard for an index). */
 const wqc_tensor *wqc_model_tensor(const wqc_model *model, size_t index);
+/* The file tensor i lies in: 0 for a single file, the shard (0, 1, ... in
+ * the sorted order of the index's shard names) for an index. */
+size_t wqc_model_shard_of(const wqc_model *model, size_t index);
 /* Tells the system that tensor i's bytes will not be read again: the pages
  * of a mapped file are dropped from this process (they are read back from
  * the file if touched later), so that a pass over a large model keeps

@@ -14,6 +14,7 @@ struct wqc_model {
     wqc_st_header *headers;   /* one per file for safetensors formats */
     size_t ntensors;
     wqc_tensor *tensors;
+    size_t *tensor_file;      /* file of each tensor (index of files[]) */
     char *npy_name;           /* owned name of a .npy tensor */
     unsigned char *npy_copy;  /* converted .npy data when not usable in place */
     size_t nmeta;
@@ -78,14 +79,17 @@ static wqc_status add_safetensors(wqc_model *m, size_t fi, json_t *weight_map, c
     wqc_status st = wqc_safetensors_parse(f->data, f->size, h, err);
     if (st != WQC_OK) return st;
     wqc_tensor *grown = realloc(m->tensors, (m->ntensors + h->count + 1) * sizeof *grown);
-    if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    m->tensors = grown;
+    if (grown) m->tensors = grown;
+    size_t *grown_file = grown ? realloc(m->tensor_file, (m->ntensors + h->count + 1) * sizeof *grown_file) : NULL;
+    if (!grown_file) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    m->tensor_file = grown_file;
     for (size_t i = 0; i < h->count; i++) {
         const wqc_st_entry *e = &h->entries[i];
         if (weight_map) {
             json_t *where = json_object_get(weight_map, e->name);
             if (!json_is_string(where) || strcmp(json_string_value(where), shard) != 0) continue;
         }
+        m->tensor_file[m->ntensors] = fi;
         wqc_tensor *t = &m->tensors[m->ntensors++];
         memset(t, 0, sizeof *t);
         t->name = e->name;
@@ -114,6 +118,35 @@ static int safe_relative_path(const char *p)
 static int by_string(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* After the index's own metadata, each shard's __metadata__ keys not seen
+ * before (shards in order): what a sharded quantized model keeps there. */
+static wqc_status merge_shard_metadata(wqc_model *m, wqc_error *err)
+{
+    size_t extra = 0;
+    for (size_t f = 1; f < m->nfiles; f++) extra += m->headers[f].nmeta;
+    wqc_kv *grown = realloc(m->meta, (m->nmeta + extra + 1) * sizeof *grown);
+    if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    m->meta = grown;
+    m->owns_meta = 1;
+    for (size_t f = 1; f < m->nfiles; f++)
+        for (size_t k = 0; k < m->headers[f].nmeta; k++) {
+            const wqc_kv *kv = &m->headers[f].meta[k];
+            size_t i = 0;
+            while (i < m->nmeta && strcmp(m->meta[i].key, kv->key) != 0) i++;
+            if (i < m->nmeta) continue;
+            wqc_kv *to = &m->meta[m->nmeta];
+            to->key = strdup(kv->key);
+            to->value = strdup(kv->value);
+            if (!to->key || !to->value) {
+                free(to->key);
+                free(to->value);
+                return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            }
+            m->nmeta++;
+        }
+    return WQC_OK;
 }
 
 static wqc_status open_index(wqc_model *m, const char *path, wqc_error *err)
@@ -211,6 +244,8 @@ static wqc_status open_index(wqc_model *m, const char *path, wqc_error *err)
             goto done;
         }
     }
+    st = merge_shard_metadata(m, err);
+    if (st != WQC_OK) goto done;
     if (m->ntensors != nmap) {
         /* Some weight_map entry was not found in the shard it names. */
         json_object_foreach(weight_map, key, val) {
@@ -287,6 +322,7 @@ void wqc_model_close(wqc_model *m)
     free(m->headers);
     free(m->files);
     free(m->tensors);
+    free(m->tensor_file);
     free(m->npy_name);
     free(m->npy_copy);
     free(m);
@@ -313,6 +349,13 @@ void wqc_model_release_data(const wqc_model *m, const void *data, uint64_t nbyte
 void wqc_model_release(const wqc_model *m, size_t i)
 {
     if (i < m->ntensors) wqc_model_release_data(m, m->tensors[i].data, m->tensors[i].nbytes);
+}
+
+size_t wqc_model_shard_of(const wqc_model *m, size_t i)
+{
+    if (i >= m->ntensors || !m->tensor_file) return 0;
+    /* An index's files[0] is the index itself. */
+    return m->format == WQC_FORMAT_SAFETENSORS_INDEX ? m->tensor_file[i] - 1 : m->tensor_file[i];
 }
 
 size_t wqc_model_metadata_count(const wqc_model *m) { return m->nmeta; }

@@ -158,7 +158,7 @@ check "no output or temporary file after an error" '[[ -z $(ls nan.wqc* 2>/dev/n
 expect_status 1 "missing input" -- "$wqc" encode nope.safetensors -o x.wqc
 check "no output for a missing input" '[[ ! -e x.wqc ]]'
 check "no temporary files left anywhere" '[[ -z $(ls | grep -E "\.[A-Za-z0-9]{6}$") ]]'
-expect_status 2 "no -o" -- "$wqc" encode model.safetensors
+expect_status 2 "quantize has no default output" -- "$wqc" quantize model.safetensors
 
 # verify and info.
 expect_status 0 "verify intact" -- "$wqc" verify b.wqc

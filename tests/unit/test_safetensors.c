@@ -148,8 +148,13 @@ static void test_model_opens_sharded_index(void **state)
     assert_string_equal(wqc_model_tensor(m, 0)->name, "x.w");
     assert_string_equal(wqc_model_tensor(m, 1)->name, "y.w");
     assert_int_equal(wqc_model_tensor(m, 1)->data[2], 2);
-    assert_int_equal(wqc_model_metadata_count(m), 1);
+    /* The index's metadata, then the shards' __metadata__ keys. */
+    assert_int_equal(wqc_model_metadata_count(m), 2);
     assert_string_equal(wqc_model_metadata(m, 0)->value, "7");
+    assert_string_equal(wqc_model_metadata(m, 1)->key, "format");
+    assert_string_equal(wqc_model_metadata(m, 1)->value, "pt");
+    assert_int_equal(wqc_model_shard_of(m, 0), 0);
+    assert_int_equal(wqc_model_shard_of(m, 1), 1);
     wqc_model_close(m);
 
     /* An index naming a tensor its shard lacks, and one escaping the folder. */

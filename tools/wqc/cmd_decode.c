@@ -11,17 +11,19 @@
 #include "output.h"
 #include "progress.h"
 #include "quantized_st.h"
+#include "shards.h"
 #include "wqc_input.h"
 
 static const char *usage_text =
-    "usage: wqc decode IN.wqc -o OUT [options]\n"
+    "usage: wqc decode IN.wqc [-o OUT | -c] [options]\n"
     "  --symbols            quantized safetensors, as 'wqc quantize' wrote it (default)\n"
     "  --dequantize         weights: OUT.safetensors, or OUT.npy for one tensor\n"
     "  --dtype F32|F16|BF16 dtype of dequantized weights (default F32)\n"
     "  --tensors GLOB       only these tensors (repeatable)\n"
     "  --max-elements N     refuse tensors larger than N elements (default 2^32)\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
-    "  -T N threads (default: all cores), -o FILE ('-': stdout), -f overwrite, -q quiet\n"
+    "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with .wqc replaced by\n"
+    "  .safetensors; stdin goes to stdout), -c stdout, -f overwrite, -q quiet (no progress)\n"
     "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
 
 static int has_suffix(const char *s, const char *suffix)
@@ -53,7 +55,7 @@ static void plan_free(decode_plan *p)
 
 static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
 {
-    size_t count = wqc_reader_count(in->reader);
+    size_t count = in->count;
     memset(p, 0, sizeof *p);
     p->index = calloc(count + 1, sizeof *p->index);
     p->stored = calloc(count + 1, sizeof *p->stored);
@@ -63,12 +65,12 @@ static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
         return WQC_EXIT_ERROR;
     }
     for (size_t i = 0; i < count; i++) {
-        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
         wqc_error err;
         const wqc_frame *f;
-        wqc_status st = wqc_reader_describe(in->reader, i, &f, &err);
+        wqc_status st = wqc_input_describe(in, i, &f, &err);
         if (st != WQC_OK) {
-            cli_file_error(a->input, st, &err);
+            cli_file_error(wqc_input_path(in, i), st, &err);
             return wqc_input_status(st);
         }
         int rc = wqc_input_check_size(a, i, f);
@@ -174,15 +176,106 @@ static wqc_status write_tensor(const coding_args *a, wqc_input *in, const decode
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = wqc_reader_frame(in->reader, p->index[j], &f, err);
+    wqc_status st = wqc_input_frame(in, p->index[j], &f, err);
     if (st != WQC_OK) return st;
     wqc_rans_form form = a->dequantize ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
     st = wqc_frame_stream(f, form, (int)a->threads, 0, counted_write, sink, err);
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                       (unsigned long long)sink->written, (unsigned long long)t->nbytes);
-    wqc_mapped_release(&in->file, (size_t)f->file_offset, (size_t)f->frame_bytes);
+    wqc_input_release(in, p->index[j], f);
     return st;
+}
+
+/* Bytes tensor frame o takes in the output (symbols: with its scale and offset arrays). */
+static uint64_t output_bytes(const coding_args *a, const wqc_frame *o)
+{
+    (void)a;
+    return plain_tensor(o).nbytes + (o->quantized ? 2 * o->q.ngroups * sizeof(float) : 0);
+}
+
+/* The tensors of each output shard, for the index (names owned). */
+typedef struct index_names {
+    char **name;
+    size_t *shard_of;
+    size_t n, cap, shard;
+    uint64_t total;
+    int ok;
+} index_names;
+
+static void index_names_add(index_names *x, const char *name, uint64_t bytes)
+{
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+        char **nn = realloc(x->name, cap * sizeof *nn);
+        if (nn) x->name = nn;
+        size_t *ns = nn ? realloc(x->shard_of, cap * sizeof *ns) : NULL;
+        if (ns) x->shard_of = ns;
+        if (!nn || !ns) {
+            x->ok = 0;
+            return;
+        }
+        x->cap = cap;
+    }
+    if (!(x->name[x->n] = strdup(name))) x->ok = 0;
+    x->shard_of[x->n++] = x->shard;
+    x->total += bytes;
+}
+
+static void index_names_free(index_names *x)
+{
+    for (size_t i = 0; i < x->n; i++) free(x->name[i]);
+    free(x->name);
+    free(x->shard_of);
+}
+
+/* Writes the frames first..first+count of the plan as one file. */
+static wqc_status write_file(const coding_args *a, wqc_input *in, const decode_plan *p, size_t first, size_t count,
+                             cli_out *out, cli_progress *progress, index_names *names, wqc_error *err)
+{
+    decode_plan slice = {count, p->index + first, p->stored + first, p->out + first};
+    decode_layout l;
+    const wqc_tensor *tensors = NULL;
+    const size_t *frame_of = NULL;
+    size_t nt = 0;
+    wqc_status st = write_header(a, out, in->reader, &slice, &l, &tensors, &nt, &frame_of, err);
+    for (size_t t = 0; names && st == WQC_OK && t < nt; t++) index_names_add(names, tensors[t].name, tensors[t].nbytes);
+    counted_sink sink = {out, progress, 0};
+    for (size_t t = 0; st == WQC_OK && t < nt; t++) {
+        st = write_tensor(a, in, &slice, &tensors[t], frame_of[t], &sink, err);
+        if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(progress, 1, 0);
+    }
+    layout_free(&l);
+    return st;
+}
+
+/* Ends an output after write_file: committed when whole, else removed with
+ * the error naming the output (a write failed) or the input (damage). */
+static int finish_file(const coding_args *a, cli_out *out, wqc_status st, const wqc_error *err, int commit)
+{
+    if (st == WQC_OK && !commit) return WQC_EXIT_OK;
+    if (st == WQC_OK || st == WQC_ERR_IO) return cli_out_finish(out, st, err);
+    cli_out_abort(out);
+    cli_file_error(a->input, st, err);
+    return wqc_input_status(st);
+}
+
+/* Frames in the output shard starting at plan entry `first`. */
+static size_t shard_length(const coding_args *a, const wqc_input *in, const decode_plan *p, size_t first)
+{
+    size_t c = 0;
+    uint64_t bytes = 0;
+    while (first + c < p->n) {
+        if (a->shards.per_input) {
+            if (c && in->shard_of[p->index[first + c]] != in->shard_of[p->index[first]]) break;
+        } else {
+            uint64_t b = output_bytes(a, &p->out[first + c]);
+            if (c && bytes + b > a->shards.size) break;
+            bytes += b;
+        }
+        c++;
+    }
+    return c;
 }
 
 int cmd_decode(int argc, char **argv)
@@ -201,54 +294,65 @@ int cmd_decode(int argc, char **argv)
         return rc;
     }
     decode_plan p;
-    decode_layout l = {0};
-    cli_out out;
-    int out_open = 0;
+    shard_set set = {0};
     wqc_error err;
     wqc_error_clear(&err);
+    cli_progress progress;
+    cli_progress_start(&progress, 0, 0, 1);
     rc = plan_make(&a, &in, &p);
     if (rc != WQC_EXIT_OK) goto done;
-    if (has_suffix(a.output, ".npy") && p.n != 1) {
-        cli_error("a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);
+    int npy = has_suffix(a.output, ".npy");
+    if (npy && (p.n != 1 || a.shards.on)) {
+        cli_error(a.shards.on ? "a .npy output cannot be sharded" : "a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);
         rc = WQC_EXIT_USAGE;
         goto done;
     }
-    if (!cli_out_open(&out, a.output, a.force)) {
-        rc = WQC_EXIT_ERROR;
-        goto done;
-    }
-    out_open = 1;
-    const wqc_tensor *tensors = NULL;
-    const size_t *frame_of = NULL;
-    size_t nt = 0;
-    wqc_status st = write_header(&a, &out, in.reader, &p, &l, &tensors, &nt, &frame_of, &err);
-    if (st != WQC_OK) {
-        rc = cli_out_finish(&out, st, &err);
-        out_open = 0;
-        goto done;
-    }
     uint64_t total = 0;
-    for (size_t t = 0; t < nt; t++) total += tensors[t].nbytes;
-    cli_progress progress;
+    for (size_t i = 0; i < p.n; i++) total += output_bytes(&a, &p.out[i]);
     cli_progress_start(&progress, p.n, total, a.quiet);
-    counted_sink sink = {&out, &progress, 0};
-    for (size_t t = 0; st == WQC_OK && t < nt; t++) {
-        st = write_tensor(&a, &in, &p, &tensors[t], frame_of[t], &sink, &err);
-        if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(&progress, 1, 0);
+    if (!a.shards.on) {
+        cli_out out;
+        if (!cli_out_open(&out, a.output, a.force)) {
+            rc = WQC_EXIT_ERROR;
+            goto done;
+        }
+        wqc_status st = write_file(&a, &in, &p, 0, p.n, &out, &progress, NULL, &err);
+        cli_progress_end(&progress);
+        rc = finish_file(&a, &out, st, &err, 1);
+        goto done;
+    }
+    if (!shard_set_begin(&set, a.output, ".safetensors", a.force)) {
+        rc = WQC_EXIT_USAGE;
+        goto done;
+    }
+    index_names names = {.ok = 1};
+    for (size_t first = 0, k = 0; first < p.n || (p.n == 0 && k == 0); k++) {
+        size_t count = shard_length(&a, &in, &p, first);
+        cli_out *out = shard_set_add(&set);
+        if (!out) {
+            rc = WQC_EXIT_ERROR;
+            break;
+        }
+        names.shard = k;
+        wqc_status st = write_file(&a, &in, &p, first, count, out, &progress, &names, &err);
+        if (st != WQC_OK) {
+            cli_progress_end(&progress);
+            rc = finish_file(&a, out, st, &err, 0);
+            break;
+        }
+        first += count;
+        if (p.n == 0) break;
     }
     cli_progress_end(&progress);
-    out_open = 0;
-    if (st == WQC_OK || st == WQC_ERR_IO) {
-        rc = cli_out_finish(&out, st, &err);
-        goto done;
+    if (rc == WQC_EXIT_OK && names.ok)
+        rc = shard_set_finish(&set, (const char *const *)names.name, names.shard_of, names.n, names.total, NULL, 0);
+    else if (rc == WQC_EXIT_OK) {
+        cli_error("out of memory");
+        rc = WQC_EXIT_ERROR;
     }
-    /* A damaged tensor: the input is named, the output removed. */
-    cli_out_abort(&out);
-    rc = wqc_input_status(st);
-    cli_file_error(a.input, st, &err);
+    index_names_free(&names);
 done:
-    if (out_open) cli_out_abort(&out);
-    layout_free(&l);
+    shard_set_abort(&set);
     plan_free(&p);
     wqc_input_close(&in);
     coding_args_free(&a);

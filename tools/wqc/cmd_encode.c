@@ -10,10 +10,12 @@
 #include "commands.h"
 #include "frames.h"
 #include "output.h"
+#include "progress.h"
 #include "quantized_st.h"
+#include "shards.h"
 
 static const char *usage_text =
-    "usage: wqc encode IN -o OUT.wqc [options]\n"
+    "usage: wqc encode IN [-o OUT.wqc | -c] [options]\n"
     "IN: float .npy/.safetensors/*.index.json (quantized here), a quantized safetensors from\n"
     "'wqc quantize', or an int8/uint8 .npy (its values are coded as given). '-': stdin.\n"
     "  quantizer: --method, --bits, --granularity, -k, --step, --rule, --min-elements (as quantize)\n"
@@ -25,7 +27,9 @@ static const char *usage_text =
     "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales;\n"
     "                   chunks default to 262144 symbols, rounded to whole tiles; rANS modes only)\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
-    "  -T N threads, -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
+    "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with its .safetensors,\n"
+    "  .npy or .index.json suffix replaced by .wqc; stdin goes to stdout), -c stdout, -f overwrite,\n"
+    "  -q quiet (no summary or progress), -v per-tensor lines\n";
 
 typedef struct encode_totals {
     size_t tensors, coded;
@@ -119,7 +123,7 @@ static const char *mode_text(const wqc_frame *f)
     }
 }
 
-static void report_tensor(const coding_args *a, const wqc_frame *f, size_t i, size_t n)
+static void report_tensor(const coding_args *a, const wqc_frame *f)
 {
     if (a->verbose) {
         char desc[96];
@@ -132,40 +136,136 @@ static void report_tensor(const coding_args *a, const wqc_frame *f, size_t i, si
                              : 0.0);
         else
             fprintf(stderr, ": kept %s (%s)\n", wqc_dtype_name(f->dtype), wqc_encoding_name(f->encoding));
-    } else if (!a->quiet && isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\r%s: %zu/%zu tensors", cli_program, i + 1, n);
-        if (i + 1 == n) fputc('\n', stderr);
     }
 }
 
-/* Codes one frame (quantized: from f->q.symbols) and writes it. */
-static wqc_status write_frame(const coding_args *a, const wqc_encode_options *o, wqc_writer *w, wqc_frame *f,
-                              encode_totals *tot, wqc_error *err)
+/* Codes one frame (quantized: from f->q.symbols); *scratch is freed after
+ * the frame is written. */
+static wqc_status code_frame(const coding_args *a, const wqc_encode_options *o, wqc_frame *f, void **scratch,
+                             wqc_mode_sizes *sizes, wqc_error *err)
 {
-    wqc_status st;
-    void *scratch = NULL;
+    *scratch = NULL;
+    if (f->quantized) return wqc_encode_symbols(f, o, sizes, scratch, err);
+    wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
+    memcpy(t.shape, f->shape, sizeof f->shape);
+    return wqc_frame_passthrough(&t, a->zstd_level, f, scratch, err);
+}
+
+static uint64_t payload_bytes(const wqc_frame *f)
+{
+    return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
+}
+
+static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_totals *tot)
+{
     tot->tensors++;
-    if (!f->quantized) {
-        wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
-        memcpy(t.shape, f->shape, sizeof f->shape);
-        st = wqc_frame_passthrough(&t, a->zstd_level, f, &scratch, err);
-        if (st == WQC_OK) st = wqc_writer_add(w, f, err);
-        free(scratch);
-        return st;
-    }
-    wqc_mode_sizes sizes;
-    st = wqc_encode_symbols(f, o, &sizes, &scratch, err);
-    if (st != WQC_OK) return st;
-    st = wqc_writer_add(w, f, err);
+    if (!f->quantized) return;
     tot->coded++;
-    tot->by_mode[sizes.chosen]++;
+    tot->by_mode[sizes->chosen]++;
     tot->coded_weights += f->nelem;
-    tot->coded_bytes += f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
+    tot->coded_bytes += payload_bytes(f);
     tot->packed_bits += f->nelem * (uint64_t)f->q.bits;
-    tot->entropy_bits += (double)f->nelem * sizes.entropy_bits;
-    wqc_encoded_free(f);
-    free(scratch);
+    tot->entropy_bits += (double)f->nelem * sizes->entropy_bits;
+}
+
+/* Where frames go: one .wqc, or shards of one (--shard-size). */
+typedef struct encode_output {
+    const coding_args *a;
+    const wqc_kv *meta;
+    size_t nmeta;
+    const char *const *names;
+    size_t n;
+    const wqc_symbol_model *shared;
+    size_t nshared;
+    cli_out single;
+    int single_open;
+    shard_set set;
+    int sharded;
+    wqc_writer *w;
+    size_t in_shard;        /* tensors in the current file */
+    size_t input_shard;     /* per-input sharding: the input shard being written */
+    uint64_t written;       /* bytes of finished files */
+    size_t *shard_of;
+} encode_output;
+
+static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
+{
+    const coding_args *a = eo->a;
+    wqc_status st = wqc_writer_open(cli_out_sink, out, a->key_len ? a->key : NULL, a->key_len, &eo->w, err);
+    if (st == WQC_OK && eo->nmeta) st = wqc_writer_metadata(eo->w, eo->meta, eo->nmeta, err);
+    /* A shard's tensors are known only as it fills: its names go before its index. */
+    if (st == WQC_OK && eo->n && !eo->sharded) st = wqc_writer_names(eo->w, eo->names, eo->n, err);
+    if (st == WQC_OK && eo->nshared) st = wqc_writer_shared_models(eo->w, eo->shared, eo->nshared, err);
+    eo->in_shard = 0;
     return st;
+}
+
+static wqc_status writer_end(encode_output *eo, wqc_error *err)
+{
+    wqc_status st = wqc_writer_finish(eo->w, err);
+    eo->written += wqc_writer_offset(eo->w);
+    wqc_writer_free(eo->w);
+    eo->w = NULL;
+    return st;
+}
+
+/* Adds frame i, first starting the next shard when the current one is full
+ * (a frame that alone exceeds the size gets a file of its own) or, per input
+ * shard, when the input moves to its next file. */
+static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, const wqc_frame *f, wqc_error *err)
+{
+    wqc_status st = WQC_OK;
+    if (eo->sharded) {
+        const shard_spec *sp = &eo->a->shards;
+        int next = !eo->w || (eo->in_shard && (sp->per_input ? input_shard != eo->input_shard
+                                                               : wqc_writer_offset(eo->w) + payload_bytes(f) + 4096 > sp->size));
+        if (next && eo->w) st = writer_end(eo, err);
+        if (st == WQC_OK && next) {
+            cli_out *out = shard_set_add(&eo->set);
+            st = out ? writer_start(eo, out, err) : WQC_ERR_IO;
+            if (!out) err->msg[0] = '\0';
+        }
+        eo->input_shard = input_shard;
+        eo->shard_of[i] = eo->set.n - 1;
+    }
+    if (st == WQC_OK) st = wqc_writer_add(eo->w, f, err);
+    eo->in_shard++;
+    return st;
+}
+
+/* Finishes the files: the summary's byte count in *written. Returns the exit status. */
+static int output_finish(encode_output *eo, uint64_t *written)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    wqc_status st = WQC_OK;
+    if (eo->sharded && !eo->w) { /* an empty model still gets its file */
+        cli_out *out = shard_set_add(&eo->set);
+        st = out ? writer_start(eo, out, &err) : WQC_ERR_IO;
+    }
+    if (st == WQC_OK) st = writer_end(eo, &err);
+    *written = eo->written;
+    if (st != WQC_OK) {
+        if (err.msg[0]) cli_file_error(eo->single.is_stdout ? "stdout" : eo->a->output, st, &err);
+        return WQC_EXIT_ERROR;
+    }
+    if (!eo->sharded) {
+        eo->single_open = 0;
+        return cli_out_commit(&eo->single) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
+    }
+    static const wqc_kv format = {"wqc.format", "wqc-sharded-1"};
+    eo->sharded = 0;
+    return shard_set_finish(&eo->set, eo->names, eo->shard_of, eo->n, eo->written, &format, 1);
+}
+
+static void output_abort(encode_output *eo)
+{
+    wqc_writer_free(eo->w);
+    eo->w = NULL;
+    if (eo->single_open) cli_out_abort(&eo->single);
+    if (eo->sharded) shard_set_abort(&eo->set);
+    eo->single_open = eo->sharded = 0;
+    free(eo->shard_of);
 }
 
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
@@ -198,13 +298,13 @@ int cmd_encode(int argc, char **argv)
         return rc;
     }
     encode_input in = {&a, NULL, NULL, 0, NULL};
-    wqc_writer *w = NULL;
+    encode_output eo = {0};
+    eo.a = &a;
     wqc_kv *meta = NULL;
     const char **names = NULL;
+    size_t *input_shard = NULL;
     wqc_symbol_model *shared = NULL;
     size_t nshared = 0;
-    cli_out out;
-    int out_open = 0;
     encode_totals tot = {0};
     wqc_error err;
     wqc_error_clear(&err);
@@ -221,17 +321,40 @@ int cmd_encode(int argc, char **argv)
     meta = qst_source_metadata(wqc_model_metadata_count(in.m) ? wqc_model_metadata(in.m, 0) : NULL,
                                wqc_model_metadata_count(in.m), &nsrc);
     names = calloc(in.n + 1, sizeof *names);
-    if (!meta || !names) {
+    input_shard = calloc(in.n + 1, sizeof *input_shard);
+    eo.shard_of = calloc(in.n + 1, sizeof *eo.shard_of);
+    if (!meta || !names || !input_shard || !eo.shard_of) {
         cli_error("out of memory");
         rc = WQC_EXIT_ERROR;
         goto done;
     }
-    for (size_t i = 0; i < in.n; i++) names[i] = in.given ? in.given[i].name : wqc_model_tensor(in.m, i)->name;
-    if (!cli_out_open(&out, a.output, a.force)) {
-        rc = WQC_EXIT_ERROR;
-        goto done;
+    for (size_t i = 0; i < in.n; i++) {
+        names[i] = in.given ? in.given[i].name : wqc_model_tensor(in.m, i)->name;
+        /* A quantized input's frames fold three tensors each: find the symbols'. */
+        size_t k = i;
+        while (in.given && k < wqc_model_count(in.m) && strcmp(wqc_model_tensor(in.m, k)->name, names[i]) != 0) k++;
+        input_shard[i] = wqc_model_shard_of(in.m, k);
     }
-    out_open = 1;
+    eo.meta = meta;
+    eo.nmeta = nsrc;
+    eo.names = names;
+    eo.n = in.n;
+    eo.shared = shared;
+    eo.nshared = nshared;
+    if (a.shards.on) {
+        if (!shard_set_begin(&eo.set, a.output, ".wqc", a.force)) {
+            rc = WQC_EXIT_USAGE;
+            goto done;
+        }
+        eo.sharded = 1;
+    } else {
+        if (!cli_out_open(&eo.single, a.output, a.force)) {
+            rc = WQC_EXIT_ERROR;
+            goto done;
+        }
+        eo.single_open = 1;
+        st = writer_start(&eo, &eo.single, &err);
+    }
     wqc_encode_options o;
     wqc_encode_options_default(&o);
     o.mode = a.mode;
@@ -242,43 +365,46 @@ int cmd_encode(int argc, char **argv)
     if (a.layout_gemv && !a.chunk_given) o.rans.chunk = WQC_GEMV_CHUNK_DEFAULT;
     o.shared = shared;
     o.nshared = nshared;
-    st = wqc_writer_open(cli_out_sink, &out, a.key_len ? a.key : NULL, a.key_len, &w, &err);
-    if (st == WQC_OK && nsrc) st = wqc_writer_metadata(w, meta, nsrc, &err);
-    if (st == WQC_OK && in.n) st = wqc_writer_names(w, names, in.n, &err);
-    if (st == WQC_OK && nshared) st = wqc_writer_shared_models(w, shared, nshared, &err);
+    uint64_t total = 0;
+    for (size_t i = 0; !in.given && i < in.n; i++) total += wqc_model_tensor(in.m, i)->nbytes;
+    cli_progress progress;
+    cli_progress_start(&progress, in.n, total, a.quiet || a.verbose);
     for (size_t i = 0; st == WQC_OK && i < in.n; i++) {
-        wqc_frame f;
+        wqc_frame f = {0};
+        void *scratch = NULL;
+        wqc_mode_sizes sizes = {0};
         st = make_frame(&in, i, &f, &err);
-        if (st == WQC_OK) st = write_frame(&a, &o, w, &f, &tot, &err);
-        if (st == WQC_OK) report_tensor(&a, &f, i, in.n);
+        if (st == WQC_OK) st = code_frame(&a, &o, &f, &scratch, &sizes, &err);
+        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &f, &err);
+        if (st == WQC_OK) {
+            account(&f, &sizes, &tot);
+            report_tensor(&a, &f);
+        }
+        if (f.quantized) wqc_encoded_free(&f);
+        free(scratch);
+        cli_progress_add(&progress, 1, in.given ? 0 : wqc_model_tensor(in.m, i)->nbytes);
         release_frame(&in, &f);
         /* Kept tensors were read from the input; quantized ones already let it go. */
         if (!in.given) wqc_model_release(in.m, i);
         else wqc_model_release_data(in.m, in.given[i].quantized ? in.given[i].q.symbols : in.given[i].payload,
                                     in.given[i].raw_len);
-        if (st != WQC_OK && st != WQC_ERR_IO) {
-            rc = cli_file_error(a.input, st, &err);
-            goto done;
-        }
     }
-    if (st == WQC_OK) st = wqc_writer_finish(w, &err);
+    cli_progress_end(&progress);
     if (st != WQC_OK) {
-        rc = cli_file_error(out.is_stdout ? "stdout" : a.output, st, &err);
+        /* A failed write names the output (an empty message: already printed). */
+        if (st == WQC_ERR_IO && err.msg[0]) rc = cli_file_error(eo.single_open && eo.single.is_stdout ? "stdout" : a.output, st, &err);
+        else if (st == WQC_ERR_IO) rc = WQC_EXIT_ERROR;
+        else rc = cli_file_error(a.input, st, &err);
         goto done;
     }
-    uint64_t written = wqc_writer_offset(w);
-    if (!cli_out_commit(&out)) {
-        out_open = 0;
-        rc = WQC_EXIT_ERROR;
-        goto done;
-    }
-    out_open = 0;
-    if (!a.quiet) summary(&a, &tot, written);
+    uint64_t written;
+    rc = output_finish(&eo, &written);
+    if (rc == WQC_EXIT_OK && !a.quiet) summary(&a, &tot, written);
 done:
-    if (out_open) cli_out_abort(&out);
-    wqc_writer_free(w);
+    output_abort(&eo);
     free(meta);
     free(names);
+    free(input_shard);
     for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
     free(shared);
     qst_frames_free(in.given, in.n);

@@ -20,7 +20,7 @@ static const char *usage_text =
     "  --method affine|sdclip|grid, --bits B, --granularity tensor|row|group:G, -k K, --step D\n"
     "  --rule 'GLOB:METHOD[,bits=B][,k=K][,step=D][,granularity=G]' or 'GLOB:keep'  (first match wins)\n"
     "  --min-elements N      quantize only tensors with at least N elements (default 0)\n"
-    "  -o FILE ('-': stdout), -f overwrite, -q quiet, -v per-tensor lines\n";
+    "  -o FILE ('-': stdout), -c stdout, -f overwrite, -q quiet (no progress), -v per-tensor lines\n";
 
 /* Symbols kept from the first pass, at most this many bytes. */
 #define CACHE_MAX (64u << 20)

@@ -56,16 +56,16 @@ static int run_info(const coding_args *a, wqc_input *in)
     if (!a->json)
         printf("%-48s %-14s %-5s %-24s %-14s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
                "bits/w", "ratio");
-    for (size_t i = 0; i < wqc_reader_count(in->reader); i++) {
-        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+    for (size_t i = 0; i < in->count; i++) {
+        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
         const wqc_frame *f;
         wqc_error err;
         wqc_error_clear(&err);
-        wqc_status st = wqc_reader_frame(in->reader, i, &f, &err);
+        wqc_status st = wqc_input_frame(in, i, &f, &err);
         if (st != WQC_OK) {
             json_decref(root);
             json_decref(list);
-            cli_file_error(a->input, st, &err);
+            cli_file_error(wqc_input_path(in, i), st, &err);
             return wqc_input_status(st);
         }
         char shape[96], desc[96], mode[32];
@@ -108,8 +108,8 @@ static int run_info(const coding_args *a, wqc_input *in)
     }
     double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;
     if (a->json) {
-        json_object_set_new(root, "file_bytes", json_integer((json_int_t)in->file.size));
-        json_object_set_new(root, "hmac", json_boolean(wqc_reader_has_hmac(in->reader)));
+        json_object_set_new(root, "file_bytes", json_integer((json_int_t)wqc_input_bytes(in)));
+        json_object_set_new(root, "hmac", json_boolean(wqc_input_has_hmac(in)));
         json_object_set_new(root, "format_version", json_integer(wqc_reader_version(in->reader)));
         json_object_set_new(root, "shared_models", json_integer((json_int_t)wqc_reader_shared_model_count(in->reader)));
         json_object_set_new(root, "tensors", list);
@@ -118,8 +118,9 @@ static int run_info(const coding_args *a, wqc_input *in)
         fputc('\n', stdout);
         json_decref(root);
     } else {
-        printf("\n%zu tensors, %zu bytes, HMAC %s; coded tensors: %llu weights at %.4f bits/weight",
-               wqc_reader_count(in->reader), in->file.size, wqc_reader_has_hmac(in->reader) ? "present" : "absent",
+        printf("\n%zu tensors, %llu bytes%s, HMAC %s; coded tensors: %llu weights at %.4f bits/weight", in->count,
+               (unsigned long long)wqc_input_bytes(in), in->sharded ? " in shards" : "",
+               wqc_input_has_hmac(in) ? "present" : "absent",
                (unsigned long long)coded_w, total_bpw);
         if (coded_w) printf(" (%.3fx vs packed %.4g-bit)", (double)packed_bits / (coded_bytes * 8.0), (double)packed_bits / coded_w);
         printf("\n");
@@ -174,11 +175,11 @@ static int run_verify(const coding_args *a, wqc_input *in)
         if (st != WQC_OK) return cli_file_error(a->against, st, &err);
     }
     int rc = WQC_EXIT_OK;
-    size_t n = wqc_reader_count(in->reader), checked = 0;
+    size_t n = in->count, checked = 0;
     for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
-        if (!coding_args_selected(a, wqc_reader_name(in->reader, i))) continue;
+        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
         const wqc_frame *f;
-        wqc_status st = wqc_reader_frame(in->reader, i, &f, &err);
+        wqc_status st = wqc_input_frame(in, i, &f, &err);
         uint8_t *buf = NULL;
         if (st == WQC_OK && (rc = wqc_input_check_size(a, i, f)) != WQC_EXIT_OK) break;
         if (st == WQC_OK) {
@@ -189,7 +190,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
         }
         if (st != WQC_OK) {
             free(buf);
-            cli_file_error(a->input, st, &err);
+            cli_file_error(wqc_input_path(in, i), st, &err);
             rc = wqc_input_status(st);
             break;
         }
@@ -203,7 +204,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
             if (!t || !compare(f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
             if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
-        wqc_mapped_release(&in->file, (size_t)f->file_offset, (size_t)f->frame_bytes);
+        wqc_input_release(in, i, f);
         if (!a->quiet || rc != WQC_EXIT_OK) {
             FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
             fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");
@@ -214,7 +215,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
     }
     if (rc == WQC_EXIT_OK && !a->quiet)
         printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked,
-               !wqc_reader_has_hmac(in->reader) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
+               !wqc_input_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
     wqc_model_close(orig);
     return rc;
 }

@@ -8,7 +8,7 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE
 };
 
 static const struct {
@@ -37,8 +37,10 @@ static const struct {
     {{"list", no_argument, NULL, OPT_LIST}, ARGS_VERIFY},
     {{"json", no_argument, NULL, OPT_JSON}, ARGS_VERIFY},
     {{"max-elements", required_argument, NULL, OPT_MAX_ELEM}, ARGS_DECODE | ARGS_VERIFY},
+    {{"shard-size", required_argument, NULL, OPT_SHARD_SIZE}, ARGS_CODEC | ARGS_DECODE},
     {{"output", required_argument, NULL, 'o'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"force", no_argument, NULL, 'f'}, ARGS_QUANTIZE | ARGS_DECODE},
+    {{"stdout", no_argument, NULL, 'c'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"threads", required_argument, NULL, 'T'}, ~0u},
     {{"quiet", no_argument, NULL, 'q'}, ~0u},
     {{"verbose", no_argument, NULL, 'v'}, ~0u},
@@ -58,8 +60,10 @@ void coding_args_free(coding_args *a)
 {
     free(a->plan.rules);
     free(a->globs);
+    free(a->output_owned);
     a->plan.rules = NULL;
     a->globs = NULL;
+    a->output_owned = NULL;
 }
 
 static int parse_option(int c, const char *arg, coding_args *a)
@@ -133,12 +137,58 @@ static int parse_option(int c, const char *arg, coding_args *a)
         }
         return 1;
     case 'o': a->output = arg; return 1;
+    case 'c': a->output = "-"; return 1;
+    case OPT_SHARD_SIZE:
+        if (shard_spec_parse(arg, &a->shards)) return 1;
+        cli_error("--shard-size: '%s' is neither a size (500MB, 2GiB, 1000000) nor 'input'", arg);
+        return 0;
     case 'f': a->force = 1; return 1;
     case 'T': return cli_parse_int("-T", arg, 1, 4096, &a->threads);
     case 'q': a->quiet = 1; return 1;
     case 'v': a->verbose = 1; return 1;
     }
     return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The output named after the input, as zstd and xz name theirs: encode
+ * M.safetensors (.npy, .index.json) -> M.wqc, decode M.wqc -> M.safetensors,
+ * next to the input; stdin goes to stdout. Quantize has no default. */
+static int default_output(coding_args *a, unsigned sets)
+{
+    if (strcmp(a->input, "-") == 0) {
+        a->output = "-";
+        return 1;
+    }
+    static const char *const model_suffixes[] = {".safetensors.index.json", ".index.json", ".safetensors", ".npy"};
+    const char *strip = NULL, *add = NULL;
+    if (sets & ARGS_CODEC) {
+        add = ".wqc";
+        for (size_t i = 0; i < sizeof model_suffixes / sizeof *model_suffixes && !strip; i++)
+            if (has_suffix(a->input, model_suffixes[i])) strip = model_suffixes[i];
+    } else if ((sets & ARGS_DECODE) && has_suffix(a->input, ".wqc")) {
+        strip = ".wqc";
+        add = ".safetensors";
+    }
+    if (!strip) {
+        cli_error(sets & ARGS_CODEC || sets & ARGS_DECODE
+                      ? "%s: cannot name the output after this input (unknown suffix): give -o FILE, or -c for stdout"
+                      : "%s: no output: give -o FILE, or -c for stdout",
+                  a->input);
+        return 0;
+    }
+    size_t keep = strlen(a->input) - strlen(strip);
+    a->output_owned = malloc(keep + strlen(add) + 1);
+    if (!a->output_owned) return 0;
+    memcpy(a->output_owned, a->input, keep);
+    strcpy(a->output_owned + keep, add);
+    a->output = a->output_owned;
+    return 1;
 }
 
 int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_text, coding_args *a)
@@ -158,7 +208,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         if (options[i].set & sets) longs[n++] = options[i].opt;
     memset(&longs[n], 0, sizeof longs[n]);
     if (!a->plan.rules || !a->globs) return WQC_EXIT_ERROR;
-    const char *shorts = sets & ARGS_QUANTIZE ? "k:o:fT:qvh" : sets & ARGS_DECODE ? "o:fT:qvh" : "T:qvh";
+    const char *shorts = sets & ARGS_QUANTIZE ? "k:o:cfT:qvh" : sets & ARGS_DECODE ? "o:cfT:qvh" : "T:qvh";
     int c;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
@@ -182,10 +232,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         return WQC_EXIT_USAGE;
     }
     a->input = argv[optind];
-    if ((sets & (ARGS_QUANTIZE | ARGS_DECODE)) && !a->output) {
-        cli_error("no output: give -o FILE (or -o - for stdout)");
-        return WQC_EXIT_USAGE;
-    }
+    if ((sets & (ARGS_QUANTIZE | ARGS_DECODE)) && !a->output && !default_output(a, sets)) return WQC_EXIT_USAGE;
     if ((sets & ARGS_KEY) && !cli_load_key(a->key_file, a->key_env, a->key, &a->key_len)) return WQC_EXIT_USAGE;
     return WQC_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "quant_rules.h"
+#include "shards.h"
 
 enum coding_arg_set {
     ARGS_QUANTIZE = 1, /* quantizer options, rules, --min-elements */
@@ -15,7 +16,8 @@ enum coding_arg_set {
 
 typedef struct coding_args {
     const char *input;
-    const char *output;         /* -o */
+    const char *output;         /* -o, -c ("-"), or named after the input */
+    char *output_owned;
     int force, quiet, verbose;
     long threads;
     cli_plan plan;
@@ -35,6 +37,7 @@ typedef struct coding_args {
     const char *against;
     int list, json;
     uint64_t max_elements;       /* --max-elements: largest tensor decode/verify will allocate */
+    shard_spec shards;           /* --shard-size */
 } coding_args;
 
 /* Default --max-elements: 2^32 (16 GiB of F32), above the largest tensor of

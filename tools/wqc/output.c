@@ -12,15 +12,45 @@
 
 enum { WRITEBACK_STEP = 8 << 20 };
 
-/* The temporary file a signal handler must remove (one output at a time). */
-static volatile sig_atomic_t have_pending;
-static char pending_tmp[4096];
+/* Temporary files a signal handler must remove: one per open output (a
+ * sharded output has several). Nodes stay in the list once added, so that
+ * the handler never reads freed memory; a finished output clears `active`. */
+typedef struct pending_tmp {
+    struct pending_tmp *next;
+    volatile sig_atomic_t active;
+    char path[];
+} pending_tmp;
+static pending_tmp *volatile pending_head;
+
+static void unlink_pending(void)
+{
+    for (pending_tmp *p = pending_head; p; p = p->next)
+        if (p->active) unlink(p->path);
+}
 
 static void remove_pending_and_exit(int sig)
 {
-    if (have_pending) unlink(pending_tmp);
+    unlink_pending();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+static void *add_pending(const char *path)
+{
+    size_t n = strlen(path);
+    pending_tmp *p = malloc(sizeof *p + n + 1);
+    if (!p) return NULL;
+    memcpy(p->path, path, n + 1);
+    p->active = 1;
+    p->next = pending_head;
+    pending_head = p;
+    return p;
+}
+
+static void drop_pending(cli_out *o)
+{
+    if (o->pending) ((pending_tmp *)o->pending)->active = 0;
+    o->pending = NULL;
 }
 
 /* Inputs are mapped: if another program truncates one while wqc reads it,
@@ -32,7 +62,7 @@ static void input_shrank(int sig)
 {
     (void)sig;
     static const char tail[] = ": input file shrank while being read (changed by another program)\n";
-    if (have_pending) unlink(pending_tmp);
+    unlink_pending();
     ssize_t ignored = write(STDERR_FILENO, watched_input, (size_t)watched_len);
     ignored = write(STDERR_FILENO, tail, sizeof tail - 1);
     (void)ignored;
@@ -63,6 +93,8 @@ static void watch_signals(void)
     /* A closed pipe is reported by write() as EPIPE, not by a signal. */
     signal(SIGPIPE, SIG_IGN);
 }
+
+static int open_tmp(cli_out *o, const char *path);
 
 int cli_out_open(cli_out *o, const char *path, int force)
 {
@@ -95,6 +127,21 @@ int cli_out_open(cli_out *o, const char *path, int force)
             return 0;
         }
     }
+    return open_tmp(o, path);
+}
+
+int cli_out_open_temp(cli_out *o, const char *near)
+{
+    memset(o, 0, sizeof *o);
+    o->path = near;
+    o->fd = -1;
+    watch_signals();
+    return open_tmp(o, near);
+}
+
+/* A temporary file next to path, renamed into place on commit. */
+static int open_tmp(cli_out *o, const char *path)
+{
     size_t n = strlen(path);
     o->tmp_path = malloc(n + 16);
     if (!o->tmp_path) {
@@ -112,8 +159,7 @@ int cli_out_open(cli_out *o, const char *path, int force)
     mode_t mask = umask(0);
     umask(mask);
     fchmod(o->fd, 0666 & ~mask); /* mkostemp creates 0600; give the file the usual mode */
-    snprintf(pending_tmp, sizeof pending_tmp, "%s", o->tmp_path);
-    have_pending = n + 8 < sizeof pending_tmp;
+    o->pending = add_pending(o->tmp_path);
     return 1;
 }
 
@@ -145,7 +191,7 @@ void cli_out_abort(cli_out *o)
     o->fd = -1;
     if (o->tmp_path) {
         unlink(o->tmp_path);
-        have_pending = 0;
+        drop_pending(o);
         free(o->tmp_path);
         o->tmp_path = NULL;
     }
@@ -172,10 +218,22 @@ int cli_out_commit(cli_out *o)
         cli_out_abort(o);
         return 0;
     }
-    have_pending = 0;
+    drop_pending(o);
     free(o->tmp_path);
     o->tmp_path = NULL;
     return 1;
+}
+
+int cli_out_commit_as(cli_out *o, const char *path, int force)
+{
+    struct stat sb;
+    o->path = path;
+    if (!force && stat(path, &sb) == 0) {
+        cli_error("%s: already exists (use -f to overwrite)", path);
+        cli_out_abort(o);
+        return 0;
+    }
+    return cli_out_commit(o);
 }
 
 int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err)

@@ -17,10 +17,17 @@ typedef struct cli_out {
     char *tmp_path;     /* NULL when writing directly */
     int is_stdout;
     uint64_t written, flushed;  /* bytes written, and handed to writeback */
+    void *pending;              /* the temporary file's entry for the signal handler */
 } cli_out;
 
 /* Prints the error and returns 0 on failure. */
 int cli_out_open(cli_out *o, const char *path, int force);
+/* A temporary file in the folder of `near`, for an output whose final name
+ * is known only when it is complete (cli_out_commit_as). */
+int cli_out_open_temp(cli_out *o, const char *near);
+/* Commits under `path`, refusing (and abandoning the output) when it exists
+ * unless force. */
+int cli_out_commit_as(cli_out *o, const char *path, int force);
 /* A wqc_sink_fn writing to o (ctx is the cli_out). */
 wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
 /* Completes the output (fsync and rename for a temporary file); prints the
