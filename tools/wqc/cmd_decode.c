@@ -177,6 +177,12 @@ static wqc_status write_tensor(const coding_args *a, wqc_input *in, const decode
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
     wqc_status st = wqc_input_frame(in, p->index[j], &f, err);
+    if (st != WQC_OK && in->sharded) {
+        /* Name the shard; the error is printed against the index. */
+        char msg[WQC_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return wqc_fail(err, st, "%s: %s", wqc_input_path(in, p->index[j]), msg);
+    }
     if (st != WQC_OK) return st;
     wqc_rans_form form = a->dequantize ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
     st = wqc_frame_stream(f, form, (int)a->threads, 0, counted_write, sink, err);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Memory does not grow with the model: on a model of 12 tensors of 8 MiB
+# (96 MiB of F16), encode, decode (symbols and F16 weights, to a file and to
+# a pipe) and verify each peak at <= 3 x the largest tensor + 64 MiB
+# resident, the bound the streaming design promises, which a command holding
+# the whole model or its whole output could not meet.
+# usage: test_memory.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+if ldd "$wqc" 2>/dev/null | grep -q libasan; then
+    echo "skipped: an AddressSanitizer build's shadow memory makes resident sizes meaningless (the Release build runs this)"
+    exit 77
+fi
+rm -rf "$tmp"
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+support=$(dirname "$0")/../support
+
+"$py" "$support/make_model.py" m.safetensors 12 1024 4096 F16 || exit 1
+tensor_kib=$((1024 * 4096 * 2 / 1024))
+bound_kib=$((3 * tensor_kib + 64 * 1024))
+model_kib=$(($(stat -c %s m.safetensors) / 1024))
+check "the model is larger than the bound (the test can fail)" '[[ $model_kib -gt $bound_kib ]]'
+
+peak() { # peak DESCRIPTION CMD...: runs CMD, checks its status and its peak against the bound
+    local what=$1
+    shift
+    local kib
+    kib=$("$py" "$support/peak_rss.py" "$@" | tail -1)
+    echo "$what: peak $kib KiB (bound $bound_kib KiB)"
+    check "$what: peak ${kib} KiB <= ${bound_kib} KiB" '[[ -n $kib && $kib -le $bound_kib ]]'
+}
+peak "encode" "$wqc" encode m.safetensors -o m.wqc -q
+peak "decode --symbols" "$wqc" decode m.wqc -o q.safetensors -q
+peak "decode --dequantize --dtype F16" "$wqc" decode m.wqc --dequantize --dtype F16 -o d.safetensors -q
+peak "decode to a pipe" bash -c "'$wqc' decode m.wqc --dequantize --dtype F16 -o - -q | cat >p.safetensors"
+check "the pipe got the file's bytes" 'cmp -s p.safetensors d.safetensors'
+peak "verify" "$wqc" verify m.wqc -q
+peak "encode with an HMAC" env WQC_KEY=0123456789abcdef0123 "$wqc" encode m.safetensors -o k.wqc -q --key-env WQC_KEY
+peak "decode checking the HMAC" env WQC_KEY=0123456789abcdef0123 "$wqc" decode k.wqc -o k.safetensors -q --key-env WQC_KEY
+finish
