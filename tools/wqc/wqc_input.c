@@ -74,9 +74,10 @@ static wqc_status read_index(wqc_input *in, const char *path, json_t **map_out, 
     json_t *val;
     json_object_foreach(map, key, val) {
         if (!json_is_string(val) || !safe_relative_path(json_string_value(val))) {
+            wqc_fail(err, WQC_ERR_FORMAT, "index: tensor '%s' names an invalid shard path", key);
             free(names);
             json_decref(root);
-            return wqc_fail(err, WQC_ERR_FORMAT, "index: tensor '%s' names an invalid shard path", key);
+            return WQC_ERR_FORMAT;
         }
         names[n++] = json_string_value(val);
     }
