@@ -102,7 +102,7 @@ t=$work/t.json
         "wqc decode --symbols -T 1" "$wqc decode -T 1 -f -q $work/model.wqc -o /dev/null" \
         "wqc decode --symbols" "$wqc decode -f -q $work/model.wqc -o /dev/null" \
         "wqc decode --dequantize --dtype F16" "$wqc decode --dequantize --dtype F16 -f -q $work/model.wqc -o /dev/null" \
-        "wqc decode --dequantize --dtype F16 | pipe" "$wqc decode --dequantize --dtype F16 -q $work/model.wqc -c | cat >/dev/null" \
+        "wqc decode --dequantize --dtype F16 -c, through a pipe" "$wqc decode --dequantize --dtype F16 -q $work/model.wqc -c | cat >/dev/null" \
         "htscodecs rans_uncompress_4x16" "$hts d $work/q.hts /dev/null" \
         "zstd -d (from -3)" "zstd -q -T1 -d -c $work/q.z3 >/dev/null" \
         "zstd -d (from -19)" "zstd -q -T1 -d -c $work/q.z19 >/dev/null" \

@@ -30,7 +30,8 @@ int cli_out_open_temp(cli_out *o, const char *near);
 int cli_out_commit_as(cli_out *o, const char *path, int force);
 /* A wqc_sink_fn writing to o (ctx is the cli_out). */
 wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
-/* Completes the output (fsync and rename for a temporary file); prints the
+/* Completes the output (rename for a temporary file, after an fsync when
+ * WQC_SYNC=1); prints the
  * error and returns 0 on failure, after removing the temporary file. */
 int cli_out_commit(cli_out *o);
 /* Ends an output after writing it returned st: commits on WQC_OK, else
