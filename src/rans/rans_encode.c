@@ -126,7 +126,7 @@ wqc_status wqc_rans_encode_chunk_isa(const wqc_rans_table *t, uint32_t lanes, co
                                      uint8_t *out, size_t cap, size_t *out_len, wqc_isa isa, wqc_error *err)
 {
     wqc_status st = check_chunk_args(lanes, n, cap, isa, err);
-    rans_enc_table e;
+    rans_enc_table e = {0};
     if (st == WQC_OK) st = enc_table_make(t, 1, &e, err);
     if (st != WQC_OK) return st;
     st = encode_rounds(&e, NULL, lanes, sym, n, out, cap, out_len, isa, err);

@@ -56,6 +56,8 @@ check "several .wqc shards, each within 200 kB" \
     '[[ $(ls sw/model-0000?-of-0000?.wqc | wc -l) -ge 3 ]] && [[ -z $(find sw -name "*.wqc" -size +200000c) ]]'
 check "no temporary files left" '[[ -z $(ls sw | grep -E "\.[A-Za-z0-9]{6}$") ]]'
 expect_status 0 "verify a sharded .wqc" -- "$wqc" verify sw/model.wqc.index.json -q
+expect_status 0 "verify with forced progress" -- env WQC_PROGRESS=1 "$wqc" verify sw/model.wqc.index.json
+check "verify shows progress over all shards" 'grep -q "7/7 tensors" "$tmp/err"'
 expect_status 0 "info of a sharded .wqc" -- "$wqc" info sw/model.wqc.index.json
 check "info lists all 7 tensors" 'grep -q "^7 tensors, .* in shards" "$tmp/out"'
 expect_status 0 "decode one tensor from the shards" -- "$wqc" decode sw/model.wqc.index.json --tensors model.layers.5.weight --dequantize -o one.npy -q

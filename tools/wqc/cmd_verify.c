@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "frames.h"
 #include "output.h"
+#include "progress.h"
 #include "wqc_input.h"
 
 static const char *verify_usage =
@@ -176,11 +177,17 @@ static int run_verify(const coding_args *a, wqc_input *in)
     }
     int rc = WQC_EXIT_OK;
     size_t n = in->count, checked = 0;
+    cli_progress progress;
+    cli_progress_start(&progress, n, wqc_input_bytes(in), a->quiet);
     for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
-        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
+        if (!coding_args_selected(a, wqc_input_name(in, i))) {
+            cli_progress_add(&progress, 1, 0);
+            continue;
+        }
         const wqc_frame *f;
         wqc_status st = wqc_input_frame(in, i, &f, &err);
         uint8_t *buf = NULL;
+        if (st == WQC_OK && f->nelem > a->max_elements) cli_progress_end(&progress);
         if (st == WQC_OK && (rc = wqc_input_check_size(a, i, f)) != WQC_EXIT_OK) break;
         if (st == WQC_OK) {
             buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
@@ -190,6 +197,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
         }
         if (st != WQC_OK) {
             free(buf);
+            cli_progress_end(&progress);
             cli_file_error(wqc_input_path(in, i), st, &err);
             rc = wqc_input_status(st);
             break;
@@ -206,13 +214,17 @@ static int run_verify(const coding_args *a, wqc_input *in)
         }
         wqc_input_release(in, i, f);
         if (!a->quiet || rc != WQC_EXIT_OK) {
+            cli_progress_end(&progress); /* the line goes above the progress line */
             FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
             fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");
             cli_put_escaped(to, f->name);
             fprintf(to, "  %s\n", line);
         }
         free(buf);
+        fflush(stdout);
+        cli_progress_add(&progress, 1, f->frame_bytes);
     }
+    cli_progress_end(&progress);
     if (rc == WQC_EXIT_OK && !a->quiet)
         printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked,
                !wqc_input_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
