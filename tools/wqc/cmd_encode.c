@@ -67,7 +67,7 @@ static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc
     int integer_npy = wqc_model_format_of(in->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
     if (integer_npy) {
         wqc_status st = cli_frame_given(t, f, err);
-        wqc_model_release(in->m, i);
+        if (f->q.symbols != t->data) wqc_model_release(in->m, i);
         return st;
     }
     if (p) return cli_frame_quantize(in->m, i, p, f, err);
@@ -75,9 +75,12 @@ static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc
     return WQC_OK;
 }
 
-static void release_frame(const encode_input *in, wqc_frame *f)
+static void release_frame(const encode_input *in, size_t i, wqc_frame *f)
 {
-    if (!in->given) cli_frame_release(f);
+    if (in->given) return;
+    /* Given symbols may be the input's own bytes (cli_frame_given). */
+    if (f->q.symbols && f->q.symbols == wqc_model_tensor(in->m, i)->data) f->q.symbols = NULL;
+    cli_frame_release(f);
 }
 
 /* The models shared by the small quantized tensors of the input; the frames
@@ -106,7 +109,7 @@ static wqc_status shared_models(encode_input *in, int precision, wqc_symbol_mode
             in->cached[i] = f;
             cached += bytes;
         } else {
-            release_frame(in, &f);
+            release_frame(in, i, &f);
         }
     }
     if (st == WQC_OK) st = wqc_model_pool_build(pool, models, n, err);
@@ -383,7 +386,7 @@ int cmd_encode(int argc, char **argv)
         if (f.quantized) wqc_encoded_free(&f);
         free(scratch);
         cli_progress_add(&progress, 1, in.given ? 0 : wqc_model_tensor(in.m, i)->nbytes);
-        release_frame(&in, &f);
+        release_frame(&in, i, &f);
         /* Kept tensors were read from the input; quantized ones already let it go. */
         if (!in.given) wqc_model_release(in.m, i);
         else wqc_model_release_data(in.m, in.given[i].quantized ? in.given[i].q.symbols : in.given[i].payload,
@@ -408,7 +411,7 @@ done:
     for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
     free(shared);
     qst_frames_free(in.given, in.n);
-    for (size_t i = 0; in.cached && i < in.n; i++) cli_frame_release(&in.cached[i]);
+    for (size_t i = 0; in.cached && i < in.n; i++) release_frame(&in, i, &in.cached[i]);
     free(in.cached);
     wqc_model_close(in.m);
     coding_args_free(&a);

@@ -64,14 +64,12 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
     cli_matrix_view(t, &f->q.rows, &f->q.cols);
     f->q.ngroups = 1;
     f->q.group_len = f->q.cols;
-    f->q.symbols = malloc(t->nelem ? (size_t)t->nelem : 1);
     f->q.scale = malloc(sizeof(float));
     f->q.offset = malloc(sizeof(float));
-    if (!f->q.symbols || !f->q.scale || !f->q.offset) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (!f->q.scale || !f->q.offset) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     /* Separate loops per dtype, through local pointers, so that the
      * compiler vectorises them. */
     int lo = 0, hi = 0;
-    uint8_t *sym = f->q.symbols;
     if (t->dtype == WQC_DTYPE_I8) {
         const int8_t *v = (const int8_t *)t->data;
         int8_t mn = INT8_MAX, mx = INT8_MIN;
@@ -80,7 +78,6 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
             mx = v[i] > mx ? v[i] : mx;
         }
         if (t->nelem) lo = mn, hi = mx;
-        for (uint64_t i = 0; i < t->nelem; i++) sym[i] = (uint8_t)(v[i] - mn);
     } else {
         const uint8_t *v = t->data;
         uint8_t mn = UINT8_MAX, mx = 0;
@@ -89,7 +86,16 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
             mx = v[i] > mx ? v[i] : mx;
         }
         if (t->nelem) lo = mn, hi = mx;
-        for (uint64_t i = 0; i < t->nelem; i++) sym[i] = (uint8_t)(v[i] - mn);
+    }
+    if (t->dtype == WQC_DTYPE_U8 && lo == 0) {
+        /* The values are the symbols: use the input's bytes, no copy. */
+        f->q.symbols = (uint8_t *)t->data;
+    } else {
+        uint8_t *sym = f->q.symbols = malloc(t->nelem ? (size_t)t->nelem : 1);
+        if (!sym) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        const uint8_t *v = t->data;
+        uint8_t base = (uint8_t)lo;
+        for (uint64_t i = 0; i < t->nelem; i++) sym[i] = (uint8_t)(v[i] - base);
     }
     f->q.alphabet = (uint32_t)(hi - lo + 1);
     f->q.bits = 1;

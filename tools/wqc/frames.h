@@ -10,7 +10,9 @@
 wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
                               wqc_error *err);
 
-/* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min, scale 1. */
+/* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min, scale 1.
+ * A U8 tensor whose minimum is 0 lends its own bytes (f->q.symbols == t->data:
+ * the caller must not free them). */
 wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err);
 
 /* A tensor kept as it is (RAW, payload pointing at t's data). */

@@ -160,6 +160,8 @@ static int open_tmp(cli_out *o, const char *path)
     umask(mask);
     fchmod(o->fd, 0666 & ~mask); /* mkostemp creates 0600; give the file the usual mode */
     o->pending = add_pending(o->tmp_path);
+    const char *sync = getenv("WQC_SYNC");
+    o->sync = sync && sync[0] == '1';
     return 1;
 }
 
@@ -175,10 +177,10 @@ wqc_status cli_out_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
         len -= (size_t)put;
         o->written += (uint64_t)put;
     }
-    /* A temporary file is synced before it is renamed into place; starting
-     * the writeback as the data comes leaves little for that fsync to wait
-     * for. */
-    if (o->tmp_path && o->written - o->flushed >= WRITEBACK_STEP) {
+    /* With WQC_SYNC=1 the file is synced before the rename: starting the
+     * writeback as the data comes leaves little for that fsync to wait for.
+     * (Otherwise not: on a busy disk the call itself waits.) */
+    if (o->sync && o->written - o->flushed >= WRITEBACK_STEP) {
         sync_file_range(o->fd, (off_t)o->flushed, (off_t)(o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
         o->flushed = o->written;
     }
@@ -204,8 +206,7 @@ int cli_out_commit(cli_out *o)
     /* WQC_SYNC=1: fsync before the rename (durable across a power cut).
      * Not by default, as zstd, gzip and brotli: the input is never removed,
      * and a .wqc cut short by a crash fails its checks. */
-    const char *sync = getenv("WQC_SYNC");
-    if (o->tmp_path && sync && sync[0] == '1' && fsync(o->fd) != 0) {
+    if (o->sync && fsync(o->fd) != 0) {
         cli_error("%s: cannot sync: %s", o->path, strerror(errno));
         ok = 0;
     }

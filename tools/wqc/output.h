@@ -18,6 +18,7 @@ typedef struct cli_out {
     int is_stdout;
     uint64_t written, flushed;  /* bytes written, and handed to writeback */
     void *pending;              /* the temporary file's entry for the signal handler */
+    int sync;                   /* WQC_SYNC=1: fsync before the rename */
 } cli_out;
 
 /* Prints the error and returns 0 on failure. */
