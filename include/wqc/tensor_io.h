@@ -109,6 +109,9 @@ typedef struct wqc_model wqc_model;
  * The format is detected from content (and the .json suffix for indexes).
  * A .npy tensor is named after the file's base name without ".npy". */
 wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err);
+/* The rule an index's shard names follow: a relative path without a '..'
+ * component (so that an index cannot reach outside its folder). */
+int wqc_shard_path_is_safe(const char *path);
 void wqc_model_close(wqc_model *model);
 
 wqc_model_format wqc_model_format_of(const wqc_model *model);

@@ -103,7 +103,7 @@ static wqc_status add_safetensors(wqc_model *m, size_t fi, json_t *weight_map, c
     return WQC_OK;
 }
 
-static int safe_relative_path(const char *p)
+int wqc_shard_path_is_safe(const char *p)
 {
     if (p[0] == '\0' || p[0] == '/') return 0;
     for (const char *s = p; *s;) {
@@ -176,7 +176,7 @@ static wqc_status open_index(wqc_model *m, const char *path, wqc_error *err)
     const char *key;
     json_t *val;
     json_object_foreach(weight_map, key, val) {
-        if (!json_is_string(val) || !safe_relative_path(json_string_value(val))) {
+        if (!json_is_string(val) || !wqc_shard_path_is_safe(json_string_value(val))) {
             st = wqc_fail(err, WQC_ERR_FORMAT, "index: tensor '%s' names an invalid shard path", key);
             goto done;
         }

@@ -36,6 +36,11 @@ int cli_parse_int(const char *opt, const char *text, long lo, long hi, long *out
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
 int cli_parse_double(const char *opt, const char *text, double lo, double hi, double *out);
 
+/* True if s ends with suffix (s may be the suffix itself). */
+int cli_has_suffix(const char *s, const char *suffix);
+/* a followed by b, newly allocated; NULL when out of memory. */
+char *cli_joined(const char *a, const char *b);
+
 /* Writes s with control characters, backslashes, quotes and bytes that are
  * not valid UTF-8 escaped as \xNN, so names from files cannot drive a terminal. */
 void cli_put_escaped(FILE *f, const char *s);

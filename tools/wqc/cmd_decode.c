@@ -26,12 +26,6 @@ static const char *usage_text =
     "  .safetensors; stdin goes to stdout), -c stdout, -f overwrite, -q quiet (no progress)\n"
     "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static wqc_rans_form form_of(wqc_dtype dtype)
 {
     return dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : dtype == WQC_DTYPE_BF16 ? WQC_FORM_BF16 : WQC_FORM_F32;
@@ -121,7 +115,7 @@ static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_rea
     size_t nmeta = wqc_reader_metadata_count(r);
     const wqc_kv *meta = nmeta ? wqc_reader_metadata(r, 0) : NULL;
     memset(l, 0, sizeof *l);
-    if (!a->dequantize && !has_suffix(a->output, ".npy")) {
+    if (!a->dequantize && !cli_has_suffix(a->output, ".npy")) {
         wqc_status st = qst_layout_make(p->out, p->n, meta, nmeta, &l->qst, err);
         if (st != WQC_OK) return st;
         *tensors = l->qst.tensors;
@@ -140,7 +134,7 @@ static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_rea
     *tensors = l->tensors;
     *nt = p->n;
     *frame_of = l->frame_of;
-    if (has_suffix(a->output, ".npy")) return wqc_npy_write_header(cli_out_sink, out, &l->tensors[0], err);
+    if (cli_has_suffix(a->output, ".npy")) return wqc_npy_write_header(cli_out_sink, out, &l->tensors[0], err);
     return wqc_safetensors_write_header(cli_out_sink, out, l->tensors, p->n, l->src, l->nsrc, err);
 }
 
@@ -307,7 +301,7 @@ int cmd_decode(int argc, char **argv)
     cli_progress_start(&progress, 0, 0, 1);
     rc = plan_make(&a, &in, &p);
     if (rc != WQC_EXIT_OK) goto done;
-    int npy = has_suffix(a.output, ".npy");
+    int npy = cli_has_suffix(a.output, ".npy");
     if (npy && (p.n != 1 || a.shards.on)) {
         cli_error(a.shards.on ? "a .npy output cannot be sharded" : "a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);
         rc = WQC_EXIT_USAGE;

@@ -150,12 +150,6 @@ static int parse_option(int c, const char *arg, coding_args *a)
     return 0;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The output named after the input, as zstd and xz name theirs: encode
  * M.safetensors (.npy, .index.json) -> M.wqc, decode M.wqc -> M.safetensors,
  * next to the input; stdin goes to stdout. Quantize has no default. */
@@ -170,8 +164,9 @@ static int default_output(coding_args *a, unsigned sets)
     if (sets & ARGS_CODEC) {
         add = ".wqc";
         for (size_t i = 0; i < sizeof model_suffixes / sizeof *model_suffixes && !strip; i++)
-            if (has_suffix(a->input, model_suffixes[i])) strip = model_suffixes[i];
-    } else if ((sets & ARGS_DECODE) && has_suffix(a->input, ".wqc")) {
+            if (cli_has_suffix(a->input, model_suffixes[i]) && strlen(a->input) > strlen(model_suffixes[i]))
+                strip = model_suffixes[i];
+    } else if ((sets & ARGS_DECODE) && cli_has_suffix(a->input, ".wqc") && strlen(a->input) > 4) {
         strip = ".wqc";
         add = ".safetensors";
     }

@@ -1,22 +1,13 @@
 #include "quantized_st.h"
 
+#include "cli.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *method_names[] = {"affine", "sdclip", "grid"};
 static const char *gran_names[] = {"tensor", "row", "group"};
-
-static char *joined(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    char *s = malloc(n + m + 1);
-    if (s) {
-        memcpy(s, a, n);
-        memcpy(s + n, b, m + 1);
-    }
-    return s;
-}
 
 static char *quant_json(const wqc_frame *f)
 {
@@ -95,7 +86,7 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
         for (int a = 0; a < 2; a++) {
             l->frame_of[l->n] = i;
             wqc_tensor *s = &l->tensors[l->n++];
-            char *name = l->owned[l->nowned++] = joined(f->name, suffix[a]);
+            char *name = l->owned[l->nowned++] = cli_joined(f->name, suffix[a]);
             if (!name) {
                 st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
                 goto done;
@@ -107,7 +98,7 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
             s->data = (const unsigned char *)arrays[a];
             s->nbytes = f->q.ngroups * sizeof(float);
         }
-        char *key = l->owned[l->nowned++] = joined(QST_TENSOR_KEY_PREFIX, f->name);
+        char *key = l->owned[l->nowned++] = cli_joined(QST_TENSOR_KEY_PREFIX, f->name);
         char *value = l->owned[l->nowned++] = quant_json(f);
         if (!key || !value) {
             st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -207,7 +198,7 @@ done:
 static wqc_status load_groups(const wqc_model *m, const wqc_tensor *t, const char *suffix, uint64_t ngroups,
                               float **out, wqc_error *err)
 {
-    char *name = joined(t->name, suffix);
+    char *name = cli_joined(t->name, suffix);
     if (!name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     const wqc_tensor *s = find_tensor(m, name);
     free(name);
@@ -224,7 +215,7 @@ static int is_group_tensor(const wqc_model *m, const wqc_tensor *t)
     for (int a = 0; a < 2; a++) {
         size_t k = strlen(suffix[a]);
         if (n <= k || strcmp(t->name + n - k, suffix[a]) != 0) continue;
-        char *base = strndup(t->name, n - k), *key = base ? joined(QST_TENSOR_KEY_PREFIX, base) : NULL;
+        char *base = strndup(t->name, n - k), *key = base ? cli_joined(QST_TENSOR_KEY_PREFIX, base) : NULL;
         int owned = key && meta_value(m, key) != NULL;
         free(base);
         free(key);
@@ -243,7 +234,7 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
         if (is_group_tensor(m, t)) continue;
         wqc_frame *f = &(*frames)[(*n)++];
         wqc_frame_init(f, t);
-        char *key = joined(QST_TENSOR_KEY_PREFIX, t->name);
+        char *key = cli_joined(QST_TENSOR_KEY_PREFIX, t->name);
         const char *json = key ? meta_value(m, key) : NULL;
         free(key);
         if (!json) {

@@ -37,23 +37,6 @@ int shard_spec_parse(const char *arg, shard_spec *s)
     return 0;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
-static char *joined(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    char *s = malloc(n + m + 1);
-    if (s) {
-        memcpy(s, a, n);
-        memcpy(s + n, b, m + 1);
-    }
-    return s;
-}
-
 int shard_set_begin(shard_set *s, const char *output, const char *ext, int force)
 {
     memset(s, 0, sizeof *s);
@@ -63,13 +46,13 @@ int shard_set_begin(shard_set *s, const char *output, const char *ext, int force
         cli_error("a sharded output is several files: give -o STEM%s (not stdout)", ext);
         return 0;
     }
-    char *index_suffix = joined(ext, ".index.json");
+    char *index_suffix = cli_joined(ext, ".index.json");
     size_t n = strlen(output);
-    if (index_suffix && has_suffix(output, index_suffix)) n -= strlen(index_suffix);
-    else if (has_suffix(output, ext)) n -= strlen(ext);
+    if (index_suffix && cli_has_suffix(output, index_suffix)) n -= strlen(index_suffix);
+    else if (cli_has_suffix(output, ext)) n -= strlen(ext);
     free(index_suffix);
     s->stem = strndup(output, n);
-    s->near = s->stem ? joined(s->stem, ext) : NULL;
+    s->near = s->stem ? cli_joined(s->stem, ext) : NULL;
     if (!s->stem || !s->near) {
         cli_error("out of memory");
         return 0;
@@ -109,7 +92,7 @@ static char *shard_path(const shard_set *s, size_t k, const char **base)
 
 char *shard_index_path(const shard_set *s)
 {
-    char *a = joined(s->stem, s->ext), *b = a ? joined(a, ".index.json") : NULL;
+    char *a = cli_joined(s->stem, s->ext), *b = a ? cli_joined(a, ".index.json") : NULL;
     free(a);
     return b;
 }

@@ -21,24 +21,6 @@ int wqc_input_status(wqc_status st)
     }
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int safe_relative_path(const char *p)
-{
-    if (p[0] == '\0' || p[0] == '/') return 0;
-    for (const char *s = p; *s;) {
-        const char *e = strchr(s, '/');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n == 2 && s[0] == '.' && s[1] == '.') return 0;
-        s += n + (e ? 1 : 0);
-    }
-    return 1;
-}
-
 static int by_string(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -73,7 +55,7 @@ static wqc_status read_index(wqc_input *in, const char *path, json_t **map_out, 
     const char *key;
     json_t *val;
     json_object_foreach(map, key, val) {
-        if (!json_is_string(val) || !safe_relative_path(json_string_value(val))) {
+        if (!json_is_string(val) || !wqc_shard_path_is_safe(json_string_value(val))) {
             wqc_fail(err, WQC_ERR_FORMAT, "index: tensor '%s' names an invalid shard path", key);
             free(names);
             json_decref(root);
@@ -140,7 +122,7 @@ int wqc_input_open(wqc_input *in, const coding_args *a, int sequential)
     json_t *map = NULL;
     const char *failed = a->input;
     wqc_status st = WQC_OK;
-    if (has_suffix(a->input, ".json")) {
+    if (cli_has_suffix(a->input, ".json")) {
         in->sharded = 1;
         st = read_index(in, a->input, &map, &err);
     } else {
