@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "wqc/gemv.h"
+#include "wqc/lossless.h"
 #include "wqc/quant.h"
 #include "wqc/rans.h"
 #include "wqc/status.h"
@@ -33,8 +34,10 @@ typedef enum wqc_encoding {
     WQC_ENC_ZSTD = 1,   /* one zstd frame */
     WQC_ENC_RANS = 2,   /* rANS (quantized symbols only) */
     WQC_ENC_BROTLI = 3, /* one brotli stream */
-    WQC_ENC_FLOATS = 4  /* F32/F16/BF16 values, each coded losslessly by its sign, exponent and
+    WQC_ENC_FLOATS = 4, /* F32/F16/BF16 values, each coded losslessly by its sign, exponent and
                            mantissa (small float tensors, such as norm weights) */
+    WQC_ENC_SPLIT = 5   /* F32/F16/BF16 values split into a rANS-coded symbol byte and raw or
+                           zstd'd rest bytes (wqc/lossless.h): lossless float tensors */
 } wqc_encoding;
 
 const char *wqc_encoding_name(wqc_encoding e);
@@ -61,7 +64,10 @@ typedef struct wqc_frame {
                                        those the file shares (wqc_writer_shared_models) */
     uint32_t gemv_tile;             /* RANS: 0 row-major symbols; else the gemv layout
                                        (wqc/gemv.h) with tiles of gemv_tile = lanes rows */
-    const uint8_t *payload;         /* not RANS */
+    uint8_t rest_coding[WQC_SPLIT_REST_MAX];  /* SPLIT: after the symbols' rANS payload (coded), the
+                                       rest streams, each WQC_ENC_RAW or WQC_ENC_ZSTD, of rest_len bytes */
+    uint64_t rest_len[WQC_SPLIT_REST_MAX];
+    const uint8_t *payload;         /* not RANS (SPLIT: the whole payload) */
     uint64_t payload_len;
     uint64_t raw_len;               /* decoded bytes */
     uint64_t file_offset;           /* reader: offset of the TNSR record */
@@ -84,6 +90,20 @@ wqc_status wqc_writer_names(wqc_writer *w, const char *const *names, size_t n, w
 /* Optional, before the first tensor: models that frames may name by index
  * (wqc_frame.shared_model) instead of carrying tables of their own. */
 wqc_status wqc_writer_shared_models(wqc_writer *w, const wqc_symbol_model *models, size_t n, wqc_error *err);
+/* The file a model came from, so that a reader can give it back byte for
+ * byte when every tensor is stored losslessly: its bytes before the tensors'
+ * (the safetensors header, the .npy header), and the tensors (indexes in this
+ * .wqc, in writing order) by position in it. */
+typedef enum wqc_source_format { WQC_SOURCE_NONE = 0, WQC_SOURCE_SAFETENSORS = 1, WQC_SOURCE_NPY = 2 } wqc_source_format;
+typedef struct wqc_source {
+    wqc_source_format format;
+    const uint8_t *header;
+    uint64_t header_len;
+    const size_t *order;
+    size_t n;
+} wqc_source;
+/* Optional, before the first tensor. */
+wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err);
 /* Writes a tensor record. */
 wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err);
 /* Writes the index and the END record (with the HMAC). */
@@ -143,6 +163,9 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
  * wqc_reader_frame returns once it has verified the check; decode nothing
  * from it before that. */
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err);
+/* The source layout the file carries (checked: a permutation of its
+ * tensors), or NULL. */
+const wqc_source *wqc_reader_source(const wqc_reader *r);
 size_t wqc_reader_metadata_count(const wqc_reader *r);
 const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i);
 

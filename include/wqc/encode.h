@@ -78,6 +78,15 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
                               wqc_error *err);
 void wqc_encoded_free(wqc_frame *f);
 
+/* A float tensor stored bit-exactly: the smallest of its SPLIT coding
+ * (wqc/lossless.h: the symbol bytes with rANS, each rest stream raw or zstd
+ * at zstd_level) and wqc_frame_passthrough's (raw, zstd, the float coder).
+ * Other dtypes take the passthrough. o gives the rANS parameters (lanes 0:
+ * auto). *scratch receives the buffer to free after the frame is written;
+ * release the frame with wqc_encoded_free. */
+wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                              void **scratch, wqc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

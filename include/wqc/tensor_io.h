@@ -128,6 +128,14 @@ size_t wqc_model_shard_of(const wqc_model *model, size_t index);
 void wqc_model_release(const wqc_model *model, size_t index);
 /* The same for any bytes of the model's tensors (data[0..nbytes)). */
 void wqc_model_release_data(const wqc_model *model, const void *data, uint64_t nbytes);
+/* The layout of a single .safetensors or .npy file, for storing it so that
+ * it comes back byte for byte: the header is the file's first *header_len
+ * bytes, and order[0..count) lists the tensors by position; together they
+ * tile the rest of the file exactly. WQC_ERR_UNSUPPORTED for an index, a
+ * .npy converted on reading (Fortran order, big-endian), or gaps. */
+wqc_status wqc_model_layout(const wqc_model *model, uint64_t *header_len, size_t *order, wqc_error *err);
+/* The bytes of the model's (first) file as read. */
+const unsigned char *wqc_model_bytes(const wqc_model *model, uint64_t *len);
 /* Metadata (safetensors __metadata__ or the index's "metadata" strings). */
 size_t wqc_model_metadata_count(const wqc_model *model);
 const wqc_kv *wqc_model_metadata(const wqc_model *model, size_t index);

@@ -21,6 +21,7 @@
 #include "wqc/q4_0.h"
 #include "wqc/quant.h"
 #include "wqc/isa.h"
+#include "wqc/lossless.h"
 #include "wqc/rans.h"
 #include "wqc/status.h"
 #include "wqc/synthetic.h"

@@ -92,6 +92,15 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         v.len = 0;
     }
     if (st == WQC_OK && f->encoding == WQC_ENC_RANS) st = write_rans(f, out, err);
+    if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) {
+        /* The symbols' rANS payload length and description, then the rest streams. */
+        wqc_bytes_varint(out, f->coded.payload_len);
+        st = write_rans(f, out, err);
+        for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+            wqc_bytes_u8(out, f->rest_coding[k]);
+            if (f->rest_coding[k] != WQC_ENC_RAW) wqc_bytes_varint(out, f->rest_len[k]);
+        }
+    }
     /* Extensions. k and step as the quantizer had them, when not the defaults. */
     int k = f->quantized && p->k != WQC_SDCLIP_MATRIX_K, step = f->quantized && p->step != 0.0;
     if (k || step) {
@@ -239,6 +248,24 @@ static wqc_status read_scales(const uint8_t *in, uint64_t len, wqc_frame *f, wqc
     return st;
 }
 
+/* The rest streams of a SPLIT tensor: a coding byte each (and a length
+ * unless raw, whose length is the element count), filling the payload after
+ * the symbols' sym_len bytes exactly. */
+static wqc_status read_rest(wqc_cursor *c, uint64_t sym_len, uint64_t payload_len, wqc_frame *f, wqc_error *err)
+{
+    uint64_t at = sym_len;
+    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+        uint8_t coding = wqc_cursor_u8(c);
+        uint64_t len = coding == WQC_ENC_RAW ? f->nelem : wqc_cursor_varint(c);
+        if (c->failed || (coding != WQC_ENC_RAW && coding != WQC_ENC_ZSTD) || len > payload_len - at)
+            return BAD("bad split description: rest stream %u", k);
+        f->rest_coding[k] = coding;
+        f->rest_len[k] = len;
+        at += len;
+    }
+    return at == payload_len ? WQC_OK : BAD("split streams do not add up to the payload");
+}
+
 /* The extension fields after the core. */
 static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
 {
@@ -280,7 +307,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if (st != WQC_OK) return st;
     uint8_t enc = wqc_cursor_u8(&c);
     f->encoding = (wqc_encoding)(enc & ~WQC2_QUANTIZED);
-    if (c.failed || f->encoding > WQC_ENC_FLOATS) return BAD("bad encoding");
+    if (c.failed || f->encoding > WQC_ENC_SPLIT) return BAD("bad encoding");
     const uint8_t *scales = NULL;
     uint64_t scales_len = 0;
     if (enc & WQC2_QUANTIZED) {
@@ -293,12 +320,27 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if (f->encoding == WQC_ENC_RANS && !f->quantized) return BAD("rANS coding of a tensor that is not quantized");
     if (f->encoding == WQC_ENC_FLOATS && (f->quantized || !is_float(f->dtype)))
         return BAD("float coding of a tensor that is not a float tensor");
-    if (f->encoding == WQC_ENC_RANS) st = read_rans(&c, shared, nshared, payload_len, f, err);
+    if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !is_float(f->dtype)))
+        return BAD("split coding of a tensor that is not a float tensor");
+    uint64_t sym_len = payload_len;
+    if (f->encoding == WQC_ENC_SPLIT) {
+        f->q.alphabet = 256;
+        sym_len = wqc_cursor_varint(&c);
+        if (c.failed || sym_len > payload_len) return BAD("bad split description");
+    }
+    if (f->encoding == WQC_ENC_RANS || f->encoding == WQC_ENC_SPLIT)
+        st = read_rans(&c, shared, nshared, sym_len, f, err);
+    if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) st = read_rest(&c, sym_len, payload_len, f, err);
     if (st == WQC_OK) st = read_extensions(&c, f, err);
     if (st == WQC_OK && f->quantized) st = read_scales(scales, scales_len, f, err);
     if (st != WQC_OK) return st;
     f->raw_len = f->quantized ? f->nelem : f->nelem * wqc_dtype_size(f->dtype);
     if (f->encoding == WQC_ENC_RANS) return ready_rans(f, payload, payload_len, err);
+    if (f->encoding == WQC_ENC_SPLIT) {
+        if (f->model.ntables != 1) return BAD("split coding with a context model");
+        st = ready_rans(f, payload, sym_len, err);
+    }
+    if (st != WQC_OK) return st;
     if (f->encoding == WQC_ENC_RAW && payload_len != f->raw_len) return BAD("raw payload has the wrong size");
     f->payload = payload;
     f->payload_len = payload_len;

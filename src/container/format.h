@@ -43,12 +43,15 @@ enum wqc_field_tag {
 
 #define WQC2_FILE_HEADER_BYTES 20
 #define WQC2_RECORD_HEADER_MAX 16   /* type, flags, varint length (<= 10), check */
+/* A source header (a safetensors header is at most 100 MB by its spec). */
+#define WQC_SOURCE_HEADER_MAX (256u << 20)
 #define WQC2_RECORD_CRITICAL 1u
 #define WQC2_RECORD_ALIGNED 2u      /* tensor records: the payload starts at a multiple of WQC_ALIGN */
 #define WQC2_END_BODY_BYTES 16      /* + WQC_HMAC_BYTES when the file has an HMAC */
 
 enum wqc2_record_type {
     WQC2_REC_META = 'M',
+    WQC2_REC_SOURCE = 'O',      /* not critical: the source file's header and tensor order */
     WQC2_REC_NAMES = 'N',
     WQC2_REC_MODELS = 'S',
     WQC2_REC_TENSOR = 'T',

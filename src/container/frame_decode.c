@@ -3,6 +3,7 @@
 #include "../side/float_array.h"
 #include "byte_codec.h"
 #include "format.h"
+#include "split_streams.h"
 #include "wqc/gemv.h"
 
 /* Bytes of a payload that is not rANS-coded: raw, zstd, brotli or floats. */
@@ -32,6 +33,16 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_error *err)
         }
         free(bits);
         if (d.overrun > WQC_RC_TAIL) return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': float payload is truncated", f->name);
+        break;
+    }
+    case WQC_ENC_SPLIT: {
+        uint8_t *sym = malloc(f->nelem ? (size_t)f->nelem : 1);
+        split_rest r;
+        st = sym ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        if (st == WQC_OK) st = wqc_rans_decode(&f->coded, 1, sym, err);
+        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, wqc_isa_active(), err);
+        if (sym) split_rest_close(&r);
+        free(sym);
         break;
     }
     default:

@@ -6,11 +6,49 @@
 
 #include "../quant/group_cursor.h"
 #include "../rans/decode_kernel.h"
+#include "split_streams.h"
 #include "wqc/container.h"
 #include "wqc/dtype.h"
 
-static wqc_status stream_bytes(const wqc_frame *f, wqc_sink_fn sink, void *ctx, wqc_error *err)
+/* SPLIT frames: a window of the symbols' chunks at a time, merged with the
+ * rest streams into the float bytes. */
+static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, wqc_sink_fn sink, void *ctx,
+                               wqc_error *err)
 {
+    const wqc_rans_coded *c = &f->coded;
+    if (c->nchunks == 0) return WQC_OK;
+    size_t size = wqc_dtype_size(f->dtype);
+    uint64_t per = window / ((uint64_t)c->chunk * size), least = 2 * (uint64_t)wqc_rans_threads(threads);
+    if (per < least) per = least;
+    if (per > c->nchunks) per = c->nchunks;
+    uint64_t cap = per * c->chunk < c->n ? per * c->chunk : c->n;
+    uint8_t *sym = malloc((size_t)cap), *out = malloc((size_t)cap * size);
+    split_rest r = {0};
+    wqc_rans_dtable d = {0};
+    wqc_status st = sym && out ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) st = wqc_rans_dtable_init(&d, &c->table, err);
+    wqc_isa isa = wqc_isa_active();
+    for (uint64_t k = 0; st == WQC_OK && k < c->nchunks; k += per) {
+        uint64_t count = c->nchunks - k < per ? c->nchunks - k : per;
+        uint64_t first = k * c->chunk, last = (k + count) * c->chunk < c->n ? (k + count) * c->chunk : c->n;
+        wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym, .first = first};
+        st = wqc_rans_decode_range_with(&d, c, k, count, &o, threads, isa, err);
+        const uint8_t *rest[WQC_SPLIT_REST_MAX];
+        for (unsigned j = 0; j < wqc_split_rest_count(f->dtype); j++) rest[j] = r.stream[j] + first;
+        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, rest, (size_t)(last - first), out, isa, err);
+        if (st == WQC_OK) st = sink(ctx, out, (size_t)((last - first) * size), err);
+    }
+    wqc_rans_dtable_free(&d);
+    split_rest_close(&r);
+    free(sym);
+    free(out);
+    return st;
+}
+
+static wqc_status stream_bytes(const wqc_frame *f, int threads, size_t window, wqc_sink_fn sink, void *ctx,
+                               wqc_error *err)
+{
+    if (f->encoding == WQC_ENC_SPLIT) return stream_split(f, threads, window ? window : WQC_STREAM_WINDOW_DEFAULT, sink, ctx, err);
     if (f->encoding == WQC_ENC_RAW && f->payload_len == f->raw_len)
         return f->raw_len ? sink(ctx, f->payload, (size_t)f->raw_len, err) : WQC_OK;
     uint8_t *buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
@@ -95,7 +133,7 @@ static wqc_status stream_symbols(const wqc_frame *f, wqc_rans_form form, uint8_t
 wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads, size_t window, wqc_sink_fn sink,
                             void *ctx, wqc_error *err)
 {
-    if (!f->quantized) return stream_bytes(f, sink, ctx, err);
+    if (!f->quantized) return stream_bytes(f, threads, window, sink, ctx, err);
     if (form != WQC_FORM_SYMBOLS && form != WQC_FORM_F32 && form != WQC_FORM_F16 && form != WQC_FORM_BF16)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': a stream gives symbols, F32, F16 or BF16", f->name);
     if (window == 0) window = WQC_STREAM_WINDOW_DEFAULT;

@@ -247,6 +247,24 @@ void wqc_reader_release(const wqc_reader *r, uint64_t offset, uint64_t len)
     if (r->file) wqc_mapped_release(r->file, (size_t)(r->buf - r->file->data + offset), (size_t)len);
 }
 
+/* The SOURCE order must name every tensor once. */
+static wqc_status check_source(const wqc_reader *r, wqc_error *err)
+{
+    if (r->source.n != r->count) return BAD("SOURCE record lists %zu tensors, file has %zu", r->source.n, r->count);
+    uint8_t *seen = calloc(r->count + 1, 1);
+    if (!seen) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; i < r->count && st == WQC_OK; i++) {
+        size_t k = r->source.order[i];
+        if (k >= r->count || seen[k]) st = BAD("SOURCE record does not list every tensor once");
+        else seen[k] = 1;
+    }
+    free(seen);
+    return st;
+}
+
+const wqc_source *wqc_reader_source(const wqc_reader *r) { return r->source.format ? &r->source : NULL; }
+
 static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_file *file, int lazy,
                               const uint8_t *key, size_t key_len, wqc_reader **out, wqc_error *err)
 {
@@ -261,6 +279,7 @@ static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_f
     if (st == WQC_OK && r->version == 2) st = wqc_reader2_end(r, err);
     if (st == WQC_OK && key) st = check_hmac(r, key, key_len, err);
     if (st == WQC_OK) st = r->version == 1 ? wqc_reader1_open(r, lazy, err) : wqc_reader2_open(r, lazy, err);
+    if (st == WQC_OK && r->source.format) st = check_source(r, err);
     if (st != WQC_OK) {
         wqc_reader_free(r);
         return st;
@@ -296,6 +315,8 @@ void wqc_reader_free(wqc_reader *r)
     free(r->entries);
     for (size_t i = 0; i < r->nshared; i++) wqc_symbol_model_free(&r->shared[i]);
     free(r->shared);
+    free(r->source_header);
+    free(r->source_order);
     free(r);
 }
 

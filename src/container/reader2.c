@@ -194,10 +194,39 @@ static wqc_status read_names_at(wqc_reader *r, uint64_t offset, wqc_error *err)
     return st == WQC_OK ? assign_names(r, names, n, err) : st;
 }
 
+/* SOURCE body (writer.c); the order is checked against the tensors once
+ * they are all known (wqc_reader_check_source). */
+static wqc_status read_source(wqc_reader *r, const wqc_record2 *rec, wqc_error *err)
+{
+    if (r->source.format) return BAD("more than one SOURCE record");
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    uint8_t format = wqc_cursor_u8(&c), codec = wqc_cursor_u8(&c);
+    uint64_t raw = wqc_cursor_varint(&c), stored = wqc_cursor_varint(&c);
+    const uint8_t *bytes = stored <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)stored) : NULL;
+    if (c.failed || !bytes || (format != WQC_SOURCE_SAFETENSORS && format != WQC_SOURCE_NPY) ||
+        (codec != WQC_ENC_RAW && codec != WQC_ENC_BROTLI) || raw > WQC_SOURCE_HEADER_MAX ||
+        (codec == WQC_ENC_RAW && raw != stored))
+        return BAD("malformed SOURCE record");
+    r->source_header = malloc(raw ? (size_t)raw : 1);
+    if (!r->source_header) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = codec == WQC_ENC_RAW ? (memcpy(r->source_header, bytes, (size_t)raw), WQC_OK)
+                                         : wqc_byte_decompress(WQC_ENC_BROTLI, bytes, (size_t)stored, r->source_header, (size_t)raw, err);
+    if (st != WQC_OK) return BAD("malformed SOURCE record: its header does not decompress");
+    uint64_t n = wqc_cursor_varint(&c);
+    if (c.failed || n > (uint64_t)(c.end - c.p)) return BAD("malformed SOURCE record");
+    r->source_order = malloc(n ? (size_t)n * sizeof *r->source_order : 1);
+    if (!r->source_order) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (uint64_t i = 0; i < n; i++) r->source_order[i] = (size_t)wqc_cursor_varint(&c);
+    if (c.failed || c.p != c.end) return BAD("malformed SOURCE record");
+    r->source = (wqc_source){(wqc_source_format)format, r->source_header, raw, r->source_order, (size_t)n};
+    return WQC_OK;
+}
+
 /* A record that may only come before the first tensor. */
 static wqc_status read_front(wqc_reader *r, const wqc_record2 *rec, wqc_error *err)
 {
     if (rec->type == WQC2_REC_META) return read_meta(r, rec, err);
+    if (rec->type == WQC2_REC_SOURCE) return read_source(r, rec, err);
     if (rec->type == WQC2_REC_MODELS) return read_models(r, rec, err);
     return WQC_OK;
 }
@@ -222,6 +251,7 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
         if (index_seen) return BAD("record after the index");
         switch (rec.type) {
         case WQC2_REC_META:
+        case WQC2_REC_SOURCE:
         case WQC2_REC_MODELS:
             if (r->count) return BAD("'%c' record after the first tensor", rec.type);
             st = read_front(r, &rec, err);
@@ -275,7 +305,8 @@ static wqc_status open_lazy(wqc_reader *r, wqc_error *err)
     for (uint64_t at = WQC2_FILE_HEADER_BYTES; st == WQC_OK && at < stop;) {
         wqc_record2 rec;
         st = wqc_record2_read(r->buf, stop, at, 1, &rec, err);
-        if (st == WQC_OK && rec.type != WQC2_REC_NAMES && rec.type != WQC2_REC_META && rec.type != WQC2_REC_MODELS)
+        if (st == WQC_OK && rec.type != WQC2_REC_NAMES && rec.type != WQC2_REC_META && rec.type != WQC2_REC_MODELS &&
+            rec.type != WQC2_REC_SOURCE)
             st = rec.type == WQC2_REC_TENSOR || rec.type == WQC2_REC_INDEX || rec.type == WQC2_REC_END
                      ? BAD("record '%c' before the first tensor", rec.type)
                      : unknown_record(&rec, err);

@@ -26,6 +26,9 @@ struct wqc_reader {
     uint64_t end_offset, index_offset;
     const uint8_t *hmac_stored;     /* the END record's HMAC bytes */
     const wqc_mapped_file *file;    /* the mapping buf lies in, or NULL */
+    wqc_source source;              /* format NONE: the file has no SOURCE record */
+    uint8_t *source_header;
+    size_t *source_order;
 };
 
 /* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */

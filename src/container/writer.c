@@ -121,6 +121,32 @@ wqc_status wqc_writer_metadata(wqc_writer *w, const wqc_kv *kv, size_t n, wqc_er
     return st;
 }
 
+/* SOURCE body: u8 format, u8 codec (raw or brotli), varint header length,
+ * varint stored length, the stored header, varint count, the tensor indexes. */
+wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err)
+{
+    wqc_status st = before_tensors(w, "the source layout", err);
+    if (st != WQC_OK) return st;
+    if (s->format != WQC_SOURCE_SAFETENSORS && s->format != WQC_SOURCE_NPY)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown source format %d", (int)s->format);
+    uint8_t *packed = NULL;
+    size_t plen = 0;
+    int brotli = wqc_byte_compress(WQC_ENC_BROTLI, 9, s->header, (size_t)s->header_len, &packed, &plen, NULL) == WQC_OK &&
+                 plen < s->header_len;
+    wqc_bytes b = {0};
+    wqc_bytes_u8(&b, (uint8_t)s->format);
+    wqc_bytes_u8(&b, brotli ? WQC_ENC_BROTLI : WQC_ENC_RAW);
+    wqc_bytes_varint(&b, s->header_len);
+    wqc_bytes_varint(&b, brotli ? plen : s->header_len);
+    wqc_bytes_put(&b, brotli ? packed : s->header, brotli ? plen : (size_t)s->header_len);
+    wqc_bytes_varint(&b, s->n);
+    for (size_t i = 0; i < s->n; i++) wqc_bytes_varint(&b, s->order[i]);
+    free(packed);
+    st = b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory") : emit_bytes(w, WQC2_REC_SOURCE, 0, &b, err);
+    wqc_bytes_free(&b);
+    return st;
+}
+
 /* NAMES body: u8 codec, varint raw length, then the (compressed) list of
  * varint count and, per name, varint bytes shared with the previous name,
  * varint length of the rest, the rest. */
@@ -398,6 +424,7 @@ const char *wqc_encoding_name(wqc_encoding e)
     case WQC_ENC_RANS: return "rans";
     case WQC_ENC_BROTLI: return "brotli";
     case WQC_ENC_FLOATS: return "floats";
+    case WQC_ENC_SPLIT: return "split";
     }
     return "unknown";
 }

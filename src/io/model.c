@@ -336,6 +336,49 @@ const wqc_tensor *wqc_model_tensor(const wqc_model *m, size_t i)
     return i < m->ntensors ? &m->tensors[i] : NULL;
 }
 
+/* Tensors by position in the file (ties, empty tensors, by index). */
+static int by_data(const void *a, const void *b, void *tensors)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const wqc_tensor *t = tensors;
+    const unsigned char *p = t[i].data, *q = t[j].data;
+    return p < q ? -1 : p > q ? 1 : i < j ? -1 : i > j;
+}
+
+wqc_status wqc_model_layout(const wqc_model *m, uint64_t *header_len, size_t *order, wqc_error *err)
+{
+    if (m->format == WQC_FORMAT_SAFETENSORS_INDEX)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "a sharded checkpoint is several files, not one");
+    const wqc_mapped_file *f = &m->files[0];
+    uint64_t start = m->format == WQC_FORMAT_SAFETENSORS ? m->headers[0].data_offset
+                     : m->ntensors && m->tensors[0].data >= f->data && m->tensors[0].data <= f->data + f->size
+                         ? (uint64_t)(m->tensors[0].data - f->data)
+                         : f->size + 1;
+    if (start > f->size)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the .npy data is not stored as read (Fortran order or big-endian)");
+    for (size_t i = 0; i < m->ntensors; i++) order[i] = i;
+    qsort_r(order, m->ntensors, sizeof *order, by_data, m->tensors);
+    const unsigned char *at = f->data + start;
+    for (size_t k = 0; k < m->ntensors; k++) {
+        const wqc_tensor *t = &m->tensors[order[k]];
+        if (t->nbytes && t->data != at)
+            return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s' does not follow the previous one's bytes (a gap or an overlap)",
+                            t->name);
+        at += t->nbytes;
+    }
+    if (at != f->data + f->size)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "%llu bytes after the last tensor",
+                        (unsigned long long)(f->data + f->size - at));
+    *header_len = start;
+    return WQC_OK;
+}
+
+const unsigned char *wqc_model_bytes(const wqc_model *m, uint64_t *len)
+{
+    *len = m->nfiles ? m->files[0].size : 0;
+    return m->nfiles ? m->files[0].data : NULL;
+}
+
 void wqc_model_release_data(const wqc_model *m, const void *data, uint64_t nbytes)
 {
     const unsigned char *p = data;

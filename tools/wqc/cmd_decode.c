@@ -278,6 +278,34 @@ static size_t shard_length(const coding_args *a, const wqc_input *in, const deco
     return c;
 }
 
+/* The .wqc keeps its source file's layout and every selected tensor comes
+ * back as it was (stored losslessly, or given integers): the original file,
+ * byte for byte, is the output. */
+static int source_reproducible(const coding_args *a, const wqc_input *in, const decode_plan *p)
+{
+    const wqc_source *src = in->nshards == 1 ? wqc_reader_source(in->reader) : NULL;
+    if (!src || a->dequantize || a->nglobs || a->shards.on || p->n != in->count) return 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->stored[i]->quantized && p->stored[i]->quant.method != WQC_QUANT_GIVEN) return 0;
+    return 1;
+}
+
+/* Writes the source header, then the tensors in their source order. */
+static wqc_status write_source(const coding_args *a, wqc_input *in, const decode_plan *p, cli_out *out,
+                               cli_progress *progress, wqc_error *err)
+{
+    const wqc_source *src = wqc_reader_source(in->reader);
+    counted_sink sink = {out, progress, 0};
+    wqc_status st = counted_write(&sink, src->header, (size_t)src->header_len, err);
+    for (size_t k = 0; st == WQC_OK && k < src->n; k++) {
+        size_t j = src->order[k]; /* plan entry j is tensor j: nothing was left out */
+        wqc_tensor t = plain_tensor(&p->out[j]);
+        st = write_tensor(a, in, p, &t, j, &sink, err);
+        cli_progress_add(progress, 1, 0);
+    }
+    return st;
+}
+
 int cmd_decode(int argc, char **argv)
 {
     cli_program = "wqc decode";
@@ -301,6 +329,31 @@ int cmd_decode(int argc, char **argv)
     cli_progress_start(&progress, 0, 0, 1);
     rc = plan_make(&a, &in, &p);
     if (rc != WQC_EXIT_OK) goto done;
+    if (source_reproducible(&a, &in, &p)) {
+        /* Named after the input, a .npy source comes back as .npy. */
+        if (a.output_owned && wqc_reader_source(in.reader)->format == WQC_SOURCE_NPY) {
+            size_t n = strlen(a.output_owned);
+            char *npy = malloc(n + 1);
+            if (npy) {
+                memcpy(npy, a.output_owned, n - strlen(".safetensors"));
+                strcpy(npy + n - strlen(".safetensors"), ".npy");
+                free(a.output_owned);
+                a.output = a.output_owned = npy;
+            }
+        }
+        uint64_t total = wqc_reader_source(in.reader)->header_len;
+        for (size_t i = 0; i < p.n; i++) total += p.out[i].raw_len;
+        cli_progress_start(&progress, p.n, total, a.quiet);
+        cli_out out;
+        if (!cli_out_open(&out, a.output, a.force)) {
+            rc = WQC_EXIT_ERROR;
+            goto done;
+        }
+        wqc_status st = write_source(&a, &in, &p, &out, &progress, &err);
+        cli_progress_end(&progress);
+        rc = finish_file(&a, &out, st, &err, 1);
+        goto done;
+    }
     int npy = cli_has_suffix(a.output, ".npy");
     if (npy && (p.n != 1 || a.shards.on)) {
         cli_error(a.shards.on ? "a .npy output cannot be sharded" : "a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);

@@ -23,6 +23,9 @@ static const char *usage_text =
     "                   per tensor; context = rANS tables chosen by each row's zero point)\n"
     "  --precision P (10..15, default 12), --lanes N (multiple of 8; default 32, 8 below 256 Ki weights),\n"
     "  --chunk C (symbols per chunk, default 1048576), --zstd-level L (kept tensors, 0: raw; default 9)\n"
+    "  --lossless       store every F32/F16/BF16 tensor bit-exactly (split into a rANS-coded exponent\n"
+    "                   byte and raw/zstd sign-mantissa bytes), nothing quantized; decode then gives\n"
+    "                   the input file back byte for byte (also --rule 'GLOB:lossless' per tensor)\n"
     "  --layout row|gemv  symbol order: row-major (default), or tiles of N rows for the fused\n"
     "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales;\n"
     "                   chunks default to 262144 symbols, rounded to whole tiles; rANS modes only)\n"
@@ -36,6 +39,8 @@ typedef struct encode_totals {
     size_t by_mode[WQC_MODE_COUNT];
     uint64_t coded_weights, coded_bytes, packed_bits;
     double entropy_bits;
+    size_t split;                   /* kept tensors stored with the split coding */
+    uint64_t kept_raw, kept_bytes;  /* kept tensors: their bytes, and what they take */
 } encode_totals;
 
 /* Quantized small tensors kept from the first pass, up to this many bytes. */
@@ -144,13 +149,14 @@ static void report_tensor(const coding_args *a, const wqc_frame *f)
 
 /* Codes one frame (quantized: from f->q.symbols); *scratch is freed after
  * the frame is written. */
-static wqc_status code_frame(const coding_args *a, const wqc_encode_options *o, wqc_frame *f, void **scratch,
-                             wqc_mode_sizes *sizes, wqc_error *err)
+static wqc_status code_frame(const coding_args *a, const wqc_encode_options *o, int lossless, wqc_frame *f,
+                             void **scratch, wqc_mode_sizes *sizes, wqc_error *err)
 {
     *scratch = NULL;
     if (f->quantized) return wqc_encode_symbols(f, o, sizes, scratch, err);
     wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
     memcpy(t.shape, f->shape, sizeof f->shape);
+    if (lossless) return wqc_frame_lossless(&t, o, a->zstd_level, f, scratch, err);
     return wqc_frame_passthrough(&t, a->zstd_level, f, scratch, err);
 }
 
@@ -162,7 +168,12 @@ static uint64_t payload_bytes(const wqc_frame *f)
 static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_totals *tot)
 {
     tot->tensors++;
-    if (!f->quantized) return;
+    if (!f->quantized) {
+        tot->split += f->encoding == WQC_ENC_SPLIT;
+        tot->kept_raw += f->raw_len;
+        tot->kept_bytes += f->payload_len;
+        return;
+    }
     tot->coded++;
     tot->by_mode[sizes->chosen]++;
     tot->coded_weights += f->nelem;
@@ -189,6 +200,8 @@ typedef struct encode_output {
     size_t input_shard;     /* per-input sharding: the input shard being written */
     uint64_t written;       /* bytes of finished files */
     size_t *shard_of;
+    wqc_source source;      /* format NONE unless the input comes back byte for byte */
+    size_t *source_order;
 } encode_output;
 
 static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
@@ -196,6 +209,7 @@ static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
     const coding_args *a = eo->a;
     wqc_status st = wqc_writer_open(cli_out_sink, out, a->key_len ? a->key : NULL, a->key_len, &eo->w, err);
     if (st == WQC_OK && eo->nmeta) st = wqc_writer_metadata(eo->w, eo->meta, eo->nmeta, err);
+    if (st == WQC_OK && eo->source.format) st = wqc_writer_source(eo->w, &eo->source, err);
     /* A shard's tensors are known only as it fills: its names go before its index. */
     if (st == WQC_OK && eo->n && !eo->sharded) st = wqc_writer_names(eo->w, eo->names, eo->n, err);
     if (st == WQC_OK && eo->nshared) st = wqc_writer_shared_models(eo->w, eo->shared, eo->nshared, err);
@@ -210,6 +224,26 @@ static wqc_status writer_end(encode_output *eo, wqc_error *err)
     wqc_writer_free(eo->w);
     eo->w = NULL;
     return st;
+}
+
+/* When no tensor of a single-file input is quantized (all lossless, kept
+ * or given integers), the file's layout goes into the .wqc so that decode
+ * gives the file back byte for byte. Silently none where it cannot. */
+static void source_layout(const encode_input *in, encode_output *eo)
+{
+    wqc_model_format fmt = wqc_model_format_of(in->m);
+    if (fmt != WQC_FORMAT_SAFETENSORS && fmt != WQC_FORMAT_NPY) return;
+    for (size_t i = 0; i < in->n; i++) {
+        const wqc_tensor *t = wqc_model_tensor(in->m, i);
+        int given = fmt == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
+        if (!given && cli_plan_for(&in->a->plan, t)) return;
+    }
+    uint64_t header_len, len;
+    const uint8_t *bytes = wqc_model_bytes(in->m, &len);
+    eo->source_order = calloc(in->n + 1, sizeof *eo->source_order);
+    if (!eo->source_order || wqc_model_layout(in->m, &header_len, eo->source_order, NULL) != WQC_OK) return;
+    eo->source = (wqc_source){fmt == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes, header_len,
+                              eo->source_order, in->n};
 }
 
 /* Adds frame i, first starting the next shard when the current one is full
@@ -269,6 +303,7 @@ static void output_abort(encode_output *eo)
     if (eo->sharded) shard_set_abort(&eo->set);
     eo->single_open = eo->sharded = 0;
     free(eo->shard_of);
+    free(eo->source_order);
 }
 
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
@@ -283,6 +318,10 @@ static void summary(const coding_args *a, const encode_totals *tot, uint64_t wri
                 tot->coded_bytes * 8.0 / (double)tot->coded_weights, tot->entropy_bits / (double)tot->coded_weights,
                 (double)tot->packed_bits / (double)tot->coded_weights,
                 tot->coded_bytes ? (double)tot->packed_bits / (tot->coded_bytes * 8.0) : 0.0);
+    if (tot->kept_raw)
+        fprintf(stderr, "; %zu kept tensors (%zu split): %llu -> %llu bytes (%.1f%%)", tot->tensors - tot->coded,
+                tot->split, (unsigned long long)tot->kept_raw, (unsigned long long)tot->kept_bytes,
+                100.0 * (double)tot->kept_bytes / (double)tot->kept_raw);
     if (tot->coded) {
         fprintf(stderr, "; modes:");
         for (int m = 1; m < WQC_MODE_COUNT; m++)
@@ -340,6 +379,7 @@ int cmd_encode(int argc, char **argv)
     }
     eo.meta = meta;
     eo.nmeta = nsrc;
+    if (!a.shards.on && !in.given) source_layout(&in, &eo);
     eo.names = names;
     eo.n = in.n;
     eo.shared = shared;
@@ -377,13 +417,14 @@ int cmd_encode(int argc, char **argv)
         void *scratch = NULL;
         wqc_mode_sizes sizes = {0};
         st = make_frame(&in, i, &f, &err);
-        if (st == WQC_OK) st = code_frame(&a, &o, &f, &scratch, &sizes, &err);
+        int lossless = !in.given && cli_plan_lossless(&a.plan, wqc_model_tensor(in.m, i));
+        if (st == WQC_OK) st = code_frame(&a, &o, lossless, &f, &scratch, &sizes, &err);
         if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &f, &err);
         if (st == WQC_OK) {
             account(&f, &sizes, &tot);
             report_tensor(&a, &f);
         }
-        if (f.quantized) wqc_encoded_free(&f);
+        wqc_encoded_free(&f);
         free(scratch);
         cli_progress_add(&progress, 1, in.given ? 0 : wqc_model_tensor(in.m, i)->nbytes);
         release_frame(&in, i, &f);

@@ -8,7 +8,7 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS
 };
 
 static const struct {
@@ -38,6 +38,7 @@ static const struct {
     {{"json", no_argument, NULL, OPT_JSON}, ARGS_VERIFY},
     {{"max-elements", required_argument, NULL, OPT_MAX_ELEM}, ARGS_DECODE | ARGS_VERIFY},
     {{"shard-size", required_argument, NULL, OPT_SHARD_SIZE}, ARGS_CODEC | ARGS_DECODE},
+    {{"lossless", no_argument, NULL, OPT_LOSSLESS}, ARGS_CODEC},
     {{"output", required_argument, NULL, 'o'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"force", no_argument, NULL, 'f'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"stdout", no_argument, NULL, 'c'}, ARGS_QUANTIZE | ARGS_DECODE},
@@ -138,6 +139,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
         return 1;
     case 'o': a->output = arg; return 1;
     case 'c': a->output = "-"; return 1;
+    case OPT_LOSSLESS: a->plan.lossless = 1; return 1;
     case OPT_SHARD_SIZE:
         if (shard_spec_parse(arg, &a->shards)) return 1;
         cli_error("--shard-size: '%s' is neither a size (500MB, 2GiB, 1000000) nor 'input'", arg);

@@ -8,14 +8,15 @@ int cli_rule_parse(const char *text, cli_rule *out)
     memset(out, 0, sizeof *out);
     const char *colon = strchr(text, ':');
     if (!colon || colon == text || (size_t)(colon - text) >= sizeof out->glob_buf) {
-        cli_error("--rule '%s': expected GLOB:METHOD[,key=value...] or GLOB:keep", text);
+        cli_error("--rule '%s': expected GLOB:METHOD[,key=value...], GLOB:keep or GLOB:lossless", text);
         return 0;
     }
     memcpy(out->glob_buf, text, (size_t)(colon - text));
     out->glob = out->glob_buf;
     const char *spec = colon + 1;
-    if (strcmp(spec, "keep") == 0) {
+    if (strcmp(spec, "keep") == 0 || strcmp(spec, "lossless") == 0) {
         out->keep = 1;
+        out->lossless = spec[0] == 'l';
         return 1;
     }
     cli_quant_options q;
@@ -42,9 +43,21 @@ int cli_rule_parse(const char *text, cli_rule *out)
     return 1;
 }
 
+static int split_dtype(wqc_dtype d) { return d == WQC_DTYPE_F32 || d == WQC_DTYPE_F16 || d == WQC_DTYPE_BF16; }
+
+int cli_plan_lossless(const cli_plan *plan, const wqc_tensor *t)
+{
+    if (!split_dtype(t->dtype)) return 0;
+    if (plan->lossless) return 1;
+    for (size_t i = 0; i < plan->nrules; i++)
+        if (fnmatch(plan->rules[i].glob, t->name, 0) == 0) return plan->rules[i].lossless;
+    return 0;
+}
+
 const wqc_quant_params *cli_plan_for(const cli_plan *plan, const wqc_tensor *t)
 {
-    if (!wqc_dtype_is_float(t->dtype) || t->ndim < 2 || t->nelem == 0 || t->nelem < plan->min_elements)
+    if (!wqc_dtype_is_float(t->dtype) || t->ndim < 2 || t->nelem == 0 || t->nelem < plan->min_elements ||
+        plan->lossless)
         return NULL;
     for (size_t i = 0; i < plan->nrules; i++) {
         if (fnmatch(plan->rules[i].glob, t->name, 0) == 0)

@@ -1,0 +1,43 @@
+/* wqc/lossless.h - float tensors stored bit-exactly, split into byte streams.
+ *
+ * Each F32, F16 or BF16 value becomes one "symbol" byte, coded with rANS
+ * (the exponent carries 2.5 to 3 bits of information in trained weights),
+ * and 1 or 3 "rest" bytes (sign and mantissa, nearly random, stored raw or
+ * zstd'd). Bit layout (docs/FORMAT.md):
+ *   BF16 s|e8|m7:   symbol = e8,            rest0 = s << 7 | m7
+ *   F16  s|e5|m10:  symbol = e5 << 3 | m10 >> 7,  rest0 = s << 7 | (m10 & 0x7f)
+ *   F32  s|e8|m23:  symbol = e8,  rest0 = s << 7 | m23 >> 16,  rest1 = m23 >> 8 & 0xff,  rest2 = m23 & 0xff
+ * so that for both 16-bit types v = (rest0 & 0x80) << 8 | symbol << 7 | (rest0 & 0x7f). */
+#ifndef WQC_LOSSLESS_H
+#define WQC_LOSSLESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/dtype.h"
+#include "wqc/isa.h"
+#include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WQC_SPLIT_REST_MAX 3
+
+/* Rest streams of a dtype: 1 for F16/BF16, 3 for F32, 0 for others. */
+unsigned wqc_split_rest_count(wqc_dtype dtype);
+
+/* Splits n little-endian values of src into sym[n] and rest[k][n]. */
+void wqc_float_split(wqc_dtype dtype, const void *src, size_t n, uint8_t *sym, uint8_t *const *rest);
+
+/* Joins them back into n little-endian values at dst, with the ISA's
+ * kernel (every ISA writes the same bytes; the scalar code is the
+ * reference). WQC_ERR_UNSUPPORTED for an ISA this CPU lacks, WQC_ERR_INVALID_ARG
+ * for a dtype that is not F32/F16/BF16. */
+wqc_status wqc_float_merge(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, void *dst,
+                           wqc_isa isa, wqc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

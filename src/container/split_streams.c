@@ -1,0 +1,31 @@
+#include "split_streams.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte_codec.h"
+
+wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
+{
+    memset(r, 0, sizeof *r);
+    const uint8_t *at = f->payload + f->coded.payload_len;
+    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+        if (f->rest_coding[k] == WQC_ENC_RAW) {
+            r->stream[k] = at;
+        } else {
+            r->owned[k] = malloc(f->nelem ? (size_t)f->nelem : 1);
+            if (!r->owned[k]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            wqc_status st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], r->owned[k], (size_t)f->nelem, err);
+            if (st != WQC_OK) return wqc_fail(err, st, "tensor '%s': rest stream %u: %s", f->name, k, err ? err->msg : "");
+            r->stream[k] = r->owned[k];
+        }
+        at += f->rest_len[k];
+    }
+    return WQC_OK;
+}
+
+void split_rest_close(split_rest *r)
+{
+    for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++) free(r->owned[k]);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,17 @@
+/* Internal: the rest streams of a SPLIT frame (wqc/lossless.h), ready to
+ * merge: pointers into the payload for raw ones, decompressed copies for
+ * zstd'd ones. */
+#ifndef WQC_CONTAINER_SPLIT_STREAMS_H
+#define WQC_CONTAINER_SPLIT_STREAMS_H
+
+#include "wqc/container.h"
+
+typedef struct split_rest {
+    const uint8_t *stream[WQC_SPLIT_REST_MAX];
+    uint8_t *owned[WQC_SPLIT_REST_MAX];
+} split_rest;
+
+wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err);
+void split_rest_close(split_rest *r);
+
+#endif

@@ -1,0 +1,81 @@
+/* The SPLIT coding of a float tensor and the choice against the
+ * passthrough codings (wqc_frame_lossless in wqc/encode.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../container/byte_codec.h"
+#include "wqc/encode.h"
+
+/* Below this many values a table and lane states cost more than SPLIT saves. */
+#define SPLIT_MIN 256
+
+/* Codes t as SPLIT into f (payload in *buf: the symbols' rANS chunks, then
+ * the rest streams). */
+static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                             uint8_t **buf, wqc_error *err)
+{
+    size_t n = (size_t)t->nelem;
+    unsigned nrest = wqc_split_rest_count(t->dtype);
+    uint8_t *mem = malloc((1 + nrest) * n), *rest[WQC_SPLIT_REST_MAX] = {0}, *packed[WQC_SPLIT_REST_MAX] = {0};
+    size_t packed_len[WQC_SPLIT_REST_MAX] = {0};
+    if (!mem) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding '%s'", t->name);
+    for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
+    wqc_float_split(t->dtype, t->data, n, mem, rest);
+    wqc_rans_params p = o->rans;
+    if (!p.lanes) p.lanes = wqc_rans_lanes_auto(n);
+    wqc_status st = wqc_rans_encode(mem, n, 256, &p, &f->coded, err);
+    uint64_t total = f->coded.payload_len;
+    for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {
+        f->rest_coding[k] = WQC_ENC_RAW;
+        f->rest_len[k] = n;
+        /* zstd where the stream is not near-random (F32 made from BF16, say). */
+        if (zstd_level > 0 && wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], n, &packed[k], &packed_len[k], NULL) == WQC_OK &&
+            packed_len[k] < n - n / 100) {
+            f->rest_coding[k] = WQC_ENC_ZSTD;
+            f->rest_len[k] = packed_len[k];
+        }
+        total += f->rest_len[k];
+    }
+    if (st == WQC_OK && !(*buf = malloc(total ? (size_t)total : 1))) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) {
+        memcpy(*buf, f->coded.payload, (size_t)f->coded.payload_len);
+        uint64_t at = f->coded.payload_len;
+        for (unsigned k = 0; k < nrest; k++) {
+            memcpy(*buf + at, f->rest_coding[k] == WQC_ENC_RAW ? rest[k] : packed[k], (size_t)f->rest_len[k]);
+            at += f->rest_len[k];
+        }
+        /* The symbols' chunks are now the front of the payload. */
+        free(f->coded.payload);
+        f->coded.payload = *buf;
+        f->payload = *buf;
+        f->payload_len = total;
+    }
+    for (unsigned k = 0; k < nrest; k++) free(packed[k]);
+    free(mem);
+    return st;
+}
+
+wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                              void **scratch, wqc_error *err)
+{
+    wqc_status st = wqc_frame_passthrough(t, zstd_level, f, scratch, err);
+    if (st != WQC_OK || !wqc_split_rest_count(t->dtype) || t->nelem < SPLIT_MIN) return st;
+    wqc_frame s;
+    wqc_frame_init(&s, t);
+    s.encoding = WQC_ENC_SPLIT;
+    s.raw_len = t->nbytes;
+    s.q.alphabet = 256;
+    uint8_t *buf = NULL;
+    st = split_code(t, o, zstd_level, &s, &buf, err);
+    /* The order-0 table's description costs tens of bytes: counted as 64. */
+    if (st == WQC_OK && s.payload_len + 64 < f->payload_len) {
+        free(*scratch);
+        *scratch = buf;
+        *f = s;
+        return WQC_OK;
+    }
+    s.coded.payload = NULL; /* buf */
+    wqc_rans_coded_free(&s.coded);
+    free(buf);
+    return st;
+}
