@@ -8,6 +8,20 @@
 
 /* Below this many values a table and lane states cost more than SPLIT saves. */
 #define SPLIT_MIN 256
+#define SAMPLE (256u << 10)
+/* Past the float coder's size, the whole tensor is tried with zstd only
+ * when the split coding saves less than this fraction. */
+#define SPLIT_GOOD 0.9
+
+/* A quick look: does zstd -1 save 3% on the stream's first 256 KiB? */
+static int compressible(const uint8_t *stream, size_t n)
+{
+    size_t m = n < SAMPLE ? n : SAMPLE, len = 0;
+    uint8_t *out = NULL;
+    int yes = wqc_byte_compress(WQC_ENC_ZSTD, 1, stream, m, &out, &len, NULL) == WQC_OK && len < m - m / 32;
+    free(out);
+    return yes;
+}
 
 /* Codes t as SPLIT into f (payload in *buf: the symbols' rANS chunks, then
  * the rest streams). */
@@ -28,8 +42,10 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {
         f->rest_coding[k] = WQC_ENC_RAW;
         f->rest_len[k] = n;
-        /* zstd where the stream is not near-random (F32 made from BF16, say). */
-        if (zstd_level > 0 && wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], n, &packed[k], &packed_len[k], NULL) == WQC_OK &&
+        /* zstd where the stream is not near-random (F32 made from BF16, say),
+         * judged first on a sample at level 1. */
+        if (zstd_level > 0 && compressible(rest[k], n) &&
+            wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], n, &packed[k], &packed_len[k], NULL) == WQC_OK &&
             packed_len[k] < n - n / 100) {
             f->rest_coding[k] = WQC_ENC_ZSTD;
             f->rest_len[k] = packed_len[k];
@@ -58,24 +74,30 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
 wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                               void **scratch, wqc_error *err)
 {
-    wqc_status st = wqc_frame_passthrough(t, zstd_level, f, scratch, err);
-    if (st != WQC_OK || !wqc_split_rest_count(t->dtype) || t->nelem < SPLIT_MIN) return st;
+    if (!wqc_split_rest_count(t->dtype) || t->nelem < SPLIT_MIN)
+        return wqc_frame_passthrough(t, zstd_level, f, scratch, err);
     wqc_frame s;
     wqc_frame_init(&s, t);
     s.encoding = WQC_ENC_SPLIT;
     s.raw_len = t->nbytes;
     s.q.alphabet = 256;
     uint8_t *buf = NULL;
-    st = split_code(t, o, zstd_level, &s, &buf, err);
-    /* The order-0 table's description costs tens of bytes: counted as 64. */
-    if (st == WQC_OK && s.payload_len + 64 < f->payload_len) {
+    wqc_status st = split_code(t, o, zstd_level, &s, &buf, err);
+    /* The passthrough codings: the float coder of small tensors, zstd of
+     * tensors the split coding does not shrink much. */
+    int others = st != WQC_OK || t->nelem <= WQC_FLOATS_MAX || (double)s.payload_len > SPLIT_GOOD * (double)t->nbytes;
+    if (others) {
+        st = wqc_frame_passthrough(t, zstd_level, f, scratch, err);
+        /* The order-0 table's description costs tens of bytes: counted as 64. */
+        if (st != WQC_OK || !buf || s.payload_len + 64 >= f->payload_len) {
+            s.coded.payload = NULL; /* buf */
+            wqc_rans_coded_free(&s.coded);
+            free(buf);
+            return st;
+        }
         free(*scratch);
-        *scratch = buf;
-        *f = s;
-        return WQC_OK;
     }
-    s.coded.payload = NULL; /* buf */
-    wqc_rans_coded_free(&s.coded);
-    free(buf);
-    return st;
+    *scratch = buf;
+    *f = s;
+    return WQC_OK;
 }

@@ -77,4 +77,21 @@ for f in stories260K.safetensors stories260K.bf16.safetensors; do
         check "$f $quantizer: .wqc ($w) <= 0.95 x smallest of brotli/xz/zstd ($best)" '(( 100 * w <= 95 * best ))'
     done
 done
+# Lossless: the original file back byte for byte, at <= 0.97 of the smallest
+# of brotli/xz/zstd of that file, and the BF16 file at <= 67% of its size.
+for f in stories260K.safetensors stories260K.bf16.safetensors; do
+    expect_status 0 "$f: encode --lossless" -- "$wqc" encode --lossless "$data/$f" -o "$tmp/l.wqc" -f
+    expect_status 0 "$f: decode of a lossless file" -- "$wqc" decode "$tmp/l.wqc" -o "$tmp/l.safetensors" -f
+    check "$f: the original file, byte for byte" 'cmp -s "$data/$f" "$tmp/l.safetensors"'
+    expect_status 0 "$f: verify --against the original" -- "$wqc" verify -q "$tmp/l.wqc" --against "$data/$f"
+    w=$(stat -c %s "$tmp/l.wqc") size=$(stat -c %s "$data/$f")
+    b=$(brotli -q 11 -w 24 -c "$data/$f" | wc -c)
+    x=$(xz -9e -c "$data/$f" | wc -c)
+    z=$(zstd -q -19 --long=27 -c "$data/$f" | wc -c)
+    best=$(( b < x ? (b < z ? b : z) : (x < z ? x : z) ))
+    echo "$f --lossless: wqc $w ($(( 1000 * w / size ))/1000 of $size), brotli $b, xz $x, zstd $z: $(( 10000 * w / best )) / 10000 of the smallest"
+    check "$f --lossless: .wqc ($w) <= 0.97 x smallest of brotli/xz/zstd ($best)" '(( 100 * w <= 97 * best ))'
+done
+w=$(stat -c %s "$tmp/l.wqc") size=$(stat -c %s "$data/stories260K.bf16.safetensors")
+check "BF16 --lossless: .wqc ($w) <= 67% of the file ($size)" '(( 100 * w <= 67 * size ))'
 finish

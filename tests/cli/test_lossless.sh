@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# encode --lossless as a user runs it: the original .safetensors or .npy
+# back byte for byte (odd headers, metadata, padding, tensor order that is
+# not the header's, every float dtype, integer tensors), per-tensor rules
+# mixing lossless and quantized tensors, verify --against, damage caught.
+# usage: test_lossless.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+rm -rf "$tmp"
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+
+"$py" - <<'PY'
+import json, struct, numpy as np
+rng = np.random.default_rng(11)
+def st(path, tensors, meta=None, pad=b" " * 5, reverse=False):
+    header, blobs, off = {}, [], 0
+    if meta: header["__metadata__"] = meta
+    items = list(tensors.items())
+    # Data in the reverse of the header's order, when asked: decode must follow the offsets.
+    for name, (dtype, shape, raw) in (items[::-1] if reverse else items):
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw); off += len(raw)
+    header = dict(sorted(header.items(), key=lambda kv: kv[0] != "__metadata__"))
+    h = json.dumps(header, indent=1).encode() + pad
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+g = lambda *s: rng.standard_normal(s).astype("<f4") * np.float32(0.02)
+bf16 = lambda a: ((a.view("<u4") + 0x7fff + ((a.view("<u4") >> 16) & 1)) >> 16).astype("<u2")
+w = g(300, 256)
+special = g(40, 70); special.ravel()[:6] = [np.nan, np.inf, -np.inf, -0.0, 1e-40, 3.4e38]
+st("model.safetensors", {
+    "embed": ("BF16", (512, 256), bf16(g(512, 256)).tobytes()),
+    "wide": ("F32", (300, 256), w.tobytes()),
+    "half": ("F16", (300, 256), g(300, 256).astype("<f2").tobytes()),
+    "from_bf16": ("F32", (300, 256), (bf16(w).astype("<u4") << 16).tobytes()),
+    "special": ("F32", (40, 70), special.tobytes()),
+    "norm": ("F32", (256,), np.ones(256, "<f4").tobytes()),
+    "steps": ("I64", (3,), np.arange(3, dtype="<i8").tobytes()),
+    "empty": ("F16", (0, 4), b""),
+}, {"format": "pt", "who": "test"}, reverse=True)
+np.save("w.npy", g(200, 300).astype(np.float16))
+np.save("wf.npy", np.asfortranarray(g(20, 30)))
+PY
+
+expect_status 0 "encode --lossless" -- "$wqc" encode --lossless model.safetensors -o m.wqc
+check "the summary counts the split tensors" 'grep -q "kept tensors (4 split)" "$tmp/err"'
+expect_status 0 "decode" -- "$wqc" decode m.wqc -o back.safetensors
+check "the original file, byte for byte" 'cmp -s model.safetensors back.safetensors'
+check "through a pipe too" 'cmp -s model.safetensors <("$wqc" decode m.wqc -c -q)'
+check "smaller than zstd -19 of the file" '[[ $(stat -c %s m.wqc) -lt $(zstd -q -19 -c model.safetensors | wc -c) ]]'
+expect_status 0 "verify --against the original" -- "$wqc" verify m.wqc --against model.safetensors
+check "every tensor identical" '[[ $(grep -c "identical to the original" "$tmp/out") -eq 8 ]]'
+expect_status 0 "info" -- "$wqc" info m.wqc
+check "info shows the split coding" 'grep -q "kept (split)" "$tmp/out"'
+expect_status 0 "one tensor, dequantized path" -- "$wqc" decode m.wqc --tensors half -o half.npy
+check "the tensor as .npy" '"$py" -c "
+import numpy as np, json, struct
+b = open(\"model.safetensors\", \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]; h = json.loads(b[8:8 + n])
+o = h[\"half\"][\"data_offsets\"]
+assert np.load(\"half.npy\").tobytes() == b[8 + n + o[0]:8 + n + o[1]]"'
+
+# .npy: back as .npy, named after the input; a Fortran-order one comes back
+# in C order (values equal, not the same bytes).
+expect_status 0 "encode a .npy" -- "$wqc" encode --lossless w.npy -q
+mkdir npy && mv w.wqc npy/
+expect_status 0 "decode names it .npy" -- "$wqc" decode npy/w.wqc -q
+check "w.npy byte for byte" 'cmp -s w.npy npy/w.npy'
+expect_status 0 "Fortran order" -- "$wqc" encode --lossless wf.npy -o wf.wqc -q
+expect_status 0 "Fortran order decodes" -- "$wqc" decode wf.wqc -o wf_back.npy -q
+check "same values, C order" '"$py" -c "
+import numpy as np; a, b = np.load(\"wf.npy\"), np.load(\"wf_back.npy\")
+assert a.tobytes(order=\"C\") == b.tobytes() and b.flags.c_contiguous"'
+
+# Rules: lossless here, quantized there; decode gives the quantized layout,
+# with the lossless tensors bit-exact.
+expect_status 0 "mixed rules" -- "$wqc" encode model.safetensors --rule 'wide:lossless' --rule 'half:lossless' --rule 'special:lossless' -o mix.wqc -q
+expect_status 0 "decode mixed" -- "$wqc" decode mix.wqc -o mix.safetensors -q
+"$wqc" quantize model.safetensors --rule 'wide:keep' --rule 'half:keep' --rule 'special:keep' -o q.safetensors -q
+check "a mixed file decodes to quantize's output (kept = lossless here)" 'cmp -s mix.safetensors q.safetensors'
+expect_status 2 "a bad rule" -- "$wqc" encode model.safetensors --rule 'wide:losless' -o x.wqc
+check "the rule error names the forms" 'grep -q "GLOB:lossless" "$tmp/err"'
+
+# Damage in a split tensor: exit 4, nothing written.
+cp m.wqc bad.wqc
+"$py" -c "
+b = bytearray(open('bad.wqc', 'rb').read()); b[len(b) // 2] ^= 0x20; open('bad.wqc', 'wb').write(b)"
+expect_status 4 "a damaged lossless file" -- "$wqc" decode bad.wqc -o bad.safetensors
+check "no output left" '[[ ! -e bad.safetensors ]]'
+finish
