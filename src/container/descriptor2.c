@@ -307,7 +307,9 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if (st != WQC_OK) return st;
     uint8_t enc = wqc_cursor_u8(&c);
     f->encoding = (wqc_encoding)(enc & ~WQC2_QUANTIZED);
-    if (c.failed || f->encoding > WQC_ENC_SPLIT) return BAD("bad encoding");
+    if (c.failed) return BAD("bad encoding");
+    if (f->encoding > WQC_ENC_SPLIT)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown encoding %u (written by a newer wqc?)", (unsigned)f->encoding);
     const uint8_t *scales = NULL;
     uint64_t scales_len = 0;
     if (enc & WQC2_QUANTIZED) {
