@@ -59,6 +59,28 @@ b = open(\"model.safetensors\", \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])
 o = h[\"half\"][\"data_offsets\"]
 assert np.load(\"half.npy\").tobytes() == b[8 + n + o[0]:8 + n + o[1]]"'
 
+# analyze --lossless: every float tensor, its streams' entropies, and the
+# very bytes encode stored.
+expect_status 0 "analyze --lossless --json" -- "$wqc" analyze --lossless --json --zstd-level 3 --brotli-quality 5 model.safetensors
+cp "$tmp/out" an.json
+"$wqc" info --json m.wqc >info.json
+check "analyze --lossless agrees with the file" '"$py" - an.json info.json <<"PY"
+import json, sys
+a, info = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+stored = {t["name"]: t["payload_bytes"] for t in info["tensors"]}
+rows = {t["name"]: t for t in a["tensors"]}
+assert sorted(rows) == sorted(["embed", "wide", "half", "from_bf16", "special", "norm", "empty"]), sorted(rows)
+for name, t in rows.items():
+    assert t["coded_bytes"] == stored[name], (name, t["coded_bytes"], stored[name])
+    assert len(t["rest_entropy_bits"]) == (3 if t["dtype"] == "F32" else 1)
+w = rows["wide"]
+assert 1.5 < w["symbol_entropy_bits"] < 4 and 0.99 < w["sign_entropy_bits"] <= 1 and w["coding"] == "split"
+assert rows["from_bf16"]["rest_entropy_bits"][2] == 0  # the zero low bytes
+assert a["by_dtype"]["F32"]["tensors"] == 4 and a["by_dtype"]["BF16"]["coded_bytes"] == rows["embed"]["coded_bytes"]
+PY'
+expect_status 0 "analyze --lossless text" -- "$wqc" analyze --lossless --zstd-level 3 --brotli-quality 5 model.safetensors
+check "text names the streams and totals per dtype" 'grep -q "H(sym)" "$tmp/out" && grep -q "^BF16  1 tensors" "$tmp/out"'
+
 # .npy: back as .npy, named after the input; a Fortran-order one comes back
 # in C order (values equal, not the same bytes).
 expect_status 0 "encode a .npy" -- "$wqc" encode --lossless w.npy -q

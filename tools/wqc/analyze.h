@@ -40,6 +40,15 @@ typedef struct analyze_report {
 } analyze_report;
 
 void analyze_print_text(FILE *out, const analyze_report *r);
+
+/* --lossless: the split coding's streams of every selected float tensor. */
+typedef struct lossless_options {
+    int json, quiet, zstd_level, brotli_quality;
+    int (*selected)(const void *ctx, const char *name);
+    const void *ctx;
+} lossless_options;
+/* Prints the report; returns the exit status. */
+int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ninputs);
 /* Returns 0 on success, -1 if JSON could not be built or written. */
 int analyze_print_json(FILE *out, const analyze_report *r);
 

@@ -34,6 +34,9 @@ static void usage(FILE *f)
             "  --hist                        print each tensor's symbol histogram\n"
             "  --json                        one JSON document on stdout\n"
             "  --baselines                   zstd, brotli and xz sizes of the symbols (slow)\n"
+            "  --lossless                    instead: per F32/F16/BF16 tensor, the entropy of the streams\n"
+            "                                encode --lossless codes (exponent, sign, mantissa bytes),\n"
+            "                                what it stores, and zstd/brotli/xz of the tensor's bytes\n"
             "  --zstd-level L, --brotli-quality Q   (defaults 19 and 11)\n"
             "  -T N, --threads N             tensors analysed in parallel (default: all cores)\n"
             "  -q, --quiet                   no text report (errors and gates only)\n"
@@ -45,7 +48,7 @@ static void usage(FILE *f)
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_TENSORS, OPT_MIN_ELEM,
     OPT_VECTORS, OPT_HIST, OPT_JSON, OPT_BASELINES, OPT_ZSTD, OPT_BROTLI, OPT_MAX_BITS,
-    OPT_MIN_SAVING, OPT_SYNTHETIC
+    OPT_MIN_SAVING, OPT_SYNTHETIC, OPT_LOSSLESS
 };
 
 static const struct option long_options[] = {
@@ -67,6 +70,7 @@ static const struct option long_options[] = {
     {"max-bits", required_argument, NULL, OPT_MAX_BITS},
     {"min-saving", required_argument, NULL, OPT_MIN_SAVING},
     {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
+    {"lossless", no_argument, NULL, OPT_LOSSLESS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -77,7 +81,7 @@ typedef struct analyze_args {
     const char **globs;
     size_t nglobs;
     uint64_t min_elements;
-    int vectors, hist, json, quiet;
+    int vectors, hist, json, quiet, lossless;
     long threads;
     double max_bits, min_saving;
     const char *synthetic;
@@ -136,6 +140,7 @@ static int parse_args(int argc, char **argv, analyze_args *a)
                 return WQC_EXIT_USAGE;
             break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
+        case OPT_LOSSLESS: a->lossless = 1; break;
         case 'h': usage(stdout); exit(WQC_EXIT_OK);
         default: usage(stderr); return WQC_EXIT_USAGE;
         }
@@ -158,6 +163,8 @@ static int name_selected(const analyze_args *a, const char *name)
         if (fnmatch(a->globs[i], name, 0) == 0) return 1;
     return 0;
 }
+
+static int selected_name(const void *a, const char *name) { return name_selected(a, name); }
 
 static const char *skip_reason(const analyze_args *a, const wqc_tensor *t)
 {
@@ -305,6 +312,12 @@ int cmd_analyze(int argc, char **argv)
             goto done;
         }
         ninputs++;
+    }
+    if (a.lossless) {
+        lossless_options lo = {a.json, a.quiet, a.options.zstd_level, a.options.brotli_quality, selected_name, &a};
+        cli_watch_input(ninputs == 1 ? inputs[0].label : "one of the inputs");
+        rc = analyze_lossless(&lo, inputs, ninputs);
+        goto done;
     }
     for (size_t i = 0; i < ninputs; i++) {
         if (!add_jobs(&a, i, &inputs[i], &jobs, &njobs)) {

@@ -1,0 +1,160 @@
+/* `wqc analyze --lossless`: per float tensor, the entropy of each stream the
+ * split coding makes (wqc/lossless.h), what wqc stores, and what zstd and
+ * brotli reach on the tensor's bytes; totals per dtype. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "cli.h"
+
+typedef struct lossless_row {
+    const char *name;
+    wqc_dtype dtype;
+    uint64_t values, bytes, coded, zstd, brotli, xz;
+    double h_symbol, h_sign, h_rest[WQC_SPLIT_REST_MAX];
+    const char *coding;
+} lossless_row;
+
+static double stream_entropy(const uint8_t *s, size_t n, unsigned shift, unsigned mask)
+{
+    uint64_t counts[256] = {0};
+    for (size_t i = 0; i < n; i++) counts[(s[i] >> shift) & mask]++;
+    return wqc_entropy_bits(counts, 256);
+}
+
+static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossless_row *r, wqc_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->name = t->name;
+    r->dtype = t->dtype;
+    r->values = t->nelem;
+    r->bytes = t->nbytes;
+    size_t n = (size_t)t->nelem;
+    unsigned nrest = wqc_split_rest_count(t->dtype);
+    uint8_t *mem = malloc((1 + nrest) * n + 1), *rest[WQC_SPLIT_REST_MAX] = {0};
+    if (!mem) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
+    wqc_float_split(t->dtype, t->data, n, mem, rest);
+    r->h_symbol = stream_entropy(mem, n, 0, 0xff);
+    r->h_sign = stream_entropy(rest[0], n, 7, 1);
+    for (unsigned k = 0; k < nrest; k++) r->h_rest[k] = stream_entropy(rest[k], n, 0, 0xff);
+    free(mem);
+    wqc_encode_options eo;
+    wqc_encode_options_default(&eo);
+    eo.rans.threads = 1;
+    wqc_frame f;
+    void *scratch = NULL;
+    wqc_status st = wqc_frame_lossless(t, &eo, 9, &f, &scratch, err);
+    if (st == WQC_OK) {
+        r->coded = f.payload_len;
+        r->coding = wqc_encoding_name(f.encoding);
+    }
+    wqc_encoded_free(&f);
+    free(scratch);
+    wqc_baseline_sizes b;
+    if (st == WQC_OK) st = wqc_baselines_measure(t->data, (size_t)t->nbytes, 8, o->zstd_level, o->brotli_quality, &b, err);
+    r->zstd = (uint64_t)b.zstd_bytes;
+    r->brotli = (uint64_t)b.brotli_bytes;
+    r->xz = (uint64_t)b.xz_bytes;
+    return st;
+}
+
+int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ninputs)
+{
+    size_t cap = 0, n = 0;
+    for (size_t i = 0; i < ninputs; i++) cap += inputs[i].model ? wqc_model_count(inputs[i].model) : 0;
+    lossless_row *rows = calloc(cap + 1, sizeof *rows);
+    if (!rows) {
+        cli_error("out of memory");
+        return WQC_EXIT_ERROR;
+    }
+    int rc = WQC_EXIT_OK;
+    for (size_t i = 0; i < ninputs && rc == WQC_EXIT_OK; i++)
+        for (size_t k = 0; inputs[i].model && k < wqc_model_count(inputs[i].model); k++) {
+            const wqc_tensor *t = wqc_model_tensor(inputs[i].model, k);
+            if (!wqc_split_rest_count(t->dtype) || !o->selected(o->ctx, t->name)) continue;
+            wqc_error err;
+            wqc_error_clear(&err);
+            wqc_status st = analyse(t, o, &rows[n], &err);
+            if (st != WQC_OK) {
+                rc = cli_file_error(inputs[i].label, st, &err);
+                break;
+            }
+            n++;
+        }
+    static const wqc_dtype dtypes[3] = {WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_BF16};
+    uint64_t tot[3][6] = {{0}}; /* tensors, bytes, coded, zstd, brotli, xz */
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 3; d++)
+            if (rows[i].dtype == dtypes[d]) {
+                uint64_t add[6] = {1, rows[i].bytes, rows[i].coded, rows[i].zstd, rows[i].brotli, rows[i].xz};
+                for (int j = 0; j < 6; j++) tot[d][j] += add[j];
+            }
+    if (rc == WQC_EXIT_OK && o->json) {
+        json_t *root = json_object(), *list = json_array(), *sum = json_object();
+        for (size_t i = 0; i < n; i++) {
+            const lossless_row *r = &rows[i];
+            json_t *e = json_object(), *h = json_array();
+            for (unsigned k = 0; k < wqc_split_rest_count(r->dtype); k++) json_array_append_new(h, json_real(r->h_rest[k]));
+            json_object_set_new(e, "name", json_string(r->name));
+            json_object_set_new(e, "dtype", json_string(wqc_dtype_name(r->dtype)));
+            json_object_set_new(e, "values", json_integer((json_int_t)r->values));
+            json_object_set_new(e, "bytes", json_integer((json_int_t)r->bytes));
+            json_object_set_new(e, "symbol_entropy_bits", json_real(r->h_symbol));
+            json_object_set_new(e, "sign_entropy_bits", json_real(r->h_sign));
+            json_object_set_new(e, "rest_entropy_bits", h);
+            json_object_set_new(e, "coded_bytes", json_integer((json_int_t)r->coded));
+            json_object_set_new(e, "coding", json_string(r->coding));
+            json_object_set_new(e, "zstd_bytes", json_integer((json_int_t)r->zstd));
+            json_object_set_new(e, "brotli_bytes", json_integer((json_int_t)r->brotli));
+            json_object_set_new(e, "xz_bytes", json_integer((json_int_t)r->xz));
+            json_array_append_new(list, e);
+        }
+        for (int d = 0; d < 3; d++) {
+            if (!tot[d][0]) continue;
+            json_t *e = json_object();
+            static const char *keys[6] = {"tensors", "bytes", "coded_bytes", "zstd_bytes", "brotli_bytes", "xz_bytes"};
+            for (int j = 0; j < 6; j++) json_object_set_new(e, keys[j], json_integer((json_int_t)tot[d][j]));
+            json_object_set_new(sum, wqc_dtype_name(dtypes[d]), e);
+        }
+        json_object_set_new(root, "zstd_level", json_integer(o->zstd_level));
+        json_object_set_new(root, "brotli_quality", json_integer(o->brotli_quality));
+        json_object_set_new(root, "tensors", list);
+        json_object_set_new(root, "by_dtype", sum);
+        if (json_dumpf(root, stdout, JSON_INDENT(1)) != 0) rc = WQC_EXIT_ERROR;
+        fputc('\n', stdout);
+        json_decref(root);
+    } else if (rc == WQC_EXIT_OK && !o->quiet) {
+        printf("lossless: entropy (bits) of each stream: symbol (the exponent; F16: exponent and top 3 mantissa bits),\n"
+               "sign, rest bytes (sign and mantissa, wqc/lossless.h); what wqc stores; zstd -%d, brotli -q %d and xz -9e\n"
+               "of the tensor's bytes\n\n",
+               o->zstd_level, o->brotli_quality);
+        printf("%-44s %-5s %9s %7s %6s %6s %6s %6s %11s %7s %-7s %11s %11s %11s\n", "tensor", "dtype", "values",
+               "H(sym)", "H(s)", "H(r0)", "H(r1)", "H(r2)", "wqc bytes", "of raw", "coding", "zstd", "brotli", "xz");
+        for (size_t i = 0; i < n; i++) {
+            const lossless_row *r = &rows[i];
+            cli_put_escaped(stdout, r->name);
+            for (size_t k = cli_escaped_len(r->name); k < 44; k++) fputc(' ', stdout);
+            printf(" %-5s %9llu %7.3f %6.3f", wqc_dtype_name(r->dtype), (unsigned long long)r->values, r->h_symbol, r->h_sign);
+            for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++)
+                k < wqc_split_rest_count(r->dtype) ? printf(" %6.3f", r->h_rest[k]) : printf(" %6s", "-");
+            printf(" %11llu %6.1f%% %-7s %11llu %11llu %11llu\n", (unsigned long long)r->coded,
+                   r->bytes ? 100.0 * (double)r->coded / (double)r->bytes : 0.0, r->coding, (unsigned long long)r->zstd,
+                   (unsigned long long)r->brotli, (unsigned long long)r->xz);
+        }
+        printf("\n");
+        for (int d = 0; d < 3; d++)
+            if (tot[d][0])
+                printf("%-5s %zu tensors, %llu bytes: wqc %llu (%.1f%%), zstd %llu (%.1f%%), brotli %llu (%.1f%%), "
+                       "xz %llu (%.1f%%)\n",
+                       wqc_dtype_name(dtypes[d]), (size_t)tot[d][0], (unsigned long long)tot[d][1],
+                       (unsigned long long)tot[d][2], 100.0 * (double)tot[d][2] / (double)tot[d][1],
+                       (unsigned long long)tot[d][3], 100.0 * (double)tot[d][3] / (double)tot[d][1],
+                       (unsigned long long)tot[d][4], 100.0 * (double)tot[d][4] / (double)tot[d][1],
+                       (unsigned long long)tot[d][5], 100.0 * (double)tot[d][5] / (double)tot[d][1]);
+        if (!n) printf("no F32, F16 or BF16 tensors selected\n");
+    }
+    free(rows);
+    return rc;
+}
