@@ -179,6 +179,8 @@ wqc_status wqc_frame_decode_symbols(const wqc_frame *f, int threads, uint8_t *ou
 wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error *err);
 /* Frames that are not quantized: the tensor's bytes (f->raw_len). */
 wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err);
+/* The same with a given ISA's decoders (split tensors; the others have none). */
+wqc_status wqc_frame_decode_raw_with(const wqc_frame *f, wqc_isa isa, uint8_t *out, wqc_error *err);
 
 /* ---- streaming a frame ------------------------------------------------ */
 

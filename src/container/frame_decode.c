@@ -6,8 +6,8 @@
 #include "split_streams.h"
 #include "wqc/gemv.h"
 
-/* Bytes of a payload that is not rANS-coded: raw, zstd, brotli or floats. */
-static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_error *err)
+/* Bytes of a payload that is not rANS-coded: raw, zstd, brotli, floats or split. */
+static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc_error *err)
 {
     wqc_status st = WQC_OK;
     switch (f->encoding) {
@@ -39,8 +39,9 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_error *err)
         uint8_t *sym = malloc(f->nelem ? (size_t)f->nelem : 1);
         split_rest r;
         st = sym ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        if (st == WQC_OK) st = wqc_rans_decode(&f->coded, 1, sym, err);
-        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, wqc_isa_active(), err);
+        wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym};
+        if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, isa, err);
         if (sym) split_rest_close(&r);
         free(sym);
         break;
@@ -56,7 +57,7 @@ wqc_status wqc_frame_decode_symbols(const wqc_frame *f, int threads, uint8_t *ou
     if (!f->quantized) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' holds no symbols", f->name);
     wqc_status st;
     if (f->encoding != WQC_ENC_RANS) {
-        st = decode_bytes(f, out, err);
+        st = decode_bytes(f, out, wqc_isa_active(), err);
         /* Symbols that did not come from the rANS decoder are checked against the alphabet. */
         for (uint64_t i = 0; st == WQC_OK && i < f->nelem; i++)
             if (out[i] >= f->q.alphabet)
@@ -81,8 +82,15 @@ wqc_status wqc_frame_gemv_prepare(const wqc_frame *f, wqc_gemv **out, wqc_error 
     return wqc_gemv_prepare(&f->coded, &f->q, out, err);
 }
 
-wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err)
+wqc_status wqc_frame_decode_raw_with(const wqc_frame *f, wqc_isa isa, uint8_t *out, wqc_error *err)
 {
     if (f->quantized) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not stored as bytes", f->name);
-    return decode_bytes(f, out, err);
+    if (!wqc_isa_available(isa))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s decoder on this CPU or build", wqc_isa_name(isa));
+    return decode_bytes(f, out, isa, err);
+}
+
+wqc_status wqc_frame_decode_raw(const wqc_frame *f, uint8_t *out, wqc_error *err)
+{
+    return wqc_frame_decode_raw_with(f, wqc_isa_active(), out, err);
 }

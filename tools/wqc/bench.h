@@ -11,7 +11,7 @@ typedef struct bench_args {
     cli_quant_options quant;
     const char *synthetic, *file, *codecs, *shapes;
     long repeat, threads, precision, lanes, chunk;
-    int json, gemv, threads_given;
+    int json, gemv, threads_given, lossless;
 } bench_args;
 
 /* Monotonic seconds, the median of n values (sorts v), the CPU's name (malloc'ed). */
@@ -22,6 +22,9 @@ char *bench_cpu_name(void);
 /* `wqc bench --gemv` (bench_gemv.c). Returns the exit status. */
 #define BENCH_GEMV_SHAPES "4096x4096,4096x14336,14336x4096"
 int bench_gemv(const bench_args *a);
+
+/* `wqc bench FILE --lossless` (bench_lossless.c). Returns the exit status. */
+int bench_lossless(const bench_args *a);
 
 typedef struct bench_row {
     bench_codec codec;

@@ -39,11 +39,13 @@ static void usage(FILE *f)
             "                                product against Q4_0 packed 4-bit, F16 and F32, for\n"
             "                                1..all threads, and derive the break-even memory\n"
             "                                bandwidth; FILE adds its matrices\n"
-            "  --shapes RxC[,RxC...]         --gemv matrices (default " BENCH_GEMV_SHAPES ")\n");
+            "  --shapes RxC[,RxC...]         --gemv matrices (default " BENCH_GEMV_SHAPES ")\n"
+            "  --lossless                    instead: FILE stored by encode --lossless against zstd -19,\n"
+            "                                brotli -q 11 -w 24 and xz -9e of the file (sizes, speeds)\n");
 }
 
 enum { OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_LANES, OPT_CHUNK, OPT_CODECS,
-       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC, OPT_GEMV, OPT_SHAPES };
+       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC, OPT_GEMV, OPT_SHAPES, OPT_LOSSLESS };
 
 static int parse_args(int argc, char **argv, bench_args *a)
 {
@@ -55,6 +57,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"repeat", required_argument, NULL, OPT_REPEAT}, {"json", no_argument, NULL, OPT_JSON},
         {"synthetic", required_argument, NULL, OPT_SYNTHETIC}, {"threads", required_argument, NULL, 'T'},
         {"gemv", no_argument, NULL, OPT_GEMV}, {"shapes", required_argument, NULL, OPT_SHAPES},
+        {"lossless", no_argument, NULL, OPT_LOSSLESS},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     cli_quant_options_init(&a->quant);
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->threads_given = 1;
             break;
         case OPT_GEMV: a->gemv = 1; break;
+        case OPT_LOSSLESS: a->lossless = 1; break;
         case OPT_SHAPES: a->shapes = optarg; break;
         case OPT_JSON: a->json = 1; break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
@@ -116,7 +120,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         cli_error("--gemv takes its synthetic matrices from --shapes, not --synthetic");
         return WQC_EXIT_USAGE;
     }
-    if (!a->file && !a->synthetic && !a->gemv) a->synthetic = DEFAULT_SYNTHETIC;
+    if (!a->file && !a->synthetic && !a->gemv && !a->lossless) a->synthetic = DEFAULT_SYNTHETIC;
     return WQC_EXIT_OK;
 }
 
@@ -294,6 +298,7 @@ int cmd_bench(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != WQC_EXIT_OK) return rc;
     if (a.gemv) return bench_gemv(&a);
+    if (a.lossless) return bench_lossless(&a);
     wqc_model *model = NULL;
     float *synth = NULL;
     bench_item *items = NULL;

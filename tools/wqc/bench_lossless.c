@@ -1,0 +1,208 @@
+/* `wqc bench FILE --lossless`: the whole file stored losslessly by wqc
+ * against zstd -19, brotli -q 11 -w 24 and xz -9e of the same file: sizes,
+ * and encode and decode speed in one run, every wqc decoder ISA included.
+ * Every decoder's output is compared with the file before it is timed. */
+#include <brotli/decode.h>
+#include <brotli/encode.h>
+#include <lzma.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "bench.h"
+#include "output.h"
+
+typedef struct membuf {
+    uint8_t *data;
+    size_t len, cap;
+} membuf;
+
+static wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    membuf *m = ctx;
+    if (m->len + len > m->cap) {
+        size_t cap = (m->len + len) * 2;
+        uint8_t *grown = realloc(m->data, cap);
+        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        m->data = grown;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->len, buf, len);
+    m->len += len;
+    return WQC_OK;
+}
+
+/* The model as encode --lossless writes it. */
+static wqc_status encode_file(const wqc_model *m, membuf *out, wqc_error *err)
+{
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    o.rans.threads = 1;
+    size_t n = wqc_model_count(m);
+    size_t *order = calloc(n + 1, sizeof *order);
+    uint64_t header_len, len;
+    const uint8_t *bytes = wqc_model_bytes(m, &len);
+    wqc_writer *w = NULL;
+    wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) st = wqc_writer_open(to_memory, out, NULL, 0, &w, err);
+    wqc_source src = {wqc_model_format_of(m) == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes,
+                      header_len, order, n};
+    if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
+    for (size_t i = 0; st == WQC_OK && i < n; i++) {
+        wqc_frame f;
+        void *scratch = NULL;
+        st = wqc_frame_lossless(wqc_model_tensor(m, i), &o, 9, &f, &scratch, err);
+        if (st == WQC_OK) st = wqc_writer_add(w, &f, err);
+        wqc_encoded_free(&f);
+        free(scratch);
+    }
+    if (st == WQC_OK) st = wqc_writer_finish(w, err);
+    wqc_writer_free(w);
+    free(order);
+    return st;
+}
+
+/* Decodes the .wqc back into the source file's bytes with one ISA. */
+static wqc_status decode_file(wqc_reader *r, wqc_isa isa, uint8_t *out, wqc_error *err)
+{
+    const wqc_source *src = wqc_reader_source(r);
+    memcpy(out, src->header, (size_t)src->header_len);
+    uint8_t *at = out + src->header_len;
+    for (size_t k = 0; k < src->n; k++) {
+        const wqc_frame *f;
+        wqc_status st = wqc_reader_frame(r, src->order[k], &f, err);
+        if (st == WQC_OK) st = wqc_frame_decode_raw_with(f, isa, at, err);
+        if (st != WQC_OK) return st;
+        at += f->raw_len;
+    }
+    return WQC_OK;
+}
+
+typedef struct peer {
+    const char *name;
+    uint8_t *packed;
+    size_t len;
+    double encode_s;
+} peer;
+
+static int peer_decode(int which, const peer *p, uint8_t *out, size_t n)
+{
+    if (which == 0) return ZSTD_decompress(out, n, p->packed, p->len) == n;
+    if (which == 1) {
+        size_t got = n;
+        return BrotliDecoderDecompress(p->len, p->packed, &got, out) == BROTLI_DECODER_RESULT_SUCCESS && got == n;
+    }
+    uint64_t limit = UINT64_MAX;
+    size_t in_pos = 0, out_pos = 0;
+    return lzma_stream_buffer_decode(&limit, 0, NULL, p->packed, &in_pos, p->len, out, &out_pos, n) == LZMA_OK &&
+           out_pos == n;
+}
+
+static int peer_encode(int which, const uint8_t *src, size_t n, peer *p)
+{
+    size_t cap = which == 0 ? ZSTD_compressBound(n) : which == 1 ? BrotliEncoderMaxCompressedSize(n) : lzma_stream_buffer_bound(n);
+    p->packed = malloc(cap ? cap : 1);
+    if (!p->packed) return 0;
+    double t0 = bench_now_s();
+    int ok;
+    if (which == 0) {
+        p->len = ZSTD_compress(p->packed, cap, src, n, 19);
+        ok = !ZSTD_isError(p->len);
+    } else if (which == 1) {
+        p->len = cap;
+        ok = BrotliEncoderCompress(11, 24, BROTLI_MODE_GENERIC, n, src, &p->len, p->packed);
+    } else {
+        p->len = 0;
+        ok = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, NULL, src, n, p->packed, &p->len, cap) ==
+             LZMA_OK;
+    }
+    p->encode_s = bench_now_s() - t0;
+    return ok;
+}
+
+int bench_lossless(const bench_args *a)
+{
+    if (!a->file) {
+        cli_error("--lossless needs a FILE (.safetensors or .npy)");
+        return WQC_EXIT_USAGE;
+    }
+    wqc_model *m = NULL;
+    wqc_error err;
+    wqc_error_clear(&err);
+    cli_watch_input(a->file);
+    wqc_status st = wqc_model_open(a->file, &m, &err);
+    if (st != WQC_OK) return cli_file_error(a->file, st, &err);
+    uint64_t size;
+    const uint8_t *file = wqc_model_bytes(m, &size);
+    membuf wqc = {0};
+    double t0 = bench_now_s();
+    st = encode_file(m, &wqc, &err);
+    double wqc_encode_s = bench_now_s() - t0;
+    wqc_reader *r = NULL;
+    if (st == WQC_OK) st = wqc_reader_open(wqc.data, wqc.len, 1, NULL, 0, &r, &err);
+    uint8_t *out = malloc(size ? (size_t)size : 1);
+    if (st == WQC_OK && !out) st = wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
+    if (st != WQC_OK) {
+        int rc = cli_file_error(a->file, st, &err);
+        wqc_reader_free(r);
+        free(wqc.data);
+        free(out);
+        wqc_model_close(m);
+        return rc;
+    }
+    int reps = (int)a->repeat;
+    double *t = malloc((size_t)reps * sizeof *t);
+    printf("wqc bench --lossless: %s, %llu bytes; %s; one thread, median of %d\n\n", a->file, (unsigned long long)size,
+           bench_cpu_name(), reps);
+    printf("%-28s %11s %8s %11s %11s %9s\n", "codec", "bytes", "of file", "enc MB/s", "dec MB/s", "dec vs wqc");
+    double best = 0.0;
+    int rc = WQC_EXIT_OK;
+    for (int isa = 0; isa < WQC_ISA_COUNT && rc == WQC_EXIT_OK; isa++) {
+        if (!wqc_isa_available((wqc_isa)isa)) continue;
+        memset(out, 0, (size_t)size);
+        if (decode_file(r, (wqc_isa)isa, out, &err) != WQC_OK || memcmp(out, file, (size_t)size) != 0) {
+            cli_error("%s: the %s decoder did not give the file back", a->file, wqc_isa_name((wqc_isa)isa));
+            rc = WQC_EXIT_ERROR;
+            break;
+        }
+        for (int k = 0; k < reps; k++) {
+            double s = bench_now_s();
+            decode_file(r, (wqc_isa)isa, out, &err);
+            t[k] = bench_now_s() - s;
+        }
+        double mbs = (double)size / bench_median(t, reps) / 1e6;
+        if (mbs > best) best = mbs;
+        char name[40];
+        snprintf(name, sizeof name, "wqc --lossless %s", wqc_isa_name((wqc_isa)isa));
+        printf("%-28s %11zu %7.1f%% %11.1f %11.1f %8.2fx\n", name, wqc.len, 100.0 * (double)wqc.len / (double)size,
+               (double)size / wqc_encode_s / 1e6, mbs, mbs / best);
+    }
+    static const char *names[3] = {"zstd -19", "brotli -q 11 -w 24", "xz -9e"};
+    for (int which = 0; which < 3 && rc == WQC_EXIT_OK; which++) {
+        peer p = {names[which], NULL, 0, 0.0};
+        if (!peer_encode(which, file, (size_t)size, &p) || !peer_decode(which, &p, out, (size_t)size) ||
+            memcmp(out, file, (size_t)size) != 0) {
+            cli_error("%s: %s failed", a->file, names[which]);
+            free(p.packed);
+            rc = WQC_EXIT_ERROR;
+            break;
+        }
+        for (int k = 0; k < reps; k++) {
+            double s = bench_now_s();
+            peer_decode(which, &p, out, (size_t)size);
+            t[k] = bench_now_s() - s;
+        }
+        double mbs = (double)size / bench_median(t, reps) / 1e6;
+        printf("%-28s %11zu %7.1f%% %11.1f %11.1f %8.2fx\n", names[which], p.len, 100.0 * (double)p.len / (double)size,
+               (double)size / p.encode_s / 1e6, mbs, mbs / best);
+        free(p.packed);
+    }
+    printf("\nbytes: the whole file (wqc: the .wqc that decode turns back into the file, byte for byte).\n"
+           "MB/s: of the original file, in memory (no I/O); bench/lossless.sh times whole processes.\n");
+    free(t);
+    free(out);
+    wqc_reader_free(r);
+    free(wqc.data);
+    wqc_model_close(m);
+    return rc;
+}
