@@ -8,6 +8,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Decoded sizes are bounded by the format (2^36); the harness stays small. */
 #define HARNESS_DECODE_MAX (1u << 24)
 
+static wqc_status discard(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    (void)ctx, (void)buf, (void)len, (void)err;
+    return WQC_OK;
+}
+
 static void decode_all(wqc_reader *r)
 {
     for (size_t i = 0; i < wqc_reader_count(r); i++) {
@@ -17,6 +23,8 @@ static void decode_all(wqc_reader *r)
         if (!out) continue;
         if (f->quantized) wqc_frame_decode_symbols(f, 1, out, NULL);
         else wqc_frame_decode_raw(f, out, NULL);
+        /* The streaming decoder, in small windows. */
+        wqc_frame_stream(f, WQC_FORM_SYMBOLS, 1, 4096, discard, NULL, NULL);
         free(out);
     }
 }

@@ -58,7 +58,9 @@ for name, extra in [("plain", []), ("keyed", ["--key-file", key]),
                     ("gemv", ["--layout", "gemv", "--lanes", "8", "--chunk", "1024"]),
                     ("context", ["--mode", "context", "--granularity", "group:8"]),
                     ("order0", ["--mode", "order0", "--lanes", "1"]),
-                    ("brotli", ["--mode", "brotli"]), ("zstd", ["--mode", "zstd", "--bits", "3"])]:
+                    ("brotli", ["--mode", "brotli"]), ("zstd", ["--mode", "zstd", "--bits", "3"]),
+                    ("lossless", ["--lossless", "--chunk", "1024"]),
+                    ("lossless_rule", ["--rule", "*:lossless", "--lanes", "8"])]:
     subprocess.run([wqc, "encode", model, "-o", os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"),
                     "-f", "-q"] + extra, check=True)
 

@@ -40,7 +40,7 @@ static wqc_status encode_file(const wqc_model *m, membuf *out, wqc_error *err)
     o.rans.threads = 1;
     size_t n = wqc_model_count(m);
     size_t *order = calloc(n + 1, sizeof *order);
-    uint64_t header_len, len;
+    uint64_t header_len = 0, len = 0;
     const uint8_t *bytes = wqc_model_bytes(m, &len);
     wqc_writer *w = NULL;
     wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
