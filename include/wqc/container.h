@@ -11,6 +11,7 @@
 #include "wqc/lossless.h"
 #include "wqc/quant.h"
 #include "wqc/rans.h"
+#include "wqc/stats.h"
 #include "wqc/status.h"
 #include "wqc/symbol_model.h"
 #include "wqc/tensor_io.h"
@@ -106,6 +107,10 @@ typedef struct wqc_source {
 wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err);
 /* Writes a tensor record. */
 wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err);
+/* After the tensors: the STATS record, statistics of the original floats of
+ * tensors index[0..n) (increasing, in the order they were added). */
+wqc_status wqc_writer_stats(wqc_writer *w, const size_t *index, const wqc_tensor_stats *stats, size_t n,
+                            wqc_error *err);
 /* Writes the index and the END record (with the HMAC). */
 wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err);
 /* Bytes written so far. */
@@ -166,6 +171,10 @@ wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, w
 /* The source layout the file carries (checked: a permutation of its
  * tensors), or NULL. */
 const wqc_source *wqc_reader_source(const wqc_reader *r);
+/* The statistics the file's STATS record holds for tensor i (wqc/stats.h)
+ * in *out, or NULL when it has none (no record, or a tensor without float
+ * values). Reads the tensor's descriptor (for its count). */
+wqc_status wqc_reader_stats(wqc_reader *r, size_t i, const wqc_tensor_stats **out, wqc_error *err);
 size_t wqc_reader_metadata_count(const wqc_reader *r);
 const wqc_kv *wqc_reader_metadata(const wqc_reader *r, size_t i);
 

@@ -10,6 +10,8 @@
 
 #include "wqc/analysis.h"
 #include "wqc/container.h"
+#include "wqc/digest.h"
+#include "wqc/stats.h"
 #include "wqc/dtype.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"

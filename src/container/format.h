@@ -55,6 +55,7 @@ enum wqc2_record_type {
     WQC2_REC_NAMES = 'N',
     WQC2_REC_MODELS = 'S',
     WQC2_REC_TENSOR = 'T',
+    WQC2_REC_STATS = 'D',       /* not critical: statistics of the original floats */
     WQC2_REC_INDEX = 'I',
     WQC2_REC_END = 'E'
 };

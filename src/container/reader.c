@@ -265,6 +265,21 @@ static wqc_status check_source(const wqc_reader *r, wqc_error *err)
 
 const wqc_source *wqc_reader_source(const wqc_reader *r) { return r->source.format ? &r->source : NULL; }
 
+wqc_status wqc_reader_stats(wqc_reader *r, size_t i, const wqc_tensor_stats **out, wqc_error *err)
+{
+    *out = NULL;
+    if (!r->stats || i >= r->count || !r->stats_present[i]) return WQC_OK;
+    /* The count is the tensor's: its descriptor has it. */
+    const wqc_frame *f;
+    wqc_status st = wqc_reader_describe(r, i, &f, err);
+    if (st != WQC_OK) return st;
+    r->stats[i].count = f->nelem;
+    if (r->stats[i].clipped > f->nelem)
+        return wqc_fail(err, WQC_ERR_FORMAT, "STATS record: tensor %zu has more clipped weights than weights", i);
+    *out = &r->stats[i];
+    return WQC_OK;
+}
+
 static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_file *file, int lazy,
                               const uint8_t *key, size_t key_len, wqc_reader **out, wqc_error *err)
 {
@@ -317,6 +332,8 @@ void wqc_reader_free(wqc_reader *r)
     free(r->shared);
     free(r->source_header);
     free(r->source_order);
+    free(r->stats);
+    free(r->stats_present);
     free(r);
 }
 

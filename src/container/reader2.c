@@ -6,6 +6,7 @@
 #include "../symbol_model/describe.h"
 #include "byte_codec.h"
 #include "reader_internal.h"
+#include "stats_record.h"
 #include "wqc/entropy.h"
 
 #define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
@@ -239,9 +240,35 @@ static wqc_status unknown_record(const wqc_record2 *rec, wqc_error *err)
     return WQC_OK;
 }
 
+wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err)
+{
+    if (r->stats) return BAD("more than one STATS record");
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->end_offset, offset, 1, &rec, err);
+    if (st != WQC_OK) return st;
+    r->stats = calloc(r->count + 1, sizeof *r->stats);
+    r->stats_present = calloc(r->count + 1, 1);
+    if (!r->stats || !r->stats_present) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    return wqc_stats_record_decode(rec.body, (size_t)rec.body_len, r->count, r->stats, r->stats_present, err);
+}
+
+/* The records between the last tensor and the index (NAMES may be there):
+ * a STATS record among them is read. */
+static wqc_status read_tail(wqc_reader *r, wqc_error *err)
+{
+    if (r->count == 0) return WQC_OK;
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->index_offset, r->entries[r->count - 1].offset, 0, &rec, err);
+    for (uint64_t at = rec.next; st == WQC_OK && at < r->index_offset; at = rec.next) {
+        st = wqc_record2_read(r->buf, r->index_offset, at, 0, &rec, err);
+        if (st == WQC_OK && rec.type == WQC2_REC_STATS) st = wqc_reader2_stats(r, at, err);
+    }
+    return st;
+}
+
 static wqc_status walk(wqc_reader *r, wqc_error *err)
 {
-    uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0;
+    uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0, stats_at = 0;
     size_t cap = 0;
     int index_seen = 0;
     while (at < r->end_offset) {
@@ -274,6 +301,10 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
             if (st == WQC_OK && r->count && names_offset != names_at) st = BAD("index points at no NAMES record");
             break;
         }
+        case WQC2_REC_STATS:
+            if (stats_at) return BAD("more than one STATS record");
+            stats_at = at;
+            break;
         case WQC2_REC_END: return BAD("END record before the end of the file");
         default: st = unknown_record(&rec, err);
         }
@@ -284,6 +315,7 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     if (!index_seen) return BAD("no index record");
     if (r->count && !names_at) return BAD("no NAMES record");
     wqc_status st = read_names_at(r, names_at, err);
+    if (st == WQC_OK && stats_at) st = wqc_reader2_stats(r, stats_at, err);
     for (size_t i = 0; st == WQC_OK && i < r->count; i++) {
         st = wqc_reader2_frame(r, &r->entries[i], 1, err);
         if (st == WQC_OK) wqc_reader_release(r, r->entries[i].offset, r->entries[i].frame.frame_bytes);
@@ -313,7 +345,7 @@ static wqc_status open_lazy(wqc_reader *r, wqc_error *err)
         if (st == WQC_OK) st = read_front(r, &rec, err);
         at = rec.next;
     }
-    return st;
+    return st == WQC_OK ? read_tail(r, err) : st;
 }
 
 wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err)

@@ -29,6 +29,8 @@ struct wqc_reader {
     wqc_source source;              /* format NONE: the file has no SOURCE record */
     uint8_t *source_header;
     size_t *source_order;
+    wqc_tensor_stats *stats;        /* from the STATS record: count entries, or NULL */
+    uint8_t *stats_present;
 };
 
 /* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */
@@ -43,6 +45,9 @@ wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err);
 wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err);
 /* verify = 0: the descriptor only (e->described); 1: also the record's check (e->parsed). */
 wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err);
+
+/* Reads the STATS record at offset (r->count known). */
+wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err);
 
 /* Appends an entry (zeroed) and returns it, or NULL when out of memory. */
 reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap);

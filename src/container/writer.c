@@ -8,6 +8,7 @@
 #include "../symbol_model/describe.h"
 #include "byte_codec.h"
 #include "format.h"
+#include "stats_record.h"
 
 /* Payloads from this size up start on a multiple of 64 bytes, for readers
  * that map the file and use a raw tensor in place; smaller ones are packed. */
@@ -305,6 +306,19 @@ wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err)
     }
     w->count++;
     return WQC_OK;
+}
+
+wqc_status wqc_writer_stats(wqc_writer *w, const size_t *index, const wqc_tensor_stats *stats, size_t n,
+                            wqc_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (index[i] >= w->count || (i && index[i] <= index[i - 1]))
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "statistics for tensor %zu, which was not written in order", index[i]);
+    wqc_bytes b = {0};
+    wqc_stats_record_encode(&b, index, stats, n);
+    wqc_status st = emit_bytes(w, WQC2_REC_STATS, 0, &b, err);
+    wqc_bytes_free(&b);
+    return st;
 }
 
 wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err)

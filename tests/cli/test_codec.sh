@@ -46,7 +46,10 @@ check "quantize -> encode -> decode is byte-identical" 'cmp -s q.safetensors qa.
 expect_status 0 "encode float directly" -- "$wqc" encode model.safetensors -o b.wqc
 expect_status 0 "decode direct" -- "$wqc" decode b.wqc -o qb.safetensors
 check "encode from float equals quantize output" 'cmp -s q.safetensors qb.safetensors'
-check "same .wqc either way" 'cmp -s a.wqc b.wqc'
+# The float input adds a statistics record (the quantize output has no original floats).
+expect_status 0 "encode float directly, --no-stats" -- "$wqc" encode model.safetensors --no-stats -o c.wqc
+check "same .wqc either way without the statistics" 'cmp -s a.wqc c.wqc'
+check "the statistics record is the only difference" '[[ $(stat -c %s b.wqc) -gt $(stat -c %s c.wqc) ]]'
 
 # Dequantized weights equal offset + scale * q (float32), kept tensors byte-identical,
 # and the quantized safetensors is readable by numpy alone.

@@ -29,6 +29,8 @@ static const char *usage_text =
     "  --layout row|gemv  symbol order: row-major (default), or tiles of N rows for the fused\n"
     "                   decode + matrix-vector product (wqc_gemv; per-row or per-tensor scales;\n"
     "                   chunks default to 262144 symbols, rounded to whole tiles; rANS modes only)\n"
+    "  --no-stats       leave out the statistics record (count, mean, std, min, max, kurtosis of each\n"
+    "                   float tensor, clipped weights and SQNR of each quantized one; 'wqc info' shows it)\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
     "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with its .safetensors,\n"
     "  .npy or .index.json suffix replaced by .wqc; stdin goes to stdout), -c stdout, -f overwrite,\n"
@@ -53,6 +55,8 @@ typedef struct encode_input {
     wqc_frame *given;       /* a quantized safetensors input: its frames */
     size_t n;
     wqc_frame *cached;      /* quantized in the first pass (cached[i].quantized set) */
+    wqc_tensor_stats *stats; /* per tensor, where has_stats[i]: its floats' statistics */
+    uint8_t *has_stats;
 } encode_input;
 
 /* Frame i, quantized if the plan says so (release with release_frame). */
@@ -75,7 +79,14 @@ static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc
         if (f->q.symbols != t->data) wqc_model_release(in->m, i);
         return st;
     }
-    if (p) return cli_frame_quantize(in->m, i, p, f, err);
+    wqc_tensor_stats *stats = in->stats ? &in->stats[i] : NULL;
+    if (p) {
+        wqc_status st = cli_frame_quantize(in->m, i, p, f, stats, err);
+        if (st == WQC_OK && stats) in->has_stats[i] = 1;
+        return st;
+    }
+    /* Kept float tensors: one more pass over their bytes. */
+    if (stats && wqc_dtype_is_float(t->dtype)) in->has_stats[i] = wqc_stats_tensor(t, stats, NULL) == WQC_OK;
     cli_frame_raw(f, t);
     return WQC_OK;
 }
@@ -202,6 +213,9 @@ typedef struct encode_output {
     size_t *shard_of;
     wqc_source source;      /* format NONE unless the input comes back byte for byte */
     size_t *source_order;
+    wqc_tensor_stats *stats; /* the current file's statistics record, for its tensors index[] */
+    size_t *stats_index;
+    size_t nstats;
 } encode_output;
 
 static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
@@ -219,7 +233,10 @@ static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
 
 static wqc_status writer_end(encode_output *eo, wqc_error *err)
 {
-    wqc_status st = wqc_writer_finish(eo->w, err);
+    wqc_status st = WQC_OK;
+    if (eo->nstats) st = wqc_writer_stats(eo->w, eo->stats_index, eo->stats, eo->nstats, err);
+    eo->nstats = 0;
+    if (st == WQC_OK) st = wqc_writer_finish(eo->w, err);
     eo->written += wqc_writer_offset(eo->w);
     wqc_writer_free(eo->w);
     eo->w = NULL;
@@ -249,7 +266,8 @@ static void source_layout(const encode_input *in, encode_output *eo)
 /* Adds frame i, first starting the next shard when the current one is full
  * (a frame that alone exceeds the size gets a file of its own) or, per input
  * shard, when the input moves to its next file. */
-static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, const wqc_frame *f, wqc_error *err)
+static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, const wqc_frame *f,
+                             const wqc_tensor_stats *stats, wqc_error *err)
 {
     wqc_status st = WQC_OK;
     if (eo->sharded) {
@@ -266,6 +284,10 @@ static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, co
         eo->shard_of[i] = eo->set.n - 1;
     }
     if (st == WQC_OK) st = wqc_writer_add(eo->w, f, err);
+    if (st == WQC_OK && stats) {
+        eo->stats[eo->nstats] = *stats;
+        eo->stats_index[eo->nstats++] = eo->in_shard;
+    }
     eo->in_shard++;
     return st;
 }
@@ -304,6 +326,8 @@ static void output_abort(encode_output *eo)
     eo->single_open = eo->sharded = 0;
     free(eo->shard_of);
     free(eo->source_order);
+    free(eo->stats);
+    free(eo->stats_index);
 }
 
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
@@ -339,7 +363,7 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    encode_input in = {&a, NULL, NULL, 0, NULL};
+    encode_input in = {&a, NULL, NULL, 0, NULL, NULL, NULL};
     encode_output eo = {0};
     eo.a = &a;
     wqc_kv *meta = NULL;
@@ -354,6 +378,13 @@ int cmd_encode(int argc, char **argv)
     wqc_status st = wqc_model_open(a.input, &in.m, &err);
     if (st == WQC_OK && qst_is_quantized(in.m)) st = qst_read(in.m, &in.given, &in.n, &err);
     else if (st == WQC_OK) in.n = wqc_model_count(in.m);
+    if (st == WQC_OK && !a.no_stats && !in.given) {
+        in.stats = calloc(in.n + 1, sizeof *in.stats);
+        in.has_stats = calloc(in.n + 1, 1);
+        eo.stats = calloc(in.n + 1, sizeof *eo.stats);
+        eo.stats_index = calloc(in.n + 1, sizeof *eo.stats_index);
+        if (!in.stats || !in.has_stats || !eo.stats || !eo.stats_index) st = wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
+    }
     if (st == WQC_OK) st = shared_models(&in, a.codec.precision, &shared, &nshared, &err);
     if (st != WQC_OK) {
         rc = cli_file_error(a.input, st, &err);
@@ -419,7 +450,7 @@ int cmd_encode(int argc, char **argv)
         st = make_frame(&in, i, &f, &err);
         int lossless = !in.given && cli_plan_lossless(&a.plan, wqc_model_tensor(in.m, i));
         if (st == WQC_OK) st = code_frame(&a, &o, lossless, &f, &scratch, &sizes, &err);
-        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &f, &err);
+        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &f, in.has_stats && in.has_stats[i] ? &in.stats[i] : NULL, &err);
         if (st == WQC_OK) {
             account(&f, &sizes, &tot);
             report_tensor(&a, &f);
@@ -454,6 +485,8 @@ done:
     qst_frames_free(in.given, in.n);
     for (size_t i = 0; in.cached && i < in.n; i++) release_frame(&in, i, &in.cached[i]);
     free(in.cached);
+    free(in.stats);
+    free(in.has_stats);
     wqc_model_close(in.m);
     coding_args_free(&a);
     return rc;

@@ -46,7 +46,7 @@ static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const q
         return st;
     }
     wqc_frame again;
-    wqc_status st = cli_frame_quantize(m, i, cli_plan_for(&a->plan, wqc_model_tensor(m, i)), &again, err);
+    wqc_status st = cli_frame_quantize(m, i, cli_plan_for(&a->plan, wqc_model_tensor(m, i)), &again, NULL, err);
     if (st == WQC_OK && !same_quantizer(&again, &frames[i]))
         st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
                       x->name);
@@ -96,7 +96,7 @@ int cmd_quantize(int argc, char **argv)
             cli_progress_add(&progress, 1, t->nbytes);
             continue;
         }
-        st = cli_frame_quantize(m, n, p, &frames[n], &err);
+        st = cli_frame_quantize(m, n, p, &frames[n], NULL, &err);
         if (st != WQC_OK) {
             n++;
             cli_progress_end(&progress);

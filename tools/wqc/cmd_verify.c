@@ -8,17 +8,28 @@
 
 #include "coding_args.h"
 #include "commands.h"
+#include "digests.h"
 #include "frames.h"
 #include "output.h"
 #include "progress.h"
+#include "stats_out.h"
 #include "wqc_input.h"
 
 static const char *verify_usage =
     "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR]\n"
     "                 [--max-elements N (default 2^32)] [-T N] [-q]\n"
+    "       wqc verify IN --digest HEX [--tensors GLOB]   (IN: .wqc, safetensors, .npy)\n"
+    "           HEX must be the model digest, or a (selected) tensor's, that 'wqc info --digest' prints\n"
     "       wqc verify --list IN.wqc    (same as wqc info)\n"
     "exit status: 0 intact, 4 corrupt, 5 authentication failed (wrong key, or no HMAC), 1 other errors\n";
-static const char *info_usage = "usage: wqc info IN.wqc [--json] [--tensors GLOB]\n";
+static const char *info_usage =
+    "usage: wqc info IN.wqc [--json] [--stats] [--tensors GLOB]\n"
+    "  --stats    the statistics encode stored of each tensor's original floats (count, mean, std,\n"
+    "             min, max, excess kurtosis, clipped weights, SQNR); --json always has them\n"
+    "       wqc info IN --digest [--route N] [--json] [--tensors GLOB] [-T N]\n"
+    "  --digest   BLAKE2b-256 digest of every tensor and of the model (IN: .wqc, quantized or\n"
+    "             plain safetensors, .npy, *.index.json); equal wherever the same tensor is stored\n"
+    "  --route N  the place, 0..N-1, of the model digest among N (jump consistent hash; alone: the number only)\n";
 
 static void shape_text(const wqc_frame *f, char *buf, size_t cap)
 {
@@ -54,7 +65,8 @@ static int run_info(const coding_args *a, wqc_input *in)
 {
     json_t *root = a->json ? json_object() : NULL, *list = a->json ? json_array() : NULL;
     uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
-    if (!a->json)
+    if (!a->json && a->stats) cli_stats_header(stdout);
+    else if (!a->json)
         printf("%-48s %-14s %-5s %-24s %-14s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
                "bits/w", "ratio");
     for (size_t i = 0; i < in->count; i++) {
@@ -62,7 +74,9 @@ static int run_info(const coding_args *a, wqc_input *in)
         const wqc_frame *f;
         wqc_error err;
         wqc_error_clear(&err);
+        const wqc_tensor_stats *stats = NULL;
         wqc_status st = wqc_input_frame(in, i, &f, &err);
+        if (st == WQC_OK) st = wqc_input_stats(in, i, &stats, &err);
         if (st != WQC_OK) {
             json_decref(root);
             json_decref(list);
@@ -99,7 +113,12 @@ static int run_info(const coding_args *a, wqc_input *in)
                 json_object_set_new(o, "tables", json_integer(f->model.ntables));
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
             }
+            if (stats) json_object_set_new(o, "stats", cli_stats_json(stats));
             json_array_append_new(list, o);
+            continue;
+        }
+        if (a->stats) {
+            if (stats) cli_stats_row(stdout, f->name, stats);
             continue;
         }
         cli_put_escaped(stdout, f->name);
@@ -236,7 +255,12 @@ int cmd_verify(int argc, char **argv)
 {
     cli_program = "wqc verify";
     coding_args a;
-    int rc = coding_args_parse(argc, argv, ARGS_VERIFY | ARGS_KEY, verify_usage, &a);
+    int rc = coding_args_parse(argc, argv, ARGS_VERIFY | ARGS_KEY | ARGS_CHECK, verify_usage, &a);
+    if (rc == WQC_EXIT_OK && a.check_digest) {
+        rc = digests_check(&a);
+        coding_args_free(&a);
+        return rc;
+    }
     wqc_input in;
     if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, !a.list);
     if (rc == WQC_EXIT_OK) {
@@ -251,7 +275,12 @@ int cmd_info(int argc, char **argv)
 {
     cli_program = "wqc info";
     coding_args a;
-    int rc = coding_args_parse(argc, argv, ARGS_VERIFY, info_usage, &a);
+    int rc = coding_args_parse(argc, argv, ARGS_VERIFY | ARGS_INFO, info_usage, &a);
+    if (rc == WQC_EXIT_OK && (a.digest || a.route)) {
+        rc = digests_info(&a);
+        coding_args_free(&a);
+        return rc;
+    }
     wqc_input in;
     if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, 0);
     if (rc == WQC_EXIT_OK) {

@@ -8,7 +8,8 @@
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS
+    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS,
+    OPT_DIGEST, OPT_CHECK_DIGEST, OPT_ROUTE, OPT_NO_STATS, OPT_STATS
 };
 
 static const struct {
@@ -39,6 +40,11 @@ static const struct {
     {{"max-elements", required_argument, NULL, OPT_MAX_ELEM}, ARGS_DECODE | ARGS_VERIFY},
     {{"shard-size", required_argument, NULL, OPT_SHARD_SIZE}, ARGS_CODEC | ARGS_DECODE},
     {{"lossless", no_argument, NULL, OPT_LOSSLESS}, ARGS_CODEC},
+    {{"no-stats", no_argument, NULL, OPT_NO_STATS}, ARGS_CODEC},
+    {{"digest", no_argument, NULL, OPT_DIGEST}, ARGS_INFO},
+    {{"stats", no_argument, NULL, OPT_STATS}, ARGS_INFO},
+    {{"route", required_argument, NULL, OPT_ROUTE}, ARGS_INFO},
+    {{"digest", required_argument, NULL, OPT_CHECK_DIGEST}, ARGS_CHECK},
     {{"output", required_argument, NULL, 'o'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"force", no_argument, NULL, 'f'}, ARGS_QUANTIZE | ARGS_DECODE},
     {{"stdout", no_argument, NULL, 'c'}, ARGS_QUANTIZE | ARGS_DECODE},
@@ -140,6 +146,22 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case 'o': a->output = arg; return 1;
     case 'c': a->output = "-"; return 1;
     case OPT_LOSSLESS: a->plan.lossless = 1; return 1;
+    case OPT_DIGEST: a->digest = 1; return 1;
+    case OPT_NO_STATS: a->no_stats = 1; return 1;
+    case OPT_STATS: a->stats = 1; return 1;
+    case OPT_CHECK_DIGEST: {
+        uint8_t d[WQC_DIGEST_BYTES];
+        if (wqc_digest_parse(arg, d)) {
+            a->check_digest = arg;
+            return 1;
+        }
+        cli_error("--digest: expected 64 hex digits (a digest from 'wqc info --digest'), got '%s'", arg);
+        return 0;
+    }
+    case OPT_ROUTE:
+        if (!cli_parse_int("--route", arg, 1, 1l << 30, &v)) return 0;
+        a->route = (uint32_t)v;
+        return 1;
     case OPT_SHARD_SIZE:
         if (shard_spec_parse(arg, &a->shards)) return 1;
         cli_error("--shard-size: '%s' is neither a size (500MB, 2GiB, 1000000) nor 'input'", arg);

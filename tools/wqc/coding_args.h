@@ -11,7 +11,9 @@ enum coding_arg_set {
     ARGS_CODEC = 2,    /* --precision --lanes --chunk --zstd-level --layout --mode */
     ARGS_KEY = 4,      /* --key-file --key-env */
     ARGS_DECODE = 8,   /* --symbols --dequantize --dtype --tensors */
-    ARGS_VERIFY = 16   /* --against --list --json */
+    ARGS_VERIFY = 16,  /* --against --list --json */
+    ARGS_INFO = 32,    /* --digest --route N (info) */
+    ARGS_CHECK = 64    /* --digest HEX (verify) */
 };
 
 typedef struct coding_args {
@@ -36,8 +38,13 @@ typedef struct coding_args {
     size_t nglobs;
     const char *against;
     int list, json;
+    int digest;                  /* info --digest */
+    int stats;                   /* info --stats */
+    const char *check_digest;    /* verify --digest HEX */
+    uint32_t route;              /* info --route N (0: not asked) */
     uint64_t max_elements;       /* --max-elements: largest tensor decode/verify will allocate */
     shard_spec shards;           /* --shard-size */
+    int no_stats;                /* encode --no-stats */
 } coding_args;
 
 /* Default --max-elements: 2^32 (16 GiB of F32), above the largest tensor of

@@ -21,7 +21,8 @@ void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
     f->payload_len = f->raw_len = t->nbytes;
 }
 
-wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f, wqc_error *err)
+wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+                              wqc_tensor_stats *stats, wqc_error *err)
 {
     const wqc_tensor *t = wqc_model_tensor(m, i);
     wqc_frame_init(f, t);
@@ -48,6 +49,10 @@ wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
         return wqc_fail(err, st, "tensor '%s': dtype %s cannot be converted to F32", t->name, wqc_dtype_name(t->dtype));
     }
     st = wqc_quantize(w, rows, cols, p, t->name, &f->q, err);
+    if (st == WQC_OK && stats) {
+        wqc_stats_floats(w, t->nelem, stats);
+        wqc_stats_quantization(w, &f->q, stats);
+    }
     free(w);
     if (st == WQC_OK) f->quant.bits = f->q.bits;
     return st;

@@ -6,9 +6,10 @@
 
 /* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns
  * the symbols, scales and offsets (release with cli_frame_release). The
- * tensor's input pages are released once read. */
+ * tensor's input pages are released once read. stats (may be NULL)
+ * receives the statistics of its floats and of the quantization. */
 wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
-                              wqc_error *err);
+                              wqc_tensor_stats *stats, wqc_error *err);
 
 /* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min, scale 1.
  * A U8 tensor whose minimum is 0 lends its own bytes (f->q.symbols == t->data:

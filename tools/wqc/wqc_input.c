@@ -166,6 +166,11 @@ wqc_status wqc_input_frame(wqc_input *in, size_t i, const wqc_frame **f, wqc_err
     return wqc_reader_frame(in->shards[in->shard_of[i]].reader, in->index_in[i], f, err);
 }
 
+wqc_status wqc_input_stats(wqc_input *in, size_t i, const wqc_tensor_stats **s, wqc_error *err)
+{
+    return wqc_reader_stats(in->shards[in->shard_of[i]].reader, in->index_in[i], s, err);
+}
+
 void wqc_input_release(wqc_input *in, size_t i, const wqc_frame *f)
 {
     wqc_mapped_release(&in->shards[in->shard_of[i]].file, (size_t)f->file_offset, (size_t)f->frame_bytes);

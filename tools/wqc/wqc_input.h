@@ -34,6 +34,8 @@ const char *wqc_input_name(const wqc_input *in, size_t i);
 /* wqc_reader_describe / wqc_reader_frame of tensor i; errors name its file. */
 wqc_status wqc_input_describe(wqc_input *in, size_t i, const wqc_frame **f, wqc_error *err);
 wqc_status wqc_input_frame(wqc_input *in, size_t i, const wqc_frame **f, wqc_error *err);
+/* Tensor i's statistics from its file's STATS record (NULL: none). */
+wqc_status wqc_input_stats(wqc_input *in, size_t i, const wqc_tensor_stats **s, wqc_error *err);
 /* Done with tensor i's bytes: its file's pages go. */
 void wqc_input_release(wqc_input *in, size_t i, const wqc_frame *f);
 /* Bytes of all files; whether every shard carries an HMAC. */

@@ -1,0 +1,39 @@
+/* wqc/stats.h - statistics of a tensor's original floats, and of what
+ * quantization did to them: what `wqc encode` stores in a file's statistics
+ * record (docs/FORMAT.md) and `wqc info` and `wqc diff` show. */
+#ifndef WQC_STATS_H
+#define WQC_STATS_H
+
+#include <stdint.h>
+
+#include "wqc/quant.h"
+#include "wqc/status.h"
+#include "wqc/tensor_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Moments are of the population (numpy's defaults: std with ddof 0);
+ * kurtosis is the excess kurtosis m4 / m2^2 - 3 (0 for a Gaussian; 0 when
+ * every value is equal). NaN or Inf values make the moments NaN or Inf. */
+typedef struct wqc_tensor_stats {
+    uint64_t count;
+    double mean, std, min, max, kurtosis;
+    int quantized;              /* clipped and sqnr_db are set */
+    uint64_t clipped;           /* values more than half a step beyond the grid's ends */
+    double sqnr_db;             /* 10 log10(sum w^2 / sum (w - w')^2); +inf when exact */
+} wqc_tensor_stats;
+
+/* Moments of w[0..n), computed in double in two passes. */
+void wqc_stats_floats(const float *w, uint64_t n, wqc_tensor_stats *out);
+/* The same for a tensor of F32, F16 or BF16 values (converted a block at a
+ * time); WQC_ERR_UNSUPPORTED for other dtypes. */
+wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_error *err);
+/* Adds clipped and sqnr_db of q against the weights w it was made from. */
+void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,98 @@
+/* Tensor statistics: two passes in double (the mean first, then the
+ * central moments), so that a mean near zero is not lost to cancellation. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "wqc/stats.h"
+
+#define BLOCK 65536
+
+typedef struct moments {
+    uint64_t n;
+    double sum, m2, m4, min, max;
+} moments;
+
+static void first_pass(moments *m, const float *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = w[i];
+        m->sum += v;
+        if (v < m->min || m->n + i == 0) m->min = v;
+        if (v > m->max || m->n + i == 0) m->max = v;
+        if (v != v) m->min = m->max = v;
+    }
+    m->n += n;
+}
+
+static void second_pass(moments *m, double mean, const float *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)w[i] - mean, d2 = d * d;
+        m->m2 += d2;
+        m->m4 += d2 * d2;
+    }
+}
+
+static void finish(const moments *m, wqc_tensor_stats *out)
+{
+    double n = (double)m->n, mean = m->n ? m->sum / n : 0.0;
+    double var = m->n ? m->m2 / n : 0.0;
+    *out = (wqc_tensor_stats){.count = m->n, .mean = mean, .std = sqrt(var), .min = m->min, .max = m->max};
+    out->kurtosis = var > 0.0 ? (m->m4 / n) / (var * var) - 3.0 : var == 0.0 ? 0.0 : var;
+}
+
+void wqc_stats_floats(const float *w, uint64_t n, wqc_tensor_stats *out)
+{
+    moments m = {0};
+    first_pass(&m, w, (size_t)n);
+    second_pass(&m, m.n ? m.sum / (double)m.n : 0.0, w, (size_t)n);
+    finish(&m, out);
+}
+
+wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_error *err)
+{
+    if (!wqc_dtype_is_float(t->dtype))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': dtype %s is not a float type", t->name,
+                        wqc_dtype_name(t->dtype));
+    float *buf = malloc(BLOCK * sizeof *buf);
+    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    size_t size = wqc_dtype_size(t->dtype);
+    moments m = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        double mean = m.n ? m.sum / (double)m.n : 0.0;
+        for (uint64_t at = 0; at < t->nelem; at += BLOCK) {
+            size_t n = t->nelem - at < BLOCK ? (size_t)(t->nelem - at) : BLOCK;
+            wqc_convert_to_f32(t->dtype, t->data + at * size, n, buf);
+            if (pass == 0) first_pass(&m, buf, n);
+            else second_pass(&m, mean, buf, n);
+        }
+    }
+    free(buf);
+    finish(&m, out);
+    return WQC_OK;
+}
+
+void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out)
+{
+    wqc_quant_error e;
+    wqc_quant_measure(w, q, &e);
+    uint64_t clipped = 0;
+    for (uint64_t r = 0; r < q->rows; r++) {
+        for (uint64_t c = 0; c < q->cols; c++) {
+            uint64_t g = wqc_quantized_group(q, r, c);
+            /* The grid's reach: its ends, widened by half a step. */
+            double s = q->scale[g], lo = q->offset[g], hi = lo + s * (double)(q->alphabet - 1);
+            double v = w[r * q->cols + c];
+            if (s < 0) {
+                double t = lo;
+                lo = hi;
+                hi = t;
+                s = -s;
+            }
+            if (v < lo - s / 2 || v > hi + s / 2) clipped++;
+        }
+    }
+    out->quantized = 1;
+    out->clipped = clipped;
+    out->sqnr_db = e.sqnr_db;
+}

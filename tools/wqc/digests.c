@@ -1,0 +1,150 @@
+#include "digests.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "any_model.h"
+#include "output.h"
+#include "progress.h"
+
+typedef struct model_digests {
+    size_t n;
+    const char **names;
+    uint8_t (*tensor)[WQC_DIGEST_BYTES];
+    uint8_t model[WQC_DIGEST_BYTES];
+} model_digests;
+
+static void digests_free(model_digests *d)
+{
+    free(d->names);
+    free(d->tensor);
+}
+
+/* Every tensor's digest (the model digest covers them all, whatever
+ * --tensors selects). */
+static int compute(const coding_args *a, any_model *am, model_digests *d)
+{
+    memset(d, 0, sizeof *d);
+    d->n = am->count;
+    d->names = calloc(d->n + 1, sizeof *d->names);
+    d->tensor = calloc(d->n + 1, sizeof *d->tensor);
+    if (!d->names || !d->tensor) {
+        cli_error("out of memory");
+        return WQC_EXIT_ERROR;
+    }
+    cli_progress progress;
+    cli_progress_start(&progress, d->n, 0, a->quiet);
+    wqc_error err;
+    wqc_error_clear(&err);
+    for (size_t i = 0; i < d->n; i++) {
+        d->names[i] = any_model_name(am, i);
+        wqc_status st = any_model_digest(am, i, (int)a->threads, d->tensor[i], &err);
+        any_model_release(am, i);
+        if (st != WQC_OK) {
+            cli_progress_end(&progress);
+            return any_model_fail(am, i, st, &err);
+        }
+        cli_progress_add(&progress, 1, 0);
+    }
+    cli_progress_end(&progress);
+    wqc_status st = wqc_digest_model(d->names, (const uint8_t(*)[WQC_DIGEST_BYTES])d->tensor, d->n, d->model, &err);
+    return st == WQC_OK ? WQC_EXIT_OK : cli_file_error(am->path, st, &err);
+}
+
+static void print_text(const coding_args *a, const model_digests *d)
+{
+    char hex[2 * WQC_DIGEST_BYTES + 1];
+    if (a->digest) {
+        for (size_t i = 0; i < d->n; i++) {
+            if (!coding_args_selected(a, d->names[i])) continue;
+            wqc_digest_hex(d->tensor[i], hex);
+            printf("%s  ", hex);
+            cli_put_escaped(stdout, d->names[i]);
+            fputc('\n', stdout);
+        }
+        wqc_digest_hex(d->model, hex);
+        printf("model %s  (%zu tensors, BLAKE2b-256)\n", hex, d->n);
+    }
+    if (a->route && a->digest) printf("route %u of %u\n", wqc_route(d->model, a->route), a->route);
+    else if (a->route) printf("%u\n", wqc_route(d->model, a->route));
+}
+
+static void print_json(const coding_args *a, const model_digests *d)
+{
+    char hex[2 * WQC_DIGEST_BYTES + 1];
+    json_t *root = json_object(), *list = json_array();
+    json_object_set_new(root, "file", json_string(a->input));
+    json_object_set_new(root, "algorithm", json_string("BLAKE2b-256"));
+    wqc_digest_hex(d->model, hex);
+    json_object_set_new(root, "model_digest", json_string(hex));
+    json_object_set_new(root, "tensor_count", json_integer((json_int_t)d->n));
+    for (size_t i = 0; a->digest && i < d->n; i++) {
+        if (!coding_args_selected(a, d->names[i])) continue;
+        json_t *o = json_object(), *name = json_string(d->names[i]);
+        wqc_digest_hex(d->tensor[i], hex);
+        json_object_set_new(o, "name", name ? name : json_null());
+        json_object_set_new(o, "digest", json_string(hex));
+        json_array_append_new(list, o);
+    }
+    if (a->digest) json_object_set_new(root, "tensors", list);
+    else json_decref(list);
+    if (a->route) {
+        json_t *r = json_object();
+        json_object_set_new(r, "places", json_integer(a->route));
+        json_object_set_new(r, "place", json_integer(wqc_route(d->model, a->route)));
+        json_object_set_new(root, "route", r);
+    }
+    json_dumpf(root, stdout, JSON_INDENT(1));
+    fputc('\n', stdout);
+    json_decref(root);
+}
+
+int digests_info(const coding_args *a)
+{
+    any_model am;
+    int rc = any_model_open(&am, a, a->input);
+    if (rc != WQC_EXIT_OK) return rc;
+    model_digests d;
+    rc = compute(a, &am, &d);
+    if (rc == WQC_EXIT_OK) {
+        if (a->json) print_json(a, &d);
+        else print_text(a, &d);
+        if (fflush(stdout) != 0) rc = WQC_EXIT_ERROR;
+    }
+    digests_free(&d);
+    any_model_close(&am);
+    return rc;
+}
+
+int digests_check(const coding_args *a)
+{
+    uint8_t want[WQC_DIGEST_BYTES];
+    wqc_digest_parse(a->check_digest, want);
+    any_model am;
+    int rc = any_model_open(&am, a, a->input);
+    if (rc != WQC_EXIT_OK) return rc;
+    model_digests d;
+    rc = compute(a, &am, &d);
+    if (rc == WQC_EXIT_OK) {
+        size_t hit = d.n;
+        for (size_t i = 0; i < d.n && hit == d.n; i++)
+            if (coding_args_selected(a, d.names[i]) && memcmp(d.tensor[i], want, WQC_DIGEST_BYTES) == 0) hit = i;
+        if (a->nglobs == 0 && memcmp(d.model, want, WQC_DIGEST_BYTES) == 0) {
+            if (!a->quiet) printf("%s: model digest matches (%zu tensors)\n", a->input, d.n);
+        } else if (hit < d.n) {
+            if (!a->quiet) {
+                printf("%s: digest of tensor '", a->input);
+                cli_put_escaped(stdout, d.names[hit]);
+                printf("' matches\n");
+            }
+        } else {
+            cli_error("%s: digest %s matches neither the model nor any %stensor", a->input, a->check_digest,
+                      a->nglobs ? "selected " : "");
+            rc = WQC_EXIT_ERROR;
+        }
+    }
+    digests_free(&d);
+    any_model_close(&am);
+    return rc;
+}
