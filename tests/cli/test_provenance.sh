@@ -205,4 +205,54 @@ expect_status 5 "a changed STATS record fails the HMAC" -- "$wqc" verify kbad.wq
 expect_status 4 "a damaged STATS record fails its checksum" -- "$wqc" verify mbad.wqc
 expect_status 4 "info of a file with a damaged STATS record" -- "$wqc" info --json mbad.wqc
 
+# ---- diff ----
+"$py" - <<'PY'
+import json, struct, numpy as np
+b = bytearray(open("model.safetensors", "rb").read()); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
+s, e = h["layers.0.wq"]["data_offsets"]
+a = np.frombuffer(bytes(b[8 + n + s:8 + n + e]), "<f4") * np.float32(1.01)
+b[8 + n + s:8 + n + e] = a.astype("<f4").tobytes()
+open("scaled.safetensors", "wb").write(b)
+PY
+expect_status 0 "diff of a model against itself" -- "$wqc" diff model.safetensors model.safetensors --json
+check "nothing changed" '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"changed\"] == 0 and len(d[\"tensors\"]) == 5 and all(t[\"changed\"] is False for t in d[\"tensors\"]) and d[\"max_rel_change\"] == 0" "$tmp/out"'
+expect_status 0 "diff against one tensor scaled by 1.01" -- "$wqc" diff model.safetensors scaled.safetensors --json
+check "that tensor alone, relative change 0.01" '"$py" -c "
+import json,sys; d=json.load(open(sys.argv[1])); ch=[t for t in d[\"tensors\"] if t[\"changed\"]]
+assert [t[\"name\"] for t in ch] == [\"layers.0.wq\"], ch
+assert abs(ch[0][\"rel_change\"] - 0.01) < 1e-6 and abs(ch[0][\"cosine\"] - 1) < 1e-9, ch" "$tmp/out"'
+expect_status 1 "the gate fails beyond --max-rel-change" -- "$wqc" diff model.safetensors scaled.safetensors --max-rel-change 0.005 -q
+check "the gate names the tensor" 'grep -q "layers.0.wq" "$tmp/err" && [[ $(wc -l <"$tmp/err") -eq 1 ]]'
+expect_status 0 "the gate passes within it" -- "$wqc" diff model.safetensors scaled.safetensors --max-rel-change 0.02 -q
+expect_status 0 "encode the scaled model" -- "$wqc" encode scaled.safetensors -o scaled.wqc
+expect_status 0 "diff --stats-only of two .wqc" -- "$wqc" diff m.wqc scaled.wqc --stats-only --json
+check "stats-only: the tensor alone, its bound 0.01" '"$py" -c "
+import json,sys; d=json.load(open(sys.argv[1])); ch=[t for t in d[\"tensors\"] if t[\"changed\"]]
+assert [t[\"name\"] for t in ch] == [\"layers.0.wq\"], ch
+assert abs(ch[0][\"rel_change_lower_bound\"] - 0.01) < 1e-5, ch" "$tmp/out"'
+expect_status 1 "stats-only gate" -- "$wqc" diff m.wqc scaled.wqc --stats-only --max-rel-change 0.005 -q
+expect_status 2 "--stats-only needs two .wqc" -- "$wqc" diff model.safetensors m.wqc --stats-only
+expect_status 0 "diff across containers: .wqc against the quantize output" -- "$wqc" diff m.wqc q.safetensors --json
+check "the same quantized model" '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"changed\"] == 0, d" "$tmp/out"'
+"$py" - <<'PY'
+import json, struct
+b = open("model.safetensors", "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
+data = b[8 + n:]; out, blobs, off = {}, [], 0
+for k, v in h.items():
+    if k in ("__metadata__", "steps"): continue
+    s, e = v["data_offsets"]; raw = data[s:e]
+    if k == "layers.0.norm": v = dict(v, shape=[2, 64])
+    out[k] = dict(v, data_offsets=[off, off + len(raw)]); blobs.append(raw); off += len(raw)
+out["extra"] = {"dtype": "F32", "shape": [2], "data_offsets": [off, off + 8]}; blobs.append(b"\0" * 8)
+hj = json.dumps(out).encode(); hj += b" " * (-len(hj) % 8)
+open("edited.safetensors", "wb").write(struct.pack("<Q", len(hj)) + hj + b"".join(blobs))
+PY
+expect_status 0 "diff: added, removed, reshaped" -- "$wqc" diff model.safetensors edited.safetensors
+check "added" 'grep -q "^extra .*added" "$tmp/out"'
+check "removed" 'grep -q "^steps .*removed" "$tmp/out"'
+check "reshaped" 'grep -q "^layers.0.norm .*reshaped" "$tmp/out"'
+expect_status 1 "structural changes fail the gate" -- "$wqc" diff model.safetensors edited.safetensors --max-rel-change 1 -q
+expect_status 1 "diff of a missing file" -- "$wqc" diff model.safetensors nothere.safetensors
+check_one_line_error "missing file" nothere.safetensors "No such file"
+
 finish

@@ -15,7 +15,8 @@ static void usage(FILE *f)
             "  encode    tensors -> .wqc (quantized symbols rANS-coded, other tensors kept)\n"
             "  decode    .wqc -> quantized safetensors (--symbols) or weights (--dequantize)\n"
             "  verify    check a .wqc: checksums, HMAC, every stream; --against ORIGINAL\n"
-            "  info      list the tensors of a .wqc without decoding\n"
+            "  info      list the tensors of a .wqc without decoding; --stats, --digest, --route N\n"
+            "  diff      how far one model moved from another, tensor by tensor (a gate for CI)\n"
             "  bench     size and decode speed of wqc against packed 4-bit, htscodecs, zstd, brotli\n"
             "run 'wqc COMMAND --help' for the options of a command.\n"
             "  wqc --version   print the version\n");
@@ -41,7 +42,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {{"analyze", cmd_analyze}, {"quantize", cmd_quantize}, {"encode", cmd_encode},
                     {"decode", cmd_decode},   {"verify", cmd_verify},     {"info", cmd_info},
-                    {"bench", cmd_bench}};
+                    {"bench", cmd_bench},     {"diff", cmd_diff}};
     /* A bad WQC_ISA is refused up front rather than ignored by the decoders. */
     wqc_isa isa;
     wqc_error err;
