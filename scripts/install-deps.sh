@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building and testing wqc need.
+# Installs the Debian packages that building and testing wqc need
+# (chromium and python3-pil: the test that renders analyze --plot's SVGs).
 # Idempotent: packages already installed are skipped; apt-get runs only when
 # something is missing. Run as root (or with sudo available).
 set -euo pipefail
@@ -8,6 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev liblzma-dev
   libcmocka-dev python3-numpy libhtscodecs-dev brotli xz-utils zstd
+  chromium python3-pil
 )
 # Optional extras: `--bench` adds hyperfine, `--fuzz` clang's libFuzzer,
 # `--neon` the AArch64 cross compiler, qemu-user and arm64 libraries.

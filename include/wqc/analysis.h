@@ -111,6 +111,40 @@ double wqc_summary_sqnr_db(const wqc_analysis_summary *s);
 wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zstd_level,
                                  int brotli_quality, wqc_baseline_sizes *out, wqc_error *err);
 
+/* ---- rate-distortion ---------------------------------------------------- */
+
+/* The high-resolution line of entropy-coded uniform scalar quantization of a
+ * Gaussian source: SQNR = 6.02 R - 1.53 dB at R bits/weight, 1.53 dB
+ * (10 log10(pi e / 6)) short of the rate-distortion bound D(R) = s^2 2^(-2R). */
+#define WQC_RD_DB_PER_BIT 6.020599913279624     /* 20 log10(2) */
+#define WQC_RD_ECSQ_GAP_DB 1.5329947696941275   /* 10 log10(pi e / 6) */
+double wqc_rd_ecsq_line_db(double bits);
+
+/* One quantizer's point on a tensor. */
+typedef struct wqc_rd_point {
+    wqc_quant_params quant;
+    uint64_t nelem;
+    double entropy_bits;    /* order-0 entropy of the symbols, bits/weight */
+    double coded_bytes;     /* what encode stores: the symbols (its auto pick among its own
+                               models) plus the scales and offsets */
+    double scale_bytes;     /* the scales and offsets alone */
+    double signal, noise;   /* sums of w^2 and (w - w')^2 */
+    double sqnr_db;
+} wqc_rd_point;
+
+/* Quantizes w (rows x cols) with p and measures the point. */
+wqc_status wqc_rd_measure(const float *w, uint64_t rows, uint64_t cols, const wqc_quant_params *p, int precision,
+                          wqc_rd_point *out, wqc_error *err);
+/* Coded bits per weight of a point, and its distance in dB to the line at
+ * its entropy rate (gap > 0: above the line). */
+double wqc_rd_coded_bits(const wqc_rd_point *p);
+double wqc_rd_gap_db(const wqc_rd_point *p);
+
+/* The sweep `analyze --rd` runs: affine tensor, row and group:32, then sdclip
+ * at every k of ks[0..nk), each for bits lo..hi. Writes at most cap params
+ * and returns how many there are. */
+size_t wqc_rd_sweep(int lo, int hi, const double *ks, size_t nk, wqc_quant_params *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

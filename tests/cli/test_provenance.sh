@@ -255,4 +255,49 @@ expect_status 1 "structural changes fail the gate" -- "$wqc" diff model.safetens
 expect_status 1 "diff of a missing file" -- "$wqc" diff model.safetensors nothere.safetensors
 check_one_line_error "missing file" nothere.safetensors "No such file"
 
+# ---- analyze --rd and --plot ----
+expect_status 0 "analyze --rd on a Gaussian" -- "$wqc" analyze --rd --synthetic gaussian:1024x4096 --rd-bits 5..8 --rd-k 6,8,12.85 --json
+cp "$tmp/out" rd.json
+expect_status 0 "--rd points sit where the theory puts them" -- "$py" - <<'PY'
+import json
+d = json.load(open("rd.json"))
+pts = {p["quantizer"]: p for p in d["model"]}
+assert len(d["tensors"]) == 1 and len(pts) == 4 * 3 + 4 * 3, sorted(pts)
+for p in d["model"]:
+    assert abs(p["line_db"] - (6.020599913 * p["entropy_bits"] - 1.532994770)) < 1e-6
+    assert abs(p["gap_db"] - (p["sqnr_db"] - p["line_db"])) < 1e-9
+    assert p["coded_bits"] > p["entropy_bits"] and p["coded_bits"] < p["entropy_bits"] + 0.05 + p["scale_bits"], p
+# Uniform grids without clipping at high resolution lie on the ECSQ line.
+for k in (6, 8, 12.85):
+    for b in (6, 7, 8):
+        g = pts["sdclip %d-bit k=%g" % (b, k)]["gap_db"]
+        assert abs(g) < 0.1, (k, b, g)
+for b in (5, 6, 7, 8):
+    g = pts["affine %d-bit row" % b]["gap_db"]
+    assert -0.3 < g < 0, (b, g)          # per-row steps mix in the pooled entropy
+    assert abs(pts["affine %d-bit tensor" % b]["gap_db"]) < 0.05
+front = [p for p in d["model"] if p["pareto"]]
+assert front and all(not (q["coded_bits"] <= p["coded_bits"] and q["sqnr_db"] > p["sqnr_db"]) for p in front for q in d["model"])
+PY
+expect_status 0 "analyze --rd text on a model, with a plot" -- "$wqc" analyze --rd --rd-bits 3..5 --rd-k 4,12.85 model.safetensors --min-elements 1000 --plot rd.svg
+check "a table per tensor and one for the model" '[[ $(grep -c "^== " "$tmp/out") -eq 4 ]] && grep -q "^== model" "$tmp/out"'
+expect_status 0 "analyze --plot: histograms" -- "$wqc" analyze model.safetensors --min-elements 1000 --plot hist.svg -q
+expect_status 0 "the SVGs are well-formed and hold what they should" -- "$py" - <<'PY'
+import xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+rd = ET.parse("rd.svg").getroot(); hist = ET.parse("hist.svg").getroot()
+assert rd.tag == ns + "svg" and hist.tag == ns + "svg"
+texts = " ".join(t.text or "" for t in rd.iter(ns + "text"))
+assert "ECSQ" in texts and "sdclip k=4" in texts and "affine row" in texts, texts
+assert len(list(rd.iter(ns + "circle"))) >= 5 * 3
+titles = [t.text for t in hist.iter(ns + "text") if t.text and t.text.startswith("layers.")]
+assert titles[:3] == ["layers.0.wq", "layers.0.w2", "layers.0.wk"], titles     # largest first
+assert len(list(hist.iter(ns + "rect"))) > 3 * 16
+PY
+expect_status 0 "--plot replaces an old plot" -- "$wqc" analyze model.safetensors --min-elements 1000 --plot hist.svg -q
+expect_status 1 "--plot into a missing folder" -- "$wqc" analyze model.safetensors --plot nowhere/hist.svg -q
+check "no stray file" '[[ ! -e nowhere ]]'
+expect_status 2 "--rd-bits out of range" -- "$wqc" analyze --rd --rd-bits 1..9 model.safetensors
+expect_status 2 "--rd-k not a number" -- "$wqc" analyze --rd --rd-k 2,x model.safetensors
+
 finish

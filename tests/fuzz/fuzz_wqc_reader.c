@@ -18,7 +18,11 @@ static void decode_all(wqc_reader *r)
 {
     for (size_t i = 0; i < wqc_reader_count(r); i++) {
         const wqc_frame *f;
+        const wqc_tensor_stats *stats;
+        wqc_reader_stats(r, i, &stats, NULL);
         if (wqc_reader_frame(r, i, &f, NULL) != WQC_OK || f->raw_len > HARNESS_DECODE_MAX) continue;
+        uint8_t digest[WQC_DIGEST_BYTES];
+        wqc_digest_frame(f, 1, digest, NULL);
         uint8_t *out = malloc(f->raw_len ? (size_t)f->raw_len : 1);
         if (!out) continue;
         if (f->quantized) wqc_frame_decode_symbols(f, 1, out, NULL);

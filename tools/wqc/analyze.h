@@ -52,4 +52,38 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
 /* Returns 0 on success, -1 if JSON could not be built or written. */
 int analyze_print_json(FILE *out, const analyze_report *r);
 
+/* --rd: a sweep of quantizers over every analysed float tensor. */
+typedef struct rd_tensor {
+    const char *name;
+    uint64_t rows, cols;
+    wqc_rd_point *points;       /* one per sweep entry */
+} rd_tensor;
+
+typedef struct rd_result {
+    wqc_quant_params *params;   /* the sweep */
+    size_t npoints;
+    rd_tensor *tensors;
+    size_t ntensors;
+    wqc_rd_point *model;        /* per sweep entry, summed over the tensors */
+} rd_result;
+
+typedef struct rd_options {
+    int json, quiet, precision, bits_lo, bits_hi;
+    double ks[16];
+    size_t nk;
+    long threads;
+    const char *plot;           /* --plot FILE.svg */
+} rd_options;
+
+/* Runs the sweep over the jobs that are not skipped, prints the tables (or
+ * JSON) and draws the plot. Returns the exit status. */
+int analyze_rd(const rd_options *o, const analyze_job *jobs, size_t njobs, const analyze_input *inputs);
+
+/* --plot without --rd: the symbol histograms of the analysed tensors, a grid
+ * of small charts, largest tensors first. */
+int plot_histograms(const char *path, const analyze_job *jobs, size_t njobs);
+/* --plot with --rd: SQNR against bits/weight (entropy, and as coded) for each
+ * quantizer family, with the D(R) bound and the ECSQ line. */
+int plot_rd(const char *path, const rd_result *r);
+
 #endif

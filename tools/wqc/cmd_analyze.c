@@ -38,6 +38,14 @@ static void usage(FILE *f)
             "                                encode --lossless codes (exponent, sign, mantissa bytes),\n"
             "                                what it stores, and zstd/brotli/xz of the tensor's bytes\n"
             "  --zstd-level L, --brotli-quality Q   (defaults 19 and 11)\n"
+            "  --rd                          instead: rate-distortion sweep per tensor and for the model:\n"
+            "                                affine tensor/row/group:32 and sdclip at each k, bits 2..8;\n"
+            "                                bits/weight (entropy, and as encode codes it) against SQNR\n"
+            "                                and the distance to the Gaussian ECSQ line 6.02 R - 1.53 dB\n"
+            "  --rd-bits LO..HI              bits of the sweep (default 2..8)\n"
+            "  --rd-k K1,K2,...              sdclip k values (default 1,2,3,4,6,8,12.85)\n"
+            "  --plot FILE.svg               draw the symbol histograms (a grid, largest tensors first)\n"
+            "                                or, with --rd, the rate-distortion curves (replaces FILE)\n"
             "  -T N, --threads N             tensors analysed in parallel (default: all cores)\n"
             "  -q, --quiet                   no text report (errors and gates only)\n"
             "CI gates (exit status 3 when missed, on the whole-input figure):\n"
@@ -48,7 +56,7 @@ static void usage(FILE *f)
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_TENSORS, OPT_MIN_ELEM,
     OPT_VECTORS, OPT_HIST, OPT_JSON, OPT_BASELINES, OPT_ZSTD, OPT_BROTLI, OPT_MAX_BITS,
-    OPT_MIN_SAVING, OPT_SYNTHETIC, OPT_LOSSLESS
+    OPT_MIN_SAVING, OPT_SYNTHETIC, OPT_LOSSLESS, OPT_RD, OPT_RD_BITS, OPT_RD_K, OPT_PLOT
 };
 
 static const struct option long_options[] = {
@@ -71,6 +79,10 @@ static const struct option long_options[] = {
     {"min-saving", required_argument, NULL, OPT_MIN_SAVING},
     {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
     {"lossless", no_argument, NULL, OPT_LOSSLESS},
+    {"rd", no_argument, NULL, OPT_RD},
+    {"rd-bits", required_argument, NULL, OPT_RD_BITS},
+    {"rd-k", required_argument, NULL, OPT_RD_K},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -81,7 +93,9 @@ typedef struct analyze_args {
     const char **globs;
     size_t nglobs;
     uint64_t min_elements;
-    int vectors, hist, json, quiet, lossless;
+    int vectors, hist, json, quiet, lossless, rd;
+    rd_options rd_opts;
+    const char *plot;
     long threads;
     double max_bits, min_saving;
     const char *synthetic;
@@ -95,6 +109,10 @@ static int parse_args(int argc, char **argv, analyze_args *a)
     a->min_elements = DEFAULT_MIN_ELEMENTS;
     a->threads = cli_cpu_count();
     a->max_bits = a->min_saving = NAN;
+    static const double default_ks[] = {1, 2, 3, 4, 6, 8, 12.85};
+    a->rd_opts.bits_lo = 2, a->rd_opts.bits_hi = 8;
+    a->rd_opts.nk = sizeof default_ks / sizeof *default_ks;
+    memcpy(a->rd_opts.ks, default_ks, sizeof default_ks);
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
     if (!a->globs) return WQC_EXIT_ERROR;
     long v;
@@ -141,6 +159,33 @@ static int parse_args(int argc, char **argv, analyze_args *a)
             break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
         case OPT_LOSSLESS: a->lossless = 1; break;
+        case OPT_RD: a->rd = 1; break;
+        case OPT_RD_BITS: {
+            int lo, hi, used = 0;
+            if (sscanf(optarg, "%d..%d%n", &lo, &hi, &used) != 2 || optarg[used] || lo < 2 || hi > 8 || lo > hi) {
+                cli_error("--rd-bits: expected LO..HI within 2..8, got '%s'", optarg);
+                return WQC_EXIT_USAGE;
+            }
+            a->rd_opts.bits_lo = lo, a->rd_opts.bits_hi = hi;
+            break;
+        }
+        case OPT_RD_K: {
+            a->rd_opts.nk = 0;
+            char *copy = strdup(optarg), *save = NULL;
+            for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+                double k;
+                if (a->rd_opts.nk == sizeof a->rd_opts.ks / sizeof *a->rd_opts.ks ||
+                    !cli_parse_double("--rd-k", tok, 1e-3, 1e3, &k)) {
+                    if (a->rd_opts.nk == sizeof a->rd_opts.ks / sizeof *a->rd_opts.ks) cli_error("--rd-k: at most 16 values");
+                    free(copy);
+                    return WQC_EXIT_USAGE;
+                }
+                a->rd_opts.ks[a->rd_opts.nk++] = k;
+            }
+            free(copy);
+            break;
+        }
+        case OPT_PLOT: a->plot = optarg; break;
         case 'h': usage(stdout); exit(WQC_EXIT_OK);
         default: usage(stderr); return WQC_EXIT_USAGE;
         }
@@ -326,6 +371,13 @@ int cmd_analyze(int argc, char **argv)
             goto done;
         }
     }
+    if (a.rd) {
+        a.rd_opts.json = a.json, a.rd_opts.quiet = a.quiet, a.rd_opts.precision = a.options.precision;
+        a.rd_opts.threads = a.threads, a.rd_opts.plot = a.plot;
+        cli_watch_input(ninputs == 1 ? inputs[0].label : "one of the inputs");
+        rc = analyze_rd(&a.rd_opts, jobs, njobs, inputs);
+        goto done;
+    }
     cli_watch_input(ninputs == 1 ? inputs[0].label : "one of the inputs");
     wqc_error err;
     wqc_error_clear(&err);
@@ -368,6 +420,10 @@ int cmd_analyze(int argc, char **argv)
         cli_error("cannot write to stdout");
         rc = WQC_EXIT_ERROR;
         goto done;
+    }
+    if (a.plot) {
+        rc = plot_histograms(a.plot, jobs, njobs);
+        if (rc != WQC_EXIT_OK) goto done;
     }
     if (report.gate_failed) {
         cli_error("%s", report.gate_message);
