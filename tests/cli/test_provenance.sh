@@ -9,20 +9,13 @@ wqc=$1 tmp=$2 py=$3
 rm -rf "$tmp"
 mkdir -p "$tmp"
 source "$(dirname "$0")/lib.sh"
+support=$(cd "$(dirname "$0")/../support" && pwd)
 cd "$tmp" || exit 1
 
-"$py" - <<'PY'
-import json, struct, numpy as np
+PYTHONPATH="$support" "$py" - <<'PY'
+import numpy as np
+from safetensors_write import write as st
 rng = np.random.default_rng(5)
-def st(path, tensors, meta=None):
-    header, blobs, off = {}, [], 0
-    if meta: header["__metadata__"] = meta
-    for name, (dtype, shape, raw) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw); off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 g = lambda *s: (rng.standard_t(5, s) * 0.02).astype("<f4")
 bf16 = lambda a: ((a.view("<u4") + 0x7fff + ((a.view("<u4") >> 16) & 1)) >> 16).astype("<u2")
 st("model.safetensors", {

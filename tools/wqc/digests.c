@@ -100,51 +100,50 @@ static void print_json(const coding_args *a, const model_digests *d)
     json_decref(root);
 }
 
-int digests_info(const coding_args *a)
+/* Opens the input, computes its digests and hands them to `use`. */
+static int with_digests(const coding_args *a, int (*use)(const coding_args *, const model_digests *))
 {
     any_model am;
     int rc = any_model_open(&am, a, a->input);
     if (rc != WQC_EXIT_OK) return rc;
     model_digests d;
     rc = compute(a, &am, &d);
-    if (rc == WQC_EXIT_OK) {
-        if (a->json) print_json(a, &d);
-        else print_text(a, &d);
-        if (fflush(stdout) != 0) rc = WQC_EXIT_ERROR;
-    }
+    if (rc == WQC_EXIT_OK) rc = use(a, &d);
     digests_free(&d);
     any_model_close(&am);
     return rc;
 }
 
-int digests_check(const coding_args *a)
+static int print_digests(const coding_args *a, const model_digests *d)
+{
+    if (a->json) print_json(a, d);
+    else print_text(a, d);
+    return fflush(stdout) == 0 ? WQC_EXIT_OK : WQC_EXIT_ERROR;
+}
+
+static int check_digest(const coding_args *a, const model_digests *d)
 {
     uint8_t want[WQC_DIGEST_BYTES];
     wqc_digest_parse(a->check_digest, want);
-    any_model am;
-    int rc = any_model_open(&am, a, a->input);
-    if (rc != WQC_EXIT_OK) return rc;
-    model_digests d;
-    rc = compute(a, &am, &d);
-    if (rc == WQC_EXIT_OK) {
-        size_t hit = d.n;
-        for (size_t i = 0; i < d.n && hit == d.n; i++)
-            if (coding_args_selected(a, d.names[i]) && memcmp(d.tensor[i], want, WQC_DIGEST_BYTES) == 0) hit = i;
-        if (a->nglobs == 0 && memcmp(d.model, want, WQC_DIGEST_BYTES) == 0) {
-            if (!a->quiet) printf("%s: model digest matches (%zu tensors)\n", a->input, d.n);
-        } else if (hit < d.n) {
-            if (!a->quiet) {
-                printf("%s: digest of tensor '", a->input);
-                cli_put_escaped(stdout, d.names[hit]);
-                printf("' matches\n");
-            }
-        } else {
-            cli_error("%s: digest %s matches neither the model nor any %stensor", a->input, a->check_digest,
-                      a->nglobs ? "selected " : "");
-            rc = WQC_EXIT_ERROR;
+    size_t hit = d->n;
+    for (size_t i = 0; i < d->n && hit == d->n; i++)
+        if (coding_args_selected(a, d->names[i]) && memcmp(d->tensor[i], want, WQC_DIGEST_BYTES) == 0) hit = i;
+    if (a->nglobs == 0 && memcmp(d->model, want, WQC_DIGEST_BYTES) == 0) {
+        if (!a->quiet) printf("%s: model digest matches (%zu tensors)\n", a->input, d->n);
+    } else if (hit < d->n) {
+        if (!a->quiet) {
+            printf("%s: digest of tensor '", a->input);
+            cli_put_escaped(stdout, d->names[hit]);
+            printf("' matches\n");
         }
+    } else {
+        cli_error("%s: digest %s matches neither the model nor any %stensor", a->input, a->check_digest,
+                  a->nglobs ? "selected " : "");
+        return WQC_EXIT_ERROR;
     }
-    digests_free(&d);
-    any_model_close(&am);
-    return rc;
+    return WQC_EXIT_OK;
 }
+
+int digests_info(const coding_args *a) { return with_digests(a, print_digests); }
+
+int digests_check(const coding_args *a) { return with_digests(a, check_digest); }
