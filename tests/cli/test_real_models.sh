@@ -94,4 +94,27 @@ for f in stories260K.safetensors stories260K.bf16.safetensors; do
 done
 w=$(stat -c %s "$tmp/l.wqc") size=$(stat -c %s "$data/stories260K.bf16.safetensors")
 check "BF16 --lossless: .wqc ($w) <= 67% of the file ($size)" '(( 100 * w <= 67 * size ))'
+
+# examples/llama on the real model: its F32 logits against the numpy reference,
+# and the same logits from the quantize output, the .wqc and the fused product.
+llama=$(dirname "$wqc")/wqc-llama
+tokens=1,461,465,300,12,7,88,401,2,9
+expect_status 0 "quantize for wqc-llama" -- "$wqc" quantize "$data/stories260K.safetensors" -o "$tmp/lq.safetensors" -f
+expect_status 0 "encode --layout gemv for wqc-llama" -- "$wqc" encode "$data/stories260K.safetensors" --layout gemv -o "$tmp/lg.wqc" -f
+for spec in "$data/stories260K.safetensors:f32:orig" "$tmp/lq.safetensors:f32:q" "$tmp/lg.wqc:f32:g" "$tmp/lg.wqc:fused:fused"; do
+    IFS=: read -r file path tag <<<"$spec"
+    expect_status 0 "wqc-llama logits $tag" -- "$llama" logits "$file" --path "$path" --tokens $tokens
+    cp "$tmp/out" "$tmp/logits.$tag"
+done
+check "stories260K: logits match the reference and agree across loading paths" \
+    'PYTHONPATH="$(dirname "$0")/../support" "$py" - "$data/stories260K.safetensors" "$tmp" $tokens <<"PY"
+import sys, numpy as np
+from llama_reference import read_safetensors, forward
+W, meta = read_safetensors(sys.argv[1]); t = sys.argv[2]; toks = [int(x) for x in sys.argv[3].split(",")]
+L = lambda tag: np.loadtxt(t + "/logits." + tag)
+ref = forward(W, meta, toks)
+assert np.abs(L("orig") - ref).max() < 1e-4 * np.abs(ref).max()
+assert np.array_equal(L("q"), L("g"))
+assert np.abs(L("fused") - L("g")).max() < 1e-4 * np.abs(L("g")).max()
+PY'
 finish
