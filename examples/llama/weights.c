@@ -88,9 +88,10 @@ static int dequantize_st(const source *s, const wqc_tensor *t, float *out)
     uint64_t rows = (uint64_t)json_integer_value(json_object_get(j, "rows"));
     uint64_t cols = (uint64_t)json_integer_value(json_object_get(j, "cols"));
     const char *gran = json_string_value(json_object_get(j, "granularity"));
+    int grouped = gran && strcmp(gran, "group") == 0;
     uint64_t gsize = (uint64_t)json_integer_value(json_object_get(j, "group_size"));
     json_decref(j);
-    uint64_t glen = gran && strcmp(gran, "group") == 0 && gsize ? gsize : cols;
+    uint64_t glen = grouped && gsize ? gsize : cols;
     uint64_t per_row = glen ? (cols + glen - 1) / glen : 0;
     if (rows * cols != t->nelem || (sc->nelem != 1 && sc->nelem != rows * per_row))
         return fail(s->path, "tensor '%s': its scales do not match its shape", t->name);
