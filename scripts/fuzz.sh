@@ -14,7 +14,7 @@ cmake --build "$build" -j"$(nproc)"
 mkdir -p "$build/crashes"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for h in fuzz_npy fuzz_safetensors fuzz_index fuzz_wqc_reader fuzz_rans_decode fuzz_roundtrip; do
+for h in fuzz_npy fuzz_safetensors fuzz_index fuzz_wqc_reader fuzz_rans_decode fuzz_roundtrip fuzz_gguf; do
     mkdir -p "$build/corpus/$h"
     echo "== $h: $seconds s"
     if ! "$build/tests/fuzz/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \

@@ -16,6 +16,7 @@
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/f16_gemv.h"
+#include "wqc/gguf.h"
 #include "wqc/gemv.h"
 #include "wqc/mapped_file.h"
 #include "wqc/symbol_model.h"

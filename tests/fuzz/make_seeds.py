@@ -14,7 +14,8 @@ import numpy as np
 wqc, out = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(5)
 dirs = {h: os.path.join(out, h) for h in
-        ["fuzz_npy", "fuzz_safetensors", "fuzz_index", "fuzz_wqc_reader", "fuzz_rans_decode", "fuzz_roundtrip"]}
+        ["fuzz_npy", "fuzz_safetensors", "fuzz_index", "fuzz_wqc_reader", "fuzz_rans_decode", "fuzz_roundtrip",
+         "fuzz_gguf"]}
 for d in dirs.values():
     os.makedirs(d, exist_ok=True)
 
@@ -89,3 +90,15 @@ indexes = {
 for name, doc in indexes.items():
     with open(os.path.join(dirs["fuzz_index"], name + ".json"), "w") as f:
         json.dump(doc, f)
+
+# GGUF files of every split type and metadata of every value type.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import gguf_write as gw  # noqa: E402
+meta = [("general.name", gw.STRING, "seed"), ("a.u32", gw.U32, 7), ("a.f64", gw.F64, 0.5),
+        ("a.arr", gw.ARRAY, (gw.I16, [1, -2])), ("a.nested", gw.ARRAY, (gw.ARRAY, [(gw.U8, [1]), (gw.STRING, ["s"])]))]
+w = lambda r, c: (rng.standard_normal((r, c)) * 0.02).astype(np.float32)
+for kind, cols in (("Q4_0", 64), ("Q8_0", 32), ("Q4_K", 256), ("Q6_K", 256), ("F16", 8), ("BF16", 8)):
+    gw.write(os.path.join(dirs["fuzz_gguf"], kind + ".gguf"), meta, [("t", kind, [cols, 2], gw.blocks(kind, w(2, cols), rng))])
+gw.write(os.path.join(dirs["fuzz_gguf"], "v2_align64.gguf"), meta,
+         [("a", "Q4_0", [32, 1], gw.blocks("Q4_0", w(1, 32), rng)), ("b", "F32", [3], gw.blocks("F32", w(1, 3), rng))],
+         version=2, alignment=64)

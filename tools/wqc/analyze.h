@@ -52,6 +52,14 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
 /* Returns 0 on success, -1 if JSON could not be built or written. */
 int analyze_print_json(FILE *out, const analyze_report *r);
 
+/* A GGUF input: its tensors' streams (analyze_gguf.c). */
+typedef struct gguf_options {
+    int json, quiet;
+    int (*selected)(const void *ctx, const char *name);
+    const void *ctx;
+} gguf_options;
+int analyze_gguf(const gguf_options *o, const char *const *paths, size_t n);
+
 /* --rd: a sweep of quantizers over every analysed float tensor. */
 typedef struct rd_tensor {
     const char *name;

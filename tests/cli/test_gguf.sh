@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# GGUF as a user meets it: analyze on files of every supported type (written
+# from the spec by tests/support/gguf_write.py, versions 2 and 3, metadata of
+# every value type), and damaged files refused with one line.
+# usage: test_gguf.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+rm -rf "$tmp"
+mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+export PYTHONPATH=$(cd "$(dirname "$0")/../support" && pwd)
+cd "$tmp" || exit 1
+
+"$py" - <<'PY'
+import struct, numpy as np
+from gguf_write import *
+rng = np.random.default_rng(2)
+g = lambda r, c: (rng.standard_normal((r, c)) * 0.02).astype(np.float32)
+meta = [("general.architecture", STRING, "llama"), ("general.name", STRING, "t"), ("a.u8", U8, 7), ("a.i8", I8, -3),
+        ("a.u16", U16, 300), ("a.i16", I16, -300), ("a.u32", U32, 9), ("a.i32", I32, -7), ("a.f32", F32, 0.5),
+        ("a.bool", BOOL, True), ("a.u64", U64, 2**40), ("a.i64", I64, -2**40), ("a.f64", F64, 1.25),
+        ("a.arr", ARRAY, (I32, [1, 2, 3])), ("a.strs", ARRAY, (STRING, ["x", "yz"])),
+        ("a.nested", ARRAY, (ARRAY, [(U8, [1, 2]), (U8, [3])]))]
+ts = [("tok_embd.weight", "F16", [64, 100], blocks("F16", g(100, 64), rng)),
+      ("blk.0.attn_q.weight", "Q4_0", [256, 96], blocks("Q4_0", g(96, 256), rng)),
+      ("blk.0.ffn_up.weight", "Q8_0", [64, 96], blocks("Q8_0", g(96, 64), rng)),
+      ("blk.0.attn_k.weight", "Q4_K", [512, 40], blocks("Q4_K", g(40, 512), rng)),
+      ("blk.0.attn_v.weight", "Q6_K", [256, 48], blocks("Q6_K", g(48, 256), rng)),
+      ("output_norm.weight", "F32", [64], blocks("F32", np.ones((1, 64), np.float32), rng)),
+      ("odd.bf16", "BF16", [3, 5, 7], blocks("BF16", g(1, 105), rng)),
+      ("counts", "I32", [5], np.arange(5, dtype="<i4").tobytes())]
+write("t.gguf", meta, ts)
+write("t2.gguf", meta, ts, version=2, alignment=64)
+b = open("t.gguf", "rb").read()
+open("trunc.gguf", "wb").write(b[:len(b) // 2])
+open("head.gguf", "wb").write(b[:20])
+open("v1.gguf", "wb").write(b[:4] + struct.pack("<I", 1) + b[8:])
+open("counts.gguf", "wb").write(b[:8] + struct.pack("<QQ", 2**40, 2**40) + b[24:])
+def patch(name, old, new, out):
+    i = b.index(old); assert b.count(old) == 1, name
+    open(out, "wb").write(b[:i] + new + b[i + len(old):])
+# The first tensor info: name, ndim 2, dims 64 and 100, type 1 (F16), offset 0.
+info = struct.pack("<Q", 15) + b"tok_embd.weight" + struct.pack("<IQQIQ", 2, 64, 100, 1, 0)
+patch("type", info, info[:-12] + struct.pack("<IQ", 99, 0), "badtype.gguf")
+patch("dims", info, info[:-28] + struct.pack("<QQIQ", 0, 100, 1, 0), "zerodim.gguf")
+patch("align", info, info[:-8] + struct.pack("<Q", 4), "misaligned.gguf")
+patch("overlap", info, info[:-8] + struct.pack("<Q", 12800 + 32 * 5), "overlap.gguf")
+patch("ndim", info, info[:-32] + struct.pack("<I", 9) + info[-28:], "ndim.gguf")
+patch("strlen", struct.pack("<Q", 15) + b"tok_embd", struct.pack("<Q", 2**62) + b"tok_embd", "strlen.gguf")
+write("deep.gguf", [("a", ARRAY, (ARRAY, [(ARRAY, [(ARRAY, [(ARRAY, [(U8, [1])])])])]))], [])
+write("dup.gguf", [], [("x", "F32", [4], b"\0" * 16), ("x", "F32", [4], b"\0" * 16)])
+PY
+
+for f in t.gguf t2.gguf; do
+    expect_status 0 "analyze $f" -- "$wqc" analyze "$f"
+    check "$f: a line per tensor" '[[ $(grep -cE "^(tok_embd|blk|output_norm|odd|counts)" "$tmp/out") -eq 8 ]]'
+    check "$f: a file total" 'grep -q "^file: " "$tmp/out"'
+done
+expect_status 0 "analyze --json" -- "$wqc" analyze t.gguf --json
+cp "$tmp/out" t.json
+expect_status 0 "the streams' figures" -- "$py" - <<'PY'
+import json
+d = json.load(open("t.json"))["gguf"][0]
+t = {x["name"]: x for x in d["tensors"]}
+assert d["version"] == 3 and len(t) == 8
+s = {x["name"]: x for x in t["blk.0.attn_q.weight"]["streams"]}
+assert s["codes"]["alphabet"] == 16 and s["codes"]["symbols"] == 96 * 256 and 3.5 < s["codes"]["entropy_bits"] < 3.95, s
+assert s["d"]["symbols"] == 2 * 96 * 256 // 32
+assert [x["name"] for x in t["blk.0.attn_k.weight"]["streams"]] == ["codes", "d+dmin", "scales"]
+assert [x["name"] for x in t["blk.0.attn_v.weight"]["streams"]] == ["codes", "scales", "d"]
+q6 = t["blk.0.attn_v.weight"]["streams"][0]
+assert q6["alphabet"] == 64 and q6["symbols"] == 48 * 256 and 4.5 < q6["entropy_bits"] < 6, q6
+assert t["blk.0.ffn_up.weight"]["streams"][0]["alphabet"] == 256
+assert t["counts"]["streams"][0]["name"] == "bytes"
+assert t["odd.bf16"]["dims"] == [3, 5, 7]
+for x in d["tensors"]:
+    assert 0 < x["stored_bytes"] <= x["bytes"] * 1.02 + 64, x
+assert d["estimated_bytes"] < d["bytes"]
+assert d["by_type"]["Q4_0"]["stored_bytes"] < 0.95 * d["by_type"]["Q4_0"]["bytes"]
+PY
+expect_status 0 "--tensors selects" -- "$wqc" analyze t.gguf --tensors 'blk.*' -q
+
+for bad in trunc:"past the end" head:"truncated" v1:"version 1" counts:"exceed" badtype:"unknown ggml type" \
+           zerodim:"dimension" misaligned:"aligned" overlap:"overlap" ndim:"dimensions" strlen:"truncated" \
+           deep:"malformed" dup:"twice"; do
+    name=${bad%%:*} needle=${bad#*:}
+    expect_status 1 "damaged GGUF: $name" -- "$wqc" analyze "$name.gguf"
+    check_one_line_error "$name" "$name.gguf" "$needle"
+done
+finish

@@ -1,0 +1,30 @@
+/* libFuzzer: the GGUF reader, and every tensor's blocks split into streams
+ * and merged back (which must give the same bytes). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/wqc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    wqc_gguf g;
+    if (wqc_gguf_parse(data, size, &g, NULL) != WQC_OK) return 0;
+    wqc_gguf_find(&g, "general.alignment");
+    for (size_t i = 0; i < g.ntensors; i++) {
+        const wqc_gguf_tensor *t = &g.tensors[i];
+        wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX];
+        size_t n;
+        if (wqc_gguf_split(t->type, t->data, t->nbytes, s, &n, NULL) != WQC_OK) continue;
+        uint8_t *back = malloc(t->nbytes ? (size_t)t->nbytes : 1);
+        if (back) {
+            wqc_gguf_merge(t->type, s, n, back, t->nbytes);
+            if (memcmp(back, t->data, (size_t)t->nbytes) != 0) abort();
+        }
+        free(back);
+        wqc_gguf_streams_free(s, n);
+    }
+    wqc_gguf_free(&g);
+    return 0;
+}
