@@ -37,8 +37,11 @@ typedef enum wqc_encoding {
     WQC_ENC_BROTLI = 3, /* one brotli stream */
     WQC_ENC_FLOATS = 4, /* F32/F16/BF16 values, each coded losslessly by its sign, exponent and
                            mantissa (small float tensors, such as norm weights) */
-    WQC_ENC_SPLIT = 5   /* F32/F16/BF16 values split into a rANS-coded symbol byte and raw or
+    WQC_ENC_SPLIT = 5,  /* F32/F16/BF16 values split into a rANS-coded symbol byte and raw or
                            zstd'd rest bytes (wqc/lossless.h): lossless float tensors */
+    WQC_ENC_GGUF = 6    /* a GGUF tensor's quantized blocks (wqc/gguf.h): the codes rANS-coded
+                           (one symbol per weight), the blocks' fields raw or zstd'd; decodes
+                           to the blocks' bytes (dtype U8, the shape in weights) */
 } wqc_encoding;
 
 const char *wqc_encoding_name(wqc_encoding e);
@@ -68,6 +71,7 @@ typedef struct wqc_frame {
     uint8_t rest_coding[WQC_SPLIT_REST_MAX];  /* SPLIT: after the symbols' rANS payload (coded), the
                                        rest streams, each WQC_ENC_RAW or WQC_ENC_ZSTD, of rest_len bytes */
     uint64_t rest_len[WQC_SPLIT_REST_MAX];
+    uint32_t ggml_type;             /* GGUF: the blocks' ggml type (rest_* hold its fields) */
     const uint8_t *payload;         /* not RANS (SPLIT: the whole payload) */
     uint64_t payload_len;
     uint64_t raw_len;               /* decoded bytes */
@@ -95,13 +99,19 @@ wqc_status wqc_writer_shared_models(wqc_writer *w, const wqc_symbol_model *model
  * byte when every tensor is stored losslessly: its bytes before the tensors'
  * (the safetensors header, the .npy header), and the tensors (indexes in this
  * .wqc, in writing order) by position in it. */
-typedef enum wqc_source_format { WQC_SOURCE_NONE = 0, WQC_SOURCE_SAFETENSORS = 1, WQC_SOURCE_NPY = 2 } wqc_source_format;
+typedef enum wqc_source_format {
+    WQC_SOURCE_NONE = 0, WQC_SOURCE_SAFETENSORS = 1, WQC_SOURCE_NPY = 2, WQC_SOURCE_GGUF = 3
+} wqc_source_format;
 typedef struct wqc_source {
     wqc_source_format format;
     const uint8_t *header;
     uint64_t header_len;
     const size_t *order;
     size_t n;
+    /* GGUF: zero bytes before each listed tensor (its alignment padding),
+     * and after the last. */
+    const uint64_t *gap;
+    uint64_t tail;
 } wqc_source;
 /* Optional, before the first tensor. */
 wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err);

@@ -87,6 +87,14 @@ void wqc_encoded_free(wqc_frame *f);
 wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                               void **scratch, wqc_error *err);
 
+/* A GGUF tensor (wqc/gguf.h) stored bit-exactly: blocks of a split type
+ * (Q4_0, Q8_0, Q4_K, Q6_K) as WQC_ENC_GGUF, their codes rANS-coded and
+ * their fields raw or zstd'd; F32/F16/BF16 as wqc_frame_lossless; other
+ * types passed through. The frame points at t's name. */
+struct wqc_gguf_tensor;
+wqc_status wqc_frame_gguf(const struct wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                          void **scratch, wqc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,9 @@ typedef struct wqc_gguf_stream {
     uint8_t *data;
     uint64_t len;
 } wqc_gguf_stream;
+/* The streams of a split type: the codes' alphabet and the per-block byte
+ * fields (count and lengths); 0 for types kept as one byte stream. */
+int wqc_gguf_layout(uint32_t type, uint32_t *alphabet, uint32_t *nfields, uint32_t field_len[WQC_GGUF_STREAMS_MAX]);
 /* Splits nbytes of blocks of `type` (allocates each stream's data). */
 wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, wqc_gguf_stream *out, size_t *n,
                           wqc_error *err);

@@ -6,6 +6,7 @@
 
 #include "../symbol_model/describe.h"
 #include "format.h"
+#include "wqc/gguf.h"
 #include "scales.h"
 #include "wqc/gemv.h"
 
@@ -92,6 +93,19 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         v.len = 0;
     }
     if (st == WQC_OK && f->encoding == WQC_ENC_RANS) st = write_rans(f, out, err);
+    if (st == WQC_OK && f->encoding == WQC_ENC_GGUF) {
+        /* The ggml type, the codes' rANS payload length and description, then the fields. */
+        uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX];
+        if (!wqc_gguf_layout(f->ggml_type, &alphabet, &nfields, flen))
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': ggml type %u is not split", f->name, f->ggml_type);
+        wqc_bytes_varint(out, f->ggml_type);
+        wqc_bytes_varint(out, f->coded.payload_len);
+        st = write_rans(f, out, err);
+        for (uint32_t k = 0; k < nfields; k++) {
+            wqc_bytes_u8(out, f->rest_coding[k]);
+            wqc_bytes_varint(out, f->rest_len[k]);
+        }
+    }
     if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) {
         /* The symbols' rANS payload length and description, then the rest streams. */
         wqc_bytes_varint(out, f->coded.payload_len);
@@ -266,6 +280,43 @@ static wqc_status read_rest(wqc_cursor *c, uint64_t sym_len, uint64_t payload_le
     return at == payload_len ? WQC_OK : BAD("split streams do not add up to the payload");
 }
 
+/* A GGUF frame's description after its encoding byte: the ggml type and
+ * the codes' length (before the rANS description), then its fields. */
+static wqc_status read_gguf_head(wqc_cursor *c, uint64_t payload_len, wqc_frame *f, uint64_t *sym_len, wqc_error *err)
+{
+    uint64_t type = wqc_cursor_varint(c);
+    uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
+    if (c->failed || type > UINT32_MAX || !wqc_gguf_layout((uint32_t)type, &alphabet, &nfields, flen) ||
+        !wqc_ggml_type_block((uint32_t)type, &bw, &bb))
+        return BAD("bad GGUF description: ggml type");
+    if (f->quantized || f->dtype != WQC_DTYPE_U8 || f->nelem % bw) return BAD("bad GGUF description: shape");
+    f->ggml_type = (uint32_t)type;
+    f->q.alphabet = alphabet;
+    *sym_len = wqc_cursor_varint(c);
+    return c->failed || *sym_len > payload_len ? BAD("bad GGUF description") : WQC_OK;
+}
+
+static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t payload_len, wqc_frame *f, wqc_error *err)
+{
+    uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
+    wqc_gguf_layout(f->ggml_type, &alphabet, &nfields, flen);
+    wqc_ggml_type_block(f->ggml_type, &bw, &bb);
+    uint64_t at = sym_len, blocks = f->nelem / bw;
+    for (uint32_t k = 0; k < nfields; k++) {
+        uint8_t coding = wqc_cursor_u8(c);
+        uint64_t len = wqc_cursor_varint(c);
+        if (c->failed || (coding != WQC_ENC_RAW && coding != WQC_ENC_ZSTD) || len > payload_len - at ||
+            (coding == WQC_ENC_RAW && len != blocks * flen[k]))
+            return BAD("bad GGUF description: field %u", k);
+        f->rest_coding[k] = coding;
+        f->rest_len[k] = len;
+        at += len;
+    }
+    if (at != payload_len) return BAD("GGUF streams do not add up to the payload");
+    f->raw_len = blocks * bb;
+    return WQC_OK;
+}
+
 /* The extension fields after the core. */
 static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
 {
@@ -308,7 +359,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     uint8_t enc = wqc_cursor_u8(&c);
     f->encoding = (wqc_encoding)(enc & ~WQC2_QUANTIZED);
     if (c.failed) return BAD("bad encoding");
-    if (f->encoding > WQC_ENC_SPLIT)
+    if (f->encoding > WQC_ENC_GGUF)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown encoding %u (written by a newer wqc?)", (unsigned)f->encoding);
     const uint8_t *scales = NULL;
     uint64_t scales_len = 0;
@@ -325,6 +376,17 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !is_float(f->dtype)))
         return BAD("split coding of a tensor that is not a float tensor");
     uint64_t sym_len = payload_len;
+    if (f->encoding == WQC_ENC_GGUF) {
+        st = read_gguf_head(&c, payload_len, f, &sym_len, err);
+        if (st == WQC_OK) st = read_rans(&c, shared, nshared, sym_len, f, err);
+        if (st == WQC_OK) st = read_gguf_fields(&c, sym_len, payload_len, f, err);
+        if (st == WQC_OK) st = read_extensions(&c, f, err);
+        if (st == WQC_OK && f->model.ntables != 1) st = BAD("GGUF coding with a context model");
+        if (st == WQC_OK) st = ready_rans(f, payload, sym_len, err);
+        f->payload = payload;
+        f->payload_len = payload_len;
+        return st;
+    }
     if (f->encoding == WQC_ENC_SPLIT) {
         f->q.alphabet = 256;
         sym_len = wqc_cursor_varint(&c);

@@ -4,9 +4,43 @@
 #include "byte_codec.h"
 #include "format.h"
 #include "split_streams.h"
+#include "wqc/gguf.h"
 #include "wqc/gemv.h"
 
 /* Bytes of a payload that is not rANS-coded: raw, zstd, brotli, floats or split. */
+/* GGUF blocks: the codes decoded, the fields unpacked, merged into blocks. */
+static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc_error *err)
+{
+    uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
+    wqc_gguf_layout(f->ggml_type, &alphabet, &nfields, flen);
+    wqc_ggml_type_block(f->ggml_type, &bw, &bb);
+    uint64_t blocks = f->nelem / bw;
+    wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX] = {{0}};
+    uint8_t *owned[WQC_GGUF_STREAMS_MAX] = {0};
+    s[0].data = owned[0] = malloc(f->nelem ? (size_t)f->nelem : 1);
+    s[0].len = f->nelem;
+    wqc_status st = s[0].data ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = s[0].data};
+    if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+    const uint8_t *at = f->payload + f->coded.payload_len;
+    for (uint32_t k = 0; st == WQC_OK && k < nfields; k++) {
+        uint64_t want = blocks * flen[k];
+        s[1 + k].len = want;
+        if (f->rest_coding[k] == WQC_ENC_RAW) {
+            s[1 + k].data = (uint8_t *)at;
+        } else {
+            s[1 + k].data = owned[1 + k] = malloc(want ? (size_t)want : 1);
+            st = !owned[1 + k] ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory")
+                               : wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, err);
+            if (st != WQC_OK) st = wqc_fail(err, st, "tensor '%s': GGUF field %u: %s", f->name, k, err ? err->msg : "");
+        }
+        at += f->rest_len[k];
+    }
+    if (st == WQC_OK) wqc_gguf_merge(f->ggml_type, s, 1 + nfields, out, f->raw_len);
+    for (uint32_t k = 0; k <= nfields; k++) free(owned[k]);
+    return st;
+}
+
 static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc_error *err)
 {
     wqc_status st = WQC_OK;
@@ -46,6 +80,7 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         free(sym);
         break;
     }
+    case WQC_ENC_GGUF: st = decode_gguf(f, out, isa, err); break;
     default:
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' is not stored as bytes", f->name);
     }

@@ -332,6 +332,7 @@ void wqc_reader_free(wqc_reader *r)
     free(r->shared);
     free(r->source_header);
     free(r->source_order);
+    free(r->source_gap);
     free(r->stats);
     free(r->stats_present);
     free(r);

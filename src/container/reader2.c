@@ -204,7 +204,7 @@ static wqc_status read_source(wqc_reader *r, const wqc_record2 *rec, wqc_error *
     uint8_t format = wqc_cursor_u8(&c), codec = wqc_cursor_u8(&c);
     uint64_t raw = wqc_cursor_varint(&c), stored = wqc_cursor_varint(&c);
     const uint8_t *bytes = stored <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)stored) : NULL;
-    if (c.failed || !bytes || (format != WQC_SOURCE_SAFETENSORS && format != WQC_SOURCE_NPY) ||
+    if (c.failed || !bytes || (format != WQC_SOURCE_SAFETENSORS && format != WQC_SOURCE_NPY && format != WQC_SOURCE_GGUF) ||
         (codec != WQC_ENC_RAW && codec != WQC_ENC_BROTLI) || raw > WQC_SOURCE_HEADER_MAX ||
         (codec == WQC_ENC_RAW && raw != stored))
         return BAD("malformed SOURCE record");
@@ -218,8 +218,19 @@ static wqc_status read_source(wqc_reader *r, const wqc_record2 *rec, wqc_error *
     r->source_order = malloc(n ? (size_t)n * sizeof *r->source_order : 1);
     if (!r->source_order) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (uint64_t i = 0; i < n; i++) r->source_order[i] = (size_t)wqc_cursor_varint(&c);
+    uint64_t tail = 0;
+    if (format == WQC_SOURCE_GGUF) {
+        /* Zero bytes before each tensor, and after the last. */
+        r->source_gap = malloc(n ? (size_t)n * sizeof *r->source_gap : 1);
+        if (!r->source_gap) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        for (uint64_t i = 0; i < n; i++) r->source_gap[i] = wqc_cursor_varint(&c);
+        tail = wqc_cursor_varint(&c);
+        for (uint64_t i = 0; i < n && !c.failed; i++)
+            if (r->source_gap[i] > (1u << 20)) c.failed = 1;
+        if (tail > (1u << 20)) c.failed = 1;
+    }
     if (c.failed || c.p != c.end) return BAD("malformed SOURCE record");
-    r->source = (wqc_source){(wqc_source_format)format, r->source_header, raw, r->source_order, (size_t)n};
+    r->source = (wqc_source){(wqc_source_format)format, r->source_header, raw, r->source_order, (size_t)n, r->source_gap, tail};
     return WQC_OK;
 }
 

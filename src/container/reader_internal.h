@@ -29,6 +29,7 @@ struct wqc_reader {
     wqc_source source;              /* format NONE: the file has no SOURCE record */
     uint8_t *source_header;
     size_t *source_order;
+    uint64_t *source_gap;
     wqc_tensor_stats *stats;        /* from the STATS record: count entries, or NULL */
     uint8_t *stats_present;
 };

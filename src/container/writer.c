@@ -128,7 +128,7 @@ wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err)
 {
     wqc_status st = before_tensors(w, "the source layout", err);
     if (st != WQC_OK) return st;
-    if (s->format != WQC_SOURCE_SAFETENSORS && s->format != WQC_SOURCE_NPY)
+    if (s->format != WQC_SOURCE_SAFETENSORS && s->format != WQC_SOURCE_NPY && s->format != WQC_SOURCE_GGUF)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown source format %d", (int)s->format);
     uint8_t *packed = NULL;
     size_t plen = 0;
@@ -142,6 +142,10 @@ wqc_status wqc_writer_source(wqc_writer *w, const wqc_source *s, wqc_error *err)
     wqc_bytes_put(&b, brotli ? packed : s->header, brotli ? plen : (size_t)s->header_len);
     wqc_bytes_varint(&b, s->n);
     for (size_t i = 0; i < s->n; i++) wqc_bytes_varint(&b, s->order[i]);
+    if (s->format == WQC_SOURCE_GGUF) {
+        for (size_t i = 0; i < s->n; i++) wqc_bytes_varint(&b, s->gap[i]);
+        wqc_bytes_varint(&b, s->tail);
+    }
     free(packed);
     st = b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory") : emit_bytes(w, WQC2_REC_SOURCE, 0, &b, err);
     wqc_bytes_free(&b);
@@ -439,6 +443,7 @@ const char *wqc_encoding_name(wqc_encoding e)
     case WQC_ENC_BROTLI: return "brotli";
     case WQC_ENC_FLOATS: return "floats";
     case WQC_ENC_SPLIT: return "split";
+    case WQC_ENC_GGUF: return "gguf";
     }
     return "unknown";
 }

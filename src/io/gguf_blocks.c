@@ -78,6 +78,17 @@ static void block_codes(uint32_t type, uint8_t *packed, uint8_t *codes, int pack
     }
 }
 
+int wqc_gguf_layout(uint32_t type, uint32_t *alphabet, uint32_t *nfields, uint32_t field_len[WQC_GGUF_STREAMS_MAX])
+{
+    field f[3];
+    uint32_t nf, codes_at, codes_len;
+    if (!fields_of(type, f, &nf, &codes_at, &codes_len)) return 0;
+    *alphabet = type == WQC_GGML_Q8_0 ? 256 : type == WQC_GGML_Q6_K ? 64 : 16;
+    *nfields = nf;
+    for (uint32_t k = 0; k < nf; k++) field_len[k] = f[k].len;
+    return 1;
+}
+
 wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, wqc_gguf_stream *out, size_t *n,
                           wqc_error *err)
 {

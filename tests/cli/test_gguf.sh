@@ -79,6 +79,50 @@ assert d["by_type"]["Q4_0"]["stored_bytes"] < 0.95 * d["by_type"]["Q4_0"]["bytes
 PY
 expect_status 0 "--tensors selects" -- "$wqc" analyze t.gguf --tensors 'blk.*' -q
 
+# Lossless recompression: the identical file back, smaller.
+for f in t t2; do
+    expect_status 0 "encode $f.gguf" -- "$wqc" encode $f.gguf -o $f.wqc
+    check "$f: the summary says byte for byte" 'grep -q "byte for byte" "$tmp/err"'
+    expect_status 0 "decode $f.wqc" -- "$wqc" decode $f.wqc -o $f.back.gguf
+    check "$f: byte-identical GGUF" 'cmp -s $f.gguf $f.back.gguf'
+    check "$f: smaller" '[[ $(stat -c %s $f.wqc) -lt $(stat -c %s $f.gguf) ]]'
+    expect_status 0 "verify $f.wqc" -- "$wqc" verify $f.wqc
+done
+cp t.gguf named.gguf
+expect_status 0 "default names: named.gguf -> named.wqc -> named.gguf" -- "$wqc" encode named.gguf
+mv named.gguf named.orig.gguf
+expect_status 0 "decode by default name" -- "$wqc" decode named.wqc
+check "named.gguf restored" 'cmp -s named.gguf named.orig.gguf'
+expect_status 0 "info lists the ggml types" -- "$wqc" info t.wqc
+check "info: Q4_K blocks" 'grep -q "gguf Q4_K" "$tmp/out"'
+printf 'k%.0s' {1..32} >key
+expect_status 0 "encode with an HMAC" -- "$wqc" encode t.gguf -o k.wqc --key-file key
+expect_status 0 "verify the HMAC" -- "$wqc" verify k.wqc --key-file key
+"$py" - <<'PY'
+b = bytearray(open("t.wqc", "rb").read()); b[len(b) // 2] ^= 0x10
+open("bad.wqc", "wb").write(b)
+b = bytearray(open("t.gguf", "rb").read())
+# A non-zero byte in the padding before the data section's second tensor.
+import struct
+open("pad.gguf", "wb").write(b)
+PY
+expect_status 4 "a damaged .wqc of a GGUF" -- "$wqc" decode bad.wqc -o bad.gguf
+check "nothing left behind" '[[ ! -e bad.gguf ]]'
+"$py" - <<'PY'
+from gguf_write import *
+import numpy as np
+rng = np.random.default_rng(3)
+write("pad.gguf", [], [("a", "Q4_0", [32, 1], blocks("Q4_0", np.ones((1, 32), np.float32), rng)),
+                       ("b", "Q4_0", [32, 1], blocks("Q4_0", np.ones((1, 32), np.float32), rng))])
+b = bytearray(open("pad.gguf", "rb").read())
+i = b.rindex(b"\0" * 8, 0, len(b) - 18)   # padding after the first tensor
+b[i + 4] = 7
+open("pad.gguf", "wb").write(b)
+PY
+expect_status 1 "GGUF with non-zero padding" -- "$wqc" encode pad.gguf -o pad.wqc
+check_one_line_error "padding" pad.gguf "zero padding"
+check "no output" '[[ ! -e pad.wqc ]]'
+
 for bad in trunc:"past the end" head:"truncated" v1:"version 1" counts:"exceed" badtype:"unknown ggml type" \
            zerodim:"dimension" misaligned:"aligned" overlap:"overlap" ndim:"dimensions" strlen:"truncated" \
            deep:"malformed" dup:"twice"; do

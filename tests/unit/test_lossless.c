@@ -171,7 +171,7 @@ static void test_lossless_source_record(void **state)
         const char header[] = "{\"a\":{...}}      ";
         size_t order_ok[2] = {1, 0}, order_dup[2] = {1, 1}, order_short[1] = {0};
         wqc_source src = {WQC_SOURCE_SAFETENSORS, (const uint8_t *)header, sizeof header - 1,
-                          bad == 1 ? order_dup : bad == 2 ? order_short : order_ok, bad == 2 ? 1 : 2};
+                          bad == 1 ? order_dup : bad == 2 ? order_short : order_ok, bad == 2 ? 1 : 2, NULL, 0};
         assert_int_equal(wqc_writer_open(to_memory, &s, NULL, 0, &w, &err), WQC_OK);
         assert_int_equal(wqc_writer_source(w, &src, &err), WQC_OK);
         uint8_t raw[2][8] = {{1, 2, 3, 4, 5, 6, 7, 8}, {9, 9, 9, 9, 9, 9, 9, 9}};

@@ -46,7 +46,7 @@ static wqc_status encode_file(const wqc_model *m, membuf *out, wqc_error *err)
     wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     if (st == WQC_OK) st = wqc_writer_open(to_memory, out, NULL, 0, &w, err);
     wqc_source src = {wqc_model_format_of(m) == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes,
-                      header_len, order, n};
+                      header_len, order, n, NULL, 0};
     if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
         wqc_frame f;

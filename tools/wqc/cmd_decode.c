@@ -296,12 +296,24 @@ static wqc_status write_source(const coding_args *a, wqc_input *in, const decode
 {
     const wqc_source *src = wqc_reader_source(in->reader);
     counted_sink sink = {out, progress, 0};
+    static const uint8_t zeros[4096];
     wqc_status st = counted_write(&sink, src->header, (size_t)src->header_len, err);
     for (size_t k = 0; st == WQC_OK && k < src->n; k++) {
         size_t j = src->order[k]; /* plan entry j is tensor j: nothing was left out */
+        /* GGUF: the alignment padding before the tensor. */
+        for (uint64_t left = src->gap ? src->gap[k] : 0; st == WQC_OK && left;) {
+            size_t m = left < sizeof zeros ? (size_t)left : sizeof zeros;
+            st = counted_write(&sink, zeros, m, err);
+            left -= m;
+        }
         wqc_tensor t = plain_tensor(&p->out[j]);
-        st = write_tensor(a, in, p, &t, j, &sink, err);
+        if (st == WQC_OK) st = write_tensor(a, in, p, &t, j, &sink, err);
         cli_progress_add(progress, 1, 0);
+    }
+    for (uint64_t left = src->tail; st == WQC_OK && left;) {
+        size_t m = left < sizeof zeros ? (size_t)left : sizeof zeros;
+        st = counted_write(&sink, zeros, m, err);
+        left -= m;
     }
     return st;
 }
@@ -330,15 +342,17 @@ int cmd_decode(int argc, char **argv)
     rc = plan_make(&a, &in, &p);
     if (rc != WQC_EXIT_OK) goto done;
     if (source_reproducible(&a, &in, &p)) {
-        /* Named after the input, a .npy source comes back as .npy. */
-        if (a.output_owned && wqc_reader_source(in.reader)->format == WQC_SOURCE_NPY) {
+        /* Named after the input, a .npy or GGUF source comes back as .npy or .gguf. */
+        wqc_source_format fmt = wqc_reader_source(in.reader)->format;
+        if (a.output_owned && (fmt == WQC_SOURCE_NPY || fmt == WQC_SOURCE_GGUF)) {
+            const char *ext = fmt == WQC_SOURCE_NPY ? ".npy" : ".gguf";
             size_t n = strlen(a.output_owned);
-            char *npy = malloc(n + 1);
-            if (npy) {
-                memcpy(npy, a.output_owned, n - strlen(".safetensors"));
-                strcpy(npy + n - strlen(".safetensors"), ".npy");
+            char *renamed = malloc(n + 1);
+            if (renamed) {
+                memcpy(renamed, a.output_owned, n - strlen(".safetensors"));
+                strcpy(renamed + n - strlen(".safetensors"), ext);
                 free(a.output_owned);
-                a.output = a.output_owned = npy;
+                a.output = a.output_owned = renamed;
             }
         }
         uint64_t total = wqc_reader_source(in.reader)->header_len;

@@ -8,6 +8,7 @@
 
 #include "coding_args.h"
 #include "commands.h"
+#include "encode_gguf.h"
 #include "frames.h"
 #include "output.h"
 #include "progress.h"
@@ -17,6 +18,7 @@
 static const char *usage_text =
     "usage: wqc encode IN [-o OUT.wqc | -c] [options]\n"
     "IN: float .npy/.safetensors/*.index.json (quantized here), a quantized safetensors from\n"
+    "'wqc quantize', a GGUF file (every tensor kept bit-exactly: decode gives the file back),\n"
     "'wqc quantize', or an int8/uint8 .npy (its values are coded as given). '-': stdin.\n"
     "  quantizer: --method, --bits, --granularity, -k, --step, --rule, --min-elements (as quantize)\n"
     "  --mode auto|order0|context|brotli|zstd  how symbols are coded (default auto: the smallest,\n"
@@ -260,7 +262,7 @@ static void source_layout(const encode_input *in, encode_output *eo)
     eo->source_order = calloc(in->n + 1, sizeof *eo->source_order);
     if (!eo->source_order || wqc_model_layout(in->m, &header_len, eo->source_order, NULL) != WQC_OK) return;
     eo->source = (wqc_source){fmt == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes, header_len,
-                              eo->source_order, in->n};
+                              eo->source_order, in->n, NULL, 0};
 }
 
 /* Adds frame i, first starting the next shard when the current one is full
@@ -330,6 +332,16 @@ static void output_abort(encode_output *eo)
     free(eo->stats_index);
 }
 
+/* A GGUF file, by its magic. */
+static int is_gguf_file(const char *path)
+{
+    unsigned char head[4];
+    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+    int yes = f && fread(head, 1, 4, f) == 4 && wqc_gguf_is(head, 4);
+    if (f) fclose(f);
+    return yes;
+}
+
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
 {
     fprintf(stderr, "%s: ", cli_program);
@@ -360,6 +372,11 @@ int cmd_encode(int argc, char **argv)
     coding_args a;
     int rc = coding_args_parse(argc, argv, ARGS_QUANTIZE | ARGS_CODEC | ARGS_KEY, usage_text, &a);
     if (rc != WQC_EXIT_OK) {
+        coding_args_free(&a);
+        return rc;
+    }
+    if (is_gguf_file(a.input)) {
+        rc = encode_gguf(&a);
         coding_args_free(&a);
         return rc;
     }

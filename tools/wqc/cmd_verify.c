@@ -47,6 +47,7 @@ static void describe(const wqc_frame *f, char *buf, size_t cap)
         size_t at = strlen(buf);
         if (f->gemv_tile && at < cap) snprintf(buf + at, cap - at, " gemv%u", f->gemv_tile);
     }
+    else if (f->encoding == WQC_ENC_GGUF) snprintf(buf, cap, "kept (gguf %s)", wqc_ggml_type_name(f->ggml_type));
     else snprintf(buf, cap, "kept (%s)", wqc_encoding_name(f->encoding));
 }
 
@@ -89,7 +90,12 @@ static int run_info(const coding_args *a, wqc_input *in)
         mode_text(f, mode, sizeof mode);
         uint64_t bytes = f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
         double bpw = f->nelem ? bytes * 8.0 / (double)f->nelem : 0.0;
-        int b = f->quantized ? f->q.bits : (int)(8 * wqc_dtype_size(f->dtype));
+        double b = f->quantized ? f->q.bits : (double)(8 * wqc_dtype_size(f->dtype));
+        uint32_t bw, bb;
+        const char *dtype = wqc_dtype_name(f->dtype);
+        /* GGUF blocks: the ggml type, and its bits per weight. */
+        if (f->encoding == WQC_ENC_GGUF && wqc_ggml_type_block(f->ggml_type, &bw, &bb))
+            b = 8.0 * bb / bw, dtype = wqc_ggml_type_name(f->ggml_type);
         if (f->quantized) {
             coded_w += f->nelem;
             coded_bytes += bytes;
@@ -101,11 +107,11 @@ static int run_info(const coding_args *a, wqc_input *in)
             json_t *name = json_string(f->name);
             json_object_set_new(o, "name", name ? name : json_null());
             json_object_set_new(o, "shape", sh);
-            json_object_set_new(o, "dtype", json_string(wqc_dtype_name(f->dtype)));
+            json_object_set_new(o, "dtype", json_string(dtype));
             json_object_set_new(o, "encoding", json_string(desc));
             json_object_set_new(o, "payload_bytes", json_integer((json_int_t)bytes));
             json_object_set_new(o, "bits_per_weight", json_real(bpw));
-            json_object_set_new(o, "packed_bits", json_integer(b));
+            json_object_set_new(o, "packed_bits", json_real(b));
             json_object_set_new(o, "storage", json_string(wqc_encoding_name(f->encoding)));
             if (f->quantized) json_object_set_new(o, "mode", json_string(wqc_mode_name(wqc_frame_mode(f))));
             if (f->encoding == WQC_ENC_RANS) {
@@ -123,7 +129,7 @@ static int run_info(const coding_args *a, wqc_input *in)
         }
         cli_put_escaped(stdout, f->name);
         for (size_t k = cli_escaped_len(f->name); k < 48; k++) fputc(' ', stdout);
-        printf(" %-14s %-5s %-24s %-14s %10llu %8.4f %6.3fx\n", shape, wqc_dtype_name(f->dtype), desc, mode,
+        printf(" %-14s %-5s %-24s %-14s %10llu %8.4f %6.3fx\n", shape, dtype, desc, mode,
                (unsigned long long)bytes, bpw, bpw > 0 ? b / bpw : 0.0);
     }
     double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;

@@ -183,7 +183,7 @@ static int default_output(coding_args *a, unsigned sets)
         a->output = "-";
         return 1;
     }
-    static const char *const model_suffixes[] = {".safetensors.index.json", ".index.json", ".safetensors", ".npy"};
+    static const char *const model_suffixes[] = {".safetensors.index.json", ".index.json", ".safetensors", ".npy", ".gguf"};
     const char *strip = NULL, *add = NULL;
     if (sets & ARGS_CODEC) {
         add = ".wqc";

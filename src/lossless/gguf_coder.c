@@ -1,0 +1,105 @@
+/* A GGUF tensor stored bit-exactly (wqc_frame_gguf in wqc/encode.h): the
+ * quantized blocks of a split type as their codes (rANS, order-0) and their
+ * fields (raw or zstd, whichever is smaller); float tensors as encode
+ * --lossless stores them; anything else passed through. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../container/byte_codec.h"
+#include "wqc/encode.h"
+#include "wqc/gguf.h"
+
+static int plain_dtype(uint32_t type, wqc_dtype *d)
+{
+    switch (type) {
+    case WQC_GGML_F32: *d = WQC_DTYPE_F32; return 1;
+    case WQC_GGML_F16: *d = WQC_DTYPE_F16; return 1;
+    case WQC_GGML_BF16: *d = WQC_DTYPE_BF16; return 1;
+    case WQC_GGML_I8: *d = WQC_DTYPE_I8; return 1;
+    case WQC_GGML_I16: *d = WQC_DTYPE_I16; return 1;
+    case WQC_GGML_I32: *d = WQC_DTYPE_I32; return 1;
+    case WQC_GGML_I64: *d = WQC_DTYPE_I64; return 1;
+    case WQC_GGML_F64: *d = WQC_DTYPE_F64; return 1;
+    default: return 0;
+    }
+}
+
+/* The tensor's shape, row-major (ggml lists the innermost dimension first). */
+static void shape_of(const wqc_gguf_tensor *t, wqc_tensor *v)
+{
+    v->ndim = (int)t->ndim;
+    for (uint32_t d = 0; d < t->ndim; d++) v->shape[d] = t->dims[t->ndim - 1 - d];
+    v->nelem = t->nelem;
+}
+
+static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                              void **scratch, wqc_error *err)
+{
+    wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX];
+    size_t n = 0;
+    wqc_status st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &n, err);
+    if (st != WQC_OK) return st;
+    wqc_rans_params p = o->rans;
+    if (!p.lanes) p.lanes = wqc_rans_lanes_auto(s[0].len);
+    st = wqc_rans_encode(s[0].data, (size_t)s[0].len, s[0].alphabet, &p, &f->coded, err);
+    uint8_t *packed[WQC_GGUF_STREAMS_MAX] = {0};
+    uint64_t total = f->coded.payload_len;
+    for (size_t k = 1; st == WQC_OK && k < n; k++) {
+        size_t plen = 0;
+        f->rest_coding[k - 1] = WQC_ENC_RAW;
+        f->rest_len[k - 1] = s[k].len;
+        if (zstd_level > 0 &&
+            wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, s[k].data, (size_t)s[k].len, &packed[k], &plen, NULL) == WQC_OK &&
+            plen < s[k].len) {
+            f->rest_coding[k - 1] = WQC_ENC_ZSTD;
+            f->rest_len[k - 1] = plen;
+        }
+        total += f->rest_len[k - 1];
+    }
+    uint8_t *buf = st == WQC_OK ? malloc(total ? (size_t)total : 1) : NULL;
+    if (st == WQC_OK && !buf) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) {
+        memcpy(buf, f->coded.payload, (size_t)f->coded.payload_len);
+        uint64_t at = f->coded.payload_len;
+        for (size_t k = 1; k < n; k++) {
+            memcpy(buf + at, f->rest_coding[k - 1] == WQC_ENC_RAW ? s[k].data : packed[k], (size_t)f->rest_len[k - 1]);
+            at += f->rest_len[k - 1];
+        }
+        free(f->coded.payload);
+        f->coded.payload = buf;
+        f->payload = buf;
+        f->payload_len = total;
+        *scratch = buf;
+    }
+    for (size_t k = 0; k < WQC_GGUF_STREAMS_MAX; k++) free(packed[k]);
+    wqc_gguf_streams_free(s, n);
+    return st;
+}
+
+wqc_status wqc_frame_gguf(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
+                          void **scratch, wqc_error *err)
+{
+    *scratch = NULL;
+    uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX];
+    wqc_tensor v = {.name = t->name, .data = t->data, .nbytes = t->nbytes};
+    if (wqc_gguf_layout(t->type, &alphabet, &nfields, flen) && t->nbytes) {
+        v.dtype = WQC_DTYPE_U8;
+        shape_of(t, &v);
+        wqc_frame_init(f, &v);
+        f->encoding = WQC_ENC_GGUF;
+        f->ggml_type = t->type;
+        f->q.alphabet = alphabet;
+        f->raw_len = t->nbytes;
+        wqc_status st = code_blocks(t, o, zstd_level, f, scratch, err);
+        if (st != WQC_OK) wqc_encoded_free(f);
+        return st;
+    }
+    if (plain_dtype(t->type, &v.dtype)) {
+        shape_of(t, &v);
+    } else { /* blocks of a type kept whole: its bytes */
+        v.dtype = WQC_DTYPE_U8;
+        v.ndim = 1;
+        v.shape[0] = v.nelem = t->nbytes;
+    }
+    return wqc_frame_lossless(&v, o, zstd_level, f, scratch, err);
+}

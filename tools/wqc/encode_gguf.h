@@ -1,0 +1,10 @@
+/* encode of a GGUF input (encode_gguf.c). */
+#ifndef WQC_TOOLS_ENCODE_GGUF_H
+#define WQC_TOOLS_ENCODE_GGUF_H
+
+#include "coding_args.h"
+
+/* Returns the exit status. */
+int encode_gguf(const coding_args *a);
+
+#endif
