@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building and testing wqc need
-# (chromium and python3-pil: the test that renders analyze --plot's SVGs).
+# (chromium and python3-pil: the test that renders analyze --plot's SVGs;
+# nodejs and npm's @huggingface/gguf, in ~/.cache/wqc-node: the test that
+# reads wqc's GGUF files with a reader wqc did not write).
 # Idempotent: packages already installed are skipped; apt-get runs only when
 # something is missing. Run as root (or with sudo available).
 set -euo pipefail
@@ -9,7 +11,7 @@ packages=(
   build-essential cmake pkg-config
   libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev liblzma-dev
   libcmocka-dev python3-numpy libhtscodecs-dev brotli xz-utils zstd
-  chromium python3-pil
+  chromium python3-pil nodejs
 )
 # Optional extras: `--bench` adds hyperfine, `--fuzz` clang's libFuzzer,
 # `--neon` the AArch64 cross compiler, qemu-user and arm64 libraries.
@@ -33,13 +35,25 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
-fi
+node_modules() {
+  local prefix=$HOME/.cache/wqc-node
+  [[ -d $prefix/node_modules/@huggingface/gguf ]] && return 0
+  if ! command -v npm >/dev/null; then
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm
+  fi
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --silent --no-audit --no-fund @huggingface/gguf@0.4.6
+}
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  node_modules
+  exit 0
+fi
+
 if [[ ${neon:-0} == 1 ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
   "${sudo_cmd[@]}" dpkg --add-architecture arm64
 fi
@@ -47,3 +61,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_modules

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "wqc/status.h"
+#include "wqc/tensor_io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,6 +98,36 @@ wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, w
 /* The inverse, into out[nbytes]. */
 void wqc_gguf_merge(uint32_t type, const wqc_gguf_stream *s, size_t n, uint8_t *out, uint64_t nbytes);
 void wqc_gguf_streams_free(wqc_gguf_stream *s, size_t n);
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* A metadata entry to write: a string or an unsigned 32-bit integer. */
+typedef struct wqc_gguf_kv_out {
+    const char *key;
+    uint32_t type;              /* WQC_GGUF_STRING or WQC_GGUF_UINT32 */
+    const char *str;
+    uint32_t u32;
+} wqc_gguf_kv_out;
+
+typedef struct wqc_gguf_tensor_out {
+    const char *name;
+    uint32_t ndim;
+    uint64_t dims[WQC_GGUF_MAX_DIMS];  /* ggml order: innermost first */
+    uint32_t type;
+} wqc_gguf_tensor_out;
+
+/* Writes a version-3 header, the metadata (plus general.alignment) and the
+ * tensor infos, with each tensor's data placed at the next multiple of
+ * `alignment` in the order given, then the padding up to the data section.
+ * The caller then writes each tensor's bytes (wqc_gguf_tensor_bytes) and
+ * zero padding up to the next multiple of the alignment. */
+wqc_status wqc_gguf_write_header(wqc_sink_fn sink, void *ctx, const wqc_gguf_kv_out *kv, size_t nkv,
+                                 const wqc_gguf_tensor_out *t, size_t n, uint32_t alignment, wqc_error *err);
+/* Bytes of a tensor of `type` and nelem weights (0 when they are not whole blocks). */
+uint64_t wqc_gguf_tensor_bytes(uint32_t type, uint64_t nelem);
+/* ggml's Q8_0 of n weights (a multiple of 32): per block of 32, an F16
+ * d = max|w| / 127 and the int8 round(w / d). */
+void wqc_q8_0_quantize(const float *w, uint64_t n, uint8_t *out);
 
 /* The metadata entry `key`, or NULL. */
 const wqc_gguf_kv *wqc_gguf_find(const wqc_gguf *g, const char *key);

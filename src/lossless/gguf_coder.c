@@ -91,8 +91,26 @@ wqc_status wqc_frame_gguf(const wqc_gguf_tensor *t, const wqc_encode_options *o,
         f->q.alphabet = alphabet;
         f->raw_len = t->nbytes;
         wqc_status st = code_blocks(t, o, zstd_level, f, scratch, err);
-        if (st != WQC_OK) wqc_encoded_free(f);
-        return st;
+        if (st != WQC_OK) {
+            wqc_encoded_free(f);
+            return st;
+        }
+        /* Small tensors (a table per stream) and repeated rows (zstd finds
+         * them): the bytes as they are, or zstd'd, when that is smaller. */
+        wqc_frame pass;
+        void *pass_scratch = NULL;
+        v.dtype = WQC_DTYPE_U8;
+        v.ndim = 1;
+        v.shape[0] = v.nelem = t->nbytes;
+        if (wqc_frame_passthrough(&v, zstd_level, &pass, &pass_scratch, NULL) == WQC_OK && pass.payload_len + 32 < f->payload_len) {
+            wqc_encoded_free(f);
+            free(*scratch);
+            *f = pass;
+            *scratch = pass_scratch;
+            return WQC_OK;
+        }
+        if (pass_scratch) free(pass_scratch);
+        return WQC_OK;
     }
     if (plain_dtype(t->type, &v.dtype)) {
         shape_of(t, &v);

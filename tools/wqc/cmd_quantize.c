@@ -11,6 +11,7 @@
 #include "frames.h"
 #include "output.h"
 #include "progress.h"
+#include "quantize_gguf.h"
 #include "quantized_st.h"
 
 static const char *usage_text =
@@ -20,6 +21,9 @@ static const char *usage_text =
     "  --method affine|sdclip|grid, --bits B, --granularity tensor|row|group:G, -k K, --step D\n"
     "  --rule 'GLOB:METHOD[,bits=B][,k=K][,step=D][,granularity=G]' or 'GLOB:keep'  (first match wins)\n"
     "  --min-elements N      quantize only tensors with at least N elements (default 0)\n"
+    "  --format gguf         write GGUF for llama.cpp-style loaders instead: float matrices whose rows\n"
+    "                        are whole blocks of 32 as --gguf-type q4_0 (default), q8_0 or f16 (F16\n"
+    "                        where rows are not), other floats F32, integers as they are\n"
     "  -o FILE ('-': stdout), -c stdout, -f overwrite, -q quiet (no progress), -v per-tensor lines\n";
 
 /* Symbols kept from the first pass, at most this many bytes. */
@@ -61,6 +65,11 @@ int cmd_quantize(int argc, char **argv)
     coding_args a;
     int rc = coding_args_parse(argc, argv, ARGS_QUANTIZE, usage_text, &a);
     if (rc != WQC_EXIT_OK) {
+        coding_args_free(&a);
+        return rc;
+    }
+    if (a.format_gguf) {
+        rc = quantize_gguf(&a);
         coding_args_free(&a);
         return rc;
     }

@@ -9,7 +9,7 @@ enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
     OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS,
-    OPT_DIGEST, OPT_CHECK_DIGEST, OPT_ROUTE, OPT_NO_STATS, OPT_STATS
+    OPT_DIGEST, OPT_CHECK_DIGEST, OPT_ROUTE, OPT_NO_STATS, OPT_STATS, OPT_FORMAT, OPT_GGUF_TYPE
 };
 
 static const struct {
@@ -41,6 +41,8 @@ static const struct {
     {{"shard-size", required_argument, NULL, OPT_SHARD_SIZE}, ARGS_CODEC | ARGS_DECODE},
     {{"lossless", no_argument, NULL, OPT_LOSSLESS}, ARGS_CODEC},
     {{"no-stats", no_argument, NULL, OPT_NO_STATS}, ARGS_CODEC},
+    {{"format", required_argument, NULL, OPT_FORMAT}, ARGS_QUANTIZE},
+    {{"gguf-type", required_argument, NULL, OPT_GGUF_TYPE}, ARGS_QUANTIZE},
     {{"digest", no_argument, NULL, OPT_DIGEST}, ARGS_INFO},
     {{"stats", no_argument, NULL, OPT_STATS}, ARGS_INFO},
     {{"route", required_argument, NULL, OPT_ROUTE}, ARGS_INFO},
@@ -149,6 +151,22 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case OPT_DIGEST: a->digest = 1; return 1;
     case OPT_NO_STATS: a->no_stats = 1; return 1;
     case OPT_STATS: a->stats = 1; return 1;
+    case OPT_FORMAT:
+        if (strcmp(arg, "gguf") == 0 || strcmp(arg, "safetensors") == 0) {
+            a->format_gguf = strcmp(arg, "gguf") == 0;
+            return 1;
+        }
+        cli_error("--format: expected safetensors or gguf, got '%s'", arg);
+        return 0;
+    case OPT_GGUF_TYPE:
+        if (strcmp(arg, "q4_0") == 0) a->gguf_type = WQC_GGML_Q4_0;
+        else if (strcmp(arg, "q8_0") == 0) a->gguf_type = WQC_GGML_Q8_0;
+        else if (strcmp(arg, "f16") == 0) a->gguf_type = WQC_GGML_F16;
+        else {
+            cli_error("--gguf-type: expected q4_0, q8_0 or f16, got '%s'", arg);
+            return 0;
+        }
+        return 1;
     case OPT_CHECK_DIGEST: {
         uint8_t d[WQC_DIGEST_BYTES];
         if (wqc_digest_parse(arg, d)) {
@@ -219,6 +237,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
     a->threads = cli_cpu_count();
     a->out_dtype = WQC_DTYPE_F32;
     a->max_elements = CLI_MAX_ELEMENTS_DEFAULT;
+    a->gguf_type = WQC_GGML_Q4_0;
     a->plan.rules = calloc((size_t)argc + 1, sizeof *a->plan.rules);
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
     struct option longs[NOPTIONS + 1];

@@ -45,6 +45,8 @@ typedef struct coding_args {
     uint64_t max_elements;       /* --max-elements: largest tensor decode/verify will allocate */
     shard_spec shards;           /* --shard-size */
     int no_stats;                /* encode --no-stats */
+    int format_gguf;             /* quantize --format gguf */
+    uint32_t gguf_type;          /* --gguf-type: WQC_GGML_Q4_0 (default), Q8_0 or F16 */
 } coding_args;
 
 /* Default --max-elements: 2^32 (16 GiB of F32), above the largest tensor of

@@ -1,0 +1,135 @@
+/* quantize --format gguf: a safetensors (or .npy) model written as GGUF for
+ * llama.cpp-style loaders. Float matrices whose rows are whole blocks of 32
+ * become Q4_0, Q8_0 or F16 (--gguf-type); other float tensors F32; integer
+ * tensors keep their type. Names and shapes are the source's (dims in ggml
+ * order); the source's metadata travels as strings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "output.h"
+#include "progress.h"
+#include "quantize_gguf.h"
+
+/* The ggml type a tensor is written as; 0 and a message when it cannot be. */
+static int type_for(const coding_args *a, const wqc_tensor *t, uint32_t *type)
+{
+    uint64_t cols = t->ndim ? t->shape[t->ndim - 1] : 1;
+    if (wqc_dtype_is_float(t->dtype)) {
+        int matrix = t->ndim >= 2 && t->nelem >= a->plan.min_elements;
+        if (!matrix) *type = WQC_GGML_F32;
+        else if (a->gguf_type == WQC_GGML_F16) *type = WQC_GGML_F16;
+        else *type = cols % 32 == 0 ? a->gguf_type : WQC_GGML_F16;
+        return 1;
+    }
+    switch (t->dtype) {
+    case WQC_DTYPE_I8: *type = WQC_GGML_I8; return 1;
+    case WQC_DTYPE_I16: *type = WQC_GGML_I16; return 1;
+    case WQC_DTYPE_I32: *type = WQC_GGML_I32; return 1;
+    case WQC_DTYPE_I64: *type = WQC_GGML_I64; return 1;
+    case WQC_DTYPE_F64: *type = WQC_GGML_F64; return 1;
+    default: return 0;
+    }
+}
+
+/* The tensor's bytes as `type` (allocated). */
+static wqc_status convert(const wqc_tensor *t, uint32_t type, uint8_t **out, uint64_t *len, wqc_error *err)
+{
+    *len = wqc_gguf_tensor_bytes(type, t->nelem);
+    *out = malloc(*len ? (size_t)*len : 1);
+    if (!*out) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    if (!wqc_dtype_is_float(t->dtype)) {
+        memcpy(*out, t->data, (size_t)*len);
+        return WQC_OK;
+    }
+    float *w;
+    wqc_status st = wqc_tensor_to_f32(t, &w, err);
+    if (st != WQC_OK) return st;
+    uint64_t cols = t->ndim ? t->shape[t->ndim - 1] : 1, rows = cols ? t->nelem / cols : 0;
+    if (type == WQC_GGML_F32) memcpy(*out, w, (size_t)*len);
+    else if (type == WQC_GGML_F16)
+        for (uint64_t i = 0; i < t->nelem; i++) {
+            uint16_t h = wqc_f32_to_f16(w[i]);
+            memcpy(*out + 2 * i, &h, 2);
+        }
+    else if (type == WQC_GGML_Q8_0) wqc_q8_0_quantize(w, t->nelem, *out);
+    else st = wqc_q4_0_quantize(w, rows, cols, (wqc_q4_0_block *)*out, err);
+    free(w);
+    return st;
+}
+
+int quantize_gguf(const coding_args *a)
+{
+    wqc_model *m = NULL;
+    wqc_error err;
+    wqc_error_clear(&err);
+    cli_watch_input(a->input);
+    wqc_status st = wqc_model_open(a->input, &m, &err);
+    if (st != WQC_OK) return cli_file_error(a->input, st, &err);
+    size_t n = wqc_model_count(m), nmeta = wqc_model_metadata_count(m);
+    wqc_gguf_tensor_out *t = calloc(n + 1, sizeof *t);
+    wqc_gguf_kv_out *kv = calloc(nmeta + 5, sizeof *kv);
+    char **keys = calloc(nmeta + 1, sizeof *keys);
+    int rc = t && kv && keys ? WQC_EXIT_OK : (cli_error("out of memory"), WQC_EXIT_ERROR);
+    for (size_t i = 0; rc == WQC_EXIT_OK && i < n; i++) {
+        const wqc_tensor *x = wqc_model_tensor(m, i);
+        if (!type_for(a, x, &t[i].type)) {
+            cli_error("%s: tensor '%s': dtype %s has no GGUF type", a->input, x->name, wqc_dtype_name(x->dtype));
+            rc = WQC_EXIT_ERROR;
+            break;
+        }
+        t[i].name = x->name;
+        t[i].ndim = x->ndim ? (uint32_t)x->ndim : 1;
+        if (x->ndim > WQC_GGUF_MAX_DIMS) {
+            cli_error("%s: tensor '%s' has %d dimensions (GGUF holds up to 4)", a->input, x->name, x->ndim);
+            rc = WQC_EXIT_ERROR;
+        }
+        t[i].dims[0] = 1;
+        for (int d = 0; d < x->ndim && d < WQC_GGUF_MAX_DIMS; d++) t[i].dims[d] = x->shape[x->ndim - 1 - d];
+    }
+    /* general.* keys a loader looks for, then the source metadata as strings. */
+    const char *arch = NULL, *slash = strrchr(a->input, '/');
+    size_t nkv = 0;
+    for (size_t i = 0; i < nmeta && rc == WQC_EXIT_OK; i++) {
+        const wqc_kv *s = wqc_model_metadata(m, i);
+        if (strcmp(s->key, "general.architecture") == 0) arch = s->value;
+        if (strncmp(s->key, "general.", 8) == 0) continue;
+        keys[i] = malloc(strlen(s->key) + 8);
+        if (!keys[i]) rc = WQC_EXIT_ERROR;
+        else sprintf(keys[i], "source.%s", s->key);
+        if (keys[i]) kv[nkv++] = (wqc_gguf_kv_out){keys[i], WQC_GGUF_STRING, s->value, 0};
+    }
+    uint32_t file_type = a->gguf_type == WQC_GGML_Q4_0 ? 2 : a->gguf_type == WQC_GGML_Q8_0 ? 7 : 1;
+    kv[nkv++] = (wqc_gguf_kv_out){"general.architecture", WQC_GGUF_STRING, arch ? arch : "unknown", 0};
+    kv[nkv++] = (wqc_gguf_kv_out){"general.name", WQC_GGUF_STRING, slash ? slash + 1 : a->input, 0};
+    kv[nkv++] = (wqc_gguf_kv_out){"general.file_type", WQC_GGUF_UINT32, NULL, file_type};
+    kv[nkv++] = (wqc_gguf_kv_out){"general.quantization_version", WQC_GGUF_UINT32, NULL, 2};
+    cli_out out;
+    int open = rc == WQC_EXIT_OK && cli_out_open(&out, a->output, a->force);
+    if (rc == WQC_EXIT_OK && !open) rc = WQC_EXIT_ERROR;
+    if (open) {
+        cli_progress progress;
+        cli_progress_start(&progress, n, 0, a->quiet);
+        st = wqc_gguf_write_header(cli_out_sink, &out, kv, nkv, t, n, WQC_GGUF_DEFAULT_ALIGNMENT, &err);
+        static const uint8_t zeros[WQC_GGUF_DEFAULT_ALIGNMENT];
+        for (size_t i = 0; st == WQC_OK && i < n; i++) {
+            uint8_t *bytes = NULL;
+            uint64_t len = 0;
+            st = convert(wqc_model_tensor(m, i), t[i].type, &bytes, &len, &err);
+            if (st == WQC_OK) st = cli_out_sink(&out, bytes, (size_t)len, &err);
+            uint64_t pad = (WQC_GGUF_DEFAULT_ALIGNMENT - len % WQC_GGUF_DEFAULT_ALIGNMENT) % WQC_GGUF_DEFAULT_ALIGNMENT;
+            if (st == WQC_OK && pad) st = cli_out_sink(&out, zeros, (size_t)pad, &err);
+            free(bytes);
+            wqc_model_release(m, i);
+            cli_progress_add(&progress, 1, 0);
+        }
+        cli_progress_end(&progress);
+        rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err) : (cli_out_abort(&out), cli_file_error(a->input, st, &err));
+    }
+    for (size_t i = 0; keys && i < nmeta; i++) free(keys[i]);
+    free(keys);
+    free(kv);
+    free(t);
+    wqc_model_close(m);
+    return rc;
+}
