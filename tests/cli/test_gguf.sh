@@ -123,6 +123,9 @@ expect_status 1 "GGUF with non-zero padding" -- "$wqc" encode pad.gguf -o pad.wq
 check_one_line_error "padding" pad.gguf "zero padding"
 check "no output" '[[ ! -e pad.wqc ]]'
 
+expect_status 0 "bench --lossless on a GGUF file" -- "$wqc" bench t.gguf --lossless --repeat 1
+check "bench: every decoder gave the file back and the peers ran" 'grep -q "^wqc --lossless scalar" "$tmp/out" && grep -q "^xz -9e" "$tmp/out"'
+
 for bad in trunc:"past the end" head:"truncated" v1:"version 1" counts:"exceed" badtype:"unknown ggml type" \
            zerodim:"dimension" misaligned:"aligned" overlap:"overlap" ndim:"dimensions" strlen:"truncated" \
            deep:"malformed" dup:"twice"; do

@@ -1,5 +1,6 @@
-/* `wqc bench FILE --lossless`: the whole file stored losslessly by wqc
- * against zstd -19, brotli -q 11 -w 24 and xz -9e of the same file: sizes,
+/* `wqc bench FILE --lossless`: the whole file (safetensors, .npy or GGUF)
+ * stored losslessly by wqc against zstd -19, brotli -q 11 -w 24 and xz -9e
+ * of the same file: sizes,
  * and encode and decode speed in one run, every wqc decoder ISA included.
  * Every decoder's output is compared with the file before it is timed. */
 #include <brotli/decode.h>
@@ -10,6 +11,7 @@
 #include <zstd.h>
 
 #include "bench.h"
+#include "encode_gguf.h"
 #include "output.h"
 
 typedef struct membuf {
@@ -70,11 +72,16 @@ static wqc_status decode_file(wqc_reader *r, wqc_isa isa, uint8_t *out, wqc_erro
     uint8_t *at = out + src->header_len;
     for (size_t k = 0; k < src->n; k++) {
         const wqc_frame *f;
+        if (src->gap) { /* GGUF padding */
+            memset(at, 0, (size_t)src->gap[k]);
+            at += src->gap[k];
+        }
         wqc_status st = wqc_reader_frame(r, src->order[k], &f, err);
         if (st == WQC_OK) st = wqc_frame_decode_raw_with(f, isa, at, err);
         if (st != WQC_OK) return st;
         at += f->raw_len;
     }
+    memset(at, 0, (size_t)src->tail);
     return WQC_OK;
 }
 
@@ -123,20 +130,41 @@ static int peer_encode(int which, const uint8_t *src, size_t n, peer *p)
 int bench_lossless(const bench_args *a)
 {
     if (!a->file) {
-        cli_error("--lossless needs a FILE (.safetensors or .npy)");
+        cli_error("--lossless needs a FILE (.safetensors, .npy or GGUF)");
         return WQC_EXIT_USAGE;
     }
     wqc_model *m = NULL;
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(a->file);
-    wqc_status st = wqc_model_open(a->file, &m, &err);
-    if (st != WQC_OK) return cli_file_error(a->file, st, &err);
-    uint64_t size;
-    const uint8_t *file = wqc_model_bytes(m, &size);
+    wqc_mapped_file mapped = {0};
+    wqc_gguf g = {0};
+    int gguf = 0;
+    wqc_status st = wqc_map_file(a->file, &mapped, &err);
+    if (st == WQC_OK && wqc_gguf_is(mapped.data, mapped.size)) {
+        gguf = 1;
+        st = wqc_gguf_parse(mapped.data, mapped.size, &g, &err);
+    } else if (st == WQC_OK) {
+        wqc_unmap_file(&mapped);
+        st = wqc_model_open(a->file, &m, &err);
+    }
+    if (st != WQC_OK) {
+        if (gguf) wqc_unmap_file(&mapped);
+        return cli_file_error(a->file, st, &err);
+    }
+    uint64_t size = mapped.size;
+    const uint8_t *file = gguf ? mapped.data : wqc_model_bytes(m, &size);
     membuf wqc = {0};
     double t0 = bench_now_s();
-    st = encode_file(m, &wqc, &err);
+    if (gguf) {
+        wqc_encode_options o;
+        wqc_encode_options_default(&o);
+        o.rans.threads = 1;
+        gguf_encode_params p = {to_memory, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
+        st = gguf_write_wqc(&g, mapped.data, mapped.size, &p, &err);
+    } else {
+        st = encode_file(m, &wqc, &err);
+    }
     double wqc_encode_s = bench_now_s() - t0;
     wqc_reader *r = NULL;
     if (st == WQC_OK) st = wqc_reader_open(wqc.data, wqc.len, 1, NULL, 0, &r, &err);
@@ -148,6 +176,8 @@ int bench_lossless(const bench_args *a)
         free(wqc.data);
         free(out);
         wqc_model_close(m);
+        wqc_gguf_free(&g);
+        if (gguf) wqc_unmap_file(&mapped);
         return rc;
     }
     int reps = (int)a->repeat;
@@ -204,5 +234,7 @@ int bench_lossless(const bench_args *a)
     wqc_reader_free(r);
     free(wqc.data);
     wqc_model_close(m);
+    wqc_gguf_free(&g);
+    if (gguf) wqc_unmap_file(&mapped);
     return rc;
 }
