@@ -182,8 +182,10 @@ int bench_lossless(const bench_args *a)
     }
     int reps = (int)a->repeat;
     double *t = malloc((size_t)reps * sizeof *t);
+    char *cpu = bench_cpu_name();
     printf("wqc bench --lossless: %s, %llu bytes; %s; one thread, median of %d\n\n", a->file, (unsigned long long)size,
-           bench_cpu_name(), reps);
+           cpu ? cpu : "unknown CPU", reps);
+    free(cpu);
     printf("%-28s %11s %8s %11s %11s %9s\n", "codec", "bytes", "of file", "enc MB/s", "dec MB/s", "dec vs wqc");
     double best = 0.0;
     int rc = WQC_EXIT_OK;
