@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wqc/dtype.h"
 #include "wqc/status.h"
 #include "wqc/tensor_io.h"
 
@@ -98,6 +99,11 @@ wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, w
 /* The inverse, into out[nbytes]. */
 void wqc_gguf_merge(uint32_t type, const wqc_gguf_stream *s, size_t n, uint8_t *out, uint64_t nbytes);
 void wqc_gguf_streams_free(wqc_gguf_stream *s, size_t n);
+
+/* The plain ggml types and wqc's dtypes (F32, F16, BF16, I8, I16, I32, I64,
+ * F64): 1 and the match, 0 for block types and dtypes GGUF lacks. */
+int wqc_ggml_to_dtype(uint32_t type, wqc_dtype *out);
+int wqc_dtype_to_ggml(wqc_dtype dtype, uint32_t *out);
 
 /* ---- writing ---------------------------------------------------------- */
 

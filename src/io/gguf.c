@@ -229,3 +229,26 @@ const wqc_gguf_kv *wqc_gguf_find(const wqc_gguf *g, const char *key)
         if (g->kv[i].key && strcmp(g->kv[i].key, key) == 0) return &g->kv[i];
     return NULL;
 }
+
+static const struct {
+    uint32_t ggml;
+    wqc_dtype dtype;
+} plain_types[] = {
+    {WQC_GGML_F32, WQC_DTYPE_F32}, {WQC_GGML_F16, WQC_DTYPE_F16}, {WQC_GGML_BF16, WQC_DTYPE_BF16},
+    {WQC_GGML_I8, WQC_DTYPE_I8},   {WQC_GGML_I16, WQC_DTYPE_I16}, {WQC_GGML_I32, WQC_DTYPE_I32},
+    {WQC_GGML_I64, WQC_DTYPE_I64}, {WQC_GGML_F64, WQC_DTYPE_F64},
+};
+
+int wqc_ggml_to_dtype(uint32_t type, wqc_dtype *out)
+{
+    for (size_t i = 0; i < sizeof plain_types / sizeof *plain_types; i++)
+        if (plain_types[i].ggml == type) return *out = plain_types[i].dtype, 1;
+    return 0;
+}
+
+int wqc_dtype_to_ggml(wqc_dtype dtype, uint32_t *out)
+{
+    for (size_t i = 0; i < sizeof plain_types / sizeof *plain_types; i++)
+        if (plain_types[i].dtype == dtype) return *out = plain_types[i].ggml, 1;
+    return 0;
+}

@@ -9,21 +9,6 @@
 #include "wqc/encode.h"
 #include "wqc/gguf.h"
 
-static int plain_dtype(uint32_t type, wqc_dtype *d)
-{
-    switch (type) {
-    case WQC_GGML_F32: *d = WQC_DTYPE_F32; return 1;
-    case WQC_GGML_F16: *d = WQC_DTYPE_F16; return 1;
-    case WQC_GGML_BF16: *d = WQC_DTYPE_BF16; return 1;
-    case WQC_GGML_I8: *d = WQC_DTYPE_I8; return 1;
-    case WQC_GGML_I16: *d = WQC_DTYPE_I16; return 1;
-    case WQC_GGML_I32: *d = WQC_DTYPE_I32; return 1;
-    case WQC_GGML_I64: *d = WQC_DTYPE_I64; return 1;
-    case WQC_GGML_F64: *d = WQC_DTYPE_F64; return 1;
-    default: return 0;
-    }
-}
-
 /* The tensor's shape, row-major (ggml lists the innermost dimension first). */
 static void shape_of(const wqc_gguf_tensor *t, wqc_tensor *v)
 {
@@ -112,7 +97,7 @@ wqc_status wqc_frame_gguf(const wqc_gguf_tensor *t, const wqc_encode_options *o,
         if (pass_scratch) free(pass_scratch);
         return WQC_OK;
     }
-    if (plain_dtype(t->type, &v.dtype)) {
+    if (wqc_ggml_to_dtype(t->type, &v.dtype)) {
         shape_of(t, &v);
     } else { /* blocks of a type kept whole: its bytes */
         v.dtype = WQC_DTYPE_U8;

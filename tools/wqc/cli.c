@@ -241,3 +241,12 @@ char *cli_joined(const char *a, const char *b)
     }
     return s;
 }
+
+int cli_is_gguf(const char *path)
+{
+    unsigned char head[4];
+    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+    int yes = f && fread(head, 1, 4, f) == 4 && wqc_gguf_is(head, 4);
+    if (f) fclose(f);
+    return yes;
+}

@@ -213,16 +213,6 @@ static int name_selected(const analyze_args *a, const char *name)
 
 static int selected_name(const void *a, const char *name) { return name_selected(a, name); }
 
-/* A GGUF file, by its magic. */
-static int is_gguf(const char *path)
-{
-    unsigned char head[4];
-    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
-    int yes = f && fread(head, 1, 4, f) == 4 && wqc_gguf_is(head, 4);
-    if (f) fclose(f);
-    return yes;
-}
-
 static const char *skip_reason(const analyze_args *a, const wqc_tensor *t)
 {
     if (!wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_I8 && t->dtype != WQC_DTYPE_U8)
@@ -353,7 +343,7 @@ int cmd_analyze(int argc, char **argv)
     analyze_job *jobs = NULL;
     if (rc != WQC_EXIT_OK || !inputs) goto done;
 
-    if (optind < argc && is_gguf(argv[optind])) {
+    if (optind < argc && cli_is_gguf(argv[optind])) {
         gguf_options go = {a.json, a.quiet, selected_name, &a};
         cli_watch_input(argv[optind]);
         rc = analyze_gguf(&go, (const char *const *)argv + optind, (size_t)(argc - optind));

@@ -332,16 +332,6 @@ static void output_abort(encode_output *eo)
     free(eo->stats_index);
 }
 
-/* A GGUF file, by its magic. */
-static int is_gguf_file(const char *path)
-{
-    unsigned char head[4];
-    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
-    int yes = f && fread(head, 1, 4, f) == 4 && wqc_gguf_is(head, 4);
-    if (f) fclose(f);
-    return yes;
-}
-
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
 {
     fprintf(stderr, "%s: ", cli_program);
@@ -375,7 +365,7 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    if (is_gguf_file(a.input)) {
+    if (cli_is_gguf(a.input)) {
         rc = encode_gguf(&a);
         coding_args_free(&a);
         return rc;

@@ -22,14 +22,7 @@ static int type_for(const coding_args *a, const wqc_tensor *t, uint32_t *type)
         else *type = cols % 32 == 0 ? a->gguf_type : WQC_GGML_F16;
         return 1;
     }
-    switch (t->dtype) {
-    case WQC_DTYPE_I8: *type = WQC_GGML_I8; return 1;
-    case WQC_DTYPE_I16: *type = WQC_GGML_I16; return 1;
-    case WQC_DTYPE_I32: *type = WQC_GGML_I32; return 1;
-    case WQC_DTYPE_I64: *type = WQC_GGML_I64; return 1;
-    case WQC_DTYPE_F64: *type = WQC_GGML_F64; return 1;
-    default: return 0;
-    }
+    return wqc_dtype_to_ggml(t->dtype, type);
 }
 
 /* The tensor's bytes as `type` (allocated). */
