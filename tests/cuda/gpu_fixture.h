@@ -1,0 +1,90 @@
+/* Frames for the GPU test and benchmark: Gaussian weights quantized, coded
+ * with the library's encoder and read back through the .wqc reader, so the
+ * frames are exactly what a file holds. */
+#ifndef WQC_TESTS_GPU_FIXTURE_H
+#define WQC_TESTS_GPU_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/wqc.h"
+
+typedef struct gpu_file {
+    uint8_t *data;
+    size_t len, cap;
+    wqc_reader *r;
+} gpu_file;
+
+static inline wqc_status gpu_file_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    gpu_file *m = ctx;
+    if (m->len + len > m->cap) {
+        size_t cap = (m->len + len) * 2;
+        uint8_t *grown = realloc(m->data, cap);
+        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        m->data = grown, m->cap = cap;
+    }
+    memcpy(m->data + m->len, buf, len);
+    m->len += len;
+    return WQC_OK;
+}
+
+/* One rows x cols Gaussian tensor quantized with p and coded order-0 with
+ * the given lanes and chunk, as a one-tensor .wqc in memory; *f its frame. */
+static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
+                                uint32_t lanes, uint32_t chunk, const wqc_frame **f, wqc_error *err)
+{
+    memset(file, 0, sizeof *file);
+    char spec[96];
+    snprintf(spec, sizeof spec, "gaussian:%llux%llu:seed=3", (unsigned long long)rows, (unsigned long long)cols);
+    wqc_synthetic_spec s;
+    float *w = NULL;
+    wqc_status st = wqc_synthetic_parse(spec, &s, err);
+    if (st == WQC_OK) st = wqc_synthetic_generate(&s, &w, err);
+    wqc_tensor t = {.name = "w", .dtype = WQC_DTYPE_F32, .ndim = 2, .shape = {rows, cols}, .nelem = rows * cols,
+                    .data = (const unsigned char *)w, .nbytes = rows * cols * 4};
+    wqc_frame fr;
+    wqc_frame_init(&fr, &t);
+    fr.encoding = WQC_ENC_RANS;
+    fr.quantized = 1;
+    fr.quant = *p;
+    fr.raw_len = t.nelem;
+    if (st == WQC_OK) st = wqc_quantize(w, rows, cols, p, "w", &fr.q, err);
+    free(w);
+    fr.quant.bits = fr.q.bits;
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    o.mode = WQC_MODE_ORDER0;
+    o.rans.lanes = lanes;
+    o.rans.chunk = chunk;
+    void *scratch = NULL;
+    if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, err);
+    wqc_writer *wr = NULL;
+    if (st == WQC_OK) st = wqc_writer_open(gpu_file_sink, file, NULL, 0, &wr, err);
+    if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
+    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
+    wqc_writer_free(wr);
+    wqc_encoded_free(&fr);
+    free(scratch);
+    wqc_quantized_free(&fr.q);
+    if (st == WQC_OK) st = wqc_reader_open(file->data, file->len, 1, NULL, 0, &file->r, err);
+    if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
+    return st;
+}
+
+static inline void gpu_file_free(gpu_file *file)
+{
+    wqc_reader_free(file->r);
+    free(file->data);
+    memset(file, 0, sizeof *file);
+}
+
+/* The CPU decoders' output of a frame in a form (host memory). */
+static inline wqc_status gpu_cpu_decode(const wqc_frame *f, wqc_rans_form form, void *out, wqc_error *err)
+{
+    wqc_rans_output o = {.form = form, .dst = out, .groups = &f->q};
+    return wqc_rans_decode_to(&f->coded, &o, 0, wqc_isa_active(), err);
+}
+
+#endif
