@@ -36,7 +36,7 @@ enum { E_OK = 0, E_STATE = 1, E_SHORT = 2, E_LEFT = 3, E_FINAL = 4 };
  * warp, its chunk's stream (`stride` bytes each), so that the word reads of
  * the renormalisation, on the decoder's critical path, hit shared memory. */
 template <int FORM, bool SHARED>
-__global__ void __launch_bounds__(32 * WARPS) decode_chunks(const wqc_cuda_frame g, void *out, uint32_t stride)
+__global__ void __launch_bounds__(32 * WARPS, 4) decode_chunks(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
     extern __shared__ uint32_t table[];
     const uint32_t *entry = g.entry;
@@ -74,17 +74,19 @@ __global__ void __launch_bounds__(32 * WARPS) decode_chunks(const wqc_cuda_frame
     }
     /* The row and column of this lane's element, advanced by `lanes` a round
      * (no division per element). */
-    uint64_t row = 0, col = 0;
+    /* 32-bit: the upload refuses larger matrices. */
+    uint32_t row = 0, col = 0;
+    const uint32_t cols = (uint32_t)g.cols, group_len = (uint32_t)g.group_len;
     if (FORM != WQC_FORM_SYMBOLS) {
         uint64_t pos = first + l;
-        row = pos / g.cols, col = pos - row * g.cols;
+        row = (uint32_t)(pos / g.cols), col = (uint32_t)(pos - (uint64_t)row * g.cols);
     }
-    const uint64_t per_row = (g.cols + g.group_len - 1) / g.group_len;
+    const uint32_t per_row = (cols + group_len - 1) / group_len;
     /* The chunk's part of the output. */
     uint8_t *const out8 = (uint8_t *)out + first;
     uint16_t *const out16 = (uint16_t *)out + first;
     float *const out32 = (float *)out + first;
-    uint64_t held = ~0ull;
+    uint32_t held = ~0u;
     float scale = 0.0f, offset = 0.0f;
     const bool by_row = g.group_len == g.cols;
     uint32_t w = 4u * lanes;
@@ -102,7 +104,7 @@ __global__ void __launch_bounds__(32 * WARPS) decode_chunks(const wqc_cuda_frame
                 out8[k] = (uint8_t)s;
             } else {
                 /* Per-row scales change every cols / lanes rounds: kept in registers. */
-                uint64_t grp = g.ngroups == 1 ? 0 : by_row ? row : row * per_row + col / g.group_len;
+                uint32_t grp = g.ngroups == 1 ? 0 : by_row ? row : row * per_row + col / group_len;
                 if (grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
                 float v = __fadd_rn(offset, __fmul_rn(scale, (float)s));
                 /* Dequantized values are finite (the reader refuses other
@@ -116,7 +118,7 @@ __global__ void __launch_bounds__(32 * WARPS) decode_chunks(const wqc_cuda_frame
         }
         if (FORM != WQC_FORM_SYMBOLS) {
             col += lanes;
-            while (col >= g.cols) col -= g.cols, row++;
+            while (col >= cols) col -= cols, row++;
         }
         const uint32_t needs = __ballot_sync(0xffffffffu, need);
         if (need) {
@@ -187,6 +189,11 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
         if (c->offset[k + 1] - c->offset[k] > g->max_chunk_bytes) g->max_chunk_bytes = (uint32_t)(c->offset[k + 1] - c->offset[k]);
     g->cols = f->q.cols ? f->q.cols : 1, g->group_len = f->q.group_len ? f->q.group_len : g->cols;
     g->ngroups = f->q.ngroups ? f->q.ngroups : 1;
+    if (g->cols >= (1ull << 31) || g->n / g->cols >= (1ull << 31) || g->ngroups >= (1ull << 32)) {
+        free(g);
+        wqc_rans_dtable_free(&d);
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes up to 2^31 rows and columns", f->name);
+    }
     size_t slots = (size_t)1 << g->precision;
     float one = 1.0f, zero = 0.0f;
     int quantized = f->quantized && f->q.scale && f->q.offset;
