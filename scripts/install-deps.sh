@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building and testing wqc need
-# (chromium and python3-pil: the test that renders analyze --plot's SVGs;
-# nodejs and npm's @huggingface/gguf, in ~/.cache/wqc-node: the test that
-# reads wqc's GGUF files with a reader wqc did not write).
+# Installs the Debian packages that building and testing wqc need.
 # Idempotent: packages already installed are skipped; apt-get runs only when
 # something is missing. Run as root (or with sudo available).
 set -euo pipefail
@@ -11,12 +8,15 @@ packages=(
   build-essential cmake pkg-config
   libzstd-dev libbrotli-dev libxxhash-dev libsodium-dev libjansson-dev liblzma-dev
   libcmocka-dev python3-numpy libhtscodecs-dev brotli xz-utils zstd
-  chromium python3-pil nodejs
 )
-# Optional extras: `--bench` adds hyperfine, `--fuzz` clang's libFuzzer,
+# Optional extras: `--test` what only some tests need (chromium and
+# python3-pil: rendering analyze --plot's SVGs; nodejs and npm's
+# @huggingface/gguf, in ~/.cache/wqc-node: reading wqc's GGUF files with a
+# reader wqc did not write), `--bench` hyperfine, `--fuzz` clang's libFuzzer,
 # `--neon` the AArch64 cross compiler, qemu-user and arm64 libraries.
 for extra in "$@"; do
   case $extra in
+    --test) packages+=(chromium python3-pil nodejs); with_node=1 ;;
     --bench) packages+=(hyperfine) ;;
     --neon)
       neon=1
@@ -36,6 +36,7 @@ for p in "${packages[@]}"; do
 done
 
 node_modules() {
+  [[ ${with_node:-0} == 1 ]] || return 0
   local prefix=$HOME/.cache/wqc-node
   [[ -d $prefix/node_modules/@huggingface/gguf ]] && return 0
   if ! command -v npm >/dev/null; then

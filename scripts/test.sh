@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+bash scripts/install-deps.sh --test
 bash scripts/build.sh "$@"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
