@@ -312,9 +312,7 @@ static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t pay
         f->rest_len[k] = len;
         at += len;
     }
-    if (at != payload_len) return BAD("GGUF streams do not add up to the payload");
-    f->raw_len = blocks * bb;
-    return WQC_OK;
+    return at == payload_len ? WQC_OK : BAD("GGUF streams do not add up to the payload");
 }
 
 /* The extension fields after the core. */
@@ -376,32 +374,30 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !is_float(f->dtype)))
         return BAD("split coding of a tensor that is not a float tensor");
     uint64_t sym_len = payload_len;
+    /* SPLIT and GGUF: a rANS symbol stream of sym_len bytes, then more streams. */
+    int streams = f->encoding == WQC_ENC_SPLIT || f->encoding == WQC_ENC_GGUF;
     if (f->encoding == WQC_ENC_GGUF) {
         st = read_gguf_head(&c, payload_len, f, &sym_len, err);
-        if (st == WQC_OK) st = read_rans(&c, shared, nshared, sym_len, f, err);
-        if (st == WQC_OK) st = read_gguf_fields(&c, sym_len, payload_len, f, err);
-        if (st == WQC_OK) st = read_extensions(&c, f, err);
-        if (st == WQC_OK && f->model.ntables != 1) st = BAD("GGUF coding with a context model");
-        if (st == WQC_OK) st = ready_rans(f, payload, sym_len, err);
-        f->payload = payload;
-        f->payload_len = payload_len;
-        return st;
+        if (st != WQC_OK) return st;
     }
     if (f->encoding == WQC_ENC_SPLIT) {
         f->q.alphabet = 256;
         sym_len = wqc_cursor_varint(&c);
         if (c.failed || sym_len > payload_len) return BAD("bad split description");
     }
-    if (f->encoding == WQC_ENC_RANS || f->encoding == WQC_ENC_SPLIT)
-        st = read_rans(&c, shared, nshared, sym_len, f, err);
+    if (f->encoding == WQC_ENC_RANS || streams) st = read_rans(&c, shared, nshared, sym_len, f, err);
     if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) st = read_rest(&c, sym_len, payload_len, f, err);
+    if (st == WQC_OK && f->encoding == WQC_ENC_GGUF) st = read_gguf_fields(&c, sym_len, payload_len, f, err);
     if (st == WQC_OK) st = read_extensions(&c, f, err);
     if (st == WQC_OK && f->quantized) st = read_scales(scales, scales_len, f, err);
     if (st != WQC_OK) return st;
-    f->raw_len = f->quantized ? f->nelem : f->nelem * wqc_dtype_size(f->dtype);
+    f->raw_len = f->encoding == WQC_ENC_GGUF ? wqc_gguf_tensor_bytes(f->ggml_type, f->nelem)
+                 : f->quantized              ? f->nelem
+                                             : f->nelem * wqc_dtype_size(f->dtype);
     if (f->encoding == WQC_ENC_RANS) return ready_rans(f, payload, payload_len, err);
-    if (f->encoding == WQC_ENC_SPLIT) {
-        if (f->model.ntables != 1) return BAD("split coding with a context model");
+    if (streams) {
+        if (f->model.ntables != 1)
+            return BAD("%s coding with a context model", f->encoding == WQC_ENC_SPLIT ? "split" : "GGUF");
         st = ready_rans(f, payload, sym_len, err);
     }
     if (st != WQC_OK) return st;
