@@ -203,12 +203,6 @@ static int config_from(const source *s, llama_rope rope, llama_config *c)
     return 1;
 }
 
-static int starts_with_magic(const wqc_mapped_file *f)
-{
-    static const unsigned char magic[8] = {0x89, 'W', 'Q', 'C', '\r', '\n', 0x1a, '\n'};
-    return f->size >= 8 && memcmp(f->data, magic, 8) == 0;
-}
-
 static float *vector(const source *s, const char *name, int n)
 {
     uint64_t shape[2];
@@ -227,7 +221,7 @@ int llama_load(const char *path, llama_path how, llama_rope rope, int threads, l
     wqc_error_clear(&err);
     if (wqc_map_file(path, &m->file, &err) != WQC_OK) return fail(path, "%s", err.msg);
     m->mapped = 1;
-    if (starts_with_magic(&m->file)) {
+    if (wqc_is_wqc(m->file.data, m->file.size)) {
         if (wqc_reader_open_file(&m->file, 1, NULL, 0, &m->reader, &err) != WQC_OK) return fail(path, "%s", err.msg);
         s.r = m->reader;
     } else {

@@ -142,6 +142,9 @@ wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame 
 
 typedef struct wqc_reader wqc_reader;
 
+/* True when buf starts with the .wqc magic (either format version). */
+int wqc_is_wqc(const uint8_t *buf, size_t len);
+
 /* Reads a whole .wqc held in buf[0..len) (which must outlive the reader).
  * lazy = 1: check the header, END and INDX records only; frames are parsed
  * and checked when asked for (random access on a mapped file). lazy = 0:

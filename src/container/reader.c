@@ -263,6 +263,8 @@ static wqc_status check_source(const wqc_reader *r, wqc_error *err)
     return st;
 }
 
+int wqc_is_wqc(const uint8_t *buf, size_t len) { return len >= 8 && memcmp(buf, WQC_MAGIC, 8) == 0; }
+
 const wqc_source *wqc_reader_source(const wqc_reader *r) { return r->source.format ? &r->source : NULL; }
 
 wqc_status wqc_reader_stats(wqc_reader *r, size_t i, const wqc_tensor_stats **out, wqc_error *err)

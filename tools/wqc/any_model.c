@@ -1,6 +1,5 @@
 #include "any_model.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,24 +7,13 @@
 #include "quantized_st.h"
 #include "wqc/digest.h"
 
-static int starts_with_magic(const char *path)
-{
-    static const unsigned char magic[8] = {0x89, 'W', 'Q', 'C', '\r', '\n', 0x1a, '\n'};
-    unsigned char head[8];
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t got = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return got == sizeof head && memcmp(head, magic, sizeof head) == 0;
-}
-
 int any_model_open(any_model *am, const coding_args *a, const char *path)
 {
     memset(am, 0, sizeof *am);
     am->path = path;
     coding_args copy = *a;
     copy.input = path;
-    if (cli_has_suffix(path, ".wqc.index.json") || starts_with_magic(path)) {
+    if (cli_has_suffix(path, ".wqc.index.json") || cli_is_wqc(path)) {
         int rc = wqc_input_open(&am->wqc, &copy, 0);
         if (rc != WQC_EXIT_OK) return rc;
         am->is_wqc = 1;
