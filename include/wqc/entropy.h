@@ -54,6 +54,17 @@ size_t wqc_freq_table_bytes(const uint32_t *freq, size_t alphabet);
 double wqc_rans_size_estimate(uint64_t n, double cross_entropy_bits, size_t table_bytes,
                               uint32_t lanes, uint64_t chunk);
 
+/* The order-0 estimate of symbols with these counts (n their total), as
+ * encode would code them (its lanes for n, its default chunk): the
+ * normalised table in freq[alphabet], and the figures below. */
+typedef struct wqc_order0_estimate {
+    double cross_entropy_bits;
+    size_t table_bytes;
+    double bytes;
+} wqc_order0_estimate;
+wqc_status wqc_order0_estimate_counts(const uint64_t *counts, size_t alphabet, uint64_t n, int precision,
+                                      uint32_t *freq, wqc_order0_estimate *out, wqc_error *err);
+
 /* Entropy (bits/symbol) that Gaussian weights would give under quantizer q:
  * for every parameter group, the weights are modelled as N(mean_g, std_g^2)
  * with that group's measured mean and std, each symbol's probability is the

@@ -114,12 +114,12 @@ wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o
     a->alphabet = q.alphabet;
     wqc_histogram(q.symbols, (size_t)t->nelem, a->counts);
     a->entropy_bits = wqc_entropy_bits(a->counts, a->alphabet);
-    st = wqc_freq_normalize(a->counts, a->alphabet, o->precision, a->freq, err);
+    wqc_order0_estimate e;
+    st = wqc_order0_estimate_counts(a->counts, a->alphabet, t->nelem, o->precision, a->freq, &e, err);
     if (st != WQC_OK) goto done;
-    a->cross_entropy_bits = wqc_cross_entropy_bits(a->counts, a->freq, a->alphabet, 1u << o->precision);
-    a->table_bytes = wqc_freq_table_bytes(a->freq, a->alphabet);
-    a->rans_bytes = wqc_rans_size_estimate(t->nelem, a->cross_entropy_bits, a->table_bytes,
-                                           wqc_rans_lanes_auto(t->nelem), WQC_RANS_CHUNK_DEFAULT_CODEC);
+    a->cross_entropy_bits = e.cross_entropy_bits;
+    a->table_bytes = e.table_bytes;
+    a->rans_bytes = e.bytes;
     a->bits_per_weight = t->nelem ? a->rans_bytes * 8.0 / (double)t->nelem : 0.0;
     a->saving_percent = t->nelem ? 100.0 * (1.0 - a->bits_per_weight / a->bits) : 0.0;
     a->ratio_vs_packed = a->bits_per_weight > 0 ? a->bits / a->bits_per_weight : 0.0;

@@ -1,4 +1,5 @@
 #include "wqc/entropy.h"
+#include "wqc/rans.h"
 
 size_t wqc_freq_table_bytes(const uint32_t *freq, size_t alphabet)
 {
@@ -18,4 +19,16 @@ double wqc_rans_size_estimate(uint64_t n, double cross_entropy_bits, size_t tabl
 {
     uint64_t chunks = chunk ? (n + chunk - 1) / chunk : 1;
     return (double)n * cross_entropy_bits / 8.0 + 4.0 * lanes * (double)chunks + (double)table_bytes;
+}
+
+wqc_status wqc_order0_estimate_counts(const uint64_t *counts, size_t alphabet, uint64_t n, int precision,
+                                      uint32_t *freq, wqc_order0_estimate *out, wqc_error *err)
+{
+    wqc_status st = wqc_freq_normalize(counts, alphabet, precision, freq, err);
+    if (st != WQC_OK) return st;
+    out->cross_entropy_bits = wqc_cross_entropy_bits(counts, freq, alphabet, 1u << precision);
+    out->table_bytes = wqc_freq_table_bytes(freq, alphabet);
+    out->bytes = wqc_rans_size_estimate(n, out->cross_entropy_bits, out->table_bytes, wqc_rans_lanes_auto(n),
+                                        WQC_RANS_CHUNK_DEFAULT_CODEC);
+    return WQC_OK;
 }

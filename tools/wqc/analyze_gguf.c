@@ -24,10 +24,10 @@ static double rans_bytes(const uint8_t *s, uint64_t n, uint32_t alphabet, double
     uint32_t freq[256];
     wqc_histogram(s, (size_t)n, counts);
     *entropy = wqc_entropy_bits(counts, alphabet);
-    if (n == 0 || wqc_freq_normalize(counts, alphabet, WQC_PRECISION_DEFAULT, freq, NULL) != WQC_OK) return (double)n;
-    double ce = wqc_cross_entropy_bits(counts, freq, alphabet, 1u << WQC_PRECISION_DEFAULT);
-    return wqc_rans_size_estimate(n, ce, wqc_freq_table_bytes(freq, alphabet), wqc_rans_lanes_auto(n),
-                                  WQC_RANS_CHUNK_DEFAULT_CODEC);
+    wqc_order0_estimate e;
+    if (n == 0 || wqc_order0_estimate_counts(counts, alphabet, n, WQC_PRECISION_DEFAULT, freq, &e, NULL) != WQC_OK)
+        return (double)n;
+    return e.bytes;
 }
 
 static double zstd_bytes(const uint8_t *s, uint64_t n)
