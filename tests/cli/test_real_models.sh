@@ -10,6 +10,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/lib.sh"
 
+# peers FILE: b, x, z = bytes of brotli -q 11 -w 24, xz -9e, zstd -19 --long=27
+# of FILE, and best = the smallest of them.
+peers() {
+    b=$(brotli -q 11 -w 24 -c "$1" | wc -c)
+    x=$(xz -9e -c "$1" | wc -c)
+    z=$(zstd -q -19 --long=27 -c "$1" | wc -c)
+    best=$(( b < x ? (b < z ? b : z) : (x < z ? x : z) ))
+}
+
 for f in stories260K.safetensors stories260K.bf16.safetensors; do
     expect_status 0 "$f text" -- "$wqc" analyze --min-elements 0 "$data/$f"
     check "$f: all matrices analysed" 'grep -qE "^summary: [0-9]+ tensors analysed" "$tmp/out"'
@@ -69,10 +78,7 @@ for f in stories260K.safetensors stories260K.bf16.safetensors; do
         expect_status 0 "$f $quantizer: decode" -- "$wqc" decode "$tmp/m.wqc" -o "$tmp/d.safetensors" -f
         check "$f $quantizer: decode equals quantize" 'cmp -s "$tmp/q.safetensors" "$tmp/d.safetensors"'
         w=$(stat -c %s "$tmp/m.wqc")
-        b=$(brotli -q 11 -w 24 -c "$tmp/q.safetensors" | wc -c)
-        x=$(xz -9e -c "$tmp/q.safetensors" | wc -c)
-        z=$(zstd -q -19 --long=27 -c "$tmp/q.safetensors" | wc -c)
-        best=$(( b < x ? (b < z ? b : z) : (x < z ? x : z) ))
+        peers "$tmp/q.safetensors"
         echo "$f $quantizer: wqc $w, brotli $b, xz $x, zstd $z: $(( 10000 * w / best )) / 10000 of the smallest"
         check "$f $quantizer: .wqc ($w) <= 0.95 x smallest of brotli/xz/zstd ($best)" '(( 100 * w <= 95 * best ))'
     done
@@ -85,10 +91,7 @@ for f in stories260K.safetensors stories260K.bf16.safetensors; do
     check "$f: the original file, byte for byte" 'cmp -s "$data/$f" "$tmp/l.safetensors"'
     expect_status 0 "$f: verify --against the original" -- "$wqc" verify -q "$tmp/l.wqc" --against "$data/$f"
     w=$(stat -c %s "$tmp/l.wqc") size=$(stat -c %s "$data/$f")
-    b=$(brotli -q 11 -w 24 -c "$data/$f" | wc -c)
-    x=$(xz -9e -c "$data/$f" | wc -c)
-    z=$(zstd -q -19 --long=27 -c "$data/$f" | wc -c)
-    best=$(( b < x ? (b < z ? b : z) : (x < z ? x : z) ))
+    peers "$data/$f"
     echo "$f --lossless: wqc $w ($(( 1000 * w / size ))/1000 of $size), brotli $b, xz $x, zstd $z: $(( 10000 * w / best )) / 10000 of the smallest"
     check "$f --lossless: .wqc ($w) <= 0.97 x smallest of brotli/xz/zstd ($best)" '(( 100 * w <= 97 * best ))'
 done

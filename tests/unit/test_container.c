@@ -4,24 +4,6 @@
 #include "test_common.h"
 #include "../../src/container/format.h"
 
-typedef struct sink {
-    uint8_t *data;
-    size_t len, cap;
-} sink;
-
-static wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    (void)err;
-    sink *s = ctx;
-    if (s->len + len > s->cap) {
-        s->cap = (s->len + len) * 2;
-        s->data = realloc(s->data, s->cap);
-    }
-    memcpy(s->data + s->len, buf, len);
-    s->len += len;
-    return WQC_OK;
-}
-
 static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
 
 typedef struct model {

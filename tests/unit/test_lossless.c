@@ -7,24 +7,6 @@
 
 #include "test_common.h"
 
-typedef struct sink {
-    uint8_t *data;
-    size_t len, cap;
-} sink;
-
-static wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    (void)err;
-    sink *s = ctx;
-    if (s->len + len > s->cap) {
-        s->cap = (s->len + len) * 2;
-        s->data = realloc(s->data, s->cap);
-    }
-    memcpy(s->data + s->len, buf, len);
-    s->len += len;
-    return WQC_OK;
-}
-
 /* Values of a dtype: Gaussian-like with every special pattern mixed in
  * (zeros of both signs, subnormals, infinities, NaNs with payloads). */
 static uint8_t *values(wqc_dtype dtype, size_t n, uint64_t seed)
