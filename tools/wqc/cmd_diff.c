@@ -101,12 +101,13 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
 {
     wqc_error err;
     wqc_error_clear(&err);
-    int ha = 0, hb = 0;
-    wqc_status st = stats_of(ma, ia, &t->sa, &ha, &err);
-    if (st != WQC_OK) return any_model_fail(ma, ia, st, &err);
-    st = stats_of(mb, ib, &t->sb, &hb, &err);
-    if (st != WQC_OK) return any_model_fail(mb, ib, st, &err);
+    wqc_status st;
     if (d->stats_only) {
+        int ha = 0, hb = 0;
+        st = stats_of(ma, ia, &t->sa, &ha, &err);
+        if (st != WQC_OK) return any_model_fail(ma, ia, st, &err);
+        st = stats_of(mb, ib, &t->sb, &hb, &err);
+        if (st != WQC_OK) return any_model_fail(mb, ib, st, &err);
         const wqc_frame *fa, *fb;
         st = wqc_input_describe(&ma->wqc, ia, &fa, &err);
         if (st != WQC_OK) return any_model_fail(ma, ia, st, &err);
