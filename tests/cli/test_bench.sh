@@ -113,5 +113,18 @@ assert d["memory_bandwidth"][0]["read_gbs"] > 0
 PY'
 expect_status 2 "bench --gemv: bad shape" -- "$wqc" bench --gemv --shapes 10y20
 check "bad shape: says why" 'grep -q "expected ROWSxCOLS" "$tmp/err"'
-expect_status 2 "--shapes without --gemv" -- "$wqc" bench --shapes 8x8
+expect_status 2 "--shapes without --gemv or --gpu" -- "$wqc" bench --shapes 8x8
+
+# bench --gpu: its arguments checked before any device is looked for; then,
+# in a build without CUDA (CI's), a one-line refusal, or without a GPU the
+# same for the missing device. (The GPU itself: tests/cuda, bench/gpu.sh.)
+expect_status 2 "--model without --gpu" -- "$wqc" bench --model llama-7b
+expect_status 2 "--gpu with a FILE" -- "$wqc" bench --gpu w.npy
+expect_status 2 "--gpu with --json" -- "$wqc" bench --gpu --json
+expect_status 2 "--gpu with --shapes and --model" -- "$wqc" bench --gpu --shapes 64x64 --model llama-7b
+if ! nvidia-smi -L >/dev/null 2>&1; then
+    expect_status 1 "--gpu without CUDA or a GPU" -- "$wqc" bench --gpu --shapes 64x64
+    check "--gpu without CUDA or a GPU: one line that says which" \
+        '[[ $(wc -l <"$tmp/err") -eq 1 ]] && grep -qE "built without CUDA|no CUDA device" "$tmp/err" && [[ ! -s "$tmp/out" ]]'
+fi
 finish

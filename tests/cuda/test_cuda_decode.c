@@ -1,7 +1,10 @@
 /* The GPU decoder against the CPU decoders, bit for bit, on every output
  * form it writes and on frames of several lane counts, chunk lengths and
- * group layouts; damaged streams refused by both. Exit 77 without a GPU. */
+ * group layouts (the general and the aligned kernels); the GPU products
+ * (fused and Q4_0) against sums in double; damaged streams refused by
+ * both. Exit 77 without a GPU. */
 #include <cuda_runtime.h>
+#include <math.h>
 
 #include "gpu_fixture.h"
 #include "wqc/cuda.h"
@@ -48,6 +51,93 @@ static void compare_forms(const char *label, const wqc_frame *f)
     wqc_cuda_frame_free(g);
 }
 
+/* Random vectors in GPU memory: batch x n F32 (seeded). */
+static float *random_vectors(uint32_t batch, uint64_t n, float *host)
+{
+    uint64_t state = 0x9E3779B97F4A7C15ull;
+    for (uint64_t i = 0; i < batch * n; i++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        host[i] = (float)((double)(state >> 40) / (double)(1ull << 24) - 0.5);
+    }
+    float *dev = NULL;
+    cudaMalloc((void **)&dev, (size_t)batch * n * sizeof(float));
+    cudaMemcpy(dev, host, (size_t)batch * n * sizeof(float), cudaMemcpyHostToDevice);
+    return dev;
+}
+
+/* y from the GPU against W x in double; the bound is float rounding of sums
+ * of |w x| terms. */
+static int product_close(const char *label, const float *w, uint64_t rows, uint64_t cols, const float *x,
+                         uint32_t batch, const float *dev_y)
+{
+    float *y = malloc((size_t)batch * rows * sizeof(float));
+    cudaMemcpy(y, dev_y, (size_t)batch * rows * sizeof(float), cudaMemcpyDeviceToHost);
+    int ok = 1;
+    for (uint32_t b = 0; b < batch && ok; b++)
+        for (uint64_t r = 0; r < rows && ok; r++) {
+            double sum = 0, mag = 0;
+            for (uint64_t c = 0; c < cols; c++) {
+                sum += (double)w[r * cols + c] * x[b * cols + c];
+                mag += fabs((double)w[r * cols + c] * x[b * cols + c]);
+            }
+            double got = y[(size_t)b * rows + r];
+            if (!(fabs(got - sum) <= 1e-5 * mag + 1e-6)) {
+                CHECK(0, "%s: y[%u][%llu] = %.9g, expected %.9g", label, b, (unsigned long long)r, got, sum);
+                ok = 0;
+            }
+        }
+    free(y);
+    return ok;
+}
+
+/* The fused product of an aligned frame against its F32 weights, and the
+ * Q4_0 product against the CPU's Q4_0 weights, for 1, 3 (2 + 1) and 8 vectors. */
+static void compare_products(const char *label, const wqc_frame *f)
+{
+    wqc_error err;
+    wqc_cuda_frame *g = NULL;
+    if (wqc_cuda_frame_upload(f, &g, &err) != WQC_OK) return;
+    uint64_t rows, cols;
+    wqc_cuda_frame_shape(g, &rows, &cols);
+    float *w = malloc((size_t)f->nelem * sizeof(float));
+    gpu_cpu_decode(f, WQC_FORM_F32, w, &err);
+    static const uint32_t batches[] = {1, 3, 8};
+    for (size_t i = 0; i < 3; i++) {
+        uint32_t batch = batches[i];
+        float *x = malloc((size_t)batch * cols * sizeof(float)), *dev_x = random_vectors(batch, cols, x), *dev_y = NULL;
+        cudaMalloc((void **)&dev_y, (size_t)batch * rows * sizeof(float));
+        wqc_status st = wqc_cuda_gemv(g, dev_x, batch, dev_y, &err);
+        CHECK(st == WQC_OK, "%s: product: %s", label, err.msg);
+        if (st == WQC_OK && product_close(label, w, rows, cols, x, batch, dev_y))
+            printf("ok  %s: product, %u vector%s\n", label, batch, batch > 1 ? "s" : "");
+        if (cols % WQC_Q4_0_BLOCK == 0) {
+            uint64_t nblocks = rows * cols / WQC_Q4_0_BLOCK;
+            wqc_q4_0_block *blocks = malloc(nblocks * sizeof *blocks), *dev_blocks = NULL;
+            float *wq = malloc((size_t)f->nelem * sizeof(float));
+            wqc_q4_0_quantize(w, rows, cols, blocks, &err);
+            /* The Q4_0 weights, dequantized as q4_0.h defines them. */
+            for (uint64_t k = 0; k < nblocks; k++)
+                for (int j = 0; j < 32; j++) {
+                    int q = j < 16 ? blocks[k].qs[j] & 15 : blocks[k].qs[j - 16] >> 4;
+                    wq[k * 32 + j] = wqc_f16_to_f32(blocks[k].d) * (float)(q - 8);
+                }
+            cudaMalloc((void **)&dev_blocks, nblocks * sizeof *blocks);
+            cudaMemcpy(dev_blocks, blocks, nblocks * sizeof *blocks, cudaMemcpyHostToDevice);
+            st = wqc_cuda_q4_0_gemv(dev_blocks, rows, cols, dev_x, batch, dev_y, &err);
+            CHECK(st == WQC_OK, "%s: Q4_0 product: %s", label, err.msg);
+            if (st == WQC_OK && product_close(label, wq, rows, cols, x, batch, dev_y))
+                printf("ok  %s: Q4_0 product, %u vector%s\n", label, batch, batch > 1 ? "s" : "");
+            cudaFree(dev_blocks);
+            free(blocks);
+            free(wq);
+        }
+        cudaFree(dev_x), cudaFree(dev_y);
+        free(x);
+    }
+    free(w);
+    wqc_cuda_frame_free(g);
+}
+
 static void damaged(const wqc_frame *f)
 {
     /* A copy of the frame whose payload has one byte changed in its second chunk. */
@@ -67,6 +157,18 @@ static void damaged(const wqc_frame *f)
     if (gs == WQC_OK) gs = wqc_cuda_decode(g, WQC_FORM_SYMBOLS, dev, &err);
     CHECK(cs == WQC_ERR_FORMAT && gs == WQC_ERR_FORMAT, "damaged chunk: CPU %d, GPU %d (%s)", cs, gs, err.msg);
     if (gs == WQC_ERR_FORMAT) printf("ok  damaged stream refused: %s\n", err.msg);
+    if (g && wqc_cuda_frame_aligned(g)) {
+        uint64_t rows, cols;
+        wqc_cuda_frame_shape(g, &rows, &cols);
+        float *x = NULL, *y = NULL;
+        cudaMalloc((void **)&x, cols * sizeof(float));
+        cudaMalloc((void **)&y, rows * sizeof(float));
+        cudaMemset(x, 0, cols * sizeof(float));
+        gs = wqc_cuda_gemv(g, x, 1, y, &err);
+        CHECK(gs == WQC_ERR_FORMAT, "damaged chunk: GPU product %d (%s)", gs, err.msg);
+        if (gs == WQC_ERR_FORMAT) printf("ok  damaged stream refused by the product: %s\n", err.msg);
+        cudaFree(x), cudaFree(y);
+    }
     wqc_cuda_frame_free(g);
     cudaFree(dev);
     free(cpu);
@@ -85,11 +187,18 @@ int main(void)
         uint64_t rows, cols;
         int method, bits, gran;
         uint32_t group, lanes, chunk;
+        int aligned;
     } cases[] = {
-        {"affine 4-bit row, 32 lanes, chunks of 16384", 512, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 16384},
-        {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024},
-        {"sdclip 6-bit, 16 lanes, one chunk", 64, 700, WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0, 16, 1 << 20},
-        {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024},
+        {"affine 4-bit row, 32 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1},
+        {"affine 4-bit row, 32 lanes, chunks of 16384", 512, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 16384, 0},
+        {"affine 4-bit group:64, rows of 640, chunks of 1024", 96, 640, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 1024, 1},
+        {"affine 4-bit group:64, rows of 96 (groups 64 + 32)", 200, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 2048, 1},
+        {"affine 2-bit group:32, one chunk", 40, 256, WQC_QUANT_AFFINE, 2, WQC_GRAN_GROUP, 32, 32, 1 << 20, 1},
+        {"sdclip 5-bit tensor, rows of 96, chunks of 1024", 100, 96, WQC_QUANT_SDCLIP, 5, WQC_GRAN_TENSOR, 0, 32, 1024, 1},
+        {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024, 0},
+        {"affine 4-bit group:48, 32 lanes", 64, 480, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 48, 32, 1024, 0},
+        {"sdclip 6-bit, 16 lanes, one chunk", 64, 700, WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0, 16, 1 << 20, 0},
+        {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0},
     };
     const wqc_frame *keep = NULL;
     gpu_file keep_file = {0};
@@ -103,7 +212,20 @@ int main(void)
         wqc_error err;
         wqc_status st = gpu_file_make(&file, cases[i].rows, cases[i].cols, &p, cases[i].lanes, cases[i].chunk, &f, &err);
         CHECK(st == WQC_OK, "%s: making the frame: %s", cases[i].label, err.msg);
-        if (st == WQC_OK) compare_forms(cases[i].label, f);
+        if (st == WQC_OK) {
+            wqc_cuda_frame *g = NULL;
+            if (wqc_cuda_frame_upload(f, &g, &err) == WQC_OK) {
+                CHECK(wqc_cuda_frame_aligned(g) == cases[i].aligned, "%s: aligned %d, expected %d", cases[i].label,
+                      wqc_cuda_frame_aligned(g), cases[i].aligned);
+                if (!cases[i].aligned) {
+                    float *x = NULL, *y = NULL;
+                    CHECK(wqc_cuda_gemv(g, x, 1, y, &err) == WQC_ERR_UNSUPPORTED, "%s: product not refused", cases[i].label);
+                }
+            }
+            wqc_cuda_frame_free(g);
+            compare_forms(cases[i].label, f);
+            if (cases[i].aligned) compare_products(cases[i].label, f);
+        }
         if (i == 0 && st == WQC_OK) keep = f, keep_file = file;
         else gpu_file_free(&file);
     }

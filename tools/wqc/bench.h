@@ -11,8 +11,16 @@ typedef struct bench_args {
     cli_quant_options quant;
     const char *synthetic, *file, *codecs, *shapes;
     long repeat, threads, precision, lanes, chunk;
-    int json, gemv, threads_given, lossless;
+    int json, gemv, threads_given, lossless, gpu;
+    const char *model;          /* --gpu --model NAME */
 } bench_args;
+
+/* A growing buffer and the wqc_sink_fn that appends to it (ctx). */
+typedef struct bench_membuf {
+    uint8_t *data;
+    size_t len, cap;
+} bench_membuf;
+wqc_status bench_membuf_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
 
 /* Monotonic seconds, the median of n values (sorts v), the CPU's name (malloc'ed). */
 double bench_now_s(void);
@@ -22,6 +30,12 @@ char *bench_cpu_name(void);
 /* `wqc bench --gemv` (bench_gemv.c). Returns the exit status. */
 #define BENCH_GEMV_SHAPES "4096x4096,4096x14336,14336x4096"
 int bench_gemv(const bench_args *a);
+/* One "ROWSxCOLS" at s (each up to 2^20, at most 2^31 weights); *end after it. 0 if malformed. */
+int bench_parse_shape(const char *s, uint64_t *rows, uint64_t *cols, const char **end);
+
+/* `wqc bench --gpu` (bench_gpu.c, only in builds with -DWQC_CUDA=ON). */
+#define BENCH_GPU_SHAPES "4096x14336"
+int bench_gpu(const bench_args *a);
 
 /* `wqc bench FILE --lossless` (bench_lossless.c). Returns the exit status. */
 int bench_lossless(const bench_args *a);

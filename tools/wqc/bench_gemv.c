@@ -366,7 +366,7 @@ static void fill_bytes(gemv_case *c)
     c->bytes[M_Q4_F32] = c->bytes[M_Q4_Q8];
 }
 
-static int parse_shape(const char *s, uint64_t *rows, uint64_t *cols, const char **end)
+int bench_parse_shape(const char *s, uint64_t *rows, uint64_t *cols, const char **end)
 {
     char *e;
     unsigned long long r = strtoull(s, &e, 10);
@@ -390,7 +390,7 @@ static int load_cases(const bench_args *a, gemv_case **out, size_t *n)
     for (const char *s = spec; *s;) {
         uint64_t rows, cols;
         const char *e;
-        if (!parse_shape(s, &rows, &cols, &e) || (*e && *e != ',')) {
+        if (!bench_parse_shape(s, &rows, &cols, &e) || (*e && *e != ',')) {
             cli_error("--shapes: expected ROWSxCOLS[,ROWSxCOLS...] (each up to 2^20, at most 2^31 weights), got '%s'", s);
             return WQC_EXIT_USAGE;
         }

@@ -14,28 +14,8 @@
 #include "encode_gguf.h"
 #include "output.h"
 
-typedef struct membuf {
-    uint8_t *data;
-    size_t len, cap;
-} membuf;
-
-static wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    membuf *m = ctx;
-    if (m->len + len > m->cap) {
-        size_t cap = (m->len + len) * 2;
-        uint8_t *grown = realloc(m->data, cap);
-        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        m->data = grown;
-        m->cap = cap;
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    return WQC_OK;
-}
-
 /* The model as encode --lossless writes it. */
-static wqc_status encode_file(const wqc_model *m, membuf *out, wqc_error *err)
+static wqc_status encode_file(const wqc_model *m, bench_membuf *out, wqc_error *err)
 {
     wqc_encode_options o;
     wqc_encode_options_default(&o);
@@ -46,7 +26,7 @@ static wqc_status encode_file(const wqc_model *m, membuf *out, wqc_error *err)
     const uint8_t *bytes = wqc_model_bytes(m, &len);
     wqc_writer *w = NULL;
     wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK) st = wqc_writer_open(to_memory, out, NULL, 0, &w, err);
+    if (st == WQC_OK) st = wqc_writer_open(bench_membuf_sink, out, NULL, 0, &w, err);
     wqc_source src = {wqc_model_format_of(m) == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes,
                       header_len, order, n, NULL, 0};
     if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
@@ -154,13 +134,13 @@ int bench_lossless(const bench_args *a)
     }
     uint64_t size = mapped.size;
     const uint8_t *file = gguf ? mapped.data : wqc_model_bytes(m, &size);
-    membuf wqc = {0};
+    bench_membuf wqc = {0};
     double t0 = bench_now_s();
     if (gguf) {
         wqc_encode_options o;
         wqc_encode_options_default(&o);
         o.rans.threads = 1;
-        gguf_encode_params p = {to_memory, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
+        gguf_encode_params p = {bench_membuf_sink, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
         st = gguf_write_wqc(&g, mapped.data, mapped.size, &p, &err);
     } else {
         st = encode_file(m, &wqc, &err);

@@ -41,11 +41,18 @@ static void usage(FILE *f)
             "                                bandwidth; FILE adds its matrices\n"
             "  --shapes RxC[,RxC...]         --gemv matrices (default " BENCH_GEMV_SHAPES ")\n"
             "  --lossless                    instead: FILE stored by encode --lossless against zstd -19,\n"
-            "                                brotli -q 11 -w 24 and xz -9e of the file (sizes, speeds)\n");
+            "                                brotli -q 11 -w 24 and xz -9e of the file (sizes, speeds)\n"
+            "  --gpu                         instead, on an NVIDIA GPU (a build with -DWQC_CUDA=ON):\n"
+            "                                GPU decode against the device's copy bandwidth; y = W x\n"
+            "                                from the frames against Q4_0 and cuBLAS F16 for 1..8\n"
+            "                                vectors, and the break-even bandwidth; loading into GPU\n"
+            "                                memory from .wqc, F16 and Q4_0 files. Matrices from\n"
+            "                                --shapes RxC[*COUNT],... (default " BENCH_GPU_SHAPES ") or\n"
+            "  --model llama-7b              a whole model's matrices (also decoded as a model)\n");
 }
 
 enum { OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_LANES, OPT_CHUNK, OPT_CODECS,
-       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC, OPT_GEMV, OPT_SHAPES, OPT_LOSSLESS };
+       OPT_REPEAT, OPT_JSON, OPT_SYNTHETIC, OPT_GEMV, OPT_SHAPES, OPT_LOSSLESS, OPT_GPU, OPT_MODEL };
 
 static int parse_args(int argc, char **argv, bench_args *a)
 {
@@ -57,20 +64,24 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"repeat", required_argument, NULL, OPT_REPEAT}, {"json", no_argument, NULL, OPT_JSON},
         {"synthetic", required_argument, NULL, OPT_SYNTHETIC}, {"threads", required_argument, NULL, 'T'},
         {"gemv", no_argument, NULL, OPT_GEMV}, {"shapes", required_argument, NULL, OPT_SHAPES},
-        {"lossless", no_argument, NULL, OPT_LOSSLESS},
+        {"lossless", no_argument, NULL, OPT_LOSSLESS}, {"gpu", no_argument, NULL, OPT_GPU},
+        {"model", required_argument, NULL, OPT_MODEL},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     cli_quant_options_init(&a->quant);
     a->quant.params.granularity = WQC_GRAN_TENSOR;
     a->repeat = 5;
     a->threads = 1;
-    int c;
+    int c, gran_given = 0;
     while ((c = getopt_long(argc, argv, "k:T:h", options, NULL)) != -1) {
         int handled = 1;
         switch (c) {
         case OPT_METHOD: handled = cli_quant_option(&a->quant, "method", optarg); break;
         case OPT_BITS: handled = cli_quant_option(&a->quant, "bits", optarg); break;
-        case OPT_GRAN: handled = cli_quant_option(&a->quant, "granularity", optarg); break;
+        case OPT_GRAN:
+            handled = cli_quant_option(&a->quant, "granularity", optarg);
+            gran_given = 1;
+            break;
         case OPT_STEP: handled = cli_quant_option(&a->quant, "step", optarg); break;
         case 'k': handled = cli_quant_option(&a->quant, "k", optarg); break;
         case OPT_PRECISION:
@@ -98,6 +109,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
             break;
         case OPT_GEMV: a->gemv = 1; break;
         case OPT_LOSSLESS: a->lossless = 1; break;
+        case OPT_GPU: a->gpu = 1; break;
+        case OPT_MODEL: a->model = optarg; break;
         case OPT_SHAPES: a->shapes = optarg; break;
         case OPT_JSON: a->json = 1; break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
@@ -112,16 +125,41 @@ static int parse_args(int argc, char **argv, bench_args *a)
         cli_error("give one FILE or --synthetic, not both or several");
         return WQC_EXIT_USAGE;
     }
-    if (a->shapes && !a->gemv) {
-        cli_error("--shapes goes with --gemv");
+    if (a->shapes && !a->gemv && !a->gpu) {
+        cli_error("--shapes goes with --gemv or --gpu");
+        return WQC_EXIT_USAGE;
+    }
+    if (a->model && !a->gpu) {
+        cli_error("--model goes with --gpu");
+        return WQC_EXIT_USAGE;
+    }
+    if (a->gpu && (a->file || a->synthetic || a->gemv || a->lossless || a->json || (a->shapes && a->model))) {
+        cli_error("--gpu takes its synthetic matrices from --shapes or --model (one of them), not FILE, --synthetic, "
+                  "--gemv, --lossless or --json");
         return WQC_EXIT_USAGE;
     }
     if (a->gemv && a->synthetic) {
         cli_error("--gemv takes its synthetic matrices from --shapes, not --synthetic");
         return WQC_EXIT_USAGE;
     }
-    if (!a->file && !a->synthetic && !a->gemv && !a->lossless) a->synthetic = DEFAULT_SYNTHETIC;
+    if (a->gpu && !gran_given) a->quant.params.granularity = WQC_GRAN_ROW;
+    if (!a->file && !a->synthetic && !a->gemv && !a->lossless && !a->gpu) a->synthetic = DEFAULT_SYNTHETIC;
     return WQC_EXIT_OK;
+}
+
+wqc_status bench_membuf_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    bench_membuf *m = ctx;
+    if (m->len + len > m->cap) {
+        size_t cap = (m->len + len) * 2;
+        uint8_t *grown = realloc(m->data, cap);
+        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        m->data = grown;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->len, buf, len);
+    m->len += len;
+    return WQC_OK;
 }
 
 double bench_now_s(void)
@@ -299,6 +337,14 @@ int cmd_bench(int argc, char **argv)
     if (rc != WQC_EXIT_OK) return rc;
     if (a.gemv) return bench_gemv(&a);
     if (a.lossless) return bench_lossless(&a);
+    if (a.gpu) {
+#ifdef WQC_HAVE_CUDA
+        return bench_gpu(&a);
+#else
+        cli_error("--gpu: this wqc was built without CUDA (build with cmake -DWQC_CUDA=ON on a machine with the CUDA toolkit)");
+        return WQC_EXIT_ERROR;
+#endif
+    }
     wqc_model *model = NULL;
     float *synth = NULL;
     bench_item *items = NULL;

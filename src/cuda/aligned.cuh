@@ -1,0 +1,115 @@
+// The decoding loop of an aligned frame (wqc_cuda_frame_aligned): 32 lanes,
+// and chunks, rows and parameter groups made of whole rounds of 32 symbols,
+// so that every round lies in one group. A chunk is walked segment by
+// segment (the longest run of rounds in one group and one row), and a sink
+// takes each round's symbols: the decoder writes them or their values, the
+// product multiplies them into its sums. No per-round bounds or group logic.
+#ifndef WQC_CUDA_ALIGNED_CUH
+#define WQC_CUDA_ALIGNED_CUH
+
+#include "frame.cuh"
+
+#define FULL_MASK 0xffffffffu
+
+/* The parameter group and row of a chunk's current segment. Frames with one
+ * group are walked row by row too (group_len = cols), for the product. */
+struct GroupWalk {
+    uint64_t row, grp;
+    uint32_t col, in_group, cols, group_len;
+    bool one;
+    float scale, offset;
+
+    __device__ void start(const wqc_cuda_frame &g, uint64_t first)
+    {
+        cols = (uint32_t)g.cols, group_len = (uint32_t)g.group_len, one = g.ngroups == 1;
+        row = first / cols, col = (uint32_t)(first - row * cols);
+        in_group = col % group_len;
+        grp = one ? 0 : row * ((cols + group_len - 1) / group_len) + col / group_len;
+        if (one) scale = __ldg(&g.scale[0]), offset = __ldg(&g.offset_g[0]);
+    }
+    /* Symbols in the segment that starts here, of `left` in the chunk. */
+    __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left)
+    {
+        if (!one) scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+        return min(min(group_len - in_group, cols - col), left);
+    }
+    /* Moves past a segment of len symbols; true where it ended a row. */
+    __device__ bool advance(uint32_t len)
+    {
+        col += len, in_group = 0, grp += !one;
+        if (col < cols) return false;
+        col = 0, row++;
+        return true;
+    }
+};
+
+/* Decodes chunk c of an aligned frame into sink. `in` is the chunk's stream,
+ * in shared memory (STREAM_SHARED: 16-byte aligned, `cap` + 2 bytes
+ * readable) or global memory (cap = len - 2). Returns the chunk's status. */
+template <bool STREAM_SHARED, class Sink>
+__device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table, uint64_t c, const uint8_t *in,
+                                     uint32_t len, uint32_t cap, Sink &sink)
+{
+    const uint32_t l = threadIdx.x % 32;
+    if (len < 4u * 32) return E_STATE;
+    uint32_t x = read_state(in, l);
+    if (__any_sync(FULL_MASK, x < STATE_LOW)) return E_STATE;
+    const uint64_t first = c * g.chunk;
+    const uint32_t n = (uint32_t)min(g.n - first, (uint64_t)g.chunk);
+    const uint32_t precision = g.precision, mask = (1u << precision) - 1, below = (1u << l) - 1;
+    uint32_t w = 4u * 32;
+    sink.start(g, first);
+    for (uint32_t done = 0; done < n;) {
+        const uint32_t seg = sink.segment(g, n - done);
+        uint32_t i = done + l;
+#pragma unroll 4
+        for (uint32_t r = 0; r < seg / 32; r++, i += 32) {
+            const uint2 e = table[x & mask];
+            x = e.x * (x >> precision) + (e.y & 0xffffu);
+            sink.put(i, e.y >> 16);
+            const bool need = x < STATE_LOW;
+            const uint32_t needs = __ballot_sync(FULL_MASK, need);
+            /* Clamped: a damaged stream reads inside its slot, and the
+             * count past the end reports it below. */
+            const uint32_t at = min(w + 2u * __popc(needs & below), cap);
+            if (need) {
+                const uint32_t word = STREAM_SHARED ? *(const uint16_t *)(in + at) : in[at] | (uint32_t)in[at + 1] << 8;
+                x = x << 16 | word;
+            }
+            w += 2u * __popc(needs);
+        }
+        done += seg;
+        sink.end_segment(seg);
+    }
+    sink.finish();
+    if (w > len) return E_SHORT;
+    if (w != len) return E_LEFT;
+    return __any_sync(FULL_MASK, x != STATE_LOW) ? E_FINAL : E_OK;
+}
+
+/* Runs decode_aligned over the chunks a persistent grid's warps take in
+ * turn, each chunk's stream copied into the warp's slot of shared memory
+ * when it fits (SHARED), and records every chunk's status. */
+template <bool SHARED, class Sink>
+__device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint32_t stride)
+{
+    extern __shared__ uint2 smem[];
+    const uint2 *table = SHARED ? shared_table(g, smem) : g.table;
+    const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
+    uint8_t *slot = (uint8_t *)(smem + ((size_t)1 << g.precision)) + (size_t)warp * stride;
+    for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
+        const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
+        const uint8_t *in = g.payload + g.offset[c];
+        int status;
+        if (SHARED) {
+            __syncwarp();
+            copy_stream(slot, in, len, l);
+            status = decode_aligned<true>(g, table, c, slot, len, stride - 2, sink);
+        } else {
+            status = decode_aligned<false>(g, table, c, in, len, len - 2, sink);
+        }
+        if (l == 0) g.status[c] = status;
+    }
+}
+
+#endif

@@ -1,0 +1,78 @@
+// A frame in GPU memory, shared by the decoder and the product kernels
+// (src/cuda/); not part of the public API (wqc/cuda.h).
+#ifndef WQC_CUDA_FRAME_CUH
+#define WQC_CUDA_FRAME_CUH
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "wqc/cuda.h"
+
+#define STATE_LOW (1u << 16)
+
+/* Warps per block: the block shares one copy of the decoding table in
+ * shared memory, loaded once for all its chunks. */
+#define WARPS 16
+
+/* Bytes past the payload's end that the word-wise stream copy may read. */
+#define PAYLOAD_PAD 8
+
+/* Shared memory a block may take for the table and its warps' streams;
+ * past it, both are read from global memory. */
+#define SHARED_MAX (160 * 1024)
+
+struct wqc_cuda_frame {
+    uint64_t n, nchunks;
+    uint64_t rows, cols, group_len, ngroups;
+    uint32_t lanes, chunk, precision;
+    uint32_t max_chunk_bytes;   // the longest chunk's stream
+    int aligned;                // every round of 32 lanes lies in one parameter group (wqc_cuda_frame_aligned)
+    uint8_t *payload;           // device, PAYLOAD_PAD bytes longer
+    uint64_t *offset;           // device, nchunks + 1
+    uint2 *table;               // device, 2^P: {freq, (slot - cum) | symbol << 16}
+    float *scale, *offset_g;    // device, ngroups
+    int *status;                // device, per chunk: 0 ok, else an error code
+    float *x_scratch;           // device, 8 x cols: the product's interleaved vectors (made on first use)
+    uint64_t bytes;
+};
+
+enum { E_OK = 0, E_STATE = 1, E_SHORT = 2, E_LEFT = 3, E_FINAL = 4 };
+
+/* A warp's shared-memory stream slot, 16-byte aligned: the chunk's bytes and
+ * room for the word-wise copy (up to 3 bytes past the end) and the clamped
+ * reads of a damaged stream. */
+static inline uint32_t stream_stride(const wqc_cuda_frame *g) { return (g->max_chunk_bytes + 4 + 15) / 16 * 16; }
+
+static inline size_t block_shared_bytes(const wqc_cuda_frame *g)
+{
+    return ((size_t)8 << g->precision) + (size_t)WARPS * stream_stride(g);
+}
+
+/* Loads the decoding table into shared memory (all threads of the block)
+ * and returns where it is. */
+__device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem)
+{
+    const uint32_t slots = 1u << g.precision;
+    for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) smem[i] = g.table[i];
+    __syncthreads();
+    return smem;
+}
+
+/* Copies a chunk's stream of len bytes at in (any alignment) into dst
+ * (16-byte aligned) with the warp, four bytes a lane: two aligned words
+ * funnel-shifted into one (the payload is padded for the second). */
+__device__ inline void copy_stream(uint8_t *dst, const uint8_t *in, uint32_t len, uint32_t l)
+{
+    const uint32_t shift = 8u * (uint32_t)((uintptr_t)in & 3);
+    const uint32_t *src = (const uint32_t *)((uintptr_t)in & ~(uintptr_t)3);
+    uint32_t *out = (uint32_t *)dst;
+    for (uint32_t i = l; 4 * i < len; i += 32) out[i] = __funnelshift_r(__ldg(&src[i]), __ldg(&src[i + 1]), shift);
+    __syncwarp();
+}
+
+__device__ inline uint32_t read_state(const uint8_t *in, uint32_t l)
+{
+    return in[4 * l] | in[4 * l + 1] << 8 | in[4 * l + 2] << 16 | (uint32_t)in[4 * l + 3] << 24;
+}
+
+#endif
