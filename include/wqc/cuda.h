@@ -8,11 +8,12 @@
  * decoders do; outputs are the CPU decoders' bit for bit (dequantized
  * values round the multiply and the add separately, no FMA). Chunks decode
  * in parallel, so a file meant for the GPU wants many: encode with
- * --chunk 4096. Supported: row-layout order-0 frames with at most 32
- * lanes; others are WQC_ERR_UNSUPPORTED. Frames with 32 lanes whose
- * chunks, rows and parameter groups are multiples of 32 symbols
- * ("aligned", the default encoding of most weight matrices) take a faster
- * kernel, and only they take the product. */
+ * --chunk 4096. Supported: order-0 frames with at most 32 lanes, in the
+ * row or the gemv layout; others are WQC_ERR_UNSUPPORTED. Row-layout
+ * frames with 32 lanes whose chunks, rows and parameter groups are
+ * multiples of 32 symbols ("aligned", the default encoding of most weight
+ * matrices) take a faster kernel, and only they take the product (the gemv
+ * layout's chunks hold whole tiles of 32 rows: too few chunks for a GPU). */
 #ifndef WQC_CUDA_H
 #define WQC_CUDA_H
 

@@ -58,9 +58,20 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_aligned_kernel(const wqc
     aligned_chunks<SHARED>(g, sink, stride);
 }
 
-/* The general kernel: any lane count up to 32, any chunk length and group
- * layout. One warp a chunk; lanes past `lanes`, and past the chunk's end
- * in its last round, sit out. */
+/* Where symbol k of a gemv-layout tensor goes (docs/FORMAT.md, "Symbol
+ * order"): tiles of `tile` rows, the last one `rows mod tile` high, each
+ * ordered column by column. Its row in *row. */
+__device__ inline uint64_t tiled_index(const wqc_cuda_frame &g, uint64_t k, uint64_t *row)
+{
+    const uint64_t per_tile = (uint64_t)g.tile * g.cols, t = k / per_tile, m = k - t * per_tile;
+    const uint64_t height = min((uint64_t)g.tile, g.rows - t * g.tile);
+    *row = t * g.tile + m % height;
+    return *row * g.cols + m / height;
+}
+
+/* The general kernel: any lane count up to 32, any chunk length, group
+ * layout and symbol order. One warp a chunk; lanes past `lanes`, and past
+ * the chunk's end in its last round, sit out. */
 template <int FORM, bool SHARED>
 __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
@@ -109,12 +120,19 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
         if (active) {
             const uint2 e = table[x & mask];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
-            if (FORM != WQC_FORM_SYMBOLS) {
-                /* Per-row scales change every cols / lanes rounds: kept in registers. */
-                uint32_t grp = g.ngroups == 1 ? 0 : row * per_row + col / group_len;
-                if (grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+            if (g.tile) {
+                /* The gemv layout has per-tensor or per-row scales. */
+                uint64_t r;
+                const uint64_t at = tiled_index(g, first + k, &r), grp = g.ngroups == 1 ? 0 : r;
+                store_value<FORM>(out, at, e.y >> 16, __ldg(&g.scale[grp]), __ldg(&g.offset_g[grp]));
+            } else {
+                if (FORM != WQC_FORM_SYMBOLS) {
+                    /* Per-row scales change every cols / lanes rounds: kept in registers. */
+                    uint32_t grp = g.ngroups == 1 ? 0 : row * per_row + col / group_len;
+                    if (grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+                }
+                store_value<FORM>(chunk_out, k, e.y >> 16, scale, offset);
             }
-            store_value<FORM>(chunk_out, k, e.y >> 16, scale, offset);
             need = x < STATE_LOW;
         }
         if (FORM != WQC_FORM_SYMBOLS) {

@@ -29,10 +29,10 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
 {
     *out = NULL;
     const wqc_rans_coded *c = &f->coded;
-    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || f->gemv_tile || f->model.ntables > 1 ||
-        c->ctx.ntables > 1 || c->lanes > 32)
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED,
-                        "tensor '%s': the GPU decoder takes row-layout order-0 rANS with at most 32 lanes", f->name);
+    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || f->model.ntables > 1 || c->ctx.ntables > 1 ||
+        c->lanes > 32)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes order-0 rANS with at most 32 lanes",
+                        f->name);
     wqc_rans_dtable d;
     wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
     if (st != WQC_OK) return st;
@@ -56,7 +56,8 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
     int quantized = f->quantized && f->q.scale && f->q.offset;
     g->ngroups = quantized ? f->q.ngroups : 1;
     if (g->ngroups == 1) g->group_len = g->cols;
-    g->aligned = g->lanes == 32 && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
+    g->tile = f->gemv_tile;
+    g->aligned = !g->tile && g->lanes == 32 && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
     if (g->cols >= (1ull << 31) || g->rows >= (1ull << 31) || g->ngroups >= (1ull << 32)) {
         free(g), free(table);
         wqc_rans_dtable_free(&d);

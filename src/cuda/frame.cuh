@@ -25,6 +25,7 @@ struct wqc_cuda_frame {
     uint64_t n, nchunks;
     uint64_t rows, cols, group_len, ngroups;
     uint32_t lanes, chunk, precision;
+    uint32_t tile;              // 0: row-major symbols; else the gemv layout's tile height (= lanes)
     uint32_t max_chunk_bytes;   // the longest chunk's stream
     int aligned;                // every round of 32 lanes lies in one parameter group (wqc_cuda_frame_aligned)
     uint8_t *payload;           // device, PAYLOAD_PAD bytes longer

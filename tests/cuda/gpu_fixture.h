@@ -31,9 +31,10 @@ static inline wqc_status gpu_file_sink(void *ctx, const void *buf, size_t len, w
 }
 
 /* One rows x cols Gaussian tensor quantized with p and coded order-0 with
- * the given lanes and chunk, as a one-tensor .wqc in memory; *f its frame. */
+ * the given lanes and chunk (gemv: in the gemv layout), as a one-tensor
+ * .wqc in memory; *f its frame. */
 static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
-                                uint32_t lanes, uint32_t chunk, const wqc_frame **f, wqc_error *err)
+                                       uint32_t lanes, uint32_t chunk, int gemv, const wqc_frame **f, wqc_error *err)
 {
     memset(file, 0, sizeof *file);
     char spec[96];
@@ -58,6 +59,7 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     o.mode = WQC_MODE_ORDER0;
     o.rans.lanes = lanes;
     o.rans.chunk = chunk;
+    o.gemv = gemv;
     void *scratch = NULL;
     if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, err);
     wqc_writer *wr = NULL;
@@ -80,11 +82,20 @@ static inline void gpu_file_free(gpu_file *file)
     memset(file, 0, sizeof *file);
 }
 
-/* The CPU decoders' output of a frame in a form (host memory). */
+static inline wqc_status gpu_copy_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    uint8_t **at = ctx;
+    memcpy(*at, buf, len);
+    *at += len;
+    (void)err;
+    return WQC_OK;
+}
+
+/* What the CPU decodes of a frame in a form, in element order (host memory). */
 static inline wqc_status gpu_cpu_decode(const wqc_frame *f, wqc_rans_form form, void *out, wqc_error *err)
 {
-    wqc_rans_output o = {.form = form, .dst = out, .groups = &f->q};
-    return wqc_rans_decode_to(&f->coded, &o, 0, wqc_isa_active(), err);
+    uint8_t *at = out;
+    return wqc_frame_stream(f, form, 0, 0, gpu_copy_sink, &at, err);
 }
 
 #endif

@@ -187,18 +187,20 @@ int main(void)
         uint64_t rows, cols;
         int method, bits, gran;
         uint32_t group, lanes, chunk;
-        int aligned;
+        int aligned, gemv;
     } cases[] = {
-        {"affine 4-bit row, 32 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1},
-        {"affine 4-bit row, 32 lanes, chunks of 16384", 512, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 16384, 0},
-        {"affine 4-bit group:64, rows of 640, chunks of 1024", 96, 640, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 1024, 1},
-        {"affine 4-bit group:64, rows of 96 (groups 64 + 32)", 200, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 2048, 1},
-        {"affine 2-bit group:32, one chunk", 40, 256, WQC_QUANT_AFFINE, 2, WQC_GRAN_GROUP, 32, 32, 1 << 20, 1},
-        {"sdclip 5-bit tensor, rows of 96, chunks of 1024", 100, 96, WQC_QUANT_SDCLIP, 5, WQC_GRAN_TENSOR, 0, 32, 1024, 1},
-        {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024, 0},
-        {"affine 4-bit group:48, 32 lanes", 64, 480, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 48, 32, 1024, 0},
-        {"sdclip 6-bit, 16 lanes, one chunk", 64, 700, WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0, 16, 1 << 20, 0},
-        {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0},
+        {"affine 4-bit row, 32 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1, 0},
+        {"affine 4-bit row, 32 lanes, chunks of 16384", 512, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 16384, 0, 0},
+        {"affine 4-bit group:64, rows of 640, chunks of 1024", 96, 640, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 1024, 1, 0},
+        {"affine 4-bit group:64, rows of 96 (groups 64 + 32)", 200, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 2048, 1, 0},
+        {"affine 2-bit group:32, one chunk", 40, 256, WQC_QUANT_AFFINE, 2, WQC_GRAN_GROUP, 32, 32, 1 << 20, 1, 0},
+        {"sdclip 5-bit tensor, rows of 96, chunks of 1024", 100, 96, WQC_QUANT_SDCLIP, 5, WQC_GRAN_TENSOR, 0, 32, 1024, 1, 0},
+        {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024, 0, 0},
+        {"affine 4-bit group:48, 32 lanes", 64, 480, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 48, 32, 1024, 0, 0},
+        {"sdclip 6-bit, 16 lanes, one chunk", 64, 700, WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0, 16, 1 << 20, 0, 0},
+        {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0, 0},
+        {"gemv layout, 32 lanes, 100 rows (tail tile of 4)", 100, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0, 1},
+        {"gemv layout, 8 lanes, tensor scales, one chunk", 37, 50, WQC_QUANT_AFFINE, 4, WQC_GRAN_TENSOR, 0, 8, 1 << 20, 0, 1},
     };
     const wqc_frame *keep = NULL;
     gpu_file keep_file = {0};
@@ -210,11 +212,13 @@ int main(void)
         gpu_file file;
         const wqc_frame *f;
         wqc_error err;
-        wqc_status st = gpu_file_make(&file, cases[i].rows, cases[i].cols, &p, cases[i].lanes, cases[i].chunk, &f, &err);
+        wqc_status st = gpu_file_make(&file, cases[i].rows, cases[i].cols, &p, cases[i].lanes, cases[i].chunk,
+                                      cases[i].gemv, &f, &err);
         CHECK(st == WQC_OK, "%s: making the frame: %s", cases[i].label, err.msg);
         if (st == WQC_OK) {
             wqc_cuda_frame *g = NULL;
             if (wqc_cuda_frame_upload(f, &g, &err) == WQC_OK) {
+                CHECK(!cases[i].gemv || f->gemv_tile, "%s: not in the gemv layout", cases[i].label);
                 CHECK(wqc_cuda_frame_aligned(g) == cases[i].aligned, "%s: aligned %d, expected %d", cases[i].label,
                       wqc_cuda_frame_aligned(g), cases[i].aligned);
                 if (!cases[i].aligned) {
