@@ -8,8 +8,9 @@
  * decoders do; outputs are the CPU decoders' bit for bit (dequantized
  * values round the multiply and the add separately, no FMA). Chunks decode
  * in parallel, so a file meant for the GPU wants many: encode with
- * --chunk 4096. Supported: order-0 frames with at most 32 lanes, in the
- * row or the gemv layout; others are WQC_ERR_UNSUPPORTED. Row-layout
+ * --chunk 4096. Supported: rANS frames (order-0 or a context's tables
+ * chosen per parameter group) with at most 32 lanes, in the row or the
+ * gemv layout; others (zstd, brotli, floats) are WQC_ERR_UNSUPPORTED. Row-layout
  * frames with 32 lanes whose chunks, rows and parameter groups are
  * multiples of 32 symbols ("aligned", the default encoding of most weight
  * matrices) take a faster kernel, and only they take the product (the gemv

@@ -11,11 +11,12 @@
 
 #define FULL_MASK 0xffffffffu
 
-/* The parameter group and row of a chunk's current segment. Frames with one
- * group are walked row by row too (group_len = cols), for the product. */
+/* The parameter group and row of a chunk's current segment, its scale,
+ * offset and (context frames) table. Frames with one group are walked row
+ * by row too (group_len = cols), for the product. */
 struct GroupWalk {
     uint64_t row, grp;
-    uint32_t col, in_group, cols, group_len;
+    uint32_t col, in_group, cols, group_len, table;
     bool one;
     float scale, offset;
 
@@ -31,6 +32,7 @@ struct GroupWalk {
     __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left)
     {
         if (!one) scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+        table = table_offset(g, grp);
         return min(min(group_len - in_group, cols - col), left);
     }
     /* Moves past a segment of len symbols; true where it ended a row. */
@@ -61,10 +63,11 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
     sink.start(g, first);
     for (uint32_t done = 0; done < n;) {
         const uint32_t seg = sink.segment(g, n - done);
+        const uint2 *tab = table + sink.walk.table;
         uint32_t i = done + l;
 #pragma unroll 4
         for (uint32_t r = 0; r < seg / 32; r++, i += 32) {
-            const uint2 e = table[x & mask];
+            const uint2 e = tab[x & mask];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
             sink.put(i, e.y >> 16);
             const bool need = x < STATE_LOW;
@@ -96,7 +99,7 @@ __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint3
     extern __shared__ uint2 smem[];
     const uint2 *table = SHARED ? shared_table(g, smem) : g.table;
     const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
-    uint8_t *slot = (uint8_t *)(smem + ((size_t)1 << g.precision)) + (size_t)warp * stride;
+    uint8_t *slot = (uint8_t *)(smem + ((size_t)g.ntables << g.precision)) + (size_t)warp * stride;
     for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
         const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
         const uint8_t *in = g.payload + g.offset[c];

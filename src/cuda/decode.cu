@@ -26,26 +26,27 @@ __device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scal
 }
 
 /* The aligned loop's sink for the decoder: each symbol, or its value, to
- * its place in the output. */
+ * its place in the output. Symbols of an order-0 frame need no groups: the
+ * chunk is one segment. */
 template <int FORM>
 struct StoreSink {
     void *out;
     void *chunk_out;
     GroupWalk walk;
+    bool groups;
 
     __device__ void start(const wqc_cuda_frame &g, uint64_t first)
     {
         chunk_out = (uint8_t *)out + first * (FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 ? 4 : 2);
-        if (FORM != WQC_FORM_SYMBOLS) walk.start(g, first);
+        groups = FORM != WQC_FORM_SYMBOLS || g.ntables > 1;
+        walk.table = 0;
+        if (groups) walk.start(g, first);
     }
-    __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left)
-    {
-        return FORM == WQC_FORM_SYMBOLS ? left : walk.segment(g, left);
-    }
+    __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left) { return groups ? walk.segment(g, left) : left; }
     __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset); }
     __device__ void end_segment(uint32_t len)
     {
-        if (FORM != WQC_FORM_SYMBOLS) walk.advance(len);
+        if (groups) walk.advance(len);
     }
     __device__ void finish() {}
 };
@@ -83,7 +84,7 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
     const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
     const uint8_t *in = g.payload + g.offset[c];
     if (SHARED) {
-        uint8_t *mine = (uint8_t *)(smem + ((size_t)1 << g.precision)) + (size_t)(threadIdx.x / 32) * stride;
+        uint8_t *mine = (uint8_t *)(smem + ((size_t)g.ntables << g.precision)) + (size_t)(threadIdx.x / 32) * stride;
         copy_stream(mine, in, len, l);
         in = mine;
     }
@@ -99,16 +100,17 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
         return;
     }
     /* The row and column of this lane's element, advanced by `lanes` a round
-     * (no division per element); 32-bit, as the upload refuses larger matrices. */
+     * (no division per element), where its group matters: for the scales or
+     * a context's tables. 32-bit, as the upload refuses larger matrices. */
+    const bool track = (FORM != WQC_FORM_SYMBOLS || g.ntables > 1) && !g.tile;
     uint32_t row = 0, col = 0;
     const uint32_t cols = (uint32_t)g.cols, group_len = (uint32_t)g.group_len;
-    if (FORM != WQC_FORM_SYMBOLS) {
+    if (track) {
         uint64_t pos = first + l;
         row = (uint32_t)(pos / g.cols), col = (uint32_t)(pos - (uint64_t)row * g.cols);
     }
     const uint32_t per_row = (cols + group_len - 1) / group_len;
-    void *const chunk_out = (uint8_t *)out + first * (FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 ? 4 : 2);
-    uint32_t held = ~0u;
+    uint64_t held = ~0ull;
     float scale = 0.0f, offset = 0.0f;
     uint32_t w = 4u * lanes;
     const uint32_t below = (1u << l) - 1;
@@ -118,24 +120,18 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
         const bool active = lane && k < n32;
         bool need = false;
         if (active) {
-            const uint2 e = table[x & mask];
+            /* The gemv layout has per-tensor or per-row groups. */
+            uint64_t at = first + k, grp = 0, r;
+            if (g.tile) at = tiled_index(g, at, &r), grp = g.ngroups == 1 ? 0 : r;
+            else if (g.ngroups > 1) grp = (uint64_t)row * per_row + col / group_len;
+            /* Per-row scales change every cols / lanes rounds: kept in registers. */
+            if (FORM != WQC_FORM_SYMBOLS && grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+            const uint2 e = table[table_offset(g, grp) + (x & mask)];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
-            if (g.tile) {
-                /* The gemv layout has per-tensor or per-row scales. */
-                uint64_t r;
-                const uint64_t at = tiled_index(g, first + k, &r), grp = g.ngroups == 1 ? 0 : r;
-                store_value<FORM>(out, at, e.y >> 16, __ldg(&g.scale[grp]), __ldg(&g.offset_g[grp]));
-            } else {
-                if (FORM != WQC_FORM_SYMBOLS) {
-                    /* Per-row scales change every cols / lanes rounds: kept in registers. */
-                    uint32_t grp = g.ngroups == 1 ? 0 : row * per_row + col / group_len;
-                    if (grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
-                }
-                store_value<FORM>(chunk_out, k, e.y >> 16, scale, offset);
-            }
+            store_value<FORM>(out, at, e.y >> 16, scale, offset);
             need = x < STATE_LOW;
         }
-        if (FORM != WQC_FORM_SYMBOLS) {
+        if (track) {
             col += lanes;
             while (col >= cols) col -= cols, row++;
         }

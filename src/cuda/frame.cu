@@ -29,15 +29,16 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
 {
     *out = NULL;
     const wqc_rans_coded *c = &f->coded;
-    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || f->model.ntables > 1 || c->ctx.ntables > 1 ||
-        c->lanes > 32)
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes order-0 rANS with at most 32 lanes",
-                        f->name);
+    const int context = c->ctx.ntables > 1;
+    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || c->lanes > 32 ||
+        (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with at most 32 lanes", f->name);
     wqc_rans_dtable d;
-    wqc_status st = wqc_rans_dtable_init(&d, &c->table, err);
+    wqc_status st = context ? wqc_rans_dtable_init_context(&d, &c->ctx, err) : wqc_rans_dtable_init(&d, &c->table, err);
     if (st != WQC_OK) return st;
     wqc_cuda_frame *g = (wqc_cuda_frame *)calloc(1, sizeof *g);
-    size_t slots = (size_t)1 << d.precision;
+    g->ntables = context ? c->ctx.ntables : 1;
+    size_t slots = (size_t)g->ntables << d.precision;
     uint2 *table = (uint2 *)malloc(slots * sizeof *table);
     if (!g || !table) {
         free(g), free(table);
@@ -69,6 +70,7 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
     if (e == cudaSuccess) e = upload(&g->table, table, slots * sizeof *table, 0, &g->bytes);
     if (e == cudaSuccess) e = upload(&g->scale, quantized ? f->q.scale : &one, (size_t)g->ngroups * sizeof(float), 0, &g->bytes);
     if (e == cudaSuccess) e = upload(&g->offset_g, quantized ? f->q.offset : &zero, (size_t)g->ngroups * sizeof(float), 0, &g->bytes);
+    if (e == cudaSuccess && context) e = upload(&g->group_table, c->ctx.group_table, (size_t)g->ngroups, 0, &g->bytes);
     if (e == cudaSuccess) e = cudaMalloc((void **)&g->status, (size_t)(g->nchunks + 1) * sizeof(int));
     free(table);
     wqc_rans_dtable_free(&d);
@@ -83,7 +85,7 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
 extern "C" void wqc_cuda_frame_free(wqc_cuda_frame *g)
 {
     if (!g) return;
-    cudaFree(g->payload), cudaFree(g->offset), cudaFree(g->table);
+    cudaFree(g->payload), cudaFree(g->offset), cudaFree(g->table), cudaFree(g->group_table);
     cudaFree(g->scale), cudaFree(g->offset_g), cudaFree(g->status), cudaFree(g->x_scratch);
     free(g);
 }

@@ -30,7 +30,9 @@ struct wqc_cuda_frame {
     int aligned;                // every round of 32 lanes lies in one parameter group (wqc_cuda_frame_aligned)
     uint8_t *payload;           // device, PAYLOAD_PAD bytes longer
     uint64_t *offset;           // device, nchunks + 1
-    uint2 *table;               // device, 2^P: {freq, (slot - cum) | symbol << 16}
+    uint32_t ntables;           // 1, or a context's tables, chosen per parameter group
+    uint2 *table;               // device, ntables x 2^P: {freq, (slot - cum) | symbol << 16}
+    uint8_t *group_table;       // device, ngroups: each group's table (context frames; else NULL)
     float *scale, *offset_g;    // device, ngroups
     int *status;                // device, per chunk: 0 ok, else an error code
     float *x_scratch;           // device, 8 x cols: the product's interleaved vectors (made on first use)
@@ -46,14 +48,20 @@ static inline uint32_t stream_stride(const wqc_cuda_frame *g) { return (g->max_c
 
 static inline size_t block_shared_bytes(const wqc_cuda_frame *g)
 {
-    return ((size_t)8 << g->precision) + (size_t)WARPS * stream_stride(g);
+    return ((size_t)8 * g->ntables << g->precision) + (size_t)WARPS * stream_stride(g);
 }
 
-/* Loads the decoding table into shared memory (all threads of the block)
- * and returns where it is. */
+/* Where table t starts (t < ntables). */
+__device__ inline uint32_t table_offset(const wqc_cuda_frame &g, uint64_t grp)
+{
+    return g.ntables > 1 ? (uint32_t)g.group_table[grp] << g.precision : 0;
+}
+
+/* Loads the decoding tables into shared memory (all threads of the block)
+ * and returns where they are. */
 __device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem)
 {
-    const uint32_t slots = 1u << g.precision;
+    const uint32_t slots = g.ntables << g.precision;
     for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) smem[i] = g.table[i];
     __syncthreads();
     return smem;

@@ -30,11 +30,16 @@ static inline wqc_status gpu_file_sink(void *ctx, const void *buf, size_t len, w
     return WQC_OK;
 }
 
-/* One rows x cols Gaussian tensor quantized with p and coded order-0 with
- * the given lanes and chunk (gemv: in the gemv layout), as a one-tensor
- * .wqc in memory; *f its frame. */
+enum {
+    GPU_GEMV = 1,       /* the gemv layout */
+    GPU_CONTEXT = 2     /* odd rows uniform, even rows Gaussian, coded with a context's tables */
+};
+
+/* One rows x cols Gaussian tensor quantized with p and coded order-0 (or as
+ * flags say) with the given lanes and chunk, as a one-tensor .wqc in
+ * memory; *f its frame. */
 static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
-                                       uint32_t lanes, uint32_t chunk, int gemv, const wqc_frame **f, wqc_error *err)
+                                       uint32_t lanes, uint32_t chunk, int flags, const wqc_frame **f, wqc_error *err)
 {
     memset(file, 0, sizeof *file);
     char spec[96];
@@ -43,6 +48,12 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     float *w = NULL;
     wqc_status st = wqc_synthetic_parse(spec, &s, err);
     if (st == WQC_OK) st = wqc_synthetic_generate(&s, &w, err);
+    uint64_t state = 1;
+    for (uint64_t r = 1; st == WQC_OK && (flags & GPU_CONTEXT) && r < rows; r += 2)
+        for (uint64_t c = 0; c < cols; c++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            w[r * cols + c] = (float)((double)(state >> 40) / (double)(1ull << 24) - 0.5) * 0.1f;
+        }
     wqc_tensor t = {.name = "w", .dtype = WQC_DTYPE_F32, .ndim = 2, .shape = {rows, cols}, .nelem = rows * cols,
                     .data = (const unsigned char *)w, .nbytes = rows * cols * 4};
     wqc_frame fr;
@@ -56,10 +67,10 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     fr.quant.bits = fr.q.bits;
     wqc_encode_options o;
     wqc_encode_options_default(&o);
-    o.mode = WQC_MODE_ORDER0;
+    o.mode = flags & GPU_CONTEXT ? WQC_MODE_CONTEXT : WQC_MODE_ORDER0;
     o.rans.lanes = lanes;
     o.rans.chunk = chunk;
-    o.gemv = gemv;
+    o.gemv = (flags & GPU_GEMV) != 0;
     void *scratch = NULL;
     if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, err);
     wqc_writer *wr = NULL;

@@ -187,7 +187,7 @@ int main(void)
         uint64_t rows, cols;
         int method, bits, gran;
         uint32_t group, lanes, chunk;
-        int aligned, gemv;
+        int aligned, flags;
     } cases[] = {
         {"affine 4-bit row, 32 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1, 0},
         {"affine 4-bit row, 32 lanes, chunks of 16384", 512, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 16384, 0, 0},
@@ -201,6 +201,12 @@ int main(void)
         {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0, 0},
         {"gemv layout, 32 lanes, 100 rows (tail tile of 4)", 100, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0, 1},
         {"gemv layout, 8 lanes, tensor scales, one chunk", 37, 50, WQC_QUANT_AFFINE, 4, WQC_GRAN_TENSOR, 0, 8, 1 << 20, 0, 1},
+        {"context tables by row, 32 lanes, chunks of 4096", 128, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1,
+         GPU_CONTEXT},
+        {"context tables by row, 16 lanes, chunks of 1024", 64, 300, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 16, 1024, 0,
+         GPU_CONTEXT},
+        {"context tables by row, gemv layout", 70, 256, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0,
+         GPU_CONTEXT | GPU_GEMV},
     };
     const wqc_frame *keep = NULL;
     gpu_file keep_file = {0};
@@ -213,12 +219,14 @@ int main(void)
         const wqc_frame *f;
         wqc_error err;
         wqc_status st = gpu_file_make(&file, cases[i].rows, cases[i].cols, &p, cases[i].lanes, cases[i].chunk,
-                                      cases[i].gemv, &f, &err);
+                                      cases[i].flags, &f, &err);
         CHECK(st == WQC_OK, "%s: making the frame: %s", cases[i].label, err.msg);
         if (st == WQC_OK) {
             wqc_cuda_frame *g = NULL;
             if (wqc_cuda_frame_upload(f, &g, &err) == WQC_OK) {
-                CHECK(!cases[i].gemv || f->gemv_tile, "%s: not in the gemv layout", cases[i].label);
+                CHECK(!(cases[i].flags & GPU_GEMV) || f->gemv_tile, "%s: not in the gemv layout", cases[i].label);
+                CHECK(!(cases[i].flags & GPU_CONTEXT) || f->coded.ctx.ntables > 1, "%s: not context-coded (%u tables)",
+                      cases[i].label, f->coded.ctx.ntables);
                 CHECK(wqc_cuda_frame_aligned(g) == cases[i].aligned, "%s: aligned %d, expected %d", cases[i].label,
                       wqc_cuda_frame_aligned(g), cases[i].aligned);
                 if (!cases[i].aligned) {
