@@ -145,6 +145,14 @@ const wqc_kv *wqc_model_metadata(const wqc_model *model, size_t index);
 /* Receives a file's bytes in order; returns WQC_OK or an error status. */
 typedef wqc_status (*wqc_sink_fn)(void *ctx, const void *buf, size_t len, wqc_error *err);
 
+/* A file written to memory: wqc_memory_sink appends to the wqc_memory_out
+ * given as ctx (zeroed to start), WQC_ERR_NOMEM if it cannot grow. free(data). */
+typedef struct wqc_memory_out {
+    uint8_t *data;
+    size_t len, cap;
+} wqc_memory_out;
+wqc_status wqc_memory_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
+
 /* Writes a .safetensors file: the tensors in the order given (their `data`
  * little-endian, `nbytes` each), data offsets contiguous from 0, and the
  * metadata as __metadata__ (omitted when n_meta is 0). The JSON header is

@@ -2,6 +2,17 @@
 
 #include <stdlib.h>
 
+#include "wqc/tensor_io.h"
+
+wqc_status wqc_memory_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    wqc_memory_out *m = ctx;
+    wqc_bytes b = {.data = m->data, .len = m->len, .cap = m->cap};
+    wqc_bytes_put(&b, buf, len);
+    m->data = b.data, m->len = b.len, m->cap = b.cap;
+    return b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory: %zu bytes in memory", m->len + len) : WQC_OK;
+}
+
 void wqc_bytes_put(wqc_bytes *b, const void *p, size_t n)
 {
     if (b->failed) return;

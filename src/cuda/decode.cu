@@ -151,20 +151,6 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
     if (l == 0) g.status[c] = bad;
 }
 
-/* A persistent grid for the aligned kernels: as many blocks as stay
- * resident at once, each loading the table once for all its chunks. */
-template <typename K>
-static cudaError_t persistent_grid(K kernel, size_t shared, uint64_t blocks_needed, unsigned *grid)
-{
-    int per_sm = 0, device = 0, sms = 0;
-    cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * WARPS, shared);
-    if (e == cudaSuccess) e = cudaGetDevice(&device);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    uint64_t resident = (uint64_t)(per_sm > 0 ? per_sm : 1) * (uint64_t)(sms > 0 ? sms : 1);
-    *grid = (unsigned)(blocks_needed < resident ? blocks_needed : resident);
-    return e;
-}
-
 template <int FORM>
 static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t stream)
 {
@@ -173,20 +159,10 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
     const size_t shared = block_shared_bytes(g);
     const bool fits = shared <= SHARED_MAX;
     cudaError_t e = cudaSuccess;
-    if (g->aligned) {
-        if (fits) {
-            auto k = decode_aligned_kernel<FORM, true>;
-            unsigned grid;
-            e = cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared);
-            if (e == cudaSuccess) e = persistent_grid(k, shared, blocks, &grid);
-            if (e == cudaSuccess) k<<<grid, 32 * WARPS, shared, stream>>>(*g, out, stride);
-        } else {
-            auto k = decode_aligned_kernel<FORM, false>;
-            unsigned grid;
-            e = persistent_grid(k, 0, blocks, &grid);
-            if (e == cudaSuccess) k<<<grid, 32 * WARPS, 0, stream>>>(*g, out, 0);
-        }
-    } else if (fits) {
+    if (g->aligned)
+        return fits ? launch_persistent(decode_aligned_kernel<FORM, true>, shared, blocks, stream, *g, out, stride)
+                    : launch_persistent(decode_aligned_kernel<FORM, false>, 0, blocks, stream, *g, out, 0u);
+    if (fits) {
         e = cudaFuncSetAttribute(decode_general_kernel<FORM, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared);
         if (e == cudaSuccess) decode_general_kernel<FORM, true><<<(unsigned)blocks, 32 * WARPS, shared, stream>>>(*g, out, stride);
     } else {

@@ -4,14 +4,9 @@
 
 #include "frame.cuh"
 
-static wqc_status cuda_fail(wqc_error *err, cudaError_t e, const char *what)
-{
-    return wqc_fail(err, WQC_ERR_IO, "CUDA: %s: %s", what, cudaGetErrorString(e));
-}
-
 extern "C" wqc_status wqc_cuda_error(wqc_error *err, int cuda_error, const char *what)
 {
-    return cuda_fail(err, (cudaError_t)cuda_error, what);
+    return wqc_fail(err, WQC_ERR_IO, "CUDA: %s: %s", what, cudaGetErrorString((cudaError_t)cuda_error));
 }
 
 /* cudaMalloc of bytes + pad, then the host bytes copied in. */
@@ -76,7 +71,7 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
     wqc_rans_dtable_free(&d);
     if (e != cudaSuccess) {
         wqc_cuda_frame_free(g);
-        return cuda_fail(err, e, "upload");
+        return wqc_cuda_error(err, e, "upload");
     }
     *out = g;
     return WQC_OK;
@@ -105,7 +100,7 @@ extern "C" wqc_status wqc_cuda_frame_check(const wqc_cuda_frame *g, wqc_error *e
     int *status = (int *)malloc((size_t)g->nchunks * sizeof(int));
     if (!status) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     cudaError_t e = cudaMemcpy(status, g->status, (size_t)g->nchunks * sizeof(int), cudaMemcpyDeviceToHost);
-    wqc_status st = e == cudaSuccess ? WQC_OK : cuda_fail(err, e, "status");
+    wqc_status st = e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "status");
     static const char *const why[] = {"", "a lane starts in an invalid state", "the stream ends early",
                                       "bytes are left after the last symbol", "a lane does not end in the initial state"};
     for (uint64_t c = 0; st == WQC_OK && c < g->nchunks; c++)

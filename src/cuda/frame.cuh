@@ -51,6 +51,27 @@ static inline size_t block_shared_bytes(const wqc_cuda_frame *g)
     return ((size_t)8 * g->ntables << g->precision) + (size_t)WARPS * stream_stride(g);
 }
 
+/* Launches kernel on a persistent grid of blocks of 32 x WARPS threads: as
+ * many as stay resident at once (at most `blocks`), each taking chunks in
+ * turn and loading its tables once; `shared` bytes of dynamic shared memory. */
+template <typename... P, typename... A>
+static cudaError_t launch_persistent(void (*kernel)(P...), size_t shared, uint64_t blocks, cudaStream_t stream, A... args)
+{
+    int per_sm = 0, device = 0, sms = 0;
+    cudaError_t e = shared ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared) : cudaSuccess;
+    if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * WARPS, shared);
+    if (e == cudaSuccess) e = cudaGetDevice(&device);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    if (e != cudaSuccess) return e;
+    const uint64_t resident = (uint64_t)(per_sm > 0 ? per_sm : 1) * (uint64_t)(sms > 0 ? sms : 1);
+    kernel<<<(unsigned)(blocks < resident ? blocks : resident), 32 * WARPS, shared, stream>>>(args...);
+    return cudaGetLastError();
+}
+
+/* The products take vectors 8, 4, 2 or 1 at a time (a kernel each): how
+ * many of `left` the next launch takes. */
+static inline uint32_t batch_step(uint32_t left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
 /* Where table t starts (t < ntables). */
 __device__ inline uint32_t table_offset(const wqc_cuda_frame &g, uint64_t grp)
 {

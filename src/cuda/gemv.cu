@@ -107,23 +107,8 @@ static cudaError_t launch_product(const wqc_cuda_frame *g, const float *x, float
     }
     const uint64_t blocks = (g->nchunks + WARPS - 1) / WARPS;
     const size_t shared = block_shared_bytes(g);
-    int per_sm = 0, device = 0, sms = 0;
-    cudaError_t e = cudaGetDevice(&device);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    if (e != cudaSuccess) return e;
-    if (shared <= SHARED_MAX) {
-        auto k = product_kernel<B, true>;
-        e = cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared);
-        if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, 32 * WARPS, shared);
-        uint64_t grid = (uint64_t)(per_sm > 0 ? per_sm : 1) * (uint64_t)sms;
-        if (e == cudaSuccess) k<<<(unsigned)(blocks < grid ? blocks : grid), 32 * WARPS, shared>>>(*g, x, y, stream_stride(g));
-    } else {
-        auto k = product_kernel<B, false>;
-        e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, 32 * WARPS, 0);
-        uint64_t grid = (uint64_t)(per_sm > 0 ? per_sm : 1) * (uint64_t)sms;
-        if (e == cudaSuccess) k<<<(unsigned)(blocks < grid ? blocks : grid), 32 * WARPS>>>(*g, x, y, 0);
-    }
-    return e == cudaSuccess ? cudaGetLastError() : e;
+    return shared <= SHARED_MAX ? launch_persistent(product_kernel<B, true>, shared, blocks, 0, *g, x, y, stream_stride(g))
+                                : launch_persistent(product_kernel<B, false>, 0, blocks, 0, *g, x, y, 0u);
 }
 
 extern "C" wqc_status wqc_cuda_gemv(const wqc_cuda_frame *g, const float *dev_x, uint32_t batch, float *dev_y, wqc_error *err)
@@ -138,7 +123,7 @@ extern "C" wqc_status wqc_cuda_gemv(const wqc_cuda_frame *g, const float *dev_x,
     float *scratch = g->x_scratch;
     /* Batches of 8, 4, 2 and 1 vectors: one decode each. */
     for (uint32_t b = 0; e == cudaSuccess && b < batch;) {
-        const uint32_t left = batch - b, take = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const uint32_t take = batch_step(batch - b);
         const float *x = dev_x + (size_t)b * g->cols;
         float *y = dev_y + (size_t)b * g->rows;
         e = take == 8 ? launch_product<8>(g, x, y, scratch) : take == 4 ? launch_product<4>(g, x, y, scratch)

@@ -66,7 +66,7 @@ extern "C" wqc_status wqc_cuda_q4_0_gemv(const wqc_q4_0_block *dev_w, uint64_t r
     const uint8_t *w = (const uint8_t *)dev_w;
     cudaError_t e = cudaSuccess;
     for (uint32_t b = 0; e == cudaSuccess && b < batch;) {
-        const uint32_t left = batch - b, take = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const uint32_t take = batch_step(batch - b);
         const float *x = dev_x + (size_t)b * cols;
         float *y = dev_y + (size_t)b * rows;
         const uint32_t c = (uint32_t)cols;

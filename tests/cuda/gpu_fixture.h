@@ -11,24 +11,9 @@
 #include "wqc/wqc.h"
 
 typedef struct gpu_file {
-    uint8_t *data;
-    size_t len, cap;
+    wqc_memory_out bytes;
     wqc_reader *r;
 } gpu_file;
-
-static inline wqc_status gpu_file_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    gpu_file *m = ctx;
-    if (m->len + len > m->cap) {
-        size_t cap = (m->len + len) * 2;
-        uint8_t *grown = realloc(m->data, cap);
-        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        m->data = grown, m->cap = cap;
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    return WQC_OK;
-}
 
 enum {
     GPU_GEMV = 1,       /* the gemv layout */
@@ -74,14 +59,14 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     void *scratch = NULL;
     if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, err);
     wqc_writer *wr = NULL;
-    if (st == WQC_OK) st = wqc_writer_open(gpu_file_sink, file, NULL, 0, &wr, err);
+    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, &file->bytes, NULL, 0, &wr, err);
     if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
     if (st == WQC_OK) st = wqc_writer_finish(wr, err);
     wqc_writer_free(wr);
     wqc_encoded_free(&fr);
     free(scratch);
     wqc_quantized_free(&fr.q);
-    if (st == WQC_OK) st = wqc_reader_open(file->data, file->len, 1, NULL, 0, &file->r, err);
+    if (st == WQC_OK) st = wqc_reader_open(file->bytes.data, file->bytes.len, 1, NULL, 0, &file->r, err);
     if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
     return st;
 }
@@ -89,7 +74,7 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
 static inline void gpu_file_free(gpu_file *file)
 {
     wqc_reader_free(file->r);
-    free(file->data);
+    free(file->bytes.data);
     memset(file, 0, sizeof *file);
 }
 

@@ -12,26 +12,6 @@
 
 #include "wqc/wqc.h"
 
-/* A growing buffer that writers and streaming decoders can write to
- * (to_memory is a wqc_sink_fn); free data when done. */
-typedef struct sink {
-    uint8_t *data;
-    size_t len, cap;
-} sink;
-
-static inline wqc_status to_memory(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    (void)err;
-    sink *s = ctx;
-    if (s->len + len > s->cap) {
-        s->cap = (s->len + len) * 2;
-        s->data = realloc(s->data, s->cap);
-    }
-    memcpy(s->data + s->len, buf, len);
-    s->len += len;
-    return WQC_OK;
-}
-
 /* Asserts that `call` fails with `status` and that the detail contains `needle`. */
 #define assert_fails_with(call, status, err, needle)                                 \
     do {                                                                             \

@@ -39,7 +39,7 @@ static wqc_frame coded_frame(const char *name, uint64_t rows, uint64_t cols, con
 
 /* A coded 64x300 matrix, a raw vector, a zstd-compressible tensor and
  * user-given int8 symbols. */
-static void build(model *m, sink *out, const uint8_t *k)
+static void build(model *m, wqc_memory_out *out, const uint8_t *k)
 {
     memset(m, 0, sizeof *m);
     wqc_synthetic_spec spec = {WQC_SYNTH_GAUSSIAN, 64, 300, 0.02, 3};
@@ -51,7 +51,7 @@ static void build(model *m, sink *out, const uint8_t *k)
     assert_int_equal(wqc_rans_encode(m->q.symbols, 64 * 300, m->q.alphabet, &rp, &m->coded, NULL), WQC_OK);
 
     wqc_writer *w;
-    assert_int_equal(wqc_writer_open(to_memory, out, k, k ? 32 : 0, &w, NULL), WQC_OK);
+    assert_int_equal(wqc_writer_open(wqc_memory_sink, out, k, k ? 32 : 0, &w, NULL), WQC_OK);
     wqc_kv meta[2] = {{"format", "pt"}, {"note", "test"}};
     assert_int_equal(wqc_writer_metadata(w, meta, 2, NULL), WQC_OK);
 
@@ -159,7 +159,7 @@ static void test_container_round_trip_lazy_and_sequential(void **state)
     (void)state;
     for (int keyed = 0; keyed < 2; keyed++) {
         model m;
-        sink out = {0};
+        wqc_memory_out out = {0};
         build(&m, &out, keyed ? key : NULL);
         for (int lazy = 0; lazy < 2; lazy++) {
             wqc_reader *r;
@@ -180,7 +180,7 @@ static void test_container_hmac_checks(void **state)
 {
     (void)state;
     model m;
-    sink plain = {0}, keyed = {0};
+    wqc_memory_out plain = {0}, keyed = {0};
     build(&m, &plain, NULL);
     free_model(&m);
     build(&m, &keyed, key);
@@ -206,7 +206,7 @@ static void test_container_every_byte_flip_and_truncation_is_detected(void **sta
 {
     (void)state;
     model m;
-    sink out = {0};
+    wqc_memory_out out = {0};
     build(&m, &out, NULL);
     uint8_t *copy = malloc(out.len);
     for (int lazy = 0; lazy < 2; lazy++) {
@@ -246,7 +246,7 @@ static void test_container_malformed_meta_is_rejected_without_leaks(void **state
 {
     (void)state;
     model m;
-    sink out = {0};
+    wqc_memory_out out = {0};
     build(&m, &out, NULL);
     free_model(&m);
     wqc_record2 meta;
@@ -276,7 +276,7 @@ static void test_container_malformed_meta_is_rejected_without_leaks(void **state
 
 /* Replaces the record at `at` of a copy of f (whose body is body_len bytes)
  * by one of the same header size with a valid check. */
-static uint8_t *with_record(const sink *f, const wqc_record2 *rec, uint8_t type, uint8_t flags, const uint8_t *body)
+static uint8_t *with_record(const wqc_memory_out *f, const wqc_record2 *rec, uint8_t type, uint8_t flags, const uint8_t *body)
 {
     uint8_t *copy = malloc(f->len);
     memcpy(copy, f->data, f->len);
@@ -296,7 +296,7 @@ static void test_container_hostile_records_with_valid_checks(void **state)
 {
     (void)state;
     model m;
-    sink out = {0};
+    wqc_memory_out out = {0};
     build(&m, &out, NULL);
     free_model(&m);
     wqc_reader *r;
@@ -352,9 +352,9 @@ static void test_container_rejects_non_finite_scales(void **state)
         assert_int_equal(wqc_rans_encode(q.symbols, 8 * 64, q.alphabet, &rp, &coded, NULL), WQC_OK);
         if (which) q.offset[5] = INFINITY;
         else q.scale[2] = NAN;
-        sink out = {0};
+        wqc_memory_out out = {0};
         wqc_writer *wr;
-        assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
+        assert_int_equal(wqc_writer_open(wqc_memory_sink, &out, NULL, 0, &wr, NULL), WQC_OK);
         wqc_frame f = coded_frame("w", 8, 64, &p, &q, &coded);
         assert_int_equal(wqc_writer_add(wr, &f, NULL), WQC_OK);
         assert_int_equal(wqc_writer_finish(wr, NULL), WQC_OK);
@@ -390,9 +390,9 @@ static void test_container_gemv_layout(void **state)
         wqc_rans_coded coded;
         if (bad == 2) assert_int_equal(wqc_rans_encode(q.symbols, ROWS * COLS, q.alphabet, &rp, &coded, NULL), WQC_OK);
         else assert_int_equal(wqc_gemv_encode(&q, &rp, &coded, NULL), WQC_OK);
-        sink out = {0};
+        wqc_memory_out out = {0};
         wqc_writer *wr;
-        assert_int_equal(wqc_writer_open(to_memory, &out, NULL, 0, &wr, NULL), WQC_OK);
+        assert_int_equal(wqc_writer_open(wqc_memory_sink, &out, NULL, 0, &wr, NULL), WQC_OK);
         wqc_frame f = coded_frame("w", ROWS, COLS, &p, &q, &coded);
         /* bad 1: tiles that are not the lanes; bad 2: row-major chunks that split tiles. */
         f.gemv_tile = bad == 1 ? 8 : 16;

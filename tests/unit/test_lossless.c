@@ -88,10 +88,10 @@ static void test_lossless_frames_in_the_container(void **state)
     wqc_encode_options o;
     wqc_encode_options_default(&o);
     o.rans.chunk = 4096; /* several chunks, for the streamed windows */
-    sink s = {0};
+    wqc_memory_out s = {0};
     wqc_writer *w;
     wqc_error err;
-    assert_int_equal(wqc_writer_open(to_memory, &s, NULL, 0, &w, &err), WQC_OK);
+    assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
     for (int i = 0; i < 5; i++) {
         uint64_t n = rows[i] * 70;
         data[i] = values(dtypes[i], (size_t)n, (uint64_t)i);
@@ -118,8 +118,8 @@ static void test_lossless_frames_in_the_container(void **state)
             uint8_t *back = malloc(f->raw_len + 1);
             assert_int_equal(wqc_frame_decode_raw(f, back, &err), WQC_OK);
             assert_memory_equal(back, data[i], f->raw_len);
-            sink streamed = {0};
-            assert_int_equal(wqc_frame_stream(f, WQC_FORM_SYMBOLS, 2, 4096, to_memory, &streamed, &err), WQC_OK);
+            wqc_memory_out streamed = {0};
+            assert_int_equal(wqc_frame_stream(f, WQC_FORM_SYMBOLS, 2, 4096, wqc_memory_sink, &streamed, &err), WQC_OK);
             assert_int_equal(streamed.len, f->raw_len);
             assert_memory_equal(streamed.data, data[i], f->raw_len);
             free(streamed.data);
@@ -147,14 +147,14 @@ static void test_lossless_source_record(void **state)
 {
     (void)state;
     for (int bad = 0; bad < 3; bad++) {
-        sink s = {0};
+        wqc_memory_out s = {0};
         wqc_writer *w;
         wqc_error err;
         const char header[] = "{\"a\":{...}}      ";
         size_t order_ok[2] = {1, 0}, order_dup[2] = {1, 1}, order_short[1] = {0};
         wqc_source src = {WQC_SOURCE_SAFETENSORS, (const uint8_t *)header, sizeof header - 1,
                           bad == 1 ? order_dup : bad == 2 ? order_short : order_ok, bad == 2 ? 1 : 2, NULL, 0};
-        assert_int_equal(wqc_writer_open(to_memory, &s, NULL, 0, &w, &err), WQC_OK);
+        assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
         assert_int_equal(wqc_writer_source(w, &src, &err), WQC_OK);
         uint8_t raw[2][8] = {{1, 2, 3, 4, 5, 6, 7, 8}, {9, 9, 9, 9, 9, 9, 9, 9}};
         for (int i = 0; i < 2; i++) {

@@ -15,13 +15,6 @@ typedef struct bench_args {
     const char *model;          /* --gpu --model NAME */
 } bench_args;
 
-/* A growing buffer and the wqc_sink_fn that appends to it (ctx). */
-typedef struct bench_membuf {
-    uint8_t *data;
-    size_t len, cap;
-} bench_membuf;
-wqc_status bench_membuf_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
-
 /* Monotonic seconds, the median of n values (sorts v), the CPU's name (malloc'ed). */
 double bench_now_s(void);
 double bench_median(double *v, int n);

@@ -42,7 +42,7 @@ typedef struct gpu_mat {
 typedef struct gpu_bench {
     gpu_mat *m;
     size_t n;
-    bench_membuf wqc;           /* the .wqc of the distinct matrices */
+    wqc_memory_out wqc;           /* the .wqc of the distinct matrices */
     wqc_reader *r;
     uint32_t chunk;
     long repeat;
@@ -90,7 +90,7 @@ static int make_weights(const bench_args *a, gpu_bench *b)
 {
     wqc_error err;
     wqc_writer *wr = NULL;
-    wqc_status st = wqc_writer_open(bench_membuf_sink, &b->wqc, NULL, 0, &wr, &err);
+    wqc_status st = wqc_writer_open(wqc_memory_sink, &b->wqc, NULL, 0, &wr, &err);
     for (size_t i = 0; st == WQC_OK && i < b->n; i++) {
         gpu_mat *m = &b->m[i];
         char spec[96], name[32];

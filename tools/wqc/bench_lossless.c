@@ -15,7 +15,7 @@
 #include "output.h"
 
 /* The model as encode --lossless writes it. */
-static wqc_status encode_file(const wqc_model *m, bench_membuf *out, wqc_error *err)
+static wqc_status encode_file(const wqc_model *m, wqc_memory_out *out, wqc_error *err)
 {
     wqc_encode_options o;
     wqc_encode_options_default(&o);
@@ -26,7 +26,7 @@ static wqc_status encode_file(const wqc_model *m, bench_membuf *out, wqc_error *
     const uint8_t *bytes = wqc_model_bytes(m, &len);
     wqc_writer *w = NULL;
     wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK) st = wqc_writer_open(bench_membuf_sink, out, NULL, 0, &w, err);
+    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, out, NULL, 0, &w, err);
     wqc_source src = {wqc_model_format_of(m) == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes,
                       header_len, order, n, NULL, 0};
     if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
@@ -134,13 +134,13 @@ int bench_lossless(const bench_args *a)
     }
     uint64_t size = mapped.size;
     const uint8_t *file = gguf ? mapped.data : wqc_model_bytes(m, &size);
-    bench_membuf wqc = {0};
+    wqc_memory_out wqc = {0};
     double t0 = bench_now_s();
     if (gguf) {
         wqc_encode_options o;
         wqc_encode_options_default(&o);
         o.rans.threads = 1;
-        gguf_encode_params p = {bench_membuf_sink, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
+        gguf_encode_params p = {wqc_memory_sink, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
         st = gguf_write_wqc(&g, mapped.data, mapped.size, &p, &err);
     } else {
         st = encode_file(m, &wqc, &err);

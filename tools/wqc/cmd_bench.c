@@ -147,21 +147,6 @@ static int parse_args(int argc, char **argv, bench_args *a)
     return WQC_EXIT_OK;
 }
 
-wqc_status bench_membuf_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    bench_membuf *m = ctx;
-    if (m->len + len > m->cap) {
-        size_t cap = (m->len + len) * 2;
-        uint8_t *grown = realloc(m->data, cap);
-        if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        m->data = grown;
-        m->cap = cap;
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    return WQC_OK;
-}
-
 double bench_now_s(void)
 {
     struct timespec ts;
