@@ -71,6 +71,23 @@ void wqc_quant_params_default(wqc_quant_params *p);
 /* Checks ranges: bits, group size, k > 0, step > 0 and finite. */
 wqc_status wqc_quant_params_check(const wqc_quant_params *p, wqc_error *err);
 
+/* Quantizer settings given by name as text, as the CLI's options and
+ * --rule specs and the Python package's keywords give them:
+ *   method affine|sdclip|grid, bits 1..8, granularity tensor|row|group:G,
+ *   k (sdclip clip), step (grid step).
+ * wqc_quant_setting returns WQC_ERR_INVALID_ARG for a bad value and
+ * WQC_ERR_NOT_FOUND for an unknown name, with the message in err.
+ * wqc_quant_settings_finish applies the method's defaults (sdclip: 6 bits,
+ * k 12.85, unless given) and checks the result. */
+typedef struct wqc_quant_settings {
+    wqc_quant_params params;
+    int bits_given, k_given;
+} wqc_quant_settings;
+
+void wqc_quant_settings_init(wqc_quant_settings *q);
+wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char *value, wqc_error *err);
+wqc_status wqc_quant_settings_finish(wqc_quant_settings *q, wqc_error *err);
+
 /* "affine 4-bit row", "sdclip 6-bit k=12.85", "grid step=0.001"; returns buf. */
 const char *wqc_quant_params_describe(const wqc_quant_params *p, char *buf, size_t cap);
 

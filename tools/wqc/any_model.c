@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "output.h"
-#include "quantized_st.h"
 #include "wqc/digest.h"
 
 int any_model_open(any_model *am, const coding_args *a, const char *path)
@@ -24,7 +23,7 @@ int any_model_open(any_model *am, const coding_args *a, const char *path)
     wqc_error_clear(&err);
     cli_watch_input(path);
     wqc_status st = wqc_model_open(path, &am->m, &err);
-    if (st == WQC_OK && qst_is_quantized(am->m)) st = qst_read(am->m, &am->qframes, &am->count, &err);
+    if (st == WQC_OK && wqc_qst_is_quantized(am->m)) st = wqc_qst_read(am->m, &am->qframes, &am->count, &err);
     else if (st == WQC_OK) am->count = wqc_model_count(am->m);
     if (st != WQC_OK) {
         any_model_close(am);
@@ -36,7 +35,7 @@ int any_model_open(any_model *am, const coding_args *a, const char *path)
 void any_model_close(any_model *am)
 {
     if (am->is_wqc) wqc_input_close(&am->wqc);
-    qst_frames_free(am->qframes, am->count);
+    wqc_qst_frames_free(am->qframes, am->count);
     wqc_model_close(am->m);
     memset(am, 0, sizeof *am);
 }

@@ -8,7 +8,7 @@
 #include "cli.h"
 
 typedef struct bench_args {
-    cli_quant_options quant;
+    wqc_quant_settings quant;
     const char *synthetic, *file, *codecs, *shapes;
     long repeat, threads, precision, lanes, chunk;
     int json, gemv, threads_given, lossless, gpu;

@@ -114,74 +114,23 @@ static size_t put_or_measure(FILE *f, const char *str)
 void cli_put_escaped(FILE *f, const char *s) { put_or_measure(f, s); }
 size_t cli_escaped_len(const char *s) { return put_or_measure(NULL, s); }
 
-void cli_quant_options_init(cli_quant_options *q)
+int cli_quant_option(wqc_quant_settings *q, const char *name, const char *value)
 {
-    wqc_quant_params_default(&q->params);
-    q->bits_given = q->k_given = 0;
-}
-
-int cli_quant_option(cli_quant_options *q, const char *name, const char *value)
-{
-    wqc_quant_params *p = &q->params;
-    if (strcmp(name, "method") == 0) {
-        if (strcmp(value, "affine") == 0) p->method = WQC_QUANT_AFFINE;
-        else if (strcmp(value, "sdclip") == 0) p->method = WQC_QUANT_SDCLIP;
-        else if (strcmp(value, "grid") == 0) p->method = WQC_QUANT_GRID;
-        else {
-            cli_error("--method: expected affine, sdclip or grid, got '%s'", value);
-            return -1;
-        }
-        return 1;
-    }
-    if (strcmp(name, "bits") == 0) {
-        long b;
-        if (!cli_parse_int("--bits", value, 1, 8, &b)) return -1;
-        p->bits = (int)b;
-        q->bits_given = 1;
-        return 1;
-    }
-    if (strcmp(name, "granularity") == 0) {
-        if (strcmp(value, "tensor") == 0) p->granularity = WQC_GRAN_TENSOR;
-        else if (strcmp(value, "row") == 0) p->granularity = WQC_GRAN_ROW;
-        else if (strncmp(value, "group:", 6) == 0) {
-            long g;
-            if (!cli_parse_int("--granularity group:G", value + 6, 1, 1L << 30, &g)) return -1;
-            p->granularity = WQC_GRAN_GROUP;
-            p->group_size = (uint32_t)g;
-        } else {
-            cli_error("--granularity: expected tensor, row or group:G, got '%s'", value);
-            return -1;
-        }
-        return 1;
-    }
-    if (strcmp(name, "k") == 0) {
-        if (!cli_parse_double("-k", value, 1e-6, 1e6, &p->k)) return -1;
-        q->k_given = 1;
-        return 1;
-    }
-    if (strcmp(name, "step") == 0) {
-        if (!cli_parse_double("--step", value, 1e-30, 1e30, &p->step)) return -1;
-        return 1;
-    }
-    return 0;
-}
-
-int cli_quant_options_finish(cli_quant_options *q)
-{
-    wqc_quant_params *p = &q->params;
-    if (p->method == WQC_QUANT_SDCLIP && !q->bits_given) p->bits = WQC_SDCLIP_MATRIX_BITS;
-    if (p->method == WQC_QUANT_SDCLIP && !q->k_given) p->k = WQC_SDCLIP_MATRIX_K;
-    if (p->method == WQC_QUANT_GRID && p->step == 0.0) {
-        cli_error("--method grid needs --step D");
-        return 0;
-    }
     wqc_error err;
     wqc_error_clear(&err);
-    if (wqc_quant_params_check(p, &err) != WQC_OK) {
-        cli_error("%s", err.msg);
-        return 0;
-    }
-    return 1;
+    wqc_status st = wqc_quant_setting(q, name, value, &err);
+    if (st == WQC_ERR_NOT_FOUND) return 0;
+    if (st != WQC_OK) cli_error("%s", err.msg);
+    return st == WQC_OK ? 1 : -1;
+}
+
+int cli_quant_options_finish(wqc_quant_settings *q)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_quant_settings_finish(q, &err) == WQC_OK) return 1;
+    cli_error("%s", err.msg);
+    return 0;
 }
 
 int cli_cpu_count(void)

@@ -50,18 +50,12 @@ void cli_put_escaped(FILE *f, const char *s);
 /* Display width of the escaped form (bytes, counting each escape as 4). */
 size_t cli_escaped_len(const char *s);
 
-/* Parses the quantizer options shared by analyze/quantize/encode. */
-typedef struct cli_quant_options {
-    wqc_quant_params params;
-    int bits_given, k_given;
-} cli_quant_options;
-
-void cli_quant_options_init(cli_quant_options *q);
-/* Handles one of --method, --bits, --granularity, -k, --step (by long name);
- * returns 1 if handled, 0 if not a quantizer option, -1 on a bad value. */
-int cli_quant_option(cli_quant_options *q, const char *name, const char *value);
-/* Applies method-dependent defaults (sdclip: bits 6, k 12.85) and checks. */
-int cli_quant_options_finish(cli_quant_options *q);
+/* The quantizer options shared by analyze/quantize/encode, through
+ * wqc_quant_setting: 1 if handled, 0 if not a quantizer option, -1 (after
+ * printing why) on a bad value. */
+int cli_quant_option(wqc_quant_settings *q, const char *name, const char *value);
+/* wqc_quant_settings_finish; prints why and returns 0 when invalid. */
+int cli_quant_options_finish(wqc_quant_settings *q);
 
 /* The HMAC key: the bytes of key_file, or the value of environment variable
  * key_env (never a command-line argument). Returns 1 with *len = 0 when

@@ -90,7 +90,7 @@ static const struct option long_options[] = {
 };
 
 typedef struct analyze_args {
-    cli_quant_options quant;
+    wqc_quant_settings quant;
     wqc_analysis_options options;
     const char **globs;
     size_t nglobs;
@@ -106,7 +106,7 @@ typedef struct analyze_args {
 static int parse_args(int argc, char **argv, analyze_args *a)
 {
     memset(a, 0, sizeof *a);
-    cli_quant_options_init(&a->quant);
+    wqc_quant_settings_init(&a->quant);
     wqc_analysis_options_default(&a->options);
     a->min_elements = DEFAULT_MIN_ELEMENTS;
     a->threads = cli_cpu_count();

@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"model", required_argument, NULL, OPT_MODEL},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
-    cli_quant_options_init(&a->quant);
+    wqc_quant_settings_init(&a->quant);
     a->quant.params.granularity = WQC_GRAN_TENSOR;
     a->repeat = 5;
     a->threads = 1;

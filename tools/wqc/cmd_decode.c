@@ -10,7 +10,6 @@
 #include "commands.h"
 #include "output.h"
 #include "progress.h"
-#include "quantized_st.h"
 #include "shards.h"
 #include "wqc_input.h"
 
@@ -89,7 +88,7 @@ static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
 
 /* The output's tensors and metadata; frame_of[t] is tensor t's frame. */
 typedef struct decode_layout {
-    qst_layout qst;          /* quantized safetensors (symbols) */
+    wqc_qst_layout qst;          /* quantized safetensors (symbols) */
     wqc_tensor *tensors;     /* safetensors of weights, or the one .npy tensor */
     size_t *frame_of;
     wqc_kv *src;
@@ -116,7 +115,7 @@ static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_rea
     const wqc_kv *meta = nmeta ? wqc_reader_metadata(r, 0) : NULL;
     memset(l, 0, sizeof *l);
     if (!a->dequantize && !cli_has_suffix(a->output, ".npy")) {
-        wqc_status st = qst_layout_make(p->out, p->n, meta, nmeta, &l->qst, err);
+        wqc_status st = wqc_qst_layout_make(p->out, p->n, meta, nmeta, &l->qst, err);
         if (st != WQC_OK) return st;
         *tensors = l->qst.tensors;
         *nt = l->qst.n;
@@ -125,7 +124,7 @@ static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_rea
     }
     l->tensors = calloc(p->n + 1, sizeof *l->tensors);
     l->frame_of = calloc(p->n + 1, sizeof *l->frame_of);
-    l->src = qst_source_metadata(meta, nmeta, &l->nsrc);
+    l->src = wqc_qst_source_metadata(meta, nmeta, &l->nsrc);
     if (!l->tensors || !l->frame_of || !l->src) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < p->n; i++) {
         l->tensors[i] = plain_tensor(&p->out[i]);
@@ -140,7 +139,7 @@ static wqc_status write_header(const coding_args *a, cli_out *out, const wqc_rea
 
 static void layout_free(decode_layout *l)
 {
-    qst_layout_free(&l->qst);
+    wqc_qst_layout_free(&l->qst);
     free(l->tensors);
     free(l->frame_of);
     free(l->src);

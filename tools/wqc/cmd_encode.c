@@ -9,10 +9,8 @@
 #include "coding_args.h"
 #include "commands.h"
 #include "encode_gguf.h"
-#include "frames.h"
 #include "output.h"
 #include "progress.h"
-#include "quantized_st.h"
 #include "shards.h"
 
 static const char *usage_text =
@@ -47,94 +45,6 @@ typedef struct encode_totals {
     uint64_t kept_raw, kept_bytes;  /* kept tensors: their bytes, and what they take */
 } encode_totals;
 
-/* Quantized small tensors kept from the first pass, up to this many bytes. */
-#define CACHE_MAX (256u << 20)
-
-/* The input and how each of its tensors becomes a frame. */
-typedef struct encode_input {
-    const coding_args *a;
-    wqc_model *m;
-    wqc_frame *given;       /* a quantized safetensors input: its frames */
-    size_t n;
-    wqc_frame *cached;      /* quantized in the first pass (cached[i].quantized set) */
-    wqc_tensor_stats *stats; /* per tensor, where has_stats[i]: its floats' statistics */
-    uint8_t *has_stats;
-} encode_input;
-
-/* Frame i, quantized if the plan says so (release with release_frame). */
-static wqc_status make_frame(const encode_input *in, size_t i, wqc_frame *f, wqc_error *err)
-{
-    if (in->given) {
-        *f = in->given[i];
-        return WQC_OK;
-    }
-    if (in->cached && in->cached[i].quantized) {
-        *f = in->cached[i];
-        memset(&in->cached[i], 0, sizeof in->cached[i]);
-        return WQC_OK;
-    }
-    const wqc_tensor *t = wqc_model_tensor(in->m, i);
-    const wqc_quant_params *p = cli_plan_for(&in->a->plan, t);
-    int integer_npy = wqc_model_format_of(in->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
-    if (integer_npy) {
-        wqc_status st = cli_frame_given(t, f, err);
-        if (f->q.symbols != t->data) wqc_model_release(in->m, i);
-        return st;
-    }
-    wqc_tensor_stats *stats = in->stats ? &in->stats[i] : NULL;
-    if (p) {
-        wqc_status st = cli_frame_quantize(in->m, i, p, f, stats, err);
-        if (st == WQC_OK && stats) in->has_stats[i] = 1;
-        return st;
-    }
-    /* Kept float tensors: one more pass over their bytes. */
-    if (stats && wqc_dtype_is_float(t->dtype)) in->has_stats[i] = wqc_stats_tensor(t, stats, NULL) == WQC_OK;
-    cli_frame_raw(f, t);
-    return WQC_OK;
-}
-
-static void release_frame(const encode_input *in, size_t i, wqc_frame *f)
-{
-    if (in->given) return;
-    /* Given symbols may be the input's own bytes (cli_frame_given). */
-    if (f->q.symbols && f->q.symbols == wqc_model_tensor(in->m, i)->data) f->q.symbols = NULL;
-    cli_frame_release(f);
-}
-
-/* The models shared by the small quantized tensors of the input; the frames
- * quantized for them are kept for the second pass while they fit CACHE_MAX. */
-static wqc_status shared_models(encode_input *in, int precision, wqc_symbol_model **models, size_t *n,
-                                wqc_error *err)
-{
-    *models = NULL;
-    *n = 0;
-    if (in->a->mode != WQC_MODE_AUTO && in->a->mode != WQC_MODE_CONTEXT) return WQC_OK;
-    wqc_model_pool *pool;
-    wqc_status st = wqc_model_pool_create(precision, 1, &pool, err);
-    if (st == WQC_OK && !in->given && !(in->cached = calloc(in->n + 1, sizeof *in->cached)))
-        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    uint64_t cached = 0;
-    for (size_t i = 0; st == WQC_OK && i < in->n; i++) {
-        uint64_t nelem = in->given ? in->given[i].nelem : wqc_model_tensor(in->m, i)->nelem;
-        if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
-        if (!in->given && !cli_plan_for(&in->a->plan, wqc_model_tensor(in->m, i))) continue;
-        wqc_frame f;
-        st = make_frame(in, i, &f, err);
-        if (st == WQC_OK && f.quantized) st = wqc_model_pool_add(pool, &f.q, err);
-        if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
-        uint64_t bytes = f.nelem + 8 * f.q.ngroups;
-        if (in->cached && f.quantized && f.q.symbols && cached + bytes <= CACHE_MAX) {
-            in->cached[i] = f;
-            cached += bytes;
-        } else {
-            release_frame(in, i, &f);
-        }
-    }
-    if (st == WQC_OK) st = wqc_model_pool_build(pool, models, n, err);
-    wqc_model_pool_free(pool);
-    return st;
-}
-
 static const char *mode_text(const wqc_frame *f)
 {
     switch (wqc_frame_mode(f)) {
@@ -153,29 +63,11 @@ static void report_tensor(const coding_args *a, const wqc_frame *f)
         if (f->quantized)
             fprintf(stderr, ": %s, %s, %.4f bits/weight\n", wqc_quant_params_describe(&f->quant, desc, sizeof desc),
                     mode_text(f),
-                    f->nelem ? (f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len) * 8.0 / (double)f->nelem
+                    f->nelem ? wqc_coded_payload_bytes(f) * 8.0 / (double)f->nelem
                              : 0.0);
         else
             fprintf(stderr, ": kept %s (%s)\n", wqc_dtype_name(f->dtype), wqc_encoding_name(f->encoding));
     }
-}
-
-/* Codes one frame (quantized: from f->q.symbols); *scratch is freed after
- * the frame is written. */
-static wqc_status code_frame(const coding_args *a, const wqc_encode_options *o, int lossless, wqc_frame *f,
-                             void **scratch, wqc_mode_sizes *sizes, wqc_error *err)
-{
-    *scratch = NULL;
-    if (f->quantized) return wqc_encode_symbols(f, o, sizes, scratch, err);
-    wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
-    memcpy(t.shape, f->shape, sizeof f->shape);
-    if (lossless) return wqc_frame_lossless(&t, o, a->zstd_level, f, scratch, err);
-    return wqc_frame_passthrough(&t, a->zstd_level, f, scratch, err);
-}
-
-static uint64_t payload_bytes(const wqc_frame *f)
-{
-    return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
 }
 
 static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_totals *tot)
@@ -190,7 +82,7 @@ static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_tota
     tot->coded++;
     tot->by_mode[sizes->chosen]++;
     tot->coded_weights += f->nelem;
-    tot->coded_bytes += payload_bytes(f);
+    tot->coded_bytes += wqc_coded_payload_bytes(f);
     tot->packed_bits += f->nelem * (uint64_t)f->q.bits;
     tot->entropy_bits += (double)f->nelem * sizes->entropy_bits;
 }
@@ -198,98 +90,58 @@ static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_tota
 /* Where frames go: one .wqc, or shards of one (--shard-size). */
 typedef struct encode_output {
     const coding_args *a;
-    const wqc_kv *meta;
-    size_t nmeta;
-    const char *const *names;
-    size_t n;
-    const wqc_symbol_model *shared;
-    size_t nshared;
+    const wqc_model_encoder *e;
     cli_out single;
     int single_open;
     shard_set set;
     int sharded;
-    wqc_writer *w;
+    wqc_model_file *file;
     size_t in_shard;        /* tensors in the current file */
     size_t input_shard;     /* per-input sharding: the input shard being written */
     uint64_t written;       /* bytes of finished files */
     size_t *shard_of;
-    wqc_source source;      /* format NONE unless the input comes back byte for byte */
-    size_t *source_order;
-    wqc_tensor_stats *stats; /* the current file's statistics record, for its tensors index[] */
-    size_t *stats_index;
-    size_t nstats;
 } encode_output;
 
-static wqc_status writer_start(encode_output *eo, cli_out *out, wqc_error *err)
+static wqc_status file_start(encode_output *eo, cli_out *out, wqc_error *err)
 {
     const coding_args *a = eo->a;
-    wqc_status st = wqc_writer_open(cli_out_sink, out, a->key_len ? a->key : NULL, a->key_len, &eo->w, err);
-    if (st == WQC_OK && eo->nmeta) st = wqc_writer_metadata(eo->w, eo->meta, eo->nmeta, err);
-    if (st == WQC_OK && eo->source.format) st = wqc_writer_source(eo->w, &eo->source, err);
-    /* A shard's tensors are known only as it fills: its names go before its index. */
-    if (st == WQC_OK && eo->n && !eo->sharded) st = wqc_writer_names(eo->w, eo->names, eo->n, err);
-    if (st == WQC_OK && eo->nshared) st = wqc_writer_shared_models(eo->w, eo->shared, eo->nshared, err);
+    wqc_model_file_options fo = {a->key_len ? a->key : NULL, a->key_len, eo->sharded};
     eo->in_shard = 0;
-    return st;
+    return wqc_model_file_open(eo->e, &fo, cli_out_sink, out, &eo->file, err);
 }
 
-static wqc_status writer_end(encode_output *eo, wqc_error *err)
+static wqc_status file_end(encode_output *eo, wqc_error *err)
 {
-    wqc_status st = WQC_OK;
-    if (eo->nstats) st = wqc_writer_stats(eo->w, eo->stats_index, eo->stats, eo->nstats, err);
-    eo->nstats = 0;
-    if (st == WQC_OK) st = wqc_writer_finish(eo->w, err);
-    eo->written += wqc_writer_offset(eo->w);
-    wqc_writer_free(eo->w);
-    eo->w = NULL;
+    uint64_t bytes = 0;
+    wqc_status st = wqc_model_file_finish(eo->file, &bytes, err);
+    eo->written += bytes;
+    eo->file = NULL;
     return st;
-}
-
-/* When no tensor of a single-file input is quantized (all lossless, kept
- * or given integers), the file's layout goes into the .wqc so that decode
- * gives the file back byte for byte. Silently none where it cannot. */
-static void source_layout(const encode_input *in, encode_output *eo)
-{
-    wqc_model_format fmt = wqc_model_format_of(in->m);
-    if (fmt != WQC_FORMAT_SAFETENSORS && fmt != WQC_FORMAT_NPY) return;
-    for (size_t i = 0; i < in->n; i++) {
-        const wqc_tensor *t = wqc_model_tensor(in->m, i);
-        int given = fmt == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
-        if (!given && cli_plan_for(&in->a->plan, t)) return;
-    }
-    uint64_t header_len, len;
-    const uint8_t *bytes = wqc_model_bytes(in->m, &len);
-    eo->source_order = calloc(in->n + 1, sizeof *eo->source_order);
-    if (!eo->source_order || wqc_model_layout(in->m, &header_len, eo->source_order, NULL) != WQC_OK) return;
-    eo->source = (wqc_source){fmt == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes, header_len,
-                              eo->source_order, in->n, NULL, 0};
 }
 
 /* Adds frame i, first starting the next shard when the current one is full
  * (a frame that alone exceeds the size gets a file of its own) or, per input
  * shard, when the input moves to its next file. */
-static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, const wqc_frame *f,
-                             const wqc_tensor_stats *stats, wqc_error *err)
+static wqc_status output_add(encode_output *eo, size_t i, size_t input_shard, const wqc_coded_tensor *c,
+                             wqc_error *err)
 {
     wqc_status st = WQC_OK;
     if (eo->sharded) {
         const shard_spec *sp = &eo->a->shards;
-        int next = !eo->w || (eo->in_shard && (sp->per_input ? input_shard != eo->input_shard
-                                                               : wqc_writer_offset(eo->w) + payload_bytes(f) + 4096 > sp->size));
-        if (next && eo->w) st = writer_end(eo, err);
+        int next = !eo->file || (eo->in_shard && (sp->per_input ? input_shard != eo->input_shard
+                                                                  : wqc_model_file_offset(eo->file) +
+                                                                            wqc_coded_payload_bytes(&c->frame) + 4096 >
+                                                                        sp->size));
+        if (next && eo->file) st = file_end(eo, err);
         if (st == WQC_OK && next) {
             cli_out *out = shard_set_add(&eo->set);
-            st = out ? writer_start(eo, out, err) : WQC_ERR_IO;
+            st = out ? file_start(eo, out, err) : WQC_ERR_IO;
             if (!out) err->msg[0] = '\0';
         }
         eo->input_shard = input_shard;
         eo->shard_of[i] = eo->set.n - 1;
     }
-    if (st == WQC_OK) st = wqc_writer_add(eo->w, f, err);
-    if (st == WQC_OK && stats) {
-        eo->stats[eo->nstats] = *stats;
-        eo->stats_index[eo->nstats++] = eo->in_shard;
-    }
+    if (st == WQC_OK) st = wqc_model_file_add(eo->file, c, err);
     eo->in_shard++;
     return st;
 }
@@ -300,11 +152,11 @@ static int output_finish(encode_output *eo, uint64_t *written)
     wqc_error err;
     wqc_error_clear(&err);
     wqc_status st = WQC_OK;
-    if (eo->sharded && !eo->w) { /* an empty model still gets its file */
+    if (eo->sharded && !eo->file) { /* an empty model still gets its file */
         cli_out *out = shard_set_add(&eo->set);
-        st = out ? writer_start(eo, out, &err) : WQC_ERR_IO;
+        st = out ? file_start(eo, out, &err) : WQC_ERR_IO;
     }
-    if (st == WQC_OK) st = writer_end(eo, &err);
+    if (st == WQC_OK) st = file_end(eo, &err);
     *written = eo->written;
     if (st != WQC_OK) {
         if (err.msg[0]) cli_file_error(eo->single.is_stdout ? "stdout" : eo->a->output, st, &err);
@@ -316,20 +168,18 @@ static int output_finish(encode_output *eo, uint64_t *written)
     }
     static const wqc_kv format = {"wqc.format", "wqc-sharded-1"};
     eo->sharded = 0;
-    return shard_set_finish(&eo->set, eo->names, eo->shard_of, eo->n, eo->written, &format, 1);
+    return shard_set_finish(&eo->set, wqc_model_encoder_names(eo->e), eo->shard_of, wqc_model_encoder_count(eo->e),
+                            eo->written, &format, 1);
 }
 
 static void output_abort(encode_output *eo)
 {
-    wqc_writer_free(eo->w);
-    eo->w = NULL;
+    wqc_model_file_abort(eo->file);
+    eo->file = NULL;
     if (eo->single_open) cli_out_abort(&eo->single);
     if (eo->sharded) shard_set_abort(&eo->set);
     eo->single_open = eo->sharded = 0;
     free(eo->shard_of);
-    free(eo->source_order);
-    free(eo->stats);
-    free(eo->stats_index);
 }
 
 static void summary(const coding_args *a, const encode_totals *tot, uint64_t written)
@@ -356,6 +206,19 @@ static void summary(const coding_args *a, const encode_totals *tot, uint64_t wri
     fputc('\n', stderr);
 }
 
+static void encode_options(const coding_args *a, wqc_model_encode_options *o)
+{
+    wqc_model_encode_options_default(o);
+    o->plan = a->plan;
+    o->coding.mode = a->mode;
+    o->coding.rans = a->codec;
+    if (!a->lanes_given) o->coding.rans.lanes = 0;
+    if (!a->chunk_given) o->coding.rans.chunk = 0;
+    o->coding.gemv = a->layout_gemv;
+    o->kept_zstd_level = a->zstd_level;
+    o->stats = !a->no_stats;
+}
+
 int cmd_encode(int argc, char **argv)
 {
     cli_program = "wqc encode";
@@ -370,58 +233,33 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    encode_input in = {&a, NULL, NULL, 0, NULL, NULL, NULL};
+    wqc_model *m = NULL;
+    wqc_model_encoder *e = NULL;
     encode_output eo = {0};
     eo.a = &a;
-    wqc_kv *meta = NULL;
-    const char **names = NULL;
     size_t *input_shard = NULL;
-    wqc_symbol_model *shared = NULL;
-    size_t nshared = 0;
     encode_totals tot = {0};
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(a.input);
-    wqc_status st = wqc_model_open(a.input, &in.m, &err);
-    if (st == WQC_OK && qst_is_quantized(in.m)) st = qst_read(in.m, &in.given, &in.n, &err);
-    else if (st == WQC_OK) in.n = wqc_model_count(in.m);
-    if (st == WQC_OK && !a.no_stats && !in.given) {
-        in.stats = calloc(in.n + 1, sizeof *in.stats);
-        in.has_stats = calloc(in.n + 1, 1);
-        eo.stats = calloc(in.n + 1, sizeof *eo.stats);
-        eo.stats_index = calloc(in.n + 1, sizeof *eo.stats_index);
-        if (!in.stats || !in.has_stats || !eo.stats || !eo.stats_index) st = wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
-    }
-    if (st == WQC_OK) st = shared_models(&in, a.codec.precision, &shared, &nshared, &err);
+    wqc_model_encode_options o;
+    encode_options(&a, &o);
+    wqc_status st = wqc_model_open(a.input, &m, &err);
+    if (st == WQC_OK) st = wqc_model_encoder_open(m, &o, &e, &err);
     if (st != WQC_OK) {
         rc = cli_file_error(a.input, st, &err);
         goto done;
     }
-    size_t nsrc = 0;
-    meta = qst_source_metadata(wqc_model_metadata_count(in.m) ? wqc_model_metadata(in.m, 0) : NULL,
-                               wqc_model_metadata_count(in.m), &nsrc);
-    names = calloc(in.n + 1, sizeof *names);
-    input_shard = calloc(in.n + 1, sizeof *input_shard);
-    eo.shard_of = calloc(in.n + 1, sizeof *eo.shard_of);
-    if (!meta || !names || !input_shard || !eo.shard_of) {
+    size_t n = wqc_model_encoder_count(e);
+    eo.e = e;
+    input_shard = calloc(n + 1, sizeof *input_shard);
+    eo.shard_of = calloc(n + 1, sizeof *eo.shard_of);
+    if (!input_shard || !eo.shard_of) {
         cli_error("out of memory");
         rc = WQC_EXIT_ERROR;
         goto done;
     }
-    for (size_t i = 0; i < in.n; i++) {
-        names[i] = in.given ? in.given[i].name : wqc_model_tensor(in.m, i)->name;
-        /* A quantized input's frames fold three tensors each: find the symbols'. */
-        size_t k = i;
-        while (in.given && k < wqc_model_count(in.m) && strcmp(wqc_model_tensor(in.m, k)->name, names[i]) != 0) k++;
-        input_shard[i] = wqc_model_shard_of(in.m, k);
-    }
-    eo.meta = meta;
-    eo.nmeta = nsrc;
-    if (!a.shards.on && !in.given) source_layout(&in, &eo);
-    eo.names = names;
-    eo.n = in.n;
-    eo.shared = shared;
-    eo.nshared = nshared;
+    for (size_t i = 0; i < n; i++) input_shard[i] = wqc_model_shard_of(m, wqc_model_encoder_input_index(e, i));
     if (a.shards.on) {
         if (!shard_set_begin(&eo.set, a.output, ".wqc", a.force)) {
             rc = WQC_EXIT_USAGE;
@@ -434,42 +272,20 @@ int cmd_encode(int argc, char **argv)
             goto done;
         }
         eo.single_open = 1;
-        st = writer_start(&eo, &eo.single, &err);
+        st = file_start(&eo, &eo.single, &err);
     }
-    wqc_encode_options o;
-    wqc_encode_options_default(&o);
-    o.mode = a.mode;
-    o.rans = a.codec;
-    if (!a.lanes_given) o.rans.lanes = 0;
-    o.gemv = a.layout_gemv;
-    /* Smaller chunks than the row layout's: threads split a product by chunks. */
-    if (a.layout_gemv && !a.chunk_given) o.rans.chunk = WQC_GEMV_CHUNK_DEFAULT;
-    o.shared = shared;
-    o.nshared = nshared;
-    uint64_t total = 0;
-    for (size_t i = 0; !in.given && i < in.n; i++) total += wqc_model_tensor(in.m, i)->nbytes;
     cli_progress progress;
-    cli_progress_start(&progress, in.n, total, a.quiet || a.verbose);
-    for (size_t i = 0; st == WQC_OK && i < in.n; i++) {
-        wqc_frame f = {0};
-        void *scratch = NULL;
-        wqc_mode_sizes sizes = {0};
-        st = make_frame(&in, i, &f, &err);
-        int lossless = !in.given && cli_plan_lossless(&a.plan, wqc_model_tensor(in.m, i));
-        if (st == WQC_OK) st = code_frame(&a, &o, lossless, &f, &scratch, &sizes, &err);
-        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &f, in.has_stats && in.has_stats[i] ? &in.stats[i] : NULL, &err);
+    cli_progress_start(&progress, n, wqc_model_encoder_input_bytes(e), a.quiet || a.verbose);
+    for (size_t i = 0; st == WQC_OK && i < n; i++) {
+        wqc_coded_tensor c;
+        st = wqc_model_encoder_code(e, i, &c, &err);
+        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &c, &err);
         if (st == WQC_OK) {
-            account(&f, &sizes, &tot);
-            report_tensor(&a, &f);
+            account(&c.frame, &c.sizes, &tot);
+            report_tensor(&a, &c.frame);
         }
-        wqc_encoded_free(&f);
-        free(scratch);
-        cli_progress_add(&progress, 1, in.given ? 0 : wqc_model_tensor(in.m, i)->nbytes);
-        release_frame(&in, i, &f);
-        /* Kept tensors were read from the input; quantized ones already let it go. */
-        if (!in.given) wqc_model_release(in.m, i);
-        else wqc_model_release_data(in.m, in.given[i].quantized ? in.given[i].q.symbols : in.given[i].payload,
-                                    in.given[i].raw_len);
+        cli_progress_add(&progress, 1, c.input_bytes);
+        wqc_model_encoder_release(e, i, &c);
     }
     cli_progress_end(&progress);
     if (st != WQC_OK) {
@@ -484,17 +300,9 @@ int cmd_encode(int argc, char **argv)
     if (rc == WQC_EXIT_OK && !a.quiet) summary(&a, &tot, written);
 done:
     output_abort(&eo);
-    free(meta);
-    free(names);
     free(input_shard);
-    for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
-    free(shared);
-    qst_frames_free(in.given, in.n);
-    for (size_t i = 0; in.cached && i < in.n; i++) release_frame(&in, i, &in.cached[i]);
-    free(in.cached);
-    free(in.stats);
-    free(in.has_stats);
-    wqc_model_close(in.m);
+    wqc_model_encoder_free(e);
+    wqc_model_close(m);
     coding_args_free(&a);
     return rc;
 }

@@ -8,11 +8,9 @@
 
 #include "coding_args.h"
 #include "commands.h"
-#include "frames.h"
 #include "output.h"
 #include "progress.h"
 #include "quantize_gguf.h"
-#include "quantized_st.h"
 
 static const char *usage_text =
     "usage: wqc quantize IN -o OUT.safetensors [options]\n"
@@ -39,7 +37,7 @@ static int same_quantizer(const wqc_frame *a, const wqc_frame *b)
 
 /* Writes tensor t of the layout: its bytes, or the symbols of a frame whose
  * symbols were dropped after the first pass, quantized again. */
-static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const qst_layout *l, size_t t,
+static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const wqc_qst_layout *l, size_t t,
                                const wqc_frame *frames, cli_out *out, wqc_error *err)
 {
     const wqc_tensor *x = &l->tensors[t];
@@ -50,12 +48,12 @@ static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const q
         return st;
     }
     wqc_frame again;
-    wqc_status st = cli_frame_quantize(m, i, cli_plan_for(&a->plan, wqc_model_tensor(m, i)), &again, NULL, err);
+    wqc_status st = wqc_frame_quantize(m, i, wqc_plan_quantizer(&a->plan, wqc_model_tensor(m, i)), &again, NULL, err);
     if (st == WQC_OK && !same_quantizer(&again, &frames[i]))
         st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
                       x->name);
     if (st == WQC_OK) st = cli_out_sink(out, again.q.symbols, (size_t)x->nbytes, err);
-    cli_frame_release(&again);
+    wqc_frame_release(&again);
     return st;
 }
 
@@ -76,7 +74,7 @@ int cmd_quantize(int argc, char **argv)
     wqc_model *m = NULL;
     wqc_frame *frames = NULL;
     wqc_kv *meta = NULL;
-    qst_layout l = {0};
+    wqc_qst_layout l = {0};
     size_t n = 0;
     uint64_t cached = 0;
     wqc_error err;
@@ -99,13 +97,13 @@ int cmd_quantize(int argc, char **argv)
     cli_progress_start(&progress, 2 * wqc_model_count(m), total, a.quiet || a.verbose);
     for (; n < wqc_model_count(m); n++) {
         const wqc_tensor *t = wqc_model_tensor(m, n);
-        const wqc_quant_params *p = cli_plan_for(&a.plan, t);
+        const wqc_quant_params *p = wqc_plan_quantizer(&a.plan, t);
         if (!p) {
-            cli_frame_raw(&frames[n], t);
+            wqc_frame_raw(&frames[n], t);
             cli_progress_add(&progress, 1, t->nbytes);
             continue;
         }
-        st = cli_frame_quantize(m, n, p, &frames[n], NULL, &err);
+        st = wqc_frame_quantize(m, n, p, &frames[n], NULL, &err);
         if (st != WQC_OK) {
             n++;
             cli_progress_end(&progress);
@@ -135,7 +133,7 @@ int cmd_quantize(int argc, char **argv)
         rc = WQC_EXIT_ERROR;
         goto done;
     }
-    st = qst_layout_make(frames, n, meta, nmeta, &l, &err);
+    st = wqc_qst_layout_make(frames, n, meta, nmeta, &l, &err);
     if (st == WQC_OK) st = wqc_safetensors_write_header(cli_out_sink, &out, l.tensors, l.n, l.kv, l.nkv, &err);
     for (size_t t = 0; st == WQC_OK && t < l.n; t++) {
         st = write_tensor(&a, m, &l, t, frames, &out, &err);
@@ -144,9 +142,9 @@ int cmd_quantize(int argc, char **argv)
     cli_progress_end(&progress);
     rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err) : (cli_out_abort(&out), cli_file_error(a.input, st, &err));
 done:
-    qst_layout_free(&l);
+    wqc_qst_layout_free(&l);
     free(meta);
-    for (size_t i = 0; i < n; i++) cli_frame_release(&frames[i]);
+    for (size_t i = 0; i < n; i++) wqc_frame_release(&frames[i]);
     free(frames);
     wqc_model_close(m);
     coding_args_free(&a);

@@ -9,7 +9,6 @@
 #include "coding_args.h"
 #include "commands.h"
 #include "digests.h"
-#include "frames.h"
 #include "output.h"
 #include "progress.h"
 #include "stats_out.h"

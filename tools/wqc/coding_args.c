@@ -67,9 +67,10 @@ int coding_args_selected(const coding_args *a, const char *name)
 
 void coding_args_free(coding_args *a)
 {
-    free(a->plan.rules);
+    free(a->rules);
     free(a->globs);
     free(a->output_owned);
+    a->rules = NULL;
     a->plan.rules = NULL;
     a->globs = NULL;
     a->output_owned = NULL;
@@ -80,12 +81,18 @@ static int parse_option(int c, const char *arg, coding_args *a)
     long v;
     int r;
     switch (c) {
-    case OPT_METHOD: r = cli_quant_option(&a->plan.base, "method", arg); return r > 0;
-    case OPT_BITS: r = cli_quant_option(&a->plan.base, "bits", arg); return r > 0;
-    case OPT_GRAN: r = cli_quant_option(&a->plan.base, "granularity", arg); return r > 0;
-    case OPT_STEP: r = cli_quant_option(&a->plan.base, "step", arg); return r > 0;
-    case 'k': r = cli_quant_option(&a->plan.base, "k", arg); return r > 0;
-    case OPT_RULE: return cli_rule_parse(arg, &a->plan.rules[a->plan.nrules++]);
+    case OPT_METHOD: r = cli_quant_option(&a->quant, "method", arg); return r > 0;
+    case OPT_BITS: r = cli_quant_option(&a->quant, "bits", arg); return r > 0;
+    case OPT_GRAN: r = cli_quant_option(&a->quant, "granularity", arg); return r > 0;
+    case OPT_STEP: r = cli_quant_option(&a->quant, "step", arg); return r > 0;
+    case 'k': r = cli_quant_option(&a->quant, "k", arg); return r > 0;
+    case OPT_RULE: {
+        wqc_error err;
+        wqc_error_clear(&err);
+        if (wqc_rule_parse(arg, &a->rules[a->plan.nrules++], &err) == WQC_OK) return 1;
+        cli_error("%s", err.msg);
+        return 0;
+    }
     case OPT_MIN_ELEM: return cli_parse_u64("--min-elements", arg, &a->plan.min_elements);
     case OPT_PRECISION:
         if (!cli_parse_int("--precision", arg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v)) return 0;
@@ -231,21 +238,22 @@ static int default_output(coding_args *a, unsigned sets)
 int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_text, coding_args *a)
 {
     memset(a, 0, sizeof *a);
-    cli_quant_options_init(&a->plan.base);
+    wqc_quant_settings_init(&a->quant);
+    wqc_plan_default(&a->plan);
     wqc_rans_params_default(&a->codec);
     a->zstd_level = 9;
     a->threads = cli_cpu_count();
     a->out_dtype = WQC_DTYPE_F32;
     a->max_elements = CLI_MAX_ELEMENTS_DEFAULT;
     a->gguf_type = WQC_GGML_Q4_0;
-    a->plan.rules = calloc((size_t)argc + 1, sizeof *a->plan.rules);
+    a->plan.rules = a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
     struct option longs[NOPTIONS + 1];
     size_t n = 0;
     for (size_t i = 0; i < NOPTIONS; i++)
         if (options[i].set & sets) longs[n++] = options[i].opt;
     memset(&longs[n], 0, sizeof longs[n]);
-    if (!a->plan.rules || !a->globs) return WQC_EXIT_ERROR;
+    if (!a->rules || !a->globs) return WQC_EXIT_ERROR;
     const char *shorts = sets & ARGS_QUANTIZE ? "k:o:cfT:qvh" : sets & ARGS_DECODE ? "o:cfT:qvh" : "T:qvh";
     int c;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
@@ -258,7 +266,8 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
             return WQC_EXIT_USAGE;
         }
     }
-    if ((sets & ARGS_QUANTIZE) && !cli_quant_options_finish(&a->plan.base)) return WQC_EXIT_USAGE;
+    if ((sets & ARGS_QUANTIZE) && !cli_quant_options_finish(&a->quant)) return WQC_EXIT_USAGE;
+    a->plan.base = a->quant.params;
     if (a->layout_gemv && (a->mode == WQC_MODE_BROTLI || a->mode == WQC_MODE_ZSTD)) {
         cli_error("--layout gemv needs a rANS mode (auto, order0 or context), not --mode %s", wqc_mode_name(a->mode));
         return WQC_EXIT_USAGE;

@@ -3,7 +3,6 @@
 #define WQC_TOOLS_CODING_ARGS_H
 
 #include "cli.h"
-#include "quant_rules.h"
 #include "shards.h"
 
 enum coding_arg_set {
@@ -22,7 +21,9 @@ typedef struct coding_args {
     char *output_owned;
     int force, quiet, verbose;
     long threads;
-    cli_plan plan;
+    wqc_quant_settings quant;    /* --method --bits --granularity -k --step */
+    wqc_rule *rules;             /* --rule */
+    wqc_plan plan;               /* quant, rules and --min-elements, --lossless */
     wqc_rans_params codec;
     int lanes_given;             /* else lanes follow wqc_rans_lanes_auto */
     int layout_gemv;             /* --layout gemv: row tiles for wqc_gemv (wqc/gemv.h) */

@@ -1,11 +1,12 @@
-#include "frames.h"
-
+/* The frames a model's tensors become: quantized, given symbols, or kept. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "wqc/model_encode.h"
+
 enum { CONVERT_BLOCK = 1 << 22 };
 
-void cli_matrix_view(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
+void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
 {
     *rows = t->ndim >= 2 ? t->shape[0] : 1;
     *cols = 1;
@@ -13,7 +14,7 @@ void cli_matrix_view(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
     if (t->nelem == 0) *rows = *cols = 0;
 }
 
-void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
+void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t)
 {
     wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RAW;
@@ -21,7 +22,7 @@ void cli_frame_raw(wqc_frame *f, const wqc_tensor *t)
     f->payload_len = f->raw_len = t->nbytes;
 }
 
-wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
                               wqc_tensor_stats *stats, wqc_error *err)
 {
     const wqc_tensor *t = wqc_model_tensor(m, i);
@@ -31,7 +32,7 @@ wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     f->quant = *p;
     f->raw_len = t->nelem;
     uint64_t rows, cols;
-    cli_matrix_view(t, &rows, &cols);
+    wqc_tensor_matrix(t, &rows, &cols);
     float *w = malloc(t->nelem ? (size_t)t->nelem * sizeof *w : 1);
     if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
     /* Converted a block at a time, each block's input pages released once
@@ -58,7 +59,7 @@ wqc_status cli_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     return st;
 }
 
-wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
+wqc_status wqc_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
 {
     wqc_frame_init(f, t);
     f->encoding = WQC_ENC_RANS;
@@ -66,7 +67,7 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
     f->raw_len = t->nelem;
     f->quant.method = WQC_QUANT_GIVEN;
     f->quant.granularity = WQC_GRAN_TENSOR;
-    cli_matrix_view(t, &f->q.rows, &f->q.cols);
+    wqc_tensor_matrix(t, &f->q.rows, &f->q.cols);
     f->q.ngroups = 1;
     f->q.group_len = f->q.cols;
     f->q.scale = malloc(sizeof(float));
@@ -111,4 +112,4 @@ wqc_status cli_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err)
     return WQC_OK;
 }
 
-void cli_frame_release(wqc_frame *f) { wqc_quantized_free(&f->q); }
+void wqc_frame_release(wqc_frame *f) { wqc_quantized_free(&f->q); }

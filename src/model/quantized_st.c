@@ -1,10 +1,21 @@
-#include "quantized_st.h"
-
-#include "cli.h"
-
+/* Quantized safetensors (docs/FORMAT.md): read and write. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "wqc/quantized_st.h"
+
+/* a followed by b, newly allocated; NULL when out of memory. */
+static char *joined(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    char *s = malloc(n + m + 1);
+    if (s) {
+        memcpy(s, a, n);
+        memcpy(s + n, b, m + 1);
+    }
+    return s;
+}
 
 static const char *method_names[] = {"affine", "sdclip", "grid"};
 static const char *gran_names[] = {"tensor", "row", "group"};
@@ -27,7 +38,7 @@ static char *quant_json(const wqc_frame *f)
     return s;
 }
 
-wqc_kv *qst_source_metadata(const wqc_kv *meta, size_t nmeta, size_t *out_n)
+wqc_kv *wqc_qst_source_metadata(const wqc_kv *meta, size_t nmeta, size_t *out_n)
 {
     wqc_kv *kv = calloc(nmeta + 1, sizeof *kv);
     *out_n = 0;
@@ -37,7 +48,7 @@ wqc_kv *qst_source_metadata(const wqc_kv *meta, size_t nmeta, size_t *out_n)
     return kv;
 }
 
-void qst_layout_free(qst_layout *l)
+void wqc_qst_layout_free(wqc_qst_layout *l)
 {
     for (size_t i = 0; i < l->nowned; i++) free(l->owned[i]);
     free(l->owned);
@@ -47,12 +58,12 @@ void qst_layout_free(qst_layout *l)
     memset(l, 0, sizeof *l);
 }
 
-wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta, size_t nmeta, qst_layout *l,
+wqc_status wqc_qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta, size_t nmeta, wqc_qst_layout *l,
                            wqc_error *err)
 {
     memset(l, 0, sizeof *l);
     size_t nsrc;
-    wqc_kv *src = qst_source_metadata(meta, nmeta, &nsrc);
+    wqc_kv *src = wqc_qst_source_metadata(meta, nmeta, &nsrc);
     l->tensors = calloc(3 * n + 1, sizeof *l->tensors);
     l->frame_of = calloc(3 * n + 1, sizeof *l->frame_of);
     l->kv = calloc(nsrc + n + 2, sizeof *l->kv);
@@ -63,7 +74,7 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
         goto done;
     }
     for (size_t i = 0; i < nsrc; i++) l->kv[l->nkv++] = src[i];
-    l->kv[l->nkv++] = (wqc_kv){QST_FORMAT_KEY, QST_FORMAT_VALUE};
+    l->kv[l->nkv++] = (wqc_kv){WQC_QST_FORMAT_KEY, WQC_QST_FORMAT_VALUE};
     for (size_t i = 0; i < n; i++) {
         const wqc_frame *f = &frames[i];
         l->frame_of[l->n] = i;
@@ -82,11 +93,11 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
         x->data = f->q.symbols;
         x->nbytes = f->nelem;
         const float *arrays[2] = {f->q.scale, f->q.offset};
-        const char *suffix[2] = {QST_SCALE_SUFFIX, QST_OFFSET_SUFFIX};
+        const char *suffix[2] = {WQC_QST_SCALE_SUFFIX, WQC_QST_OFFSET_SUFFIX};
         for (int a = 0; a < 2; a++) {
             l->frame_of[l->n] = i;
             wqc_tensor *s = &l->tensors[l->n++];
-            char *name = l->owned[l->nowned++] = cli_joined(f->name, suffix[a]);
+            char *name = l->owned[l->nowned++] = joined(f->name, suffix[a]);
             if (!name) {
                 st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
                 goto done;
@@ -98,7 +109,7 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
             s->data = (const unsigned char *)arrays[a];
             s->nbytes = f->q.ngroups * sizeof(float);
         }
-        char *key = l->owned[l->nowned++] = cli_joined(QST_TENSOR_KEY_PREFIX, f->name);
+        char *key = l->owned[l->nowned++] = joined(WQC_QST_TENSOR_KEY_PREFIX, f->name);
         char *value = l->owned[l->nowned++] = quant_json(f);
         if (!key || !value) {
             st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -108,25 +119,25 @@ wqc_status qst_layout_make(const wqc_frame *frames, size_t n, const wqc_kv *meta
     }
 done:
     free(src);
-    if (st != WQC_OK) qst_layout_free(l);
+    if (st != WQC_OK) wqc_qst_layout_free(l);
     return st;
 }
 
-wqc_status qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
+wqc_status wqc_qst_write(wqc_sink_fn sink, void *ctx, const wqc_frame *frames, size_t n, const wqc_kv *meta,
                      size_t nmeta, wqc_error *err)
 {
-    qst_layout l;
-    wqc_status st = qst_layout_make(frames, n, meta, nmeta, &l, err);
+    wqc_qst_layout l;
+    wqc_status st = wqc_qst_layout_make(frames, n, meta, nmeta, &l, err);
     if (st == WQC_OK) st = wqc_safetensors_write(sink, ctx, l.tensors, l.n, l.kv, l.nkv, err);
-    qst_layout_free(&l);
+    wqc_qst_layout_free(&l);
     return st;
 }
 
-int qst_is_quantized(const wqc_model *m)
+int wqc_qst_is_quantized(const wqc_model *m)
 {
     for (size_t i = 0; i < wqc_model_metadata_count(m); i++) {
         const wqc_kv *kv = wqc_model_metadata(m, i);
-        if (strcmp(kv->key, QST_FORMAT_KEY) == 0) return strcmp(kv->value, QST_FORMAT_VALUE) == 0;
+        if (strcmp(kv->key, WQC_QST_FORMAT_KEY) == 0) return strcmp(kv->value, WQC_QST_FORMAT_VALUE) == 0;
     }
     return 0;
 }
@@ -164,7 +175,7 @@ static wqc_status parse_quant(const wqc_tensor *t, const char *text, wqc_frame *
     if (!o || json_unpack(o, "{s:s, s:I, s:s, s:I, s:F, s:F, s:I, s:I, s:I, s:s}", "method", &method, "bits",
                           &bits, "granularity", &gran, "group_size", &group, "k", &k, "step", &step,
                           "alphabet", &alphabet, "rows", &rows, "cols", &cols, "dtype", &dtype) != 0) {
-        st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': malformed " QST_TENSOR_KEY_PREFIX " metadata", t->name);
+        st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': malformed " WQC_QST_TENSOR_KEY_PREFIX " metadata", t->name);
         goto done;
     }
     int mi = lookup(method_names, 3, method), gi = lookup(gran_names, 3, gran);
@@ -198,7 +209,7 @@ done:
 static wqc_status load_groups(const wqc_model *m, const wqc_tensor *t, const char *suffix, uint64_t ngroups,
                               float **out, wqc_error *err)
 {
-    char *name = cli_joined(t->name, suffix);
+    char *name = joined(t->name, suffix);
     if (!name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     const wqc_tensor *s = find_tensor(m, name);
     free(name);
@@ -211,11 +222,11 @@ static wqc_status load_groups(const wqc_model *m, const wqc_tensor *t, const cha
 static int is_group_tensor(const wqc_model *m, const wqc_tensor *t)
 {
     size_t n = strlen(t->name);
-    const char *suffix[2] = {QST_SCALE_SUFFIX, QST_OFFSET_SUFFIX};
+    const char *suffix[2] = {WQC_QST_SCALE_SUFFIX, WQC_QST_OFFSET_SUFFIX};
     for (int a = 0; a < 2; a++) {
         size_t k = strlen(suffix[a]);
         if (n <= k || strcmp(t->name + n - k, suffix[a]) != 0) continue;
-        char *base = strndup(t->name, n - k), *key = base ? cli_joined(QST_TENSOR_KEY_PREFIX, base) : NULL;
+        char *base = strndup(t->name, n - k), *key = base ? joined(WQC_QST_TENSOR_KEY_PREFIX, base) : NULL;
         int owned = key && meta_value(m, key) != NULL;
         free(base);
         free(key);
@@ -224,7 +235,7 @@ static int is_group_tensor(const wqc_model *m, const wqc_tensor *t)
     return 0;
 }
 
-wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error *err)
+wqc_status wqc_qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error *err)
 {
     *n = 0;
     *frames = calloc(wqc_model_count(m) + 1, sizeof **frames);
@@ -234,7 +245,7 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
         if (is_group_tensor(m, t)) continue;
         wqc_frame *f = &(*frames)[(*n)++];
         wqc_frame_init(f, t);
-        char *key = cli_joined(QST_TENSOR_KEY_PREFIX, t->name);
+        char *key = joined(WQC_QST_TENSOR_KEY_PREFIX, t->name);
         const char *json = key ? meta_value(m, key) : NULL;
         free(key);
         if (!json) {
@@ -248,8 +259,8 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
         f->encoding = WQC_ENC_RANS;
         f->quantized = 1;
         wqc_status st = parse_quant(t, json, f, err);
-        if (st == WQC_OK) st = load_groups(m, t, QST_SCALE_SUFFIX, f->q.ngroups, &f->q.scale, err);
-        if (st == WQC_OK) st = load_groups(m, t, QST_OFFSET_SUFFIX, f->q.ngroups, &f->q.offset, err);
+        if (st == WQC_OK) st = load_groups(m, t, WQC_QST_SCALE_SUFFIX, f->q.ngroups, &f->q.scale, err);
+        if (st == WQC_OK) st = load_groups(m, t, WQC_QST_OFFSET_SUFFIX, f->q.ngroups, &f->q.offset, err);
         if (st != WQC_OK) return st;
         f->q.symbols = (uint8_t *)t->data;
         f->raw_len = t->nelem;
@@ -261,7 +272,7 @@ wqc_status qst_read(const wqc_model *m, wqc_frame **frames, size_t *n, wqc_error
     return WQC_OK;
 }
 
-void qst_frames_free(wqc_frame *frames, size_t n)
+void wqc_qst_frames_free(wqc_frame *frames, size_t n)
 {
     if (!frames) return;
     for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,179 @@
+/* wqc/model_encode.h - a whole model into a .wqc: the per-tensor plan, the
+ * frames it makes, and the encoder that `wqc encode` and `wqc analyze` both
+ * run, so that what analyze reports is what encode writes.
+ *
+ * Flow: wqc_model_open (wqc/tensor_io.h) -> wqc_model_encoder_open (reads a
+ * quantized safetensors input's frames; first pass: the models the small
+ * quantized tensors share) -> per tensor wqc_model_encoder_code -> a
+ * wqc_model_file per output file (one, or one per shard) -> wqc_model_file_finish.
+ * wqc_model_encode does all of it into one sink.
+ *
+ * Threads: every call on distinct encoders is thread-safe; one encoder is
+ * used by one thread at a time. Nothing here prints, exits or names files. */
+#ifndef WQC_MODEL_ENCODE_H
+#define WQC_MODEL_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/container.h"
+#include "wqc/encode.h"
+#include "wqc/quant.h"
+#include "wqc/stats.h"
+#include "wqc/status.h"
+#include "wqc/tensor_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the plan: which tensors are quantized, and how ---- */
+
+/* A per-name rule: "GLOB:keep", "GLOB:lossless" or
+ * "GLOB:METHOD[,bits=B][,k=K][,step=D][,granularity=tensor|row|group:G]". */
+typedef struct wqc_rule {
+    char glob[256];              /* fnmatch pattern; cannot contain ':' */
+    int keep;                    /* stored as it is (raw or zstd) */
+    int lossless;                /* float tensors bit-exact (split coding, wqc/lossless.h) */
+    wqc_quant_params params;
+} wqc_rule;
+
+/* Parses a rule; WQC_ERR_INVALID_ARG with the reason in err. */
+wqc_status wqc_rule_parse(const char *text, wqc_rule *out, wqc_error *err);
+
+typedef struct wqc_plan {
+    wqc_quant_params base;       /* tensors no rule matches */
+    const wqc_rule *rules;       /* the first matching rule decides */
+    size_t nrules;
+    uint64_t min_elements;       /* quantize float tensors of rank >= 2 with at least this many elements */
+    int lossless;                /* every float tensor bit-exact, nothing quantized */
+} wqc_plan;
+
+/* Base quantizer wqc_quant_params_default, no rules, min_elements 0. */
+void wqc_plan_default(wqc_plan *p);
+
+/* The quantizer for t (first matching rule, else the base), or NULL when t
+ * is stored losslessly: not float, rank < 2, empty, below min_elements, kept. */
+const wqc_quant_params *wqc_plan_quantizer(const wqc_plan *plan, const wqc_tensor *t);
+
+/* True when t is an F32/F16/BF16 tensor to store bit-exactly with the split
+ * coding: plan->lossless, or the first rule matching its name says lossless. */
+int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t);
+
+/* ---- frames of a model's tensors ---- */
+
+/* The matrix a tensor is quantized as: rows = shape[0] for rank >= 2, else
+ * 1; cols the product of the other dimensions; 0 x 0 when empty. */
+void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols);
+
+/* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns the
+ * symbols, scales and offsets (release with wqc_frame_release). The tensor's
+ * input pages are released as they are read. stats (may be NULL) receives
+ * the statistics of its floats and of the quantization. */
+wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+                              wqc_tensor_stats *stats, wqc_error *err);
+
+/* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min,
+ * scale 1. A U8 tensor whose minimum is 0 lends its own bytes
+ * (f->q.symbols == t->data: wqc_frame_release must not see them). */
+wqc_status wqc_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err);
+
+/* A tensor kept as it is (RAW, payload pointing at t's data). */
+void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t);
+
+/* Frees what wqc_frame_quantize / wqc_frame_given allocated. */
+void wqc_frame_release(wqc_frame *f);
+
+/* ---- the encoder ---- */
+
+typedef struct wqc_model_encode_options {
+    wqc_plan plan;
+    wqc_encode_options coding;   /* mode, rANS parameters (lanes 0: auto; chunk 0: the layout's
+                                    default), gemv layout; shared/nshared are the encoder's */
+    int kept_zstd_level;         /* tensors kept as they are: zstd level, 0 raw (default 9) */
+    int stats;                   /* gather the statistics record (default 1) */
+} wqc_model_encode_options;
+
+/* The plan's defaults, auto mode, auto lanes, the layout's chunk, stats on. */
+void wqc_model_encode_options_default(wqc_model_encode_options *o);
+
+typedef struct wqc_model_encoder wqc_model_encoder;
+
+/* Prepares m for encoding: the frames of a quantized safetensors input
+ * (wqc/quantized_st.h), then, in auto and context modes, the models shared
+ * by its small quantized tensors (their frames are kept for
+ * wqc_model_encoder_code while they fit 256 MiB). m must outlive the encoder.
+ * o is copied; its plan's rules must outlive the encoder. */
+wqc_status wqc_model_encoder_open(wqc_model *m, const wqc_model_encode_options *o, wqc_model_encoder **out,
+                                  wqc_error *err);
+void wqc_model_encoder_free(wqc_model_encoder *e);
+
+/* The tensors the .wqc holds, in order: a quantized safetensors input's
+ * symbol, scale and offset tensors are one; others one per input tensor. */
+size_t wqc_model_encoder_count(const wqc_model_encoder *e);
+const char *const *wqc_model_encoder_names(const wqc_model_encoder *e);
+/* The input tensor behind .wqc tensor i (its symbols, for a quantized input). */
+size_t wqc_model_encoder_input_index(const wqc_model_encoder *e, size_t i);
+/* The model the encoder reads. */
+const wqc_model *wqc_model_encoder_model(const wqc_model_encoder *e);
+/* Bytes of input tensor data the encoder reads (0 for a quantized input). */
+uint64_t wqc_model_encoder_input_bytes(const wqc_model_encoder *e);
+/* The models shared by the small tensors (the file's SHARED record). */
+const wqc_symbol_model *wqc_model_encoder_shared(const wqc_model_encoder *e, size_t *n);
+/* True when every tensor comes back bit-exactly, so that the .wqc carries the
+ * input's layout and decode gives the input file back byte for byte. */
+int wqc_model_encoder_reproduces_source(const wqc_model_encoder *e);
+
+/* One tensor as encode codes it. */
+typedef struct wqc_coded_tensor {
+    wqc_frame frame;             /* ready for wqc_writer_add */
+    wqc_mode_sizes sizes;        /* quantized tensors: what each mode costs, the one taken */
+    int has_stats;
+    wqc_tensor_stats stats;      /* where has_stats: the statistics record's entry */
+    uint64_t input_bytes;        /* bytes of the input tensor */
+    void *scratch;               /* owned buffers */
+} wqc_coded_tensor;
+
+/* Makes and codes .wqc tensor i (in any order, each once). With
+ * o->coding.estimate_only the sizes and mode are computed and nothing is
+ * coded. Release with wqc_model_encoder_release, which also lets the input's
+ * pages go. */
+wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err);
+void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c);
+
+/* The coded size of a frame's data: rANS payload or stored bytes. */
+uint64_t wqc_coded_payload_bytes(const wqc_frame *f);
+
+/* ---- output files ---- */
+
+/* One .wqc file of the encoder's tensors: metadata (the input's, minus wqc.*
+ * keys), the source layout where the encoder reproduces the source and the
+ * file is not a shard, names (all of them, unless a shard), shared models;
+ * then the tensors added, and the statistics record of those that have it. */
+typedef struct wqc_model_file wqc_model_file;
+
+typedef struct wqc_model_file_options {
+    const uint8_t *key;          /* HMAC-SHA256 key, NULL for none */
+    size_t key_len;
+    int shard;                   /* one file of several: no names record, no source layout */
+} wqc_model_file_options;
+
+wqc_status wqc_model_file_open(const wqc_model_encoder *e, const wqc_model_file_options *o, wqc_sink_fn sink,
+                               void *ctx, wqc_model_file **out, wqc_error *err);
+wqc_status wqc_model_file_add(wqc_model_file *f, const wqc_coded_tensor *c, wqc_error *err);
+/* Bytes written so far (header, records, frames). */
+uint64_t wqc_model_file_offset(const wqc_model_file *f);
+/* Writes the statistics record and the index; *bytes (may be NULL) gets the
+ * file's size. Frees f, also on failure. */
+wqc_status wqc_model_file_finish(wqc_model_file *f, uint64_t *bytes, wqc_error *err);
+/* Frees f without finishing it (the sink has a partial file). */
+void wqc_model_file_abort(wqc_model_file *f);
+
+/* The whole model into one .wqc through sink: encoder, every tensor, file. */
+wqc_status wqc_model_encode(wqc_model *m, const wqc_model_encode_options *o, const wqc_model_file_options *fo,
+                            wqc_sink_fn sink, void *ctx, wqc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,262 @@
+/* The whole-model encoder: the plan applied to each tensor, the models the
+ * small quantized tensors share (a first pass that quantizes them and keeps
+ * their frames for the second), the source layout for byte-exact inputs and
+ * the statistics record's entries. `wqc encode` writes what this codes;
+ * `wqc analyze` reports what it would code. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/gemv.h"
+#include "wqc/model_encode.h"
+#include "wqc/quantized_st.h"
+#include "wqc/symbol_model.h"
+
+/* Quantized small tensors kept from the first pass, up to this many bytes. */
+#define CACHE_MAX (256u << 20)
+
+struct wqc_model_encoder {
+    wqc_model *m;
+    wqc_model_encode_options o;
+    wqc_frame *given;            /* a quantized safetensors input: its frames */
+    size_t n;
+    const char **names;
+    size_t *input_index;
+    wqc_frame *cached;           /* quantized in the first pass (cached[i].quantized set) */
+    wqc_tensor_stats *stats;     /* per tensor, where has_stats[i] */
+    uint8_t *has_stats;
+    wqc_symbol_model *shared;
+    size_t nshared;
+    int reproduces_source;
+};
+
+void wqc_model_encode_options_default(wqc_model_encode_options *o)
+{
+    memset(o, 0, sizeof *o);
+    wqc_plan_default(&o->plan);
+    wqc_encode_options_default(&o->coding);
+    o->coding.rans.chunk = 0;
+    o->kept_zstd_level = 9;
+    o->stats = 1;
+}
+
+uint64_t wqc_coded_payload_bytes(const wqc_frame *f)
+{
+    return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
+}
+
+static int given_integers(const wqc_model_encoder *e, const wqc_tensor *t)
+{
+    return wqc_model_format_of(e->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
+}
+
+/* Frame i, quantized if the plan says so (release with release_frame). */
+static wqc_status make_frame(wqc_model_encoder *e, size_t i, wqc_frame *f, wqc_error *err)
+{
+    if (e->given) {
+        *f = e->given[i];
+        return WQC_OK;
+    }
+    if (e->cached && e->cached[i].quantized) {
+        *f = e->cached[i];
+        memset(&e->cached[i], 0, sizeof e->cached[i]);
+        return WQC_OK;
+    }
+    const wqc_tensor *t = wqc_model_tensor(e->m, i);
+    const wqc_quant_params *p = wqc_plan_quantizer(&e->o.plan, t);
+    if (given_integers(e, t)) {
+        wqc_status st = wqc_frame_given(t, f, err);
+        if (f->q.symbols != t->data) wqc_model_release(e->m, i);
+        return st;
+    }
+    wqc_tensor_stats *stats = e->stats ? &e->stats[i] : NULL;
+    if (p) {
+        wqc_status st = wqc_frame_quantize(e->m, i, p, f, stats, err);
+        if (st == WQC_OK && stats) e->has_stats[i] = 1;
+        return st;
+    }
+    /* Kept float tensors: one more pass over their bytes. */
+    if (stats && wqc_dtype_is_float(t->dtype)) e->has_stats[i] = wqc_stats_tensor(t, stats, NULL) == WQC_OK;
+    wqc_frame_raw(f, t);
+    return WQC_OK;
+}
+
+static void release_frame(const wqc_model_encoder *e, size_t i, wqc_frame *f)
+{
+    if (e->given) return;
+    /* Given symbols may be the input's own bytes (wqc_frame_given). */
+    if (f->q.symbols && f->q.symbols == wqc_model_tensor(e->m, i)->data) f->q.symbols = NULL;
+    wqc_frame_release(f);
+}
+
+/* The models shared by the small quantized tensors of the input; the frames
+ * quantized for them are kept for the second pass while they fit CACHE_MAX. */
+static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
+{
+    wqc_mode mode = e->o.coding.mode;
+    if (mode != WQC_MODE_AUTO && mode != WQC_MODE_CONTEXT) return WQC_OK;
+    wqc_model_pool *pool;
+    wqc_status st = wqc_model_pool_create(e->o.coding.rans.precision, 1, &pool, err);
+    if (st == WQC_OK && !e->given && !(e->cached = calloc(e->n + 1, sizeof *e->cached)))
+        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    uint64_t cached = 0;
+    for (size_t i = 0; st == WQC_OK && i < e->n; i++) {
+        uint64_t nelem = e->given ? e->given[i].nelem : wqc_model_tensor(e->m, i)->nelem;
+        if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
+        if (!e->given && !wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i))) continue;
+        wqc_frame f;
+        st = make_frame(e, i, &f, err);
+        if (st == WQC_OK && f.quantized) st = wqc_model_pool_add(pool, &f.q, err);
+        if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
+        uint64_t bytes = f.nelem + 8 * f.q.ngroups;
+        if (e->cached && f.quantized && f.q.symbols && cached + bytes <= CACHE_MAX) {
+            e->cached[i] = f;
+            cached += bytes;
+        } else {
+            release_frame(e, i, &f);
+        }
+    }
+    if (st == WQC_OK) st = wqc_model_pool_build(pool, &e->shared, &e->nshared, err);
+    wqc_model_pool_free(pool);
+    return st;
+}
+
+/* When no tensor of a single-file input is quantized (all lossless, kept or
+ * given integers), decode can give the file back byte for byte. */
+static int reproduces_source(const wqc_model_encoder *e)
+{
+    wqc_model_format fmt = wqc_model_format_of(e->m);
+    if (e->given || (fmt != WQC_FORMAT_SAFETENSORS && fmt != WQC_FORMAT_NPY)) return 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const wqc_tensor *t = wqc_model_tensor(e->m, i);
+        if (!given_integers(e, t) && wqc_plan_quantizer(&e->o.plan, t)) return 0;
+    }
+    return 1;
+}
+
+static wqc_status list_tensors(wqc_model_encoder *e, wqc_error *err)
+{
+    e->names = calloc(e->n + 1, sizeof *e->names);
+    e->input_index = calloc(e->n + 1, sizeof *e->input_index);
+    if (!e->names || !e->input_index) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    size_t count = wqc_model_count(e->m);
+    for (size_t i = 0, k = 0; i < e->n; i++) {
+        e->names[i] = e->given ? e->given[i].name : wqc_model_tensor(e->m, i)->name;
+        /* A quantized input's frames fold three tensors each: find the symbols'. */
+        if (!e->given) k = i;
+        while (e->given && k < count && strcmp(wqc_model_tensor(e->m, k)->name, e->names[i]) != 0) k++;
+        e->input_index[i] = k < count ? k : i;
+    }
+    return WQC_OK;
+}
+
+wqc_status wqc_model_encoder_open(wqc_model *m, const wqc_model_encode_options *o, wqc_model_encoder **out,
+                                  wqc_error *err)
+{
+    *out = NULL;
+    wqc_model_encoder *e = calloc(1, sizeof *e);
+    if (!e) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    e->m = m;
+    e->o = *o;
+    e->o.coding.shared = NULL;
+    e->o.coding.nshared = 0;
+    /* The gemv layout's chunks are smaller: threads split a product by chunks. */
+    if (!e->o.coding.rans.chunk)
+        e->o.coding.rans.chunk = o->coding.gemv ? WQC_GEMV_CHUNK_DEFAULT : WQC_RANS_CHUNK_DEFAULT_CODEC;
+    wqc_status st = WQC_OK;
+    if (wqc_qst_is_quantized(m)) st = wqc_qst_read(m, &e->given, &e->n, err);
+    else e->n = wqc_model_count(m);
+    if (st == WQC_OK && o->stats && !e->given) {
+        e->stats = calloc(e->n + 1, sizeof *e->stats);
+        e->has_stats = calloc(e->n + 1, 1);
+        if (!e->stats || !e->has_stats) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    if (st == WQC_OK) st = list_tensors(e, err);
+    if (st == WQC_OK) st = shared_models(e, err);
+    if (st != WQC_OK) {
+        wqc_model_encoder_free(e);
+        return st;
+    }
+    e->o.coding.shared = e->shared;
+    e->o.coding.nshared = e->nshared;
+    e->reproduces_source = reproduces_source(e);
+    *out = e;
+    return WQC_OK;
+}
+
+void wqc_model_encoder_free(wqc_model_encoder *e)
+{
+    if (!e) return;
+    for (size_t i = 0; e->cached && i < e->n; i++) release_frame(e, i, &e->cached[i]);
+    free(e->cached);
+    for (size_t i = 0; i < e->nshared; i++) wqc_symbol_model_free(&e->shared[i]);
+    free(e->shared);
+    wqc_qst_frames_free(e->given, e->n);
+    free(e->stats);
+    free(e->has_stats);
+    free(e->names);
+    free(e->input_index);
+    free(e);
+}
+
+size_t wqc_model_encoder_count(const wqc_model_encoder *e) { return e->n; }
+
+const char *const *wqc_model_encoder_names(const wqc_model_encoder *e) { return e->names; }
+
+size_t wqc_model_encoder_input_index(const wqc_model_encoder *e, size_t i) { return e->input_index[i]; }
+
+const wqc_model *wqc_model_encoder_model(const wqc_model_encoder *e) { return e->m; }
+
+uint64_t wqc_model_encoder_input_bytes(const wqc_model_encoder *e)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; !e->given && i < e->n; i++) total += wqc_model_tensor(e->m, i)->nbytes;
+    return total;
+}
+
+const wqc_symbol_model *wqc_model_encoder_shared(const wqc_model_encoder *e, size_t *n)
+{
+    *n = e->nshared;
+    return e->shared;
+}
+
+int wqc_model_encoder_reproduces_source(const wqc_model_encoder *e) { return e->reproduces_source; }
+
+/* Codes a made frame (quantized: from f->q.symbols). */
+static wqc_status code_frame(const wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err)
+{
+    wqc_frame *f = &c->frame;
+    if (f->quantized) return wqc_encode_symbols(f, &e->o.coding, &c->sizes, &c->scratch, err);
+    wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
+    memcpy(t.shape, f->shape, sizeof f->shape);
+    if (!e->given && wqc_plan_lossless(&e->o.plan, wqc_model_tensor(e->m, i)))
+        return wqc_frame_lossless(&t, &e->o.coding, e->o.kept_zstd_level, f, &c->scratch, err);
+    return wqc_frame_passthrough(&t, e->o.kept_zstd_level, f, &c->scratch, err);
+}
+
+wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->input_bytes = e->given ? 0 : wqc_model_tensor(e->m, i)->nbytes;
+    wqc_status st = make_frame(e, i, &c->frame, err);
+    if (st == WQC_OK) st = code_frame(e, i, c, err);
+    if (st == WQC_OK && e->has_stats && e->has_stats[i]) {
+        c->has_stats = 1;
+        c->stats = e->stats[i];
+    }
+    return st;
+}
+
+void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c)
+{
+    wqc_encoded_free(&c->frame);
+    free(c->scratch);
+    c->scratch = NULL;
+    release_frame(e, i, &c->frame);
+    /* Kept tensors were read from the input; quantized ones already let it go. */
+    if (!e->given) {
+        wqc_model_release(e->m, i);
+    } else {
+        const wqc_frame *g = &e->given[i];
+        wqc_model_release_data(e->m, g->quantized ? g->q.symbols : g->payload, g->raw_len);
+    }
+}
