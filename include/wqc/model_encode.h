@@ -118,6 +118,9 @@ size_t wqc_model_encoder_input_index(const wqc_model_encoder *e, size_t i);
 const wqc_model *wqc_model_encoder_model(const wqc_model_encoder *e);
 /* Bytes of input tensor data the encoder reads (0 for a quantized input). */
 uint64_t wqc_model_encoder_input_bytes(const wqc_model_encoder *e);
+/* True when .wqc tensor i is coded as symbols (quantized by the plan, or
+ * given symbols), false when stored as it is or bit-exactly. */
+int wqc_model_encoder_quantized(const wqc_model_encoder *e, size_t i);
 /* The models shared by the small tensors (the file's SHARED record). */
 const wqc_symbol_model *wqc_model_encoder_shared(const wqc_model_encoder *e, size_t *n);
 /* True when every tensor comes back bit-exactly, so that the .wqc carries the
@@ -134,7 +137,8 @@ typedef struct wqc_coded_tensor {
     void *scratch;               /* owned buffers */
 } wqc_coded_tensor;
 
-/* Makes and codes .wqc tensor i (in any order, each once). With
+/* Makes and codes .wqc tensor i (in any order, each once; distinct tensors
+ * may be coded from several threads at once). With
  * o->coding.estimate_only the sizes and mode are computed and nothing is
  * coded. Release with wqc_model_encoder_release, which also lets the input's
  * pages go. */

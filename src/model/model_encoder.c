@@ -219,6 +219,13 @@ const wqc_symbol_model *wqc_model_encoder_shared(const wqc_model_encoder *e, siz
     return e->shared;
 }
 
+int wqc_model_encoder_quantized(const wqc_model_encoder *e, size_t i)
+{
+    if (e->given) return e->given[i].quantized;
+    const wqc_tensor *t = wqc_model_tensor(e->m, i);
+    return given_integers(e, t) || wqc_plan_quantizer(&e->o.plan, t) != NULL;
+}
+
 int wqc_model_encoder_reproduces_source(const wqc_model_encoder *e) { return e->reproduces_source; }
 
 /* Codes a made frame (quantized: from f->q.symbols). */

@@ -55,7 +55,9 @@ with open(d + "/m.safetensors", "wb") as f:
     f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 np.save(d + "/one.npy", tensors["layers.0.wq"])
 PY
-expect_status 0 "safetensors defaults" -- "$wqc" analyze "$tmp/m.safetensors"
+expect_status 0 "safetensors defaults: every matrix, as encode quantizes them" -- "$wqc" analyze "$tmp/m.safetensors"
+check "the three 2-D tensors analysed" 'grep -q "^summary: 3 tensors analysed (186368 weights), 2 skipped" "$tmp/out"'
+expect_status 0 "--min-elements" -- "$wqc" analyze --min-elements 65536 "$tmp/m.safetensors"
 check "the two large 2-D tensors analysed" 'grep -q "^summary: 2 tensors analysed (153600 weights), 3 skipped" "$tmp/out"'
 check "small matrix skipped with reason" 'grep -E "^tok_embeddings .*skipped: below --min-elements" "$tmp/out" >/dev/null'
 check "1-D tensor skipped with reason" 'grep -E "^layers.0.norm .*skipped: rank < 2" "$tmp/out" >/dev/null'
@@ -74,7 +76,7 @@ expect_status 0 "npy on stdin" -- bash -c '"$0" analyze --json - <"$1"' "$wqc" "
 "$py" -c 'import json,sys; d=json.load(open(sys.argv[1]))["tensors"][0]; print(d["entropy_bits"]); assert d["name"]=="stdin"' "$tmp/out" >"$tmp/h_stdin"
 check "stdin equals file" 'cmp -s "$tmp/h_npy" "$tmp/h_stdin"'
 expect_status 0 "multiple inputs" -- "$wqc" analyze "$tmp/one.npy" "$tmp/m.safetensors"
-check "summary over all inputs" 'grep -q "^summary: 3 tensors analysed" "$tmp/out"'
+check "summary over all inputs" 'grep -q "^summary: 4 tensors analysed" "$tmp/out"'
 
 # Baselines print zstd and brotli rows.
 expect_status 0 "--baselines" -- "$wqc" analyze --baselines --zstd-level 3 --brotli-quality 5 --synthetic gaussian:64x1024

@@ -11,16 +11,17 @@ typedef struct analyze_input {
     wqc_model *model;           /* NULL for a synthetic input */
     wqc_tensor synthetic;       /* the generated tensor of a synthetic input */
     float *synthetic_data;
-    wqc_analysis_options options;   /* with the models encode would share for this input */
-    wqc_symbol_model *shared;
-    size_t nshared;
+    wqc_model_encoder *encoder; /* what encode would do with this input (NULL: synthetic) */
+    size_t *coded_as;           /* per model tensor: the encoder's tensor, or SIZE_MAX when encode
+                                   does not quantize it */
 } analyze_input;
 
 typedef struct analyze_job {
     size_t input;
+    size_t index;               /* the tensor's index in its input's model */
     const wqc_tensor *tensor;
     const char *skip;           /* why it is not analysed; NULL if analysed */
-    wqc_tensor_analysis result;
+    wqc_tensor_analysis result; /* its modes: as encode codes the tensor */
     wqc_status status;
     wqc_error err;
 } analyze_job;
@@ -36,7 +37,7 @@ typedef struct analyze_report {
     double max_bits;            /* gates; NAN when not given */
     double min_saving;
     int gate_failed;
-    char gate_message[160];
+    char gate_message[256];
 } analyze_report;
 
 void analyze_print_text(FILE *out, const analyze_report *r);
