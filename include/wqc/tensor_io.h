@@ -98,7 +98,8 @@ void wqc_st_header_free(wqc_st_header *hdr);
 typedef enum wqc_model_format {
     WQC_FORMAT_NPY,
     WQC_FORMAT_SAFETENSORS,
-    WQC_FORMAT_SAFETENSORS_INDEX
+    WQC_FORMAT_SAFETENSORS_INDEX,
+    WQC_FORMAT_TENSORS           /* the caller's tensors in memory (wqc_model_from_tensors) */
 } wqc_model_format;
 
 typedef struct wqc_model wqc_model;
@@ -109,6 +110,12 @@ typedef struct wqc_model wqc_model;
  * The format is detected from content (and the .json suffix for indexes).
  * A .npy tensor is named after the file's base name without ".npy". */
 wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err);
+/* A model over the caller's tensors (name, dtype, shape, nelem, data,
+ * nbytes; distinct names) and metadata, which must outlive it: what
+ * wqc_model_encode (wqc/model_encode.h) codes for a client that holds its
+ * weights in memory. Nothing is copied but the arrays of structs. */
+wqc_status wqc_model_from_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv *meta, size_t nmeta,
+                                  wqc_model **out, wqc_error *err);
 /* The rule an index's shard names follow: a relative path without a '..'
  * component (so that an index cannot reach outside its folder). */
 int wqc_shard_path_is_safe(const char *path);

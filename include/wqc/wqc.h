@@ -9,6 +9,7 @@
 #define WQC_VERSION_STRING "0.1.0"
 
 #include "wqc/analysis.h"
+#include "wqc/archive.h"
 #include "wqc/container.h"
 #include "wqc/digest.h"
 #include "wqc/stats.h"

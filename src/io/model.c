@@ -305,6 +305,38 @@ wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err)
     return WQC_OK;
 }
 
+wqc_status wqc_model_from_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv *meta, size_t nmeta,
+                                  wqc_model **out, wqc_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const wqc_tensor *t = &tensors[i];
+        uint64_t nelem = 1;
+        for (int d = 0; d < t->ndim; d++) nelem *= t->shape[d];
+        if (!t->name || t->ndim < 0 || t->ndim > WQC_MAX_DIMS || nelem != t->nelem ||
+            t->nbytes != t->nelem * wqc_dtype_size(t->dtype) || (t->nbytes && !t->data))
+            return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor %zu ('%s'): shape, dtype and byte count disagree", i,
+                            t->name ? t->name : "");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(tensors[j].name, t->name) == 0)
+                return wqc_fail(err, WQC_ERR_INVALID_ARG, "two tensors are called '%s'", t->name);
+    }
+    wqc_model *m = calloc(1, sizeof *m);
+    if (m) m->tensors = calloc(n + 1, sizeof *m->tensors);
+    if (m && nmeta) m->meta = calloc(nmeta, sizeof *m->meta);
+    if (!m || !m->tensors || (nmeta && !m->meta)) {
+        wqc_model_close(m);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    m->format = WQC_FORMAT_TENSORS;
+    m->ntensors = n;
+    if (n) memcpy(m->tensors, tensors, n * sizeof *tensors);
+    if (nmeta) memcpy(m->meta, meta, nmeta * sizeof *meta);
+    m->nmeta = nmeta;
+    *out = m;
+    return WQC_OK;
+}
+
 void wqc_model_close(wqc_model *m)
 {
     if (!m) return;
@@ -325,6 +357,7 @@ void wqc_model_close(wqc_model *m)
     free(m->tensor_file);
     free(m->npy_name);
     free(m->npy_copy);
+    if (m->format == WQC_FORMAT_TENSORS) free(m->meta);
     free(m);
 }
 
@@ -349,6 +382,7 @@ wqc_status wqc_model_layout(const wqc_model *m, uint64_t *header_len, size_t *or
 {
     if (m->format == WQC_FORMAT_SAFETENSORS_INDEX)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "a sharded checkpoint is several files, not one");
+    if (m->format == WQC_FORMAT_TENSORS) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensors in memory have no file");
     const wqc_mapped_file *f = &m->files[0];
     uint64_t start = m->format == WQC_FORMAT_SAFETENSORS ? m->headers[0].data_offset
                      : m->ntensors && m->tensors[0].data >= f->data && m->tensors[0].data <= f->data + f->size

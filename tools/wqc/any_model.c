@@ -13,10 +13,10 @@ int any_model_open(any_model *am, const coding_args *a, const char *path)
     coding_args copy = *a;
     copy.input = path;
     if (cli_has_suffix(path, ".wqc.index.json") || cli_is_wqc(path)) {
-        int rc = wqc_input_open(&am->wqc, &copy, 0);
+        int rc = cli_archive_open(&copy, 0, &am->wqc);
         if (rc != WQC_EXIT_OK) return rc;
         am->is_wqc = 1;
-        am->count = am->wqc.count;
+        am->count = wqc_archive_count(am->wqc);
         return WQC_EXIT_OK;
     }
     wqc_error err;
@@ -34,7 +34,7 @@ int any_model_open(any_model *am, const coding_args *a, const char *path)
 
 void any_model_close(any_model *am)
 {
-    if (am->is_wqc) wqc_input_close(&am->wqc);
+    if (am->is_wqc) wqc_archive_close(am->wqc);
     wqc_qst_frames_free(am->qframes, am->count);
     wqc_model_close(am->m);
     memset(am, 0, sizeof *am);
@@ -42,7 +42,7 @@ void any_model_close(any_model *am)
 
 const char *any_model_name(const any_model *am, size_t i)
 {
-    if (am->is_wqc) return wqc_input_name(&am->wqc, i);
+    if (am->is_wqc) return wqc_archive_name(am->wqc, i);
     return am->qframes ? am->qframes[i].name : wqc_model_tensor(am->m, i)->name;
 }
 
@@ -59,9 +59,9 @@ wqc_status any_model_digest(any_model *am, size_t i, int threads, uint8_t out[32
 {
     if (am->is_wqc) {
         const wqc_frame *f;
-        wqc_status st = wqc_input_frame(&am->wqc, i, &f, err);
+        wqc_status st = wqc_archive_frame(am->wqc, i, &f, err);
         if (st == WQC_OK) st = wqc_digest_frame(f, threads, out, err);
-        if (st == WQC_OK) wqc_input_release(&am->wqc, i, f);
+        if (st == WQC_OK) wqc_archive_release(am->wqc, i, f);
         return st;
     }
     if (am->qframes) {
@@ -121,7 +121,7 @@ wqc_status any_model_floats(any_model *am, size_t i, int threads, any_tensor *ou
     memset(out, 0, sizeof *out);
     const wqc_frame *f = NULL;
     wqc_status st = WQC_OK;
-    if (am->is_wqc) st = wqc_input_frame(&am->wqc, i, &f, err);
+    if (am->is_wqc) st = wqc_archive_frame(am->wqc, i, &f, err);
     else if (am->qframes) f = &am->qframes[i];
     if (st != WQC_OK) return st;
     if (f) {
@@ -132,7 +132,7 @@ wqc_status any_model_floats(any_model *am, size_t i, int threads, any_tensor *ou
         out->quantized = f->quantized && f->quant.method != WQC_QUANT_GIVEN;
         if (am->is_wqc) {
             st = frame_floats(f, threads, out, err);
-            wqc_input_release(&am->wqc, i, f);
+            wqc_archive_release(am->wqc, i, f);
             return st;
         }
         if (!out->quantized) {
@@ -159,6 +159,6 @@ void any_model_release(any_model *am, size_t i)
 
 int any_model_fail(const any_model *am, size_t i, wqc_status st, const wqc_error *err)
 {
-    cli_file_error(am->is_wqc ? wqc_input_path(&am->wqc, i) : am->path, st, err);
-    return am->is_wqc ? wqc_input_status(st) : WQC_EXIT_ERROR;
+    cli_file_error(am->is_wqc ? wqc_archive_path(am->wqc, i) : am->path, st, err);
+    return am->is_wqc ? cli_exit_status(st) : WQC_EXIT_ERROR;
 }

@@ -5,12 +5,12 @@
 #ifndef WQC_TOOLS_ANY_MODEL_H
 #define WQC_TOOLS_ANY_MODEL_H
 
-#include "wqc_input.h"
+#include "cli_archive.h"
 
 typedef struct any_model {
     const char *path;
     int is_wqc;
-    wqc_input wqc;          /* is_wqc */
+    wqc_archive *wqc;          /* is_wqc */
     wqc_model *m;           /* otherwise */
     wqc_frame *qframes;     /* a quantized safetensors: its frames */
     size_t count;

@@ -11,7 +11,7 @@
 #include "output.h"
 #include "progress.h"
 #include "shards.h"
-#include "wqc_input.h"
+#include "cli_archive.h"
 
 static const char *usage_text =
     "usage: wqc decode IN.wqc [-o OUT | -c] [options]\n"
@@ -46,9 +46,9 @@ static void plan_free(decode_plan *p)
     free(p->out);
 }
 
-static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
+static int plan_make(const coding_args *a, wqc_archive *in, decode_plan *p)
 {
-    size_t count = in->count;
+    size_t count = wqc_archive_count(in);
     memset(p, 0, sizeof *p);
     p->index = calloc(count + 1, sizeof *p->index);
     p->stored = calloc(count + 1, sizeof *p->stored);
@@ -58,15 +58,15 @@ static int plan_make(const coding_args *a, wqc_input *in, decode_plan *p)
         return WQC_EXIT_ERROR;
     }
     for (size_t i = 0; i < count; i++) {
-        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
+        if (!coding_args_selected(a, wqc_archive_name(in, i))) continue;
         wqc_error err;
         const wqc_frame *f;
-        wqc_status st = wqc_input_describe(in, i, &f, &err);
+        wqc_status st = wqc_archive_describe(in, i, &f, &err);
         if (st != WQC_OK) {
-            cli_file_error(wqc_input_path(in, i), st, &err);
-            return wqc_input_status(st);
+            cli_file_error(wqc_archive_path(in, i), st, &err);
+            return cli_exit_status(st);
         }
-        int rc = wqc_input_check_size(a, i, f);
+        int rc = cli_check_size(a, i, f);
         if (rc != WQC_EXIT_OK) return rc;
         wqc_frame *o = &p->out[p->n];
         *o = *f;
@@ -163,18 +163,18 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
 
 /* Writes tensor t (of frame j): its data streamed from the verified frame,
  * or, for the scale and offset arrays of the quantized layout, the arrays. */
-static wqc_status write_tensor(const coding_args *a, wqc_input *in, const decode_plan *p, const wqc_tensor *t,
+static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const decode_plan *p, const wqc_tensor *t,
                                size_t j, counted_sink *sink, wqc_error *err)
 {
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = wqc_input_frame(in, p->index[j], &f, err);
-    if (st != WQC_OK && in->sharded) {
+    wqc_status st = wqc_archive_frame(in, p->index[j], &f, err);
+    if (st != WQC_OK && wqc_archive_sharded(in)) {
         /* Name the shard; the error is printed against the index. */
         char msg[WQC_ERROR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        return wqc_fail(err, st, "%s: %s", wqc_input_path(in, p->index[j]), msg);
+        return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, p->index[j]), msg);
     }
     if (st != WQC_OK) return st;
     wqc_rans_form form = a->dequantize ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
@@ -182,7 +182,7 @@ static wqc_status write_tensor(const coding_args *a, wqc_input *in, const decode
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                       (unsigned long long)sink->written, (unsigned long long)t->nbytes);
-    wqc_input_release(in, p->index[j], f);
+    wqc_archive_release(in, p->index[j], f);
     return st;
 }
 
@@ -229,7 +229,7 @@ static void index_names_free(index_names *x)
 }
 
 /* Writes the frames first..first+count of the plan as one file. */
-static wqc_status write_file(const coding_args *a, wqc_input *in, const decode_plan *p, size_t first, size_t count,
+static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode_plan *p, size_t first, size_t count,
                              cli_out *out, cli_progress *progress, index_names *names, wqc_error *err)
 {
     decode_plan slice = {count, p->index + first, p->stored + first, p->out + first};
@@ -237,7 +237,7 @@ static wqc_status write_file(const coding_args *a, wqc_input *in, const decode_p
     const wqc_tensor *tensors = NULL;
     const size_t *frame_of = NULL;
     size_t nt = 0;
-    wqc_status st = write_header(a, out, in->reader, &slice, &l, &tensors, &nt, &frame_of, err);
+    wqc_status st = write_header(a, out, wqc_archive_reader(in), &slice, &l, &tensors, &nt, &frame_of, err);
     for (size_t t = 0; names && st == WQC_OK && t < nt; t++) index_names_add(names, tensors[t].name, tensors[t].nbytes);
     counted_sink sink = {out, progress, 0};
     for (size_t t = 0; st == WQC_OK && t < nt; t++) {
@@ -256,17 +256,17 @@ static int finish_file(const coding_args *a, cli_out *out, wqc_status st, const 
     if (st == WQC_OK || st == WQC_ERR_IO) return cli_out_finish(out, st, err);
     cli_out_abort(out);
     cli_file_error(a->input, st, err);
-    return wqc_input_status(st);
+    return cli_exit_status(st);
 }
 
 /* Frames in the output shard starting at plan entry `first`. */
-static size_t shard_length(const coding_args *a, const wqc_input *in, const decode_plan *p, size_t first)
+static size_t shard_length(const coding_args *a, const wqc_archive *in, const decode_plan *p, size_t first)
 {
     size_t c = 0;
     uint64_t bytes = 0;
     while (first + c < p->n) {
         if (a->shards.per_input) {
-            if (c && in->shard_of[p->index[first + c]] != in->shard_of[p->index[first]]) break;
+            if (c && wqc_archive_file_of(in, p->index[first + c]) != wqc_archive_file_of(in, p->index[first])) break;
         } else {
             uint64_t b = output_bytes(a, &p->out[first + c]);
             if (c && bytes + b > a->shards.size) break;
@@ -280,20 +280,20 @@ static size_t shard_length(const coding_args *a, const wqc_input *in, const deco
 /* The .wqc keeps its source file's layout and every selected tensor comes
  * back as it was (stored losslessly, or given integers): the original file,
  * byte for byte, is the output. */
-static int source_reproducible(const coding_args *a, const wqc_input *in, const decode_plan *p)
+static int source_reproducible(const coding_args *a, const wqc_archive *in, const decode_plan *p)
 {
-    const wqc_source *src = in->nshards == 1 ? wqc_reader_source(in->reader) : NULL;
-    if (!src || a->dequantize || a->nglobs || a->shards.on || p->n != in->count) return 0;
+    const wqc_source *src = wqc_archive_files(in) == 1 ? wqc_reader_source(wqc_archive_reader(in)) : NULL;
+    if (!src || a->dequantize || a->nglobs || a->shards.on || p->n != wqc_archive_count(in)) return 0;
     for (size_t i = 0; i < p->n; i++)
         if (p->stored[i]->quantized && p->stored[i]->quant.method != WQC_QUANT_GIVEN) return 0;
     return 1;
 }
 
 /* Writes the source header, then the tensors in their source order. */
-static wqc_status write_source(const coding_args *a, wqc_input *in, const decode_plan *p, cli_out *out,
+static wqc_status write_source(const coding_args *a, wqc_archive *in, const decode_plan *p, cli_out *out,
                                cli_progress *progress, wqc_error *err)
 {
-    const wqc_source *src = wqc_reader_source(in->reader);
+    const wqc_source *src = wqc_reader_source(wqc_archive_reader(in));
     counted_sink sink = {out, progress, 0};
     static const uint8_t zeros[4096];
     wqc_status st = counted_write(&sink, src->header, (size_t)src->header_len, err);
@@ -326,8 +326,8 @@ int cmd_decode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    wqc_input in;
-    rc = wqc_input_open(&in, &a, 0);
+    wqc_archive *in = NULL;
+    rc = cli_archive_open(&a, 0, &in);
     if (rc != WQC_EXIT_OK) {
         coding_args_free(&a);
         return rc;
@@ -338,11 +338,11 @@ int cmd_decode(int argc, char **argv)
     wqc_error_clear(&err);
     cli_progress progress;
     cli_progress_start(&progress, 0, 0, 1);
-    rc = plan_make(&a, &in, &p);
+    rc = plan_make(&a, in, &p);
     if (rc != WQC_EXIT_OK) goto done;
-    if (source_reproducible(&a, &in, &p)) {
+    if (source_reproducible(&a, in, &p)) {
         /* Named after the input, a .npy or GGUF source comes back as .npy or .gguf. */
-        wqc_source_format fmt = wqc_reader_source(in.reader)->format;
+        wqc_source_format fmt = wqc_reader_source(wqc_archive_reader(in))->format;
         if (a.output_owned && (fmt == WQC_SOURCE_NPY || fmt == WQC_SOURCE_GGUF)) {
             const char *ext = fmt == WQC_SOURCE_NPY ? ".npy" : ".gguf";
             size_t n = strlen(a.output_owned);
@@ -354,7 +354,7 @@ int cmd_decode(int argc, char **argv)
                 a.output = a.output_owned = renamed;
             }
         }
-        uint64_t total = wqc_reader_source(in.reader)->header_len;
+        uint64_t total = wqc_reader_source(wqc_archive_reader(in))->header_len;
         for (size_t i = 0; i < p.n; i++) total += p.out[i].raw_len;
         cli_progress_start(&progress, p.n, total, a.quiet);
         cli_out out;
@@ -362,7 +362,7 @@ int cmd_decode(int argc, char **argv)
             rc = WQC_EXIT_ERROR;
             goto done;
         }
-        wqc_status st = write_source(&a, &in, &p, &out, &progress, &err);
+        wqc_status st = write_source(&a, in, &p, &out, &progress, &err);
         cli_progress_end(&progress);
         rc = finish_file(&a, &out, st, &err, 1);
         goto done;
@@ -382,7 +382,7 @@ int cmd_decode(int argc, char **argv)
             rc = WQC_EXIT_ERROR;
             goto done;
         }
-        wqc_status st = write_file(&a, &in, &p, 0, p.n, &out, &progress, NULL, &err);
+        wqc_status st = write_file(&a, in, &p, 0, p.n, &out, &progress, NULL, &err);
         cli_progress_end(&progress);
         rc = finish_file(&a, &out, st, &err, 1);
         goto done;
@@ -393,14 +393,14 @@ int cmd_decode(int argc, char **argv)
     }
     index_names names = {.ok = 1};
     for (size_t first = 0, k = 0; first < p.n || (p.n == 0 && k == 0); k++) {
-        size_t count = shard_length(&a, &in, &p, first);
+        size_t count = shard_length(&a, in, &p, first);
         cli_out *out = shard_set_add(&set);
         if (!out) {
             rc = WQC_EXIT_ERROR;
             break;
         }
         names.shard = k;
-        wqc_status st = write_file(&a, &in, &p, first, count, out, &progress, &names, &err);
+        wqc_status st = write_file(&a, in, &p, first, count, out, &progress, &names, &err);
         if (st != WQC_OK) {
             cli_progress_end(&progress);
             rc = finish_file(&a, out, st, &err, 0);
@@ -420,7 +420,7 @@ int cmd_decode(int argc, char **argv)
 done:
     shard_set_abort(&set);
     plan_free(&p);
-    wqc_input_close(&in);
+    wqc_archive_close(in);
     coding_args_free(&a);
     return rc;
 }

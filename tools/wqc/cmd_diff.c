@@ -75,7 +75,7 @@ static void compare_floats(const float *a, const float *b, uint64_t n, tensor_di
 static wqc_status stats_of(any_model *m, size_t i, wqc_tensor_stats *out, int *have, wqc_error *err)
 {
     const wqc_tensor_stats *s = NULL;
-    wqc_status st = m->is_wqc ? wqc_input_stats(&m->wqc, i, &s, err) : WQC_OK;
+    wqc_status st = m->is_wqc ? wqc_archive_stats(m->wqc, i, &s, err) : WQC_OK;
     if (st == WQC_OK && s) *out = *s;
     *have = s != NULL;
     return st;
@@ -109,9 +109,9 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
         st = stats_of(mb, ib, &t->sb, &hb, &err);
         if (st != WQC_OK) return any_model_fail(mb, ib, st, &err);
         const wqc_frame *fa, *fb;
-        st = wqc_input_describe(&ma->wqc, ia, &fa, &err);
+        st = wqc_archive_describe(ma->wqc, ia, &fa, &err);
         if (st != WQC_OK) return any_model_fail(ma, ia, st, &err);
-        st = wqc_input_describe(&mb->wqc, ib, &fb, &err);
+        st = wqc_archive_describe(mb->wqc, ib, &fb, &err);
         if (st != WQC_OK) return any_model_fail(mb, ib, st, &err);
         if (fa->ndim != fb->ndim || memcmp(fa->shape, fb->shape, sizeof(uint64_t) * (size_t)fa->ndim)) {
             t->status = "reshaped", t->changed = 1;

@@ -12,7 +12,7 @@
 #include "output.h"
 #include "progress.h"
 #include "stats_out.h"
-#include "wqc_input.h"
+#include "cli_archive.h"
 
 static const char *verify_usage =
     "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR]\n"
@@ -61,7 +61,7 @@ static void mode_text(const wqc_frame *f, char *buf, size_t cap)
     else snprintf(buf, cap, "%s", wqc_mode_name(m));
 }
 
-static int run_info(const coding_args *a, wqc_input *in)
+static int run_info(const coding_args *a, wqc_archive *in)
 {
     json_t *root = a->json ? json_object() : NULL, *list = a->json ? json_array() : NULL;
     uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
@@ -69,19 +69,19 @@ static int run_info(const coding_args *a, wqc_input *in)
     else if (!a->json)
         printf("%-48s %-14s %-5s %-24s %-14s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
                "bits/w", "ratio");
-    for (size_t i = 0; i < in->count; i++) {
-        if (!coding_args_selected(a, wqc_input_name(in, i))) continue;
+    for (size_t i = 0; i < wqc_archive_count(in); i++) {
+        if (!coding_args_selected(a, wqc_archive_name(in, i))) continue;
         const wqc_frame *f;
         wqc_error err;
         wqc_error_clear(&err);
         const wqc_tensor_stats *stats = NULL;
-        wqc_status st = wqc_input_frame(in, i, &f, &err);
-        if (st == WQC_OK) st = wqc_input_stats(in, i, &stats, &err);
+        wqc_status st = wqc_archive_frame(in, i, &f, &err);
+        if (st == WQC_OK) st = wqc_archive_stats(in, i, &stats, &err);
         if (st != WQC_OK) {
             json_decref(root);
             json_decref(list);
-            cli_file_error(wqc_input_path(in, i), st, &err);
-            return wqc_input_status(st);
+            cli_file_error(wqc_archive_path(in, i), st, &err);
+            return cli_exit_status(st);
         }
         char shape[96], desc[96], mode[32];
         shape_text(f, shape, sizeof shape);
@@ -133,19 +133,19 @@ static int run_info(const coding_args *a, wqc_input *in)
     }
     double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;
     if (a->json) {
-        json_object_set_new(root, "file_bytes", json_integer((json_int_t)wqc_input_bytes(in)));
-        json_object_set_new(root, "hmac", json_boolean(wqc_input_has_hmac(in)));
-        json_object_set_new(root, "format_version", json_integer(wqc_reader_version(in->reader)));
-        json_object_set_new(root, "shared_models", json_integer((json_int_t)wqc_reader_shared_model_count(in->reader)));
+        json_object_set_new(root, "file_bytes", json_integer((json_int_t)wqc_archive_bytes(in)));
+        json_object_set_new(root, "hmac", json_boolean(wqc_archive_has_hmac(in)));
+        json_object_set_new(root, "format_version", json_integer(wqc_reader_version(wqc_archive_reader(in))));
+        json_object_set_new(root, "shared_models", json_integer((json_int_t)wqc_reader_shared_model_count(wqc_archive_reader(in))));
         json_object_set_new(root, "tensors", list);
         json_object_set_new(root, "coded_bits_per_weight", json_real(total_bpw));
         json_dumpf(root, stdout, JSON_INDENT(1));
         fputc('\n', stdout);
         json_decref(root);
     } else {
-        printf("\n%zu tensors, %llu bytes%s, HMAC %s; coded tensors: %llu weights at %.4f bits/weight", in->count,
-               (unsigned long long)wqc_input_bytes(in), in->sharded ? " in shards" : "",
-               wqc_input_has_hmac(in) ? "present" : "absent",
+        printf("\n%zu tensors, %llu bytes%s, HMAC %s; coded tensors: %llu weights at %.4f bits/weight", wqc_archive_count(in),
+               (unsigned long long)wqc_archive_bytes(in), wqc_archive_sharded(in) ? " in shards" : "",
+               wqc_archive_has_hmac(in) ? "present" : "absent",
                (unsigned long long)coded_w, total_bpw);
         if (coded_w) printf(" (%.3fx vs packed %.4g-bit)", (double)packed_bits / (coded_bytes * 8.0), (double)packed_bits / coded_w);
         printf("\n");
@@ -187,7 +187,7 @@ static int compare(const wqc_frame *f, const uint8_t *decoded, const wqc_tensor 
     return 1;
 }
 
-static int run_verify(const coding_args *a, wqc_input *in)
+static int run_verify(const coding_args *a, wqc_archive *in)
 {
     wqc_model *orig = NULL;
     wqc_error err;
@@ -200,19 +200,19 @@ static int run_verify(const coding_args *a, wqc_input *in)
         if (st != WQC_OK) return cli_file_error(a->against, st, &err);
     }
     int rc = WQC_EXIT_OK;
-    size_t n = in->count, checked = 0;
+    size_t n = wqc_archive_count(in), checked = 0;
     cli_progress progress;
-    cli_progress_start(&progress, n, wqc_input_bytes(in), a->quiet);
+    cli_progress_start(&progress, n, wqc_archive_bytes(in), a->quiet);
     for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
-        if (!coding_args_selected(a, wqc_input_name(in, i))) {
+        if (!coding_args_selected(a, wqc_archive_name(in, i))) {
             cli_progress_add(&progress, 1, 0);
             continue;
         }
         const wqc_frame *f;
-        wqc_status st = wqc_input_frame(in, i, &f, &err);
+        wqc_status st = wqc_archive_frame(in, i, &f, &err);
         uint8_t *buf = NULL;
         if (st == WQC_OK && f->nelem > a->max_elements) cli_progress_end(&progress);
-        if (st == WQC_OK && (rc = wqc_input_check_size(a, i, f)) != WQC_EXIT_OK) break;
+        if (st == WQC_OK && (rc = cli_check_size(a, i, f)) != WQC_EXIT_OK) break;
         if (st == WQC_OK) {
             buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
             st = !buf ? wqc_fail(&err, WQC_ERR_NOMEM, "out of memory")
@@ -222,8 +222,8 @@ static int run_verify(const coding_args *a, wqc_input *in)
         if (st != WQC_OK) {
             free(buf);
             cli_progress_end(&progress);
-            cli_file_error(wqc_input_path(in, i), st, &err);
-            rc = wqc_input_status(st);
+            cli_file_error(wqc_archive_path(in, i), st, &err);
+            rc = cli_exit_status(st);
             break;
         }
         checked++;
@@ -236,7 +236,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
             if (!t || !compare(f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
             if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
-        wqc_input_release(in, i, f);
+        wqc_archive_release(in, i, f);
         if (!a->quiet || rc != WQC_EXIT_OK) {
             cli_progress_end(&progress); /* the line goes above the progress line */
             FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
@@ -251,7 +251,7 @@ static int run_verify(const coding_args *a, wqc_input *in)
     cli_progress_end(&progress);
     if (rc == WQC_EXIT_OK && !a->quiet)
         printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked,
-               !wqc_input_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
+               !wqc_archive_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
     wqc_model_close(orig);
     return rc;
 }
@@ -266,11 +266,11 @@ int cmd_verify(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    wqc_input in;
-    if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, !a.list);
+    wqc_archive *in = NULL;
+    if (rc == WQC_EXIT_OK) rc = cli_archive_open(&a, !a.list, &in);
     if (rc == WQC_EXIT_OK) {
-        rc = a.list ? run_info(&a, &in) : run_verify(&a, &in);
-        wqc_input_close(&in);
+        rc = a.list ? run_info(&a, in) : run_verify(&a, in);
+        wqc_archive_close(in);
     }
     coding_args_free(&a);
     return rc;
@@ -286,11 +286,11 @@ int cmd_info(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    wqc_input in;
-    if (rc == WQC_EXIT_OK) rc = wqc_input_open(&in, &a, 0);
+    wqc_archive *in = NULL;
+    if (rc == WQC_EXIT_OK) rc = cli_archive_open(&a, 0, &in);
     if (rc == WQC_EXIT_OK) {
-        rc = run_info(&a, &in);
-        wqc_input_close(&in);
+        rc = run_info(&a, in);
+        wqc_archive_close(in);
     }
     coding_args_free(&a);
     return rc;

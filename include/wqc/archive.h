@@ -1,0 +1,135 @@
+/* wqc/archive.h - a .wqc as a client reads it: one file, a buffer in
+ * memory, or the shards of a sharded .wqc (STEM.wqc.index.json, from
+ * `wqc encode --shard-size`), with its tensors listed and each decoded into
+ * the caller's memory.
+ *
+ *   wqc_archive *a;
+ *   wqc_archive_open("model.wqc", NULL, &a, &err);
+ *   for (size_t i = 0; i < wqc_archive_count(a); i++) {
+ *       wqc_tensor_info t;
+ *       wqc_archive_tensor(a, i, &t, &err);
+ *       float *w = malloc(wqc_archive_decoded_size(a, i, WQC_AS_F32));
+ *       wqc_archive_decode(a, i, WQC_AS_F32, 0, w, size, &err);
+ *   }
+ *   wqc_archive_close(a);
+ *
+ * Tensors are numbered across the shards, shard by shard in the sorted order
+ * of their names, each shard's in file order. A file is mapped and its
+ * records checked as they are read (XXH3 of each header and payload; the
+ * HMAC of the whole file at open when a key is given). Failures name the
+ * shard in err's message where it is not the path opened.
+ *
+ * Threads: distinct archives may be used from distinct threads at once; one
+ * archive by one thread at a time (its frames are parsed once and cached).
+ * Nothing here prints, exits or writes a file. */
+#ifndef WQC_ARCHIVE_H
+#define WQC_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/container.h"
+#include "wqc/quant.h"
+#include "wqc/stats.h"
+#include "wqc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wqc_archive wqc_archive;
+
+typedef struct wqc_archive_options {
+    const uint8_t *key;          /* HMAC-SHA256 key: every file must carry an HMAC under it */
+    size_t key_len;
+    int sequential;              /* check every record at open (verify), instead of through the index */
+} wqc_archive_options;
+
+/* Opens a .wqc file, or a sharded .wqc through its index (a path ending in
+ * ".json"); "-" reads standard input whole. opts may be NULL. Damage:
+ * WQC_ERR_FORMAT, WQC_ERR_CHECKSUM, WQC_ERR_LIMIT; a wrong or missing HMAC:
+ * WQC_ERR_AUTH. */
+wqc_status wqc_archive_open(const char *path, const wqc_archive_options *opts, wqc_archive **out, wqc_error *err);
+/* The same over len bytes at buf, which must outlive the archive. */
+wqc_status wqc_archive_open_memory(const void *buf, size_t len, const wqc_archive_options *opts, wqc_archive **out,
+                                   wqc_error *err);
+void wqc_archive_close(wqc_archive *a);
+
+size_t wqc_archive_count(const wqc_archive *a);
+const char *wqc_archive_name(const wqc_archive *a, size_t i);
+/* Index of the tensor called name, or (size_t)-1. */
+size_t wqc_archive_find(const wqc_archive *a, const char *name);
+/* The first file's metadata (the source's __metadata__, wqc.* keys of the writer). */
+size_t wqc_archive_metadata_count(const wqc_archive *a);
+const wqc_kv *wqc_archive_metadata(const wqc_archive *a, size_t i);
+
+/* What a tensor is, from its descriptor (its payload is not read). */
+typedef struct wqc_tensor_info {
+    const char *name;            /* valid while the archive is open */
+    wqc_dtype dtype;             /* the original dtype */
+    int ndim;
+    uint64_t shape[WQC_MAX_DIMS];
+    uint64_t nelem;
+    int quantized;               /* symbols with scales (then quant, bits, alphabet) */
+    wqc_quant_params quant;
+    int bits;
+    uint32_t alphabet;
+    wqc_encoding encoding;       /* how the file stores it */
+    uint64_t stored_bytes;       /* its record's bytes in the file */
+} wqc_tensor_info;
+
+wqc_status wqc_archive_tensor(wqc_archive *a, size_t i, wqc_tensor_info *out, wqc_error *err);
+
+/* What decoding gives:
+ *   WQC_AS_ORIGINAL  a quantized tensor dequantized into its original dtype
+ *                    (F32, F16 or BF16); any other its bytes as stored;
+ *   WQC_AS_SYMBOLS   a quantized tensor's symbols, one byte each (given
+ *                    integers: the integers themselves);
+ *   WQC_AS_F32/F16/BF16  a quantized tensor dequantized; another tensor of
+ *                    that dtype its bytes, or F32 from any float or 8-bit
+ *                    integer dtype. */
+typedef enum wqc_decode_as {
+    WQC_AS_ORIGINAL = 0,
+    WQC_AS_SYMBOLS,
+    WQC_AS_F32,
+    WQC_AS_F16,
+    WQC_AS_BF16
+} wqc_decode_as;
+
+/* Bytes tensor i decodes to as `as`; 0 where it cannot (a symbols request
+ * for a tensor that is not quantized, a dtype it cannot become) or on a
+ * damaged descriptor. */
+uint64_t wqc_archive_decoded_size(wqc_archive *a, size_t i, wqc_decode_as as);
+
+/* Decodes tensor i into dst (dst_len >= wqc_archive_decoded_size, else
+ * WQC_ERR_INVALID_ARG), with `threads` threads (<= 0: all cores). Checks the
+ * record first: damage as wqc_archive_open. WQC_ERR_UNSUPPORTED where the
+ * tensor cannot be had as `as`. Lets the file's pages of the tensor go. */
+wqc_status wqc_archive_decode(wqc_archive *a, size_t i, wqc_decode_as as, int threads, void *dst, uint64_t dst_len,
+                              wqc_error *err);
+
+/* ---- for tools that walk the records themselves ---- */
+
+/* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */
+wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
+wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
+/* Tensor i's statistics from its file's STATS record (NULL: none). */
+wqc_status wqc_archive_stats(wqc_archive *a, size_t i, const wqc_tensor_stats **s, wqc_error *err);
+/* Done with tensor i's bytes: its file's pages may go. */
+void wqc_archive_release(wqc_archive *a, size_t i, const wqc_frame *f);
+/* The reader of the first file (metadata, version, source layout); the
+ * number of files; their total bytes; whether every one carries an HMAC. */
+wqc_reader *wqc_archive_reader(const wqc_archive *a);
+size_t wqc_archive_files(const wqc_archive *a);
+uint64_t wqc_archive_bytes(const wqc_archive *a);
+int wqc_archive_has_hmac(const wqc_archive *a);
+/* Whether it was opened through a shard index; the file tensor i is in, by
+ * number (0..wqc_archive_files - 1) and path. */
+int wqc_archive_sharded(const wqc_archive *a);
+size_t wqc_archive_file_of(const wqc_archive *a, size_t i);
+const char *wqc_archive_path(const wqc_archive *a, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,286 @@
+/* The model layer as a client links it: a model from tensors in memory,
+ * encoded in one call (wqc_model_encode), read back through wqc_archive
+ * (list, describe, decode into caller memory in every form), the plan and
+ * its rules, and the encoder's estimate against what it codes. */
+#include <pthread.h>
+
+#include "test_common.h"
+
+enum { ROWS = 48, COLS = 40, VEC = 40, CODES = 96 };
+
+typedef struct fixture {
+    float w[ROWS * COLS];        /* quantized by the plan */
+    uint16_t h[ROWS * COLS];     /* BF16, kept bit-exactly by a lossless rule */
+    float v[VEC];                /* rank 1: kept as it is */
+    int8_t c[CODES];
+    wqc_tensor t[4];
+    wqc_kv meta[1];
+} fixture;
+
+static void make_fixture(fixture *x)
+{
+    uint64_t s = 42;
+    for (size_t i = 0; i < ROWS * COLS; i++) {
+        double u = (double)(test_rand(&s) >> 11) / 9007199254740992.0 - 0.5;
+        x->w[i] = (float)(u * 0.05 * (1 + (double)(i / COLS) / ROWS));
+        x->h[i] = wqc_f32_to_bf16(x->w[i] * 3.0f);
+    }
+    for (size_t i = 0; i < VEC; i++) x->v[i] = 1.0f + (float)i / 64.0f;
+    for (size_t i = 0; i < CODES; i++) x->c[i] = (int8_t)((int)(test_rand(&s) % 7) - 3);
+    x->t[0] = (wqc_tensor){"layer.weight", WQC_DTYPE_F32, 2, {ROWS, COLS}, ROWS * COLS, (const unsigned char *)x->w,
+                           sizeof x->w};
+    x->t[1] = (wqc_tensor){"layer.exact", WQC_DTYPE_BF16, 2, {ROWS, COLS}, ROWS * COLS, (const unsigned char *)x->h,
+                           sizeof x->h};
+    x->t[2] = (wqc_tensor){"norm", WQC_DTYPE_F32, 1, {VEC}, VEC, (const unsigned char *)x->v, sizeof x->v};
+    x->t[3] = (wqc_tensor){"codes", WQC_DTYPE_I8, 2, {8, 12}, CODES, (const unsigned char *)x->c, sizeof x->c};
+    x->meta[0] = (wqc_kv){"origin", "test_model_api"};
+}
+
+/* The fixture encoded with a rule that keeps layer.exact bit-exactly. */
+static wqc_memory_out encode_fixture(fixture *x, wqc_rule *rule)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    wqc_model *m;
+    assert_int_equal(wqc_model_from_tensors(x->t, 4, x->meta, 1, &m, &err), WQC_OK);
+    assert_int_equal(wqc_rule_parse("*.exact:lossless", rule, &err), WQC_OK);
+    wqc_model_encode_options o;
+    wqc_model_encode_options_default(&o);
+    o.plan.rules = rule;
+    o.plan.nrules = 1;
+    wqc_model_file_options fo = {NULL, 0, 0};
+    wqc_memory_out out = {0};
+    assert_int_equal(wqc_model_encode(m, &o, &fo, wqc_memory_sink, &out, &err), WQC_OK);
+    wqc_model_close(m);
+    return out;
+}
+
+static void test_model_api_encode_tensors_and_decode_every_form(void **state)
+{
+    (void)state;
+    fixture x;
+    make_fixture(&x);
+    wqc_rule rule;
+    wqc_memory_out file = encode_fixture(&x, &rule);
+    wqc_error err;
+    wqc_error_clear(&err);
+    wqc_archive *a;
+    assert_int_equal(wqc_archive_open_memory(file.data, file.len, NULL, &a, &err), WQC_OK);
+    assert_int_equal(wqc_archive_count(a), 4);
+    assert_int_equal(wqc_archive_find(a, "norm"), 2);
+    assert_int_equal(wqc_archive_find(a, "nothing"), (size_t)-1);
+    int found = 0;
+    for (size_t i = 0; i < wqc_archive_metadata_count(a); i++)
+        found |= strcmp(wqc_archive_metadata(a, i)->key, "origin") == 0;
+    assert_true(found);
+
+    /* The quantized matrix: symbols and floats as wqc_quantize/wqc_dequantize give them. */
+    wqc_tensor_info info;
+    assert_int_equal(wqc_archive_tensor(a, 0, &info, &err), WQC_OK);
+    assert_string_equal(info.name, "layer.weight");
+    assert_true(info.quantized);
+    assert_int_equal(info.bits, 4);
+    assert_int_equal(info.ndim, 2);
+    assert_int_equal(info.shape[1], COLS);
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(x.w, ROWS, COLS, &p, "layer.weight", &q, &err), WQC_OK);
+    float *want = malloc(sizeof x.w);
+    wqc_dequantize(&q, want);
+    assert_int_equal(wqc_archive_decoded_size(a, 0, WQC_AS_SYMBOLS), ROWS * COLS);
+    uint8_t sym[ROWS * COLS];
+    assert_int_equal(wqc_archive_decode(a, 0, WQC_AS_SYMBOLS, 1, sym, sizeof sym, &err), WQC_OK);
+    assert_memory_equal(sym, q.symbols, sizeof sym);
+    float got[ROWS * COLS];
+    assert_int_equal(wqc_archive_decoded_size(a, 0, WQC_AS_ORIGINAL), sizeof got);
+    assert_int_equal(wqc_archive_decode(a, 0, WQC_AS_ORIGINAL, 2, got, sizeof got, &err), WQC_OK);
+    assert_memory_equal(got, want, sizeof got);
+    uint16_t half[ROWS * COLS];
+    assert_int_equal(wqc_archive_decode(a, 0, WQC_AS_BF16, 0, half, sizeof half, &err), WQC_OK);
+    for (size_t i = 0; i < ROWS * COLS; i++) assert_int_equal(half[i], wqc_f32_to_bf16(want[i]));
+    assert_fails_with(wqc_archive_decode(a, 0, WQC_AS_F32, 1, got, sizeof got - 1, &err), WQC_ERR_INVALID_ARG, err,
+                      "needs");
+    wqc_quantized_free(&q);
+    free(want);
+
+    /* The lossless BF16 matrix: its bytes, or exact floats. */
+    assert_int_equal(wqc_archive_tensor(a, 1, &info, &err), WQC_OK);
+    assert_false(info.quantized);
+    assert_int_equal(info.dtype, WQC_DTYPE_BF16);
+    assert_int_equal(info.encoding, WQC_ENC_SPLIT);
+    assert_int_equal(wqc_archive_decode(a, 1, WQC_AS_ORIGINAL, 1, half, sizeof half, &err), WQC_OK);
+    assert_memory_equal(half, x.h, sizeof half);
+    assert_int_equal(wqc_archive_decode(a, 1, WQC_AS_BF16, 1, half, sizeof half, &err), WQC_OK);
+    assert_memory_equal(half, x.h, sizeof half);
+    assert_int_equal(wqc_archive_decode(a, 1, WQC_AS_F32, 1, got, sizeof got, &err), WQC_OK);
+    for (size_t i = 0; i < ROWS * COLS; i++) assert_int_equal(wqc_f32_to_bf16(got[i]), x.h[i]);
+    assert_int_equal(wqc_archive_decoded_size(a, 1, WQC_AS_SYMBOLS), 0);
+    assert_fails_with(wqc_archive_decode(a, 1, WQC_AS_SYMBOLS, 1, sym, sizeof sym, &err), WQC_ERR_UNSUPPORTED, err,
+                      "not quantized");
+    assert_fails_with(wqc_archive_decode(a, 1, WQC_AS_F16, 1, half, sizeof half, &err), WQC_ERR_UNSUPPORTED, err,
+                      "layer.exact");
+
+    /* The vector and the int8 codes kept as they are (int8 is taken as given
+     * symbols only from a .npy, as the CLI documents). */
+    float v[VEC];
+    assert_int_equal(wqc_archive_decode(a, 2, WQC_AS_F32, 1, v, sizeof v, &err), WQC_OK);
+    assert_memory_equal(v, x.v, sizeof v);
+    int8_t c[CODES];
+    assert_int_equal(wqc_archive_decoded_size(a, 3, WQC_AS_ORIGINAL), CODES);
+    assert_int_equal(wqc_archive_decode(a, 3, WQC_AS_ORIGINAL, 1, c, sizeof c, &err), WQC_OK);
+    assert_memory_equal(c, x.c, sizeof c);
+    assert_int_equal(wqc_archive_decode(a, 3, WQC_AS_F32, 1, got, CODES * sizeof(float), &err), WQC_OK);
+    for (size_t i = 0; i < CODES; i++) assert_true(got[i] == (float)x.c[i]);
+    wqc_archive_close(a);
+
+    /* A damaged payload byte: the record's check fails, nothing decoded. */
+    file.data[file.len / 2] ^= 0x40;
+    wqc_status st = wqc_archive_open_memory(file.data, file.len, NULL, &a, &err);
+    int damaged = st != WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < wqc_archive_count(a); i++) {
+        uint64_t n = wqc_archive_decoded_size(a, i, WQC_AS_ORIGINAL);
+        void *buf = malloc(n ? n : 1);
+        damaged |= wqc_archive_decode(a, i, WQC_AS_ORIGINAL, 1, buf, n, &err) != WQC_OK;
+        free(buf);
+    }
+    if (st == WQC_OK) wqc_archive_close(a);
+    assert_true(damaged);
+    free(file.data);
+}
+
+static void test_model_api_plan_rules(void **state)
+{
+    (void)state;
+    wqc_error err;
+    wqc_rule r[3];
+    assert_int_equal(wqc_rule_parse("embed*:sdclip,bits=8,k=20", &r[0], &err), WQC_OK);
+    assert_int_equal(r[0].params.method, WQC_QUANT_SDCLIP);
+    assert_int_equal(r[0].params.bits, 8);
+    assert_true(r[0].params.k == 20.0);
+    assert_int_equal(wqc_rule_parse("*norm*:keep", &r[1], &err), WQC_OK);
+    assert_int_equal(wqc_rule_parse("head:affine,gran=group:16,bits=3", &r[2], &err), WQC_OK);
+    assert_int_equal(r[2].params.granularity, WQC_GRAN_GROUP);
+    assert_int_equal(r[2].params.group_size, 16);
+    assert_fails_with(wqc_rule_parse("x:affine,colour=red", &r[2], &err), WQC_ERR_INVALID_ARG, err,
+                      "unknown setting 'colour'");
+    assert_fails_with(wqc_rule_parse("nocolon", &r[2], &err), WQC_ERR_INVALID_ARG, err, "GLOB:");
+    assert_fails_with(wqc_rule_parse("x:affine,bits=9", &r[2], &err), WQC_ERR_INVALID_ARG, err,
+                      "--bits: expected an integer in 1..8");
+    wqc_plan plan;
+    wqc_plan_default(&plan);
+    plan.rules = r;
+    plan.nrules = 2;
+    plan.min_elements = 100;
+    float dummy = 0;
+    wqc_tensor embed = {"embed_tokens", WQC_DTYPE_F32, 2, {10, 20}, 200, (const unsigned char *)&dummy, 800};
+    wqc_tensor norm = {"layer_norm_w", WQC_DTYPE_F32, 2, {10, 20}, 200, (const unsigned char *)&dummy, 800};
+    wqc_tensor small = {"w", WQC_DTYPE_F32, 2, {5, 5}, 25, (const unsigned char *)&dummy, 100};
+    wqc_tensor other = {"w", WQC_DTYPE_F16, 2, {10, 20}, 200, (const unsigned char *)&dummy, 400};
+    assert_ptr_equal(wqc_plan_quantizer(&plan, &embed), &r[0].params);
+    assert_null(wqc_plan_quantizer(&plan, &norm));
+    assert_null(wqc_plan_quantizer(&plan, &small));
+    assert_ptr_equal(wqc_plan_quantizer(&plan, &other), &plan.base);
+    assert_false(wqc_plan_lossless(&plan, &other));
+    plan.lossless = 1;
+    assert_null(wqc_plan_quantizer(&plan, &other));
+    assert_true(wqc_plan_lossless(&plan, &other));
+}
+
+/* The estimate (estimate_only) picks the mode the coder writes, within
+ * 1% of its bytes, tensor by tensor. */
+static void test_model_api_estimate_matches_coding(void **state)
+{
+    (void)state;
+    fixture x;
+    make_fixture(&x);
+    wqc_error err;
+    wqc_model *m;
+    assert_int_equal(wqc_model_from_tensors(x.t, 4, NULL, 0, &m, &err), WQC_OK);
+    wqc_model_encode_options o;
+    wqc_model_encode_options_default(&o);
+    wqc_model_encoder *coder, *estimator;
+    assert_int_equal(wqc_model_encoder_open(m, &o, &coder, &err), WQC_OK);
+    o.coding.estimate_only = 1;
+    assert_int_equal(wqc_model_encoder_open(m, &o, &estimator, &err), WQC_OK);
+    assert_true(wqc_model_encoder_quantized(coder, 0));
+    assert_false(wqc_model_encoder_quantized(coder, 2));
+    assert_false(wqc_model_encoder_quantized(coder, 3)); /* int8 symbols are given only in a .npy */
+    for (size_t i = 0; i < wqc_model_encoder_count(coder); i++) {
+        if (!wqc_model_encoder_quantized(coder, i)) continue;
+        wqc_coded_tensor c, e;
+        assert_int_equal(wqc_model_encoder_code(coder, i, &c, &err), WQC_OK);
+        assert_int_equal(wqc_model_encoder_code(estimator, i, &e, &err), WQC_OK);
+        assert_int_equal(c.sizes.chosen, e.sizes.chosen);
+        double coded = (double)c.sizes.bytes[c.sizes.chosen], est = (double)e.sizes.bytes[e.sizes.chosen];
+        assert_true(est > 0.99 * coded && est < 1.01 * coded);
+        assert_true(c.has_stats || !wqc_dtype_is_float(x.t[i].dtype));
+        wqc_model_encoder_release(coder, i, &c);
+        wqc_model_encoder_release(estimator, i, &e);
+    }
+    wqc_model_encoder_free(coder);
+    wqc_model_encoder_free(estimator);
+    wqc_model_close(m);
+    wqc_tensor bad = x.t[0];
+    bad.nbytes--;
+    assert_fails_with(wqc_model_from_tensors(&bad, 1, NULL, 0, &m, &err), WQC_ERR_INVALID_ARG, err, "disagree");
+    wqc_tensor twice[2] = {x.t[0], x.t[0]};
+    assert_fails_with(wqc_model_from_tensors(twice, 2, NULL, 0, &m, &err), WQC_ERR_INVALID_ARG, err,
+                      "two tensors are called");
+}
+
+typedef struct decode_job {
+    const wqc_memory_out *file;
+    int ok;
+} decode_job;
+
+static void *decode_all(void *arg)
+{
+    decode_job *j = arg;
+    wqc_error err;
+    wqc_archive *a;
+    j->ok = wqc_archive_open_memory(j->file->data, j->file->len, NULL, &a, &err) == WQC_OK;
+    for (int round = 0; j->ok && round < 20; round++) {
+        for (size_t i = 0; j->ok && i < wqc_archive_count(a); i++) {
+            uint64_t n = wqc_archive_decoded_size(a, i, WQC_AS_F32);
+            float *buf = malloc(n);
+            j->ok = buf && wqc_archive_decode(a, i, WQC_AS_F32, 1, buf, n, &err) == WQC_OK;
+            free(buf);
+        }
+    }
+    if (j->ok) wqc_archive_close(a);
+    return NULL;
+}
+
+/* Distinct archives over one buffer, from four threads at once (run under
+ * ThreadSanitizer or ASan in CI's sanitizer build). */
+static void test_model_api_archives_on_threads(void **state)
+{
+    (void)state;
+    fixture x;
+    make_fixture(&x);
+    wqc_rule rule;
+    wqc_memory_out file = encode_fixture(&x, &rule);
+    pthread_t th[4];
+    decode_job jobs[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = (decode_job){&file, 0};
+        assert_int_equal(pthread_create(&th[k], NULL, decode_all, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        assert_true(jobs[k].ok);
+    }
+    free(file.data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_api_encode_tensors_and_decode_every_form),
+        cmocka_unit_test(test_model_api_plan_rules),
+        cmocka_unit_test(test_model_api_estimate_matches_coding),
+        cmocka_unit_test(test_model_api_archives_on_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
