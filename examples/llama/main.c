@@ -5,6 +5,7 @@
  *   sweep MODEL       KL, top-1 agreement and NLL change of quantized variants
  *                     (made by `wqc encode`) against bits/weight and SQNR
  *   bench MODEL GEMV.wqc   tokens/s of the F32, Q4_0 and fused products */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -17,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../tools/wqc/cli.h"
-#include "../../tools/wqc/svg.h"
+#include "svg.h"
 #include "llama.h"
 #include "quality.h"
 
@@ -266,7 +266,11 @@ static void plot_sweep(const char *path, const variant_result *r, int n)
         ly += 16;
         i = end;
     }
-    svg_finish(&s, path);
+    char *doc;
+    size_t len;
+    if (!svg_end(&s, &doc, &len) || !svg_write(path, doc, len))
+        fprintf(stderr, "wqc-llama: %s: cannot write the plot: %s\n", path, strerror(errno));
+    free(doc);
 }
 
 static int cmd_sweep(const args *a, const char *self)
@@ -430,7 +434,6 @@ static int cmd_bench(const args *a)
 
 int main(int argc, char **argv)
 {
-    cli_program = "wqc-llama";
     args a;
     if (!parse(argc, argv, &a)) {
         fputs(usage_text, stderr);

@@ -6,9 +6,31 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "output.h"
 #include "svg.h"
 
 enum { GRID_COLS = 4, CELL_W = 260, CELL_H = 160 };
+
+/* Ends the chart and writes it to path, replacing a previous plot (a
+ * plot is redrawn at will). Returns the exit status. */
+static int plot_finish(svg *s, const char *path)
+{
+    char *doc;
+    size_t len;
+    if (!svg_end(s, &doc, &len)) {
+        cli_error("%s: cannot build the SVG", path);
+        return WQC_EXIT_ERROR;
+    }
+    cli_out out;
+    int rc = WQC_EXIT_ERROR;
+    if (cli_out_open(&out, path, 1)) {
+        wqc_error err;
+        wqc_error_clear(&err);
+        rc = cli_out_finish(&out, cli_out_sink(&out, doc, len, &err), &err);
+    }
+    free(doc);
+    return rc;
+}
 
 static int by_size_desc(const void *a, const void *b)
 {
@@ -63,7 +85,7 @@ int plot_histograms(const char *path, const analyze_job *jobs, size_t njobs)
     for (size_t i = 0; i < n; i++) histogram_cell(&s, (double)(i % GRID_COLS) * CELL_W, 40 + (double)(i / GRID_COLS) * CELL_H, list[i]);
     if (n == 0) svg_text(&s, GRID_COLS * CELL_W / 2.0, 80, 12, "middle", "no tensor was analysed");
     free(list);
-    return svg_finish(&s, path);
+    return plot_finish(&s, path);
 }
 
 /* Quantizers of one family share a curve: affine by granularity, sdclip by k. */
@@ -161,5 +183,5 @@ int plot_rd(const char *path, const rd_result *r)
         i = end;
     }
     svg_text(&s, lx, ly + 24, 9, "start", "points: bits %d..%d", r->params[0].bits, r->params[r->npoints ? r->npoints - 1 : 0].bits);
-    return svg_finish(&s, path);
+    return plot_finish(&s, path);
 }

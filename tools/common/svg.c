@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "output.h"
+#include <unistd.h>
 
 int svg_begin(svg *s, double width, double height)
 {
@@ -66,27 +65,32 @@ void svg_polyline(svg *s, const double *xs, const double *ys, int n, const char 
     fputs("\"/>\n", s->f);
 }
 
-int svg_finish(svg *s, const char *path)
+int svg_end(svg *s, char **doc, size_t *len)
 {
     fputs("</svg>\n", s->f);
-    if (fclose(s->f) != 0) {
-        s->f = NULL;
-        free(s->buf);
-        cli_error("%s: cannot build the SVG", path);
-        return WQC_EXIT_ERROR;
-    }
+    int ok = fclose(s->f) == 0;
     s->f = NULL;
-    cli_out out;
-    int rc = WQC_EXIT_ERROR;
-    /* A plot is redrawn at will: an existing file is replaced. */
-    if (cli_out_open(&out, path, 1)) {
-        wqc_error err;
-        wqc_error_clear(&err);
-        rc = cli_out_finish(&out, cli_out_sink(&out, s->buf, s->len, &err), &err);
-    }
-    free(s->buf);
+    if (!ok) free(s->buf);
+    *doc = ok ? s->buf : NULL;
+    *len = ok ? s->len : 0;
     s->buf = NULL;
-    return rc;
+    return ok;
+}
+
+/* Written to a temporary file beside path, then renamed over it. */
+int svg_write(const char *path, const char *doc, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp) return 0;
+    snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(doc, 1, len, f) == len;
+    ok = f && fclose(f) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) remove(tmp);
+    free(tmp);
+    return ok;
 }
 
 void svg_abort(svg *s)

@@ -1,5 +1,6 @@
-/* A small SVG writer for analyze --plot: charts drawn into a memory stream
- * (open_memstream) and written out whole, through a temporary file. */
+/* A small SVG writer for the programs' charts (wqc analyze --plot,
+ * wqc-llama sweep): drawn into a memory stream (open_memstream), then handed
+ * to the caller whole. Needs nothing but the C library. */
 #ifndef WQC_TOOLS_SVG_H
 #define WQC_TOOLS_SVG_H
 
@@ -20,8 +21,11 @@ void svg_text(svg *s, double x, double y, double size, const char *anchor, const
 void svg_circle(svg *s, double x, double y, double r, const char *fill);
 /* A polyline through n points. */
 void svg_polyline(svg *s, const double *xs, const double *ys, int n, const char *stroke, double width);
-/* Ends the document and writes it to path (replacing it). Returns the exit status. */
-int svg_finish(svg *s, const char *path);
+/* Ends the document: *doc (malloc'ed, free it) holds its *len bytes.
+ * Returns 0 (nothing to free) when it could not be built. */
+int svg_end(svg *s, char **doc, size_t *len);
+/* Writes a document to path through a temporary file and a rename; 0 on failure (errno set). */
+int svg_write(const char *path, const char *doc, size_t len);
 void svg_abort(svg *s);
 
 /* The colour of series i (a palette readable on white). */
