@@ -10,6 +10,19 @@
 #include "scales.h"
 #include "wqc/gemv.h"
 
+void wqc_descriptor_free(wqc_frame *f)
+{
+    free((char *)f->name);
+    free(f->q.scale);
+    free(f->q.offset);
+    f->coded.payload = NULL; /* the file's bytes */
+    wqc_rans_coded_free(&f->coded);
+    wqc_symbol_model_free(&f->model);
+    memset(f, 0, sizeof *f);
+}
+
+/* Format 1 has one table per tensor: an order-0 model. */
+
 
 /* rows and cols of the matrix view of a shape (wqc/quant.h). */
 static void matrix_view(const wqc_frame *f, uint64_t *rows, uint64_t *cols)

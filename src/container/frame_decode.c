@@ -1,7 +1,7 @@
 #include <stdlib.h>
 
 #include "../side/float_array.h"
-#include "byte_codec.h"
+#include "../common/byte_codec.h"
 #include "format.h"
 #include "split_streams.h"
 #include "wqc/gguf.h"

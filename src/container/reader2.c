@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "../symbol_model/describe.h"
-#include "byte_codec.h"
+#include "../common/byte_codec.h"
 #include "reader_internal.h"
 #include "stats_record.h"
 #include "wqc/entropy.h"

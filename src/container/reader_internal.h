@@ -37,9 +37,6 @@ struct wqc_reader {
 /* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */
 void wqc_reader_release(const wqc_reader *r, uint64_t offset, uint64_t len);
 
-/* Format 1: from the END record on; fills entries and metadata. */
-wqc_status wqc_reader1_open(wqc_reader *r, int lazy, wqc_error *err);
-wqc_status wqc_reader1_frame(wqc_reader *r, reader_entry *e, wqc_error *err);
 /* Format 2, likewise; the END record first (sets end and index offsets and
  * the stored HMAC). */
 wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err);

@@ -11,7 +11,7 @@
 #ifndef WQC_CONTAINER_SCALES_H
 #define WQC_CONTAINER_SCALES_H
 
-#include "bytes.h"
+#include "../common/bytes.h"
 #include "wqc/quant.h"
 
 /* Appends the field value for q's ngroups scales and offsets. */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byte_codec.h"
+#include "../common/byte_codec.h"
 
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
 {

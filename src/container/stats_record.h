@@ -4,7 +4,7 @@
 #ifndef WQC_CONTAINER_STATS_RECORD_H
 #define WQC_CONTAINER_STATS_RECORD_H
 
-#include "bytes.h"
+#include "../common/bytes.h"
 #include "wqc/stats.h"
 
 /* Entries for tensors index[0..n) (increasing T-record indexes). */

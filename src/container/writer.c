@@ -6,7 +6,7 @@
 
 #include "../side/float_array.h"
 #include "../symbol_model/describe.h"
-#include "byte_codec.h"
+#include "../common/byte_codec.h"
 #include "format.h"
 #include "stats_record.h"
 

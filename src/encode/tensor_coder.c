@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../container/byte_codec.h"
+#include "../common/byte_codec.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../gemv/dot_cursor.h"
+#include "dot_cursor.h"
 #include "../quant/group_cursor.h"
 #include "context_cursor.h"
 #include "wqc/rans.h"

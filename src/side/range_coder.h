@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../container/bytes.h"
+#include "../common/bytes.h"
 
 #define WQC_RC_PROB_BITS 12
 /* The encoder leaves out the stream's trailing zero bytes, at most 4. */

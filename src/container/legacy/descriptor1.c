@@ -3,21 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "format.h"
+#include "format1.h"
 #include "wqc/gemv.h"
 
-void wqc_descriptor_free(wqc_frame *f)
-{
-    free((char *)f->name);
-    free(f->q.scale);
-    free(f->q.offset);
-    f->coded.payload = NULL; /* the file's bytes */
-    wqc_rans_coded_free(&f->coded);
-    wqc_symbol_model_free(&f->model);
-    memset(f, 0, sizeof *f);
-}
-
-/* Format 1 has one table per tensor: an order-0 model. */
 static wqc_status order0_model(wqc_frame *f, wqc_error *err)
 {
     wqc_symbol_model *m = &f->model;

@@ -1,6 +1,6 @@
 #include <xxhash.h>
 
-#include "format.h"
+#include "format1.h"
 
 static const char *type_text(uint32_t type, char out[5])
 {
