@@ -55,4 +55,9 @@ for in in "${inputs[@]}"; do
     run "$i-symbols.safetensors" decode "$out/$i-default.wqc" --symbols
     run "$i-deq.safetensors" decode "$out/$i-default.wqc" --dequantize
     run "$i-lossless.safetensors" decode "$out/$i-lossless.wqc"
+    run "$i-q4.gguf" quantize "$in" --format gguf
+    run "$i-gguf.wqc" encode "$out/$i-q4.gguf"
+    run "$i-gguf.gguf" decode "$out/$i-gguf.wqc"
+    run "$i-q8.gguf" quantize "$in" --format gguf --gguf-type q8_0
+    run "$i-q8.wqc" encode "$out/$i-q8.gguf" --lanes 8 --zstd-level 3
 done

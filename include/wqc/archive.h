@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "wqc/container.h"
+#include "wqc/isa.h"
 #include "wqc/quant.h"
 #include "wqc/stats.h"
 #include "wqc/status.h"
@@ -107,6 +108,20 @@ uint64_t wqc_archive_decoded_size(wqc_archive *a, size_t i, wqc_decode_as as);
  * tensor cannot be had as `as`. Lets the file's pages of the tensor go. */
 wqc_status wqc_archive_decode(wqc_archive *a, size_t i, wqc_decode_as as, int threads, void *dst, uint64_t dst_len,
                               wqc_error *err);
+
+/* ---- the source file back ---- */
+
+/* True when the archive is one file that carries its source's layout
+ * (SOURCE record) and stores every tensor exactly (lossless, kept, given
+ * integers, GGUF blocks): then decoding gives the source file back. */
+int wqc_archive_reproduces_source(wqc_archive *a);
+/* Writes the source file (safetensors, .npy or GGUF) byte for byte to sink:
+ * its header, its tensors in file order, GGUF's padding; tensors streamed,
+ * so memory stays bounded by a window. isa (may be NULL: the best this CPU
+ * has) forces one ISA's decoders. WQC_ERR_UNSUPPORTED unless
+ * wqc_archive_reproduces_source. */
+wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int threads, wqc_sink_fn sink, void *ctx,
+                                    wqc_error *err);
 
 /* ---- for tools that walk the records themselves ---- */
 

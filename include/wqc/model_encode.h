@@ -177,6 +177,26 @@ void wqc_model_file_abort(wqc_model_file *f);
 wqc_status wqc_model_encode(wqc_model *m, const wqc_model_encode_options *o, const wqc_model_file_options *fo,
                             wqc_sink_fn sink, void *ctx, wqc_error *err);
 
+/* ---- GGUF files (wqc/gguf.h) ---- */
+
+/* How encode stores a GGUF tensor, bit-exactly: wqc_frame_gguf with o's rANS
+ * parameters (chunk 0: the default) and kept_zstd_level for its fields. */
+struct wqc_gguf_tensor;
+wqc_status wqc_gguf_frame(const struct wqc_gguf_tensor *t, const wqc_model_encode_options *o, wqc_frame *f,
+                          void **scratch, wqc_error *err);
+
+/* Called after each tensor is written (progress, reports). */
+typedef void (*wqc_gguf_encoded_fn)(void *ctx, const struct wqc_gguf_tensor *t, const wqc_frame *f);
+
+/* The .wqc of a parsed GGUF file buf[0..len) (wqc_gguf_parse): its layout
+ * in a SOURCE record (header, tensor order, zero padding; WQC_ERR_UNSUPPORTED
+ * where the gaps are not zero padding), names, every tensor
+ * (wqc_gguf_frame). done may be NULL; *written (may be NULL) gets the bytes. */
+struct wqc_gguf;
+wqc_status wqc_gguf_encode(const struct wqc_gguf *g, const uint8_t *buf, size_t len, const wqc_model_encode_options *o,
+                           const wqc_model_file_options *fo, wqc_sink_fn sink, void *ctx, wqc_gguf_encoded_fn done,
+                           void *done_ctx, uint64_t *written, wqc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,20 @@ expect_status 0 "quantize output" -- "$wqc" quantize -q -f "$tmp/m.safetensors" 
 predicts quantized "$tmp/q.safetensors"
 predicts given "$tmp/codes.npy"
 
+# GGUF: analyze's stored bytes per tensor are what encode writes for it.
+expect_status 0 "gguf: quantize" -- "$wqc" quantize -q -f "$tmp/m.safetensors" --format gguf -o "$tmp/m.gguf"
+expect_status 0 "gguf: analyze" -- "$wqc" analyze --json "$tmp/m.gguf"
+cp "$tmp/out" "$tmp/gguf.analyze.json"
+expect_status 0 "gguf: encode" -- "$wqc" encode -q -f "$tmp/m.gguf" -o "$tmp/gguf.wqc"
+expect_status 0 "gguf: info" -- "$wqc" info --json "$tmp/gguf.wqc"
+check "gguf: analyze's bytes per tensor are encode's" '"$py" - "$tmp/gguf.analyze.json" "$tmp/out" <<"PY"
+import json, sys
+a = json.load(open(sys.argv[1]))["gguf"][0]["tensors"]
+w = {t["name"]: t["payload_bytes"] for t in json.load(open(sys.argv[2]))["tensors"]}
+bad = [(t["name"], t["stored_bytes"], w[t["name"]]) for t in a if t["stored_bytes"] != w[t["name"]]]
+assert len(a) == len(w) and not bad, bad
+PY'
+
 # The gate judges encode's bytes: a budget just above them passes, just below fails.
 bits=$("$py" -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["mode_bytes"] * 8 / s["elements"])' "$tmp/quantized.analyze.json")
 above=$("$py" -c "print($bits + 0.001)") below=$("$py" -c "print($bits - 0.001)")

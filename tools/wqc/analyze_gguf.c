@@ -1,8 +1,8 @@
 /* analyze on a GGUF file: per tensor, its blocks split into streams (codes,
  * scales, minimums, sub-block scales; wqc/gguf.h), the entropy of each and
- * what wqc would store for it (rANS for code streams, the smaller of rANS
- * and zstd -19 for byte fields); float tensors as encode --lossless would
- * store them; other types as zstd -19. Totals per type and for the file. */
+ * an estimate per stream (rANS for code streams, the smaller of rANS and
+ * zstd -19 for byte fields), and what encode stores for the tensor (its own
+ * coder, wqc_gguf_frame). Totals per type and for the file. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -39,22 +39,20 @@ static double zstd_bytes(const uint8_t *s, uint64_t n)
     return dst && !ZSTD_isError(got) ? (double)got : (double)n;
 }
 
-/* What encode --lossless stores for a float tensor. */
-static double lossless_bytes(const wqc_gguf_tensor *g)
+/* What encode stores for the tensor: its own coder (wqc_gguf_frame) with
+ * encode's defaults, payload and descriptions. */
+static wqc_status encoded_bytes(const wqc_gguf_tensor *t, double *bytes, wqc_error *err)
 {
-    wqc_tensor t = {.name = g->name, .dtype = g->type == WQC_GGML_F32 ? WQC_DTYPE_F32 : g->type == WQC_GGML_F16 ? WQC_DTYPE_F16 : WQC_DTYPE_BF16,
-                    .ndim = 1, .shape = {g->nelem}, .nelem = g->nelem, .data = g->data, .nbytes = g->nbytes};
-    wqc_encode_options o;
-    wqc_encode_options_default(&o);
-    o.rans.threads = 1;
+    wqc_model_encode_options o;
+    wqc_model_encode_options_default(&o);
+    o.coding.rans.threads = 1;
     wqc_frame f;
     void *scratch = NULL;
-    double bytes = (double)g->nbytes;
-    if (wqc_frame_lossless(&t, &o, 9, &f, &scratch, NULL) == WQC_OK)
-        bytes = (double)(f.encoding == WQC_ENC_RANS ? f.coded.payload_len : f.payload_len);
+    wqc_status st = wqc_gguf_frame(t, &o, &f, &scratch, err);
+    if (st == WQC_OK) *bytes = (double)wqc_coded_payload_bytes(&f);
     wqc_encoded_free(&f);
     free(scratch);
-    return bytes;
+    return st;
 }
 
 static int is_float(uint32_t type) { return type == WQC_GGML_F32 || type == WQC_GGML_F16 || type == WQC_GGML_BF16; }
@@ -83,8 +81,12 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
             at += (uint32_t)snprintf(dims + at, sizeof dims - at, d ? "x%llu" : "%llu", (unsigned long long)t->dims[d]);
         char streams_text[512] = "";
         size_t at = 0;
+        st = encoded_bytes(t, &stored, &err);
+        if (st != WQC_OK) {
+            json_decref(jt), json_decref(js);
+            break;
+        }
         if (is_float(t->type)) {
-            stored = lossless_bytes(t);
             at += (size_t)snprintf(streams_text, sizeof streams_text, "lossless split");
         } else {
             wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX];
@@ -93,7 +95,6 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
             for (size_t k = 0; st == WQC_OK && k < n; k++) {
                 double h = 0, r = rans_bytes(s[k].data, s[k].len, s[k].alphabet, &h);
                 double z = s[k].codes ? INFINITY : zstd_bytes(s[k].data, s[k].len), b = fmin(r, z);
-                stored += b;
                 if (at < sizeof streams_text)
                     at += (size_t)snprintf(streams_text + at, sizeof streams_text - at, "%s%s %.3f -> %.0f%s", k ? ", " : "",
                                            s[k].name, h, b, z < r ? " (zstd)" : "");

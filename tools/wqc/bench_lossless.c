@@ -11,58 +11,42 @@
 #include <zstd.h>
 
 #include "bench.h"
-#include "encode_gguf.h"
 #include "output.h"
 
 /* The model as encode --lossless writes it. */
-static wqc_status encode_file(const wqc_model *m, wqc_memory_out *out, wqc_error *err)
+/* The file as `wqc encode --lossless` (or encode of a GGUF file) writes it, one thread. */
+static wqc_status encode_file(wqc_model *m, const wqc_gguf *g, const uint8_t *buf, size_t len, wqc_memory_out *out,
+                              wqc_error *err)
 {
-    wqc_encode_options o;
-    wqc_encode_options_default(&o);
-    o.rans.threads = 1;
-    size_t n = wqc_model_count(m);
-    size_t *order = calloc(n + 1, sizeof *order);
-    uint64_t header_len = 0, len = 0;
-    const uint8_t *bytes = wqc_model_bytes(m, &len);
-    wqc_writer *w = NULL;
-    wqc_status st = order ? wqc_model_layout(m, &header_len, order, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, out, NULL, 0, &w, err);
-    wqc_source src = {wqc_model_format_of(m) == WQC_FORMAT_NPY ? WQC_SOURCE_NPY : WQC_SOURCE_SAFETENSORS, bytes,
-                      header_len, order, n, NULL, 0};
-    if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
-    for (size_t i = 0; st == WQC_OK && i < n; i++) {
-        wqc_frame f;
-        void *scratch = NULL;
-        st = wqc_frame_lossless(wqc_model_tensor(m, i), &o, 9, &f, &scratch, err);
-        if (st == WQC_OK) st = wqc_writer_add(w, &f, err);
-        wqc_encoded_free(&f);
-        free(scratch);
-    }
-    if (st == WQC_OK) st = wqc_writer_finish(w, err);
-    wqc_writer_free(w);
-    free(order);
-    return st;
+    wqc_model_encode_options o;
+    wqc_model_encode_options_default(&o);
+    o.coding.rans.threads = 1;
+    o.plan.lossless = 1;
+    wqc_model_file_options fo = {NULL, 0, 0};
+    if (g) return wqc_gguf_encode(g, buf, len, &o, &fo, wqc_memory_sink, out, NULL, NULL, NULL, err);
+    return wqc_model_encode(m, &o, &fo, wqc_memory_sink, out, err);
 }
 
-/* Decodes the .wqc back into the source file's bytes with one ISA. */
-static wqc_status decode_file(wqc_reader *r, wqc_isa isa, uint8_t *out, wqc_error *err)
+/* Decodes into a buffer of the file's size. */
+typedef struct filled {
+    uint8_t *at, *end;
+} filled;
+
+static wqc_status fill(void *ctx, const void *buf, size_t len, wqc_error *err)
 {
-    const wqc_source *src = wqc_reader_source(r);
-    memcpy(out, src->header, (size_t)src->header_len);
-    uint8_t *at = out + src->header_len;
-    for (size_t k = 0; k < src->n; k++) {
-        const wqc_frame *f;
-        if (src->gap) { /* GGUF padding */
-            memset(at, 0, (size_t)src->gap[k]);
-            at += src->gap[k];
-        }
-        wqc_status st = wqc_reader_frame(r, src->order[k], &f, err);
-        if (st == WQC_OK) st = wqc_frame_decode_raw_with(f, isa, at, err);
-        if (st != WQC_OK) return st;
-        at += f->raw_len;
-    }
-    memset(at, 0, (size_t)src->tail);
+    filled *f = ctx;
+    if (len > (size_t)(f->end - f->at)) return wqc_fail(err, WQC_ERR_FORMAT, "decoded more than the file's bytes");
+    memcpy(f->at, buf, len);
+    f->at += len;
     return WQC_OK;
+}
+
+static wqc_status decode_file(wqc_archive *a, wqc_isa isa, uint8_t *out, size_t size, wqc_error *err)
+{
+    filled f = {out, out + size};
+    wqc_status st = wqc_archive_write_source(a, &isa, 1, fill, &f, err);
+    if (st == WQC_OK && f.at != f.end) st = wqc_fail(err, WQC_ERR_FORMAT, "decoded fewer than the file's bytes");
+    return st;
 }
 
 typedef struct peer {
@@ -136,23 +120,15 @@ int bench_lossless(const bench_args *a)
     const uint8_t *file = gguf ? mapped.data : wqc_model_bytes(m, &size);
     wqc_memory_out wqc = {0};
     double t0 = bench_now_s();
-    if (gguf) {
-        wqc_encode_options o;
-        wqc_encode_options_default(&o);
-        o.rans.threads = 1;
-        gguf_encode_params p = {wqc_memory_sink, &wqc, NULL, 0, &o, 9, 0, NULL, NULL};
-        st = gguf_write_wqc(&g, mapped.data, mapped.size, &p, &err);
-    } else {
-        st = encode_file(m, &wqc, &err);
-    }
+    st = encode_file(m, gguf ? &g : NULL, mapped.data, mapped.size, &wqc, &err);
     double wqc_encode_s = bench_now_s() - t0;
-    wqc_reader *r = NULL;
-    if (st == WQC_OK) st = wqc_reader_open(wqc.data, wqc.len, 1, NULL, 0, &r, &err);
+    wqc_archive *r = NULL;
+    if (st == WQC_OK) st = wqc_archive_open_memory(wqc.data, wqc.len, NULL, &r, &err);
     uint8_t *out = malloc(size ? (size_t)size : 1);
     if (st == WQC_OK && !out) st = wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
     if (st != WQC_OK) {
         int rc = cli_file_error(a->file, st, &err);
-        wqc_reader_free(r);
+        wqc_archive_close(r);
         free(wqc.data);
         free(out);
         wqc_model_close(m);
@@ -172,14 +148,14 @@ int bench_lossless(const bench_args *a)
     for (int isa = 0; isa < WQC_ISA_COUNT && rc == WQC_EXIT_OK; isa++) {
         if (!wqc_isa_available((wqc_isa)isa)) continue;
         memset(out, 0, (size_t)size);
-        if (decode_file(r, (wqc_isa)isa, out, &err) != WQC_OK || memcmp(out, file, (size_t)size) != 0) {
+        if (decode_file(r, (wqc_isa)isa, out, (size_t)size, &err) != WQC_OK || memcmp(out, file, (size_t)size) != 0) {
             cli_error("%s: the %s decoder did not give the file back", a->file, wqc_isa_name((wqc_isa)isa));
             rc = WQC_EXIT_ERROR;
             break;
         }
         for (int k = 0; k < reps; k++) {
             double s = bench_now_s();
-            decode_file(r, (wqc_isa)isa, out, &err);
+            decode_file(r, (wqc_isa)isa, out, (size_t)size, &err);
             t[k] = bench_now_s() - s;
         }
         double mbs = (double)size / bench_median(t, reps) / 1e6;
@@ -213,7 +189,7 @@ int bench_lossless(const bench_args *a)
            "MB/s: of the original file, in memory (no I/O); bench/lossless.sh times whole processes.\n");
     free(t);
     free(out);
-    wqc_reader_free(r);
+    wqc_archive_close(r);
     free(wqc.data);
     wqc_model_close(m);
     wqc_gguf_free(&g);

@@ -280,41 +280,11 @@ static size_t shard_length(const coding_args *a, const wqc_archive *in, const de
 /* The .wqc keeps its source file's layout and every selected tensor comes
  * back as it was (stored losslessly, or given integers): the original file,
  * byte for byte, is the output. */
-static int source_reproducible(const coding_args *a, const wqc_archive *in, const decode_plan *p)
+/* The whole file, as it was: what the archive holds exactly, asked for whole. */
+static int source_reproducible(const coding_args *a, wqc_archive *in, const decode_plan *p)
 {
-    const wqc_source *src = wqc_archive_files(in) == 1 ? wqc_reader_source(wqc_archive_reader(in)) : NULL;
-    if (!src || a->dequantize || a->nglobs || a->shards.on || p->n != wqc_archive_count(in)) return 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->stored[i]->quantized && p->stored[i]->quant.method != WQC_QUANT_GIVEN) return 0;
-    return 1;
-}
-
-/* Writes the source header, then the tensors in their source order. */
-static wqc_status write_source(const coding_args *a, wqc_archive *in, const decode_plan *p, cli_out *out,
-                               cli_progress *progress, wqc_error *err)
-{
-    const wqc_source *src = wqc_reader_source(wqc_archive_reader(in));
-    counted_sink sink = {out, progress, 0};
-    static const uint8_t zeros[4096];
-    wqc_status st = counted_write(&sink, src->header, (size_t)src->header_len, err);
-    for (size_t k = 0; st == WQC_OK && k < src->n; k++) {
-        size_t j = src->order[k]; /* plan entry j is tensor j: nothing was left out */
-        /* GGUF: the alignment padding before the tensor. */
-        for (uint64_t left = src->gap ? src->gap[k] : 0; st == WQC_OK && left;) {
-            size_t m = left < sizeof zeros ? (size_t)left : sizeof zeros;
-            st = counted_write(&sink, zeros, m, err);
-            left -= m;
-        }
-        wqc_tensor t = plain_tensor(&p->out[j]);
-        if (st == WQC_OK) st = write_tensor(a, in, p, &t, j, &sink, err);
-        cli_progress_add(progress, 1, 0);
-    }
-    for (uint64_t left = src->tail; st == WQC_OK && left;) {
-        size_t m = left < sizeof zeros ? (size_t)left : sizeof zeros;
-        st = counted_write(&sink, zeros, m, err);
-        left -= m;
-    }
-    return st;
+    return !a->dequantize && !a->nglobs && !a->shards.on && p->n == wqc_archive_count(in) &&
+           wqc_archive_reproduces_source(in);
 }
 
 int cmd_decode(int argc, char **argv)
@@ -362,7 +332,8 @@ int cmd_decode(int argc, char **argv)
             rc = WQC_EXIT_ERROR;
             goto done;
         }
-        wqc_status st = write_source(&a, in, &p, &out, &progress, &err);
+        counted_sink sink = {&out, &progress, 0};
+        wqc_status st = wqc_archive_write_source(in, NULL, (int)a.threads, counted_write, &sink, &err);
         cli_progress_end(&progress);
         rc = finish_file(&a, &out, st, &err, 1);
         goto done;

@@ -206,7 +206,7 @@ static void summary(const coding_args *a, const encode_totals *tot, uint64_t wri
     fputc('\n', stderr);
 }
 
-static void encode_options(const coding_args *a, wqc_model_encode_options *o)
+void encode_options(const coding_args *a, wqc_model_encode_options *o)
 {
     wqc_model_encode_options_default(o);
     o->plan = a->plan;

@@ -1,0 +1,89 @@
+/* A GGUF file into a .wqc: every tensor stored bit-exactly (quantized
+ * blocks split into code and field streams, floats as lossless encode does),
+ * and the file's header, metadata and padding kept in the SOURCE record, so
+ * that decoding gives the GGUF file back byte for byte. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/gguf.h"
+#include "wqc/model_encode.h"
+
+static int by_offset(const void *a, const void *b)
+{
+    const wqc_gguf_tensor *x = *(const wqc_gguf_tensor *const *)a, *y = *(const wqc_gguf_tensor *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int all_zero(const uint8_t *p, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
+/* The SOURCE record of the file: tensors by position, the zero gaps. */
+static wqc_status layout(const wqc_gguf *g, const uint8_t *buf, size_t len, size_t *order, uint64_t *gap, uint64_t *tail,
+                         uint64_t *header_len, wqc_error *err)
+{
+    const wqc_gguf_tensor **v = malloc((g->ntensors ? g->ntensors : 1) * sizeof *v);
+    if (!v) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < g->ntensors; i++) v[i] = &g->tensors[i];
+    qsort(v, g->ntensors, sizeof *v, by_offset);
+    *header_len = g->ntensors ? g->data_offset : len;
+    uint64_t at = *header_len;
+    wqc_status st = WQC_OK;
+    for (size_t k = 0; k < g->ntensors && st == WQC_OK; k++) {
+        order[k] = (size_t)(v[k] - g->tensors);
+        uint64_t start = g->data_offset + v[k]->offset;
+        gap[k] = start - at;
+        if (!all_zero(buf + at, gap[k]) || gap[k] > (1u << 20))
+            st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "bytes before tensor '%s' are not zero padding", v[k]->name);
+        at = start + v[k]->nbytes;
+    }
+    *tail = len - at;
+    if (st == WQC_OK && (!all_zero(buf + at, *tail) || *tail > (1u << 20)))
+        st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "the file ends with %llu bytes that are not zero padding", (unsigned long long)*tail);
+    free(v);
+    return st;
+}
+
+wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, const wqc_model_encode_options *o,
+                           const wqc_model_file_options *fo, wqc_sink_fn sink, void *ctx, wqc_gguf_encoded_fn done,
+                           void *done_ctx, uint64_t *written, wqc_error *err)
+{
+    size_t n = g->ntensors, *order = calloc(n + 1, sizeof *order);
+    uint64_t *gap = calloc(n + 1, sizeof *gap), tail = 0, header_len = 0;
+    const char **names = calloc(n + 1, sizeof *names);
+    wqc_status st = order && gap && names ? layout(g, buf, len, order, gap, &tail, &header_len, err)
+                                          : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n && names; i++) names[i] = g->tensors[i].name;
+    wqc_writer *w = NULL;
+    wqc_source src = {WQC_SOURCE_GGUF, buf, header_len, order, n, gap, tail};
+    if (st == WQC_OK) st = wqc_writer_open(sink, ctx, fo->key_len ? fo->key : NULL, fo->key_len, &w, err);
+    if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
+    if (st == WQC_OK && n) st = wqc_writer_names(w, names, n, err);
+    for (size_t i = 0; i < n && st == WQC_OK; i++) {
+        wqc_frame f;
+        void *scratch = NULL;
+        st = wqc_gguf_frame(&g->tensors[i], o, &f, &scratch, err);
+        if (st == WQC_OK) st = wqc_writer_add(w, &f, err);
+        if (st == WQC_OK && done) done(done_ctx, &g->tensors[i], &f);
+        wqc_encoded_free(&f);
+        free(scratch);
+    }
+    if (st == WQC_OK) st = wqc_writer_finish(w, err);
+    if (written) *written = w ? wqc_writer_offset(w) : 0;
+    wqc_writer_free(w);
+    free(order);
+    free(gap);
+    free(names);
+    return st;
+}
+
+wqc_status wqc_gguf_frame(const wqc_gguf_tensor *t, const wqc_model_encode_options *o, wqc_frame *f, void **scratch,
+                          wqc_error *err)
+{
+    wqc_encode_options coding = o->coding;
+    if (!coding.rans.chunk) coding.rans.chunk = WQC_RANS_CHUNK_DEFAULT_CODEC;
+    return wqc_frame_gguf(t, &coding, o->kept_zstd_level, f, scratch, err);
+}
