@@ -190,6 +190,13 @@ void wqc_rans_params_default(wqc_rans_params *p);
 #define WQC_RANS_SMALL_TENSOR (1u << 18)
 #define WQC_RANS_TINY_TENSOR (1u << 16)
 uint32_t wqc_rans_lanes_auto(uint64_t n);
+/* The lanes a tensor of n symbols is coded with: lanes, or 0 for auto. */
+uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n);
+/* One of the parameters given as text, as the CLI's options and clients
+ * give them: precision (10..15), lanes ("auto" = 0, 1, 2, 4 or a multiple of
+ * 8), chunk (symbols per chunk). WQC_ERR_INVALID_ARG for a bad value,
+ * WQC_ERR_NOT_FOUND for an unknown name, with the message in err. */
+wqc_status wqc_rans_setting(wqc_rans_params *p, const char *name, const char *value, wqc_error *err);
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err);
 
 /* A coded tensor: the table (or, with ctx.ntables > 0, the context's tables),

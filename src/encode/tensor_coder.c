@@ -191,7 +191,9 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "the gemv layout needs a rANS mode");
     wqc_rans_params p = o->rans;
     /* The gemv layout's tiles are the lanes: at least 8 rows, for the SIMD products. */
-    if (!p.lanes) p.lanes = o->gemv && wqc_rans_lanes_auto(f->nelem) < 8 ? 8 : wqc_rans_lanes_auto(f->nelem);
+    /* The gemv layout's tiles are at least one vector of 8 rows. */
+    p.lanes = wqc_rans_lanes_for(p.lanes, f->nelem);
+    if (o->gemv && p.lanes < 8 && !o->rans.lanes) p.lanes = 8;
     uint32_t tile = 0;
     if (o->gemv) {
         tile = p.lanes;

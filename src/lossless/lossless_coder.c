@@ -37,7 +37,7 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
     wqc_float_split(t->dtype, t->data, n, mem, rest);
     wqc_rans_params p = o->rans;
-    if (!p.lanes) p.lanes = wqc_rans_lanes_auto(n);
+    p.lanes = wqc_rans_lanes_for(p.lanes, n);
     wqc_status st = wqc_rans_encode(mem, n, 256, &p, &f->coded, err);
     uint64_t total = f->coded.payload_len;
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {

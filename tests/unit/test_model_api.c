@@ -187,6 +187,32 @@ static void test_model_api_plan_rules(void **state)
     assert_true(wqc_plan_lossless(&plan, &other));
 }
 
+/* One rule for the coding parameters, whoever gives them. */
+static void test_model_api_rans_settings_one_rule(void **state)
+{
+    (void)state;
+    wqc_error err;
+    wqc_rans_params p;
+    wqc_rans_params_default(&p);
+    assert_int_equal(wqc_rans_setting(&p, "lanes", "auto", &err), WQC_OK);
+    assert_int_equal(p.lanes, 0);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1000), 1);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 100000), 8);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1u << 20), 32);
+    assert_int_equal(wqc_rans_lanes_for(16, 1000), 16);
+    for (const char *const *v = (const char *const[]){"1", "2", "4", "8", "24", "256", NULL}; *v; v++)
+        assert_int_equal(wqc_rans_setting(&p, "lanes", *v, &err), WQC_OK);
+    for (const char *const *v = (const char *const[]){"3", "12", "0x8", "264", "", NULL}; *v; v++)
+        assert_fails_with(wqc_rans_setting(&p, "lanes", *v, &err), WQC_ERR_INVALID_ARG, err, "1, 2, 4 or a multiple of 8");
+    assert_int_equal(wqc_rans_setting(&p, "precision", "15", &err), WQC_OK);
+    assert_int_equal(p.precision, 15);
+    assert_fails_with(wqc_rans_setting(&p, "precision", "16", &err), WQC_ERR_INVALID_ARG, err, "10..15");
+    assert_int_equal(wqc_rans_setting(&p, "chunk", "4096", &err), WQC_OK);
+    assert_int_equal(p.chunk, 4096);
+    assert_fails_with(wqc_rans_setting(&p, "chunk", "100", &err), WQC_ERR_INVALID_ARG, err, "--chunk");
+    assert_fails_with(wqc_rans_setting(&p, "width", "1", &err), WQC_ERR_NOT_FOUND, err, "unknown");
+}
+
 /* The estimate (estimate_only) picks the mode the coder writes, within
  * 1% of its bytes, tensor by tensor. */
 static void test_model_api_estimate_matches_coding(void **state)
@@ -279,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_api_encode_tensors_and_decode_every_form),
         cmocka_unit_test(test_model_api_plan_rules),
+        cmocka_unit_test(test_model_api_rans_settings_one_rule),
         cmocka_unit_test(test_model_api_estimate_matches_coding),
         cmocka_unit_test(test_model_api_archives_on_threads),
     };

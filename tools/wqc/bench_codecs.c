@@ -196,7 +196,7 @@ int bench_encode(const bench_codec *c, const bench_item *it, int threads, bench_
         wqc_rans_params p;
         wqc_rans_params_default(&p);
         if (c->precision) p.precision = c->precision;
-        p.lanes = c->lanes ? c->lanes : wqc_rans_lanes_auto(it->n);
+        p.lanes = wqc_rans_lanes_for(c->lanes, it->n);
         if (c->chunk) p.chunk = c->chunk;
         p.threads = threads;
         if (c->context) return encode_context(it, &p, out, err);

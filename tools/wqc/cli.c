@@ -124,6 +124,15 @@ int cli_quant_option(wqc_quant_settings *q, const char *name, const char *value)
     return st == WQC_OK ? 1 : -1;
 }
 
+int cli_rans_option(wqc_rans_params *p, const char *name, const char *value)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_rans_setting(p, name, value, &err) == WQC_OK) return 1;
+    cli_error("%s", err.msg);
+    return 0;
+}
+
 int cli_quant_options_finish(wqc_quant_settings *q)
 {
     wqc_error err;

@@ -54,6 +54,9 @@ size_t cli_escaped_len(const char *s);
  * wqc_quant_setting: 1 if handled, 0 if not a quantizer option, -1 (after
  * printing why) on a bad value. */
 int cli_quant_option(wqc_quant_settings *q, const char *name, const char *value);
+/* --precision, --lanes, --chunk through wqc_rans_setting: 1, or 0 after
+ * printing why the value is bad. */
+int cli_rans_option(wqc_rans_params *p, const char *name, const char *value);
 /* wqc_quant_settings_finish; prints why and returns 0 when invalid. */
 int cli_quant_options_finish(wqc_quant_settings *q);
 

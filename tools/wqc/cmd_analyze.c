@@ -129,11 +129,12 @@ static int parse_args(int argc, char **argv, analyze_args *a)
         case OPT_GRAN: handled = cli_quant_option(&a->quant, "granularity", optarg); break;
         case OPT_STEP: handled = cli_quant_option(&a->quant, "step", optarg); break;
         case 'k': handled = cli_quant_option(&a->quant, "k", optarg); break;
-        case OPT_PRECISION:
-            if (!cli_parse_int("--precision", optarg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v))
-                return WQC_EXIT_USAGE;
-            a->options.precision = (int)v;
+        case OPT_PRECISION: {
+            wqc_rans_params p;
+            if (!cli_rans_option(&p, "precision", optarg)) return WQC_EXIT_USAGE;
+            a->options.precision = p.precision;
             break;
+        }
         case OPT_TENSORS: a->globs[a->nglobs++] = optarg; break;
         case OPT_MIN_ELEM:
             if (!cli_parse_u64("--min-elements", optarg, &a->min_elements)) return WQC_EXIT_USAGE;

@@ -85,19 +85,19 @@ static int parse_args(int argc, char **argv, bench_args *a)
         case OPT_STEP: handled = cli_quant_option(&a->quant, "step", optarg); break;
         case 'k': handled = cli_quant_option(&a->quant, "k", optarg); break;
         case OPT_PRECISION:
-            handled = cli_parse_int("--precision", optarg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &a->precision)
-                          ? 1 : -1;
-            break;
         case OPT_LANES:
-            handled = cli_parse_int("--lanes", optarg, 8, WQC_RANS_LANES_MAX, &a->lanes) ? 1 : -1;
-            if (handled > 0 && a->lanes % 8) {
-                cli_error("--lanes must be a multiple of 8, got %ld", a->lanes);
+        case OPT_CHUNK: {
+            const char *name = c == OPT_PRECISION ? "precision" : c == OPT_LANES ? "lanes" : "chunk";
+            wqc_rans_params p = {(int)a->precision, (uint32_t)a->lanes, (uint32_t)a->chunk, 1};
+            handled = cli_rans_option(&p, name, optarg) ? 1 : -1;
+            /* The SIMD decoders bench races take 8 lanes a vector. */
+            if (handled > 0 && p.lanes % 8) {
+                cli_error("--lanes: bench races the SIMD decoders, which need a multiple of 8 lanes, got %s", optarg);
                 handled = -1;
             }
+            a->precision = p.precision, a->lanes = p.lanes, a->chunk = p.chunk;
             break;
-        case OPT_CHUNK:
-            handled = cli_parse_int("--chunk", optarg, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &a->chunk) ? 1 : -1;
-            break;
+        }
         case OPT_CODECS:
             a->codecs = optarg;
             handled = bench_codecs_valid(optarg) ? 1 : -1;

@@ -20,6 +20,8 @@ static const char *usage_text =
     "  --dtype F32|F16|BF16 dtype of dequantized weights (default F32)\n"
     "  --tensors GLOB       only these tensors (repeatable)\n"
     "  --max-elements N     refuse tensors larger than N elements (default 2^32)\n"
+    "  --shard-size SIZE|input   safetensors shards of at most SIZE (500MB, 2GiB, bytes) with an\n"
+    "                       index, or one per shard of a sharded .wqc\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
     "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with .wqc replaced by\n"
     "  .safetensors; stdin goes to stdout), -c stdout, -f overwrite, -q quiet (no progress)\n"

@@ -17,11 +17,12 @@ static const char *usage_text =
     "usage: wqc encode IN [-o OUT.wqc | -c] [options]\n"
     "IN: float .npy/.safetensors/*.index.json (quantized here), a quantized safetensors from\n"
     "'wqc quantize', a GGUF file (every tensor kept bit-exactly: decode gives the file back),\n"
-    "'wqc quantize', or an int8/uint8 .npy (its values are coded as given). '-': stdin.\n"
+    "or an int8/uint8 .npy (its values are coded as given). '-': stdin.\n"
     "  quantizer: --method, --bits, --granularity, -k, --step, --rule, --min-elements (as quantize)\n"
     "  --mode auto|order0|context|brotli|zstd  how symbols are coded (default auto: the smallest,\n"
     "                   per tensor; context = rANS tables chosen by each row's zero point)\n"
-    "  --precision P (10..15, default 12), --lanes N (multiple of 8; default 32, 8 below 256 Ki weights),\n"
+    "  --precision P (10..15, default 12), --lanes N (1, 2, 4 or a multiple of 8 up to 256; default\n"
+    "                   auto: 1 below 64 Ki weights, 8 below 256 Ki, else 32; the gemv layout at least 8),\n"
     "  --chunk C (symbols per chunk, default 1048576), --zstd-level L (kept tensors, 0: raw; default 9)\n"
     "  --lossless       store every F32/F16/BF16 tensor bit-exactly (split into a rANS-coded exponent\n"
     "                   byte and raw/zstd sign-mantissa bytes), nothing quantized; decode then gives\n"
@@ -31,6 +32,8 @@ static const char *usage_text =
     "                   chunks default to 262144 symbols, rounded to whole tiles; rANS modes only)\n"
     "  --no-stats       leave out the statistics record (count, mean, std, min, max, kurtosis of each\n"
     "                   float tensor, clipped weights and SQNR of each quantized one; 'wqc info' shows it)\n"
+    "  --shard-size SIZE|input   write shards of at most SIZE (500MB, 2GiB, bytes) named\n"
+    "                   OUT-00001-of-0000N.wqc with OUT.wqc.index.json, or one per input shard\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
     "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with its .safetensors,\n"
     "  .npy or .index.json suffix replaced by .wqc; stdin goes to stdout), -c stdout, -f overwrite,\n"
@@ -212,8 +215,6 @@ void encode_options(const coding_args *a, wqc_model_encode_options *o)
     o->plan = a->plan;
     o->coding.mode = a->mode;
     o->coding.rans = a->codec;
-    if (!a->lanes_given) o->coding.rans.lanes = 0;
-    if (!a->chunk_given) o->coding.rans.chunk = 0;
     o->coding.gemv = a->layout_gemv;
     o->kept_zstd_level = a->zstd_level;
     o->stats = !a->no_stats;

@@ -94,24 +94,9 @@ static int parse_option(int c, const char *arg, coding_args *a)
         return 0;
     }
     case OPT_MIN_ELEM: return cli_parse_u64("--min-elements", arg, &a->plan.min_elements);
-    case OPT_PRECISION:
-        if (!cli_parse_int("--precision", arg, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v)) return 0;
-        a->codec.precision = (int)v;
-        return 1;
-    case OPT_LANES:
-        if (!cli_parse_int("--lanes", arg, 1, WQC_RANS_LANES_MAX, &v)) return 0;
-        if (!wqc_rans_lanes_valid((uint32_t)v)) {
-            cli_error("--lanes: must be 1, 2, 4 or a multiple of 8, got %ld", v);
-            return 0;
-        }
-        a->codec.lanes = (uint32_t)v;
-        a->lanes_given = 1;
-        return 1;
-    case OPT_CHUNK:
-        if (!cli_parse_int("--chunk", arg, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v)) return 0;
-        a->codec.chunk = (uint32_t)v;
-        a->chunk_given = 1;
-        return 1;
+    case OPT_PRECISION: return cli_rans_option(&a->codec, "precision", arg);
+    case OPT_LANES: return cli_rans_option(&a->codec, "lanes", arg);
+    case OPT_CHUNK: return cli_rans_option(&a->codec, "chunk", arg);
     case OPT_ZSTD:
         if (!cli_parse_int("--zstd-level", arg, 0, 22, &v)) return 0;
         a->zstd_level = (int)v;
@@ -241,6 +226,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
     wqc_quant_settings_init(&a->quant);
     wqc_plan_default(&a->plan);
     wqc_rans_params_default(&a->codec);
+    a->codec.lanes = a->codec.chunk = 0; /* auto: by tensor size, by layout */
     a->zstd_level = 9;
     a->threads = cli_cpu_count();
     a->out_dtype = WQC_DTYPE_F32;

@@ -24,10 +24,8 @@ typedef struct coding_args {
     wqc_quant_settings quant;    /* --method --bits --granularity -k --step */
     wqc_rule *rules;             /* --rule */
     wqc_plan plan;               /* quant, rules and --min-elements, --lossless */
-    wqc_rans_params codec;
-    int lanes_given;             /* else lanes follow wqc_rans_lanes_auto */
+    wqc_rans_params codec;       /* lanes 0: wqc_rans_lanes_auto; chunk 0: the layout's default */
     int layout_gemv;             /* --layout gemv: row tiles for wqc_gemv (wqc/gemv.h) */
-    int chunk_given;
     int zstd_level;
     wqc_mode mode;               /* --mode: how symbols are coded (default auto) */
     const char *key_file, *key_env;
