@@ -10,6 +10,7 @@
 
 #include "wqc/analysis.h"
 #include "wqc/archive.h"
+#include "wqc/weights.h"
 #include "wqc/container.h"
 #include "wqc/digest.h"
 #include "wqc/stats.h"

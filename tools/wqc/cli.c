@@ -200,23 +200,3 @@ char *cli_joined(const char *a, const char *b)
     return s;
 }
 
-/* The first n bytes of the file at path into head; 0 if it has fewer or is stdin. */
-static int read_head(const char *path, uint8_t *head, size_t n)
-{
-    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
-    int got = f && fread(head, 1, n, f) == n;
-    if (f) fclose(f);
-    return got;
-}
-
-int cli_is_gguf(const char *path)
-{
-    uint8_t head[4];
-    return read_head(path, head, sizeof head) && wqc_gguf_is(head, sizeof head);
-}
-
-int cli_is_wqc(const char *path)
-{
-    uint8_t head[8];
-    return read_head(path, head, sizeof head) && wqc_is_wqc(head, sizeof head);
-}

@@ -38,9 +38,6 @@ int cli_parse_double(const char *opt, const char *text, double lo, double hi, do
 
 /* True if s ends with suffix (s may be the suffix itself). */
 int cli_has_suffix(const char *s, const char *suffix);
-/* True when the file at path starts with the GGUF, or the .wqc, magic (not for stdin). */
-int cli_is_gguf(const char *path);
-int cli_is_wqc(const char *path);
 /* a followed by b, newly allocated; NULL when out of memory. */
 char *cli_joined(const char *a, const char *b);
 

@@ -365,7 +365,7 @@ int cmd_analyze(int argc, char **argv)
     analyze_job *jobs = NULL;
     if (rc != WQC_EXIT_OK || !inputs) goto done;
 
-    if (optind < argc && cli_is_gguf(argv[optind])) {
+    if (optind < argc && wqc_detect_file(argv[optind]) == WQC_FILE_GGUF) {
         gguf_options go = {a.json, a.quiet, selected_name, &a};
         cli_watch_input(argv[optind]);
         rc = analyze_gguf(&go, (const char *const *)argv + optind, (size_t)(argc - optind));

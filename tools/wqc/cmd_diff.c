@@ -52,7 +52,7 @@ static int selected(const diff_args *d, const char *name)
 static size_t find(const any_model *m, const char *name)
 {
     for (size_t i = 0; i < m->count; i++)
-        if (strcmp(any_model_name(m, i), name) == 0) return i;
+        if (strcmp(wqc_weights_name(m->w, i), name) == 0) return i;
     return m->count;
 }
 
@@ -92,7 +92,7 @@ static void compare_stats(tensor_diff *t)
                  t->sa.kurtosis != t->sb.kurtosis;
 }
 
-static int same_shape(const any_tensor *x, const any_tensor *y)
+static int same_shape(const wqc_float_tensor *x, const wqc_float_tensor *y)
 {
     return x->ndim == y->ndim && memcmp(x->shape, y->shape, sizeof(uint64_t) * (size_t)x->ndim) == 0;
 }
@@ -122,12 +122,12 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
         t->status = !t->have_stats ? "no statistics" : t->changed ? "changed" : "same";
         return WQC_EXIT_OK;
     }
-    any_tensor x, y;
-    st = any_model_floats(ma, ia, (int)d->threads, &x, &err);
-    any_model_release(ma, ia);
+    wqc_float_tensor x, y;
+    st = wqc_weights_floats(ma->w, ia, (int)d->threads, &x, &err);
+    wqc_weights_release(ma->w, ia);
     if (st != WQC_OK && st != WQC_ERR_UNSUPPORTED) return any_model_fail(ma, ia, st, &err);
-    wqc_status st2 = any_model_floats(mb, ib, (int)d->threads, &y, &err);
-    any_model_release(mb, ib);
+    wqc_status st2 = wqc_weights_floats(mb->w, ib, (int)d->threads, &y, &err);
+    wqc_weights_release(mb->w, ib);
     if (st2 != WQC_OK && st2 != WQC_ERR_UNSUPPORTED) {
         free(x.w);
         return any_model_fail(mb, ib, st2, &err);
@@ -142,8 +142,8 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
     } else {
         /* Tensors without float values: compared by digest. */
         uint8_t da[32], db[32];
-        st = any_model_digest(ma, ia, (int)d->threads, da, &err);
-        if (st == WQC_OK) st = any_model_digest(mb, ib, (int)d->threads, db, &err);
+        st = wqc_weights_digest(ma->w, ia, (int)d->threads, da, &err);
+        if (st == WQC_OK) st = wqc_weights_digest(mb->w, ib, (int)d->threads, db, &err);
         if (st != WQC_OK) {
             free(x.w), free(y.w);
             return any_model_fail(ma, ia, st, &err);
@@ -274,7 +274,7 @@ int cmd_diff(int argc, char **argv)
     /* A's tensors in its order, then those only B has. */
     for (size_t k = 0; rc == WQC_EXIT_OK && k < ma.count + mb.count; k++) {
         int from_a = k < ma.count;
-        const char *name = from_a ? any_model_name(&ma, k) : any_model_name(&mb, k - ma.count);
+        const char *name = from_a ? wqc_weights_name(ma.w, k) : wqc_weights_name(mb.w, k - ma.count);
         if (!selected(&d, name)) continue;
         size_t ia = from_a ? k : find(&ma, name), ib = find(&mb, name);
         if (!from_a && ia < ma.count) continue;

@@ -229,7 +229,7 @@ int cmd_encode(int argc, char **argv)
         coding_args_free(&a);
         return rc;
     }
-    if (cli_is_gguf(a.input)) {
+    if (wqc_detect_file(a.input) == WQC_FILE_GGUF) {
         rc = encode_gguf(&a);
         coding_args_free(&a);
         return rc;

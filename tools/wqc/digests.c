@@ -38,9 +38,9 @@ static int compute(const coding_args *a, any_model *am, model_digests *d)
     wqc_error err;
     wqc_error_clear(&err);
     for (size_t i = 0; i < d->n; i++) {
-        d->names[i] = any_model_name(am, i);
-        wqc_status st = any_model_digest(am, i, (int)a->threads, d->tensor[i], &err);
-        any_model_release(am, i);
+        d->names[i] = wqc_weights_name(am->w, i);
+        wqc_status st = wqc_weights_digest(am->w, i, (int)a->threads, d->tensor[i], &err);
+        wqc_weights_release(am->w, i);
         if (st != WQC_OK) {
             cli_progress_end(&progress);
             return any_model_fail(am, i, st, &err);

@@ -1,0 +1,77 @@
+/* wqc/weights.h - the tensors of any input wqc reads, wherever they live:
+ * plain tensors (.safetensors, .npy, a safetensors index), the quantized
+ * safetensors of `wqc quantize`, a .wqc or a sharded .wqc's index; the
+ * format told by the file's first bytes (wqc_detect_format). For whatever
+ * compares or fingerprints weights across formats: `wqc diff`,
+ * `info --digest`, `verify --digest`, a client checking a download.
+ *
+ * Threads: distinct handles on distinct threads; one handle one thread at a
+ * time. Nothing here prints or exits. */
+#ifndef WQC_WEIGHTS_H
+#define WQC_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wqc/archive.h"
+#include "wqc/tensor_io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a file is, from its first bytes (and the .json suffix of indexes). */
+typedef enum wqc_file_format {
+    WQC_FILE_UNKNOWN = 0,
+    WQC_FILE_SAFETENSORS,       /* 8-byte header length, then '{' */
+    WQC_FILE_NPY,               /* "\x93NUMPY" */
+    WQC_FILE_SAFETENSORS_INDEX, /* *.json other than *.wqc.index.json */
+    WQC_FILE_WQC,               /* the .wqc magic */
+    WQC_FILE_WQC_INDEX,         /* *.wqc.index.json */
+    WQC_FILE_GGUF               /* "GGUF" */
+} wqc_file_format;
+
+/* From the first len bytes of a file called path (path may be NULL). */
+wqc_file_format wqc_detect_format(const uint8_t *head, size_t len, const char *path);
+/* Reads the first bytes of the file at path; "-" (stdin) is not read:
+ * WQC_FILE_UNKNOWN, as for a file that cannot be opened. */
+wqc_file_format wqc_detect_file(const char *path);
+/* "safetensors", "npy", "safetensors index", ".wqc", "sharded .wqc index", "GGUF", "unknown". */
+const char *wqc_file_format_name(wqc_file_format f);
+
+typedef struct wqc_weights wqc_weights;
+
+/* Opens any of the inputs above (opts: the .wqc's key; may be NULL). A GGUF
+ * file is WQC_ERR_UNSUPPORTED here. */
+wqc_status wqc_weights_open(const char *path, const wqc_archive_options *opts, wqc_weights **out, wqc_error *err);
+void wqc_weights_close(wqc_weights *w);
+
+size_t wqc_weights_count(const wqc_weights *w);
+const char *wqc_weights_name(const wqc_weights *w, size_t i);
+/* The .wqc behind w, or NULL for plain and quantized safetensors. */
+wqc_archive *wqc_weights_archive(const wqc_weights *w);
+/* The file tensor i is in (for errors). */
+const char *wqc_weights_path(const wqc_weights *w, size_t i);
+
+/* Tensor i's digest (wqc/digest.h): the same for the same values in any format. */
+wqc_status wqc_weights_digest(wqc_weights *w, size_t i, int threads, uint8_t out[32], wqc_error *err);
+
+/* Tensor i as float32: quantized tensors dequantized, 8-bit integers (given
+ * symbols included) as their values; WQC_ERR_UNSUPPORTED for dtypes with no
+ * float values. w (malloc'ed) is the caller's to free. */
+typedef struct wqc_float_tensor {
+    float *w;
+    uint64_t nelem;
+    int ndim;
+    uint64_t shape[WQC_MAX_DIMS];
+    wqc_dtype dtype;             /* the dtype it has in the input */
+    int quantized;
+} wqc_float_tensor;
+wqc_status wqc_weights_floats(wqc_weights *w, size_t i, int threads, wqc_float_tensor *out, wqc_error *err);
+/* Done with tensor i: a mapped file's pages may go. */
+void wqc_weights_release(wqc_weights *w, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,223 @@
+/* The tensors of any input wqc reads (wqc/weights.h): a .wqc through
+ * wqc_archive, a quantized safetensors through its frames, plain tensors
+ * through wqc_model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wqc/digest.h"
+#include "wqc/gguf.h"
+#include "wqc/quantized_st.h"
+#include "wqc/weights.h"
+
+struct wqc_weights {
+    char *path;
+    int is_wqc;
+    wqc_archive *wqc;       /* is_wqc */
+    wqc_model *m;           /* otherwise */
+    wqc_frame *qframes;     /* a quantized safetensors: its frames */
+    size_t count;
+};
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+wqc_file_format wqc_detect_format(const uint8_t *head, size_t len, const char *path)
+{
+    if (path && ends_with(path, ".wqc.index.json")) return WQC_FILE_WQC_INDEX;
+    if (path && ends_with(path, ".json")) return WQC_FILE_SAFETENSORS_INDEX;
+    if (wqc_is_wqc(head, len)) return WQC_FILE_WQC;
+    if (wqc_gguf_is(head, len)) return WQC_FILE_GGUF;
+    if (len >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) return WQC_FILE_NPY;
+    if (len >= 9 && head[8] == '{') return WQC_FILE_SAFETENSORS;
+    return WQC_FILE_UNKNOWN;
+}
+
+wqc_file_format wqc_detect_file(const char *path)
+{
+    uint8_t head[16];
+    size_t n = 0;
+    if (strcmp(path, "-") != 0) {
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            n = fread(head, 1, sizeof head, f);
+            fclose(f);
+        }
+    }
+    return wqc_detect_format(head, n, path);
+}
+
+const char *wqc_file_format_name(wqc_file_format f)
+{
+    static const char *names[] = {"unknown", "safetensors", "npy", "safetensors index", ".wqc", "sharded .wqc index", "GGUF"};
+    return (unsigned)f < sizeof names / sizeof *names ? names[f] : "unknown";
+}
+
+wqc_status wqc_weights_open(const char *path, const wqc_archive_options *opts, wqc_weights **out, wqc_error *err)
+{
+    *out = NULL;
+    wqc_weights *am = calloc(1, sizeof *am);
+    if (!am || !(am->path = strdup(path))) {
+        free(am);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    wqc_file_format fmt = wqc_detect_file(path);
+    wqc_status st = WQC_OK;
+    if (fmt == WQC_FILE_GGUF) {
+        st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "a GGUF file: compare or fingerprint its .wqc (wqc encode), not the GGUF");
+    } else if (fmt == WQC_FILE_WQC || fmt == WQC_FILE_WQC_INDEX) {
+        am->is_wqc = 1;
+        st = wqc_archive_open(path, opts, &am->wqc, err);
+        if (st == WQC_OK) am->count = wqc_archive_count(am->wqc);
+    } else {
+        st = wqc_model_open(path, &am->m, err);
+        if (st == WQC_OK && wqc_qst_is_quantized(am->m)) st = wqc_qst_read(am->m, &am->qframes, &am->count, err);
+        else if (st == WQC_OK) am->count = wqc_model_count(am->m);
+    }
+    if (st != WQC_OK) {
+        wqc_weights_close(am);
+        return st;
+    }
+    *out = am;
+    return WQC_OK;
+}
+
+void wqc_weights_close(wqc_weights *am)
+{
+    if (!am) return;
+    wqc_archive_close(am->wqc);
+    wqc_qst_frames_free(am->qframes, am->count);
+    wqc_model_close(am->m);
+    free(am->path);
+    free(am);
+}
+
+size_t wqc_weights_count(const wqc_weights *am) { return am->count; }
+
+wqc_archive *wqc_weights_archive(const wqc_weights *am) { return am->wqc; }
+
+const char *wqc_weights_path(const wqc_weights *am, size_t i)
+{
+    return am->is_wqc ? wqc_archive_path(am->wqc, i) : am->path;
+}
+
+const char *wqc_weights_name(const wqc_weights *am, size_t i)
+{
+    if (am->is_wqc) return wqc_archive_name(am->wqc, i);
+    return am->qframes ? am->qframes[i].name : wqc_model_tensor(am->m, i)->name;
+}
+
+/* A quantized safetensors frame as a plain tensor (its own bytes). */
+static wqc_tensor plain_of(const wqc_frame *f)
+{
+    wqc_tensor t = {.name = f->name, .dtype = f->dtype, .ndim = f->ndim, .nelem = f->nelem,
+                    .data = f->payload, .nbytes = f->raw_len};
+    memcpy(t.shape, f->shape, sizeof t.shape);
+    return t;
+}
+
+wqc_status wqc_weights_digest(wqc_weights *am, size_t i, int threads, uint8_t out[32], wqc_error *err)
+{
+    if (am->is_wqc) {
+        const wqc_frame *f;
+        wqc_status st = wqc_archive_frame(am->wqc, i, &f, err);
+        if (st == WQC_OK) st = wqc_digest_frame(f, threads, out, err);
+        if (st == WQC_OK) wqc_archive_release(am->wqc, i, f);
+        return st;
+    }
+    if (am->qframes) {
+        const wqc_frame *f = &am->qframes[i];
+        if (f->quantized) return wqc_digest_quantized(f->name, f->dtype, f->ndim, f->shape, &f->q, out, err);
+        wqc_tensor t = plain_of(f);
+        return wqc_digest_tensor(&t, out, err);
+    }
+    return wqc_digest_tensor(wqc_model_tensor(am->m, i), out, err);
+}
+
+static wqc_status to_floats(const wqc_tensor *t, wqc_float_tensor *out, wqc_error *err)
+{
+    out->w = malloc(t->nelem ? (size_t)t->nelem * sizeof *out->w : 1);
+    if (!out->w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    if (wqc_convert_to_f32(t->dtype, t->data, (size_t)t->nelem, out->w) != WQC_OK) {
+        free(out->w);
+        out->w = NULL;
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': dtype %s has no float values", t->name,
+                        wqc_dtype_name(t->dtype));
+    }
+    return WQC_OK;
+}
+
+static wqc_status collect(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    (void)err;
+    uint8_t **at = ctx;
+    memcpy(*at, buf, len);
+    *at += len;
+    return WQC_OK;
+}
+
+static wqc_status frame_floats(const wqc_frame *f, int threads, wqc_float_tensor *out, wqc_error *err)
+{
+    int dequantize = f->quantized && f->quant.method != WQC_QUANT_GIVEN;
+    uint64_t bytes = dequantize ? f->nelem * sizeof(float) : f->quantized ? f->nelem : f->raw_len;
+    uint8_t *buf = malloc(bytes ? (size_t)bytes : 1), *at = buf;
+    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", f->name);
+    wqc_status st = wqc_frame_stream(f, dequantize ? WQC_FORM_F32 : WQC_FORM_SYMBOLS, threads, 0, collect, &at, err);
+    if (st != WQC_OK) {
+        free(buf);
+        return st;
+    }
+    if (dequantize) {
+        out->w = (float *)buf;
+        return WQC_OK;
+    }
+    wqc_tensor t = {.name = f->name, .dtype = f->dtype, .nelem = f->nelem, .data = buf, .nbytes = bytes};
+    st = to_floats(&t, out, err);
+    free(buf);
+    return st;
+}
+
+wqc_status wqc_weights_floats(wqc_weights *am, size_t i, int threads, wqc_float_tensor *out, wqc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const wqc_frame *f = NULL;
+    wqc_status st = WQC_OK;
+    if (am->is_wqc) st = wqc_archive_frame(am->wqc, i, &f, err);
+    else if (am->qframes) f = &am->qframes[i];
+    if (st != WQC_OK) return st;
+    if (f) {
+        out->nelem = f->nelem;
+        out->ndim = f->ndim;
+        memcpy(out->shape, f->shape, sizeof out->shape);
+        out->dtype = f->dtype;
+        out->quantized = f->quantized && f->quant.method != WQC_QUANT_GIVEN;
+        if (am->is_wqc) {
+            st = frame_floats(f, threads, out, err);
+            wqc_archive_release(am->wqc, i, f);
+            return st;
+        }
+        if (!out->quantized) {
+            wqc_tensor t = plain_of(f);
+            return to_floats(&t, out, err);
+        }
+        out->w = malloc(f->nelem ? (size_t)f->nelem * sizeof *out->w : 1);
+        if (!out->w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", f->name);
+        wqc_dequantize(&f->q, out->w);
+        return WQC_OK;
+    }
+    const wqc_tensor *t = wqc_model_tensor(am->m, i);
+    out->nelem = t->nelem;
+    out->ndim = t->ndim;
+    memcpy(out->shape, t->shape, sizeof out->shape);
+    out->dtype = t->dtype;
+    return to_floats(t, out, err);
+}
+
+void wqc_weights_release(wqc_weights *am, size_t i)
+{
+    if (!am->is_wqc && !am->qframes) wqc_model_release(am->m, i);
+}
+
