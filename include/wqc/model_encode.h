@@ -197,6 +197,23 @@ wqc_status wqc_gguf_encode(const struct wqc_gguf *g, const uint8_t *buf, size_t 
                            const wqc_model_file_options *fo, wqc_sink_fn sink, void *ctx, wqc_gguf_encoded_fn done,
                            void *done_ctx, uint64_t *written, wqc_error *err);
 
+/* A model written as GGUF: float matrices of rank >= 2 with at least
+ * min_elements elements whose rows are whole 32-weight blocks as `type`
+ * (WQC_GGML_Q4_0, Q8_0 or F16; other matrices F16), other float tensors
+ * F32, 8-bit integers their own type; dims in ggml order; general.* keys
+ * (name, architecture from the source's general.architecture, file type)
+ * and the source's metadata as source.* strings. done (may be NULL) is
+ * called after each tensor. */
+typedef struct wqc_gguf_options {
+    uint32_t type;
+    uint64_t min_elements;
+    const char *name;            /* general.name */
+    void (*done)(void *ctx, size_t tensor);
+    void *done_ctx;
+} wqc_gguf_options;
+wqc_status wqc_model_to_gguf(const wqc_model *m, const wqc_gguf_options *o, wqc_sink_fn sink, void *ctx,
+                             wqc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

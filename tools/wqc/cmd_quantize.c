@@ -10,7 +10,6 @@
 #include "commands.h"
 #include "output.h"
 #include "progress.h"
-#include "quantize_gguf.h"
 
 static const char *usage_text =
     "usage: wqc quantize IN -o OUT.safetensors [options]\n"
@@ -55,6 +54,37 @@ static wqc_status write_tensor(const coding_args *a, const wqc_model *m, const w
     if (st == WQC_OK) st = cli_out_sink(out, again.q.symbols, (size_t)x->nbytes, err);
     wqc_frame_release(&again);
     return st;
+}
+
+static void tensor_done(void *ctx, size_t tensor)
+{
+    (void)tensor;
+    cli_progress_add(ctx, 1, 0);
+}
+
+/* --format gguf: the library's wqc_model_to_gguf into the output file. */
+static int quantize_gguf(const coding_args *a)
+{
+    wqc_model *m = NULL;
+    wqc_error err;
+    wqc_error_clear(&err);
+    cli_watch_input(a->input);
+    wqc_status st = wqc_model_open(a->input, &m, &err);
+    if (st != WQC_OK) return cli_file_error(a->input, st, &err);
+    cli_out out;
+    int rc = WQC_EXIT_ERROR;
+    if (cli_out_open(&out, a->output, a->force)) {
+        cli_progress progress;
+        cli_progress_start(&progress, wqc_model_count(m), 0, a->quiet);
+        const char *slash = strrchr(a->input, '/');
+        wqc_gguf_options o = {a->gguf_type, a->plan.min_elements, slash ? slash + 1 : a->input, tensor_done, &progress};
+        st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
+        cli_progress_end(&progress);
+        rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err)
+                                              : (cli_out_abort(&out), cli_file_error(a->input, st, &err));
+    }
+    wqc_model_close(m);
+    return rc;
 }
 
 int cmd_quantize(int argc, char **argv)
