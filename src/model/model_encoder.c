@@ -191,11 +191,8 @@ void wqc_model_encoder_free(wqc_model_encoder *e)
     for (size_t i = 0; i < e->nshared; i++) wqc_symbol_model_free(&e->shared[i]);
     free(e->shared);
     wqc_qst_frames_free(e->given, e->n);
-    free(e->stats);
-    free(e->has_stats);
-    free(e->names);
-    free(e->input_index);
-    free(e);
+    void *owned[] = {e->stats, e->has_stats, e->names, e->input_index, e};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
 size_t wqc_model_encoder_count(const wqc_model_encoder *e) { return e->n; }

@@ -1,5 +1,6 @@
 /* Quantized safetensors (docs/FORMAT.md): read and write. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +9,9 @@
 /* a followed by b, newly allocated; NULL when out of memory. */
 static char *joined(const char *a, const char *b)
 {
-    size_t n = strlen(a), m = strlen(b);
-    char *s = malloc(n + m + 1);
-    if (s) {
-        memcpy(s, a, n);
-        memcpy(s + n, b, m + 1);
-    }
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s", a, b);
     return s;
 }
 

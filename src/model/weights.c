@@ -77,12 +77,9 @@ wqc_status wqc_weights_open(const char *path, const wqc_archive_options *opts, w
         if (st == WQC_OK && wqc_qst_is_quantized(am->m)) st = wqc_qst_read(am->m, &am->qframes, &am->count, err);
         else if (st == WQC_OK) am->count = wqc_model_count(am->m);
     }
-    if (st != WQC_OK) {
-        wqc_weights_close(am);
-        return st;
-    }
-    *out = am;
-    return WQC_OK;
+    if (st == WQC_OK) *out = am;
+    else wqc_weights_close(am);
+    return st;
 }
 
 void wqc_weights_close(wqc_weights *am)

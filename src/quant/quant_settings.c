@@ -1,35 +1,15 @@
 /* Quantizer settings given as text (command-line options, --rule specs,
  * a Python keyword): one parser for every client. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wqc/quant.h"
+#include "../common/parse.h"
 
 void wqc_quant_settings_init(wqc_quant_settings *q)
 {
     wqc_quant_params_default(&q->params);
     q->bits_given = q->k_given = 0;
-}
-
-static int parse_long(const char *text, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_double(const char *text, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
 }
 
 static wqc_status bad_integer(const char *opt, long lo, long hi, const char *text, wqc_error *err)
@@ -49,7 +29,7 @@ wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char
     }
     if (strcmp(name, "bits") == 0) {
         long b;
-        if (!parse_long(value, 1, 8, &b)) return bad_integer("--bits", 1, 8, value, err);
+        if (!wqc_parse_long(value, 1, 8, &b)) return bad_integer("--bits", 1, 8, value, err);
         p->bits = (int)b;
         q->bits_given = 1;
         return WQC_OK;
@@ -59,7 +39,7 @@ wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char
         if (strcmp(value, "tensor") == 0) p->granularity = WQC_GRAN_TENSOR;
         else if (strcmp(value, "row") == 0) p->granularity = WQC_GRAN_ROW;
         else if (strncmp(value, "group:", 6) == 0) {
-            if (!parse_long(value + 6, 1, 1L << 30, &g))
+            if (!wqc_parse_long(value + 6, 1, 1L << 30, &g))
                 return bad_integer("--granularity group:G", 1, 1L << 30, value + 6, err);
             p->granularity = WQC_GRAN_GROUP;
             p->group_size = (uint32_t)g;
@@ -69,13 +49,13 @@ wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char
         return WQC_OK;
     }
     if (strcmp(name, "k") == 0) {
-        if (!parse_double(value, 1e-6, 1e6, &p->k))
+        if (!wqc_parse_double(value, 1e-6, 1e6, &p->k))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "-k: expected a number in %g..%g, got '%s'", 1e-6, 1e6, value);
         q->k_given = 1;
         return WQC_OK;
     }
     if (strcmp(name, "step") == 0) {
-        if (!parse_double(value, 1e-30, 1e30, &p->step))
+        if (!wqc_parse_double(value, 1e-30, 1e30, &p->step))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "--step: expected a number in %g..%g, got '%s'", 1e-30, 1e30,
                             value);
         return WQC_OK;

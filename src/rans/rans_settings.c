@@ -1,29 +1,19 @@
 /* The rANS coding parameters given as text, and the lane count a tensor
  * gets: one rule for every command and client. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wqc/entropy.h"
 #include "wqc/rans.h"
+#include "../common/parse.h"
 
 uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n) { return lanes ? lanes : wqc_rans_lanes_auto(n); }
-
-static int parse_long(const char *text, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
 
 wqc_status wqc_rans_setting(wqc_rans_params *p, const char *name, const char *value, wqc_error *err)
 {
     long v;
     if (strcmp(name, "precision") == 0) {
-        if (!parse_long(value, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v))
+        if (!wqc_parse_long(value, WQC_PRECISION_MIN, WQC_PRECISION_MAX, &v))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "--precision: expected an integer in %d..%d, got '%s'",
                             WQC_PRECISION_MIN, WQC_PRECISION_MAX, value);
         p->precision = (int)v;
@@ -34,7 +24,7 @@ wqc_status wqc_rans_setting(wqc_rans_params *p, const char *name, const char *va
             p->lanes = 0;
             return WQC_OK;
         }
-        if (!parse_long(value, 1, WQC_RANS_LANES_MAX, &v) || !wqc_rans_lanes_valid((uint32_t)v))
+        if (!wqc_parse_long(value, 1, WQC_RANS_LANES_MAX, &v) || !wqc_rans_lanes_valid((uint32_t)v))
             return wqc_fail(err, WQC_ERR_INVALID_ARG,
                             "--lanes: expected auto, 1, 2, 4 or a multiple of 8 up to %u, got '%s'",
                             (unsigned)WQC_RANS_LANES_MAX, value);
@@ -42,7 +32,7 @@ wqc_status wqc_rans_setting(wqc_rans_params *p, const char *name, const char *va
         return WQC_OK;
     }
     if (strcmp(name, "chunk") == 0) {
-        if (!parse_long(value, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v))
+        if (!wqc_parse_long(value, WQC_RANS_CHUNK_MIN, WQC_RANS_CHUNK_MAX, &v))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "--chunk: expected an integer in %u..%u, got '%s'",
                             (unsigned)WQC_RANS_CHUNK_MIN, (unsigned)WQC_RANS_CHUNK_MAX, value);
         p->chunk = (uint32_t)v;

@@ -413,10 +413,9 @@ static int load_cases(const bench_args *a, gemv_case **out, size_t *n)
     }
     if (!a->file) return WQC_EXIT_OK;
     wqc_model *model = NULL;
+    if (cli_model_open(a->file, &model) != WQC_EXIT_OK) return WQC_EXIT_ERROR;
     wqc_error err;
     wqc_error_clear(&err);
-    cli_watch_input(a->file);
-    if (wqc_model_open(a->file, &model, &err) != WQC_OK) return cli_file_error(a->file, WQC_ERR_IO, &err);
     gemv_case *c = &cs[*n];
     size_t count = wqc_model_count(model);
     c->m = calloc(count + 1, sizeof *c->m);

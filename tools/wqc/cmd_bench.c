@@ -204,16 +204,15 @@ static int load_items(const bench_args *a, wqc_model **model, float **synth, ben
         *n = 1;
         return add_item(&t, a->synthetic, &a->quant.params, &(*items)[0]);
     }
-    cli_watch_input(a->file);
-    wqc_status st = wqc_model_open(a->file, model, &err);
-    if (st != WQC_OK) return cli_file_error(a->file, st, &err);
+    int rc = cli_model_open(a->file, model);
+    if (rc != WQC_EXIT_OK) return rc;
     size_t count = wqc_model_count(*model);
     *items = calloc(count + 1, sizeof **items);
     if (!*items) return WQC_EXIT_ERROR;
     for (size_t i = 0; i < count; i++) {
         const wqc_tensor *t = wqc_model_tensor(*model, i);
         if (!wqc_dtype_is_float(t->dtype) || t->ndim < 2 || t->nelem == 0) continue;
-        int rc = add_item(t, a->file, &a->quant.params, &(*items)[*n]);
+        rc = add_item(t, a->file, &a->quant.params, &(*items)[*n]);
         if (rc != WQC_EXIT_OK) return rc;
         (*n)++;
     }

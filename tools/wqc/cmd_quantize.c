@@ -66,19 +66,18 @@ static void tensor_done(void *ctx, size_t tensor)
 static int quantize_gguf(const coding_args *a)
 {
     wqc_model *m = NULL;
+    int rc = cli_model_open(a->input, &m);
+    if (rc != WQC_EXIT_OK) return rc;
     wqc_error err;
     wqc_error_clear(&err);
-    cli_watch_input(a->input);
-    wqc_status st = wqc_model_open(a->input, &m, &err);
-    if (st != WQC_OK) return cli_file_error(a->input, st, &err);
     cli_out out;
-    int rc = WQC_EXIT_ERROR;
+    rc = WQC_EXIT_ERROR;
     if (cli_out_open(&out, a->output, a->force)) {
         cli_progress progress;
         cli_progress_start(&progress, wqc_model_count(m), 0, a->quiet);
         const char *slash = strrchr(a->input, '/');
         wqc_gguf_options o = {a->gguf_type, a->plan.min_elements, slash ? slash + 1 : a->input, tensor_done, &progress};
-        st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
+        wqc_status st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
         cli_progress_end(&progress);
         rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err)
                                               : (cli_out_abort(&out), cli_file_error(a->input, st, &err));
@@ -109,12 +108,9 @@ int cmd_quantize(int argc, char **argv)
     uint64_t cached = 0;
     wqc_error err;
     wqc_error_clear(&err);
-    cli_watch_input(a.input);
-    wqc_status st = wqc_model_open(a.input, &m, &err);
-    if (st != WQC_OK) {
-        rc = cli_file_error(a.input, st, &err);
-        goto done;
-    }
+    wqc_status st = WQC_OK;
+    rc = cli_model_open(a.input, &m);
+    if (rc != WQC_EXIT_OK) goto done;
     frames = calloc(wqc_model_count(m) + 1, sizeof *frames);
     if (!frames) {
         cli_error("out of memory");

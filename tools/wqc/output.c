@@ -249,3 +249,12 @@ int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err)
     }
     return cli_out_commit(o) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
 }
+
+int cli_model_open(const char *path, wqc_model **out)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    cli_watch_input(path);
+    wqc_status st = wqc_model_open(path, out, &err);
+    return st == WQC_OK ? WQC_EXIT_OK : cli_file_error(path, st, &err);
+}

@@ -45,4 +45,8 @@ void cli_out_abort(cli_out *o);
  * mapped (SIGBUS): that exits with status 1 and removes any temporary output. */
 void cli_watch_input(const char *path);
 
+/* Opens the model at path (watched, as cli_watch_input). Prints the error
+ * and returns WQC_EXIT_ERROR, or WQC_EXIT_OK. */
+int cli_model_open(const char *path, wqc_model **out);
+
 #endif
