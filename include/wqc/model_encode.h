@@ -177,6 +177,20 @@ void wqc_model_file_abort(wqc_model_file *f);
 wqc_status wqc_model_encode(wqc_model *m, const wqc_model_encode_options *o, const wqc_model_file_options *fo,
                             wqc_sink_fn sink, void *ctx, wqc_error *err);
 
+/* ---- quantized safetensors (docs/FORMAT.md, wqc/quantized_st.h) ---- */
+
+/* Called per tensor in the first pass (pass 1: p the quantizer, NULL when
+ * kept) and as each tensor is written (pass 2, p NULL). */
+typedef void (*wqc_quantize_progress_fn)(void *ctx, const wqc_tensor *t, const wqc_quant_params *p, int pass);
+
+/* The model quantized by the plan into a quantized safetensors file
+ * through sink: U8 symbols with NAME.wqc_scale / NAME.wqc_offset, other
+ * tensors copied, the source's metadata and each quantizer's. Symbols are
+ * kept between the passes up to 64 MiB, then quantized again (an input
+ * that changes meanwhile: WQC_ERR_IO). progress may be NULL. */
+wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, wqc_sink_fn sink, void *ctx,
+                              wqc_quantize_progress_fn progress, void *progress_ctx, wqc_error *err);
+
 /* ---- GGUF files (wqc/gguf.h) ---- */
 
 /* How encode stores a GGUF tensor, bit-exactly: wqc_frame_gguf with o's rANS
