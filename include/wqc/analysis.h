@@ -140,6 +140,13 @@ wqc_status wqc_rd_measure(const float *w, uint64_t rows, uint64_t cols, const wq
 double wqc_rd_coded_bits(const wqc_rd_point *p);
 double wqc_rd_gap_db(const wqc_rd_point *p);
 
+/* Adds point p of a tensor into m, the model's point for the same
+ * quantizer (sizes and sums added, entropy and SQNR weighted by elements). */
+void wqc_rd_accumulate(wqc_rd_point *m, const wqc_rd_point *p);
+/* True when point i of pts[0..n) is on the Pareto front: no other point has
+ * both fewer coded bits and more SQNR (one of them strictly). */
+int wqc_rd_on_front(const wqc_rd_point *pts, size_t n, size_t i);
+
 /* The sweep `analyze --rd` runs: affine tensor, row and group:32, then sdclip
  * at every k of ks[0..nk), each for bits lo..hi. Writes at most cap params
  * and returns how many there are. */

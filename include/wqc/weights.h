@@ -56,6 +56,12 @@ const char *wqc_weights_path(const wqc_weights *w, size_t i);
 /* Tensor i's digest (wqc/digest.h): the same for the same values in any format. */
 wqc_status wqc_weights_digest(wqc_weights *w, size_t i, int threads, uint8_t out[32], wqc_error *err);
 
+/* Every tensor's digest (tensor[i], room for wqc_weights_count) and the
+ * model's (wqc_digest_model over all of them). On failure *failed (may be
+ * NULL) is the tensor that failed. done (may be NULL) follows each tensor. */
+wqc_status wqc_weights_digest_all(wqc_weights *w, int threads, uint8_t (*tensor)[32], uint8_t model[32],
+                                  void (*done)(void *ctx, size_t i), void *ctx, size_t *failed, wqc_error *err);
+
 /* Tensor i as float32: quantized tensors dequantized, 8-bit integers (given
  * symbols included) as their values; WQC_ERR_UNSUPPORTED for dtypes with no
  * float values. w (malloc'ed) is the caller's to free. */

@@ -88,3 +88,26 @@ size_t wqc_rd_sweep(int lo, int hi, const double *ks, size_t nk, wqc_quant_param
         }
     return n;
 }
+
+void wqc_rd_accumulate(wqc_rd_point *m, const wqc_rd_point *p)
+{
+    double n = (double)m->nelem, k = (double)p->nelem;
+    m->quant = p->quant;
+    m->entropy_bits = n + k > 0 ? (m->entropy_bits * n + p->entropy_bits * k) / (n + k) : 0.0;
+    m->nelem += p->nelem;
+    m->coded_bytes += p->coded_bytes;
+    m->scale_bytes += p->scale_bytes;
+    m->signal += p->signal;
+    m->noise += p->noise;
+    m->sqnr_db = m->noise > 0 ? 10.0 * log10(m->signal / m->noise) : INFINITY;
+}
+
+int wqc_rd_on_front(const wqc_rd_point *pts, size_t n, size_t i)
+{
+    double b = wqc_rd_coded_bits(&pts[i]), q = pts[i].sqnr_db;
+    for (size_t j = 0; j < n; j++) {
+        double bj = wqc_rd_coded_bits(&pts[j]), qj = pts[j].sqnr_db;
+        if (j != i && bj <= b && qj >= q && (bj < b || qj > q)) return 0;
+    }
+    return 1;
+}

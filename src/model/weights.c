@@ -134,6 +134,25 @@ wqc_status wqc_weights_digest(wqc_weights *am, size_t i, int threads, uint8_t ou
     return wqc_digest_tensor(wqc_model_tensor(am->m, i), out, err);
 }
 
+wqc_status wqc_weights_digest_all(wqc_weights *w, int threads, uint8_t (*tensor)[32], uint8_t model[32],
+                                  void (*done)(void *ctx, size_t i), void *ctx, size_t *failed, wqc_error *err)
+{
+    const char **names = calloc(w->count + 1, sizeof *names);
+    if (!names) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < w->count; i++) {
+        names[i] = wqc_weights_name(w, i);
+        st = wqc_weights_digest(w, i, threads, tensor[i], err);
+        wqc_weights_release(w, i);
+        if (st != WQC_OK && failed) *failed = i;
+        if (st == WQC_OK && done) done(ctx, i);
+    }
+    if (failed && st == WQC_OK) *failed = w->count;
+    if (st == WQC_OK) st = wqc_digest_model(names, (const uint8_t(*)[WQC_DIGEST_BYTES])tensor, w->count, model, err);
+    free(names);
+    return st;
+}
+
 static wqc_status to_floats(const wqc_tensor *t, wqc_float_tensor *out, wqc_error *err)
 {
     out->w = malloc(t->nelem ? (size_t)t->nelem * sizeof *out->w : 1);

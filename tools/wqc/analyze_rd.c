@@ -11,30 +11,6 @@
 
 #define SWEEP_MAX 512
 
-static void add_to_model(wqc_rd_point *m, const wqc_rd_point *p)
-{
-    double n = (double)m->nelem, k = (double)p->nelem;
-    m->quant = p->quant;
-    m->entropy_bits = n + k > 0 ? (m->entropy_bits * n + p->entropy_bits * k) / (n + k) : 0.0;
-    m->nelem += p->nelem;
-    m->coded_bytes += p->coded_bytes;
-    m->scale_bytes += p->scale_bytes;
-    m->signal += p->signal;
-    m->noise += p->noise;
-    m->sqnr_db = m->noise > 0 ? 10.0 * log10(m->signal / m->noise) : INFINITY;
-}
-
-/* Not beaten on both axes (fewer coded bits and more SQNR) by another point. */
-static int on_front(const wqc_rd_point *pts, size_t n, size_t i)
-{
-    double b = wqc_rd_coded_bits(&pts[i]), q = pts[i].sqnr_db;
-    for (size_t j = 0; j < n; j++) {
-        double bj = wqc_rd_coded_bits(&pts[j]), qj = pts[j].sqnr_db;
-        if (j != i && bj <= b && qj >= q && (bj < b || qj > q)) return 0;
-    }
-    return 1;
-}
-
 static void print_table(const char *title, uint64_t rows, uint64_t cols, const wqc_rd_point *pts, size_t n)
 {
     printf("\n== %s", title);
@@ -47,7 +23,7 @@ static void print_table(const char *title, uint64_t rows, uint64_t cols, const w
         double scales = pts[i].nelem ? pts[i].scale_bytes * 8.0 / (double)pts[i].nelem : 0.0;
         printf("%-26s %9.4f %9.4f %9.4f %9.3f %9.3f %+8.3f %6s\n", desc, pts[i].entropy_bits, wqc_rd_coded_bits(&pts[i]),
                scales, pts[i].sqnr_db, wqc_rd_ecsq_line_db(pts[i].entropy_bits), wqc_rd_gap_db(&pts[i]),
-               on_front(pts, n, i) ? "*" : "");
+               wqc_rd_on_front(pts, n, i) ? "*" : "");
     }
 }
 
@@ -75,7 +51,7 @@ static json_t *points_json(const wqc_rd_point *pts, size_t n)
         json_object_set_new(o, "line_db", json_real(wqc_rd_ecsq_line_db(p->entropy_bits)));
         json_object_set_new(o, "gap_db", cli_json_number(wqc_rd_gap_db(p)));
         json_object_set_new(o, "gap_coded_db", cli_json_number(p->sqnr_db - wqc_rd_ecsq_line_db(coded)));
-        json_object_set_new(o, "pareto", json_boolean(on_front(pts, n, i)));
+        json_object_set_new(o, "pareto", json_boolean(wqc_rd_on_front(pts, n, i)));
         json_array_append_new(list, o);
     }
     return list;
@@ -158,7 +134,7 @@ int analyze_rd(const rd_options *o, const analyze_job *jobs, size_t njobs, const
             rc = cli_file_error(t->name, first_error, &point_err);
             break;
         }
-        for (size_t i = 0; i < r.npoints; i++) add_to_model(&r.model[i], &rt->points[i]);
+        for (size_t i = 0; i < r.npoints; i++) wqc_rd_accumulate(&r.model[i], &rt->points[i]);
     }
     if (rc == WQC_EXIT_OK && r.ntensors == 0) {
         cli_error("--rd: no float tensor to sweep (see --min-elements, --vectors, --tensors)");

@@ -21,6 +21,12 @@ static void digests_free(model_digests *d)
     free(d->tensor);
 }
 
+static void tensor_done(void *ctx, size_t i)
+{
+    (void)i;
+    cli_progress_add(ctx, 1, 0);
+}
+
 /* Every tensor's digest (the model digest covers them all, whatever
  * --tensors selects). */
 static int compute(const coding_args *a, any_model *am, model_digests *d)
@@ -33,23 +39,17 @@ static int compute(const coding_args *a, any_model *am, model_digests *d)
         cli_error("out of memory");
         return WQC_EXIT_ERROR;
     }
+    for (size_t i = 0; i < d->n; i++) d->names[i] = wqc_weights_name(am->w, i);
     cli_progress progress;
     cli_progress_start(&progress, d->n, 0, a->quiet);
     wqc_error err;
     wqc_error_clear(&err);
-    for (size_t i = 0; i < d->n; i++) {
-        d->names[i] = wqc_weights_name(am->w, i);
-        wqc_status st = wqc_weights_digest(am->w, i, (int)a->threads, d->tensor[i], &err);
-        wqc_weights_release(am->w, i);
-        if (st != WQC_OK) {
-            cli_progress_end(&progress);
-            return any_model_fail(am, i, st, &err);
-        }
-        cli_progress_add(&progress, 1, 0);
-    }
+    size_t failed;
+    wqc_status st = wqc_weights_digest_all(am->w, (int)a->threads, d->tensor, d->model, tensor_done, &progress,
+                                           &failed, &err);
     cli_progress_end(&progress);
-    wqc_status st = wqc_digest_model(d->names, (const uint8_t(*)[WQC_DIGEST_BYTES])d->tensor, d->n, d->model, &err);
-    return st == WQC_OK ? WQC_EXIT_OK : cli_file_error(am->path, st, &err);
+    if (st == WQC_OK) return WQC_EXIT_OK;
+    return failed < d->n ? any_model_fail(am, failed, st, &err) : cli_file_error(am->path, st, &err);
 }
 
 static void print_text(const coding_args *a, const model_digests *d)
