@@ -84,6 +84,24 @@ void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t);
 /* Frees what wqc_frame_quantize / wqc_frame_given allocated. */
 void wqc_frame_release(wqc_frame *f);
 
+/* Whether frame f, decoded (decoded: its symbols for a quantized frame,
+ * else its bytes), is what encode makes of orig, the tensor it came from:
+ *   not quantized: the same dtype and bytes;
+ *   given integers, or orig a quantize output's U8 symbols: the same values;
+ *   quantized from floats: orig re-quantized with the recorded quantizer
+ *   gives the same symbols, scales and offsets (then sqnr_db and max_abs say
+ *   how far the decoded weights are from orig).
+ * out->why names the first difference; NULL when exact. WQC_OK unless the
+ * check itself fails (memory). */
+typedef struct wqc_source_match {
+    int exact;
+    int quantized;               /* sqnr_db and max_abs are set */
+    const char *why;             /* "another shape", "other symbols", ... */
+    double sqnr_db, max_abs;
+} wqc_source_match;
+wqc_status wqc_frame_match_source(const wqc_frame *f, const uint8_t *decoded, const wqc_tensor *orig,
+                                  wqc_source_match *out, wqc_error *err);
+
 /* ---- the encoder ---- */
 
 typedef struct wqc_model_encode_options {

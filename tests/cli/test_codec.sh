@@ -163,6 +163,28 @@ check "verify summary" 'grep -q "b.wqc: 7 tensors intact, checksums ok, HMAC abs
 expect_status 0 "verify --against" -- "$wqc" verify b.wqc --against model.safetensors
 check "SQNR reported" 'grep -qE "^ok  layers.0.attn.weight  SQNR [0-9.]+ dB" "$tmp/out"'
 expect_status 1 "verify against another model" -- "$wqc" verify i.wqc --against w.npy
+# Same names, shapes and norms, other weights: the original re-quantized must
+# give the stored symbols, so this fails (it used to pass at SQNR -3 dB).
+"$py" - model.safetensors other.safetensors <<'PY'
+import json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+hdr = json.loads(raw[8:8 + n])
+data = bytearray(raw[8 + n:])
+rng = np.random.default_rng(99)
+for name, t in hdr.items():
+    if name == "__metadata__" or t["dtype"] != "F32" or len(t["shape"]) < 2:
+        continue
+    a, b = t["data_offsets"]
+    data[a:b] = (rng.standard_normal((b - a) // 4) * 0.02).astype("<f4").tobytes()
+open(sys.argv[2], "wb").write(raw[:8 + n] + bytes(data))
+PY
+expect_status 1 "verify against other weights of the same layout" -- "$wqc" verify b.wqc --against other.safetensors
+check "the tensor that differs is named" 'grep -qE "^FAILED  [a-z_.0-9]+  MISMATCH: other (symbols|scales or offsets)" "$tmp/err"'
+expect_status 1 "--min-sqnr floor above the tensor's SQNR" -- "$wqc" verify b.wqc --against model.safetensors --min-sqnr 80
+check "the floor is named" 'grep -q "below --min-sqnr 80" "$tmp/err"'
+expect_status 0 "--min-sqnr floor below it" -- "$wqc" verify -q b.wqc --against model.safetensors --min-sqnr 5
 expect_status 0 "info" -- "$wqc" info b.wqc
 check "info lists the kept tensor" 'grep -qE "^counts +3 +I64 +kept" "$tmp/out"'
 expect_status 0 "info --json" -- "$wqc" info --json b.wqc

@@ -15,8 +15,12 @@
 #include "cli_archive.h"
 
 static const char *verify_usage =
-    "usage: wqc verify IN.wqc [--against ORIGINAL] [--key-file FILE | --key-env VAR]\n"
+    "usage: wqc verify IN.wqc [--against ORIGINAL [--min-sqnr DB]] [--key-file FILE | --key-env VAR]\n"
     "                 [--max-elements N (default 2^32)] [-T N] [-q]\n"
+    "  --against: every tensor must be what encode makes of ORIGINAL's: bit-exact where stored\n"
+    "  exactly, and quantized ones the symbols, scales and offsets that ORIGINAL re-quantized with\n"
+    "  the recorded quantizer gives (or ORIGINAL's own, for a quantize output); --min-sqnr also\n"
+    "  fails quantized tensors whose weights are below DB of signal-to-noise against ORIGINAL\n"
     "       wqc verify IN --digest HEX [--tensors GLOB]   (IN: .wqc, safetensors, .npy)\n"
     "           HEX must be the model digest, or a (selected) tensor's, that 'wqc info --digest' prints\n"
     "       wqc verify --list IN.wqc    (same as wqc info)\n"
@@ -153,38 +157,31 @@ static int run_info(const coding_args *a, wqc_archive *in)
     return fflush(stdout) == 0 ? WQC_EXIT_OK : WQC_EXIT_ERROR;
 }
 
-/* Error of a decoded frame against the original tensor of the same name. */
-static int compare(const wqc_frame *f, const uint8_t *decoded, const wqc_tensor *orig, char *line, size_t cap)
+/* The decoded frame against the original tensor of the same name: exact,
+ * or re-quantized to the same symbols; --min-sqnr a floor on top. */
+static int compare(const coding_args *a, const wqc_frame *f, const uint8_t *decoded, const wqc_tensor *orig,
+                   char *line, size_t cap)
 {
-    if (orig->nelem != f->nelem || orig->ndim != f->ndim || memcmp(orig->shape, f->shape, sizeof f->shape)) {
-        snprintf(line, cap, "MISMATCH: shape differs from the original");
+    wqc_source_match m;
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_frame_match_source(f, decoded, orig, &m, &err) != WQC_OK) {
+        snprintf(line, cap, "MISMATCH: %.200s", err.msg);
         return 0;
     }
-    if (!f->quantized || f->quant.method == WQC_QUANT_GIVEN) {
-        int same;
-        if (!f->quantized) same = orig->dtype == f->dtype && memcmp(orig->data, decoded, (size_t)f->raw_len) == 0;
-        else {
-            same = orig->dtype == f->dtype;
-            for (uint64_t i = 0; same && i < f->nelem; i++) {
-                int v = orig->dtype == WQC_DTYPE_I8 ? (int8_t)orig->data[i] : orig->data[i];
-                same = v == (int)f->q.offset[0] + decoded[i];
-            }
-        }
-        snprintf(line, cap, same ? "identical to the original" : "MISMATCH: differs from the original");
-        return same;
-    }
-    float *w;
-    if (wqc_tensor_to_f32(orig, &w, NULL) != WQC_OK) {
-        snprintf(line, cap, "MISMATCH: original dtype %s is not a float type", wqc_dtype_name(orig->dtype));
+    if (!m.exact) {
+        snprintf(line, cap, "MISMATCH: %s than the original%s", m.why, m.quantized ? " (re-quantized)" : "");
+        if (m.quantized) snprintf(line + strlen(line), cap - strlen(line), ", SQNR %.2f dB", m.sqnr_db);
         return 0;
     }
-    wqc_quantized q = f->q;
-    q.symbols = (uint8_t *)decoded;
-    wqc_quant_error e;
-    wqc_quant_measure(w, &q, &e);
-    free(w);
-    snprintf(line, cap, "SQNR %.2f dB, max error %.3g", e.sqnr_db, e.max_abs);
-    return 1;
+    if (!m.quantized) {
+        snprintf(line, cap, "identical to the original");
+        return 1;
+    }
+    snprintf(line, cap, "SQNR %.2f dB, max error %.3g (the original re-quantizes to these symbols)", m.sqnr_db, m.max_abs);
+    if (m.sqnr_db >= a->min_sqnr) return 1;
+    snprintf(line + strlen(line), cap - strlen(line), "; below --min-sqnr %g", a->min_sqnr);
+    return 0;
 }
 
 static int run_verify(const coding_args *a, wqc_archive *in)
@@ -227,13 +224,13 @@ static int run_verify(const coding_args *a, wqc_archive *in)
             break;
         }
         checked++;
-        char line[160] = "decoded";
+        char line[256] = "decoded";
         if (orig) {
             const wqc_tensor *t = NULL;
             for (size_t k = 0; k < wqc_model_count(orig) && !t; k++)
                 if (strcmp(wqc_model_tensor(orig, k)->name, f->name) == 0) t = wqc_model_tensor(orig, k);
             if (!t) snprintf(line, sizeof line, "MISMATCH: not in the original");
-            if (!t || !compare(f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
+            if (!t || !compare(a, f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
             if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
         wqc_archive_release(in, i, f);

@@ -2,13 +2,14 @@
 
 #include <fnmatch.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
     OPT_CHUNK, OPT_ZSTD, OPT_KEY_FILE, OPT_KEY_ENV, OPT_SYMBOLS, OPT_DEQUANT, OPT_DTYPE, OPT_TENSORS,
-    OPT_AGAINST, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS,
+    OPT_AGAINST, OPT_MIN_SQNR, OPT_LIST, OPT_JSON, OPT_MAX_ELEM, OPT_LAYOUT, OPT_MODE, OPT_SHARD_SIZE, OPT_LOSSLESS,
     OPT_DIGEST, OPT_CHECK_DIGEST, OPT_ROUTE, OPT_NO_STATS, OPT_STATS, OPT_FORMAT, OPT_GGUF_TYPE
 };
 
@@ -35,6 +36,7 @@ static const struct {
     {{"dtype", required_argument, NULL, OPT_DTYPE}, ARGS_DECODE},
     {{"tensors", required_argument, NULL, OPT_TENSORS}, ARGS_DECODE | ARGS_VERIFY},
     {{"against", required_argument, NULL, OPT_AGAINST}, ARGS_VERIFY},
+    {{"min-sqnr", required_argument, NULL, OPT_MIN_SQNR}, ARGS_VERIFY},
     {{"list", no_argument, NULL, OPT_LIST}, ARGS_VERIFY},
     {{"json", no_argument, NULL, OPT_JSON}, ARGS_VERIFY},
     {{"max-elements", required_argument, NULL, OPT_MAX_ELEM}, ARGS_DECODE | ARGS_VERIFY},
@@ -128,6 +130,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
         return 1;
     case OPT_TENSORS: a->globs[a->nglobs++] = arg; return 1;
     case OPT_AGAINST: a->against = arg; return 1;
+    case OPT_MIN_SQNR: return cli_parse_double("--min-sqnr", arg, -1000.0, 1000.0, &a->min_sqnr);
     case OPT_LIST: a->list = 1; return 1;
     case OPT_JSON: a->json = 1; return 1;
     case OPT_MAX_ELEM:
@@ -231,6 +234,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
     a->threads = cli_cpu_count();
     a->out_dtype = WQC_DTYPE_F32;
     a->max_elements = CLI_MAX_ELEMENTS_DEFAULT;
+    a->min_sqnr = -INFINITY;
     a->gguf_type = WQC_GGML_Q4_0;
     a->plan.rules = a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);

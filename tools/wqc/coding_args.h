@@ -36,6 +36,7 @@ typedef struct coding_args {
     const char **globs;
     size_t nglobs;
     const char *against;
+    double min_sqnr;             /* verify --min-sqnr: floor for quantized tensors (default none) */
     int list, json;
     int digest;                  /* info --digest */
     int stats;                   /* info --stats */
