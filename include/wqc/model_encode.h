@@ -62,10 +62,6 @@ int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t);
 
 /* ---- frames of a model's tensors ---- */
 
-/* The matrix a tensor is quantized as: rows = shape[0] for rank >= 2, else
- * 1; cols the product of the other dimensions; 0 x 0 when empty. */
-void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols);
-
 /* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns the
  * symbols, scales and offsets (release with wqc_frame_release). The tensor's
  * input pages are released as they are read. stats (may be NULL) receives

@@ -37,6 +37,11 @@ typedef struct wqc_tensor {
     uint64_t nbytes;                /* nelem * wqc_dtype_size(dtype) */
 } wqc_tensor;
 
+/* The matrix a tensor is quantized as: rows = shape[0] for rank >= 2, else
+ * 1; cols the product of the other dimensions; 0 x 0 when empty. */
+void wqc_shape_matrix(int ndim, const uint64_t *shape, uint64_t nelem, uint64_t *rows, uint64_t *cols);
+void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols);
+
 /* ---- .npy -------------------------------------------------------------- */
 
 typedef struct wqc_npy_header {

@@ -91,10 +91,7 @@ wqc_status wqc_analyze_tensor(const wqc_tensor *t, const wqc_analysis_options *o
 {
     memset(a, 0, sizeof *a);
     a->nelem = t->nelem;
-    a->rows = t->ndim >= 2 ? t->shape[0] : 1;
-    a->cols = 1;
-    for (int d = t->ndim >= 2 ? 1 : 0; d < t->ndim; d++) a->cols *= t->shape[d];
-    if (t->nelem == 0) a->rows = a->cols = 0;
+    wqc_tensor_matrix(t, &a->rows, &a->cols);
     if (!wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_I8 && t->dtype != WQC_DTYPE_U8)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': dtype %s is not analysed", t->name,
                         wqc_dtype_name(t->dtype));

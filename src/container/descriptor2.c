@@ -24,13 +24,9 @@ void wqc_descriptor_free(wqc_frame *f)
 /* Format 1 has one table per tensor: an order-0 model. */
 
 
-/* rows and cols of the matrix view of a shape (wqc/quant.h). */
 static void matrix_view(const wqc_frame *f, uint64_t *rows, uint64_t *cols)
 {
-    *rows = f->ndim >= 2 ? f->shape[0] : 1;
-    *cols = 1;
-    for (int d = f->ndim >= 2 ? 1 : 0; d < f->ndim; d++) *cols *= f->shape[d];
-    if (f->nelem == 0) *rows = *cols = 0;
+    wqc_shape_matrix(f->ndim, f->shape, f->nelem, rows, cols);
 }
 
 /* The alphabet a quantizer implies, or 0 when the descriptor must say it. */
@@ -258,7 +254,6 @@ static wqc_status ready_rans(wqc_frame *f, const uint8_t *payload, uint64_t payl
     return wqc_rans_coded_index(c, err);
 }
 
-static int is_float(wqc_dtype d) { return d == WQC_DTYPE_F32 || d == WQC_DTYPE_F16 || d == WQC_DTYPE_BF16; }
 
 static wqc_status read_scales(const uint8_t *in, uint64_t len, wqc_frame *f, wqc_error *err)
 {
@@ -382,9 +377,9 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
         if (!scales) return BAD("truncated scales");
     }
     if (f->encoding == WQC_ENC_RANS && !f->quantized) return BAD("rANS coding of a tensor that is not quantized");
-    if (f->encoding == WQC_ENC_FLOATS && (f->quantized || !is_float(f->dtype)))
+    if (f->encoding == WQC_ENC_FLOATS && (f->quantized || !wqc_dtype_is_float(f->dtype)))
         return BAD("float coding of a tensor that is not a float tensor");
-    if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !is_float(f->dtype)))
+    if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !wqc_dtype_is_float(f->dtype)))
         return BAD("split coding of a tensor that is not a float tensor");
     uint64_t sym_len = payload_len;
     /* SPLIT and GGUF: a rANS symbol stream of sym_len bytes, then more streams. */

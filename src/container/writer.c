@@ -376,7 +376,6 @@ void wqc_frame_init(wqc_frame *f, const wqc_tensor *t)
     f->nelem = t->nelem;
 }
 
-static int float_dtype(wqc_dtype d) { return d == WQC_DTYPE_F32 || d == WQC_DTYPE_F16 || d == WQC_DTYPE_BF16; }
 
 /* The float coder's stream of a small float tensor. */
 static wqc_status float_payload(const wqc_tensor *t, wqc_bytes *out)
@@ -416,7 +415,7 @@ wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame 
             free(buf);
         }
     }
-    if (float_dtype(t->dtype) && t->nelem <= WQC_FLOATS_MAX) {
+    if (wqc_dtype_is_float(t->dtype) && t->nelem <= WQC_FLOATS_MAX) {
         wqc_bytes b = {0};
         if (float_payload(t, &b) != WQC_OK) {
             wqc_bytes_free(&b);

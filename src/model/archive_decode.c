@@ -48,8 +48,7 @@ static int plain_possible(wqc_dtype dtype, wqc_decode_as as)
     switch (as) {
     case WQC_AS_ORIGINAL: return 1;
     case WQC_AS_F32:
-        return dtype == WQC_DTYPE_F32 || dtype == WQC_DTYPE_F16 || dtype == WQC_DTYPE_BF16 || dtype == WQC_DTYPE_I8 ||
-               dtype == WQC_DTYPE_U8;
+        return wqc_dtype_is_float(dtype) || dtype == WQC_DTYPE_I8 || dtype == WQC_DTYPE_U8;
     case WQC_AS_F16: return dtype == WQC_DTYPE_F16;
     case WQC_AS_BF16: return dtype == WQC_DTYPE_BF16;
     case WQC_AS_SYMBOLS: break;

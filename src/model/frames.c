@@ -6,14 +6,6 @@
 
 enum { CONVERT_BLOCK = 1 << 22 };
 
-void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols)
-{
-    *rows = t->ndim >= 2 ? t->shape[0] : 1;
-    *cols = 1;
-    for (int d = t->ndim >= 2 ? 1 : 0; d < t->ndim; d++) *cols *= t->shape[d];
-    if (t->nelem == 0) *rows = *cols = 0;
-}
-
 void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t)
 {
     wqc_frame_init(f, t);

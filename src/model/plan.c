@@ -51,7 +51,7 @@ wqc_status wqc_rule_parse(const char *text, wqc_rule *out, wqc_error *err)
 
 int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t)
 {
-    if (t->dtype != WQC_DTYPE_F32 && t->dtype != WQC_DTYPE_F16 && t->dtype != WQC_DTYPE_BF16) return 0;
+    if (!wqc_dtype_is_float(t->dtype)) return 0;
     if (plan->lossless) return 1;
     for (size_t i = 0; i < plan->nrules; i++)
         if (fnmatch(plan->rules[i].glob, t->name, 0) == 0) return plan->rules[i].lossless;

@@ -99,8 +99,7 @@ int analyze_rd(const rd_options *o, const analyze_job *jobs, size_t njobs, const
         if (jobs[j].skip || !wqc_dtype_is_float(t->dtype)) continue;
         rd_tensor *rt = &r.tensors[r.ntensors];
         rt->name = t->name;
-        rt->rows = t->ndim >= 2 ? t->shape[0] : 1;
-        rt->cols = rt->rows ? t->nelem / rt->rows : 0;
+        wqc_tensor_matrix(t, &rt->rows, &rt->cols);
         rt->points = calloc(r.npoints + 1, sizeof *rt->points);
         float *w = NULL;
         wqc_error err;

@@ -3,10 +3,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#if defined(__APPLE__)
-#include <sys/sysctl.h>
-#endif
 
 #include "bench.h"
 #include "cli.h"
@@ -147,25 +143,6 @@ static int parse_args(int argc, char **argv, bench_args *a)
     return WQC_EXIT_OK;
 }
 
-double bench_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double bench_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Quantizes one float tensor into a new item. */
 static int add_item(const wqc_tensor *t, const char *label, const wqc_quant_params *p, bench_item *it)
 {
@@ -173,7 +150,8 @@ static int add_item(const wqc_tensor *t, const char *label, const wqc_quant_para
     wqc_error_clear(&err);
     float *w = NULL;
     wqc_status st = wqc_tensor_to_f32(t, &w, &err);
-    uint64_t rows = t->ndim ? t->shape[0] : 1, cols = rows ? t->nelem / rows : 0;
+    uint64_t rows, cols;
+    wqc_tensor_matrix(t, &rows, &cols);
     if (st == WQC_OK) st = wqc_quantize(w, rows, cols, p, t->name, &it->q, &err);
     free(w);
     if (st != WQC_OK) return cli_file_error(label, st, &err);
@@ -289,28 +267,6 @@ done:
     free(want);
     free(times);
     return rc;
-}
-
-char *bench_cpu_name(void)
-{
-#if defined(__APPLE__)
-    char brand[128];
-    size_t len = sizeof brand;
-    if (sysctlbyname("machdep.cpu.brand_string", brand, &len, NULL, 0) == 0) return strdup(brand);
-#endif
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (colon && strncmp(line, "model name", 10) == 0) {
-            fclose(f);
-            colon += 2;
-            colon[strcspn(colon, "\n")] = 0;
-            return strdup(colon);
-        }
-    }
-    if (f) fclose(f);
-    return strdup("unknown CPU");
 }
 
 int cmd_bench(int argc, char **argv)
