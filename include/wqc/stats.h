@@ -33,6 +33,17 @@ wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_erro
 /* Adds clipped and sqnr_db of q against the weights w it was made from. */
 void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out);
 
+/* How far tensor B moved from A (`wqc diff`): the relative L2 change
+ * ||B - A|| / ||A||, the cosine, the largest change, in double. From the
+ * statistics alone rel is a lower bound (| ||B|| - ||A|| | <= ||B - A||, with
+ * the RMS from mean and std) and cosine and max_abs are NaN. */
+typedef struct wqc_tensor_change {
+    int changed;
+    double rel, cosine, max_abs;
+} wqc_tensor_change;
+void wqc_change_floats(const float *a, const float *b, uint64_t n, wqc_tensor_change *out);
+void wqc_change_stats(const wqc_tensor_stats *a, const wqc_tensor_stats *b, wqc_tensor_change *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
  * central moments), so that a mean near zero is not lost to cancellation. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wqc/stats.h"
 
@@ -95,4 +96,27 @@ void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_s
     out->quantized = 1;
     out->clipped = clipped;
     out->sqnr_db = e.sqnr_db;
+}
+
+void wqc_change_floats(const float *a, const float *b, uint64_t n, wqc_tensor_change *out)
+{
+    double aa = 0, bb = 0, ab = 0, dd = 0, mx = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        double x = a[i], y = b[i], d = y - x;
+        aa += x * x, bb += y * y, ab += x * y, dd += d * d;
+        if (fabs(d) > mx || d != d) mx = fabs(d);
+    }
+    out->rel = aa > 0 ? sqrt(dd / aa) : dd > 0 ? INFINITY : 0.0;
+    out->cosine = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : aa == bb ? 1.0 : 0.0;
+    out->max_abs = mx;
+    out->changed = dd != 0 || mx != 0 || memcmp(a, b, (size_t)n * sizeof *a) != 0;
+}
+
+void wqc_change_stats(const wqc_tensor_stats *a, const wqc_tensor_stats *b, wqc_tensor_change *out)
+{
+    double ra = sqrt(a->mean * a->mean + a->std * a->std), rb = sqrt(b->mean * b->mean + b->std * b->std);
+    out->rel = ra > 0 ? fabs(rb - ra) / ra : rb > 0 ? INFINITY : 0.0;
+    out->cosine = out->max_abs = NAN;
+    out->changed = a->mean != b->mean || a->std != b->std || a->min != b->min || a->max != b->max ||
+                   a->kurtosis != b->kurtosis;
 }

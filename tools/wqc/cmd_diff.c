@@ -36,7 +36,7 @@ typedef struct diff_args {
 typedef struct tensor_diff {
     const char *status;         /* same, changed, added, removed, reshaped, retyped */
     int changed, numeric;
-    double rel, cosine, max_abs;
+    double rel, cosine, max_abs; /* wqc_tensor_change's */
     wqc_tensor_stats sa, sb;
     int have_stats;
 } tensor_diff;
@@ -56,22 +56,6 @@ static size_t find(const any_model *m, const char *name)
     return m->count;
 }
 
-/* Relative L2 change, cosine and largest change of two float arrays, in double. */
-static void compare_floats(const float *a, const float *b, uint64_t n, tensor_diff *t)
-{
-    double aa = 0, bb = 0, ab = 0, dd = 0, mx = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        double x = a[i], y = b[i], d = y - x;
-        aa += x * x, bb += y * y, ab += x * y, dd += d * d;
-        if (fabs(d) > mx || d != d) mx = fabs(d);
-    }
-    t->rel = aa > 0 ? sqrt(dd / aa) : dd > 0 ? INFINITY : 0.0;
-    t->cosine = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : aa == bb ? 1.0 : 0.0;
-    t->max_abs = mx;
-    t->changed = dd != 0 || mx != 0 || memcmp(a, b, (size_t)n * sizeof *a) != 0;
-    t->numeric = 1;
-}
-
 static wqc_status stats_of(any_model *m, size_t i, wqc_tensor_stats *out, int *have, wqc_error *err)
 {
     const wqc_tensor_stats *s = NULL;
@@ -79,17 +63,6 @@ static wqc_status stats_of(any_model *m, size_t i, wqc_tensor_stats *out, int *h
     if (st == WQC_OK && s) *out = *s;
     *have = s != NULL;
     return st;
-}
-
-/* From the statistics: mean and std, and the lower bound on the relative
- * change that the RMS gives (| ||B|| - ||A|| | <= ||B - A||). */
-static void compare_stats(tensor_diff *t)
-{
-    double ra = sqrt(t->sa.mean * t->sa.mean + t->sa.std * t->sa.std);
-    double rb = sqrt(t->sb.mean * t->sb.mean + t->sb.std * t->sb.std);
-    t->rel = ra > 0 ? fabs(rb - ra) / ra : rb > 0 ? INFINITY : 0.0;
-    t->changed = t->sa.mean != t->sb.mean || t->sa.std != t->sb.std || t->sa.min != t->sb.min || t->sa.max != t->sb.max ||
-                 t->sa.kurtosis != t->sb.kurtosis;
 }
 
 static int same_shape(const wqc_float_tensor *x, const wqc_float_tensor *y)
@@ -118,7 +91,9 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
             return WQC_EXIT_OK;
         }
         t->have_stats = ha && hb;
-        if (t->have_stats) compare_stats(t);
+        wqc_tensor_change c;
+        if (t->have_stats) wqc_change_stats(&t->sa, &t->sb, &c);
+        if (t->have_stats) t->changed = c.changed, t->rel = c.rel;
         t->status = !t->have_stats ? "no statistics" : t->changed ? "changed" : "same";
         return WQC_EXIT_OK;
     }
@@ -134,7 +109,9 @@ static int diff_one(const diff_args *d, any_model *ma, size_t ia, any_model *mb,
     }
     if (st == WQC_OK && st2 == WQC_OK && !same_shape(&x, &y)) t->status = "reshaped", t->changed = 1;
     else if (st == WQC_OK && st2 == WQC_OK) {
-        compare_floats(x.w, y.w, x.nelem, t);
+        wqc_tensor_change c;
+        wqc_change_floats(x.w, y.w, x.nelem, &c);
+        t->changed = c.changed, t->rel = c.rel, t->cosine = c.cosine, t->max_abs = c.max_abs, t->numeric = 1;
         wqc_stats_floats(x.w, x.nelem, &t->sa);
         wqc_stats_floats(y.w, y.nelem, &t->sb);
         t->have_stats = 1;
