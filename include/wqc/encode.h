@@ -78,6 +78,12 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
                               wqc_error *err);
 void wqc_encoded_free(wqc_frame *f);
 
+/* What a coded quantized frame's symbols take, as wqc_mode_sizes counts
+ * them: a rANS frame's payload, chunk lengths and tables (2 bytes naming a
+ * shared model), a zstd or brotli frame's payload. After coding, the chosen
+ * mode's entry of wqc_mode_sizes is this; the others are estimates. */
+uint64_t wqc_frame_symbol_bytes(const wqc_frame *f);
+
 /* A float tensor stored bit-exactly: the smallest of its SPLIT coding
  * (wqc/lossless.h: the symbol bytes with rANS, each rest stream raw or zstd
  * at zstd_level) and wqc_frame_passthrough's (raw, zstd, the float coder).

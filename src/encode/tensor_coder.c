@@ -122,6 +122,13 @@ static double chunk_list_bytes(const wqc_rans_coded *c)
     return b;
 }
 
+uint64_t wqc_frame_symbol_bytes(const wqc_frame *f)
+{
+    if (f->encoding != WQC_ENC_RANS) return f->payload_len;
+    return f->coded.payload_len + (uint64_t)chunk_list_bytes(&f->coded) +
+           (f->shared_model ? 2u : (uint64_t)wqc_symbol_model_bytes(&f->model));
+}
+
 /* Rows equal to an earlier row, symbols and group parameters alike (by a
  * hash of each row, then a comparison): where dictionary coders find their
  * matches in weights, as in the rows of untrained tokens of an embedding. */
@@ -274,9 +281,11 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
                 f->model = c[pick].model;
                 memset(&c[pick].model, 0, sizeof c[pick].model);
             }
-            best = (double)f->coded.payload_len + chunk_list_bytes(&f->coded) +
-                   (c[pick].shared ? 2.0 : (double)wqc_symbol_model_bytes(&f->model));
+            best = (double)wqc_frame_symbol_bytes(f);
             sizes->chosen = pick == 0 ? WQC_MODE_ORDER0 : WQC_MODE_CONTEXT;
+            /* What the chosen mode writes, not its estimate. */
+            sizes->bytes[sizes->chosen] = (int64_t)best;
+            if (pick == 2) sizes->shared_bytes = (int64_t)best;
         }
     }
     for (int i = 0; i < 3; i++) wqc_symbol_model_free(&c[i].model);

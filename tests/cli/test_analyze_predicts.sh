@@ -46,7 +46,7 @@ predicts() {
     expect_status 0 "$name: info" -- "$wqc" info --json "$tmp/$name.wqc"
     cp "$tmp/out" "$tmp/$name.info.json"
     check "$name: analyze's modes and bytes are encode's" \
-        '"$py" "$compare" "$tmp/$name.analyze.json" "$tmp/$name.info.json" 0.005 >"$tmp/cmp" || { cat "$tmp/cmp"; false; }'
+        '"$py" "$compare" "$tmp/$name.analyze.json" "$tmp/$name.info.json" 0 >"$tmp/cmp" || { cat "$tmp/cmp"; false; }'
     sed "s/^/  $name: /" "$tmp/cmp"
 }
 

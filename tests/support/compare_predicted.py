@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compares what `wqc analyze --json` predicts with what `wqc info --json`
 reads from the .wqc that `wqc encode` wrote: per tensor the mode picked and
-its bytes. Prints one line per input and exits 1 on any disagreement.
+its bytes (symbol_bytes: payload, chunk lengths, tables), which must be
+equal. Prints one line per input and exits 1 on any disagreement.
 usage: compare_predicted.py ANALYZE.json INFO.json [TOLERANCE]"""
 import json
 import sys
@@ -30,7 +31,10 @@ for t in analyze["tensors"]:
     n += 1
     picked[pick] = picked.get(pick, 0) + 1
     predicted_total += modes[pick]
-    written_total += w["payload_bytes"]
+    written_total += w["symbol_bytes"]
+    if modes[pick] != w["symbol_bytes"]:
+        print(f"{t['name']}: analyze says {modes[pick]} bytes, encode wrote {w['symbol_bytes']}")
+        bad = 1
 summary = analyze["summary"]
 if {k: v for k, v in summary["picked"].items() if v} != picked:
     print(f"summary picked {summary['picked']} != per-tensor {picked}")
