@@ -20,11 +20,19 @@ check "encode wrote m.wqc" '[[ -s m.wqc ]]'
 expect_status 1 "encode refuses to overwrite m.wqc" -- "$wqc" encode m.safetensors -q
 check_one_line_error "existing output" m.wqc "already exists"
 expect_status 0 "encode -f overwrites" -- "$wqc" encode m.safetensors -q -f
-expect_status 1 "decode refuses to overwrite its input's name" -- "$wqc" decode m.wqc -q
+# A quantized file never decodes onto its source's name, even with -f.
+expect_status 0 "decode of a quantized file names its output apart" -- "$wqc" decode m.wqc -q -f
 check "the original is untouched" 'cmp -s m.safetensors <("$py" "$make_model" /dev/stdout 5 128 300 F16)'
+check "decode wrote m.symbols.safetensors, the quantize output" 'cmp -s m.symbols.safetensors q.safetensors'
+expect_status 0 "decode --dequantize names its output apart" -- "$wqc" decode m.wqc -q --dequantize
+check "decode --dequantize wrote m.dequantized.safetensors" '[[ -s m.dequantized.safetensors ]]'
+expect_status 1 "encode refuses to write over its input, even with -f" -- "$wqc" encode -q -f m.safetensors -o m.safetensors
+check_one_line_error "output is the input" m.safetensors "is the input"
+check "the input is intact" 'cmp -s m.safetensors <("$py" "$make_model" /dev/stdout 5 128 300 F16)'
+expect_status 1 "quantize refuses to write over its input" -- "$wqc" quantize -q -f m.safetensors -o ./m.safetensors
 mkdir named && cp m.wqc named/
 expect_status 0 "decode names its output" -- "$wqc" decode named/m.wqc -q
-check "decode wrote named/m.safetensors, the quantize output" 'cmp -s named/m.safetensors q.safetensors'
+check "decode wrote named/m.symbols.safetensors, the quantize output" 'cmp -s named/m.symbols.safetensors q.safetensors'
 expect_status 2 "an unknown suffix needs -o" -- "$wqc" decode q.safetensors
 check_one_line_error "unknown suffix" q.safetensors "give -o FILE, or -c"
 expect_status 0 "-c writes to stdout" -- "$wqc" decode m.wqc -c -q

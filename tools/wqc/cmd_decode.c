@@ -23,8 +23,10 @@ static const char *usage_text =
     "  --shard-size SIZE|input   safetensors shards of at most SIZE (500MB, 2GiB, bytes) with an\n"
     "                       index, or one per shard of a sharded .wqc\n"
     "  --key-file FILE | --key-env VAR   check the HMAC first\n"
-    "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with .wqc replaced by\n"
-    "  .safetensors; stdin goes to stdout), -c stdout, -f overwrite, -q quiet (no progress)\n"
+    "  -T N threads (default: all cores), -o FILE ('-': stdout; stdin goes to stdout; default: the\n"
+    "  source's name (M.safetensors, M.npy, M.gguf) when the file gives its source back exactly, else\n"
+    "  M.symbols.safetensors or, with --dequantize, M.dequantized.safetensors: never the original's),\n"
+    "  -c stdout, -f overwrite (never the input itself), -q quiet (no progress)\n"
     "environment: WQC_ISA=scalar|avx2|avx512|neon forces a decoder (default: the best this CPU has)\n";
 
 static wqc_rans_form form_of(wqc_dtype dtype)
@@ -179,7 +181,9 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const deco
         return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, p->index[j]), msg);
     }
     if (st != WQC_OK) return st;
-    wqc_rans_form form = a->dequantize ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
+    /* Given integers stay integers: only weights are dequantized. */
+    int given = f->quantized && f->quant.method == WQC_QUANT_GIVEN;
+    wqc_rans_form form = a->dequantize && !given ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
     st = wqc_frame_stream(f, form, (int)a->threads, 0, counted_write, sink, err);
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
@@ -285,8 +289,30 @@ static size_t shard_length(const coding_args *a, const wqc_archive *in, const de
 /* The whole file, as it was: what the archive holds exactly, asked for whole. */
 static int source_reproducible(const coding_args *a, wqc_archive *in, const decode_plan *p)
 {
-    return !a->dequantize && !a->nglobs && !a->shards.on && p->n == wqc_archive_count(in) &&
-           wqc_archive_reproduces_source(in);
+    if (a->dequantize || a->nglobs || a->shards.on || p->n != wqc_archive_count(in) ||
+        !wqc_archive_reproduces_source(in))
+        return 0;
+    /* An output named for another format (x.safetensors for a .npy source) gets that format. */
+    wqc_source_format fmt = wqc_reader_source(wqc_archive_reader(in))->format;
+    const char *want = fmt == WQC_SOURCE_NPY ? ".npy" : fmt == WQC_SOURCE_GGUF ? ".gguf" : ".safetensors";
+    int named = !a->output_owned && (cli_has_suffix(a->output, ".npy") || cli_has_suffix(a->output, ".gguf") ||
+                                     cli_has_suffix(a->output, ".safetensors"));
+    return !named || cli_has_suffix(a->output, want);
+}
+
+/* A default name that is not the source's: decoding a quantized file gives
+ * symbols or weights, never the original, so it must not replace it. */
+static int rename_lossy(coding_args *a)
+{
+    const char *tag = a->dequantize ? ".dequantized.safetensors" : ".symbols.safetensors";
+    size_t keep = strlen(a->output_owned) - strlen(".safetensors");
+    char *renamed = malloc(keep + strlen(tag) + 1);
+    if (!renamed) return 0;
+    memcpy(renamed, a->output_owned, keep);
+    strcpy(renamed + keep, tag);
+    free(a->output_owned);
+    a->output = a->output_owned = renamed;
+    return 1;
 }
 
 int cmd_decode(int argc, char **argv)
@@ -312,7 +338,12 @@ int cmd_decode(int argc, char **argv)
     cli_progress_start(&progress, 0, 0, 1);
     rc = plan_make(&a, in, &p);
     if (rc != WQC_EXIT_OK) goto done;
-    if (source_reproducible(&a, in, &p)) {
+    int reproducible = source_reproducible(&a, in, &p);
+    if (!reproducible && a.output_owned && !rename_lossy(&a)) {
+        rc = WQC_EXIT_ERROR;
+        goto done;
+    }
+    if (reproducible) {
         /* Named after the input, a .npy or GGUF source comes back as .npy or .gguf. */
         wqc_source_format fmt = wqc_reader_source(wqc_archive_reader(in))->format;
         if (a.output_owned && (fmt == WQC_SOURCE_NPY || fmt == WQC_SOURCE_GGUF)) {
@@ -340,6 +371,15 @@ int cmd_decode(int argc, char **argv)
         rc = finish_file(&a, &out, st, &err, 1);
         goto done;
     }
+    for (size_t i = 0; i < p.n; i++)
+        if (p.stored[i]->encoding == WQC_ENC_GGUF) {
+            /* ggml blocks have no safetensors or .npy dtype: only their GGUF file holds them. */
+            cli_error("%s: tensor '%s' is GGUF %s blocks, which only the GGUF file holds: decode it whole, "
+                      "without --dequantize, --symbols, --tensors or --shard-size", a.input, p.stored[i]->name,
+                      wqc_ggml_type_name(p.stored[i]->ggml_type));
+            rc = WQC_EXIT_USAGE;
+            goto done;
+        }
     int npy = cli_has_suffix(a.output, ".npy");
     if (npy && (p.n != 1 || a.shards.on)) {
         cli_error(a.shards.on ? "a .npy output cannot be sharded" : "a .npy output holds one tensor, %zu selected (use --tensors NAME)", p.n);

@@ -69,8 +69,16 @@ static void input_shrank(int sig)
     _exit(WQC_EXIT_ERROR);
 }
 
+/* The input file, so that no output replaces it (zstd refuses that too). */
+static dev_t input_dev;
+static ino_t input_ino;
+static int input_known;
+
 void cli_watch_input(const char *path)
 {
+    struct stat sb;
+    input_known = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    if (input_known) input_dev = sb.st_dev, input_ino = sb.st_ino;
     watched_len = 0;
     snprintf(watched_input, sizeof watched_input, "%s: %s", cli_program, path);
     watched_len = (sig_atomic_t)strlen(watched_input);
@@ -121,6 +129,10 @@ int cli_out_open(cli_out *o, const char *path, int force)
                 return 0;
             }
             return 1;
+        }
+        if (input_known && sb.st_dev == input_dev && sb.st_ino == input_ino) {
+            cli_error("%s: is the input; refusing to write the output over it (even with -f)", path);
+            return 0;
         }
         if (!force) {
             cli_error("%s: already exists (use -f to overwrite)", path);
