@@ -42,6 +42,29 @@ typedef struct wqc_tensor {
 void wqc_shape_matrix(int ndim, const uint64_t *shape, uint64_t nelem, uint64_t *rows, uint64_t *cols);
 void wqc_tensor_matrix(const wqc_tensor *t, uint64_t *rows, uint64_t *cols);
 
+/* ---- what a file is ---------------------------------------------------- */
+
+#define WQC_FILE_MAGIC "\x89WQC\r\n\x1a\n"  /* the first 8 bytes of a .wqc */
+
+/* What a file is, from its first bytes (and the .json suffix of indexes). */
+typedef enum wqc_file_format {
+    WQC_FILE_UNKNOWN = 0,
+    WQC_FILE_SAFETENSORS,       /* 8-byte header length, then '{' */
+    WQC_FILE_NPY,               /* "\x93NUMPY" */
+    WQC_FILE_SAFETENSORS_INDEX, /* *.json other than *.wqc.index.json */
+    WQC_FILE_WQC,               /* the .wqc magic */
+    WQC_FILE_WQC_INDEX,         /* *.wqc.index.json */
+    WQC_FILE_GGUF               /* "GGUF" */
+} wqc_file_format;
+
+/* From the first len bytes of a file called path (path may be NULL). */
+wqc_file_format wqc_detect_format(const uint8_t *head, size_t len, const char *path);
+/* Reads the first bytes of the file at path; "-" (stdin) is not read:
+ * WQC_FILE_UNKNOWN, as for a file that cannot be opened. */
+wqc_file_format wqc_detect_file(const char *path);
+/* "safetensors", "npy", "safetensors index", ".wqc", "sharded .wqc index", "GGUF", "unknown". */
+const char *wqc_file_format_name(wqc_file_format f);
+
 /* ---- .npy -------------------------------------------------------------- */
 
 typedef struct wqc_npy_header {
@@ -60,6 +83,10 @@ typedef struct wqc_npy_header {
  * exactly nelem * itemsize bytes of data follow it. */
 wqc_status wqc_npy_parse_header(const unsigned char *buf, size_t len, wqc_npy_header *out,
                                 wqc_error *err);
+
+/* The bytes a .npy file declares (header and data), from buf[0..len),
+ * which must hold at least its header: what a reader of a stream reads. */
+wqc_status wqc_npy_declared_size(const unsigned char *buf, size_t len, uint64_t *total, wqc_error *err);
 
 /* Copies the data of a parsed .npy file into `dst` (hdr->data_bytes bytes) in
  * little-endian C order, swapping bytes and transposing Fortran order. */
@@ -89,6 +116,10 @@ typedef struct wqc_st_header {
     size_t nmeta;
     wqc_kv *meta;                   /* __metadata__, in file order */
 } wqc_st_header;
+
+/* The bytes a .safetensors file declares: 8 + its header + the end of its
+ * last tensor, from buf[0..len), which must hold at least the header. */
+wqc_status wqc_safetensors_declared_size(const unsigned char *buf, size_t len, uint64_t *total, wqc_error *err);
 
 /* Parses and validates the header of an in-memory .safetensors file: header
  * length within the file and WQC_SAFETENSORS_HEADER_MAX, valid JSON object,

@@ -1,7 +1,7 @@
 /* wqc/weights.h - the tensors of any input wqc reads, wherever they live:
  * plain tensors (.safetensors, .npy, a safetensors index), the quantized
  * safetensors of `wqc quantize`, a .wqc or a sharded .wqc's index; the
- * format told by the file's first bytes (wqc_detect_format). For whatever
+ * format told by the file's first bytes (wqc_detect_format, wqc/tensor_io.h). For whatever
  * compares or fingerprints weights across formats: `wqc diff`,
  * `info --digest`, `verify --digest`, a client checking a download.
  *
@@ -19,25 +19,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* What a file is, from its first bytes (and the .json suffix of indexes). */
-typedef enum wqc_file_format {
-    WQC_FILE_UNKNOWN = 0,
-    WQC_FILE_SAFETENSORS,       /* 8-byte header length, then '{' */
-    WQC_FILE_NPY,               /* "\x93NUMPY" */
-    WQC_FILE_SAFETENSORS_INDEX, /* *.json other than *.wqc.index.json */
-    WQC_FILE_WQC,               /* the .wqc magic */
-    WQC_FILE_WQC_INDEX,         /* *.wqc.index.json */
-    WQC_FILE_GGUF               /* "GGUF" */
-} wqc_file_format;
-
-/* From the first len bytes of a file called path (path may be NULL). */
-wqc_file_format wqc_detect_format(const uint8_t *head, size_t len, const char *path);
-/* Reads the first bytes of the file at path; "-" (stdin) is not read:
- * WQC_FILE_UNKNOWN, as for a file that cannot be opened. */
-wqc_file_format wqc_detect_file(const char *path);
-/* "safetensors", "npy", "safetensors index", ".wqc", "sharded .wqc index", "GGUF", "unknown". */
-const char *wqc_file_format_name(wqc_file_format f);
 
 typedef struct wqc_weights wqc_weights;
 

@@ -8,7 +8,7 @@
 #include "../common/bytes.h"
 #include "wqc/container.h"
 
-#define WQC_MAGIC "\x89WQC\r\n\x1a\n"
+#define WQC_MAGIC WQC_FILE_MAGIC
 #define WQC_ALIGN 64
 #define WQC_FLAG_HMAC 1u
 /* Descriptor layout flag of the gemv symbol order (both versions). */

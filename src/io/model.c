@@ -281,7 +281,11 @@ wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err)
     }
     m->nfiles = 1;
     const wqc_mapped_file *f = &m->files[0];
-    if (f->size >= 6 && memcmp(f->data, "\x93NUMPY", 6) == 0) {
+    wqc_file_format kind = wqc_detect_format(f->data, f->size, strcmp(path, "-") ? path : NULL);
+    if (kind == WQC_FILE_WQC || kind == WQC_FILE_WQC_INDEX || kind == WQC_FILE_GGUF) {
+        st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "a %s file, where safetensors, .npy or a safetensors index was expected",
+                      wqc_file_format_name(kind));
+    } else if (kind == WQC_FILE_NPY || has_suffix(path, ".npy")) {
         m->format = WQC_FORMAT_NPY;
         st = open_npy(m, path, err);
     } else if (has_suffix(path, ".json")) {

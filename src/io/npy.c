@@ -159,8 +159,8 @@ static wqc_status parse_dict(cursor *c, wqc_npy_header *h, wqc_error *err)
     return WQC_OK;
 }
 
-wqc_status wqc_npy_parse_header(const unsigned char *buf, size_t len, wqc_npy_header *h,
-                                wqc_error *err)
+/* The header alone: what the data section must hold. */
+static wqc_status parse_head(const unsigned char *buf, size_t len, wqc_npy_header *h, wqc_error *err)
 {
     memset(h, 0, sizeof *h);
     if (len < NPY_MAGIC_LEN + 2 || memcmp(buf, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
@@ -202,6 +202,24 @@ wqc_status wqc_npy_parse_header(const unsigned char *buf, size_t len, wqc_npy_he
     h->nelem = nelem;
     h->data_offset = prefix + hlen;
     h->data_bytes = nelem * item;
+    return WQC_OK;
+}
+
+wqc_status wqc_npy_declared_size(const unsigned char *buf, size_t len, uint64_t *total, wqc_error *err)
+{
+    wqc_npy_header h;
+    wqc_status st = parse_head(buf, len, &h, err);
+    if (st == WQC_OK && h.data_bytes > UINT64_MAX - h.data_offset)
+        st = wqc_fail(err, WQC_ERR_LIMIT, "npy: data size overflows");
+    if (st == WQC_OK) *total = h.data_offset + h.data_bytes;
+    return st;
+}
+
+wqc_status wqc_npy_parse_header(const unsigned char *buf, size_t len, wqc_npy_header *h,
+                                wqc_error *err)
+{
+    wqc_status st = parse_head(buf, len, h, err);
+    if (st != WQC_OK) return st;
     uint64_t have = len - h->data_offset;
     if (have < h->data_bytes)
         return wqc_fail(err, WQC_ERR_FORMAT,

@@ -185,3 +185,30 @@ void wqc_st_header_free(wqc_st_header *h)
     free(h->meta);
     memset(h, 0, sizeof *h);
 }
+
+wqc_status wqc_safetensors_declared_size(const unsigned char *buf, size_t len, uint64_t *total, wqc_error *err)
+{
+    if (len < 8) return wqc_fail(err, WQC_ERR_FORMAT, "safetensors: shorter than 8 bytes");
+    uint64_t n = load_le64(buf);
+    if (n > WQC_SAFETENSORS_HEADER_MAX)
+        return wqc_fail(err, WQC_ERR_LIMIT, "safetensors: header length %llu exceeds the limit of %u bytes",
+                        (unsigned long long)n, WQC_SAFETENSORS_HEADER_MAX);
+    if (n > len - 8) return wqc_fail(err, WQC_ERR_FORMAT, "safetensors: header shorter than its declared length");
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)buf + 8, (size_t)n, 0, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return wqc_fail(err, WQC_ERR_FORMAT, "safetensors: header is not a JSON object");
+    }
+    uint64_t end = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        json_t *last = json_array_get(json_object_get(v, "data_offsets"), 1);
+        if (json_is_integer(last) && json_integer_value(last) > 0 && (uint64_t)json_integer_value(last) > end)
+            end = (uint64_t)json_integer_value(last);
+    }
+    json_decref(root);
+    *total = 8 + n + end;
+    return WQC_OK;
+}

@@ -19,43 +19,6 @@ struct wqc_weights {
     size_t count;
 };
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-wqc_file_format wqc_detect_format(const uint8_t *head, size_t len, const char *path)
-{
-    if (path && ends_with(path, ".wqc.index.json")) return WQC_FILE_WQC_INDEX;
-    if (path && ends_with(path, ".json")) return WQC_FILE_SAFETENSORS_INDEX;
-    if (wqc_is_wqc(head, len)) return WQC_FILE_WQC;
-    if (wqc_gguf_is(head, len)) return WQC_FILE_GGUF;
-    if (len >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) return WQC_FILE_NPY;
-    if (len >= 9 && head[8] == '{') return WQC_FILE_SAFETENSORS;
-    return WQC_FILE_UNKNOWN;
-}
-
-wqc_file_format wqc_detect_file(const char *path)
-{
-    uint8_t head[16];
-    size_t n = 0;
-    if (strcmp(path, "-") != 0) {
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            n = fread(head, 1, sizeof head, f);
-            fclose(f);
-        }
-    }
-    return wqc_detect_format(head, n, path);
-}
-
-const char *wqc_file_format_name(wqc_file_format f)
-{
-    static const char *names[] = {"unknown", "safetensors", "npy", "safetensors index", ".wqc", "sharded .wqc index", "GGUF"};
-    return (unsigned)f < sizeof names / sizeof *names ? names[f] : "unknown";
-}
-
 wqc_status wqc_weights_open(const char *path, const wqc_archive_options *opts, wqc_weights **out, wqc_error *err)
 {
     *out = NULL;

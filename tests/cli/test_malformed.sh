@@ -34,7 +34,7 @@ for case in "truncated.safetensors:ends at byte" "badlen.safetensors:bad JSON" \
             "longheader.safetensors:longer than the file" "overlap.safetensors:overlap" \
             "notjson.safetensors:bad JSON" "f8.npy:unsupported dtype '<f8'" \
             "truncated.npy:truncated data" "badheader.npy:unexpected or repeated key 'shope'" \
-            "empty.npy:shorter than 8 bytes" "missing.npy:No such file" \
+            "empty.npy:not a .npy file" "missing.npy:No such file" \
             "nan.safetensors:tensor 'a': NaN at element 5"; do
     file=$tmp/${case%%:*} needle=${case#*:}
     expect_status 1 "$case" -- "$wqc" analyze --min-elements 0 "$file"

@@ -22,7 +22,7 @@ void cli_error(const char *fmt, ...)
 int cli_file_error(const char *path, wqc_status st, const wqc_error *err)
 {
     fprintf(stderr, "%s: ", cli_program);
-    cli_put_escaped(stderr, path);
+    cli_put_escaped(stderr, strcmp(path, "-") == 0 ? "stdin" : path);
     fprintf(stderr, ": %s\n", err && err->msg[0] ? err->msg : wqc_strerror(st));
     return WQC_EXIT_ERROR;
 }
