@@ -78,10 +78,12 @@ wqc_status wqc_quant_params_check(const wqc_quant_params *p, wqc_error *err);
  * wqc_quant_setting returns WQC_ERR_INVALID_ARG for a bad value and
  * WQC_ERR_NOT_FOUND for an unknown name, with the message in err.
  * wqc_quant_settings_finish applies the method's defaults (sdclip: 6 bits,
- * k 12.85, unless given) and checks the result. */
+ * k 12.85, unless given) and checks the result; a setting the method does
+ * not use (k but for sdclip, step but for grid, granularity but for affine)
+ * is WQC_ERR_INVALID_ARG rather than ignored. */
 typedef struct wqc_quant_settings {
     wqc_quant_params params;
-    int bits_given, k_given;
+    int bits_given, k_given, step_given, granularity_given;
 } wqc_quant_settings;
 
 void wqc_quant_settings_init(wqc_quant_settings *q);

@@ -9,7 +9,7 @@
 void wqc_quant_settings_init(wqc_quant_settings *q)
 {
     wqc_quant_params_default(&q->params);
-    q->bits_given = q->k_given = 0;
+    q->bits_given = q->k_given = q->step_given = q->granularity_given = 0;
 }
 
 static wqc_status bad_integer(const char *opt, long lo, long hi, const char *text, wqc_error *err)
@@ -46,6 +46,7 @@ wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char
         } else {
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "--granularity: expected tensor, row or group:G, got '%s'", value);
         }
+        q->granularity_given = 1;
         return WQC_OK;
     }
     if (strcmp(name, "k") == 0) {
@@ -58,6 +59,7 @@ wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char
         if (!wqc_parse_double(value, 1e-30, 1e30, &p->step))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "--step: expected a number in %g..%g, got '%s'", 1e-30, 1e30,
                             value);
+        q->step_given = 1;
         return WQC_OK;
     }
     return wqc_fail(err, WQC_ERR_NOT_FOUND, "unknown quantizer setting '%s'", name);
@@ -70,5 +72,13 @@ wqc_status wqc_quant_settings_finish(wqc_quant_settings *q, wqc_error *err)
     if (p->method == WQC_QUANT_SDCLIP && !q->k_given) p->k = WQC_SDCLIP_MATRIX_K;
     if (p->method == WQC_QUANT_GRID && p->step == 0.0)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "--method grid needs --step D");
+    /* Settings the method would ignore (and the file would still record). */
+    if (q->k_given && p->method != WQC_QUANT_SDCLIP)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "-k applies to --method sdclip only");
+    if (q->step_given && p->method != WQC_QUANT_GRID)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "--step applies to --method grid only");
+    if (q->granularity_given && p->method != WQC_QUANT_AFFINE)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG,
+                        "--granularity applies to --method affine only (sdclip is per row, grid per tensor)");
     return wqc_quant_params_check(p, err);
 }

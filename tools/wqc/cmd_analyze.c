@@ -198,6 +198,15 @@ static int parse_args(int argc, char **argv, analyze_args *a)
     }
     if (!cli_quant_options_finish(&a->quant)) return WQC_EXIT_USAGE;
     a->options.quant = a->quant.params;
+    int gates = !isnan(a->max_bits) || !isnan(a->min_saving);
+    if (gates && (a->lossless || a->rd)) {
+        cli_error("--max-bits and --min-saving judge the quantized analysis, not %s", a->lossless ? "--lossless" : "--rd");
+        return WQC_EXIT_USAGE;
+    }
+    if (a->plot && !cli_has_suffix(a->plot, ".svg")) {
+        cli_error("--plot writes SVG: name the file .svg, got '%s'", a->plot);
+        return WQC_EXIT_USAGE;
+    }
     if (optind == argc && !a->synthetic) {
         cli_error("no input: give FILE... or --synthetic gaussian:ROWSxCOLS");
         usage(stderr);
@@ -365,6 +374,11 @@ int cmd_analyze(int argc, char **argv)
     analyze_job *jobs = NULL;
     if (rc != WQC_EXIT_OK || !inputs) goto done;
 
+    if (optind < argc && wqc_detect_file(argv[optind]) == WQC_FILE_GGUF && (!isnan(a.max_bits) || !isnan(a.min_saving))) {
+        cli_error("--max-bits and --min-saving judge quantized weights, not a GGUF file's blocks");
+        rc = WQC_EXIT_USAGE;
+        goto done;
+    }
     if (optind < argc && wqc_detect_file(argv[optind]) == WQC_FILE_GGUF) {
         gguf_options go = {a.json, a.quiet, selected_name, &a};
         cli_watch_input(argv[optind]);

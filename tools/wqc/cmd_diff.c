@@ -246,6 +246,7 @@ int cmd_diff(int argc, char **argv)
         printf("%-48s %-9s %11s %10s %11s %11s %11s\n", "tensor", "status", "rel change", "cosine", "max |change|",
                "d mean", "d std");
     size_t compared = 0, changed = 0, added = 0, removed = 0, failing = 0;
+    char first_fail[512] = "";
     double worst = 0;
     const char *worst_name = NULL;
     /* A's tensors in its order, then those only B has. */
@@ -264,10 +265,12 @@ int cmd_diff(int argc, char **argv)
         changed += t.changed;
         int structural = !t.numeric && !t.have_stats && t.changed;
         if (d.max_rel >= 0 && (structural || ((t.numeric || t.have_stats) && !(t.rel <= d.max_rel)))) {
-            failing++;
-            if (structural) cli_error("%s -> %s: tensor '%s' %s", d.a, d.b, name, t.status);
-            else cli_error("%s -> %s: tensor '%s' moved by %.4g%s, more than --max-rel-change %g", d.a, d.b, name, t.rel,
-                           t.numeric ? "" : " at least", d.max_rel);
+            /* One line for the gate: the first tensor that fails it, and how many do. */
+            if (!failing++) {
+                if (structural) snprintf(first_fail, sizeof first_fail, "tensor '%s' %s", name, t.status);
+                else snprintf(first_fail, sizeof first_fail, "tensor '%s' moved by %.4g%s", name, t.rel,
+                              t.numeric ? "" : " at least");
+            }
         }
         if ((t.numeric || t.have_stats) && (t.rel > worst || t.rel != t.rel || !worst_name)) worst = t.rel, worst_name = name;
         if (d.json) json_array_append_new(list, diff_json(name, &t));
@@ -295,7 +298,11 @@ int cmd_diff(int argc, char **argv)
             if (worst_name) printf("; largest relative change %.4g (%s)", worst, worst_name);
             printf("\n");
         }
-        if (failing) rc = WQC_EXIT_ERROR;
+        if (failing) {
+            cli_error("%s -> %s: gate failed: %s, more than --max-rel-change %g (%zu tensor%s fail it)", d.a, d.b,
+                      first_fail, d.max_rel, failing, failing == 1 ? "" : "s");
+            rc = WQC_EXIT_ERROR;
+        }
     }
     json_decref(list);
     any_model_close(&ma);

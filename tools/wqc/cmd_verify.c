@@ -16,11 +16,12 @@
 
 static const char *verify_usage =
     "usage: wqc verify IN.wqc [--against ORIGINAL [--min-sqnr DB]] [--key-file FILE | --key-env VAR]\n"
-    "                 [--max-elements N (default 2^32)] [-T N] [-q]\n"
+    "                 [--max-elements N (default 2^32)] [-T N] [-q] [--json]\n"
     "  --against: every tensor must be what encode makes of ORIGINAL's: bit-exact where stored\n"
     "  exactly, and quantized ones the symbols, scales and offsets that ORIGINAL re-quantized with\n"
     "  the recorded quantizer gives (or ORIGINAL's own, for a quantize output); --min-sqnr also\n"
     "  fails quantized tensors whose weights are below DB of signal-to-noise against ORIGINAL\n"
+    "  --json: one document (schema wqc.verify/1) with each tensor's result\n"
     "       wqc verify IN --digest HEX [--tensors GLOB]   (IN: .wqc, safetensors, .npy)\n"
     "           HEX must be the model digest, or a (selected) tensor's, that 'wqc info --digest' prints\n"
     "       wqc verify --list IN.wqc    (same as wqc info)\n"
@@ -201,6 +202,7 @@ static int run_verify(const coding_args *a, wqc_archive *in)
     }
     int rc = WQC_EXIT_OK;
     size_t n = wqc_archive_count(in), checked = 0;
+    json_t *results = json_array();
     cli_progress progress;
     cli_progress_start(&progress, n, wqc_archive_bytes(in), a->quiet);
     for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
@@ -237,7 +239,13 @@ static int run_verify(const coding_args *a, wqc_archive *in)
             if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
         wqc_archive_release(in, i, f);
-        if (!a->quiet || rc != WQC_EXIT_OK) {
+        if (a->json) {
+            json_t *o = json_object(), *name = json_string(f->name);
+            json_object_set_new(o, "name", name ? name : json_null());
+            json_object_set_new(o, "ok", json_boolean(rc == WQC_EXIT_OK));
+            json_object_set_new(o, "detail", json_string(line));
+            json_array_append_new(results, o);
+        } else if (!a->quiet || rc != WQC_EXIT_OK) {
             cli_progress_end(&progress); /* the line goes above the progress line */
             FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
             fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");
@@ -249,9 +257,23 @@ static int run_verify(const coding_args *a, wqc_archive *in)
         cli_progress_add(&progress, 1, f->frame_bytes);
     }
     cli_progress_end(&progress);
-    if (rc == WQC_EXIT_OK && !a->quiet)
-        printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked,
-               !wqc_archive_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)");
+    const char *hmac = !wqc_archive_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)";
+    if (a->json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "schema", json_string("wqc.verify/1"));
+        json_object_set_new(root, "file", json_string(a->input));
+        json_object_set_new(root, "against", a->against ? json_string(a->against) : json_null());
+        json_object_set_new(root, "tensors", results);
+        json_object_set_new(root, "checked", json_integer((json_int_t)checked));
+        json_object_set_new(root, "hmac", json_string(hmac));
+        json_object_set_new(root, "passed", json_boolean(rc == WQC_EXIT_OK));
+        json_dumpf(root, stdout, JSON_INDENT(1));
+        fputc('\n', stdout);
+        json_decref(root);
+    } else {
+        json_decref(results);
+        if (rc == WQC_EXIT_OK && !a->quiet) printf("%s: %zu tensors intact, checksums ok, HMAC %s\n", a->input, checked, hmac);
+    }
     wqc_model_close(orig);
     return rc;
 }

@@ -120,9 +120,10 @@ static int parse_option(int c, const char *arg, coding_args *a)
     }
     case OPT_KEY_FILE: a->key_file = arg; return 1;
     case OPT_KEY_ENV: a->key_env = arg; return 1;
-    case OPT_SYMBOLS: a->dequantize = 0; return 1;
+    case OPT_SYMBOLS: a->dequantize = 0, a->symbols_given = 1; return 1;
     case OPT_DEQUANT: a->dequantize = 1; return 1;
     case OPT_DTYPE:
+        a->dtype_given = 1;
         if (wqc_dtype_from_name(arg, &a->out_dtype) != WQC_OK || !wqc_dtype_is_float(a->out_dtype)) {
             cli_error("--dtype: expected F32, F16 or BF16, got '%s'", arg);
             return 0;
@@ -140,8 +141,8 @@ static int parse_option(int c, const char *arg, coding_args *a)
             return 0;
         }
         return 1;
-    case 'o': a->output = arg; return 1;
-    case 'c': a->output = "-"; return 1;
+    case 'o': a->output = arg, a->o_given = 1; return 1;
+    case 'c': a->output = "-", a->c_given = 1; return 1;
     case OPT_LOSSLESS: a->plan.lossless = 1; return 1;
     case OPT_DIGEST: a->digest = 1; return 1;
     case OPT_NO_STATS: a->no_stats = 1; return 1;
@@ -154,6 +155,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
         cli_error("--format: expected safetensors or gguf, got '%s'", arg);
         return 0;
     case OPT_GGUF_TYPE:
+        a->gguf_type_given = 1;
         if (strcmp(arg, "q4_0") == 0) a->gguf_type = WQC_GGML_Q4_0;
         else if (strcmp(arg, "q8_0") == 0) a->gguf_type = WQC_GGML_Q8_0;
         else if (strcmp(arg, "f16") == 0) a->gguf_type = WQC_GGML_F16;
@@ -185,6 +187,26 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case 'v': a->verbose = 1; return 1;
     }
     return 0;
+}
+
+/* Options that contradict each other, or that the rest of the command line
+ * would ignore: a usage error rather than a silent choice. */
+static const char *contradiction(const coding_args *a, unsigned sets)
+{
+    const wqc_quant_settings *q = &a->quant;
+    int quantizer = q->bits_given || q->k_given || q->step_given || q->granularity_given ||
+                    q->params.method != WQC_QUANT_AFFINE;
+    if (a->plan.lossless && quantizer)
+        return "--lossless stores every float tensor bit-exactly: it takes no quantizer option";
+    if (a->symbols_given && a->dequantize) return "--symbols and --dequantize ask for two outputs: give one";
+    if (a->c_given && a->o_given) return "-c and -o name two outputs: give one";
+    if (a->dtype_given && !a->dequantize) return "--dtype sets the dtype of --dequantize's weights: add --dequantize";
+    if (a->gguf_type_given && !a->format_gguf) return "--gguf-type applies to --format gguf";
+    if (a->format_gguf && (quantizer || a->plan.nrules))
+        return "--format gguf quantizes with --gguf-type (q4_0, q8_0, f16), not with --method, --bits, -k, --step, "
+               "--granularity or --rule";
+    (void)sets;
+    return NULL;
 }
 
 /* The output named after the input, as zstd and xz name theirs: encode
@@ -257,6 +279,11 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         }
     }
     if ((sets & ARGS_QUANTIZE) && !cli_quant_options_finish(&a->quant)) return WQC_EXIT_USAGE;
+    const char *why = contradiction(a, sets);
+    if (why) {
+        cli_error("%s", why);
+        return WQC_EXIT_USAGE;
+    }
     a->plan.base = a->quant.params;
     if (a->layout_gemv && (a->mode == WQC_MODE_BROTLI || a->mode == WQC_MODE_ZSTD)) {
         cli_error("--layout gemv needs a rANS mode (auto, order0 or context), not --mode %s", wqc_mode_name(a->mode));

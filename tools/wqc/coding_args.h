@@ -20,6 +20,7 @@ typedef struct coding_args {
     const char *output;         /* -o, -c ("-"), or named after the input */
     char *output_owned;
     int force, quiet, verbose;
+    int c_given, o_given, symbols_given, dtype_given, gguf_type_given; /* for contradictions */
     long threads;
     wqc_quant_settings quant;    /* --method --bits --granularity -k --step */
     wqc_rule *rules;             /* --rule */
