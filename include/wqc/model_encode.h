@@ -60,6 +60,11 @@ const wqc_quant_params *wqc_plan_quantizer(const wqc_plan *plan, const wqc_tenso
  * coding: plan->lossless, or the first rule matching its name says lossless. */
 int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t);
 
+/* The first rule whose glob matches no tensor name of m, or (size_t)-1:
+ * a rule that matches nothing is most often a typo ("embed*" for
+ * "model.embed_tokens.weight"), which callers should report. */
+size_t wqc_plan_unmatched_rule(const wqc_plan *plan, const wqc_model *m);
+
 /* ---- frames of a model's tensors ---- */
 
 /* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns the

@@ -69,3 +69,13 @@ const wqc_quant_params *wqc_plan_quantizer(const wqc_plan *plan, const wqc_tenso
     }
     return &plan->base;
 }
+
+size_t wqc_plan_unmatched_rule(const wqc_plan *plan, const wqc_model *m)
+{
+    for (size_t r = 0; r < plan->nrules; r++) {
+        size_t i = 0;
+        while (i < wqc_model_count(m) && fnmatch(plan->rules[r].glob, wqc_model_tensor(m, i)->name, 0) != 0) i++;
+        if (i == wqc_model_count(m)) return r;
+    }
+    return (size_t)-1;
+}

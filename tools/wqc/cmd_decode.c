@@ -338,6 +338,11 @@ int cmd_decode(int argc, char **argv)
     cli_progress_start(&progress, 0, 0, 1);
     rc = plan_make(&a, in, &p);
     if (rc != WQC_EXIT_OK) goto done;
+    if (p.n == 0 && a.nglobs) {
+        cli_error("%s: no tensor matches --tensors (globs match whole names)", a.input);
+        rc = WQC_EXIT_USAGE;
+        goto done;
+    }
     int reproducible = source_reproducible(&a, in, &p);
     if (!reproducible && a.output_owned && !rename_lossy(&a)) {
         rc = WQC_EXIT_ERROR;

@@ -246,6 +246,12 @@ int cmd_encode(int argc, char **argv)
     wqc_model_encode_options o;
     encode_options(&a, &o);
     wqc_status st = wqc_model_open(a.input, &m, &err);
+    size_t unmatched = st == WQC_OK ? wqc_plan_unmatched_rule(&o.plan, m) : (size_t)-1;
+    if (unmatched != (size_t)-1) {
+        cli_error("%s: --rule '%s:...' matches no tensor (a glob matches whole names)", a.input, a.rules[unmatched].glob);
+        rc = WQC_EXIT_USAGE;
+        goto done;
+    }
     if (st == WQC_OK) st = wqc_model_encoder_open(m, &o, &e, &err);
     if (st != WQC_OK) {
         rc = cli_file_error(a.input, st, &err);

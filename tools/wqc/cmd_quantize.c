@@ -58,6 +58,11 @@ int cmd_quantize(int argc, char **argv)
     }
     wqc_model *m = NULL;
     rc = cli_model_open(a.input, &m);
+    size_t unmatched = rc == WQC_EXIT_OK ? wqc_plan_unmatched_rule(&a.plan, m) : (size_t)-1;
+    if (unmatched != (size_t)-1) {
+        cli_error("%s: --rule '%s:...' matches no tensor (a glob matches whole names)", a.input, a.rules[unmatched].glob);
+        rc = WQC_EXIT_USAGE;
+    }
     cli_out out;
     if (rc == WQC_EXIT_OK && !cli_out_open(&out, a.output, a.force)) rc = WQC_EXIT_ERROR;
     if (rc == WQC_EXIT_OK) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_RULE, OPT_MIN_ELEM, OPT_PRECISION, OPT_LANES,
@@ -290,12 +291,14 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         return WQC_EXIT_USAGE;
     }
     a->codec.threads = (int)a->threads;
-    if (optind != argc - 1) {
+    /* No input named and stdin not a terminal: read stdin, as zstd does. */
+    int from_stdin = optind == argc && !isatty(STDIN_FILENO) && (sets & (ARGS_QUANTIZE | ARGS_DECODE));
+    if (optind != argc - 1 && !from_stdin) {
         cli_error(optind >= argc ? "no input file" : "one input file expected");
         fputs(usage_text, stderr);
         return WQC_EXIT_USAGE;
     }
-    a->input = argv[optind];
+    a->input = from_stdin ? "-" : argv[optind];
     if ((sets & (ARGS_QUANTIZE | ARGS_DECODE)) && !a->output && !default_output(a, sets)) return WQC_EXIT_USAGE;
     if ((sets & ARGS_KEY) && !cli_load_key(a->key_file, a->key_env, a->key, &a->key_len)) return WQC_EXIT_USAGE;
     return WQC_EXIT_OK;

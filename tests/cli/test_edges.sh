@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The edges a new user hits in an hour, as they type them (zstd's
+# playTests.sh is the model): outputs that would lose data, wrong outputs,
+# endless input, wrong kinds of file, option contradictions, empty
+# selections. Each case failed before its fix.
+# usage: test_edges.sh WQC WORKDIR PYTHON3
+wqc=$1 tmp=$2 py=$3
+rm -rf "$tmp" && mkdir -p "$tmp"
+source "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+"$py" - <<'PY'
+import json, struct
+import numpy as np
+rng = np.random.default_rng(26)
+t = {"model.embed_tokens.weight": (rng.standard_normal((64, 96)) * 0.02).astype("<f4"),
+     "model.layers.0.w": (rng.standard_normal((96, 64)) * 0.02).astype("<f4"),
+     "model.norm.weight": np.ones(64, "<f4")}
+header, blobs, off = {}, [], 0
+for name, a in t.items():
+    b = a.tobytes()
+    header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+    blobs.append(b)
+    off += len(b)
+h = json.dumps(header).encode()
+open("m.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+np.save("i8.npy", (np.arange(4096) % 200 - 100).astype("i1").reshape(64, 64))
+PY
+orig=$(sha256sum m.safetensors)
+
+# Outputs that would lose data.
+expect_status 1 "encode -f onto its own input" -- "$wqc" encode -q -f m.safetensors -o m.safetensors
+check "the input is intact" '[[ $(sha256sum m.safetensors) == "$orig" ]]'
+expect_status 0 "encode" -- "$wqc" encode -q m.safetensors
+expect_status 0 "decode -f of a quantized file" -- "$wqc" decode -q -f m.wqc
+check "the original is not replaced" '[[ $(sha256sum m.safetensors) == "$orig" ]]'
+check "the symbols went to m.symbols.safetensors" '[[ -s m.symbols.safetensors ]]'
+
+# Wrong outputs.
+expect_status 0 "int8 .npy encode" -- "$wqc" encode -q i8.npy
+expect_status 0 "int8 .npy decode --dequantize" -- "$wqc" decode -q --dequantize i8.wqc -o back.npy
+check "the integers come back" '"$py" -c "import numpy as np; a, b = np.load(\"i8.npy\"), np.load(\"back.npy\"); assert a.dtype == b.dtype and (a == b).all()"'
+expect_status 0 "GGUF" -- "$wqc" quantize -q m.safetensors --format gguf -o m.gguf
+expect_status 0 "GGUF encode" -- "$wqc" encode -q m.gguf -o g.wqc
+expect_status 2 "GGUF blocks are not dequantized into safetensors" -- "$wqc" decode --dequantize g.wqc -o d.safetensors
+check "no malformed file" '[[ ! -e d.safetensors ]]'
+expect_status 0 "the GGUF file comes back" -- "$wqc" decode -q g.wqc -o back.gguf
+check "byte for byte" 'cmp -s back.gguf m.gguf'
+
+# Endless or garbage input: refused at once, in little memory.
+# (exit 4 where a .wqc is expected: what it reads is not an intact .wqc)
+for cmd in "1 encode -" "4 decode -" "1 analyze -" "4 info -" "4 verify -" "1 quantize - -o z.safetensors"; do
+    want=${cmd%% *} cmd=${cmd#* }
+    expect_status "$want" "$cmd < /dev/zero" -- bash -c 'ulimit -v 262144; timeout 5 "$0" $1 < /dev/zero > /dev/null' "$wqc" "$cmd"
+    check "$cmd < /dev/zero: says what the stream is not" 'grep -q "not a safetensors, .npy, .wqc or GGUF stream" "$tmp/err"'
+done
+expect_status 1 "a .npy header, then endless zeros" -- bash -c 'ulimit -v 262144; (cat i8.npy; cat /dev/zero) | timeout 5 "$0" encode - > /dev/null' "$wqc"
+check "the stream goes on past its header's size" 'grep -q "goes on past" "$tmp/err"'
+
+# The wrong kind of file is named.
+expect_status 1 "analyze of a .wqc" -- "$wqc" analyze m.wqc
+check "names the .wqc" 'grep -q "a .wqc file, where safetensors" "$tmp/err"'
+expect_status 1 "verify --against a GGUF" -- "$wqc" verify m.wqc --against m.gguf
+check "names the GGUF" 'grep -q "a GGUF file" "$tmp/err"'
+: > empty.npy
+expect_status 1 "an empty .npy" -- "$wqc" analyze empty.npy
+check "an npy message, not a safetensors one" 'grep -q "not a .npy file" "$tmp/err" && ! grep -q safetensors "$tmp/err"'
+
+# CI gates that could be skipped or lie.
+expect_status 2 "a gate with --lossless" -- "$wqc" analyze --lossless --max-bits 1 m.safetensors
+expect_status 2 "a gate with --rd" -- "$wqc" analyze --rd --max-bits 1 m.safetensors
+expect_status 2 "a gate on a GGUF file" -- "$wqc" analyze --max-bits 1 m.gguf
+expect_status 3 "both gates missed" -- "$wqc" analyze -q --max-bits 1 --min-saving 90 m.safetensors
+check "both reported, one line" '[[ $(wc -l < "$tmp/err") -eq 1 ]] && grep -q "max-bits" "$tmp/err" && grep -q "min-saving" "$tmp/err"'
+expect_status 0 "analyze analyses what encode quantizes by default" -- "$wqc" analyze m.safetensors
+check "both matrices" 'grep -q "^summary: 2 tensors analysed" "$tmp/out"'
+
+# Contradictions are usage errors.
+for args in "encode --lossless --bits 3 m.safetensors -o x.wqc" "encode -k 3 m.safetensors -o x.wqc" \
+    "encode --step 0.01 m.safetensors -o x.wqc" "encode --method sdclip --granularity row m.safetensors -o x.wqc" \
+    "decode --symbols --dequantize m.wqc -o x.safetensors" "decode -c -o x.safetensors m.wqc" \
+    "decode --dtype F16 m.wqc -o x.safetensors" "quantize --gguf-type q8_0 m.safetensors -o x.safetensors" \
+    "quantize --format gguf --method sdclip m.safetensors -o x.gguf" "analyze --plot x.png m.safetensors"; do
+    expect_status 2 "$args" -- "$wqc" $args
+    check "$args: one line" '[[ $(wc -l < "$tmp/err") -eq 1 ]]'
+done
+check "no output from any of them" '[[ ! -e x.wqc && ! -e x.safetensors && ! -e x.gguf && ! -e x.png ]]'
+
+# Empty selections.
+expect_status 2 "decode --tensors that match nothing" -- "$wqc" decode --tensors 'nomatch*' m.wqc -o none.safetensors
+check "no empty file" '[[ ! -e none.safetensors ]]'
+expect_status 2 "a --rule that matches nothing" -- "$wqc" encode --rule 'embed*:sdclip,bits=8,k=20' m.safetensors -o r.wqc
+check "the rule is named" 'grep -q "embed\*" "$tmp/err"'
+expect_status 0 "README's rule matches the embedding" -- "$wqc" encode -v --rule '*embed*:sdclip,bits=8,k=20' m.safetensors -o r.wqc
+check "the embedding got 8 bits" 'grep -q "model.embed_tokens.weight: sdclip 8-bit" "$tmp/err"'
+
+# stdin without '-', as zstd reads it.
+expect_status 0 "encode reads a pipe without '-'" -- bash -c 'cat m.safetensors | "$0" encode -q > piped.wqc' "$wqc"
+check "the same file as from the path" 'cmp -s piped.wqc m.wqc'
+
+# verify --json.
+expect_status 0 "verify --json" -- "$wqc" verify --json m.wqc --against m.safetensors
+check "a verify document" '"$py" -c "import json,sys; d = json.load(open(sys.argv[1])); assert d[\"schema\"] == \"wqc.verify/1\" and d[\"passed\"] and len(d[\"tensors\"]) == 3" "$tmp/out"'
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
