@@ -100,5 +100,17 @@ check "the same file as from the path" 'cmp -s piped.wqc m.wqc'
 # verify --json.
 expect_status 0 "verify --json" -- "$wqc" verify --json m.wqc --against m.safetensors
 check "a verify document" '"$py" -c "import json,sys; d = json.load(open(sys.argv[1])); assert d[\"schema\"] == \"wqc.verify/1\" and d[\"passed\"] and len(d[\"tensors\"]) == 3" "$tmp/out"'
+# Every --json document names its schema, and docs/JSON.md documents it.
+doc="$(dirname "$0")/../../docs/JSON.md"
+[[ -f $doc ]] || doc="$OLDPWD/$(dirname "$0")/../../docs/JSON.md"
+for c in "analyze/1 analyze --json m.safetensors" "analyze-rd/1 analyze --json --rd --rd-bits 3..4 m.safetensors" \
+    "analyze-lossless/1 analyze --json --lossless m.safetensors" "analyze-gguf/1 analyze --json m.gguf" \
+    "info/1 info --json m.wqc" "digest/1 info --json --digest m.wqc" "verify/1 verify --json m.wqc" \
+    "diff/1 diff --json m.wqc m.safetensors" "bench/1 bench --json --synthetic gaussian:64x256 --repeat 1"; do
+    schema=wqc.${c%% *} args=${c#* }
+    expect_status 0 "$args" -- "$wqc" $args
+    check "$args: schema $schema" '"$py" -c "import json,sys; assert json.load(open(sys.argv[1]))[\"schema\"] == sys.argv[2]" "$tmp/out" "$schema"'
+    check "$schema is in docs/JSON.md" 'grep -q "^## \`$schema\`" "$doc"'
+done
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -189,7 +189,7 @@ int analyze_gguf(const gguf_options *o, const char *const *paths, size_t n)
         wqc_unmap_file(&f);
     }
     if (rc == WQC_EXIT_OK && o->json) {
-        json_t *root = json_object();
+        json_t *root = cli_json_document("wqc.analyze-gguf/1");
         json_object_set_new(root, "gguf", files);
         files = NULL;
         json_dumpf(root, stdout, JSON_INDENT(1));

@@ -7,6 +7,7 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "stats_out.h"
 
 typedef struct lossless_row {
     const char *name;
@@ -92,7 +93,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
                 for (int j = 0; j < 6; j++) tot[d][j] += add[j];
             }
     if (rc == WQC_EXIT_OK && o->json) {
-        json_t *root = json_object(), *list = json_array(), *sum = json_object();
+        json_t *root = cli_json_document("wqc.analyze-lossless/1"), *list = json_array(), *sum = json_object();
         for (size_t i = 0; i < n; i++) {
             const lossless_row *r = &rows[i];
             json_t *e = json_object(), *h = json_array();

@@ -59,7 +59,7 @@ static json_t *points_json(const wqc_rd_point *pts, size_t n)
 
 static int print_json(const rd_result *r)
 {
-    json_t *root = json_object(), *line = json_object(), *tensors = json_array();
+    json_t *root = cli_json_document("wqc.analyze-rd/1"), *line = json_object(), *tensors = json_array();
     json_object_set_new(line, "db_per_bit", json_real(WQC_RD_DB_PER_BIT));
     json_object_set_new(line, "ecsq_gap_db", json_real(WQC_RD_ECSQ_GAP_DB));
     json_object_set_new(line, "formula", json_string("SQNR = 6.0206 * bits - 1.5330 dB (Gaussian, entropy-coded uniform quantizer)"));

@@ -5,6 +5,7 @@
 
 #include "analyze.h"
 #include "cli.h"
+#include "stats_out.h"
 
 #define HIST_BAR_WIDTH 50
 
@@ -324,9 +325,8 @@ static json_t *summary_json(const analyze_report *r)
 
 int analyze_print_json(FILE *out, const analyze_report *r)
 {
-    json_t *root = json_object(), *inputs = json_array(), *tensors = json_array();
+    json_t *root = cli_json_document("wqc.analyze/1"), *inputs = json_array(), *tensors = json_array();
     if (!root || !inputs || !tensors) return -1;
-    json_object_set_new(root, "wqc_version", json_string(WQC_VERSION_STRING));
     json_object_set_new(root, "quantizer", quantizer_json(r->options));
     for (size_t i = 0; i < r->ninputs; i++) json_array_append_new(inputs, json_string(r->inputs[i].label));
     json_object_set_new(root, "inputs", inputs);

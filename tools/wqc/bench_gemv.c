@@ -10,6 +10,7 @@
 
 #include "bench.h"
 #include "output.h"
+#include "stats_out.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -497,7 +498,7 @@ static void print_text(const gemv_result *res, size_t ncases, const int *threads
 static int print_json(const gemv_result *res, size_t ncases, const int *threads, int nthreads, const double *bw,
                       const char *cpu, wqc_isa isa, long repeat)
 {
-    json_t *root = json_object(), *bws = json_array(), *cases = json_array();
+    json_t *root = cli_json_document("wqc.bench-gemv/1"), *bws = json_array(), *cases = json_array();
     json_object_set_new(root, "cpu", json_string(cpu));
     json_object_set_new(root, "isa", json_string(wqc_isa_name(isa)));
     json_object_set_new(root, "repeat", json_integer(repeat));

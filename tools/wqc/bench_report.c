@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "stats_out.h"
 
 /* The reference for the "vs wqc" column: the fastest wqc row that writes
  * one byte per symbol. */
@@ -55,7 +56,7 @@ void bench_print_text(FILE *f, const bench_report *r)
 int bench_print_json(FILE *f, const bench_report *r)
 {
     double ref = wqc_reference_rate(r);
-    json_t *doc = json_object(), *rows = json_array();
+    json_t *doc = cli_json_document("wqc.bench/1"), *rows = json_array();
     json_object_set_new(doc, "input", json_string(r->input));
     json_object_set_new(doc, "quantizer", json_string(r->quantizer));
     json_object_set_new(doc, "symbols", json_integer((json_int_t)r->symbols));

@@ -278,7 +278,7 @@ int cmd_diff(int argc, char **argv)
     }
     if (rc == WQC_EXIT_OK) {
         if (d.json) {
-            json_t *root = json_object();
+            json_t *root = cli_json_document("wqc.diff/1");
             json_object_set_new(root, "a", json_string(d.a));
             json_object_set_new(root, "b", json_string(d.b));
             json_object_set_new(root, "stats_only", json_boolean(d.stats_only));

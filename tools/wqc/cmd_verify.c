@@ -68,7 +68,7 @@ static void mode_text(const wqc_frame *f, char *buf, size_t cap)
 
 static int run_info(const coding_args *a, wqc_archive *in)
 {
-    json_t *root = a->json ? json_object() : NULL, *list = a->json ? json_array() : NULL;
+    json_t *root = a->json ? cli_json_document("wqc.info/1") : NULL, *list = a->json ? json_array() : NULL;
     uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
     if (!a->json && a->stats) cli_stats_header(stdout);
     else if (!a->json)
@@ -259,8 +259,7 @@ static int run_verify(const coding_args *a, wqc_archive *in)
     cli_progress_end(&progress);
     const char *hmac = !wqc_archive_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)";
     if (a->json) {
-        json_t *root = json_object();
-        json_object_set_new(root, "schema", json_string("wqc.verify/1"));
+        json_t *root = cli_json_document("wqc.verify/1");
         json_object_set_new(root, "file", json_string(a->input));
         json_object_set_new(root, "against", a->against ? json_string(a->against) : json_null());
         json_object_set_new(root, "tensors", results);

@@ -7,6 +7,7 @@
 #include "any_model.h"
 #include "output.h"
 #include "progress.h"
+#include "stats_out.h"
 
 typedef struct model_digests {
     size_t n;
@@ -73,7 +74,7 @@ static void print_text(const coding_args *a, const model_digests *d)
 static void print_json(const coding_args *a, const model_digests *d)
 {
     char hex[2 * WQC_DIGEST_BYTES + 1];
-    json_t *root = json_object(), *list = json_array();
+    json_t *root = cli_json_document("wqc.digest/1"), *list = json_array();
     json_object_set_new(root, "file", json_string(a->input));
     json_object_set_new(root, "algorithm", json_string("BLAKE2b-256"));
     wqc_digest_hex(d->model, hex);

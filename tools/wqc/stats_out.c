@@ -6,6 +6,14 @@
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+json_t *cli_json_document(const char *schema)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "schema", json_string(schema));
+    json_object_set_new(root, "wqc_version", json_string(WQC_VERSION_STRING));
+    return root;
+}
+
 json_t *cli_stats_json(const wqc_tensor_stats *s)
 {
     json_t *o = json_object();

@@ -7,6 +7,10 @@
 
 #include "wqc/wqc.h"
 
+/* A --json document's root: {"schema": "wqc.<command>/<major>", "wqc_version": ...}
+ * (docs/JSON.md lists the schemas; a major changes only when a key changes
+ * meaning or goes away). */
+json_t *cli_json_document(const char *schema);
 /* A number, or null when it is not finite (JSON has no NaN or Inf). */
 json_t *cli_json_number(double v);
 /* {"count", "mean", "std", "min", "max", "kurtosis"[, "clipped", "clipped_count", "sqnr_db"]};
