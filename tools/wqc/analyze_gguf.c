@@ -77,8 +77,10 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
         json_t *jt = json_object(), *js = json_array();
         double stored = 0;
         char dims[96] = "";
+        /* Outermost first, as info and numpy print shapes (ggml lists them innermost first). */
         for (uint32_t d = 0, at = 0; d < t->ndim && at < sizeof dims; d++)
-            at += (uint32_t)snprintf(dims + at, sizeof dims - at, d ? "x%llu" : "%llu", (unsigned long long)t->dims[d]);
+            at += (uint32_t)snprintf(dims + at, sizeof dims - at, d ? "x%llu" : "%llu",
+                                     (unsigned long long)t->dims[t->ndim - 1 - d]);
         char streams_text[512] = "";
         size_t at = 0;
         st = encoded_bytes(t, &stored, &err);

@@ -21,7 +21,9 @@ static const char *usage_text =
     "                      | rms(B) - rms(A) | / rms(A)\n"
     "  --max-rel-change X  exit 1 when a tensor's relative change exceeds X, or a tensor was added,\n"
     "                      removed or reshaped\n"
-    "  --json              one object per tensor: name, changed, status and the figures\n"
+    "  --json              one document (schema wqc.diff/1): per tensor name, changed, status, figures\n"
+    "  -q                  print only the tensors that changed, and the summary\n"
+    "  -T N                threads decoding .wqc tensors (default: all cores)\n"
     "exit status: 0 compared (and the gate passed), 1 gate failed or error, 2 usage, 4 damaged .wqc\n";
 
 typedef struct diff_args {
