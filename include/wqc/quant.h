@@ -57,6 +57,10 @@ typedef struct wqc_quant_params {
     uint32_t group_size;        /* G for WQC_GRAN_GROUP */
     double k;                   /* sdclip clip multiple of the row std */
     double step;                /* grid step D > 0 */
+    int exact_ends;             /* affine's grid ends and sdclip's step in full float32; by default
+                                   rounded to bfloat16 (8 significant bits: a third of the bits to
+                                   store). Not recorded in a .wqc: for analysis against a textbook
+                                   quantizer (analyze --exact-ends). */
 } wqc_quant_params;
 
 /* Defaults of the published SDClip recipe. */

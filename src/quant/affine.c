@@ -6,7 +6,7 @@
 #include "wqc/dtype.h"
 
 /* Quantizes the n weights of one group, all sharing one scale and offset. */
-static wqc_status quantize_group(const float *w, uint64_t n, uint64_t base, float maxq,
+static wqc_status quantize_group(const float *w, uint64_t n, uint64_t base, float maxq, int exact,
                                  const char *name, uint8_t *sym, float *scale_out,
                                  float *offset_out, wqc_error *err)
 {
@@ -24,7 +24,7 @@ static wqc_status quantize_group(const float *w, uint64_t n, uint64_t base, floa
      * changes in the fourth decimal). A group that rounding would make
      * constant keeps its exact ends. */
     float lo8 = wqc_bf16_round(lo), hi8 = wqc_bf16_round(hi);
-    if (hi8 > lo8 && isfinite(lo8) && isfinite(hi8)) lo = lo8, hi = hi8;
+    if (!exact && hi8 > lo8 && isfinite(lo8) && isfinite(hi8)) lo = lo8, hi = hi8;
     float scale = (float)(((double)hi - (double)lo) / maxq);
     *scale_out = scale;
     *offset_out = lo;
@@ -46,13 +46,13 @@ wqc_status wqc_quantize_affine(const float *w, const wqc_quant_params *p, const 
     float maxq = (float)((1u << p->bits) - 1);
     uint64_t n = q->rows * q->cols;
     if (p->granularity == WQC_GRAN_TENSOR)
-        return quantize_group(w, n, 0, maxq, name, q->symbols, &q->scale[0], &q->offset[0], err);
+        return quantize_group(w, n, 0, maxq, p->exact_ends, name, q->symbols, &q->scale[0], &q->offset[0], err);
     uint64_t g = 0;
     for (uint64_t r = 0; r < q->rows; r++) {
         for (uint64_t c = 0; c < q->cols; c += q->group_len, g++) {
             uint64_t len = q->cols - c < q->group_len ? q->cols - c : q->group_len;
             uint64_t at = r * q->cols + c;
-            wqc_status st = quantize_group(w + at, len, at, maxq, name, q->symbols + at,
+            wqc_status st = quantize_group(w + at, len, at, maxq, p->exact_ends, name, q->symbols + at,
                                            &q->scale[g], &q->offset[g], err);
             if (st != WQC_OK) return st;
         }

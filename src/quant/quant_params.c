@@ -11,6 +11,7 @@ void wqc_quant_params_default(wqc_quant_params *p)
     p->group_size = 32;
     p->k = WQC_SDCLIP_MATRIX_K;
     p->step = 0.0;
+    p->exact_ends = 0;
 }
 
 wqc_status wqc_quant_params_check(const wqc_quant_params *p, wqc_error *err)

@@ -25,7 +25,7 @@ wqc_status wqc_quantize_sdclip(const float *w, const wqc_quant_params *p, const 
         double sd = n ? sqrt(ss / (double)n) : 0.0;
         /* To 8 significant bits, like affine's grid ends (the clip moves by at most 2^-9). */
         float step = (float)(p->k * sd / m);
-        if (isfinite(wqc_bf16_round(step))) step = wqc_bf16_round(step);
+        if (!p->exact_ends && isfinite(wqc_bf16_round(step))) step = wqc_bf16_round(step);
         if (sd == 0.0 || step == 0.0f) {
             /* Constant row: exact through the offset alone. */
             q->scale[r] = 0.0f;

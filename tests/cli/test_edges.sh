@@ -100,6 +100,26 @@ check "the same file as from the path" 'cmp -s piped.wqc m.wqc'
 # verify --json.
 expect_status 0 "verify --json" -- "$wqc" verify --json m.wqc --against m.safetensors
 check "a verify document" '"$py" -c "import json,sys; d = json.load(open(sys.argv[1])); assert d[\"schema\"] == \"wqc.verify/1\" and d[\"passed\"] and len(d[\"tensors\"]) == 3" "$tmp/out"'
+# A textbook numpy min/max quantizer reproduces analyze --exact-ends exactly;
+# the default rounds the grid's ends to bfloat16, as encode stores them.
+expect_status 0 "analyze --exact-ends" -- "$py" - "$wqc" <<'PY'
+import json, subprocess, sys
+import numpy as np
+w = (np.random.default_rng(8).standard_t(3, (128, 256)) * 0.02).astype("<f4")
+np.save("t.npy", w)
+lo, hi = w.min(1, keepdims=True), w.max(1, keepdims=True)
+scale = ((hi.astype(np.float64) - lo) / 15).astype(np.float32)
+q = np.clip(np.floor((w - lo) / scale + 0.5), 0, 15).astype(np.uint8)
+p = np.bincount(q.ravel(), minlength=16) / q.size
+h = -(p[p > 0] * np.log2(p[p > 0])).sum()
+run = lambda *f: json.loads(subprocess.run([sys.argv[1], "analyze", "--json", "t.npy", *f], capture_output=True, text=True).stdout)
+exact, default = run("--exact-ends"), run()
+assert abs(exact["tensors"][0]["entropy_bits"] - h) < 1e-8, (exact["tensors"][0]["entropy_bits"], h)
+assert exact["quantizer"]["grid_ends"] == "float32" and default["quantizer"]["grid_ends"] == "bfloat16"
+PY
+expect_status 0 "analyze's header says how grid ends are rounded" -- "$wqc" analyze t.npy
+check "bfloat16 named" 'grep -q "^quantizer: affine 4-bit row, rANS table P=12 (grid ends rounded to bfloat16" "$tmp/out"'
+
 # Every --json document names its schema, and docs/JSON.md documents it.
 doc="$(dirname "$0")/../../docs/JSON.md"
 [[ -f $doc ]] || doc="$OLDPWD/$(dirname "$0")/../../docs/JSON.md"

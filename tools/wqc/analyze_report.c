@@ -116,8 +116,12 @@ void analyze_print_text(FILE *out, const analyze_report *r)
         width = n > width ? n : width;
     }
     width = width > 60 ? 60 : width;
-    fprintf(out, "quantizer: %s, rANS table P=%d\n",
-            wqc_quant_params_describe(&r->options->quant, desc, sizeof desc), r->options->precision);
+    const wqc_quant_params *qp = &r->options->quant;
+    fprintf(out, "quantizer: %s, rANS table P=%d%s\n", wqc_quant_params_describe(qp, desc, sizeof desc),
+            r->options->precision,
+            qp->method == WQC_QUANT_GRID ? ""
+            : qp->exact_ends            ? " (grid ends in float32: --exact-ends)"
+                                        : " (grid ends rounded to bfloat16, as encode stores them; --exact-ends for float32)");
     for (size_t in = 0; in < r->ninputs; in++) {
         fprintf(out, "\ninput: ");
         cli_put_escaped(out, r->inputs[in].label);
@@ -198,6 +202,7 @@ static json_t *quantizer_json(const wqc_analysis_options *o)
     json_t *q = json_object();
     json_object_set_new(q, "method", json_string(methods[p->method]));
     if (p->method != WQC_QUANT_GRID) json_object_set_new(q, "bits", json_integer(p->bits));
+    if (p->method != WQC_QUANT_GRID) json_object_set_new(q, "grid_ends", json_string(p->exact_ends ? "float32" : "bfloat16"));
     if (p->method == WQC_QUANT_AFFINE) {
         json_object_set_new(q, "granularity", json_string(grans[p->granularity]));
         if (p->granularity == WQC_GRAN_GROUP) json_object_set_new(q, "group_size", json_integer(p->group_size));

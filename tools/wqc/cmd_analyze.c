@@ -29,6 +29,9 @@ static void usage(FILE *f)
             "  -k K                          sdclip clip at K std (default 12.85)\n"
             "  --step D                      grid step (required by grid)\n"
             "  --precision P                 rANS table precision 10..15 (default 12)\n"
+            "  --exact-ends                  affine's grid ends and sdclip's step in full float32, as a\n"
+            "                                textbook quantizer has them (default and encode: rounded to\n"
+            "                                bfloat16, 8 significant bits, which cost a third to store)\n"
             "selection:\n"
             "  --tensors GLOB                only tensors whose name matches (repeatable)\n"
             "  --min-elements N              analyse tensors of rank >= 2 with at least N\n"
@@ -60,7 +63,7 @@ static void usage(FILE *f)
 enum {
     OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_TENSORS, OPT_MIN_ELEM,
     OPT_VECTORS, OPT_HIST, OPT_JSON, OPT_BASELINES, OPT_ZSTD, OPT_BROTLI, OPT_MAX_BITS,
-    OPT_MIN_SAVING, OPT_SYNTHETIC, OPT_LOSSLESS, OPT_RD, OPT_RD_BITS, OPT_RD_K, OPT_PLOT
+    OPT_MIN_SAVING, OPT_EXACT_ENDS, OPT_SYNTHETIC, OPT_LOSSLESS, OPT_RD, OPT_RD_BITS, OPT_RD_K, OPT_PLOT
 };
 
 static const struct option long_options[] = {
@@ -82,6 +85,7 @@ static const struct option long_options[] = {
     {"max-bits", required_argument, NULL, OPT_MAX_BITS},
     {"min-saving", required_argument, NULL, OPT_MIN_SAVING},
     {"synthetic", required_argument, NULL, OPT_SYNTHETIC},
+    {"exact-ends", no_argument, NULL, OPT_EXACT_ENDS},
     {"lossless", no_argument, NULL, OPT_LOSSLESS},
     {"rd", no_argument, NULL, OPT_RD},
     {"rd-bits", required_argument, NULL, OPT_RD_BITS},
@@ -103,6 +107,7 @@ typedef struct analyze_args {
     long threads;
     double max_bits, min_saving;
     const char *synthetic;
+    int exact_ends;
 } analyze_args;
 
 static int parse_args(int argc, char **argv, analyze_args *a)
@@ -163,6 +168,7 @@ static int parse_args(int argc, char **argv, analyze_args *a)
                 return WQC_EXIT_USAGE;
             break;
         case OPT_SYNTHETIC: a->synthetic = optarg; break;
+        case OPT_EXACT_ENDS: a->exact_ends = 1; break;
         case OPT_LOSSLESS: a->lossless = 1; break;
         case OPT_RD: a->rd = 1; break;
         case OPT_RD_BITS: {
@@ -198,6 +204,7 @@ static int parse_args(int argc, char **argv, analyze_args *a)
     }
     if (!cli_quant_options_finish(&a->quant)) return WQC_EXIT_USAGE;
     a->options.quant = a->quant.params;
+    a->options.quant.exact_ends = a->exact_ends;
     int gates = !isnan(a->max_bits) || !isnan(a->min_saving);
     if (gates && (a->lossless || a->rd)) {
         cli_error("--max-bits and --min-saving judge the quantized analysis, not %s", a->lossless ? "--lossless" : "--rd");
