@@ -35,6 +35,16 @@ expect_status 0 "decode -f of a quantized file" -- "$wqc" decode -q -f m.wqc
 check "the original is not replaced" '[[ $(sha256sum m.safetensors) == "$orig" ]]'
 check "the symbols went to m.symbols.safetensors" '[[ -s m.symbols.safetensors ]]'
 
+# A lossless .npy whose layout cannot be kept (Fortran order) is not lossy:
+# its default name is M.safetensors, with the same values.
+"$py" -c "import numpy as np; np.save('f.npy', np.asfortranarray(np.arange(12, dtype='<f4').reshape(3, 4)))"
+expect_status 0 "Fortran-order .npy, --lossless" -- "$wqc" encode -q --lossless f.npy
+expect_status 0 "decode it" -- "$wqc" decode -q f.wqc
+check "as f.safetensors, the values in C order" '"$py" -c "
+import json, struct, numpy as np
+b = open(\"f.safetensors\", \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]
+assert (np.frombuffer(b[8 + n:], \"<f4\").reshape(3, 4) == np.load(\"f.npy\")).all()"'
+
 # Wrong outputs.
 expect_status 0 "int8 .npy encode" -- "$wqc" encode -q i8.npy
 expect_status 0 "int8 .npy decode --dequantize" -- "$wqc" decode -q --dequantize i8.wqc -o back.npy

@@ -343,8 +343,9 @@ int cmd_decode(int argc, char **argv)
         rc = WQC_EXIT_USAGE;
         goto done;
     }
-    int reproducible = source_reproducible(&a, in, &p);
-    if (!reproducible && a.output_owned && !rename_lossy(&a)) {
+    int reproducible = source_reproducible(&a, in, &p), lossy = 0;
+    for (size_t i = 0; i < p.n; i++) lossy |= p.stored[i]->quantized && p.stored[i]->quant.method != WQC_QUANT_GIVEN;
+    if (!reproducible && lossy && a.output_owned && !rename_lossy(&a)) {
         rc = WQC_EXIT_ERROR;
         goto done;
     }
