@@ -113,6 +113,14 @@ wqc_status wqc_baselines_measure(const uint8_t *sym, size_t n, int bits, int zst
 
 /* ---- rate-distortion ---------------------------------------------------- */
 
+/* Streams of bytes, as the GGUF and lossless reports measure them: zstd's
+ * size at level (-1 on failure); the entropy of the field (b >> shift) & mask
+ * of each byte; the order-0 rANS size estimate of symbols below alphabet
+ * (table and lane states included; *entropy gets their entropy). */
+int64_t wqc_zstd_bytes(const void *src, size_t n, int level);
+double wqc_field_entropy_bits(const uint8_t *s, size_t n, unsigned shift, unsigned mask);
+double wqc_stream_rans_bytes(const uint8_t *s, uint64_t n, uint32_t alphabet, int precision, double *entropy);
+
 /* The high-resolution line of entropy-coded uniform scalar quantization of a
  * Gaussian source: SQNR = 6.02 R - 1.53 dB at R bits/weight, 1.53 dB
  * (10 log10(pi e / 6)) short of the rate-distortion bound D(R) = s^2 2^(-2R). */

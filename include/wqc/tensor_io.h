@@ -152,6 +152,16 @@ wqc_status wqc_model_open(const char *path, wqc_model **out, wqc_error *err);
  * weights in memory. Nothing is copied but the arrays of structs. */
 wqc_status wqc_model_from_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv *meta, size_t nmeta,
                                   wqc_model **out, wqc_error *err);
+/* A size as users give shards one: bytes with an optional K, M, G, T
+ * (powers of 1000, as transformers' max_shard_size) or KiB, MiB, GiB, TiB
+ * suffix (B optional), above 0. Returns 1, or 0 when malformed. */
+int wqc_size_parse(const char *text, uint64_t *bytes);
+/* The JSON text of a sharded file's index (the layout of a safetensors
+ * *.index.json): metadata (total_size, then meta) and a weight_map of
+ * names[i] to files[file_of[i]], keys sorted; malloc'ed, NULL when out of
+ * memory. wqc_model_open and wqc_archive_open read what this writes. */
+char *wqc_index_json(const char *const *names, const size_t *file_of, size_t n, const char *const *files,
+                     uint64_t total_size, const wqc_kv *meta, size_t nmeta);
 /* The rule an index's shard names follow: a relative path without a '..'
  * component (so that an index cannot reach outside its folder). */
 int wqc_shard_path_is_safe(const char *path);

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "wqc/analysis.h"
+#include "wqc/entropy.h"
 
 static wqc_status zstd_size(const uint8_t *src, size_t n, int level, void *dst, size_t cap,
                             int64_t *out, wqc_error *err)
@@ -75,4 +76,33 @@ done:
     free(dst);
     free(packed);
     return st;
+}
+
+int64_t wqc_zstd_bytes(const void *src, size_t n, int level)
+{
+    size_t cap = ZSTD_compressBound(n);
+    void *dst = malloc(cap ? cap : 1);
+    int64_t got = -1;
+    if (dst && zstd_size(src, n, level, dst, cap, &got, NULL) != WQC_OK) got = -1;
+    free(dst);
+    return got;
+}
+
+double wqc_field_entropy_bits(const uint8_t *s, size_t n, unsigned shift, unsigned mask)
+{
+    uint64_t counts[256] = {0};
+    for (size_t i = 0; i < n; i++) counts[(s[i] >> shift) & mask]++;
+    return wqc_entropy_bits(counts, 256);
+}
+
+double wqc_stream_rans_bytes(const uint8_t *s, uint64_t n, uint32_t alphabet, int precision, double *entropy)
+{
+    uint64_t counts[256] = {0};
+    uint32_t freq[256];
+    wqc_histogram(s, (size_t)n, counts);
+    *entropy = wqc_entropy_bits(counts, alphabet);
+    wqc_order0_estimate e;
+    if (n == 0 || wqc_order0_estimate_counts(counts, alphabet, n, precision, freq, &e, NULL) != WQC_OK)
+        return (double)n;
+    return e.bytes;
 }

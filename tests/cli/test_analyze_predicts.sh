@@ -8,9 +8,10 @@ mkdir -p "$tmp"
 source "$(dirname "$0")/lib.sh"
 compare="$(dirname "$0")/../support/compare_predicted.py"
 
-"$py" - "$tmp" <<'PY'
-import json, struct, sys
+PYTHONPATH="$(dirname "$0")/../support" "$py" - "$tmp" <<'PY'
+import sys
 import numpy as np
+from safetensors_write import write
 d = sys.argv[1]
 rng = np.random.default_rng(11)
 t = {}
@@ -25,14 +26,7 @@ base = (rng.standard_normal((8, 64)) * 0.02).astype("<f4")
 t["embed"] = base[rng.integers(0, 8, 256)]
 t["big"] = (rng.standard_normal((512, 600)) * 0.02).astype("<f4")
 t["norm"] = np.ones(64, "<f4")
-header, blobs, off = {}, [], 0
-for name, a in t.items():
-    b = a.tobytes()
-    header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-    blobs.append(b)
-    off += len(b)
-h = json.dumps(header).encode()
-open(d + "/m.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+write(d + "/m.safetensors", {k: ("F32", a.shape, a.tobytes()) for k, a in t.items()})
 np.save(d + "/codes.npy", rng.integers(-5, 6, (300, 200)).astype("i1"))
 PY
 

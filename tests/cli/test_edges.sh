@@ -7,22 +7,16 @@
 wqc=$1 tmp=$2 py=$3
 rm -rf "$tmp" && mkdir -p "$tmp"
 source "$(dirname "$0")/lib.sh"
+support=$(cd "$(dirname "$0")/../support" && pwd)
 cd "$tmp" || exit 1
-"$py" - <<'PY'
-import json, struct
+PYTHONPATH="$support" "$py" - <<'PY'
 import numpy as np
+from safetensors_write import write
 rng = np.random.default_rng(26)
 t = {"model.embed_tokens.weight": (rng.standard_normal((64, 96)) * 0.02).astype("<f4"),
      "model.layers.0.w": (rng.standard_normal((96, 64)) * 0.02).astype("<f4"),
      "model.norm.weight": np.ones(64, "<f4")}
-header, blobs, off = {}, [], 0
-for name, a in t.items():
-    b = a.tobytes()
-    header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-    blobs.append(b)
-    off += len(b)
-h = json.dumps(header).encode()
-open("m.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+write("m.safetensors", {k: ("F32", a.shape, a.tobytes()) for k, a in t.items()})
 np.save("i8.npy", (np.arange(4096) % 200 - 100).astype("i1").reshape(64, 64))
 PY
 orig=$(sha256sum m.safetensors)

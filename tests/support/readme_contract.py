@@ -5,16 +5,16 @@ comment says "byte for byte" or "identical", give that file back); every
 synopsis line (with [options] or CAPITAL placeholders) may name only options
 that `wqc CMD --help` lists. Prints a line per check and "N passed, M failed".
 usage: readme_contract.py WQC WORKDIR README.md"""
-import json
 import os
 import re
 import shlex
 import shutil
-import struct
 import subprocess
 import sys
 
 import numpy as np
+
+from safetensors_write import write
 
 wqc, work, readme = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 passed = failed = 0
@@ -63,14 +63,7 @@ def synopsis(code):
 
 
 def safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    write(path, {k: ("F32", a.shape, a.tobytes()) for k, a in tensors.items()})
 
 
 def make_fixtures(src):

@@ -36,17 +36,19 @@ static void make_fixture(fixture *x)
     x->meta[0] = (wqc_kv){"origin", "test_model_api"};
 }
 
-/* The fixture encoded with a rule that keeps layer.exact bit-exactly. */
-static wqc_memory_out encode_fixture(fixture *x, wqc_rule *rule)
+/* The fixture made and encoded with a rule that keeps layer.exact bit-exactly. */
+static wqc_memory_out encoded_fixture(fixture *x)
 {
+    make_fixture(x);
     wqc_error err;
     wqc_error_clear(&err);
     wqc_model *m;
     assert_int_equal(wqc_model_from_tensors(x->t, 4, x->meta, 1, &m, &err), WQC_OK);
-    assert_int_equal(wqc_rule_parse("*.exact:lossless", rule, &err), WQC_OK);
+    wqc_rule rule;
+    assert_int_equal(wqc_rule_parse("*.exact:lossless", &rule, &err), WQC_OK);
     wqc_model_encode_options o;
     wqc_model_encode_options_default(&o);
-    o.plan.rules = rule;
+    o.plan.rules = &rule;
     o.plan.nrules = 1;
     wqc_model_file_options fo = {NULL, 0, 0};
     wqc_memory_out out = {0};
@@ -59,9 +61,7 @@ static void test_model_api_encode_tensors_and_decode_every_form(void **state)
 {
     (void)state;
     fixture x;
-    make_fixture(&x);
-    wqc_rule rule;
-    wqc_memory_out file = encode_fixture(&x, &rule);
+    wqc_memory_out file = encoded_fixture(&x);
     wqc_error err;
     wqc_error_clear(&err);
     wqc_archive *a;
@@ -284,9 +284,7 @@ static void test_model_api_archives_on_threads(void **state)
 {
     (void)state;
     fixture x;
-    make_fixture(&x);
-    wqc_rule rule;
-    wqc_memory_out file = encode_fixture(&x, &rule);
+    wqc_memory_out file = encoded_fixture(&x);
     pthread_t th[4];
     decode_job jobs[4];
     for (int k = 0; k < 4; k++) {

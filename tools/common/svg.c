@@ -93,13 +93,6 @@ int svg_write(const char *path, const char *doc, size_t len)
     return ok;
 }
 
-void svg_abort(svg *s)
-{
-    if (s->f) fclose(s->f);
-    free(s->buf);
-    memset(s, 0, sizeof *s);
-}
-
 const char *svg_color(int i)
 {
     static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",

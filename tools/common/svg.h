@@ -26,7 +26,6 @@ void svg_polyline(svg *s, const double *xs, const double *ys, int n, const char 
 int svg_end(svg *s, char **doc, size_t *len);
 /* Writes a document to path through a temporary file and a rename; 0 on failure (errno set). */
 int svg_write(const char *path, const char *doc, size_t len);
-void svg_abort(svg *s);
 
 /* The colour of series i (a palette readable on white). */
 const char *svg_color(int i);

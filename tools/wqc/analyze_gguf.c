@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 #include "analyze.h"
 #include "cli.h"
@@ -18,25 +17,10 @@ typedef struct type_total {
     double stored;
 } type_total;
 
-static double rans_bytes(const uint8_t *s, uint64_t n, uint32_t alphabet, double *entropy)
-{
-    uint64_t counts[256] = {0};
-    uint32_t freq[256];
-    wqc_histogram(s, (size_t)n, counts);
-    *entropy = wqc_entropy_bits(counts, alphabet);
-    wqc_order0_estimate e;
-    if (n == 0 || wqc_order0_estimate_counts(counts, alphabet, n, WQC_PRECISION_DEFAULT, freq, &e, NULL) != WQC_OK)
-        return (double)n;
-    return e.bytes;
-}
-
 static double zstd_bytes(const uint8_t *s, uint64_t n)
 {
-    size_t cap = ZSTD_compressBound((size_t)n);
-    void *dst = malloc(cap ? cap : 1);
-    size_t got = dst ? ZSTD_compress(dst, cap, s, (size_t)n, 19) : 0;
-    free(dst);
-    return dst && !ZSTD_isError(got) ? (double)got : (double)n;
+    int64_t got = wqc_zstd_bytes(s, (size_t)n, 19);
+    return got >= 0 ? (double)got : (double)n;
 }
 
 /* What encode stores for the tensor: its own coder (wqc_gguf_frame) with
@@ -95,7 +79,7 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
             size_t n = 0;
             st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &n, &err);
             for (size_t k = 0; st == WQC_OK && k < n; k++) {
-                double h = 0, r = rans_bytes(s[k].data, s[k].len, s[k].alphabet, &h);
+                double h = 0, r = wqc_stream_rans_bytes(s[k].data, s[k].len, s[k].alphabet, WQC_PRECISION_DEFAULT, &h);
                 double z = s[k].codes ? INFINITY : zstd_bytes(s[k].data, s[k].len), b = fmin(r, z);
                 if (at < sizeof streams_text)
                     at += (size_t)snprintf(streams_text + at, sizeof streams_text - at, "%s%s %.3f -> %.0f%s", k ? ", " : "",

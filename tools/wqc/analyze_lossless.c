@@ -17,13 +17,6 @@ typedef struct lossless_row {
     const char *coding;
 } lossless_row;
 
-static double stream_entropy(const uint8_t *s, size_t n, unsigned shift, unsigned mask)
-{
-    uint64_t counts[256] = {0};
-    for (size_t i = 0; i < n; i++) counts[(s[i] >> shift) & mask]++;
-    return wqc_entropy_bits(counts, 256);
-}
-
 static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossless_row *r, wqc_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -37,9 +30,9 @@ static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossle
     if (!mem) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
     wqc_float_split(t->dtype, t->data, n, mem, rest);
-    r->h_symbol = stream_entropy(mem, n, 0, 0xff);
-    r->h_sign = stream_entropy(rest[0], n, 7, 1);
-    for (unsigned k = 0; k < nrest; k++) r->h_rest[k] = stream_entropy(rest[k], n, 0, 0xff);
+    r->h_symbol = wqc_field_entropy_bits(mem, n, 0, 0xff);
+    r->h_sign = wqc_field_entropy_bits(rest[0], n, 7, 1);
+    for (unsigned k = 0; k < nrest; k++) r->h_rest[k] = wqc_field_entropy_bits(rest[k], n, 0, 0xff);
     free(mem);
     wqc_encode_options eo;
     wqc_encode_options_default(&eo);

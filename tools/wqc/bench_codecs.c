@@ -13,15 +13,6 @@
 #include "bench_codecs.h"
 #include "cli.h"
 
-int bench_have_htscodecs(void)
-{
-#ifdef WQC_HAVE_HTSCODECS
-    return 1;
-#else
-    return 0;
-#endif
-}
-
 static const char *const families[] = {"wqc", "packed", "htscodecs", "zstd", "brotli"};
 
 static int selected(const char *select, const char *family)

@@ -59,7 +59,4 @@ uint64_t bench_blob_bytes(const bench_codec *c, const bench_blob *b);
 uint64_t bench_output_bytes(const bench_codec *c, uint64_t n);
 void bench_expected(const bench_codec *c, const bench_item *it, void *dst);
 
-/* "built with htscodecs" or why not. */
-int bench_have_htscodecs(void);
-
 #endif

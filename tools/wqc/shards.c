@@ -1,7 +1,5 @@
 #include "shards.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +11,8 @@ int shard_spec_parse(const char *arg, shard_spec *s)
 {
     memset(s, 0, sizeof *s);
     s->on = 1;
-    if (strcmp(arg, "input") == 0) {
-        s->per_input = 1;
-        return 1;
-    }
-    static const struct {
-        const char *suffix;
-        uint64_t unit;
-    } units[] = {{"", 1},          {"B", 1},
-                 {"K", 1000},      {"KB", 1000},       {"KiB", 1024},       {"M", 1000000},
-                 {"MB", 1000000},  {"MiB", 1u << 20},  {"G", 1000000000},   {"GB", 1000000000},
-                 {"GiB", 1u << 30}, {"T", 1000000000000}, {"TB", 1000000000000}, {"TiB", 1ull << 40}};
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (end == arg || errno || arg[0] == '-') return 0;
-    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
-        if (strcmp(end, units[i].suffix) == 0) {
-            if (v == 0 || v > UINT64_MAX / units[i].unit) return 0;
-            s->size = v * units[i].unit;
-            return 1;
-        }
-    return 0;
+    s->per_input = strcmp(arg, "input") == 0;
+    return s->per_input || wqc_size_parse(arg, &s->size);
 }
 
 int shard_set_begin(shard_set *s, const char *output, const char *ext, int force)
@@ -116,24 +94,17 @@ int shard_set_finish(shard_set *s, const char *const *names, const size_t *shard
 {
     char **paths = calloc(s->n + 1, sizeof *paths);
     const char **bases = calloc(s->n + 1, sizeof *bases);
-    char *index = shard_index_path(s);
-    json_t *root = json_object(), *meta = json_object(), *map = json_object();
-    int ok = paths && bases && index && root && meta && map;
+    char *index = shard_index_path(s), *text = NULL;
+    int ok = paths && bases && index;
     for (size_t k = 0; ok && k < s->n; k++) ok = (paths[k] = shard_path(s, k, &bases[k])) != NULL;
+    if (ok) ok = (text = wqc_index_json(names, shard_of, n, bases, total_size, kv, nkv)) != NULL;
     if (!ok) cli_error("out of memory");
-    json_object_set_new(meta, "total_size", json_integer((json_int_t)total_size));
-    for (size_t i = 0; ok && i < nkv; i++) json_object_set_new(meta, kv[i].key, json_string(kv[i].value));
-    for (size_t i = 0; ok && i < n; i++) json_object_set_new(map, names[i], json_string(bases[shard_of[i]]));
-    json_object_set(root, "metadata", meta);
-    json_object_set(root, "weight_map", map);
     size_t committed = 0; /* shards renamed into place */
     while (ok && committed < s->n) {
         ok = cli_out_commit_as(&s->outs[committed], paths[committed], s->force);
         committed += ok;
     }
-    char *text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     cli_out out;
-    if (ok && !text) cli_error("out of memory"), ok = 0;
     if (ok && !cli_out_open(&out, index, s->force)) ok = 0;
     else if (ok) {
         wqc_error err;
@@ -149,9 +120,6 @@ int shard_set_finish(shard_set *s, const char *const *names, const size_t *shard
         for (size_t k = committed; k < s->n; k++) cli_out_abort(&s->outs[k]); /* safe on an abandoned one */
     }
     free(text);
-    json_decref(meta);
-    json_decref(map);
-    json_decref(root);
     for (size_t k = 0; paths && k < s->n; k++) free(paths[k]);
     free(paths);
     free(bases);
