@@ -50,15 +50,20 @@ check "no malformed file" '[[ ! -e d.safetensors ]]'
 expect_status 0 "the GGUF file comes back" -- "$wqc" decode -q g.wqc -o back.gguf
 check "byte for byte" 'cmp -s back.gguf m.gguf'
 
-# Endless or garbage input: refused at once, in little memory.
+# Endless or garbage input: refused at once, in little memory (peak RSS
+# under 64 MiB, AddressSanitizer's own included).
 # (exit 4 where a .wqc is expected: what it reads is not an intact .wqc)
 for cmd in "1 encode -" "4 decode -" "1 analyze -" "4 info -" "4 verify -" "1 quantize - -o z.safetensors"; do
     want=${cmd%% *} cmd=${cmd#* }
-    expect_status "$want" "$cmd < /dev/zero" -- bash -c 'ulimit -v 262144; timeout 5 "$0" $1 < /dev/zero > /dev/null' "$wqc" "$cmd"
+    expect_status "$want" "$cmd < /dev/zero" -- "$py" "$support/peak_rss.py" \
+        bash -c 'timeout 5 "$0" $1 < /dev/zero > /dev/null' "$wqc" "$cmd"
     check "$cmd < /dev/zero: says what the stream is not" 'grep -q "not a safetensors, .npy, .wqc or GGUF stream" "$tmp/err"'
+    check "$cmd < /dev/zero: under 64 MiB" '[[ $(tail -1 "$tmp/out") -lt 65536 ]]'
 done
-expect_status 1 "a .npy header, then endless zeros" -- bash -c 'ulimit -v 262144; (cat i8.npy; cat /dev/zero) | timeout 5 "$0" encode - > /dev/null' "$wqc"
+expect_status 1 "a .npy header, then endless zeros" -- "$py" "$support/peak_rss.py" \
+    bash -c '(cat i8.npy; cat /dev/zero) | timeout 5 "$0" encode - > /dev/null' "$wqc"
 check "the stream goes on past its header's size" 'grep -q "goes on past" "$tmp/err"'
+check "in under 64 MiB" '[[ $(tail -1 "$tmp/out") -lt 65536 ]]'
 
 # The wrong kind of file is named.
 expect_status 1 "analyze of a .wqc" -- "$wqc" analyze m.wqc
