@@ -75,11 +75,17 @@ typedef struct wqc_tensor_info {
     wqc_quant_params quant;
     int bits;
     uint32_t alphabet;
+    uint64_t ngroups;            /* quantized: scale and offset pairs (wqc_archive_scales) */
     wqc_encoding encoding;       /* how the file stores it */
     uint64_t stored_bytes;       /* its record's bytes in the file */
 } wqc_tensor_info;
 
 wqc_status wqc_archive_tensor(wqc_archive *a, size_t i, wqc_tensor_info *out, wqc_error *err);
+/* A quantized tensor's scales and offsets, ngroups of each (weight =
+ * offset[g] + scale[g] * symbol; groups in row-major order, as
+ * docs/FORMAT.md's quantized safetensors lays them out). WQC_ERR_INVALID_ARG
+ * when n is not the tensor's ngroups or it is not quantized. */
+wqc_status wqc_archive_scales(wqc_archive *a, size_t i, float *scale, float *offset, uint64_t n, wqc_error *err);
 
 /* What decoding gives:
  *   WQC_AS_ORIGINAL  a quantized tensor dequantized into its original dtype

@@ -167,6 +167,16 @@ void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor 
 /* The coded size of a frame's data: rANS payload or stored bytes. */
 uint64_t wqc_coded_payload_bytes(const wqc_frame *f);
 
+/* Tensors in the caller's memory (wqc_model_from_tensors) into one .wqc
+ * through sink, with options given as text: "KEY=VALUE" items separated by
+ * ';' among method, bits, granularity, k, step (wqc_quant_setting),
+ * precision, lanes, chunk (wqc_rans_setting), mode (auto, order0, context,
+ * brotli, zstd), lossless (0/1), stats (0/1), rule (repeatable, as
+ * wqc_rule_parse: "rule=*embed*:sdclip,bits=8,k=20"). What a binding calls
+ * (python/wqc's save_file); the same words mean what the CLI's options do. */
+wqc_status wqc_encode_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv *meta, size_t nmeta,
+                              const char *settings, wqc_sink_fn sink, void *ctx, wqc_error *err);
+
 /* ---- output files ---- */
 
 /* One .wqc file of the encoder's tensors: metadata (the input's, minus wqc.*

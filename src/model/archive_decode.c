@@ -23,7 +23,21 @@ wqc_status wqc_archive_tensor(wqc_archive *a, size_t i, wqc_tensor_info *out, wq
         out->quant = f->quant;
         out->bits = f->q.bits;
         out->alphabet = f->q.alphabet;
+        out->ngroups = f->q.ngroups;
     }
+    return WQC_OK;
+}
+
+wqc_status wqc_archive_scales(wqc_archive *a, size_t i, float *scale, float *offset, uint64_t n, wqc_error *err)
+{
+    const wqc_frame *f;
+    wqc_status st = wqc_archive_frame(a, i, &f, err);
+    if (st != WQC_OK) return st;
+    if (!f->quantized || n != f->q.ngroups)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' has %llu scale groups, not %llu", f->name,
+                        (unsigned long long)(f->quantized ? f->q.ngroups : 0), (unsigned long long)n);
+    memcpy(scale, f->q.scale, (size_t)n * sizeof *scale);
+    memcpy(offset, f->q.offset, (size_t)n * sizeof *offset);
     return WQC_OK;
 }
 

@@ -34,5 +34,15 @@ d = np.load(sys.argv[2]).astype(np.float64)
 assert name == "m" and int(n) == d.size, (name, n)
 assert abs(float(total) - d.sum()) <= 1e-6 * max(1.0, abs(d).sum()), (total, d.sum())
 PY'
+pkg=$(find "$prefix" -type d -name python -path "*/wqc/python" | head -1)
+# A sanitizer build's library needs its runtime loaded first into the interpreter.
+preload=
+[[ $extra == *sanitize* ]] && preload="$(cc -print-file-name=libasan.so):$(cc -print-file-name=libubsan.so)"
+expect_status 0 "the installed Python package finds the installed library" -- \
+    env -u WQC_LIBRARY PYTHONPATH="$pkg" LD_LIBRARY_PATH= LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 "$py" -c '
+import sys, wqc
+t = wqc.load_file(sys.argv[1])
+assert wqc.library_path().startswith(sys.argv[2]), wqc.library_path()
+print(t["m"].shape)' "$tmp/m.wqc" "$pkg"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
