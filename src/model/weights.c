@@ -129,36 +129,6 @@ static wqc_status to_floats(const wqc_tensor *t, wqc_float_tensor *out, wqc_erro
     return WQC_OK;
 }
 
-static wqc_status collect(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    (void)err;
-    uint8_t **at = ctx;
-    memcpy(*at, buf, len);
-    *at += len;
-    return WQC_OK;
-}
-
-static wqc_status frame_floats(const wqc_frame *f, int threads, wqc_float_tensor *out, wqc_error *err)
-{
-    int dequantize = f->quantized && f->quant.method != WQC_QUANT_GIVEN;
-    uint64_t bytes = dequantize ? f->nelem * sizeof(float) : f->quantized ? f->nelem : f->raw_len;
-    uint8_t *buf = malloc(bytes ? (size_t)bytes : 1), *at = buf;
-    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", f->name);
-    wqc_status st = wqc_frame_stream(f, dequantize ? WQC_FORM_F32 : WQC_FORM_SYMBOLS, threads, 0, collect, &at, err);
-    if (st != WQC_OK) {
-        free(buf);
-        return st;
-    }
-    if (dequantize) {
-        out->w = (float *)buf;
-        return WQC_OK;
-    }
-    wqc_tensor t = {.name = f->name, .dtype = f->dtype, .nelem = f->nelem, .data = buf, .nbytes = bytes};
-    st = to_floats(&t, out, err);
-    free(buf);
-    return st;
-}
-
 wqc_status wqc_weights_floats(wqc_weights *am, size_t i, int threads, wqc_float_tensor *out, wqc_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -174,8 +144,12 @@ wqc_status wqc_weights_floats(wqc_weights *am, size_t i, int threads, wqc_float_
         out->dtype = f->dtype;
         out->quantized = f->quantized && f->quant.method != WQC_QUANT_GIVEN;
         if (am->is_wqc) {
-            st = frame_floats(f, threads, out, err);
-            wqc_archive_release(am->wqc, i, f);
+            /* The archive's own F32 decoding (weights dequantized, other dtypes widened). */
+            uint64_t n = wqc_archive_decoded_size(am->wqc, i, WQC_AS_F32);
+            out->w = malloc(n ? (size_t)n : 1);
+            if (!out->w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", f->name);
+            st = wqc_archive_decode(am->wqc, i, WQC_AS_F32, threads, out->w, n, err);
+            if (st != WQC_OK) free(out->w), out->w = NULL;
             return st;
         }
         if (!out->quantized) {
