@@ -17,7 +17,7 @@ typedef reader_entry entry;
 static wqc_status read_file_header(wqc_reader *r, wqc_error *err)
 {
     const uint8_t *h = r->buf;
-    if (r->len < WQC2_FILE_HEADER_BYTES || memcmp(h, WQC_MAGIC, 8) != 0)
+    if (r->len < WQC2_FILE_HEADER_BYTES || !wqc_is_wqc(h, r->len))
         return BAD("not a .wqc file (bad magic or too short)");
     r->version = wqc_le16(h + 8);
     if (r->version != 1 && r->version != 2)
@@ -72,8 +72,6 @@ static wqc_status check_source(const wqc_reader *r, wqc_error *err)
     free(seen);
     return st;
 }
-
-int wqc_is_wqc(const uint8_t *buf, size_t len) { return len >= 8 && memcmp(buf, WQC_MAGIC, 8) == 0; }
 
 const wqc_source *wqc_reader_source(const wqc_reader *r) { return r->source.format ? &r->source : NULL; }
 
