@@ -115,6 +115,10 @@ typedef struct wqc_model_encode_options {
 
 /* The plan's defaults, auto mode, auto lanes, the layout's chunk, stats on. */
 void wqc_model_encode_options_default(wqc_model_encode_options *o);
+/* o's coding options as a tensor coder takes them: chunk 0 resolved to the
+ * layout's default (WQC_GEMV_CHUNK_DEFAULT for gemv, else
+ * WQC_RANS_CHUNK_DEFAULT_CODEC). The one place that default is decided. */
+wqc_encode_options wqc_model_coding(const wqc_model_encode_options *o);
 
 typedef struct wqc_model_encoder wqc_model_encoder;
 

@@ -83,7 +83,6 @@ wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, co
 wqc_status wqc_gguf_frame(const wqc_gguf_tensor *t, const wqc_model_encode_options *o, wqc_frame *f, void **scratch,
                           wqc_error *err)
 {
-    wqc_encode_options coding = o->coding;
-    if (!coding.rans.chunk) coding.rans.chunk = WQC_RANS_CHUNK_DEFAULT_CODEC;
+    wqc_encode_options coding = wqc_model_coding(o);
     return wqc_frame_gguf(t, &coding, o->kept_zstd_level, f, scratch, err);
 }

@@ -39,6 +39,14 @@ void wqc_model_encode_options_default(wqc_model_encode_options *o)
     o->stats = 1;
 }
 
+wqc_encode_options wqc_model_coding(const wqc_model_encode_options *o)
+{
+    wqc_encode_options c = o->coding;
+    /* The gemv layout's chunks are smaller: threads split a product by chunks. */
+    if (!c.rans.chunk) c.rans.chunk = c.gemv ? WQC_GEMV_CHUNK_DEFAULT : WQC_RANS_CHUNK_DEFAULT_CODEC;
+    return c;
+}
+
 uint64_t wqc_coded_payload_bytes(const wqc_frame *f)
 {
     return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
@@ -159,9 +167,7 @@ wqc_status wqc_model_encoder_open(wqc_model *m, const wqc_model_encode_options *
     e->o = *o;
     e->o.coding.shared = NULL;
     e->o.coding.nshared = 0;
-    /* The gemv layout's chunks are smaller: threads split a product by chunks. */
-    if (!e->o.coding.rans.chunk)
-        e->o.coding.rans.chunk = o->coding.gemv ? WQC_GEMV_CHUNK_DEFAULT : WQC_RANS_CHUNK_DEFAULT_CODEC;
+    e->o.coding = wqc_model_coding(o);
     wqc_status st = WQC_OK;
     if (wqc_qst_is_quantized(m)) st = wqc_qst_read(m, &e->given, &e->n, err);
     else e->n = wqc_model_count(m);

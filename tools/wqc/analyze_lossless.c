@@ -34,12 +34,14 @@ static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossle
     r->h_sign = wqc_field_entropy_bits(rest[0], n, 7, 1);
     for (unsigned k = 0; k < nrest; k++) r->h_rest[k] = wqc_field_entropy_bits(rest[k], n, 0, 0xff);
     free(mem);
-    wqc_encode_options eo;
-    wqc_encode_options_default(&eo);
-    eo.rans.threads = 1;
+    /* Encode's own options, one thread. */
+    wqc_model_encode_options mo;
+    wqc_model_encode_options_default(&mo);
+    mo.coding.rans.threads = 1;
+    wqc_encode_options eo = wqc_model_coding(&mo);
     wqc_frame f;
     void *scratch = NULL;
-    wqc_status st = wqc_frame_lossless(t, &eo, 9, &f, &scratch, err);
+    wqc_status st = wqc_frame_lossless(t, &eo, mo.kept_zstd_level, &f, &scratch, err);
     if (st == WQC_OK) {
         r->coded = f.payload_len;
         r->coding = wqc_encoding_name(f.encoding);
