@@ -93,6 +93,9 @@ typedef struct wqc_quant_settings {
 void wqc_quant_settings_init(wqc_quant_settings *q);
 wqc_status wqc_quant_setting(wqc_quant_settings *q, const char *name, const char *value, wqc_error *err);
 wqc_status wqc_quant_settings_finish(wqc_quant_settings *q, wqc_error *err);
+/* True when any setting departs from the default quantizer (what lossless
+ * storage, which quantizes nothing, must refuse). */
+int wqc_quant_settings_given(const wqc_quant_settings *q);
 
 /* "affine 4-bit row", "sdclip 6-bit k=12.85", "grid step=0.001"; returns buf. */
 const char *wqc_quant_params_describe(const wqc_quant_params *p, char *buf, size_t cap);

@@ -57,9 +57,7 @@ wqc_status wqc_encode_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv 
         else *eq = '\0', st = apply(p, item, eq + 1, err);
     }
     if (st == WQC_OK) st = wqc_quant_settings_finish(&p->quant, err);
-    if (st == WQC_OK && p->o.plan.lossless &&
-        (p->quant.bits_given || p->quant.k_given || p->quant.step_given || p->quant.granularity_given ||
-         p->quant.params.method != WQC_QUANT_AFFINE))
+    if (st == WQC_OK && p->o.plan.lossless && wqc_quant_settings_given(&p->quant))
         st = wqc_fail(err, WQC_ERR_INVALID_ARG, "lossless=1 stores every float tensor bit-exactly: no quantizer setting");
     wqc_model *m = NULL;
     if (st == WQC_OK) {

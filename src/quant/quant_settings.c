@@ -82,3 +82,9 @@ wqc_status wqc_quant_settings_finish(wqc_quant_settings *q, wqc_error *err)
                         "--granularity applies to --method affine only (sdclip is per row, grid per tensor)");
     return wqc_quant_params_check(p, err);
 }
+
+int wqc_quant_settings_given(const wqc_quant_settings *q)
+{
+    return q->bits_given || q->k_given || q->step_given || q->granularity_given ||
+           q->params.method != WQC_QUANT_AFFINE;
+}

@@ -194,9 +194,7 @@ static int parse_option(int c, const char *arg, coding_args *a)
  * would ignore: a usage error rather than a silent choice. */
 static const char *contradiction(const coding_args *a, unsigned sets)
 {
-    const wqc_quant_settings *q = &a->quant;
-    int quantizer = q->bits_given || q->k_given || q->step_given || q->granularity_given ||
-                    q->params.method != WQC_QUANT_AFFINE;
+    int quantizer = wqc_quant_settings_given(&a->quant);
     if (a->plan.lossless && quantizer)
         return "--lossless stores every float tensor bit-exactly: it takes no quantizer option";
     if (a->symbols_given && a->dequantize) return "--symbols and --dequantize ask for two outputs: give one";
