@@ -57,6 +57,10 @@ wqc_status wqc_encode_tensors(const wqc_tensor *tensors, size_t n, const wqc_kv 
         else *eq = '\0', st = apply(p, item, eq + 1, err);
     }
     if (st == WQC_OK) st = wqc_quant_settings_finish(&p->quant, err);
+    for (size_t r = 0; st == WQC_OK && p->o.plan.lossless && r < p->o.plan.nrules; r++)
+        if (!p->rules[r].keep)
+            st = wqc_fail(err, WQC_ERR_INVALID_ARG, "lossless=1: rule '%s:...' would quantize; a rule can only keep or "
+                                                    "losslessly store", p->rules[r].glob);
     if (st == WQC_OK && p->o.plan.lossless && wqc_quant_settings_given(&p->quant))
         st = wqc_fail(err, WQC_ERR_INVALID_ARG, "lossless=1 stores every float tensor bit-exactly: no quantizer setting");
     wqc_model *m = NULL;

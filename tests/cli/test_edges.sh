@@ -88,7 +88,10 @@ for args in "encode --lossless --bits 3 m.safetensors -o x.wqc" "encode -k 3 m.s
     "encode --step 0.01 m.safetensors -o x.wqc" "encode --method sdclip --granularity row m.safetensors -o x.wqc" \
     "decode --symbols --dequantize m.wqc -o x.safetensors" "decode -c -o x.safetensors m.wqc" \
     "decode --dtype F16 m.wqc -o x.safetensors" "quantize --gguf-type q8_0 m.safetensors -o x.safetensors" \
-    "quantize --format gguf --method sdclip m.safetensors -o x.gguf" "analyze --plot x.png m.safetensors"; do
+    "quantize --format gguf --method sdclip m.safetensors -o x.gguf" "analyze --plot x.png m.safetensors" \
+    "encode --lossless --rule *embed*:sdclip m.safetensors -o x.wqc" "verify m.wqc --min-sqnr 10" \
+    "verify m.wqc --digest 0000000000000000000000000000000000000000000000000000000000000000 --json" \
+    "analyze --exact-ends --method grid --step 0.01 m.safetensors" "analyze --exact-ends --rd m.safetensors"; do
     expect_status 2 "$args" -- "$wqc" $args
     check "$args: one line" '[[ $(wc -l < "$tmp/err") -eq 1 ]]'
 done

@@ -103,7 +103,8 @@ check(all(np.array_equal(back[k], wqc.load_file("cli3.wqc")[k]) for k in w), "sa
 check(wqc.safe_open("py3.wqc").metadata().get("source") == "test", "save_file's metadata")
 wqc.save_file({k: a for k, a in w.items()}, "ll.wqc", lossless=True)
 check(all(np.array_equal(wqc.load_file("ll.wqc")[k], a) for k, a in w.items()), "save_file(lossless) exact")
-for bad in ({"lossless": True, "bits": 3}, {"rules": ["nomatch*:keep"]}, {"method": "magic"}):
+for bad in ({"lossless": True, "bits": 3}, {"rules": ["nomatch*:keep"]}, {"method": "magic"},
+            {"lossless": True, "rules": ["embed:sdclip"]}):
     try:
         wqc.save_file(w, "bad.wqc", **bad)
         check(False, f"save_file({bad}) raises")

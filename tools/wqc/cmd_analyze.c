@@ -206,6 +206,11 @@ static int parse_args(int argc, char **argv, analyze_args *a)
     a->options.quant = a->quant.params;
     a->options.quant.exact_ends = a->exact_ends;
     int gates = !isnan(a->max_bits) || !isnan(a->min_saving);
+    if (a->exact_ends && (a->lossless || a->rd || a->quant.params.method == WQC_QUANT_GRID)) {
+        cli_error("--exact-ends sets affine's grid ends and sdclip's step: not with %s",
+                  a->lossless ? "--lossless" : a->rd ? "--rd (its sweep rounds as encode does)" : "--method grid");
+        return WQC_EXIT_USAGE;
+    }
     if (gates && (a->lossless || a->rd)) {
         cli_error("--max-bits and --min-saving judge the quantized analysis, not %s", a->lossless ? "--lossless" : "--rd");
         return WQC_EXIT_USAGE;

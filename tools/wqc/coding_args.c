@@ -204,7 +204,14 @@ static const char *contradiction(const coding_args *a, unsigned sets)
     if (a->format_gguf && (quantizer || a->plan.nrules))
         return "--format gguf quantizes with --gguf-type (q4_0, q8_0, f16), not with --method, --bits, -k, --step, "
                "--granularity or --rule";
-    (void)sets;
+    if ((sets & ARGS_VERIFY) && !isinf(a->min_sqnr) && !a->against)
+        return "--min-sqnr is a floor for --against ORIGINAL: add --against";
+    if ((sets & ARGS_VERIFY) && a->check_digest && (a->against || a->json || a->list))
+        return "--digest HEX checks a digest: not with --against, --json or --list";
+    if (a->plan.lossless)
+        for (size_t i = 0; i < a->plan.nrules; i++)
+            if (!a->rules[i].keep)
+                return "--lossless stores every float tensor bit-exactly: a --rule can only keep or losslessly store";
     return NULL;
 }
 
