@@ -11,8 +11,8 @@ def load_file(path, device="cpu"):
     out = {}
     with wqc.safe_open(path) as f:
         for name in f.keys():
-            a = f.get_tensor(name)
-            if f.tensor_info(name)["dtype"] == "BF16" and not f.tensor_info(name)["quantized"]:
+            a, info = f.get_tensor(name), f.tensor_info(name)
+            if info["dtype"] == "BF16" and not info["quantized"]:
                 # Exact: the float32 widening of BF16 keeps its bits in the top half.
                 t = torch.from_numpy(a.view(np.int32) >> 16).to(torch.int16).view(torch.bfloat16)
             else:
