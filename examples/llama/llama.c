@@ -31,7 +31,7 @@ void llama_state_free(llama_state *s)
     memset(s, 0, sizeof *s);
 }
 
-void llama_linear_apply(const llama_model *m, const llama_linear *l, const float *x, float *y, llama_state *s)
+void llama_linear_apply(const llama_model *m, const llama_linear *l, float *x, float *y, wqc_q8_block *xq)
 {
     switch (l->path) {
     case PATH_F32:
@@ -44,10 +44,9 @@ void llama_linear_apply(const llama_model *m, const llama_linear *l, const float
         break;
     case PATH_Q4_0: {
         /* x is padded with zeros to the blocks' width; the callers' buffers leave room. */
-        float *xp = (float *)x;
-        for (uint64_t c = l->cols; c < l->padded_cols; c++) xp[c] = 0.0f;
-        wqc_q8_quantize(xp, l->padded_cols, s->xq);
-        wqc_q4_0_gemv_q8(m->isa, l->q4, l->rows, l->padded_cols, s->xq, y, m->threads);
+        for (uint64_t c = l->cols; c < l->padded_cols; c++) x[c] = 0.0f;
+        wqc_q8_quantize(x, l->padded_cols, xq);
+        wqc_q4_0_gemv_q8(m->isa, l->q4, l->rows, l->padded_cols, xq, y, m->threads);
         break;
     }
     case PATH_FUSED: wqc_gemv_run(l->gemv, x, y, m->threads, m->isa, NULL); break;
@@ -62,7 +61,7 @@ void llama_linear_free(llama_linear *l)
     memset(l, 0, sizeof *l);
 }
 
-static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+void llama_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
     double ss = 0.0;
     for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
@@ -70,7 +69,7 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
     for (int i = 0; i < n; i++) out[i] = w[i] * (scale * x[i]);
 }
 
-static void softmax(float *x, int n)
+void llama_softmax(float *x, int n)
 {
     float max = x[0];
     for (int i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
@@ -79,17 +78,23 @@ static void softmax(float *x, int n)
     for (int i = 0; i < n; i++) x[i] = (float)(x[i] / sum);
 }
 
-/* Rotates the pairs of one head's vector by the position's angles. */
-static void rotate(float *v, int head_size, int pos, const llama_config *c)
+void llama_rope_table(const llama_config *c, int pos, float *cs, float *sn)
+{
+    int head_size = c->dim / c->heads;
+    for (int i = 0; i < head_size / 2; i++) {
+        float freq = powf(c->rope_theta, -(float)(2 * i) / (float)head_size), a = pos * freq;
+        cs[i] = cosf(a), sn[i] = sinf(a);
+    }
+}
+
+void llama_rotate(float *v, int head_size, const float *cs, const float *sn, llama_rope rope)
 {
     int half = head_size / 2;
     for (int i = 0; i < half; i++) {
-        float freq = powf(c->rope_theta, -(float)(2 * i) / (float)head_size), a = pos * freq;
-        float cs = cosf(a), sn = sinf(a);
-        int j0 = c->rope == ROPE_HALF ? i : 2 * i, j1 = c->rope == ROPE_HALF ? i + half : 2 * i + 1;
+        int j0 = rope == ROPE_HALF ? i : 2 * i, j1 = rope == ROPE_HALF ? i + half : 2 * i + 1;
         float x0 = v[j0], x1 = v[j1];
-        v[j0] = x0 * cs - x1 * sn;
-        v[j1] = x0 * sn + x1 * cs;
+        v[j0] = x0 * cs[i] - x1 * sn[i];
+        v[j1] = x0 * sn[i] + x1 * cs[i];
     }
 }
 
@@ -97,17 +102,19 @@ void llama_forward(const llama_model *m, llama_state *s, int token, int pos)
 {
     const llama_config *c = &m->c;
     int dim = c->dim, hs = dim / c->heads, kv_dim = hs * c->kv_heads, group = c->heads / c->kv_heads;
+    float cs[512], sn[512]; /* head sizes up to 1024 */
+    llama_rope_table(c, pos, cs, sn);
     memcpy(s->x, m->embed + (size_t)token * dim, (size_t)dim * sizeof(float));
     for (int l = 0; l < c->layers; l++) {
         const llama_layer *L = &m->layer[l];
         size_t off = (size_t)l * c->seq_len * kv_dim;
         float *k = s->key_cache + off + (size_t)pos * kv_dim, *v = s->value_cache + off + (size_t)pos * kv_dim;
-        rmsnorm(s->xb, s->x, L->attn_norm, dim, c->norm_eps);
-        llama_linear_apply(m, &L->q, s->xb, s->q, s);
-        llama_linear_apply(m, &L->k, s->xb, k, s);
-        llama_linear_apply(m, &L->v, s->xb, v, s);
-        for (int h = 0; h < c->heads; h++) rotate(s->q + h * hs, hs, pos, c);
-        for (int h = 0; h < c->kv_heads; h++) rotate(k + h * hs, hs, pos, c);
+        llama_rmsnorm(s->xb, s->x, L->attn_norm, dim, c->norm_eps);
+        llama_linear_apply(m, &L->q, s->xb, s->q, s->xq);
+        llama_linear_apply(m, &L->k, s->xb, k, s->xq);
+        llama_linear_apply(m, &L->v, s->xb, v, s->xq);
+        for (int h = 0; h < c->heads; h++) llama_rotate(s->q + h * hs, hs, cs, sn, c->rope);
+        for (int h = 0; h < c->kv_heads; h++) llama_rotate(k + h * hs, hs, cs, sn, c->rope);
         for (int h = 0; h < c->heads; h++) {
             const float *q = s->q + h * hs;
             float *att = s->att + (size_t)h * c->seq_len;
@@ -117,7 +124,7 @@ void llama_forward(const llama_model *m, llama_state *s, int token, int pos)
                 for (int i = 0; i < hs; i++) score += q[i] * kt[i];
                 att[t] = score / sqrtf((float)hs);
             }
-            softmax(att, pos + 1);
+            llama_softmax(att, pos + 1);
             float *out = s->xb2 + h * hs;
             memset(out, 0, (size_t)hs * sizeof(float));
             for (int t = 0; t <= pos; t++) {
@@ -125,18 +132,18 @@ void llama_forward(const llama_model *m, llama_state *s, int token, int pos)
                 for (int i = 0; i < hs; i++) out[i] += att[t] * vt[i];
             }
         }
-        llama_linear_apply(m, &L->o, s->xb2, s->xb, s);
+        llama_linear_apply(m, &L->o, s->xb2, s->xb, s->xq);
         for (int i = 0; i < dim; i++) s->x[i] += s->xb[i];
-        rmsnorm(s->xb, s->x, L->ffn_norm, dim, c->norm_eps);
-        llama_linear_apply(m, &L->gate, s->xb, s->hb, s);
-        llama_linear_apply(m, &L->up, s->xb, s->hb2, s);
+        llama_rmsnorm(s->xb, s->x, L->ffn_norm, dim, c->norm_eps);
+        llama_linear_apply(m, &L->gate, s->xb, s->hb, s->xq);
+        llama_linear_apply(m, &L->up, s->xb, s->hb2, s->xq);
         for (int i = 0; i < c->hidden; i++) {
             float g = s->hb[i];
             s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
         }
-        llama_linear_apply(m, &L->down, s->hb, s->xb, s);
+        llama_linear_apply(m, &L->down, s->hb, s->xb, s->xq);
         for (int i = 0; i < dim; i++) s->x[i] += s->xb[i];
     }
-    rmsnorm(s->xb, s->x, m->final_norm, dim, c->norm_eps);
-    llama_linear_apply(m, &m->out, s->xb, s->logits, s);
+    llama_rmsnorm(s->xb, s->x, m->final_norm, dim, c->norm_eps);
+    llama_linear_apply(m, &m->out, s->xb, s->logits, s->xq);
 }

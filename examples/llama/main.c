@@ -1,9 +1,11 @@
-/* wqc-llama: runs a Llama model from safetensors, a quantize output or a
- * .wqc, and measures what quantization costs it.
+/* wqc-llama: runs a Llama model from safetensors, a quantize output, a
+ * .wqc or a GGUF file, and measures what quantization costs it.
  *   generate MODEL    sample tokens; tokens/s on stderr
  *   logits MODEL      the logits after each of --tokens (for tests)
+ *   eval MODEL        mean next-token NLL over a reference.json's windows
  *   sweep MODEL       KL, top-1 agreement and NLL change of quantized variants
- *                     (made by `wqc encode`) against bits/weight and SQNR
+ *                     (made by `wqc encode` / `wqc quantize --format gguf`)
+ *                     against bits/weight and SQNR
  *   bench MODEL GEMV.wqc   tokens/s of the F32, Q4_0 and fused products */
 #include <errno.h>
 #include <getopt.h>
@@ -27,17 +29,24 @@ extern char **environ;
 static const char *usage_text =
     "usage: wqc-llama generate MODEL [--path f32|q4_0|fused] [-n N] [--seed S] [-T N]\n"
     "       wqc-llama logits MODEL --tokens 1,2,3 [--path P]\n"
-    "       wqc-llama sweep MODEL.safetensors [--seqs N] [--len T] [--seed S] [--bits LO..HI] [--k LIST]\n"
-    "                 [--variant 'ENCODE ARGS']... [--json] [--plot FILE.svg] [--wqc PATH]\n"
+    "       wqc-llama eval MODEL --reference reference.json [--json] [--path P] [-T N]\n"
+    "       wqc-llama sweep MODEL.safetensors [--reference FILE | --seqs N --len T --seed S] [--bits LO..HI]\n"
+    "                 [--k LIST] [--variant 'ENCODE ARGS']... [--json] [--plot FILE.svg] [--wqc PATH] [-T N]\n"
     "       wqc-llama bench MODEL GEMV.wqc [--tokens N]\n"
-    "MODEL: .safetensors (F32/F16/BF16), a `wqc quantize` output, or a .wqc (fused: --layout gemv).\n"
+    "MODEL: .safetensors (F32/F16/BF16), a `wqc quantize` output, a .wqc (fused: --layout gemv),\n"
+    "  or GGUF (F32, F16, Q4_0, Q8_0 tensors).\n"
+    "  --config FILE             a Hugging Face config.json (default: config.json beside MODEL,\n"
+    "                            else llama2.c-style metadata, else the shapes)\n"
     "  --rope half|interleaved   rotary pairs (default half, as the Hugging Face names imply)\n"
-    "  sweep: affine tensor/row/group:32 and sdclip at each k (default 2,3,4,6,8,12.85), bits\n"
-    "  2..8 (default), each encoded by `wqc encode` (next to this program, or --wqc); the\n"
-    "  sequences are sampled from MODEL at temperature 1 (default 8 of 128 tokens, seed 1)\n";
+    "  -T N                      eval, sweep: windows run on N threads (default: all cores)\n"
+    "  eval: positions 0..n-2 of each of reference.json's heldout_windows predict 1..n-1\n"
+    "  sweep: affine tensor/row/group:32/64/128 and sdclip at each k (default 2,3,4,6,8,12.85),\n"
+    "  bits 2..8 (default), each encoded by `wqc encode` (next to this program, or --wqc), and\n"
+    "  llama.cpp's Q4_0 and Q8_0 (`wqc quantize --format gguf`); on reference.json's windows,\n"
+    "  or on sequences sampled from MODEL at temperature 1 (default 8 of 128 tokens, seed 1)\n";
 
 typedef struct args {
-    const char *cmd, *model, *model2, *tokens, *plot, *wqc;
+    const char *cmd, *model, *model2, *tokens, *plot, *wqc, *config, *reference;
     llama_path path;
     llama_rope rope;
     int n, seqs, len, threads, json, bits_lo, bits_hi, ntokens;
@@ -59,7 +68,8 @@ static int parse_path(const char *s, llama_path *p)
 
 static int parse(int argc, char **argv, args *a)
 {
-    enum { O_PATH = 256, O_ROPE, O_SEED, O_TOKENS, O_SEQS, O_LEN, O_BITS, O_K, O_VARIANT, O_JSON, O_PLOT, O_WQC, O_NTOK };
+    enum { O_PATH = 256, O_ROPE, O_SEED, O_TOKENS, O_SEQS, O_LEN, O_BITS, O_K, O_VARIANT, O_JSON, O_PLOT, O_WQC, O_NTOK,
+           O_CONFIG, O_REFERENCE };
     static const struct option longs[] = {
         {"path", required_argument, NULL, O_PATH},   {"rope", required_argument, NULL, O_ROPE},
         {"seed", required_argument, NULL, O_SEED},   {"tokens", required_argument, NULL, O_TOKENS},
@@ -67,10 +77,11 @@ static int parse(int argc, char **argv, args *a)
         {"bits", required_argument, NULL, O_BITS},   {"k", required_argument, NULL, O_K},
         {"variant", required_argument, NULL, O_VARIANT}, {"json", no_argument, NULL, O_JSON},
         {"plot", required_argument, NULL, O_PLOT},   {"wqc", required_argument, NULL, O_WQC},
+        {"config", required_argument, NULL, O_CONFIG}, {"reference", required_argument, NULL, O_REFERENCE},
         {"help", no_argument, NULL, 'h'},            {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->path = PATH_F32, a->rope = ROPE_HALF, a->n = 64, a->seqs = 8, a->len = 128, a->seed = 1;
-    a->threads = 1, a->bits_lo = 2, a->bits_hi = 8, a->ntokens = 128;
+    a->threads = 0, a->bits_lo = 2, a->bits_hi = 8, a->ntokens = 128;
     static const double ks[] = {2, 3, 4, 6, 8, 12.85};
     memcpy(a->ks, ks, sizeof ks), a->nk = 6;
     if (argc < 2) return 0;
@@ -104,6 +115,8 @@ static int parse(int argc, char **argv, args *a)
         case O_JSON: a->json = 1; break;
         case O_PLOT: a->plot = optarg; break;
         case O_WQC: a->wqc = optarg; break;
+        case O_CONFIG: a->config = optarg; break;
+        case O_REFERENCE: a->reference = optarg; break;
         case 'n': a->n = atoi(optarg); break;
         case 'T': a->threads = atoi(optarg); break;
         case 'h': fputs(usage_text, stdout); exit(0);
@@ -112,7 +125,7 @@ static int parse(int argc, char **argv, args *a)
     }
     if (optind < argc) a->model = argv[optind++];
     if (optind < argc) a->model2 = argv[optind++];
-    return a->model && optind == argc && a->seqs > 0 && a->len > 0 && a->n >= 0 && a->threads > 0;
+    return a->model && optind == argc && a->seqs > 0 && a->len > 0 && a->n >= 0 && a->threads >= 0;
 }
 
 static double now(void)
@@ -125,7 +138,7 @@ static double now(void)
 static int cmd_generate(const args *a)
 {
     llama_model m;
-    if (!llama_load(a->model, a->path, a->rope, a->threads, &m)) return 1;
+    if (!llama_load(a->model, a->config, a->path, a->rope, a->threads ? a->threads : 1, &m)) return 1;
     llama_state s;
     if (!llama_state_alloc(&s, &m.c)) return 1;
     uint64_t rng = a->seed;
@@ -157,7 +170,7 @@ static int cmd_generate(const args *a)
 static int cmd_logits(const args *a)
 {
     llama_model m;
-    if (!a->tokens || !llama_load(a->model, a->path, a->rope, a->threads, &m)) return 1;
+    if (!a->tokens || !llama_load(a->model, a->config, a->path, a->rope, a->threads ? a->threads : 1, &m)) return 1;
     llama_state s;
     if (!llama_state_alloc(&s, &m.c)) return 1;
     int pos = 0;
@@ -178,14 +191,15 @@ static int cmd_logits(const args *a)
     return 0;
 }
 
-/* Runs `wqc encode MODEL ARGS -o OUT -q -f`; 1 on success. */
-static int run_encode(const char *wqc, const char *model, const char *variant_args, const char *out)
+/* Runs `wqc COMMAND MODEL ARGS -o OUT -q -f` for variant_args "COMMAND ARGS"; 1 on success. */
+static int run_wqc(const char *wqc, const char *model, const char *variant_args, const char *out)
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", variant_args);
-    char *argv[40] = {(char *)wqc, "encode", (char *)model};
+    char *save = NULL, *argv[40] = {(char *)wqc, strtok_r(buf, " ", &save), (char *)model};
     int n = 3;
-    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && n < 32; t = strtok_r(NULL, " ", &save)) argv[n++] = t;
+    if (!argv[1]) return 0;
+    for (char *t = strtok_r(NULL, " ", &save); t && n < 32; t = strtok_r(NULL, " ", &save)) argv[n++] = t;
     argv[n++] = "-o", argv[n++] = (char *)out, argv[n++] = "-q", argv[n++] = "-f", argv[n] = NULL;
     pid_t pid;
     int status;
@@ -228,12 +242,40 @@ typedef struct variant_result {
     int front;
 } variant_result;
 
+/* The model's parameters (the untied head included). */
 static uint64_t model_weights(const llama_model *m)
 {
     const llama_config *c = &m->c;
     uint64_t kv = (uint64_t)c->dim / c->heads * c->kv_heads, d = (uint64_t)c->dim, h = (uint64_t)c->hidden;
     uint64_t per_layer = 2 * d + d * d * 2 + 2 * kv * d + 3 * h * d;
-    return (uint64_t)c->vocab * d + d + (uint64_t)c->layers * per_layer;
+    return (uint64_t)c->vocab * d * (m->tied ? 1 : 2) + d + (uint64_t)c->layers * per_layer;
+}
+
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Spearman's rank correlation of x and y (average ranks for ties). */
+static void ranks(const double *v, int n, double *r)
+{
+    for (int i = 0; i < n; i++) {
+        int below = 0, equal = 0;
+        for (int j = 0; j < n; j++) below += v[j] < v[i], equal += v[j] == v[i];
+        r[i] = below + (equal - 1) / 2.0;
+    }
+}
+
+static double spearman(const double *x, const double *y, int n)
+{
+    double *rx = malloc((size_t)n * sizeof *rx), *ry = malloc((size_t)n * sizeof *ry), mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    if (!rx || !ry || n < 2) return free(rx), free(ry), NAN;
+    ranks(x, n, rx), ranks(y, n, ry);
+    for (int i = 0; i < n; i++) mx += rx[i] / n, my += ry[i] / n;
+    for (int i = 0; i < n; i++) sxy += (rx[i] - mx) * (ry[i] - my), sxx += (rx[i] - mx) * (rx[i] - mx), syy += (ry[i] - my) * (ry[i] - my);
+    free(rx), free(ry);
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
 }
 
 static void plot_sweep(const char *path, const variant_result *r, int n)
@@ -273,6 +315,43 @@ static void plot_sweep(const char *path, const variant_result *r, int n)
     free(doc);
 }
 
+static int cmd_eval(const args *a)
+{
+    if (!a->reference) {
+        fprintf(stderr, "wqc-llama: eval needs --reference reference.json\n");
+        return 2;
+    }
+    llama_model m;
+    if (!llama_load(a->model, a->config, a->path, a->rope, 1, &m)) return 1;
+    quality_ref ref;
+    double t0 = now();
+    int ok = quality_reference(&m, a->reference, a->threads ? a->threads : cores(), &ref);
+    double seconds = now() - t0;
+    if (ok && a->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "schema", json_string("wqc-llama.eval/1"));
+        json_object_set_new(o, "model", json_string(a->model));
+        json_object_set_new(o, "reference", json_string(a->reference));
+        json_object_set_new(o, "nll", json_real(ref.nll));
+        json_object_set_new(o, "windows", json_integer(ref.nseq));
+        json_object_set_new(o, "predictions", json_integer((json_int_t)ref.nseq * ref.len));
+        json_object_set_new(o, "reference_nll", isfinite(ref.expected_nll) ? json_real(ref.expected_nll) : json_null());
+        json_object_set_new(o, "difference", isfinite(ref.expected_nll) ? json_real(ref.nll - ref.expected_nll) : json_null());
+        json_object_set_new(o, "seconds", json_real(seconds));
+        json_dumpf(o, stdout, JSON_INDENT(1));
+        printf("\n");
+        json_decref(o);
+    } else if (ok) {
+        printf("%s: NLL %.6f nats/token over %d windows of %d predictions", a->model, ref.nll, ref.nseq, ref.len);
+        if (isfinite(ref.expected_nll)) printf(" (reference %.6f, difference %+.6f)", ref.expected_nll, ref.nll - ref.expected_nll);
+        printf("\n");
+        fprintf(stderr, "wqc-llama: %.2f s\n", seconds);
+    }
+    quality_ref_free(&ref);
+    llama_free(&m);
+    return ok ? 0 : 1;
+}
+
 static int cmd_sweep(const args *a, const char *self)
 {
     char wqc[4096];
@@ -281,32 +360,46 @@ static int cmd_sweep(const args *a, const char *self)
         const char *slash = strrchr(self, '/');
         snprintf(wqc, sizeof wqc, "%.*swqc", slash ? (int)(slash - self + 1) : 0, self);
     }
+    /* Variants are read with the original's config (config.json beside it). */
+    char config[4096];
+    const char *config_path = llama_config_path(a->model, a->config, config, sizeof config) ? config : NULL;
+    int threads = a->threads ? a->threads : cores();
     llama_model orig;
-    if (!llama_load(a->model, PATH_F32, a->rope, 1, &orig)) return 1;
+    if (!llama_load(a->model, config_path, PATH_F32, a->rope, 1, &orig)) return 1;
     quality_ref ref;
-    if (!quality_sample(&orig, a->seqs, a->len, a->seed, &ref)) return 1;
+    if (a->reference ? !quality_reference(&orig, a->reference, threads, &ref)
+                     : !quality_sample(&orig, a->seqs, a->len, a->seed, threads, &ref))
+        return llama_free(&orig), 1;
     variant_result *r = calloc(256, sizeof *r);
     int n = 0;
-    static const char *const grans[3] = {"tensor", "row", "group:32"};
+    static const char *const grans[5] = {"tensor", "row", "group:32", "group:64", "group:128"};
     for (int i = 0; i < a->nvariants && n < 256; i++, n++) {
-        snprintf(r[n].args, sizeof r[n].args, "%s", a->variants[i]);
+        int quantize = strncmp(a->variants[i], "quantize ", 9) == 0;
+        snprintf(r[n].args, sizeof r[n].args, "%s%s", quantize ? "" : "encode ", a->variants[i]);
         snprintf(r[n].label, sizeof r[n].label, "%s", a->variants[i]);
         snprintf(r[n].family, sizeof r[n].family, "given");
     }
-    for (int g = 0; !a->nvariants && g < 3; g++)
+    for (int g = 0; !a->nvariants && g < 5; g++)
         for (int b = a->bits_lo; b <= a->bits_hi; b++, n++) {
-            snprintf(r[n].args, sizeof r[n].args, "--method affine --bits %d --granularity %s", b, grans[g]);
+            snprintf(r[n].args, sizeof r[n].args, "encode --method affine --bits %d --granularity %s", b, grans[g]);
             snprintf(r[n].label, sizeof r[n].label, "affine %d-bit %s", b, grans[g]);
             snprintf(r[n].family, sizeof r[n].family, "affine %s", grans[g]);
             r[n].bits = b;
         }
     for (int k = 0; !a->nvariants && k < a->nk; k++)
         for (int b = a->bits_lo; b <= a->bits_hi; b++, n++) {
-            snprintf(r[n].args, sizeof r[n].args, "--method sdclip --bits %d -k %g", b, a->ks[k]);
+            snprintf(r[n].args, sizeof r[n].args, "encode --method sdclip --bits %d -k %g", b, a->ks[k]);
             snprintf(r[n].label, sizeof r[n].label, "sdclip %d-bit k=%g", b, a->ks[k]);
             snprintf(r[n].family, sizeof r[n].family, "sdclip k=%g", a->ks[k]);
             r[n].bits = b;
         }
+    /* llama.cpp's blocks as its own file, read back by this loader. */
+    for (int q = 0; !a->nvariants && q < 2; q++, n++) {
+        snprintf(r[n].args, sizeof r[n].args, "quantize --format gguf --gguf-type %s", q ? "q8_0" : "q4_0");
+        snprintf(r[n].label, sizeof r[n].label, "GGUF %s", q ? "Q8_0" : "Q4_0");
+        snprintf(r[n].family, sizeof r[n].family, "GGUF %s", q ? "Q8_0" : "Q4_0");
+        r[n].bits = q ? 8 : 4;
+    }
     char tmp[] = "/tmp/wqc-llama-XXXXXX";
     int fd = mkstemp(tmp);
     if (fd < 0) return 1;
@@ -316,20 +409,31 @@ static int cmd_sweep(const args *a, const char *self)
     for (int i = 0; i < n && rc == 0; i++) {
         llama_model v;
         struct stat st;
-        if (!run_encode(wqc, a->model, r[i].args, tmp) || stat(tmp, &st) != 0) {
-            fprintf(stderr, "wqc-llama: %s encode %s %s failed\n", wqc, a->model, r[i].args);
+        if (!run_wqc(wqc, a->model, r[i].args, tmp) || stat(tmp, &st) != 0) {
+            fprintf(stderr, "wqc-llama: %s %s failed on %s\n", wqc, r[i].args, a->model);
             rc = 1;
             break;
         }
-        if (!llama_load(tmp, PATH_F32, a->rope, 1, &v)) {
+        if (!llama_load(tmp, config_path, PATH_F32, a->rope, 1, &v)) {
             rc = 1;
             break;
         }
         r[i].bpw = (double)st.st_size * 8.0 / (double)weights;
         r[i].sqnr = sqnr_db(&orig, &v);
-        quality_measure(&v, &ref, &r[i].q);
+        if (!quality_measure(&v, &ref, &r[i].q)) {
+            fprintf(stderr, "wqc-llama: %s: cannot run the variant (out of memory)\n", r[i].label);
+            rc = 1;
+        }
         llama_free(&v);
+        if (!a->json) fprintf(stderr, "\r%d/%d variants", i + 1, n);
     }
+    if (!a->json) fprintf(stderr, "\n");
+    double *sq = malloc((size_t)n * sizeof *sq), *kl = malloc((size_t)n * sizeof *kl);
+    int ranked = 0;
+    for (int i = 0; sq && kl && i < n; i++)
+        if (isfinite(r[i].sqnr)) sq[ranked] = r[i].sqnr, kl[ranked++] = r[i].q.kl;
+    double rho = sq && kl ? spearman(sq, kl, ranked) : NAN;
+    free(sq), free(kl);
     unlink(tmp);
     for (int i = 0; i < n; i++) {
         r[i].front = 1;
@@ -339,11 +443,13 @@ static int cmd_sweep(const args *a, const char *self)
     if (rc == 0 && a->json) {
         json_t *root = json_object(), *list = json_array();
         json_object_set_new(root, "model", json_string(a->model));
+        json_object_set_new(root, "text", json_string(a->reference ? "reference windows" : "sampled at temperature 1"));
         json_object_set_new(root, "sequences", json_integer(ref.nseq));
         json_object_set_new(root, "length", json_integer(ref.len));
         json_object_set_new(root, "seed", json_integer((json_int_t)a->seed));
         json_object_set_new(root, "original_nll", json_real(ref.nll));
         json_object_set_new(root, "weights", json_integer((json_int_t)weights));
+        json_object_set_new(root, "spearman_sqnr_kl", isfinite(rho) ? json_real(rho) : json_null());
         for (int i = 0; i < n; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "quantizer", json_string(r[i].label));
@@ -363,8 +469,12 @@ static int cmd_sweep(const args *a, const char *self)
         printf("\n");
         json_decref(root);
     } else if (rc == 0) {
-        printf("%s: %d sequences of %d tokens sampled at temperature 1 (seed %llu); the original's NLL %.4f nats/token\n",
-               a->model, ref.nseq, ref.len, (unsigned long long)a->seed, ref.nll);
+        if (a->reference)
+            printf("%s: %d windows of %d predictions from %s; the original's NLL %.4f nats/token\n", a->model, ref.nseq,
+                   ref.len, a->reference, ref.nll);
+        else
+            printf("%s: %d sequences of %d tokens sampled at temperature 1 (seed %llu); the original's NLL %.4f nats/token\n",
+                   a->model, ref.nseq, ref.len, (unsigned long long)a->seed, ref.nll);
         printf("%-26s %9s %9s %11s %8s %9s %6s\n", "quantizer", "bits/w", "SQNR dB", "KL nats", "top-1", "dNLL", "front");
         for (int i = 0; i < n; i++)
             printf("%-26s %9.4f %9.3f %11.3e %7.2f%% %+9.4f %6s\n", r[i].label, r[i].bpw, r[i].sqnr, r[i].q.kl,
@@ -376,6 +486,8 @@ static int cmd_sweep(const args *a, const char *self)
                 if (r[i].bpw <= budget && (best < 0 || r[i].q.kl < r[best].q.kl)) best = i;
             if (best >= 0) printf("  <= %.1f: %-26s %.4f bits/w, KL %.3e\n", budget, r[best].label, r[best].bpw, r[best].q.kl);
         }
+        printf("\nSpearman rank correlation of SQNR and KL over the %d variants: %.3f (-1: SQNR ranks them as KL does)\n",
+               ranked, rho);
     }
     if (rc == 0 && a->plot) plot_sweep(a->plot, r, n);
     free(r);
@@ -407,7 +519,9 @@ static int cmd_bench(const args *a)
         fputs(usage_text, stderr);
         return 2;
     }
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), counts[2] = {1, cores > 0 ? cores : 1};
+    char config[4096];
+    const char *config_path = llama_config_path(a->model, a->config, config, sizeof config) ? config : NULL;
+    int counts[2] = {1, cores()};
     const char *names[3] = {"f32", "q4_0", "fused"};
     printf("tokens/s, greedy from BOS, %d tokens, median of 5 (%s; the fused path from %s)\n", a->ntokens, a->model, a->model2);
     printf("%-8s %12s %12s\n", "path", "1 thread", "all threads");
@@ -415,7 +529,7 @@ static int cmd_bench(const args *a)
         printf("%-8s", names[p]);
         for (int t = 0; t < 2; t++) {
             llama_model m;
-            if (!llama_load(p == 2 ? a->model2 : a->model, (llama_path)p, a->rope, counts[t], &m)) return 1;
+            if (!llama_load(p == 2 ? a->model2 : a->model, config_path, (llama_path)p, a->rope, counts[t], &m)) return 1;
             double v[5];
             for (int k = 0; k < 5; k++) v[k] = time_tokens(&m, a->ntokens);
             for (int i = 1; i < 5; i++)
@@ -428,7 +542,7 @@ static int cmd_bench(const args *a)
         }
         printf("\n");
     }
-    printf("(%d cores; the model fits in cache, so this measures compute, not memory bandwidth)\n", cores);
+    printf("(%d cores)\n", counts[1]);
     return 0;
 }
 
@@ -441,6 +555,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(a.cmd, "generate") == 0) return cmd_generate(&a);
     if (strcmp(a.cmd, "logits") == 0) return cmd_logits(&a);
+    if (strcmp(a.cmd, "eval") == 0) return cmd_eval(&a);
     if (strcmp(a.cmd, "sweep") == 0) return cmd_sweep(&a, argv[0]);
     if (strcmp(a.cmd, "bench") == 0) return cmd_bench(&a);
     fputs(usage_text, stderr);

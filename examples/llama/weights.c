@@ -1,9 +1,8 @@
-/* Loading a Llama model's weights through libwqc's public API: a .wqc
- * (reader, streams dequantized or fused products), a `wqc quantize` output
- * (symbols, scales and offsets dequantized here, as FORMAT.md says), or a
- * plain safetensors file (F32, F16, BF16). */
-#include <jansson.h>
-#include <math.h>
+/* Loading a Llama model's weights through libwqc's public API: any input
+ * wqc_weights opens (safetensors F32/F16/BF16, a `wqc quantize` output, a
+ * .wqc, dequantized by the library), the streams of a gemv-layout .wqc for
+ * fused products, or a GGUF file of F32, F16, Q4_0 and Q8_0 tensors
+ * (`wqc quantize --format gguf`), dequantized here as ggml defines them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,11 @@
 /* Where the tensors come from. */
 typedef struct source {
     const char *path;
-    wqc_model *st;              /* safetensors */
-    int quantized_st;           /* a `wqc quantize` output */
-    wqc_reader *r;              /* .wqc */
+    wqc_weights *w;             /* anything but GGUF */
+    wqc_mapped_file map;        /* GGUF */
+    wqc_gguf g;
+    int gguf;
+    char meta[128];             /* a GGUF string value, NUL-terminated */
 } source;
 
 static int fail(const char *path, const char *fmt, const char *what)
@@ -26,118 +27,90 @@ static int fail(const char *path, const char *fmt, const char *what)
     return 0;
 }
 
-static const char *meta_value(const source *s, const char *key)
+static const wqc_gguf_tensor *gguf_find(const source *s, const char *name)
 {
-    size_t n = s->r ? wqc_reader_metadata_count(s->r) : wqc_model_metadata_count(s->st);
-    for (size_t i = 0; i < n; i++) {
-        const wqc_kv *kv = s->r ? wqc_reader_metadata(s->r, i) : wqc_model_metadata(s->st, i);
-        if (strcmp(kv->key, key) == 0) return kv->value;
-    }
+    for (size_t i = 0; i < s->g.ntensors; i++)
+        if (strcmp(s->g.tensors[i].name, name) == 0) return &s->g.tensors[i];
     return NULL;
 }
 
-static const wqc_tensor *st_find(const source *s, const char *name)
+static const char *meta_value(source *s, const char *key)
 {
-    for (size_t i = 0; i < wqc_model_count(s->st); i++)
-        if (strcmp(wqc_model_tensor(s->st, i)->name, name) == 0) return wqc_model_tensor(s->st, i);
-    return NULL;
+    if (!s->gguf) return wqc_weights_metadata(s->w, key);
+    char full[96];
+    snprintf(full, sizeof full, "source.%s", key);
+    const wqc_gguf_kv *kv = wqc_gguf_find(&s->g, full);
+    if (!kv || kv->type != WQC_GGUF_STRING || kv->value_len >= sizeof s->meta) return NULL;
+    memcpy(s->meta, kv->value, (size_t)kv->value_len);
+    s->meta[kv->value_len] = 0;
+    return s->meta;
 }
 
-/* Element count and shape of a tensor, without reading it; 0 if absent. */
+/* Shape of a tensor (rows, cols), without reading it; 0 if absent. */
 static int shape_of(const source *s, const char *name, uint64_t shape[2], int *ndim)
 {
-    if (s->r) {
-        size_t i = wqc_reader_find(s->r, name);
-        const wqc_frame *f;
-        if (i >= wqc_reader_count(s->r) || wqc_reader_describe(s->r, i, &f, NULL) != WQC_OK) return 0;
-        *ndim = f->ndim;
-        shape[0] = f->ndim > 0 ? f->shape[0] : 1, shape[1] = f->ndim > 1 ? f->shape[1] : 1;
-        return 1;
+    uint64_t full[WQC_MAX_DIMS];
+    if (s->gguf) {
+        const wqc_gguf_tensor *t = gguf_find(s, name);
+        if (!t) return 0;
+        *ndim = (int)t->ndim;
+        for (uint32_t d = 0; d < t->ndim; d++) full[d] = t->dims[t->ndim - 1 - d]; /* ggml order is innermost first */
+    } else {
+        size_t i = wqc_weights_find(s->w, name);
+        if (i == (size_t)-1 || (*ndim = wqc_weights_shape(s->w, i, full)) < 0) return 0;
     }
-    const wqc_tensor *t = st_find(s, name);
-    if (!t) return 0;
-    *ndim = t->ndim;
-    shape[0] = t->ndim > 0 ? t->shape[0] : 1, shape[1] = t->ndim > 1 ? t->shape[1] : 1;
+    shape[0] = *ndim > 0 ? full[0] : 1, shape[1] = *ndim > 1 ? full[1] : 1;
     return 1;
 }
 
-static wqc_status collect(void *ctx, const void *buf, size_t len, wqc_error *err)
+/* A GGUF tensor's weights: F32, F16, or ggml's Q8_0 (F16 d, 32 int8) and
+ * Q4_0 (F16 d, 16 bytes: element j in the low nibble of byte j, element
+ * j + 16 in its high nibble; w = d * (q - 8)). */
+static int gguf_floats(const wqc_gguf_tensor *t, float *out)
 {
-    (void)err;
-    uint8_t **at = ctx;
-    memcpy(*at, buf, len);
-    *at += len;
-    return WQC_OK;
-}
-
-/* A quantize output's tensor NAME dequantized: w = offset[g] + scale[g] * q. */
-static int dequantize_st(const source *s, const wqc_tensor *t, float *out)
-{
-    char key[600];
-    snprintf(key, sizeof key, "wqc.q.%s", t->name);
-    const char *desc = meta_value(s, key);
-    snprintf(key, sizeof key, "%s.wqc_scale", t->name);
-    const wqc_tensor *sc = st_find(s, key);
-    snprintf(key, sizeof key, "%s.wqc_offset", t->name);
-    const wqc_tensor *of = st_find(s, key);
-    json_t *j = desc ? json_loads(desc, 0, NULL) : NULL;
-    if (!j || !sc || !of || sc->dtype != WQC_DTYPE_F32 || of->dtype != WQC_DTYPE_F32 || sc->nelem != of->nelem) {
-        json_decref(j);
-        return fail(s->path, "tensor '%s': not a well-formed quantized tensor", t->name);
-    }
-    uint64_t rows = (uint64_t)json_integer_value(json_object_get(j, "rows"));
-    uint64_t cols = (uint64_t)json_integer_value(json_object_get(j, "cols"));
-    const char *gran = json_string_value(json_object_get(j, "granularity"));
-    int grouped = gran && strcmp(gran, "group") == 0;
-    uint64_t gsize = (uint64_t)json_integer_value(json_object_get(j, "group_size"));
-    json_decref(j);
-    uint64_t glen = grouped && gsize ? gsize : cols;
-    uint64_t per_row = glen ? (cols + glen - 1) / glen : 0;
-    if (rows * cols != t->nelem || (sc->nelem != 1 && sc->nelem != rows * per_row))
-        return fail(s->path, "tensor '%s': its scales do not match its shape", t->name);
-    const float *scale = (const float *)sc->data, *offset = (const float *)of->data;
-    for (uint64_t r = 0; r < rows; r++)
-        for (uint64_t c = 0; c < cols; c++) {
-            uint64_t g = sc->nelem == 1 ? 0 : r * per_row + c / glen;
-            out[r * cols + c] = offset[g] + scale[g] * (float)t->data[r * cols + c];
+    const uint8_t *p = t->data;
+    switch (t->type) {
+    case WQC_GGML_F32: memcpy(out, p, (size_t)t->nelem * sizeof(float)); return 1;
+    case WQC_GGML_F16: return wqc_convert_to_f32(WQC_DTYPE_F16, p, (size_t)t->nelem, out) == WQC_OK;
+    case WQC_GGML_Q8_0:
+    case WQC_GGML_Q4_0: {
+        int q8 = t->type == WQC_GGML_Q8_0;
+        size_t block = q8 ? 34 : 18;
+        for (uint64_t b = 0; b < t->nelem / 32; b++, p += block) {
+            float d = wqc_f16_to_f32((uint16_t)(p[0] | p[1] << 8));
+            float *o = out + b * 32;
+            for (int j = 0; j < 32; j++)
+                o[j] = q8 ? d * (float)(int8_t)p[2 + j]
+                          : d * (float)((j < 16 ? p[2 + j] & 15 : p[2 + j - 16] >> 4) - 8);
         }
-    return 1;
+        return t->nelem % 32 == 0;
+    }
+    default: return 0;
+    }
 }
 
 /* Tensor `name` as float32 (n elements expected), dequantized if it is stored quantized. */
 static float *floats(const source *s, const char *name, uint64_t n)
 {
-    float *out = malloc((size_t)n * sizeof *out + 32 * sizeof(float));
-    if (!out) return fail(s->path, "out of memory for '%s'", name), NULL;
-    int ok = 0;
+    if (s->gguf) {
+        const wqc_gguf_tensor *t = gguf_find(s, name);
+        float *out = t && t->nelem == n ? malloc((size_t)n * sizeof *out) : NULL;
+        if (out && gguf_floats(t, out)) return out;
+        free(out);
+        return fail(s->path, "no tensor '%s' of the expected size in F32, F16, Q4_0 or Q8_0", name), NULL;
+    }
+    size_t i = wqc_weights_find(s->w, name);
+    wqc_float_tensor t = {0};
     wqc_error err;
     wqc_error_clear(&err);
-    if (s->r) {
-        size_t i = wqc_reader_find(s->r, name);
-        const wqc_frame *f;
-        if (i < wqc_reader_count(s->r) && wqc_reader_frame(s->r, i, &f, &err) == WQC_OK && f->nelem == n) {
-            if (f->quantized) {
-                uint8_t *at = (uint8_t *)out;
-                ok = wqc_frame_stream(f, WQC_FORM_F32, 1, 0, collect, &at, &err) == WQC_OK;
-            } else {
-                uint8_t *raw = malloc(f->raw_len ? (size_t)f->raw_len : 1);
-                ok = raw && wqc_frame_decode_raw(f, raw, &err) == WQC_OK &&
-                     wqc_convert_to_f32(f->dtype, raw, (size_t)n, out) == WQC_OK;
-                free(raw);
-            }
-        }
-    } else {
-        const wqc_tensor *t = st_find(s, name);
-        if (t && t->nelem == n) {
-            if (s->quantized_st && t->dtype == WQC_DTYPE_U8) ok = dequantize_st(s, t, out);
-            else ok = wqc_convert_to_f32(t->dtype, t->data, (size_t)n, out) == WQC_OK;
-        }
+    if (i == (size_t)-1) return fail(s->path, "no tensor '%s'", name), NULL;
+    if (wqc_weights_floats(s->w, i, 1, &t, &err) != WQC_OK) return fail(s->path, "%s", err.msg), NULL;
+    wqc_weights_release(s->w, i);
+    if (t.nelem != n) {
+        free(t.w);
+        return fail(s->path, "tensor '%s' is not of the model's size", name), NULL;
     }
-    if (!ok) {
-        free(out);
-        return fail(s->path, err.msg[0] ? "cannot read tensor '%s' (damaged or not float)" : "no float tensor '%s' of the expected size", name), NULL;
-    }
-    return out;
+    return t.w;
 }
 
 static int make_linear(const source *s, const char *name, uint64_t rows, uint64_t cols, llama_path how, llama_linear *l)
@@ -148,11 +121,12 @@ static int make_linear(const source *s, const char *name, uint64_t rows, uint64_
         return fail(s->path, "no %s matrix of the model's shape", name);
     *l = (llama_linear){.path = how, .rows = rows, .cols = cols, .padded_cols = (cols + 31) / 32 * 32};
     if (how == PATH_FUSED) {
-        size_t i = wqc_reader_find(s->r, name);
+        wqc_archive *a = wqc_weights_archive(s->w);
         const wqc_frame *f;
         wqc_error err;
-        if (wqc_reader_frame(s->r, i, &f, &err) != WQC_OK) return fail(s->path, "tensor '%s' is damaged", name);
+        if (wqc_archive_frame(a, wqc_archive_find(a, name), &f, &err) != WQC_OK) return fail(s->path, "%s", err.msg);
         if (f->quantized && !f->gemv_tile) return fail(s->path, "tensor '%s' is not in the gemv layout (wqc encode --layout gemv)", name);
+        /* The frame stays cached in the archive while the model is open. */
         if (f->quantized) return wqc_frame_gemv_prepare(f, &l->gemv, &err) == WQC_OK ? 1 : fail(s->path, "tensor '%s': no fused product", name);
         l->path = PATH_F32; /* kept in float: a plain product */
     }
@@ -173,19 +147,31 @@ static int make_linear(const source *s, const char *name, uint64_t rows, uint64_
     return ok ? 1 : fail(s->path, "cannot make Q4_0 blocks of '%s'", name);
 }
 
-static int config_from(const source *s, llama_rope rope, llama_config *c)
+/* The config: config.json (given, or beside the model), else llama2.c's
+ * metadata keys, else what the shapes say. */
+static int config_from(source *s, const char *config_path, llama_rope rope, llama_config *c, int *tied)
 {
-    static const char *const keys[] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
-    int *fields[] = {&c->dim, &c->hidden, &c->layers, &c->heads, &c->kv_heads, &c->vocab, &c->seq_len};
-    for (int i = 0; i < 7; i++) {
-        const char *v = meta_value(s, keys[i]);
-        *fields[i] = v ? atoi(v) : 0;
+    char path[4096];
+    memset(c, 0, sizeof *c);
+    *tied = 0;
+    c->norm_eps = 1e-5f, c->rope_theta = 10000.0f;
+    config_path = llama_config_path(s->path, config_path, path, sizeof path) ? path : NULL;
+    if (config_path && !llama_config_json(config_path, c, tied)) return 0;
+    if (!config_path) {
+        static const char *const keys[] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+        int *fields[] = {&c->dim, &c->hidden, &c->layers, &c->heads, &c->kv_heads, &c->vocab, &c->seq_len};
+        for (int i = 0; i < 7; i++) {
+            const char *v = meta_value(s, keys[i]);
+            *fields[i] = v ? atoi(v) : 0;
+        }
     }
     uint64_t shape[2];
     int nd;
     if (!shape_of(s, "model.embed_tokens.weight", shape, &nd) || nd != 2) return fail(s->path, "%s", "no model.embed_tokens.weight");
     if (!c->vocab) c->vocab = (int)shape[0];
     if (!c->dim) c->dim = (int)shape[1];
+    if ((uint64_t)c->vocab != shape[0] || (uint64_t)c->dim != shape[1])
+        return fail(s->path, "%s", "model.embed_tokens.weight is not vocab_size x hidden_size");
     if (!c->hidden && shape_of(s, "model.layers.0.mlp.gate_proj.weight", shape, &nd)) c->hidden = (int)shape[0];
     if (!c->layers) {
         char name[96];
@@ -194,12 +180,10 @@ static int config_from(const source *s, llama_rope rope, llama_config *c)
     }
     if (!c->kv_heads) c->kv_heads = c->heads;
     if (!c->seq_len) c->seq_len = 2048;
-    c->norm_eps = 1e-5f;
-    c->rope_theta = 10000.0f;
     c->rope = rope;
-    if (c->heads <= 0 || c->dim % c->heads || c->kv_heads <= 0 || c->heads % c->kv_heads || c->layers <= 0 || c->hidden <= 0 ||
+    if (c->heads <= 0 || c->dim % c->heads || c->dim / c->heads > 1024 || (c->dim / c->heads) % 2 || c->kv_heads <= 0 || c->heads % c->kv_heads || c->layers <= 0 || c->hidden <= 0 ||
         c->seq_len <= 0 || c->seq_len > 1 << 20)
-        return fail(s->path, "%s", "metadata lacks a usable config (dim, hidden_dim, n_layers, n_heads, n_kv_heads, seq_len)");
+        return fail(s->path, "%s", "no usable config: config.json beside it (or --config), or metadata dim, hidden_dim, n_layers, n_heads, n_kv_heads, seq_len");
     return 1;
 }
 
@@ -211,27 +195,41 @@ static float *vector(const source *s, const char *name, int n)
     return floats(s, name, (uint64_t)n);
 }
 
-int llama_load(const char *path, llama_path how, llama_rope rope, int threads, llama_model *m)
+static int open_source(source *s, llama_path how)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    if (wqc_detect_file(s->path) == WQC_FILE_GGUF) {
+        if (how == PATH_FUSED) return fail(s->path, "%s", "fused products need a .wqc encoded with --layout gemv");
+        s->gguf = 1;
+        if (wqc_map_file(s->path, &s->map, &err) != WQC_OK || wqc_gguf_parse(s->map.data, s->map.size, &s->g, &err) != WQC_OK)
+            return fail(s->path, "%s", err.msg);
+        return 1;
+    }
+    if (wqc_weights_open(s->path, NULL, &s->w, &err) != WQC_OK) return fail(s->path, "%s", err.msg);
+    if (how == PATH_FUSED && !wqc_weights_archive(s->w)) return fail(s->path, "%s", "fused products need a .wqc encoded with --layout gemv");
+    return 1;
+}
+
+static void close_source(source *s)
+{
+    if (s->gguf) {
+        wqc_gguf_free(&s->g);
+        wqc_unmap_file(&s->map);
+    }
+    s->gguf = 0;
+}
+
+int llama_load(const char *path, const char *config_path, llama_path how, llama_rope rope, int threads, llama_model *m)
 {
     memset(m, 0, sizeof *m);
     m->threads = threads;
     m->isa = wqc_isa_active();
     source s = {.path = path};
-    wqc_error err;
-    wqc_error_clear(&err);
-    if (wqc_map_file(path, &m->file, &err) != WQC_OK) return fail(path, "%s", err.msg);
-    m->mapped = 1;
-    if (wqc_is_wqc(m->file.data, m->file.size)) {
-        if (wqc_reader_open_file(&m->file, 1, NULL, 0, &m->reader, &err) != WQC_OK) return fail(path, "%s", err.msg);
-        s.r = m->reader;
-    } else {
-        if (how == PATH_FUSED) return fail(path, "%s", "fused products need a .wqc encoded with --layout gemv");
-        if (wqc_model_open(path, &s.st, &err) != WQC_OK) return fail(path, "%s", err.msg);
-        const char *format = meta_value(&s, "wqc.format");
-        s.quantized_st = format && strcmp(format, "wqc-quantized-1") == 0;
-    }
+    int tied = 0, ok = open_source(&s, how);
+    m->weights = s.w; /* kept open: fused products read its frames */
     llama_config *c = &m->c;
-    int ok = config_from(&s, rope, c);
+    ok = ok && config_from(&s, config_path, rope, c, &tied);
     int kv_dim = ok ? c->dim / c->heads * c->kv_heads : 0;
     if (ok) ok = (m->embed = floats(&s, "model.embed_tokens.weight", (uint64_t)c->vocab * c->dim)) != NULL;
     if (ok) ok = (m->final_norm = vector(&s, "model.norm.weight", c->dim)) != NULL;
@@ -253,9 +251,10 @@ int llama_load(const char *path, llama_path how, llama_rope rope, int threads, l
     }
     uint64_t shape[2];
     int nd;
-    const char *head = shape_of(&s, "lm_head.weight", shape, &nd) ? "lm_head.weight" : "model.embed_tokens.weight";
-    if (ok) ok = make_linear(&s, head, (uint64_t)c->vocab, (uint64_t)c->dim, how, &m->out);
-    wqc_model_close(s.st);
+    int has_head = ok && !tied && shape_of(&s, "lm_head.weight", shape, &nd);
+    m->tied = !has_head;
+    if (ok) ok = make_linear(&s, has_head ? "lm_head.weight" : "model.embed_tokens.weight", (uint64_t)c->vocab, (uint64_t)c->dim, how, &m->out);
+    close_source(&s);
     if (!ok) llama_free(m);
     return ok;
 }
@@ -272,7 +271,6 @@ void llama_free(llama_model *m)
     llama_linear_free(&m->out);
     free(m->embed);
     free(m->final_norm);
-    wqc_reader_free(m->reader);
-    if (m->mapped) wqc_unmap_file(&m->file);
+    wqc_weights_close(m->weights);
     memset(m, 0, sizeof *m);
 }

@@ -29,6 +29,14 @@ void wqc_weights_close(wqc_weights *w);
 
 size_t wqc_weights_count(const wqc_weights *w);
 const char *wqc_weights_name(const wqc_weights *w, size_t i);
+/* Index of the tensor called name, or (size_t)-1. */
+size_t wqc_weights_find(const wqc_weights *w, const char *name);
+/* Tensor i's rank, with its shape in shape[] (nothing is decoded); -1 when a
+ * .wqc's descriptor cannot be read. */
+int wqc_weights_shape(wqc_weights *w, size_t i, uint64_t shape[WQC_MAX_DIMS]);
+/* The value of metadata entry `key` (the safetensors __metadata__, or a
+ * .wqc's first file's), or NULL. */
+const char *wqc_weights_metadata(const wqc_weights *w, const char *key);
 /* The .wqc behind w, or NULL for plain and quantized safetensors. */
 wqc_archive *wqc_weights_archive(const wqc_weights *w);
 /* The file tensor i is in (for errors). */

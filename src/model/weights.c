@@ -70,6 +70,43 @@ const char *wqc_weights_name(const wqc_weights *am, size_t i)
     return am->qframes ? am->qframes[i].name : wqc_model_tensor(am->m, i)->name;
 }
 
+size_t wqc_weights_find(const wqc_weights *am, const char *name)
+{
+    for (size_t i = 0; i < am->count; i++)
+        if (strcmp(wqc_weights_name(am, i), name) == 0) return i;
+    return (size_t)-1;
+}
+
+int wqc_weights_shape(wqc_weights *am, size_t i, uint64_t shape[WQC_MAX_DIMS])
+{
+    int ndim;
+    if (am->is_wqc) {
+        wqc_tensor_info info;
+        wqc_error err;
+        if (wqc_archive_tensor(am->wqc, i, &info, &err) != WQC_OK) return -1;
+        ndim = info.ndim;
+        memcpy(shape, info.shape, sizeof info.shape);
+    } else if (am->qframes) {
+        ndim = am->qframes[i].ndim;
+        memcpy(shape, am->qframes[i].shape, sizeof am->qframes[i].shape);
+    } else {
+        const wqc_tensor *t = wqc_model_tensor(am->m, i);
+        ndim = t->ndim;
+        memcpy(shape, t->shape, sizeof t->shape);
+    }
+    return ndim;
+}
+
+const char *wqc_weights_metadata(const wqc_weights *am, const char *key)
+{
+    size_t n = am->is_wqc ? wqc_archive_metadata_count(am->wqc) : wqc_model_metadata_count(am->m);
+    for (size_t i = 0; i < n; i++) {
+        const wqc_kv *kv = am->is_wqc ? wqc_archive_metadata(am->wqc, i) : wqc_model_metadata(am->m, i);
+        if (strcmp(kv->key, key) == 0) return kv->value;
+    }
+    return NULL;
+}
+
 /* A quantized safetensors frame as a plain tensor (its own bytes). */
 static wqc_tensor plain_of(const wqc_frame *f)
 {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# wqc-llama on ../shared/data/pylm-22M, a Hugging Face LlamaForCausalLM with
+# PyTorch's held-out NLL in reference.json (skipped, exit 77, when absent):
+# config.json read beside the weights, the NLL within 2e-3 of PyTorch's, and
+# the identical NLL from a lossless .wqc of the same file. A sanitizer build
+# (MODE=sanitized) runs one window: the same code, a fraction of the time.
+# usage: test_pylm.sh WQC DATA_DIR PYTHON3 full|sanitized
+wqc=$1 data=$2 py=$3 mode=${4:-full}
+model=$data/pylm-22M
+if [[ ! -f "$model/model.safetensors" || ! -f "$model/reference.json" ]]; then
+    echo "SKIP: $model/model.safetensors or reference.json not found (needs ../shared/data)"
+    exit 77
+fi
+llama=$(dirname "$wqc")/wqc-llama
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh"
+
+reference=$model/reference.json
+if [[ $mode == sanitized ]]; then
+    reference=$tmp/reference1.json
+    "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); r["heldout_windows"] = r["heldout_windows"][:1]; r.pop("heldout_nll_nats_per_token"); json.dump(r, open(sys.argv[2], "w"))' \
+        "$model/reference.json" "$reference"
+fi
+expect_status 0 "eval of model.safetensors" -- "$llama" eval "$model/model.safetensors" --reference "$reference" --json
+cp "$tmp/out" "$tmp/st.json"
+mkdir "$tmp/lossless"
+expect_status 0 "encode --lossless" -- "$wqc" encode --lossless -q "$model/model.safetensors" -o "$tmp/lossless/model.wqc"
+cp "$model/config.json" "$tmp/lossless/"
+expect_status 0 "eval of the lossless .wqc" -- "$llama" eval "$tmp/lossless/model.wqc" --reference "$reference" --json
+cp "$tmp/out" "$tmp/wqc.json"
+check "pylm-22M: NLL as PyTorch's, identical from the .wqc" '"$py" - "$tmp/st.json" "$tmp/wqc.json" "$mode" <<"PY"
+import json, sys
+st, wq = (json.load(open(p)) for p in sys.argv[1:3])
+print("pylm-22M NLL: safetensors %.6f, lossless .wqc %.6f, PyTorch %s" % (st["nll"], wq["nll"], st["reference_nll"]))
+assert st["nll"] == wq["nll"], (st["nll"], wq["nll"])
+if sys.argv[3] == "full":
+    assert st["windows"] == 16 and st["predictions"] == 4096, st
+    assert abs(st["difference"]) < 2e-3, st
+PY'
+finish
