@@ -65,9 +65,9 @@ static inline float finish(const v8 *acc, const float *w, const float *x, uint64
 #define KERNEL_CLONES
 #endif
 
-/* Y (n x rows) = X (n x cols) W^T, W rows x cols, in tiles of 4 rows x 4
- * positions: each weight row is loaded once per 4 positions. */
-KERNEL_CLONES static void gemm(const float *X, int n, const float *W, uint64_t rows, uint64_t cols, float *Y)
+/* In tiles of 4 rows x 4 positions: each weight row is loaded once per 4
+ * positions. */
+KERNEL_CLONES void llama_gemm(const float *X, int n, const float *W, uint64_t rows, uint64_t cols, float *Y)
 {
     uint64_t c8 = cols / 8 * 8;
     for (uint64_t r0 = 0; r0 < rows; r0 += 4) {
@@ -102,7 +102,7 @@ KERNEL_CLONES static void gemm(const float *X, int n, const float *W, uint64_t r
 static void linear(const llama_model *m, llama_batch *b, const llama_linear *l, const float *X, int n, float *Y)
 {
     if (l->path == PATH_F32) {
-        gemm(X, n, l->w, l->rows, l->cols, Y);
+        llama_gemm(X, n, l->w, l->rows, l->cols, Y);
         return;
     }
     for (int t = 0; t < n; t++) {

@@ -34,14 +34,17 @@ void llama_state_free(llama_state *s)
 void llama_linear_apply(const llama_model *m, const llama_linear *l, float *x, float *y, wqc_q8_block *xq)
 {
     switch (l->path) {
-    case PATH_F32:
-        for (uint64_t r = 0; r < l->rows; r++) {
-            const float *w = l->w + r * l->cols;
-            float acc = 0.0f;
-            for (uint64_t c = 0; c < l->cols; c++) acc += w[c] * x[c];
-            y[r] = acc;
+    case PATH_F32: {
+        /* Rows in blocks of 4 (the kernel's tile) spread over the threads. */
+        int nt = m->threads > 1 ? m->threads : 1;
+        uint64_t per = (l->rows + 4 * (uint64_t)nt - 1) / (4 * (uint64_t)nt) * 4;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int i = 0; i < nt; i++) {
+            uint64_t r0 = (uint64_t)i * per;
+            if (r0 < l->rows) llama_gemm(x, 1, l->w + r0 * l->cols, l->rows - r0 < per ? l->rows - r0 : per, l->cols, y + r0);
         }
         break;
+    }
     case PATH_Q4_0: {
         /* x is padded with zeros to the blocks' width; the callers' buffers leave room. */
         for (uint64_t c = l->cols; c < l->padded_cols; c++) x[c] = 0.0f;

@@ -80,6 +80,10 @@ void llama_softmax(float *x, int n);
 void llama_rope_table(const llama_config *c, int pos, float *cs, float *sn);
 void llama_rotate(float *v, int head_size, const float *cs, const float *sn, llama_rope rope);
 
+/* Y (n x rows) = X (n x cols) W^T for W rows x cols (batch.c). Each element
+ * is summed in the same order whatever n and rows are. */
+void llama_gemm(const float *X, int n, const float *W, uint64_t rows, uint64_t cols, float *Y);
+
 /* One sequence's positions 0..n-1 at once (batch.c): weights are read once
  * for all of them, so a window of 256 tokens costs what a few single tokens
  * cost in memory traffic. Results equal llama_forward's up to float

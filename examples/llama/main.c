@@ -31,7 +31,8 @@ static const char *usage_text =
     "       wqc-llama logits MODEL --tokens 1,2,3 [--path P]\n"
     "       wqc-llama eval MODEL --reference reference.json [--json] [--path P] [-T N]\n"
     "       wqc-llama sweep MODEL.safetensors [--reference FILE | --seqs N --len T --seed S] [--bits LO..HI]\n"
-    "                 [--k LIST] [--variant 'ENCODE ARGS']... [--json] [--plot FILE.svg] [--wqc PATH] [-T N]\n"
+    "                 [--k LIST] [--variant 'ENCODE ARGS']... [--json | --json-out FILE] [--plot FILE.svg]\n"
+    "                 [--wqc PATH] [-T N]\n"
     "       wqc-llama bench MODEL GEMV.wqc [--tokens N]\n"
     "MODEL: .safetensors (F32/F16/BF16), a `wqc quantize` output, a .wqc (fused: --layout gemv),\n"
     "  or GGUF (F32, F16, Q4_0, Q8_0 tensors).\n"
@@ -46,7 +47,7 @@ static const char *usage_text =
     "  or on sequences sampled from MODEL at temperature 1 (default 8 of 128 tokens, seed 1)\n";
 
 typedef struct args {
-    const char *cmd, *model, *model2, *tokens, *plot, *wqc, *config, *reference;
+    const char *cmd, *model, *model2, *tokens, *plot, *wqc, *config, *reference, *json_out;
     llama_path path;
     llama_rope rope;
     int n, seqs, len, threads, json, bits_lo, bits_hi, ntokens;
@@ -69,7 +70,7 @@ static int parse_path(const char *s, llama_path *p)
 static int parse(int argc, char **argv, args *a)
 {
     enum { O_PATH = 256, O_ROPE, O_SEED, O_TOKENS, O_SEQS, O_LEN, O_BITS, O_K, O_VARIANT, O_JSON, O_PLOT, O_WQC, O_NTOK,
-           O_CONFIG, O_REFERENCE };
+           O_CONFIG, O_REFERENCE, O_JSON_OUT };
     static const struct option longs[] = {
         {"path", required_argument, NULL, O_PATH},   {"rope", required_argument, NULL, O_ROPE},
         {"seed", required_argument, NULL, O_SEED},   {"tokens", required_argument, NULL, O_TOKENS},
@@ -78,6 +79,7 @@ static int parse(int argc, char **argv, args *a)
         {"variant", required_argument, NULL, O_VARIANT}, {"json", no_argument, NULL, O_JSON},
         {"plot", required_argument, NULL, O_PLOT},   {"wqc", required_argument, NULL, O_WQC},
         {"config", required_argument, NULL, O_CONFIG}, {"reference", required_argument, NULL, O_REFERENCE},
+        {"json-out", required_argument, NULL, O_JSON_OUT},
         {"help", no_argument, NULL, 'h'},            {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->path = PATH_F32, a->rope = ROPE_HALF, a->n = 64, a->seqs = 8, a->len = 128, a->seed = 1;
@@ -117,6 +119,7 @@ static int parse(int argc, char **argv, args *a)
         case O_WQC: a->wqc = optarg; break;
         case O_CONFIG: a->config = optarg; break;
         case O_REFERENCE: a->reference = optarg; break;
+        case O_JSON_OUT: a->json_out = optarg; break;
         case 'n': a->n = atoi(optarg); break;
         case 'T': a->threads = atoi(optarg); break;
         case 'h': fputs(usage_text, stdout); exit(0);
@@ -315,6 +318,19 @@ static void plot_sweep(const char *path, const variant_result *r, int n)
     free(doc);
 }
 
+/* Spearman's rho of SQNR and KL over the variants with lo <= bits/weight < hi. */
+static double rank_agreement(const variant_result *r, int n, double lo, double hi, int *count)
+{
+    double *sq = malloc((size_t)n * sizeof *sq + 1), *kl = malloc((size_t)n * sizeof *kl + 1);
+    int k = 0;
+    for (int i = 0; sq && kl && i < n; i++)
+        if (isfinite(r[i].sqnr) && r[i].bpw >= lo && r[i].bpw < hi) sq[k] = r[i].sqnr, kl[k++] = r[i].q.kl;
+    double rho = sq && kl ? spearman(sq, kl, k) : NAN;
+    free(sq), free(kl);
+    *count = k;
+    return rho;
+}
+
 static int cmd_eval(const args *a)
 {
     if (!a->reference) {
@@ -405,7 +421,7 @@ static int cmd_sweep(const args *a, const char *self)
     if (fd < 0) return 1;
     close(fd);
     uint64_t weights = model_weights(&orig);
-    int rc = 0;
+    int rc = 0, ranked = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         llama_model v;
         struct stat st;
@@ -428,19 +444,19 @@ static int cmd_sweep(const args *a, const char *self)
         if (!a->json) fprintf(stderr, "\r%d/%d variants", i + 1, n);
     }
     if (!a->json) fprintf(stderr, "\n");
-    double *sq = malloc((size_t)n * sizeof *sq), *kl = malloc((size_t)n * sizeof *kl);
-    int ranked = 0;
-    for (int i = 0; sq && kl && i < n; i++)
-        if (isfinite(r[i].sqnr)) sq[ranked] = r[i].sqnr, kl[ranked++] = r[i].q.kl;
-    double rho = sq && kl ? spearman(sq, kl, ranked) : NAN;
-    free(sq), free(kl);
+    /* Does SQNR rank quantizers as KL does? Over all variants (bit depth
+     * dominates), and within each 1-bit band of bits/weight, where the choice
+     * between quantizers of about the same size is made. */
+    double rho = rank_agreement(r, n, 0, 1e9, &ranked), band_rho[9];
+    int band_n[9];
+    for (int b = 0; b < 9; b++) band_rho[b] = rank_agreement(r, n, b, b + 1, &band_n[b]);
     unlink(tmp);
     for (int i = 0; i < n; i++) {
         r[i].front = 1;
         for (int j = 0; j < n; j++)
             if (j != i && r[j].bpw <= r[i].bpw && r[j].q.kl <= r[i].q.kl && (r[j].bpw < r[i].bpw || r[j].q.kl < r[i].q.kl)) r[i].front = 0;
     }
-    if (rc == 0 && a->json) {
+    if (rc == 0 && (a->json || a->json_out)) {
         json_t *root = json_object(), *list = json_array();
         json_object_set_new(root, "model", json_string(a->model));
         json_object_set_new(root, "text", json_string(a->reference ? "reference windows" : "sampled at temperature 1"));
@@ -450,6 +466,17 @@ static int cmd_sweep(const args *a, const char *self)
         json_object_set_new(root, "original_nll", json_real(ref.nll));
         json_object_set_new(root, "weights", json_integer((json_int_t)weights));
         json_object_set_new(root, "spearman_sqnr_kl", isfinite(rho) ? json_real(rho) : json_null());
+        json_t *bands = json_array();
+        for (int b = 0; b < 9; b++)
+            if (band_n[b] >= 4 && isfinite(band_rho[b])) {
+                json_t *o = json_object();
+                json_object_set_new(o, "bits_from", json_integer(b));
+                json_object_set_new(o, "bits_to", json_integer(b + 1));
+                json_object_set_new(o, "variants", json_integer(band_n[b]));
+                json_object_set_new(o, "spearman_sqnr_kl", json_real(band_rho[b]));
+                json_array_append_new(bands, o);
+            }
+        json_object_set_new(root, "spearman_by_bits", bands);
         for (int i = 0; i < n; i++) {
             json_t *o = json_object();
             json_object_set_new(o, "quantizer", json_string(r[i].label));
@@ -465,10 +492,16 @@ static int cmd_sweep(const args *a, const char *self)
             json_array_append_new(list, o);
         }
         json_object_set_new(root, "variants", list);
-        json_dumpf(root, stdout, JSON_INDENT(1));
-        printf("\n");
+        if (a->json) {
+            json_dumpf(root, stdout, JSON_INDENT(1));
+            printf("\n");
+        } else if (json_dump_file(root, a->json_out, JSON_INDENT(1)) != 0) {
+            fprintf(stderr, "wqc-llama: %s: cannot write the JSON: %s\n", a->json_out, strerror(errno));
+            rc = 1;
+        }
         json_decref(root);
-    } else if (rc == 0) {
+    }
+    if (rc == 0 && !a->json) {
         if (a->reference)
             printf("%s: %d windows of %d predictions from %s; the original's NLL %.4f nats/token\n", a->model, ref.nseq,
                    ref.len, a->reference, ref.nll);
@@ -486,8 +519,11 @@ static int cmd_sweep(const args *a, const char *self)
                 if (r[i].bpw <= budget && (best < 0 || r[i].q.kl < r[best].q.kl)) best = i;
             if (best >= 0) printf("  <= %.1f: %-26s %.4f bits/w, KL %.3e\n", budget, r[best].label, r[best].bpw, r[best].q.kl);
         }
-        printf("\nSpearman rank correlation of SQNR and KL over the %d variants: %.3f (-1: SQNR ranks them as KL does)\n",
-               ranked, rho);
+        printf("\nSpearman rank correlation of SQNR and KL (-1: SQNR ranks the quantizers as KL does):\n");
+        printf("  all %d variants: %.3f\n", ranked, rho);
+        for (int b = 0; b < 9; b++)
+            if (band_n[b] >= 4 && isfinite(band_rho[b]))
+                printf("  %d-%d bits/weight, %d variants: %.3f\n", b, b + 1, band_n[b], band_rho[b]);
     }
     if (rc == 0 && a->plot) plot_sweep(a->plot, r, n);
     free(r);
