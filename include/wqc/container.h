@@ -41,7 +41,9 @@ typedef enum wqc_encoding {
                            zstd'd rest bytes (wqc/lossless.h): lossless float tensors */
     WQC_ENC_GGUF = 6    /* a GGUF tensor's quantized blocks (wqc/gguf.h): the codes rANS-coded
                            (one symbol per weight), the blocks' fields raw or zstd'd; decodes
-                           to the blocks' bytes (dtype U8, the shape in weights) */
+                           to the blocks' bytes (dtype U8, the shape in weights) */,
+    WQC_ENC_LZMA = 7    /* one raw LZMA2 stream (no .xz container), its dictionary the
+                           smallest power of two >= max(4 KiB, the decoded size), at most 64 MiB */
 } wqc_encoding;
 
 const char *wqc_encoding_name(wqc_encoding e);
@@ -131,12 +133,21 @@ void wqc_writer_free(wqc_writer *w);
 void wqc_frame_init(wqc_frame *f, const wqc_tensor *t);
 
 /* Fills a frame for a tensor kept as it is: the smallest of raw, zstd at
- * `level` (<= 0: not tried) and, for F32/F16/BF16 tensors of at most
- * WQC_FLOATS_MAX elements, the float coder. *scratch receives a buffer to
- * free after the frame is written. */
+ * `level` (<= 0: not tried), for F32/F16/BF16 tensors of at most
+ * WQC_FLOATS_MAX elements the float coder, and for tensors of at most
+ * WQC_PASSTHROUGH_GP_MAX bytes where a probe finds long repeats (or, in
+ * byte tensors, information in the previous byte) zstd -19, brotli -q 11
+ * and LZMA2. *scratch receives a buffer to free after the frame is written. */
 #define WQC_FLOATS_MAX (1u << 16)
+#define WQC_PASSTHROUGH_GP_MAX (16u << 20)
 wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
                                  wqc_error *err);
+/* The same with the peers' trial decided by the caller (who has probed the
+ * tensor another way): WQC_PEERS_PROBE as wqc_frame_passthrough, ALWAYS or
+ * NEVER (still only up to WQC_PASSTHROUGH_GP_MAX bytes). */
+typedef enum wqc_peers { WQC_PEERS_PROBE, WQC_PEERS_ALWAYS, WQC_PEERS_NEVER } wqc_peers;
+wqc_status wqc_frame_keep(const wqc_tensor *t, int zstd_level, wqc_peers peers, wqc_frame *f, void **scratch,
+                          wqc_error *err);
 
 /* ---- reader ----------------------------------------------------------- */
 

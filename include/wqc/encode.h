@@ -5,8 +5,10 @@
  *   order0   rANS with one table for the tensor;
  *   context  rANS with a table per zero-point bin (wqc/symbol_model.h), the
  *            tensor's own tables or a model the file shares among tensors;
- *   brotli   brotli of the symbol bytes (tensors where dictionary matches
- *   zstd     win, such as embeddings with many identical rows), or zstd. */
+ *   brotli   brotli, zstd or LZMA2 of the symbol bytes: tensors where
+ *   zstd     long repeats (embeddings with identical rows, periodic rows,
+ *   lzma     DCT/STFT bases) or the previous symbol carry information an
+ *            order-0 or zero-point model does not see. */
 #ifndef WQC_ENCODE_H
 #define WQC_ENCODE_H
 
@@ -27,19 +29,21 @@ typedef enum wqc_mode {
     WQC_MODE_CONTEXT,
     WQC_MODE_BROTLI,
     WQC_MODE_ZSTD,
+    WQC_MODE_LZMA,
     WQC_MODE_COUNT
 } wqc_mode;
 
-/* "auto", "order0", "context", "brotli", "zstd". */
+/* "auto", "order0", "context", "brotli", "zstd", "lzma". */
 const char *wqc_mode_name(wqc_mode m);
 wqc_status wqc_mode_from_name(const char *name, wqc_mode *out, wqc_error *err);
 /* The mode a frame read from a file was coded in. */
 wqc_mode wqc_frame_mode(const wqc_frame *f);
 
-/* In auto mode zstd (level zstd_level) is tried only on tensors up to this
- * size with at least 1 row in 64 repeating an earlier one, and only when
- * zstd at level 3 then comes within 10% of rANS; brotli only when the mode
- * asks for it (quality 11 runs at about 1 MB/s). */
+/* In auto mode the general-purpose peers (zstd -19, brotli -q 11, LZMA2 as
+ * xz -9e) are tried on tensors up to this size where a probe of the symbols
+ * finds long repeats or information in the previous symbol (byte_probe.c);
+ * the smallest coding wins. Brotli and LZMA run at about 1 MB/s: the probe
+ * keeps them off near-i.i.d. tensors, where rANS wins anyway. */
 #define WQC_MODE_GP_MAX (1u << 22)
 
 /* Auto takes a context model only when it saves at least this fraction of

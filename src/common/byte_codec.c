@@ -2,13 +2,60 @@
 
 #include <brotli/decode.h>
 #include <brotli/encode.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <zstd.h>
+
+/* An LZMA2 stream's dictionary: the smallest power of two >= max(4 KiB, n),
+ * at most 64 MiB (xz -9's). The decoder derives it from the decoded size, so
+ * the stream carries no header. */
+static uint32_t lzma_dict(size_t n)
+{
+    uint32_t d = 4096;
+    while (d < n && d < (64u << 20)) d <<= 1;
+    return d;
+}
+
+static wqc_status lzma_pack(int level, const uint8_t *src, size_t n, uint8_t **out, size_t *out_len, wqc_error *err)
+{
+    lzma_options_lzma opt;
+    if (lzma_lzma_preset(&opt, (uint32_t)(level > 9 ? 9 | LZMA_PRESET_EXTREME : level < 0 ? 0 : level)))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "LZMA: bad preset %d", level);
+    opt.dict_size = lzma_dict(n);
+    lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    /* LZMA2 stores incompressible chunks as they are: n plus 3 bytes per 64 KiB, and the end mark. */
+    size_t cap = n + n / 16384 + 64, pos = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory compressing %zu bytes", n);
+    lzma_ret r = lzma_raw_buffer_encode(filters, NULL, src, n, buf, &pos, cap);
+    if (r != LZMA_OK) {
+        free(buf);
+        return wqc_fail(err, r == LZMA_MEM_ERROR ? WQC_ERR_NOMEM : WQC_ERR_IO, "LZMA: compression failed (%d)", (int)r);
+    }
+    *out = buf;
+    *out_len = pos;
+    return WQC_OK;
+}
+
+static wqc_status lzma_unpack(const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len, wqc_error *err)
+{
+    lzma_options_lzma opt;
+    lzma_lzma_preset(&opt, 6);
+    opt.dict_size = lzma_dict(raw_len);
+    lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    size_t in_pos = 0, out_pos = 0;
+    lzma_ret r = lzma_raw_buffer_decode(filters, NULL, src, &in_pos, n, dst, &out_pos, raw_len);
+    /* Exactly raw_len bytes, the whole stream, nothing after it. */
+    if (r != LZMA_OK || in_pos != n || out_pos != raw_len)
+        return wqc_fail(err, WQC_ERR_FORMAT, "LZMA stream is damaged or does not hold the tensor");
+    return WQC_OK;
+}
 
 wqc_status wqc_byte_compress(wqc_encoding codec, int level, const uint8_t *src, size_t n, uint8_t **out,
                              size_t *out_len, wqc_error *err)
 {
     *out = NULL;
+    if (codec == WQC_ENC_LZMA) return lzma_pack(level, src, n, out, out_len, err);
     size_t cap = codec == WQC_ENC_ZSTD ? ZSTD_compressBound(n) : BrotliEncoderMaxCompressedSize(n);
     if (cap == 0) cap = n + 1024;
     uint8_t *buf = malloc(cap);
@@ -46,6 +93,7 @@ wqc_status wqc_byte_decompress(wqc_encoding codec, const uint8_t *src, size_t n,
             return wqc_fail(err, WQC_ERR_FORMAT, "zstd: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
         return WQC_OK;
     }
+    if (codec == WQC_ENC_LZMA) return lzma_unpack(src, n, dst, raw_len, err);
     BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
     if (!s) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     size_t in_left = n, out_left = raw_len;

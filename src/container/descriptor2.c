@@ -365,7 +365,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     uint8_t enc = wqc_cursor_u8(&c);
     f->encoding = (wqc_encoding)(enc & ~WQC2_QUANTIZED);
     if (c.failed) return BAD("bad encoding");
-    if (f->encoding > WQC_ENC_GGUF)
+    if (f->encoding > WQC_ENC_LZMA)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown encoding %u (written by a newer wqc?)", (unsigned)f->encoding);
     const uint8_t *scales = NULL;
     uint64_t scales_len = 0;

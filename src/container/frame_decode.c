@@ -51,6 +51,7 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         break;
     case WQC_ENC_ZSTD:
     case WQC_ENC_BROTLI:
+    case WQC_ENC_LZMA:
         st = wqc_byte_decompress(f->encoding, f->payload, (size_t)f->payload_len, out, (size_t)f->raw_len, err);
         if (st != WQC_OK) return wqc_fail(err, st, "tensor '%s': %s", f->name, err ? err->msg : "");
         break;

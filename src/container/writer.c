@@ -396,6 +396,12 @@ static wqc_status float_payload(const wqc_tensor *t, wqc_bytes *out)
 wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame *f, void **scratch,
                                  wqc_error *err)
 {
+    return wqc_frame_keep(t, zstd_level, WQC_PEERS_PROBE, f, scratch, err);
+}
+
+wqc_status wqc_frame_keep(const wqc_tensor *t, int zstd_level, wqc_peers peers, wqc_frame *f, void **scratch,
+                          wqc_error *err)
+{
     wqc_frame_init(f, t);
     *scratch = NULL;
     f->raw_len = t->nbytes;
@@ -413,6 +419,30 @@ wqc_status wqc_frame_passthrough(const wqc_tensor *t, int zstd_level, wqc_frame 
             f->payload_len = got;
         } else if (buf) {
             free(buf);
+        }
+    }
+    /* The general-purpose peers where a probe finds structure they exploit. */
+    int try_peers = peers == WQC_PEERS_ALWAYS;
+    if (peers == WQC_PEERS_PROBE && t->nbytes >= 256 && t->nbytes <= WQC_PASSTHROUGH_GP_MAX) {
+        wqc_byte_structure probe;
+        wqc_byte_probe(t->data, (size_t)t->nbytes, wqc_dtype_size(t->dtype), &probe);
+        try_peers = wqc_byte_structured(&probe);
+    }
+    if (try_peers && t->nbytes >= 256 && t->nbytes <= WQC_PASSTHROUGH_GP_MAX) {
+        uint8_t *buf;
+        size_t len = (size_t)f->payload_len;
+        wqc_encoding codec;
+        wqc_status st = wqc_byte_compress_best(t->data, (size_t)t->nbytes, &codec, &buf, &len, NULL, err);
+        if (st != WQC_OK) {
+            free(*scratch);
+            *scratch = NULL;
+            return st;
+        }
+        if (buf) {
+            free(*scratch);
+            f->encoding = codec;
+            f->payload = *scratch = buf;
+            f->payload_len = len;
         }
     }
     if (wqc_dtype_is_float(t->dtype) && t->nelem <= WQC_FLOATS_MAX) {
@@ -443,6 +473,7 @@ const char *wqc_encoding_name(wqc_encoding e)
     case WQC_ENC_FLOATS: return "floats";
     case WQC_ENC_SPLIT: return "split";
     case WQC_ENC_GGUF: return "gguf";
+    case WQC_ENC_LZMA: return "lzma";
     }
     return "unknown";
 }

@@ -8,7 +8,7 @@
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
 
-static const char *const mode_names[WQC_MODE_COUNT] = {"auto", "order0", "context", "brotli", "zstd"};
+static const char *const mode_names[WQC_MODE_COUNT] = {"auto", "order0", "context", "brotli", "zstd", "lzma"};
 
 const char *wqc_mode_name(wqc_mode m) { return m < WQC_MODE_COUNT ? mode_names[m] : "unknown"; }
 
@@ -19,7 +19,7 @@ wqc_status wqc_mode_from_name(const char *name, wqc_mode *out, wqc_error *err)
             *out = (wqc_mode)m;
             return WQC_OK;
         }
-    return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown mode '%s' (auto, order0, context, brotli, zstd)", name);
+    return wqc_fail(err, WQC_ERR_INVALID_ARG, "unknown mode '%s' (auto, order0, context, brotli, zstd, lzma)", name);
 }
 
 wqc_mode wqc_frame_mode(const wqc_frame *f)
@@ -28,6 +28,7 @@ wqc_mode wqc_frame_mode(const wqc_frame *f)
     case WQC_ENC_RANS: return f->shared_model || f->model.ntables > 1 ? WQC_MODE_CONTEXT : WQC_MODE_ORDER0;
     case WQC_ENC_BROTLI: return WQC_MODE_BROTLI;
     case WQC_ENC_ZSTD: return WQC_MODE_ZSTD;
+    case WQC_ENC_LZMA: return WQC_MODE_LZMA;
     default: return WQC_MODE_AUTO;
     }
 }
@@ -129,35 +130,6 @@ uint64_t wqc_frame_symbol_bytes(const wqc_frame *f)
            (f->shared_model ? 2u : (uint64_t)wqc_symbol_model_bytes(&f->model));
 }
 
-/* Rows equal to an earlier row, symbols and group parameters alike (by a
- * hash of each row, then a comparison): where dictionary coders find their
- * matches in weights, as in the rows of untrained tokens of an embedding. */
-static uint64_t repeated_rows(const wqc_quantized *q)
-{
-    if (q->rows < 2 || q->cols == 0) return 0;
-    uint64_t size = 1;
-    while (size < 2 * q->rows) size <<= 1;
-    uint64_t *slot = calloc(size, sizeof *slot), repeats = 0;
-    if (!slot) return 0;
-    for (uint64_t r = 0; r < q->rows; r++) {
-        const uint8_t *row = q->symbols + r * q->cols;
-        uint64_t h = 1469598103934665603ull;
-        for (uint64_t c = 0; c < q->cols; c++) h = (h ^ row[c]) * 1099511628211ull;
-        for (uint64_t i = h & (size - 1);; i = (i + 1) & (size - 1)) {
-            if (!slot[i]) {
-                slot[i] = r + 1;
-                break;
-            }
-            if (memcmp(q->symbols + (slot[i] - 1) * q->cols, row, (size_t)q->cols) == 0) {
-                repeats++;
-                break;
-            }
-        }
-    }
-    free(slot);
-    return repeats;
-}
-
 /* Tries a general-purpose coder on the symbols; keeps it in f when smaller
  * than `best` (only its size when estimating). */
 static wqc_status try_bytes(wqc_frame *f, wqc_encoding codec, int level, int estimate_only, double *best,
@@ -194,7 +166,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     sizes->shared_bytes = -1;
     *scratch = NULL;
     if (!f->quantized || !f->q.symbols) return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s' has no symbols", f->name);
-    if (o->gemv && (o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD))
+    if (o->gemv && (o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD || o->mode == WQC_MODE_LZMA))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "the gemv layout needs a rANS mode");
     wqc_rans_params p = o->rans;
     /* The gemv layout's tiles are the lanes: at least 8 rows, for the SIMD products. */
@@ -290,31 +262,44 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     }
     for (int i = 0; i < 3; i++) wqc_symbol_model_free(&c[i].model);
 
-    /* The general-purpose coders. */
-    int gp = o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD;
-    if (st == WQC_OK && o->mode == WQC_MODE_AUTO && !tile && f->nelem <= WQC_MODE_GP_MAX && f->nelem >= 256 &&
-        repeated_rows(&f->q) * 64 >= f->q.rows) {
-        uint8_t *quick;
-        size_t len;
-        st = wqc_byte_compress(WQC_ENC_ZSTD, 3, f->q.symbols, (size_t)f->nelem, &quick, &len, err);
-        free(quick);
-        gp = st == WQC_OK && (double)len < 1.1 * best;
-    }
+    /* The general-purpose coders: the one asked for, or in auto mode all
+     * three peers where the probe finds structure they exploit (long
+     * repeats, the previous symbol's information) and rANS does not. */
     wqc_encoding was = f->encoding;
-    /* Auto tries zstd alone: brotli -q 11 is 1% smaller on such tensors but five times slower to encode. */
-    if (st == WQC_OK && gp && o->mode == WQC_MODE_BROTLI)
-        st = try_bytes(f, WQC_ENC_BROTLI, o->brotli_quality, o->estimate_only, &best, scratch,
-                       &sizes->bytes[WQC_MODE_BROTLI], err);
-    if (st == WQC_OK && gp && o->mode != WQC_MODE_BROTLI)
-        st = try_bytes(f, WQC_ENC_ZSTD, o->zstd_level, o->estimate_only, &best, scratch, &sizes->bytes[WQC_MODE_ZSTD],
-                       err);
+    static const wqc_mode gp_mode[3] = {WQC_MODE_ZSTD, WQC_MODE_BROTLI, WQC_MODE_LZMA};
+    if (st == WQC_OK && (o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD || o->mode == WQC_MODE_LZMA)) {
+        wqc_encoding codec = o->mode == WQC_MODE_BROTLI ? WQC_ENC_BROTLI : o->mode == WQC_MODE_ZSTD ? WQC_ENC_ZSTD : WQC_ENC_LZMA;
+        int level = o->mode == WQC_MODE_BROTLI ? o->brotli_quality : o->mode == WQC_MODE_ZSTD ? o->zstd_level : WQC_GP_LZMA_LEVEL;
+        st = try_bytes(f, codec, level, o->estimate_only, &best, scratch, &sizes->bytes[o->mode], err);
+    } else if (st == WQC_OK && o->mode == WQC_MODE_AUTO && !tile && f->nelem >= 256 && f->nelem <= WQC_MODE_GP_MAX) {
+        wqc_byte_structure probe;
+        wqc_byte_probe(f->q.symbols, (size_t)f->nelem, 1, &probe);
+        size_t len = isfinite(best) ? (size_t)best : SIZE_MAX, gp[3];
+        uint8_t *buf = NULL;
+        wqc_encoding codec = f->encoding;
+        if (wqc_byte_structured(&probe))
+            st = wqc_byte_compress_best(f->q.symbols, (size_t)f->nelem, &codec, &buf, &len, gp, err);
+        for (int i = 0; st == WQC_OK && wqc_byte_structured(&probe) && i < 3; i++) sizes->bytes[gp_mode[i]] = (int64_t)gp[i];
+        if (st == WQC_OK && buf) {
+            best = (double)len;
+            f->encoding = codec;
+            if (o->estimate_only) {
+                free(buf);
+            } else {
+                free(*scratch);
+                *scratch = buf;
+                f->payload = buf;
+                f->payload_len = len;
+            }
+        }
+    }
     if (st == WQC_OK && f->encoding != was && was == WQC_ENC_RANS) {
         /* A general-purpose coder won: drop the rANS coding. */
         wqc_rans_coded_free(&f->coded);
         wqc_symbol_model_free(&f->model);
         f->shared_model = 0;
     }
-    if (st == WQC_OK && f->encoding != WQC_ENC_RANS) sizes->chosen = f->encoding == WQC_ENC_BROTLI ? WQC_MODE_BROTLI : WQC_MODE_ZSTD;
+    if (st == WQC_OK && f->encoding != WQC_ENC_RANS) sizes->chosen = wqc_frame_mode(f);
     if (st != WQC_OK || o->estimate_only) {
         wqc_encoded_free(f);
         free(*scratch);

@@ -87,7 +87,7 @@ check "xz row" 'grep -q "xz -9e, byte per symbol" "$tmp/out"'
 # Context entropies and coding modes: a table of them, and in JSON. A heavy-tailed
 # matrix quantized per row has zero points that differ, so a context model pays.
 expect_status 0 "modes table" -- "$wqc" analyze --synthetic laplace:512x512
-check "modes table header" 'grep -qE "^tensor +H +H\|row +H\|col +H\|prev +H\|zero +order0 +context +brotli +zstd +encode picks" "$tmp/out"'
+check "modes table header" 'grep -qE "^tensor +H +H\|row +H\|col +H\|prev +H\|zero +order0 +context +brotli +zstd +lzma +encode picks" "$tmp/out"'
 check "encode picks context for it" 'grep -qE "^laplace:512x512 .* context( \(shared tables\))?$" "$tmp/out"'
 check "summary gives the conditional entropies" 'grep -q "H given zero point" "$tmp/out" && grep -q "encode.s modes" "$tmp/out"'
 expect_status 0 "modes in JSON" -- "$wqc" analyze --json --baselines --synthetic laplace:512x512

@@ -65,8 +65,8 @@ static void print_modes(FILE *out, const analyze_report *r, size_t in, size_t wi
     if (!r->options->modes) return;
     fprintf(out, "\ncontext entropies and coding modes (bits/weight; H|x: entropy given x with free tables):\n");
     put_padded(out, "tensor", width);
-    fprintf(out, "  %7s %7s %7s %7s %7s %8s %8s %8s %8s  %s\n", "H", "H|row", "H|col", "H|prev", "H|zero", "order0",
-            "context", "brotli", "zstd", "encode picks");
+    fprintf(out, "  %7s %7s %7s %7s %7s %8s %8s %8s %8s %8s  %s\n", "H", "H|row", "H|col", "H|prev", "H|zero", "order0",
+            "context", "brotli", "zstd", "lzma", "encode picks");
     for (size_t i = 0; i < r->njobs; i++) {
         const analyze_job *j = &r->jobs[i];
         if (j->input != in || j->skip) continue;

@@ -291,7 +291,7 @@ int coding_args_parse(int argc, char **argv, unsigned sets, const char *usage_te
         return WQC_EXIT_USAGE;
     }
     a->plan.base = a->quant.params;
-    if (a->layout_gemv && (a->mode == WQC_MODE_BROTLI || a->mode == WQC_MODE_ZSTD)) {
+    if (a->layout_gemv && (a->mode == WQC_MODE_BROTLI || a->mode == WQC_MODE_ZSTD || a->mode == WQC_MODE_LZMA)) {
         cli_error("--layout gemv needs a rANS mode (auto, order0 or context), not --mode %s", wqc_mode_name(a->mode));
         return WQC_EXIT_USAGE;
     }

@@ -1,0 +1,158 @@
+/* When general-purpose coders may beat an order-0 coder, and the smallest of
+ * them (byte_codec.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte_codec.h"
+
+/* Repeats and the previous byte's information, as wqc_byte_structured reads
+ * them: a stream with 2% of its positions in long repeats, or where the
+ * previous byte removes 3% of the entropy, is worth a try. */
+#define REPEATS_WORTH 0.02
+#define ORDER1_WORTH 0.03
+/* Positions sampled for repeats: those whose rolling hash has its top bits
+ * clear (content-defined, so a repeat is sampled at the same offsets in
+ * both copies), one in 2^ANCHOR_BITS. */
+#define ANCHOR_BITS 3
+
+static double entropy_bits(const uint64_t *count, size_t k, uint64_t total)
+{
+    double h = 0;
+    for (size_t i = 0; i < k; i++)
+        if (count[i]) h -= (double)count[i] / (double)total * log2((double)count[i] / (double)total);
+    return h;
+}
+
+/* Miller-Madow: the plug-in entropy of m observed symbols in t samples is
+ * low by about (m - 1) / (2 t ln 2) bits. */
+static double corrected(const uint64_t *count, size_t k, uint64_t total)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < k; i++) seen += count[i] != 0;
+    return total ? entropy_bits(count, k, total) + (double)(seen - (seen > 0)) / (2.0 * (double)total * log(2.0)) : 0;
+}
+
+/* Over the alphabet the sample uses (A x A pairs: 256 for 4-bit symbols). */
+static double order1_gain(const uint8_t *p, size_t n, const uint64_t *order0)
+{
+    size_t a = 256;
+    while (a > 1 && !order0[a - 1]) a--;
+    /* Fewer than 16 samples per pair of the symbols seen: even corrected,
+     * the estimate of H(X | previous) is too low to tell structure from chance. */
+    size_t seen = 0;
+    for (size_t i = 0; i < a; i++) seen += order0[i] != 0;
+    if (n < 16 * seen * seen) return 0;
+    uint64_t *pair = calloc(a * a, sizeof *pair);
+    if (!pair) return 0;
+    for (size_t i = 1; i < n; i++) pair[p[i - 1] * a + p[i]]++;
+    double h0 = corrected(order0, a, n), h1 = 0;
+    for (size_t c = 0; c < a; c++) {
+        uint64_t t = 0;
+        for (size_t s = 0; s < a; s++) t += pair[c * a + s];
+        if (t) h1 += (double)t / (double)(n - 1) * corrected(pair + c * a, a, t);
+    }
+    free(pair);
+    return h0 > 0 ? 1.0 - fmin(h1, h0) / h0 : 0;
+}
+
+/* The share of sampled positions whose next k bytes occurred before: k
+ * bytes carry at least 48 bits of order-0 information, so that chance
+ * repeats of near-random data stay rare. */
+static double repeats(const uint8_t *p, size_t n, double h0)
+{
+    size_t k = h0 > 0 ? (size_t)ceil(48.0 / h0) : 64;
+    if (k < 6) k = 6;
+    if (k > 64) k = 64;
+    if (n < 2 * k) return 0;
+    size_t size = 64;
+    while (size < (n >> (ANCHOR_BITS - 1))) size <<= 1;
+    uint64_t *slot = calloc(size, sizeof *slot);
+    if (!slot) return 0;
+    const uint64_t B = 0x100000001b3ull;
+    uint64_t top = 1, h = 0;
+    for (size_t j = 0; j < k; j++) top = j ? top * B : 1, h = h * B + p[j] + 1;
+    size_t sampled = 0, found = 0;
+    for (size_t i = 0;; i++) {
+        uint64_t mixed = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+        if (mixed >> (64 - ANCHOR_BITS) == 0) {
+            uint64_t key = mixed | 1;
+            sampled++;
+            for (size_t s = (size_t)(mixed >> 7) & (size - 1);; s = (s + 1) & (size - 1)) {
+                if (!slot[s]) {
+                    slot[s] = key;
+                    break;
+                }
+                if (slot[s] == key) {
+                    found++;
+                    break;
+                }
+            }
+            if (sampled * 2 > size) break; /* the table is half full: enough evidence */
+        }
+        if (i + k >= n) break;
+        h = (h - (uint64_t)(p[i] + 1) * top) * B + p[i + k] + 1;
+    }
+    free(slot);
+    return sampled ? (double)found / (double)sampled : 0;
+}
+
+/* Streams longer than WQC_PROBE_BYTES are probed on PROBE_SLICES slices
+ * spread evenly over them, from the first byte to the last: structure that
+ * sits at one end (the untrained rows at the end of an embedding) is seen. */
+#define PROBE_SLICES 4
+
+void wqc_byte_probe(const uint8_t *src, size_t n, size_t element_size, wqc_byte_structure *out)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *sample = NULL;
+    if (n > WQC_PROBE_BYTES) {
+        size_t slice = WQC_PROBE_BYTES / PROBE_SLICES / element_size * element_size;
+        if (!(sample = malloc(slice * PROBE_SLICES))) return;
+        for (size_t i = 0; i < PROBE_SLICES; i++) {
+            size_t at = (n - slice) / (PROBE_SLICES - 1) * i / element_size * element_size;
+            memcpy(sample + i * slice, src + at, slice);
+        }
+        src = sample, n = slice * PROBE_SLICES;
+    }
+    if (n >= 64) {
+        uint64_t count[256] = {0};
+        for (size_t i = 0; i < n; i++) count[src[i]]++;
+        double h0 = entropy_bits(count, 256, n);
+        out->repeats = repeats(src, n, h0);
+        /* In wider elements the previous byte is mostly the same value's other byte. */
+        if (element_size == 1) out->order1_gain = order1_gain(src, n, count);
+    }
+    free(sample);
+}
+
+int wqc_byte_structured(const wqc_byte_structure *s)
+{
+    return s->repeats >= REPEATS_WORTH || s->order1_gain >= ORDER1_WORTH;
+}
+
+wqc_status wqc_byte_compress_best(const uint8_t *src, size_t n, wqc_encoding *codec, uint8_t **out, size_t *best_len,
+                                  size_t sizes[3], wqc_error *err)
+{
+    static const wqc_encoding codecs[3] = {WQC_ENC_ZSTD, WQC_ENC_BROTLI, WQC_ENC_LZMA};
+    static const int levels[3] = {WQC_GP_ZSTD_LEVEL, WQC_GP_BROTLI_QUALITY, WQC_GP_LZMA_LEVEL};
+    *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        uint8_t *buf;
+        size_t len;
+        wqc_status st = wqc_byte_compress(codecs[i], levels[i], src, n, &buf, &len, err);
+        if (st != WQC_OK) {
+            free(*out);
+            *out = NULL;
+            return st;
+        }
+        if (sizes) sizes[i] = len;
+        if (len < *best_len) {
+            free(*out);
+            *out = buf, *best_len = len, *codec = codecs[i];
+        } else {
+            free(buf);
+        }
+    }
+    return WQC_OK;
+}
