@@ -147,6 +147,7 @@ static void test_auto_never_larger_than_the_peers(void **state)
     uint8_t *sym = malloc(R * C);
     assert_int_equal(wqc_frame_decode_symbols(g, 1, sym, NULL), WQC_OK);
     assert_memory_equal(sym, q.symbols, R * C);
+    free(sym);
     wqc_reader_free(rd);
     free(out.data);
     wqc_quantized_free(&q);
