@@ -98,12 +98,23 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
                               void **scratch, wqc_error *err);
 
 /* A GGUF tensor (wqc/gguf.h) stored bit-exactly: blocks of a split type
- * (Q4_0, Q8_0, Q4_K, Q6_K) as WQC_ENC_GGUF, their codes rANS-coded and
- * their fields raw or zstd'd; F32/F16/BF16 as wqc_frame_lossless; other
+ * (Q4_0, Q8_0, Q4_K, Q6_K) as WQC_ENC_GGUF, their codes rANS-coded (with
+ * a shared order-0 model of o->shared where that is smaller) and their
+ * fields raw or zstd'd; F32/F16/BF16 as wqc_frame_lossless; other
  * types passed through. The frame points at t's name. */
 struct wqc_gguf_tensor;
 wqc_status wqc_frame_gguf(const struct wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                           void **scratch, wqc_error *err);
+
+struct wqc_gguf;
+/* The code tables a GGUF file's tensors may share (o->shared of
+ * wqc_frame_gguf): per code alphabet that at least two tensors of at most
+ * WQC_SHARED_TENSOR_MAX weights use, an order-0 model of all their codes
+ * covering every symbol. Small tensors pay more for a table of their own
+ * than their statistics differ (a Q8_0 table of 256 symbols costs some
+ * 200 bytes). *models: free each with wqc_symbol_model_free, then the array. */
+wqc_status wqc_gguf_shared_models(const struct wqc_gguf *g, int precision, wqc_symbol_model **models, size_t *n,
+                                  wqc_error *err);
 
 #ifdef __cplusplus
 }

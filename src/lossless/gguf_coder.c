@@ -1,12 +1,14 @@
 /* A GGUF tensor stored bit-exactly (wqc_frame_gguf in wqc/encode.h): the
- * quantized blocks of a split type as their codes (rANS, order-0) and their
- * fields (raw or zstd, whichever is smaller); float tensors as encode
+ * quantized blocks of a split type as their codes (rANS, order-0: the
+ * tensor's own table or the file's shared one, whichever costs less) and
+ * their fields (raw or zstd, whichever is smaller); float tensors as encode
  * --lossless stores them; anything else passed through. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/byte_codec.h"
 #include "wqc/encode.h"
+#include "wqc/entropy.h"
 #include "wqc/gguf.h"
 
 /* The tensor's shape, row-major (ggml lists the innermost dimension first). */
@@ -15,6 +17,43 @@ static void shape_of(const wqc_gguf_tensor *t, wqc_tensor *v)
     v->ndim = (int)t->ndim;
     for (uint32_t d = 0; d < t->ndim; d++) v->shape[d] = t->dims[t->ndim - 1 - d];
     v->nelem = t->nelem;
+}
+
+/* A shared order-0 model for codes of this alphabet and precision (its index + 1 in *k), or NULL. */
+static const wqc_symbol_model *shared_order0(const wqc_encode_options *o, uint32_t alphabet, int precision, uint32_t *k)
+{
+    for (size_t i = 0; i < o->nshared; i++)
+        if (o->shared[i].alphabet == alphabet && o->shared[i].precision == precision && o->shared[i].ntables == 1 &&
+            o->shared[i].resolution == 0) {
+            *k = (uint32_t)i + 1;
+            return &o->shared[i];
+        }
+    return NULL;
+}
+
+/* Codes a tensor's code stream: its own table, or the shared one where its
+ * payload plus a 2-byte reference is smaller than its own payload and table. */
+static wqc_status code_codes(const wqc_gguf_stream *codes, const wqc_encode_options *o, const wqc_rans_params *p,
+                             wqc_frame *f, wqc_error *err)
+{
+    wqc_status st = wqc_rans_encode(codes->data, (size_t)codes->len, codes->alphabet, p, &f->coded, err);
+    uint32_t k = 0;
+    const wqc_symbol_model *shared = st == WQC_OK ? shared_order0(o, codes->alphabet, p->precision, &k) : NULL;
+    if (!shared) return st;
+    wqc_rans_coded alt;
+    /* The shared model covers every symbol: coding with it cannot fail on range. */
+    st = wqc_rans_encode_table(codes->data, codes->len, &shared->tables[0], p, &alt, err);
+    if (st != WQC_OK) return st;
+    wqc_symbol_model own = {.precision = p->precision, .alphabet = codes->alphabet, .nbins = 1, .ntables = 1,
+                            .tables = &f->coded.table};
+    if (alt.payload_len + 2 < f->coded.payload_len + wqc_symbol_model_bytes(&own)) {
+        wqc_rans_coded_free(&f->coded);
+        f->coded = alt;
+        f->shared_model = k;
+    } else {
+        wqc_rans_coded_free(&alt);
+    }
+    return WQC_OK;
 }
 
 static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
@@ -26,7 +65,7 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     if (st != WQC_OK) return st;
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, s[0].len);
-    st = wqc_rans_encode(s[0].data, (size_t)s[0].len, s[0].alphabet, &p, &f->coded, err);
+    st = code_codes(&s[0], o, &p, f, err);
     uint8_t *packed[WQC_GGUF_STREAMS_MAX] = {0};
     uint64_t total = f->coded.payload_len;
     for (size_t k = 1; st == WQC_OK && k < n; k++) {
@@ -105,4 +144,46 @@ wqc_status wqc_frame_gguf(const wqc_gguf_tensor *t, const wqc_encode_options *o,
         v.shape[0] = v.nelem = t->nbytes;
     }
     return wqc_frame_lossless(&v, o, zstd_level, f, scratch, err);
+}
+
+wqc_status wqc_gguf_shared_models(const wqc_gguf *g, int precision, wqc_symbol_model **models, size_t *n,
+                                  wqc_error *err)
+{
+    *models = NULL;
+    *n = 0;
+    /* Code counts per alphabet over the small tensors of split types. */
+    uint64_t counts[257][256];
+    size_t tensors[257] = {0};
+    memset(counts, 0, sizeof counts);
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < g->ntensors; i++) {
+        const wqc_gguf_tensor *t = &g->tensors[i];
+        uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX];
+        if (!wqc_gguf_layout(t->type, &alphabet, &nfields, flen) || !t->nbytes || t->nelem > WQC_SHARED_TENSOR_MAX) continue;
+        wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX];
+        size_t ns = 0;
+        st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &ns, err);
+        if (st != WQC_OK) break;
+        uint64_t h[256] = {0};
+        wqc_histogram(s[0].data, (size_t)s[0].len, h);
+        for (int k = 0; k < 256; k++) counts[s[0].alphabet][k] += h[k];
+        tensors[s[0].alphabet]++;
+        wqc_gguf_streams_free(s, ns);
+    }
+    /* A model per alphabet that at least two tensors use. */
+    size_t want = 0;
+    for (int a = 1; a <= 256; a++) want += tensors[a] >= 2;
+    if (st != WQC_OK || !want) return st;
+    *models = calloc(want, sizeof **models);
+    if (!*models) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (int a = 1; st == WQC_OK && a <= 256; a++)
+        if (tensors[a] >= 2 && (st = wqc_symbol_model_build(counts[a], 0, (uint32_t)a, precision, 1, &(*models)[*n], err)) == WQC_OK)
+            (*n)++;
+    if (st != WQC_OK) {
+        for (size_t i = 0; i < *n; i++) wqc_symbol_model_free(&(*models)[i]);
+        free(*models);
+        *models = NULL;
+        *n = 0;
+    }
+    return st;
 }

@@ -59,13 +59,19 @@ wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, co
     for (size_t i = 0; i < n && names; i++) names[i] = g->tensors[i].name;
     wqc_writer *w = NULL;
     wqc_source src = {WQC_SOURCE_GGUF, buf, header_len, order, n, gap, tail};
+    wqc_model_encode_options with_shared = *o;
+    wqc_symbol_model *models = NULL;
+    size_t nmodels = 0;
+    if (st == WQC_OK) st = wqc_gguf_shared_models(g, o->coding.rans.precision, &models, &nmodels, err);
+    with_shared.coding.shared = models, with_shared.coding.nshared = nmodels;
     if (st == WQC_OK) st = wqc_writer_open(sink, ctx, fo->key_len ? fo->key : NULL, fo->key_len, &w, err);
     if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
+    if (st == WQC_OK && nmodels) st = wqc_writer_shared_models(w, models, nmodels, err);
     if (st == WQC_OK && n) st = wqc_writer_names(w, names, n, err);
     for (size_t i = 0; i < n && st == WQC_OK; i++) {
         wqc_frame f;
         void *scratch = NULL;
-        st = wqc_gguf_frame(&g->tensors[i], o, &f, &scratch, err);
+        st = wqc_gguf_frame(&g->tensors[i], &with_shared, &f, &scratch, err);
         if (st == WQC_OK) st = wqc_writer_add(w, &f, err);
         if (st == WQC_OK && done) done(done_ctx, &g->tensors[i], &f);
         wqc_encoded_free(&f);
@@ -74,6 +80,8 @@ wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, co
     if (st == WQC_OK) st = wqc_writer_finish(w, err);
     if (written) *written = w ? wqc_writer_offset(w) : 0;
     wqc_writer_free(w);
+    for (size_t i = 0; i < nmodels; i++) wqc_symbol_model_free(&models[i]);
+    free(models);
     free(order);
     free(gap);
     free(names);

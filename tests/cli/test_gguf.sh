@@ -96,6 +96,25 @@ check "named.gguf restored" 'cmp -s named.gguf named.orig.gguf'
 expect_status 0 "info lists the ggml types" -- "$wqc" info t.wqc
 check "info: Q4_K blocks" 'grep -q "gguf Q4_K" "$tmp/out"'
 printf 'k%.0s' {1..32} >key
+# Small tensors of one block type share a code table: stories-sized Q8_0
+# matrices (a table of up to 256 codes costs more than their statistics differ).
+"$py" - <<'PY'
+import numpy as np
+from safetensors_write import write
+rng = np.random.default_rng(11)
+write("small.safetensors", {"w%d" % i: ("F32", (64, 64), (rng.standard_normal((64, 64)) * 0.02).astype("<f4").tobytes())
+                            for i in range(8)}, {})
+PY
+expect_status 0 "quantize --format gguf --gguf-type q8_0" -- "$wqc" quantize small.safetensors --format gguf --gguf-type q8_0 -o small.gguf
+expect_status 0 "encode the Q8_0 file" -- "$wqc" encode small.gguf -o small.wqc
+expect_status 0 "decode it" -- "$wqc" decode small.wqc -o small.back.gguf
+check "the Q8_0 file back" 'cmp -s small.gguf small.back.gguf'
+expect_status 0 "info --json" -- "$wqc" info --json small.wqc
+check "one shared code table, used by every tensor" '"$py" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d[\"shared_models\"] == 1 and all(t[\"shared_tables\"] for t in d[\"tensors\"]), d
+" "$tmp/out"'
 expect_status 0 "encode with an HMAC" -- "$wqc" encode t.gguf -o k.wqc --key-file key
 expect_status 0 "verify the HMAC" -- "$wqc" verify k.wqc --key-file key
 "$py" - <<'PY'

@@ -23,13 +23,15 @@ static double zstd_bytes(const uint8_t *s, uint64_t n)
     return got >= 0 ? (double)got : (double)n;
 }
 
-/* What encode stores for the tensor: its own coder (wqc_gguf_frame) with
- * encode's defaults, payload and descriptions. */
-static wqc_status encoded_bytes(const wqc_gguf_tensor *t, double *bytes, wqc_error *err)
+/* What encode stores for the tensor: its coder (wqc_gguf_frame) with
+ * encode's defaults and the file's shared code tables, payload bytes. */
+static wqc_status encoded_bytes(const wqc_gguf_tensor *t, const wqc_symbol_model *shared, size_t nshared, double *bytes,
+                                wqc_error *err)
 {
     wqc_model_encode_options o;
     wqc_model_encode_options_default(&o);
     o.coding.rans.threads = 1;
+    o.coding.shared = shared, o.coding.nshared = nshared;
     wqc_frame f;
     void *scratch = NULL;
     wqc_status st = wqc_gguf_frame(t, &o, &f, &scratch, err);
@@ -48,6 +50,15 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
     wqc_error_clear(&err);
     wqc_status st = wqc_gguf_parse(buf, len, &g, &err);
     if (st != WQC_OK) return cli_file_error(label, st, &err);
+    wqc_model_encode_options defaults;
+    wqc_model_encode_options_default(&defaults);
+    wqc_symbol_model *shared = NULL;
+    size_t nshared = 0;
+    st = wqc_gguf_shared_models(&g, defaults.coding.rans.precision, &shared, &nshared, &err);
+    if (st != WQC_OK) {
+        wqc_gguf_free(&g);
+        return cli_file_error(label, st, &err);
+    }
     type_total per_type[32] = {{0}};
     double stored_total = 0;
     uint64_t bytes_total = 0;
@@ -67,7 +78,7 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
                                      (unsigned long long)t->dims[t->ndim - 1 - d]);
         char streams_text[512] = "";
         size_t at = 0;
-        st = encoded_bytes(t, &stored, &err);
+        st = encoded_bytes(t, shared, nshared, &stored, &err);
         if (st != WQC_OK) {
             json_decref(jt), json_decref(js);
             break;
@@ -121,6 +132,8 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
                    stored, stored > 0 ? (double)t->nbytes / stored : 0.0, streams_text);
         }
     }
+    for (size_t i = 0; i < nshared; i++) wqc_symbol_model_free(&shared[i]);
+    free(shared);
     if (st != WQC_OK) {
         json_decref(tensors);
         wqc_gguf_free(&g);
