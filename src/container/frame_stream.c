@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/big_buffer.h"
 #include "../quant/group_cursor.h"
 #include "../rans/decode_kernel.h"
 #include "split_streams.h"
@@ -22,7 +23,7 @@ static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, w
     if (per < least) per = least;
     if (per > c->nchunks) per = c->nchunks;
     uint64_t cap = per * c->chunk < c->n ? per * c->chunk : c->n;
-    uint8_t *sym = malloc((size_t)cap), *out = malloc((size_t)cap * size);
+    uint8_t *sym = wqc_big_alloc((size_t)cap), *out = wqc_big_alloc((size_t)cap * size);
     split_rest r = {0};
     wqc_rans_dtable d = {0};
     wqc_status st = sym && out ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -73,7 +74,7 @@ static wqc_status stream_rans(const wqc_frame *f, wqc_rans_form form, uint8_t ad
     if (per > c->nchunks) per = c->nchunks;
     uint64_t cap = per * chunk_out;
     if (cap > c->n * esize) cap = c->n * esize;
-    uint8_t *buf = malloc((size_t)cap);
+    uint8_t *buf = wqc_big_alloc((size_t)cap);
     if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     wqc_rans_dtable d = {0};
     wqc_status st = c->ctx.ntables ? wqc_rans_dtable_init_context(&d, &c->ctx, err)
