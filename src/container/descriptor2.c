@@ -6,6 +6,7 @@
 
 #include "../symbol_model/describe.h"
 #include "format.h"
+#include "wqc/lossless.h"
 #include "wqc/gguf.h"
 #include "scales.h"
 #include "wqc/gemv.h"
@@ -379,7 +380,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if (f->encoding == WQC_ENC_RANS && !f->quantized) return BAD("rANS coding of a tensor that is not quantized");
     if (f->encoding == WQC_ENC_FLOATS && (f->quantized || !wqc_dtype_is_float(f->dtype)))
         return BAD("float coding of a tensor that is not a float tensor");
-    if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !wqc_dtype_is_float(f->dtype)))
+    if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !wqc_split_dtype(f->dtype)))
         return BAD("split coding of a tensor that is not a float tensor");
     uint64_t sym_len = payload_len;
     /* SPLIT and GGUF: a rANS symbol stream of sym_len bytes, then more streams. */

@@ -5,6 +5,12 @@
 #include "merge_kernel.h"
 #include "wqc/lossless.h"
 
+int wqc_split_dtype(wqc_dtype dtype)
+{
+    return wqc_split_rest_count(dtype) > 0 || dtype == WQC_DTYPE_F8_E4M3 || dtype == WQC_DTYPE_F8_E5M2 ||
+           dtype == WQC_DTYPE_F8_E8M0;
+}
+
 unsigned wqc_split_rest_count(wqc_dtype dtype)
 {
     return dtype == WQC_DTYPE_F32 ? 3 : dtype == WQC_DTYPE_F16 || dtype == WQC_DTYPE_BF16 ? 1 : 0;
@@ -13,6 +19,10 @@ unsigned wqc_split_rest_count(wqc_dtype dtype)
 void wqc_float_split(wqc_dtype dtype, const void *src, size_t n, uint8_t *sym, uint8_t *const *rest)
 {
     const uint8_t *p = src;
+    if (wqc_dtype_size(dtype) == 1) {
+        memcpy(sym, src, n);
+        return;
+    }
     if (dtype == WQC_DTYPE_F32) {
         for (size_t i = 0; i < n; i++) {
             uint32_t v = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
@@ -33,6 +43,10 @@ void wqc_float_split(wqc_dtype dtype, const void *src, size_t n, uint8_t *sym, u
 
 void wqc_merge_scalar(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, uint8_t *out)
 {
+    if (wqc_dtype_size(dtype) == 1) {
+        memcpy(out, sym, n);
+        return;
+    }
     if (dtype == WQC_DTYPE_F32) {
         for (size_t i = 0; i < n; i++) {
             uint32_t r0 = rest[0][i];
@@ -52,11 +66,12 @@ void wqc_merge_scalar(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const 
 wqc_status wqc_float_merge(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, void *dst,
                            wqc_isa isa, wqc_error *err)
 {
-    if (!wqc_split_rest_count(dtype))
+    if (!wqc_split_dtype(dtype))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "dtype %s is not split into streams", wqc_dtype_name(dtype));
     if (!wqc_isa_available(isa))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "no %s merge on this CPU or build", wqc_isa_name(isa));
     size_t done = 0;
+    if (!wqc_split_rest_count(dtype)) isa = WQC_ISA_SCALAR; /* a copy */
 #ifdef WQC_HAVE_X86_KERNELS
     if (isa == WQC_ISA_AVX512) done = wqc_merge_avx512(dtype, sym, rest, n, dst);
     else if (isa == WQC_ISA_AVX2) done = wqc_merge_avx2(dtype, sym, rest, n, dst);

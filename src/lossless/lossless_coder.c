@@ -82,7 +82,7 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
 wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                               void **scratch, wqc_error *err)
 {
-    if (!wqc_split_rest_count(t->dtype) || t->nelem < SPLIT_MIN)
+    if (!wqc_split_dtype(t->dtype) || t->nelem < SPLIT_MIN)
         return wqc_frame_passthrough(t, zstd_level, f, scratch, err);
     wqc_frame s;
     wqc_frame_init(&s, t);

@@ -8,6 +8,7 @@ wqc=$1 tmp=$2 py=$3
 rm -rf "$tmp"
 mkdir -p "$tmp"
 source "$(dirname "$0")/lib.sh"
+support=$(cd "$(dirname "$0")/../support" && pwd)
 cd "$tmp" || exit 1
 
 "$py" - <<'PY'
@@ -108,4 +109,36 @@ cp m.wqc bad.wqc
 b = bytearray(open('bad.wqc', 'rb').read()); b[len(b) // 2] ^= 0x20; open('bad.wqc', 'wb').write(b)"
 expect_status 4 "a damaged lossless file" -- "$wqc" decode bad.wqc -o bad.safetensors
 check "no output left" '[[ ! -e bad.safetensors ]]'
+# 8-bit floats (DeepSeek-style FP8: E4M3 with 128x128 block scales, made by
+# tests/support/fp8_convert.py): kept in their entropy in every mode, the
+# file back byte for byte, their fields' entropies in analyze --lossless.
+PYTHONPATH=$support "$py" - <<'PY'
+import numpy as np
+from safetensors_write import write
+rng = np.random.default_rng(4)
+t = {"model.layers.0.mlp.up_proj.weight": ("F32", (384, 256), (rng.standard_normal((384, 256)) * 0.02).astype("<f4").tobytes()),
+     "model.layers.0.input_layernorm.weight": ("F32", (256,), np.ones(256, "<f4").tobytes())}
+write("bf.safetensors", t, {"format": "pt"})
+PY
+expect_status 0 "fp8_convert.py" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" bf.safetensors fp8.safetensors
+expect_status 0 "FP8: encode --lossless" -- "$wqc" encode --lossless fp8.safetensors -o fp8.wqc -f
+expect_status 0 "FP8: decode" -- "$wqc" decode fp8.wqc -o fp8.back.safetensors -f
+check "FP8: the file back, byte for byte" 'cmp -s fp8.safetensors fp8.back.safetensors'
+expect_status 0 "FP8: info --json" -- "$wqc" info --json fp8.wqc
+check "FP8: the E4M3 matrix split-coded, below 7 bits a value" '"$py" -c "
+import json, sys
+t = {x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"tensors\"]}[\"model.layers.0.mlp.up_proj.weight\"]
+assert t[\"dtype\"] == \"F8_E4M3\" and t[\"storage\"] == \"split\" and t[\"bits_per_weight\"] < 7, t
+" "$tmp/out"'
+expect_status 0 "FP8: encode without --lossless keeps the 8-bit floats" -- "$wqc" encode fp8.safetensors -o fp8q.wqc -f -v
+check "FP8: kept split in the quantizing mode too" 'grep -q "up_proj.weight: kept F8_E4M3 (split)" "$tmp/err"'
+expect_status 0 "FP8: analyze --lossless --json" -- "$wqc" analyze --lossless --json fp8.safetensors
+check "FP8: field entropies" '"$py" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [x for x in d[\"tensors\"] if x[\"dtype\"] == \"F8_E4M3\"][0]
+assert 0.9 < t[\"sign_entropy_bits\"] <= 1 and 1 < t[\"exponent_entropy_bits\"] < 4 and 2 < t[\"mantissa_entropy_bits\"] <= 3, t
+assert t[\"symbol_entropy_bits\"] <= t[\"sign_entropy_bits\"] + t[\"exponent_entropy_bits\"] + t[\"mantissa_entropy_bits\"] + 1e-9
+assert \"F8_E4M3\" in d[\"by_dtype\"], d[\"by_dtype\"]
+" "$tmp/out"'
 finish

@@ -69,6 +69,20 @@ static void test_lossless_split_merge_every_isa(void **state)
     uint8_t *rest[1] = {r0};
     assert_int_equal(wqc_float_merge(WQC_DTYPE_I8, sym, (const uint8_t *const *)rest, 4, back, WQC_ISA_SCALAR, NULL),
                      WQC_ERR_INVALID_ARG);
+    /* 8-bit floats: every byte is its own symbol, on every ISA. */
+    static const wqc_dtype f8[3] = {WQC_DTYPE_F8_E4M3, WQC_DTYPE_F8_E5M2, WQC_DTYPE_F8_E8M0};
+    for (int d = 0; d < 3; d++) {
+        assert_true(wqc_split_dtype(f8[d]) && wqc_split_rest_count(f8[d]) == 0);
+        wqc_float_split(f8[d], all, 1u << 16, sym, rest);
+        assert_memory_equal(sym, all, 1u << 16);
+        for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
+            if (!wqc_isa_available((wqc_isa)isa)) continue;
+            memset(back, 0, 1u << 16);
+            assert_int_equal(wqc_float_merge(f8[d], sym, (const uint8_t *const *)rest, 1u << 16, back, (wqc_isa)isa, NULL), WQC_OK);
+            assert_memory_equal(back, all, 1u << 16);
+        }
+    }
+    assert_false(wqc_split_dtype(WQC_DTYPE_U8) || wqc_split_dtype(WQC_DTYPE_I16));
     free(all);
     free(sym);
     free(r0);

@@ -1,6 +1,7 @@
 /* `wqc analyze --lossless`: per float tensor, the entropy of each stream the
  * split coding makes (wqc/lossless.h), what wqc stores, and what zstd and
- * brotli reach on the tensor's bytes; totals per dtype. */
+ * brotli reach on the tensor's bytes; totals per dtype. 8-bit floats (one
+ * symbol, the whole value) also get the entropies of their fields. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ typedef struct lossless_row {
     wqc_dtype dtype;
     uint64_t values, bytes, coded, zstd, brotli, xz;
     double h_symbol, h_sign, h_rest[WQC_SPLIT_REST_MAX];
+    double h_exponent, h_mantissa;  /* 8-bit floats */
     const char *coding;
 } lossless_row;
 
@@ -31,7 +33,15 @@ static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossle
     for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
     wqc_float_split(t->dtype, t->data, n, mem, rest);
     r->h_symbol = wqc_field_entropy_bits(mem, n, 0, 0xff);
-    r->h_sign = wqc_field_entropy_bits(rest[0], n, 7, 1);
+    if (nrest) {
+        r->h_sign = wqc_field_entropy_bits(rest[0], n, 7, 1);
+    } else {
+        /* s|e4|m3 (E4M3), s|e5|m2 (E5M2), e8 (E8M0, a scale: no sign, no mantissa). */
+        int e8 = t->dtype == WQC_DTYPE_F8_E8M0, mbits = t->dtype == WQC_DTYPE_F8_E4M3 ? 3 : 2;
+        r->h_sign = e8 ? 0 : wqc_field_entropy_bits(mem, n, 7, 1);
+        r->h_exponent = e8 ? r->h_symbol : wqc_field_entropy_bits(mem, n, (unsigned)mbits, 0x7fu >> mbits);
+        r->h_mantissa = e8 ? 0 : wqc_field_entropy_bits(mem, n, 0, (1u << mbits) - 1);
+    }
     for (unsigned k = 0; k < nrest; k++) r->h_rest[k] = wqc_field_entropy_bits(rest[k], n, 0, 0xff);
     free(mem);
     /* Encode's own options, one thread. */
@@ -69,7 +79,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
     for (size_t i = 0; i < ninputs && rc == WQC_EXIT_OK; i++)
         for (size_t k = 0; inputs[i].model && k < wqc_model_count(inputs[i].model); k++) {
             const wqc_tensor *t = wqc_model_tensor(inputs[i].model, k);
-            if (!wqc_split_rest_count(t->dtype) || !o->selected(o->ctx, t->name)) continue;
+            if (!wqc_split_dtype(t->dtype) || !o->selected(o->ctx, t->name)) continue;
             wqc_error err;
             wqc_error_clear(&err);
             wqc_status st = analyse(t, o, &rows[n], &err);
@@ -79,10 +89,12 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             }
             n++;
         }
-    static const wqc_dtype dtypes[3] = {WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_BF16};
-    uint64_t tot[3][6] = {{0}}; /* tensors, bytes, coded, zstd, brotli, xz */
+    enum { NDT = 6 };
+    static const wqc_dtype dtypes[NDT] = {WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_BF16,
+                                          WQC_DTYPE_F8_E4M3, WQC_DTYPE_F8_E5M2, WQC_DTYPE_F8_E8M0};
+    uint64_t tot[NDT][6] = {{0}}; /* tensors, bytes, coded, zstd, brotli, xz */
     for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 3; d++)
+        for (int d = 0; d < NDT; d++)
             if (rows[i].dtype == dtypes[d]) {
                 uint64_t add[6] = {1, rows[i].bytes, rows[i].coded, rows[i].zstd, rows[i].brotli, rows[i].xz};
                 for (int j = 0; j < 6; j++) tot[d][j] += add[j];
@@ -100,6 +112,10 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             json_object_set_new(e, "symbol_entropy_bits", json_real(r->h_symbol));
             json_object_set_new(e, "sign_entropy_bits", json_real(r->h_sign));
             json_object_set_new(e, "rest_entropy_bits", h);
+            if (!wqc_split_rest_count(r->dtype)) {
+                json_object_set_new(e, "exponent_entropy_bits", json_real(r->h_exponent));
+                json_object_set_new(e, "mantissa_entropy_bits", json_real(r->h_mantissa));
+            }
             json_object_set_new(e, "coded_bytes", json_integer((json_int_t)r->coded));
             json_object_set_new(e, "coding", json_string(r->coding));
             json_object_set_new(e, "zstd_bytes", json_integer((json_int_t)r->zstd));
@@ -107,7 +123,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             json_object_set_new(e, "xz_bytes", json_integer((json_int_t)r->xz));
             json_array_append_new(list, e);
         }
-        for (int d = 0; d < 3; d++) {
+        for (int d = 0; d < NDT; d++) {
             if (!tot[d][0]) continue;
             json_t *e = json_object();
             static const char *keys[6] = {"tensors", "bytes", "coded_bytes", "zstd_bytes", "brotli_bytes", "xz_bytes"};
@@ -122,9 +138,9 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
         fputc('\n', stdout);
         json_decref(root);
     } else if (rc == WQC_EXIT_OK && !o->quiet) {
-        printf("lossless: entropy (bits) of each stream: symbol (the exponent; F16: exponent and top 3 mantissa bits),\n"
-               "sign, rest bytes (sign and mantissa, wqc/lossless.h); what wqc stores; zstd -%d, brotli -q %d and xz -9e\n"
-               "of the tensor's bytes\n\n",
+        printf("lossless: entropy (bits) of each stream: symbol (the exponent; F16: exponent and top 3 mantissa bits;\n"
+               "8-bit floats: the whole value, its exponent and mantissa in H(r0) and H(r1)), sign, rest bytes (sign and\n"
+               "mantissa, wqc/lossless.h); what wqc stores; zstd -%d, brotli -q %d and xz -9e of the tensor's bytes\n\n",
                o->zstd_level, o->brotli_quality);
         printf("%-44s %-5s %9s %7s %6s %6s %6s %6s %11s %7s %-7s %11s %11s %11s\n", "tensor", "dtype", "values",
                "H(sym)", "H(s)", "H(r0)", "H(r1)", "H(r2)", "wqc bytes", "of raw", "coding", "zstd", "brotli", "xz");
@@ -133,14 +149,16 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             cli_put_escaped(stdout, r->name);
             for (size_t k = cli_escaped_len(r->name); k < 44; k++) fputc(' ', stdout);
             printf(" %-5s %9llu %7.3f %6.3f", wqc_dtype_name(r->dtype), (unsigned long long)r->values, r->h_symbol, r->h_sign);
+            int fp8 = !wqc_split_rest_count(r->dtype);
             for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++)
-                k < wqc_split_rest_count(r->dtype) ? printf(" %6.3f", r->h_rest[k]) : printf(" %6s", "-");
+                if (fp8 && k < 2) printf(" %6.3f", k ? r->h_mantissa : r->h_exponent);
+                else k < wqc_split_rest_count(r->dtype) ? printf(" %6.3f", r->h_rest[k]) : printf(" %6s", "-");
             printf(" %11llu %6.1f%% %-7s %11llu %11llu %11llu\n", (unsigned long long)r->coded,
                    r->bytes ? 100.0 * (double)r->coded / (double)r->bytes : 0.0, r->coding, (unsigned long long)r->zstd,
                    (unsigned long long)r->brotli, (unsigned long long)r->xz);
         }
         printf("\n");
-        for (int d = 0; d < 3; d++)
+        for (int d = 0; d < NDT; d++)
             if (tot[d][0])
                 printf("%-5s %zu tensors, %llu bytes: wqc %llu (%.1f%%), zstd %llu (%.1f%%), brotli %llu (%.1f%%), "
                        "xz %llu (%.1f%%)\n",
@@ -149,7 +167,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
                        (unsigned long long)tot[d][3], 100.0 * (double)tot[d][3] / (double)tot[d][1],
                        (unsigned long long)tot[d][4], 100.0 * (double)tot[d][4] / (double)tot[d][1],
                        (unsigned long long)tot[d][5], 100.0 * (double)tot[d][5] / (double)tot[d][1]);
-        if (!n) printf("no F32, F16 or BF16 tensors selected\n");
+        if (!n) printf("no F32, F16, BF16 or 8-bit float tensors selected\n");
     }
     free(rows);
     return rc;
