@@ -7,9 +7,11 @@
  *   BF16 s|e8|m7:   symbol = e8,            rest0 = s << 7 | m7
  *   F16  s|e5|m10:  symbol = e5 << 3 | m10 >> 7,  rest0 = s << 7 | (m10 & 0x7f)
  *   F32  s|e8|m23:  symbol = e8,  rest0 = s << 7 | m23 >> 16,  rest1 = m23 >> 8 & 0xff,  rest2 = m23 & 0xff
- *   F8_E4M3, F8_E5M2, F8_E8M0:  symbol = the whole byte, no rest streams
- *                   (an 8-bit float's sign, exponent and mantissa carry
- *                   about 6.5 bits together in trained weights)
+ *   F8_E4M3, F8_E5M2, F8_E8M0, U8, I8, BOOL:  symbol = the whole byte, no
+ *                   rest streams (an 8-bit float's sign, exponent and
+ *                   mantissa carry about 6.5 bits together in trained
+ *                   weights; U8 tensors hold packed 4-bit floats, MXFP4's
+ *                   E2M1 pairs, or E8M0 scales)
  * so that for both 16-bit types v = (rest0 & 0x80) << 8 | symbol << 7 | (rest0 & 0x7f). */
 #ifndef WQC_LOSSLESS_H
 #define WQC_LOSSLESS_H
@@ -27,7 +29,7 @@ extern "C" {
 
 #define WQC_SPLIT_REST_MAX 3
 
-/* Whether the split coding covers a dtype: F32, F16, BF16 and the 8-bit floats. */
+/* Whether the split coding covers a dtype: F32, F16, BF16 and every 1-byte dtype. */
 int wqc_split_dtype(wqc_dtype dtype);
 /* Rest streams of a dtype: 1 for F16/BF16, 3 for F32, 0 for others. */
 unsigned wqc_split_rest_count(wqc_dtype dtype);

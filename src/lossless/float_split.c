@@ -7,8 +7,7 @@
 
 int wqc_split_dtype(wqc_dtype dtype)
 {
-    return wqc_split_rest_count(dtype) > 0 || dtype == WQC_DTYPE_F8_E4M3 || dtype == WQC_DTYPE_F8_E5M2 ||
-           dtype == WQC_DTYPE_F8_E8M0;
+    return wqc_split_rest_count(dtype) > 0 || wqc_dtype_size(dtype) == 1;
 }
 
 unsigned wqc_split_rest_count(wqc_dtype dtype)

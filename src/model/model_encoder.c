@@ -239,9 +239,10 @@ static wqc_status code_frame(const wqc_model_encoder *e, size_t i, wqc_coded_ten
     if (f->quantized) return wqc_encode_symbols(f, &e->o.coding, &c->sizes, &c->scratch, err);
     wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
     memcpy(t.shape, f->shape, sizeof f->shape);
-    /* 8-bit floats are never quantized here: they are kept, in their entropy. */
-    int fp8 = wqc_split_dtype(f->dtype) && !wqc_dtype_is_float(f->dtype);
-    if (!e->given && (fp8 || wqc_plan_lossless(&e->o.plan, wqc_model_tensor(e->m, i))))
+    /* 1-byte values (8-bit floats, packed 4-bit floats and their scales) are
+     * never quantized here: they are kept, in their entropy. */
+    int bytes = wqc_split_dtype(f->dtype) && !wqc_dtype_is_float(f->dtype);
+    if (!e->given && (bytes || wqc_plan_lossless(&e->o.plan, wqc_model_tensor(e->m, i))))
         return wqc_frame_lossless(&t, &e->o.coding, e->o.kept_zstd_level, f, &c->scratch, err);
     return wqc_frame_passthrough(&t, e->o.kept_zstd_level, f, &c->scratch, err);
 }

@@ -141,4 +141,12 @@ assert 0.9 < t[\"sign_entropy_bits\"] <= 1 and 1 < t[\"exponent_entropy_bits\"] 
 assert t[\"symbol_entropy_bits\"] <= t[\"sign_entropy_bits\"] + t[\"exponent_entropy_bits\"] + t[\"mantissa_entropy_bits\"] + 1e-9
 assert \"F8_E4M3\" in d[\"by_dtype\"], d[\"by_dtype\"]
 " "$tmp/out"'
+# MXFP4 as gpt-oss ships it (tests/support/mxfp4_convert.py): U8 blocks of
+# packed E2M1 pairs and U8 E8M0 scales, each byte rANS-coded.
+expect_status 0 "mxfp4_convert.py" -- env PYTHONPATH="$support" "$py" "$support/mxfp4_convert.py" bf.safetensors mx.safetensors
+expect_status 0 "MXFP4: encode" -- "$wqc" encode mx.safetensors -o mx.wqc -f -v
+check "MXFP4: blocks and scales kept split" 'grep -q "up_proj.weight_blocks: kept U8 (split)" "$tmp/err" && grep -q "up_proj.weight_scales: kept U8" "$tmp/err"'
+expect_status 0 "MXFP4: decode" -- "$wqc" decode mx.wqc -o mx.back.safetensors -f
+check "MXFP4: the file back, byte for byte" 'cmp -s mx.safetensors mx.back.safetensors'
+check "MXFP4: a tenth smaller than its file (Gaussian weights, 4-bit codes)" '(( $(stat -c %s mx.wqc) * 10 < $(stat -c %s mx.safetensors) * 9 ))'
 finish

@@ -67,7 +67,7 @@ static void test_lossless_split_merge_every_isa(void **state)
         assert_memory_equal(back, all, 2 << 16);
     }
     uint8_t *rest[1] = {r0};
-    assert_int_equal(wqc_float_merge(WQC_DTYPE_I8, sym, (const uint8_t *const *)rest, 4, back, WQC_ISA_SCALAR, NULL),
+    assert_int_equal(wqc_float_merge(WQC_DTYPE_I16, sym, (const uint8_t *const *)rest, 4, back, WQC_ISA_SCALAR, NULL),
                      WQC_ERR_INVALID_ARG);
     /* 8-bit floats: every byte is its own symbol, on every ISA. */
     static const wqc_dtype f8[3] = {WQC_DTYPE_F8_E4M3, WQC_DTYPE_F8_E5M2, WQC_DTYPE_F8_E8M0};
@@ -82,7 +82,8 @@ static void test_lossless_split_merge_every_isa(void **state)
             assert_memory_equal(back, all, 1u << 16);
         }
     }
-    assert_false(wqc_split_dtype(WQC_DTYPE_U8) || wqc_split_dtype(WQC_DTYPE_I16));
+    assert_true(wqc_split_dtype(WQC_DTYPE_U8) && wqc_split_dtype(WQC_DTYPE_I8));
+    assert_false(wqc_split_dtype(WQC_DTYPE_I16) || wqc_split_dtype(WQC_DTYPE_I32));
     free(all);
     free(sym);
     free(r0);

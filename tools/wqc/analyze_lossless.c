@@ -16,6 +16,7 @@ typedef struct lossless_row {
     uint64_t values, bytes, coded, zstd, brotli, xz;
     double h_symbol, h_sign, h_rest[WQC_SPLIT_REST_MAX];
     double h_exponent, h_mantissa;  /* 8-bit floats */
+    int fp8;
     const char *coding;
 } lossless_row;
 
@@ -33,9 +34,10 @@ static wqc_status analyse(const wqc_tensor *t, const lossless_options *o, lossle
     for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
     wqc_float_split(t->dtype, t->data, n, mem, rest);
     r->h_symbol = wqc_field_entropy_bits(mem, n, 0, 0xff);
+    int fp8 = r->fp8 = t->dtype == WQC_DTYPE_F8_E4M3 || t->dtype == WQC_DTYPE_F8_E5M2 || t->dtype == WQC_DTYPE_F8_E8M0;
     if (nrest) {
         r->h_sign = wqc_field_entropy_bits(rest[0], n, 7, 1);
-    } else {
+    } else if (fp8) {
         /* s|e4|m3 (E4M3), s|e5|m2 (E5M2), e8 (E8M0, a scale: no sign, no mantissa). */
         int e8 = t->dtype == WQC_DTYPE_F8_E8M0, mbits = t->dtype == WQC_DTYPE_F8_E4M3 ? 3 : 2;
         r->h_sign = e8 ? 0 : wqc_field_entropy_bits(mem, n, 7, 1);
@@ -89,9 +91,10 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             }
             n++;
         }
-    enum { NDT = 6 };
-    static const wqc_dtype dtypes[NDT] = {WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_BF16,
-                                          WQC_DTYPE_F8_E4M3, WQC_DTYPE_F8_E5M2, WQC_DTYPE_F8_E8M0};
+    enum { NDT = 8 };
+    static const wqc_dtype dtypes[NDT] = {WQC_DTYPE_F32,     WQC_DTYPE_F16,     WQC_DTYPE_BF16,
+                                          WQC_DTYPE_F8_E4M3, WQC_DTYPE_F8_E5M2, WQC_DTYPE_F8_E8M0,
+                                          WQC_DTYPE_U8,      WQC_DTYPE_I8};
     uint64_t tot[NDT][6] = {{0}}; /* tensors, bytes, coded, zstd, brotli, xz */
     for (size_t i = 0; i < n; i++)
         for (int d = 0; d < NDT; d++)
@@ -112,7 +115,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             json_object_set_new(e, "symbol_entropy_bits", json_real(r->h_symbol));
             json_object_set_new(e, "sign_entropy_bits", json_real(r->h_sign));
             json_object_set_new(e, "rest_entropy_bits", h);
-            if (!wqc_split_rest_count(r->dtype)) {
+            if (r->fp8) {
                 json_object_set_new(e, "exponent_entropy_bits", json_real(r->h_exponent));
                 json_object_set_new(e, "mantissa_entropy_bits", json_real(r->h_mantissa));
             }
@@ -149,9 +152,8 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             cli_put_escaped(stdout, r->name);
             for (size_t k = cli_escaped_len(r->name); k < 44; k++) fputc(' ', stdout);
             printf(" %-5s %9llu %7.3f %6.3f", wqc_dtype_name(r->dtype), (unsigned long long)r->values, r->h_symbol, r->h_sign);
-            int fp8 = !wqc_split_rest_count(r->dtype);
             for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++)
-                if (fp8 && k < 2) printf(" %6.3f", k ? r->h_mantissa : r->h_exponent);
+                if (r->fp8 && k < 2) printf(" %6.3f", k ? r->h_mantissa : r->h_exponent);
                 else k < wqc_split_rest_count(r->dtype) ? printf(" %6.3f", r->h_rest[k]) : printf(" %6s", "-");
             printf(" %11llu %6.1f%% %-7s %11llu %11llu %11llu\n", (unsigned long long)r->coded,
                    r->bytes ? 100.0 * (double)r->coded / (double)r->bytes : 0.0, r->coding, (unsigned long long)r->zstd,
@@ -167,7 +169,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
                        (unsigned long long)tot[d][3], 100.0 * (double)tot[d][3] / (double)tot[d][1],
                        (unsigned long long)tot[d][4], 100.0 * (double)tot[d][4] / (double)tot[d][1],
                        (unsigned long long)tot[d][5], 100.0 * (double)tot[d][5] / (double)tot[d][1]);
-        if (!n) printf("no F32, F16, BF16 or 8-bit float tensors selected\n");
+        if (!n) printf("no float or 1-byte tensors selected\n");
     }
     free(rows);
     return rc;
