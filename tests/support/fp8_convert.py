@@ -29,13 +29,19 @@ def e4m3_values():
 VALUES = e4m3_values()
 
 
+def nearest(grid, x):
+    """Index in grid (the ascending non-negative values of a float format, by
+    code) of |x| rounded to nearest, ties to the even code, saturated."""
+    a = np.minimum(np.abs(x), grid[-1])
+    hi = np.clip(np.searchsorted(grid, a), 1, len(grid) - 1)
+    lo = hi - 1
+    dlo, dhi = a - grid[lo], grid[hi] - a
+    return np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(lo % 2 == 0, lo, hi)))
+
+
 def to_e4m3(x):
     """Codes (uint8) of x rounded to nearest E4M3FN, ties to even, saturated at 448."""
-    a = np.minimum(np.abs(x), VALUES[-1])
-    hi = np.clip(np.searchsorted(VALUES, a), 1, len(VALUES) - 1)
-    lo = hi - 1
-    dlo, dhi = a - VALUES[lo], VALUES[hi] - a
-    code = np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(lo % 2 == 0, lo, hi)))
+    code = nearest(VALUES, x)
     return (code | (np.signbit(x) & (code > 0)) << 7).astype(np.uint8)
 
 

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from fp8_convert import floats, read
+from fp8_convert import floats, nearest, read
 from safetensors_write import write
 
 E2M1 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
@@ -20,11 +20,7 @@ E2M1 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
 
 def to_e2m1(x):
     """4-bit codes (sign << 3 | magnitude index) of x rounded to nearest E2M1, ties to even codes."""
-    a = np.minimum(np.abs(x), E2M1[-1])
-    hi = np.clip(np.searchsorted(E2M1, a), 1, len(E2M1) - 1)
-    lo = hi - 1
-    dlo, dhi = a - E2M1[lo], E2M1[hi] - a
-    code = np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(lo % 2 == 0, lo, hi)))
+    code = nearest(E2M1, x)
     return (code | ((x < 0) & (code > 0)) << 3).astype(np.uint8)
 
 
