@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "shared_table.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/gguf.h"
@@ -19,43 +20,6 @@ static void shape_of(const wqc_gguf_tensor *t, wqc_tensor *v)
     v->nelem = t->nelem;
 }
 
-/* A shared order-0 model for codes of this alphabet and precision (its index + 1 in *k), or NULL. */
-static const wqc_symbol_model *shared_order0(const wqc_encode_options *o, uint32_t alphabet, int precision, uint32_t *k)
-{
-    for (size_t i = 0; i < o->nshared; i++)
-        if (o->shared[i].alphabet == alphabet && o->shared[i].precision == precision && o->shared[i].ntables == 1 &&
-            o->shared[i].resolution == 0) {
-            *k = (uint32_t)i + 1;
-            return &o->shared[i];
-        }
-    return NULL;
-}
-
-/* Codes a tensor's code stream: its own table, or the shared one where its
- * payload plus a 2-byte reference is smaller than its own payload and table. */
-static wqc_status code_codes(const wqc_gguf_stream *codes, const wqc_encode_options *o, const wqc_rans_params *p,
-                             wqc_frame *f, wqc_error *err)
-{
-    wqc_status st = wqc_rans_encode(codes->data, (size_t)codes->len, codes->alphabet, p, &f->coded, err);
-    uint32_t k = 0;
-    const wqc_symbol_model *shared = st == WQC_OK ? shared_order0(o, codes->alphabet, p->precision, &k) : NULL;
-    if (!shared) return st;
-    wqc_rans_coded alt;
-    /* The shared model covers every symbol: coding with it cannot fail on range. */
-    st = wqc_rans_encode_table(codes->data, codes->len, &shared->tables[0], p, &alt, err);
-    if (st != WQC_OK) return st;
-    wqc_symbol_model own = {.precision = p->precision, .alphabet = codes->alphabet, .nbins = 1, .ntables = 1,
-                            .tables = &f->coded.table};
-    if (alt.payload_len + 2 < f->coded.payload_len + wqc_symbol_model_bytes(&own)) {
-        wqc_rans_coded_free(&f->coded);
-        f->coded = alt;
-        f->shared_model = k;
-    } else {
-        wqc_rans_coded_free(&alt);
-    }
-    return WQC_OK;
-}
-
 static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                               void **scratch, wqc_error *err)
 {
@@ -65,7 +29,7 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     if (st != WQC_OK) return st;
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, s[0].len);
-    st = code_codes(&s[0], o, &p, f, err);
+    st = wqc_code_order0(s[0].data, s[0].len, s[0].alphabet, o, &p, &f->coded, &f->shared_model, err);
     uint8_t *packed[WQC_GGUF_STREAMS_MAX] = {0};
     uint64_t total = f->coded.payload_len;
     for (size_t k = 1; st == WQC_OK && k < n; k++) {

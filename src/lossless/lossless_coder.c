@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "shared_table.h"
 #include "wqc/encode.h"
 
 /* Below this many values a table and lane states cost more than SPLIT saves. */
@@ -45,7 +46,7 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     wqc_byte_probe(mem, n, 1, symbols);
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, n);
-    wqc_status st = wqc_rans_encode(mem, n, 256, &p, &f->coded, err);
+    wqc_status st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
     uint64_t total = f->coded.payload_len;
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {
         f->rest_coding[k] = WQC_ENC_RAW;
@@ -98,7 +99,8 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
      * each other's symbol byte (smooth rows: bases, kernels): LZ's ground.
      * A repeat of values repeats their symbols: the bytes are probed only
      * where the symbol stream repeats. */
-    int lz = symbols.order1_gain >= SPLIT_ORDER1_WORTH;
+    /* 1-byte values are their own symbols: the general rule of the probe. */
+    int lz = wqc_dtype_size(t->dtype) == 1 ? wqc_byte_structured(&symbols) : symbols.order1_gain >= SPLIT_ORDER1_WORTH;
     if (!lz && symbols.repeats >= SPLIT_REPEATS_WORTH) {
         /* Repeated symbols may be repeated exponents of different values:
          * the bytes themselves must repeat. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wqc/entropy.h"
 #include "wqc/gemv.h"
 #include "wqc/lossless.h"
 #include "wqc/model_encode.h"
@@ -97,6 +98,34 @@ static void release_frame(const wqc_model_encoder *e, size_t i, wqc_frame *f)
     wqc_frame_release(f);
 }
 
+/* The order-0 model of 256 symbols that small 1-byte tensors (8-bit floats,
+ * packed 4-bit floats and their scales) may share, from the bytes of all of
+ * them, appended to e->shared when two or more such tensors exist: each
+ * takes it where that costs less than a table of its own. */
+static wqc_status shared_byte_model(wqc_model_encoder *e, wqc_error *err)
+{
+    uint64_t counts[256] = {0};
+    size_t tensors = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const wqc_tensor *t = wqc_model_tensor(e->m, i);
+        if (wqc_dtype_size(t->dtype) != 1 || !wqc_split_dtype(t->dtype) || t->nelem == 0 ||
+            t->nelem > WQC_SHARED_TENSOR_MAX || wqc_plan_quantizer(&e->o.plan, t) || given_integers(e, t))
+            continue;
+        uint64_t h[256] = {0};
+        wqc_histogram(t->data, (size_t)t->nelem, h);
+        for (int k = 0; k < 256; k++) counts[k] += h[k];
+        tensors++;
+        wqc_model_release(e->m, i);
+    }
+    if (tensors < 2) return WQC_OK;
+    wqc_symbol_model *grown = realloc(e->shared, (e->nshared + 1) * sizeof *grown);
+    if (!grown) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    e->shared = grown;
+    wqc_status st = wqc_symbol_model_build(counts, 0, 256, e->o.coding.rans.precision, 1, &e->shared[e->nshared], err);
+    if (st == WQC_OK) e->nshared++;
+    return st;
+}
+
 /* The models shared by the small quantized tensors of the input; the frames
  * quantized for them are kept for the second pass while they fit CACHE_MAX. */
 static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
@@ -126,6 +155,7 @@ static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
     }
     if (st == WQC_OK) st = wqc_model_pool_build(pool, &e->shared, &e->nshared, err);
     wqc_model_pool_free(pool);
+    if (st == WQC_OK && !e->given) st = shared_byte_model(e, err);
     return st;
 }
 
