@@ -118,6 +118,8 @@ from safetensors_write import write
 rng = np.random.default_rng(4)
 t = {"model.layers.0.mlp.up_proj.weight": ("F32", (384, 256), (rng.standard_normal((384, 256)) * 0.02).astype("<f4").tobytes()),
      "model.layers.0.input_layernorm.weight": ("F32", (256,), np.ones(256, "<f4").tobytes())}
+for k in range(4):  # small matrices: their tables cost more than their statistics differ
+    t["model.layers.%d.self_attn.q_proj.weight" % (k + 1)] = ("F32", (32, 64), (rng.standard_normal((32, 64)) * 0.02).astype("<f4").tobytes())
 write("bf.safetensors", t, {"format": "pt"})
 PY
 expect_status 0 "fp8_convert.py" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" bf.safetensors fp8.safetensors
@@ -129,6 +131,12 @@ check "FP8: the E4M3 matrix split-coded, below 7 bits a value" '"$py" -c "
 import json, sys
 t = {x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"tensors\"]}[\"model.layers.0.mlp.up_proj.weight\"]
 assert t[\"dtype\"] == \"F8_E4M3\" and t[\"storage\"] == \"split\" and t[\"bits_per_weight\"] < 7, t
+" "$tmp/out"'
+check "FP8: the small matrices share one table" '"$py" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+small = [x for x in d[\"tensors\"] if x[\"dtype\"] == \"F8_E4M3\" and x[\"shape\"] == [32, 64]]
+assert d[\"shared_models\"] >= 1 and len(small) == 4 and all(x[\"shared_tables\"] for x in small), (d[\"shared_models\"], small)
 " "$tmp/out"'
 expect_status 0 "FP8: encode without --lossless keeps the 8-bit floats" -- "$wqc" encode fp8.safetensors -o fp8q.wqc -f -v
 check "FP8: kept split in the quantizing mode too" 'grep -q "up_proj.weight: kept F8_E4M3 (split)" "$tmp/err"'
