@@ -11,7 +11,7 @@ lack, for testing that wqc is never larger than a general-purpose compressor:
                     (the channels AWQ-style scaling exists for)
   conv_kernels      128 x 129 x 3: smooth 3-tap kernels (taps correlated)
   gaussian          1024 x 1024: the control, near-i.i.d., where rANS wins
-With --small, the large tensors have a quarter of their rows (for CI).
+With --small, the large tensors have an eighth of their rows (for CI).
 usage: structured_tensors.py OUT.safetensors [DTYPE F32|BF16] [SEED] [--small]"""
 import sys
 
@@ -22,7 +22,7 @@ from safetensors_write import write
 
 def tensors(seed=7, small=False):
     rng = np.random.default_rng(seed)
-    big = 256 if small else 1024
+    big = 128 if small else 1024
     g = lambda *s: rng.standard_normal(s)
     out = {}
     n = np.arange(256)
@@ -32,9 +32,10 @@ def tensors(seed=7, small=False):
     out["stft_basis"] = stft.reshape(258, 1, 256)
     i = np.arange(256)
     out["dct_basis"] = np.cos(np.pi * (i[None, :] + 0.5) * i[:, None] / 256) * np.sqrt(2 / 256)
-    emb = g(2048, 64) * 0.02
-    copies = rng.choice(np.arange(512, 2048), 512, replace=False)
-    emb[copies] = emb[rng.integers(0, 512, 512)]
+    vocab = 2 * big
+    emb = g(vocab, 64) * 0.02
+    copies = rng.choice(np.arange(vocab // 4, vocab), vocab // 4, replace=False)
+    emb[copies] = emb[rng.integers(0, vocab // 4, vocab // 4)]
     out["embedding_dup"] = emb
     rows = []
     for _ in range(big // 2):
