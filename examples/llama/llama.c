@@ -35,8 +35,11 @@ void llama_linear_apply(const llama_model *m, const llama_linear *l, float *x, f
 {
     switch (l->path) {
     case PATH_F32: {
-        /* Rows in blocks of 4 (the kernel's tile) spread over the threads. */
+        /* Rows in blocks of 4 (the kernel's tile) spread over the threads,
+         * each given at least 64 Ki weights (a team costs more than a small product). */
+        uint64_t most = l->rows * l->cols >> 16;
         int nt = m->threads > 1 ? m->threads : 1;
+        if ((uint64_t)nt > most) nt = most ? (int)most : 1;
         uint64_t per = (l->rows + 4 * (uint64_t)nt - 1) / (4 * (uint64_t)nt) * 4;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int i = 0; i < nt; i++) {

@@ -45,5 +45,5 @@ void wqc_f16_gemv(wqc_isa isa, const uint16_t *w, uint64_t rows, uint64_t cols, 
                   int threads)
 {
     f16_call c = {kernel(isa), w, cols, x, y};
-    wqc_row_slices(rows, threads, slice, &c);
+    wqc_row_slices(rows, cols, threads, slice, &c);
 }

@@ -128,12 +128,12 @@ void wqc_q4_0_gemv_f32(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint
                        float *y, int threads)
 {
     q4_0_call c = {.f32 = f32_kernel(isa), .w = w, .nb = cols / WQC_Q4_0_BLOCK, .x = x, .y = y};
-    wqc_row_slices(rows, threads, slice, &c);
+    wqc_row_slices(rows, cols, threads, slice, &c);
 }
 
 void wqc_q4_0_gemv_q8(wqc_isa isa, const wqc_q4_0_block *w, uint64_t rows, uint64_t cols, const wqc_q8_block *x,
                       float *y, int threads)
 {
     q4_0_call c = {.q8 = q8_kernel(isa), .w = w, .nb = cols / WQC_Q4_0_BLOCK, .x8 = x, .y = y};
-    wqc_row_slices(rows, threads, slice, &c);
+    wqc_row_slices(rows, cols, threads, slice, &c);
 }
