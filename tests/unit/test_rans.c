@@ -77,6 +77,34 @@ static void test_rans_roundtrip_odd_alphabets_and_lanes(void **state)
     }
 }
 
+/* Enough symbols for several threads (each is given at least 64 Ki): the
+ * threaded decode, chunks handed out dynamically, gives the same symbols;
+ * a damaged chunk in the middle is reported as that chunk. */
+static void test_rans_threaded_decode(void **state)
+{
+    (void)state;
+    enum { N = 300000, CHUNK = 4096 };
+    uint8_t *sym = malloc(N), *back = malloc(N);
+    fill(sym, N, 16, DIST_SKEWED, 77);
+    wqc_rans_params p = {12, 32, CHUNK, 4};
+    wqc_rans_coded c;
+    assert_int_equal(wqc_rans_encode(sym, N, 16, &p, &c, NULL), WQC_OK);
+    for (int threads = 1; threads <= 4; threads++) {
+        memset(back, 0, N);
+        assert_int_equal(wqc_rans_decode(&c, threads, back, NULL), WQC_OK);
+        assert_memory_equal(back, sym, N);
+    }
+    /* Flip a byte of chunk 40's payload (its final states then cannot match). */
+    c.payload[c.offset[40] + c.chunk_bytes[40] / 2] ^= 0x5a;
+    wqc_error err;
+    wqc_error_clear(&err);
+    assert_int_not_equal(wqc_rans_decode(&c, 4, back, &err), WQC_OK);
+    assert_non_null(strstr(err.msg, "chunk 40"));
+    wqc_rans_coded_free(&c);
+    free(sym);
+    free(back);
+}
+
 static void test_rans_compresses_to_the_entropy(void **state)
 {
     (void)state;
@@ -179,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rans_roundtrip_all_alphabets_precisions_lanes),
         cmocka_unit_test(test_rans_roundtrip_odd_alphabets_and_lanes),
+        cmocka_unit_test(test_rans_threaded_decode),
         cmocka_unit_test(test_rans_compresses_to_the_entropy),
         cmocka_unit_test(test_rans_rejects_symbols_outside_the_alphabet),
         cmocka_unit_test(test_rans_decoder_rejects_damaged_streams),
