@@ -106,3 +106,29 @@ wqc_status wqc_byte_decompress(wqc_encoding codec, const uint8_t *src, size_t n,
     BrotliDecoderDestroyInstance(s);
     return ok ? WQC_OK : wqc_fail(err, WQC_ERR_FORMAT, "brotli stream is damaged or does not hold the tensor");
 }
+
+wqc_status wqc_byte_compress_best(const uint8_t *src, size_t n, wqc_encoding *codec, uint8_t **out, size_t *best_len,
+                                  size_t sizes[3], wqc_error *err)
+{
+    static const wqc_encoding codecs[3] = {WQC_ENC_ZSTD, WQC_ENC_BROTLI, WQC_ENC_LZMA};
+    static const int levels[3] = {WQC_GP_ZSTD_LEVEL, WQC_GP_BROTLI_QUALITY, WQC_GP_LZMA_LEVEL};
+    *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        uint8_t *buf;
+        size_t len;
+        wqc_status st = wqc_byte_compress(codecs[i], levels[i], src, n, &buf, &len, err);
+        if (st != WQC_OK) {
+            free(*out);
+            *out = NULL;
+            return st;
+        }
+        if (sizes) sizes[i] = len;
+        if (len < *best_len) {
+            free(*out);
+            *out = buf, *best_len = len, *codec = codecs[i];
+        } else {
+            free(buf);
+        }
+    }
+    return WQC_OK;
+}

@@ -1,6 +1,6 @@
 /* Internal: general-purpose compression of byte payloads (zstd, brotli,
  * LZMA2), for kept tensors, symbols where dictionary matches win, and the
- * names record; and the cheap probe that says when they may win. */
+ * names record (when they may win: entropy/byte_probe.h). */
 #ifndef WQC_CONTAINER_BYTE_CODEC_H
 #define WQC_CONTAINER_BYTE_CODEC_H
 
@@ -30,21 +30,5 @@ wqc_status wqc_byte_decompress(wqc_encoding codec, const uint8_t *src, size_t n,
  * none is. sizes (may be NULL) gets each peer's bytes (zstd, brotli, LZMA). */
 wqc_status wqc_byte_compress_best(const uint8_t *src, size_t n, wqc_encoding *codec, uint8_t **out, size_t *best_len,
                                   size_t sizes[3], wqc_error *err);
-
-/* Signs of structure general-purpose coders exploit and an order-0 coder
- * does not, measured on WQC_PROBE_BYTES of a stream (all of a shorter one,
- * else slices spread from its start to its end):
- *   repeats      the share of positions inside long repeats (k-grams of at
- *                least 48 bits of order-0 information seen earlier);
- *   order1_gain  1 - H(X | previous byte) / H(X), both bias-corrected;
- *                only for streams of 1-byte elements (in wider ones the
- *                previous byte is mostly the same value's other byte). */
-#define WQC_PROBE_BYTES (256u << 10)
-typedef struct wqc_byte_structure {
-    double repeats, order1_gain;
-} wqc_byte_structure;
-void wqc_byte_probe(const uint8_t *src, size_t n, size_t element_size, wqc_byte_structure *out);
-/* Whether the peers are worth running on a stream with this structure. */
-int wqc_byte_structured(const wqc_byte_structure *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include "../side/float_array.h"
 #include "../symbol_model/describe.h"
 #include "../common/byte_codec.h"
+#include "../entropy/byte_probe.h"
 #include "format.h"
 #include "stats_record.h"
 
@@ -422,13 +423,13 @@ wqc_status wqc_frame_keep(const wqc_tensor *t, int zstd_level, wqc_peers peers, 
         }
     }
     /* The general-purpose peers where a probe finds structure they exploit. */
-    int try_peers = peers == WQC_PEERS_ALWAYS;
-    if (peers == WQC_PEERS_PROBE && t->nbytes >= 256 && t->nbytes <= WQC_PASSTHROUGH_GP_MAX) {
+    int try_peers = peers != WQC_PEERS_NEVER && t->nbytes >= 256 && t->nbytes <= WQC_PASSTHROUGH_GP_MAX;
+    if (try_peers && peers == WQC_PEERS_PROBE) {
         wqc_byte_structure probe;
         wqc_byte_probe(t->data, (size_t)t->nbytes, wqc_dtype_size(t->dtype), &probe);
         try_peers = wqc_byte_structured(&probe);
     }
-    if (try_peers && t->nbytes >= 256 && t->nbytes <= WQC_PASSTHROUGH_GP_MAX) {
+    if (try_peers) {
         uint8_t *buf;
         size_t len = (size_t)f->payload_len;
         wqc_encoding codec;

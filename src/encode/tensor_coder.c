@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "../entropy/byte_probe.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
@@ -277,9 +278,10 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         size_t len = isfinite(best) ? (size_t)best : SIZE_MAX, gp[3];
         uint8_t *buf = NULL;
         wqc_encoding codec = f->encoding;
-        if (wqc_byte_structured(&probe))
+        if (wqc_byte_structured(&probe)) {
             st = wqc_byte_compress_best(f->q.symbols, (size_t)f->nelem, &codec, &buf, &len, gp, err);
-        for (int i = 0; st == WQC_OK && wqc_byte_structured(&probe) && i < 3; i++) sizes->bytes[gp_mode[i]] = (int64_t)gp[i];
+            for (int i = 0; st == WQC_OK && i < 3; i++) sizes->bytes[gp_mode[i]] = (int64_t)gp[i];
+        }
         if (st == WQC_OK && buf) {
             best = (double)len;
             f->encoding = codec;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "../entropy/byte_probe.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
 
@@ -98,8 +99,8 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
      * peers of tensors with long repeats, or neighbouring values that tell
      * each other's symbol byte (smooth rows: bases, kernels): LZ's ground.
      * A repeat of values repeats their symbols: the bytes are probed only
-     * where the symbol stream repeats. */
-    /* 1-byte values are their own symbols: the general rule of the probe. */
+     * where the symbol stream repeats. 1-byte values are their own symbols,
+     * judged by the probe's general rule. */
     int lz = wqc_dtype_size(t->dtype) == 1 ? wqc_byte_structured(&symbols) : symbols.order1_gain >= SPLIT_ORDER1_WORTH;
     if (!lz && symbols.repeats >= SPLIT_REPEATS_WORTH) {
         /* Repeated symbols may be repeated exponents of different values:

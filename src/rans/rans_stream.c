@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/threads.h"
 #include "wqc/entropy.h"
 #include "decode_kernel.h"
 #include "wqc/rans.h"
@@ -260,10 +261,9 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
     int nthreads = wqc_rans_threads(threads);
     if (out->form == WQC_FORM_NIBBLES && c->chunk % 2) nthreads = 1;
     if ((uint64_t)nthreads > count) nthreads = count ? (int)count : 1;
-    /* At least 64 Ki symbols a thread: below that a team of threads costs
-     * more than it decodes (the fused products of a small model's matrices). */
+    /* The fused products of a small model's matrices stay on one thread. */
     uint64_t symbols = count * c->chunk < c->n - first_chunk * c->chunk ? count * c->chunk : c->n - first_chunk * c->chunk;
-    if ((uint64_t)nthreads > symbols >> 16) nthreads = symbols >> 16 ? (int)(symbols >> 16) : 1;
+    nthreads = wqc_threads_for_work(nthreads, symbols);
     /* Several chunks per task when there are enough to keep every thread
      * busy: the AVX-512 kernel then has more independent work in flight. */
     uint64_t per_task = 1;

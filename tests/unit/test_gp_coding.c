@@ -5,6 +5,7 @@
 
 #include "test_common.h"
 #include "../../src/common/byte_codec.h"
+#include "../../src/entropy/byte_probe.h"
 
 static void test_lzma_round_trip_and_damage(void **state)
 {

@@ -1,10 +1,10 @@
-/* When general-purpose coders may beat an order-0 coder, and the smallest of
- * them (byte_codec.h). */
+/* When general-purpose coders may beat an order-0 coder (byte_probe.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "byte_codec.h"
+#include "byte_probe.h"
+#include "wqc/entropy.h"
 
 /* Repeats and the previous byte's information, as wqc_byte_structured reads
  * them: a stream with 2% of its positions in long repeats, or where the
@@ -16,21 +16,13 @@
  * both copies), one in 2^ANCHOR_BITS. */
 #define ANCHOR_BITS 3
 
-static double entropy_bits(const uint64_t *count, size_t k, uint64_t total)
-{
-    double h = 0;
-    for (size_t i = 0; i < k; i++)
-        if (count[i]) h -= (double)count[i] / (double)total * log2((double)count[i] / (double)total);
-    return h;
-}
-
 /* Miller-Madow: the plug-in entropy of m observed symbols in t samples is
  * low by about (m - 1) / (2 t ln 2) bits. */
 static double corrected(const uint64_t *count, size_t k, uint64_t total)
 {
     size_t seen = 0;
     for (size_t i = 0; i < k; i++) seen += count[i] != 0;
-    return total ? entropy_bits(count, k, total) + (double)(seen - (seen > 0)) / (2.0 * (double)total * log(2.0)) : 0;
+    return total ? wqc_entropy_bits(count, k) + (double)(seen - (seen > 0)) / (2.0 * (double)total * log(2.0)) : 0;
 }
 
 /* Over the alphabet the sample uses (A x A pairs: 256 for 4-bit symbols). */
@@ -117,8 +109,8 @@ void wqc_byte_probe(const uint8_t *src, size_t n, size_t element_size, wqc_byte_
     }
     if (n >= 64) {
         uint64_t count[256] = {0};
-        for (size_t i = 0; i < n; i++) count[src[i]]++;
-        double h0 = entropy_bits(count, 256, n);
+        wqc_histogram(src, n, count);
+        double h0 = wqc_entropy_bits(count, 256);
         out->repeats = repeats(src, n, h0);
         /* In wider elements the previous byte is mostly the same value's other byte. */
         if (element_size == 1) out->order1_gain = order1_gain(src, n, count);
@@ -129,30 +121,4 @@ void wqc_byte_probe(const uint8_t *src, size_t n, size_t element_size, wqc_byte_
 int wqc_byte_structured(const wqc_byte_structure *s)
 {
     return s->repeats >= REPEATS_WORTH || s->order1_gain >= ORDER1_WORTH;
-}
-
-wqc_status wqc_byte_compress_best(const uint8_t *src, size_t n, wqc_encoding *codec, uint8_t **out, size_t *best_len,
-                                  size_t sizes[3], wqc_error *err)
-{
-    static const wqc_encoding codecs[3] = {WQC_ENC_ZSTD, WQC_ENC_BROTLI, WQC_ENC_LZMA};
-    static const int levels[3] = {WQC_GP_ZSTD_LEVEL, WQC_GP_BROTLI_QUALITY, WQC_GP_LZMA_LEVEL};
-    *out = NULL;
-    for (int i = 0; i < 3; i++) {
-        uint8_t *buf;
-        size_t len;
-        wqc_status st = wqc_byte_compress(codecs[i], levels[i], src, n, &buf, &len, err);
-        if (st != WQC_OK) {
-            free(*out);
-            *out = NULL;
-            return st;
-        }
-        if (sizes) sizes[i] = len;
-        if (len < *best_len) {
-            free(*out);
-            *out = buf, *best_len = len, *codec = codecs[i];
-        } else {
-            free(buf);
-        }
-    }
-    return WQC_OK;
 }
