@@ -128,7 +128,16 @@ static int parse(int argc, char **argv, args *a)
     }
     if (optind < argc) a->model = argv[optind++];
     if (optind < argc) a->model2 = argv[optind++];
-    return a->model && optind == argc && a->seqs > 0 && a->len > 0 && a->n >= 0 && a->threads >= 0;
+    if (!a->model || optind != argc || a->seqs <= 0 || a->len <= 0 || a->n < 0 || a->threads < 0) return 0;
+    /* Options that mean nothing to the command, or contradict each other. */
+    int sweep = strcmp(a->cmd, "sweep") == 0, eval = strcmp(a->cmd, "eval") == 0;
+    const char *wrong = a->json && a->json_out               ? "--json and --json-out contradict each other"
+                        : a->reference && !sweep && !eval    ? "--reference is for eval and sweep"
+                        : (a->json_out || a->plot) && !sweep ? "--json-out and --plot are for sweep"
+                        : a->json && !sweep && !eval         ? "--json is for eval and sweep"
+                                                             : NULL;
+    if (wrong) fprintf(stderr, "wqc-llama: %s\n", wrong);
+    return !wrong;
 }
 
 static double now(void)

@@ -165,6 +165,9 @@ assert abs(e1["difference"] - (e1["nll"] - 4.5)) < 1e-12 and e1["reference_nll"]
 assert er["nll"] == eq["nll"] != e1["nll"], "the same symbols give the same NLL, and quantization changes it"
 PY
 expect_status 2 "eval without --reference" -- "$llama" eval model.safetensors
+expect_status 2 "--json with --json-out" -- "$llama" sweep model.safetensors --json --json-out x.json
+expect_status 2 "--reference outside eval and sweep" -- "$llama" logits model.safetensors --tokens 1 --reference reference.json
+expect_status 2 "--plot outside sweep" -- "$llama" eval model.safetensors --reference reference.json --plot x.svg
 expect_status 1 "eval, a token outside the vocabulary" -- "$llama" eval model.safetensors --reference badref.json
 check_one_line_error "bad reference" badref.json "vocabulary"
 expect_status 1 "eval, a missing reference" -- "$llama" eval model.safetensors --reference nothere.json
