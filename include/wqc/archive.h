@@ -103,6 +103,9 @@ typedef enum wqc_decode_as {
     WQC_AS_BF16
 } wqc_decode_as;
 
+/* The form (wqc/rans.h) a quantized frame's stream gives as `as`: its
+ * original dtype's for WQC_AS_ORIGINAL (symbols for given integers). */
+wqc_rans_form wqc_quantized_form(const wqc_frame *f, wqc_decode_as as);
 /* Bytes tensor i decodes to as `as`; 0 where it cannot (a symbols request
  * for a tensor that is not quantized, a dtype it cannot become) or on a
  * damaged descriptor. */

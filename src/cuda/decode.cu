@@ -9,20 +9,42 @@
 #include "aligned.cuh"
 #include "wqc/dtype.h"
 
-/* Dequantized values are finite (the reader refuses other scales), where
- * the hardware's round-to-nearest-even conversions are the CPU's bit for
- * bit; multiply and add are rounded separately, as on the CPU (no FMA). */
+/* Split (lossless) frames: each symbol byte joined with its rest bytes into
+ * the tensor's own 16- or 32-bit value (docs/FORMAT.md, "split"). */
+enum { FORM_JOIN16 = 16, FORM_JOIN32 = 32 };
+
+/* Element k of the output from its symbol s. Dequantized values are finite
+ * (the reader refuses other scales), where the hardware's
+ * round-to-nearest-even conversions are the CPU's bit for bit; multiply and
+ * add are rounded separately, as on the CPU (no FMA). */
 template <int FORM>
-__device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scale, float offset)
+__device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scale, float offset, const uint8_t *const *rest)
 {
     if (FORM == WQC_FORM_SYMBOLS) {
         ((uint8_t *)out)[k] = (uint8_t)s;
+        return;
+    }
+    if (FORM == FORM_JOIN16) {
+        const uint32_t r = __ldg(&rest[0][k]);
+        ((uint16_t *)out)[k] = (uint16_t)((r & 0x80) << 8 | s << 7 | (r & 0x7f));
+        return;
+    }
+    if (FORM == FORM_JOIN32) {
+        const uint32_t r = __ldg(&rest[0][k]);
+        ((uint32_t *)out)[k] = (r & 0x80) << 24 | s << 23 | (r & 0x7f) << 16 | (uint32_t)__ldg(&rest[1][k]) << 8 | __ldg(&rest[2][k]);
         return;
     }
     const float v = __fadd_rn(offset, __fmul_rn(scale, (float)s));
     if (FORM == WQC_FORM_F32) ((float *)out)[k] = v;
     else if (FORM == WQC_FORM_F16) ((uint16_t *)out)[k] = __half_as_ushort(__float2half_rn(v));
     else ((uint16_t *)out)[k] = __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
+/* Whether a form's values need their parameter group (the dequantizing ones). */
+template <int FORM>
+__device__ constexpr bool dequantizes()
+{
+    return FORM == WQC_FORM_F32 || FORM == WQC_FORM_F16 || FORM == WQC_FORM_BF16;
 }
 
 /* The aligned loop's sink for the decoder: each symbol, or its value, to
@@ -32,18 +54,21 @@ template <int FORM>
 struct StoreSink {
     void *out;
     void *chunk_out;
+    const uint8_t *rest[3];
     GroupWalk walk;
     bool groups;
 
     __device__ void start(const wqc_cuda_frame &g, uint64_t first)
     {
-        chunk_out = (uint8_t *)out + first * (FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 ? 4 : 2);
-        groups = FORM != WQC_FORM_SYMBOLS || g.ntables > 1;
+        const uint32_t size = FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 || FORM == FORM_JOIN32 ? 4 : 2;
+        chunk_out = (uint8_t *)out + first * size;
+        for (int k = 0; k < 3; k++) rest[k] = g.rest[k] ? g.rest[k] + first : NULL;
+        groups = dequantizes<FORM>() || g.ntables > 1;
         walk.table = 0;
         if (groups) walk.start(g, first);
     }
     __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left) { return groups ? walk.segment(g, left) : left; }
-    __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset); }
+    __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset, rest); }
     __device__ void end_segment(uint32_t len)
     {
         if (groups) walk.advance(len);
@@ -102,7 +127,7 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
     /* The row and column of this lane's element, advanced by `lanes` a round
      * (no division per element), where its group matters: for the scales or
      * a context's tables. 32-bit, as the upload refuses larger matrices. */
-    const bool track = (FORM != WQC_FORM_SYMBOLS || g.ntables > 1) && !g.tile;
+    const bool track = (dequantizes<FORM>() || g.ntables > 1) && !g.tile;
     uint32_t row = 0, col = 0;
     const uint32_t cols = (uint32_t)g.cols, group_len = (uint32_t)g.group_len;
     if (track) {
@@ -125,10 +150,10 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
             if (g.tile) at = tiled_index(g, at, &r), grp = g.ngroups == 1 ? 0 : r;
             else if (g.ngroups > 1) grp = (uint64_t)row * per_row + col / group_len;
             /* Per-row scales change every cols / lanes rounds: kept in registers. */
-            if (FORM != WQC_FORM_SYMBOLS && grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
+            if (dequantizes<FORM>() && grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
             const uint2 e = table[table_offset(g, grp) + (x & mask)];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
-            store_value<FORM>(out, at, e.y >> 16, scale, offset);
+            store_value<FORM>(out, at, e.y >> 16, scale, offset, g.rest);
             need = x < STATE_LOW;
         }
         if (track) {
@@ -174,9 +199,20 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
 extern "C" wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_form form, void *dev_out, void *stream,
                                             wqc_error *err)
 {
-    if (g->nchunks == 0) return WQC_OK;
     cudaStream_t s = (cudaStream_t)stream;
     cudaError_t e;
+    if (g->split) {
+        /* A lossless tensor decodes to its own values only. */
+        const wqc_rans_form own = g->split == 1 ? WQC_FORM_SYMBOLS : g->dtype == WQC_DTYPE_F32 ? WQC_FORM_F32
+                                  : g->dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_BF16;
+        if (form != own)
+            return wqc_fail(err, WQC_ERR_UNSUPPORTED, "a lossless tensor decodes on the GPU to its own dtype only");
+        if (g->nchunks == 0) return WQC_OK;
+        e = g->split == 1 ? launch<WQC_FORM_SYMBOLS>(g, dev_out, s)
+            : g->split == 2 ? launch<FORM_JOIN16>(g, dev_out, s) : launch<FORM_JOIN32>(g, dev_out, s);
+        return e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "decode");
+    }
+    if (g->nchunks == 0) return WQC_OK;
     switch (form) {
     case WQC_FORM_SYMBOLS: e = launch<WQC_FORM_SYMBOLS>(g, dev_out, s); break;
     case WQC_FORM_F32: e = launch<WQC_FORM_F32>(g, dev_out, s); break;

@@ -3,75 +3,166 @@
 #include <string.h>
 
 #include "frame.cuh"
+extern "C" {
+#include "../container/split_streams.h"
+}
 
 extern "C" wqc_status wqc_cuda_error(wqc_error *err, int cuda_error, const char *what)
 {
     return wqc_fail(err, WQC_ERR_IO, "CUDA: %s: %s", what, cudaGetErrorString((cudaError_t)cuda_error));
 }
 
-/* cudaMalloc of bytes + pad, then the host bytes copied in. */
-template <typename T>
-static cudaError_t upload(T **dev, const void *host, size_t bytes, size_t pad, uint64_t *total)
-{
-    cudaError_t e = cudaMalloc((void **)dev, bytes + pad ? bytes + pad : 1);
-    if (e == cudaSuccess && pad) e = cudaMemset((uint8_t *)*dev + bytes, 0, pad);
-    if (e == cudaSuccess && bytes) e = cudaMemcpy(*dev, host, bytes, cudaMemcpyHostToDevice);
-    *total += bytes;
-    return e;
-}
+static const char *const part_name[PARTS] = {"payload", "chunk offsets", "table", "scales", "offsets", "group tables", "status"};
 
-extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame **out, wqc_error *err)
+wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
 {
-    *out = NULL;
+    memset(h, 0, sizeof *h);
     const wqc_rans_coded *c = &f->coded;
     const int context = c->ctx.ntables > 1;
     if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || c->lanes > 32 ||
         (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with at most 32 lanes", f->name);
+    wqc_cuda_frame *g = &h->g;
+    g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
+    g->split = f->encoding == WQC_ENC_SPLIT ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
+    g->dtype = f->dtype;
+    for (uint64_t k = 0; k < c->nchunks; k++)
+        if (c->offset[k + 1] - c->offset[k] > g->max_chunk_bytes) g->max_chunk_bytes = (uint32_t)(c->offset[k + 1] - c->offset[k]);
+    const int quantized = f->quantized && f->q.scale && f->q.offset;
+    g->ngroups = quantized ? f->q.ngroups : 1;
+    if (g->split) {
+        /* One row: no groups, and every round of 32 lies in it when the
+         * chunks and the count are whole rounds. */
+        g->rows = 1, g->cols = g->group_len = g->n ? g->n : 1;
+        g->aligned = g->lanes == 32 && g->chunk % 32 == 0 && g->n % 32 == 0;
+    } else {
+        g->cols = f->q.cols ? f->q.cols : 1, g->rows = g->n / g->cols;
+        g->group_len = f->q.group_len && g->ngroups > 1 ? f->q.group_len : g->cols;
+        g->tile = f->gemv_tile;
+        g->aligned = !g->tile && g->lanes == 32 && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
+        if (g->cols >= (1ull << 31) || g->rows >= (1ull << 31) || g->ngroups >= (1ull << 32))
+            return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes up to 2^31 rows and columns", f->name);
+    }
+    h->one = 1.0f, h->zero = 0.0f;
+    h->scale = quantized ? f->q.scale : &h->one;
+    h->offset_g = quantized ? f->q.offset : &h->zero;
+    h->group_table = context ? c->ctx.group_table : NULL;
+    h->offset = c->offset;
+    h->payload = c->payload, h->payload_len = c->payload_len;
+    const unsigned nrest = g->split ? wqc_split_rest_count(f->dtype) : 0;
+    int joined = 0;
+    for (unsigned k = 0; k < nrest; k++) joined |= f->rest_coding[k] != WQC_ENC_RAW;
+    if (nrest && !joined) h->payload = f->payload, h->payload_len = f->payload_len; /* the rests follow, raw */
+    if (joined) {
+        split_rest r;
+        wqc_status st = split_rest_open(f, &r, err);
+        h->payload_len = c->payload_len + nrest * f->nelem;
+        if (st == WQC_OK && !(h->joined = (uint8_t *)malloc((size_t)h->payload_len)))
+            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        if (st == WQC_OK) {
+            memcpy(h->joined, c->payload, (size_t)c->payload_len);
+            for (unsigned k = 0; k < nrest; k++)
+                memcpy(h->joined + c->payload_len + k * f->nelem, r.stream[k], (size_t)f->nelem);
+        }
+        split_rest_close(&r);
+        if (st != WQC_OK) return st;
+        h->payload = h->joined;
+    }
     wqc_rans_dtable d;
     wqc_status st = context ? wqc_rans_dtable_init_context(&d, &c->ctx, err) : wqc_rans_dtable_init(&d, &c->table, err);
-    if (st != WQC_OK) return st;
-    wqc_cuda_frame *g = (wqc_cuda_frame *)calloc(1, sizeof *g);
+    if (st != WQC_OK) {
+        frame_host_free(h);
+        return st;
+    }
     g->ntables = context ? c->ctx.ntables : 1;
-    size_t slots = (size_t)g->ntables << d.precision;
-    uint2 *table = (uint2 *)malloc(slots * sizeof *table);
-    if (!g || !table) {
-        free(g), free(table);
+    const size_t slots = (size_t)g->ntables << d.precision;
+    if (!(h->table = (uint2 *)malloc(slots * sizeof *h->table))) {
         wqc_rans_dtable_free(&d);
+        frame_host_free(h);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
     /* The dtable's entry is freq | (slot - cum) << 16; the GPU's keeps freq
      * whole and the symbol beside the bias, for one 8-byte load. */
     for (size_t s = 0; s < slots; s++)
-        table[s] = make_uint2(d.entry[s] & 0xffffu, d.entry[s] >> 16 | (uint32_t)d.symbol[s] << 16);
-    g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
-    for (uint64_t k = 0; k < c->nchunks; k++)
-        if (c->offset[k + 1] - c->offset[k] > g->max_chunk_bytes) g->max_chunk_bytes = (uint32_t)(c->offset[k + 1] - c->offset[k]);
-    g->cols = f->q.cols ? f->q.cols : 1, g->rows = g->n / g->cols;
-    g->group_len = f->q.group_len ? f->q.group_len : g->cols;
-    int quantized = f->quantized && f->q.scale && f->q.offset;
-    g->ngroups = quantized ? f->q.ngroups : 1;
-    if (g->ngroups == 1) g->group_len = g->cols;
-    g->tile = f->gemv_tile;
-    g->aligned = !g->tile && g->lanes == 32 && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
-    if (g->cols >= (1ull << 31) || g->rows >= (1ull << 31) || g->ngroups >= (1ull << 32)) {
-        free(g), free(table);
-        wqc_rans_dtable_free(&d);
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes up to 2^31 rows and columns", f->name);
-    }
-    float one = 1.0f, zero = 0.0f;
-    cudaError_t e = upload(&g->payload, c->payload, (size_t)c->payload_len, PAYLOAD_PAD, &g->bytes);
-    if (e == cudaSuccess) e = upload(&g->offset, c->offset, (size_t)(c->nchunks + 1) * sizeof(uint64_t), 0, &g->bytes);
-    if (e == cudaSuccess) e = upload(&g->table, table, slots * sizeof *table, 0, &g->bytes);
-    if (e == cudaSuccess) e = upload(&g->scale, quantized ? f->q.scale : &one, (size_t)g->ngroups * sizeof(float), 0, &g->bytes);
-    if (e == cudaSuccess) e = upload(&g->offset_g, quantized ? f->q.offset : &zero, (size_t)g->ngroups * sizeof(float), 0, &g->bytes);
-    if (e == cudaSuccess && context) e = upload(&g->group_table, c->ctx.group_table, (size_t)g->ngroups, 0, &g->bytes);
-    if (e == cudaSuccess) e = cudaMalloc((void **)&g->status, (size_t)(g->nchunks + 1) * sizeof(int));
-    free(table);
+        h->table[s] = make_uint2(d.entry[s] & 0xffffu, d.entry[s] >> 16 | (uint32_t)d.symbol[s] << 16);
     wqc_rans_dtable_free(&d);
+    return WQC_OK;
+}
+
+void frame_host_free(frame_host *h)
+{
+    free(h->joined), free(h->table);
+    h->joined = NULL, h->table = NULL;
+}
+
+void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])
+{
+    const wqc_cuda_frame *g = &h->g;
+    size[PART_PAYLOAD] = h->payload_len + PAYLOAD_PAD;
+    size[PART_OFFSET] = (g->nchunks + 1) * sizeof(uint64_t);
+    size[PART_TABLE] = ((uint64_t)g->ntables << g->precision) * sizeof(uint2);
+    size[PART_SCALE] = size[PART_OFFSET_G] = g->ngroups * sizeof(float);
+    size[PART_GROUP_TABLE] = h->group_table ? g->ngroups : 0;
+    size[PART_STATUS] = (g->nchunks + 1) * sizeof(int);
+}
+
+void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
+{
+    wqc_cuda_frame *g = &h->g;
+    g->payload = base[PART_PAYLOAD];
+    g->offset = (uint64_t *)base[PART_OFFSET];
+    g->table = (uint2 *)base[PART_TABLE];
+    g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
+    g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
+    g->status = (int *)base[PART_STATUS];
+    const uint64_t symbols = h->payload_len - (g->split > 1 ? (g->split == 2 ? 1 : 3) * g->n : 0);
+    for (unsigned k = 0; k < 3; k++) g->rest[k] = g->split > 1 ? g->payload + symbols + k * g->n : NULL;
+}
+
+const void *frame_host_part(const frame_host *h, int k)
+{
+    switch (k) {
+    case PART_PAYLOAD: return h->payload;
+    case PART_OFFSET: return h->offset;
+    case PART_TABLE: return h->table;
+    case PART_SCALE: return h->scale;
+    case PART_OFFSET_G: return h->offset_g;
+    case PART_GROUP_TABLE: return h->group_table;
+    default: return NULL;
+    }
+}
+
+extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame **out, wqc_error *err)
+{
+    *out = NULL;
+    frame_host h;
+    wqc_status st = frame_host_make(f, &h, err);
+    if (st != WQC_OK) return st;
+    wqc_cuda_frame *g = (wqc_cuda_frame *)malloc(sizeof *g);
+    if (!g) {
+        frame_host_free(&h);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    uint64_t size[PARTS];
+    uint8_t *base[PARTS] = {0};
+    frame_host_sizes(&h, size);
+    cudaError_t e = cudaSuccess;
+    int k = 0;
+    for (; e == cudaSuccess && k < PARTS; k++) {
+        if (!size[k]) continue;
+        e = cudaMalloc((void **)&base[k], (size_t)size[k]);
+        const void *host = frame_host_part(&h, k);
+        const size_t len = k == PART_PAYLOAD ? (size_t)h.payload_len : (size_t)size[k];
+        if (e == cudaSuccess && host && len) e = cudaMemcpy(base[k], host, len, cudaMemcpyHostToDevice);
+        if (e == cudaSuccess && k == PART_PAYLOAD) e = cudaMemset(base[k] + len, 0, PAYLOAD_PAD);
+        if (k != PART_STATUS) h.g.bytes += len;
+    }
+    frame_host_place(&h, base);
+    *g = h.g;
+    frame_host_free(&h);
     if (e != cudaSuccess) {
         wqc_cuda_frame_free(g);
-        return wqc_cuda_error(err, e, "upload");
+        return wqc_fail(err, WQC_ERR_IO, "CUDA: upload of the %s: %s", part_name[k - 1], cudaGetErrorString(e));
     }
     *out = g;
     return WQC_OK;
@@ -94,19 +185,24 @@ extern "C" void wqc_cuda_frame_shape(const wqc_cuda_frame *g, uint64_t *rows, ui
     *rows = g->rows, *cols = g->cols;
 }
 
+wqc_status frame_status_check(const wqc_cuda_frame *g, const int *status, wqc_error *err)
+{
+    static const char *const why[] = {"", "a lane starts in an invalid state", "the stream ends early",
+                                      "bytes are left after the last symbol", "a lane does not end in the initial state"};
+    for (uint64_t c = 0; c < g->nchunks; c++)
+        if (status[c])
+            return wqc_fail(err, WQC_ERR_FORMAT, "rANS chunk %llu: %s", (unsigned long long)c,
+                            why[status[c] >= 1 && status[c] <= 4 ? status[c] : 0]);
+    return WQC_OK;
+}
+
 extern "C" wqc_status wqc_cuda_frame_check(const wqc_cuda_frame *g, wqc_error *err)
 {
     if (g->nchunks == 0) return WQC_OK;
     int *status = (int *)malloc((size_t)g->nchunks * sizeof(int));
     if (!status) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     cudaError_t e = cudaMemcpy(status, g->status, (size_t)g->nchunks * sizeof(int), cudaMemcpyDeviceToHost);
-    wqc_status st = e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "status");
-    static const char *const why[] = {"", "a lane starts in an invalid state", "the stream ends early",
-                                      "bytes are left after the last symbol", "a lane does not end in the initial state"};
-    for (uint64_t c = 0; st == WQC_OK && c < g->nchunks; c++)
-        if (status[c])
-            st = wqc_fail(err, WQC_ERR_FORMAT, "rANS chunk %llu: %s", (unsigned long long)c,
-                          why[status[c] >= 1 && status[c] <= 4 ? status[c] : 0]);
+    wqc_status st = e == cudaSuccess ? frame_status_check(g, status, err) : wqc_cuda_error(err, e, "status");
     free(status);
     return st;
 }

@@ -6,7 +6,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
-#include "wqc/cuda.h"
+#include "frame.h"
 
 #define STATE_LOW (1u << 16)
 
@@ -14,30 +14,9 @@
  * shared memory, loaded once for all its chunks. */
 #define WARPS 16
 
-/* Bytes past the payload's end that the word-wise stream copy may read. */
-#define PAYLOAD_PAD 8
-
 /* Shared memory a block may take for the table and its warps' streams;
  * past it, both are read from global memory. */
 #define SHARED_MAX (160 * 1024)
-
-struct wqc_cuda_frame {
-    uint64_t n, nchunks;
-    uint64_t rows, cols, group_len, ngroups;
-    uint32_t lanes, chunk, precision;
-    uint32_t tile;              // 0: row-major symbols; else the gemv layout's tile height (= lanes)
-    uint32_t max_chunk_bytes;   // the longest chunk's stream
-    int aligned;                // every round of 32 lanes lies in one parameter group (wqc_cuda_frame_aligned)
-    uint8_t *payload;           // device, PAYLOAD_PAD bytes longer
-    uint64_t *offset;           // device, nchunks + 1
-    uint32_t ntables;           // 1, or a context's tables, chosen per parameter group
-    uint2 *table;               // device, ntables x 2^P: {freq, (slot - cum) | symbol << 16}
-    uint8_t *group_table;       // device, ngroups: each group's table (context frames; else NULL)
-    float *scale, *offset_g;    // device, ngroups
-    int *status;                // device, per chunk: 0 ok, else an error code
-    float *x_scratch;           // device, 8 x cols: the product's interleaved vectors (made on first use)
-    uint64_t bytes;
-};
 
 enum { E_OK = 0, E_STATE = 1, E_SHORT = 2, E_LEFT = 3, E_FINAL = 4 };
 

@@ -113,6 +113,7 @@ static cudaError_t launch_product(const wqc_cuda_frame *g, const float *x, float
 
 extern "C" wqc_status wqc_cuda_gemv(const wqc_cuda_frame *g, const float *dev_x, uint32_t batch, float *dev_y, wqc_error *err)
 {
+    if (g->split) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the GPU product takes quantized matrices, not lossless tensors");
     if (!g->aligned)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED,
                         "the GPU product takes 32 lanes and chunks, rows and groups of whole multiples of 32 weights");

@@ -41,8 +41,7 @@ wqc_status wqc_archive_scales(wqc_archive *a, size_t i, float *scale, float *off
     return WQC_OK;
 }
 
-/* The stream form a quantized frame decodes to as `as`. */
-static wqc_rans_form quantized_form(const wqc_frame *f, wqc_decode_as as)
+wqc_rans_form wqc_quantized_form(const wqc_frame *f, wqc_decode_as as)
 {
     switch (as) {
     case WQC_AS_SYMBOLS: return WQC_FORM_SYMBOLS;
@@ -73,7 +72,7 @@ static int plain_possible(wqc_dtype dtype, wqc_decode_as as)
 static uint64_t frame_size(const wqc_frame *f, wqc_decode_as as)
 {
     if (f->quantized) {
-        wqc_rans_form form = quantized_form(f, as);
+        wqc_rans_form form = wqc_quantized_form(f, as);
         return f->nelem * (form == WQC_FORM_SYMBOLS ? 1u : form == WQC_FORM_F32 ? 4u : 2u);
     }
     if (!plain_possible(f->dtype, as)) return 0;
@@ -106,7 +105,7 @@ static wqc_status decode_frame(const wqc_frame *f, wqc_decode_as as, int threads
 {
     if (f->quantized || as != WQC_AS_F32 || f->dtype == WQC_DTYPE_F32) {
         fixed_out o = {dst, need, 0};
-        wqc_rans_form form = f->quantized ? quantized_form(f, as) : WQC_FORM_SYMBOLS;
+        wqc_rans_form form = f->quantized ? wqc_quantized_form(f, as) : WQC_FORM_SYMBOLS;
         wqc_status st = wqc_frame_stream(f, form, threads, 0, fixed_sink, &o, err);
         if (st == WQC_OK && o.len != need)
             st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,

@@ -119,7 +119,8 @@ expect_status 2 "--shapes without --gemv or --gpu" -- "$wqc" bench --shapes 8x8
 # in a build without CUDA (CI's), a one-line refusal, or without a GPU the
 # same for the missing device. (The GPU itself: tests/cuda, bench/gpu.sh.)
 expect_status 2 "--model without --gpu" -- "$wqc" bench --model llama-7b
-expect_status 2 "--gpu with a FILE" -- "$wqc" bench --gpu w.npy
+expect_status 2 "--gpu with a FILE and --shapes" -- "$wqc" bench --gpu w.npy --shapes 64x64
+expect_status 2 "--gpu with a FILE and --model" -- "$wqc" bench --gpu w.npy --model llama-7b
 expect_status 2 "--gpu with --json" -- "$wqc" bench --gpu --json
 expect_status 2 "--gpu with --shapes and --model" -- "$wqc" bench --gpu --shapes 64x64 --model llama-7b
 if ! nvidia-smi -L >/dev/null 2>&1; then

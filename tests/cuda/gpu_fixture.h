@@ -71,6 +71,55 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     return st;
 }
 
+/* n values of dtype (Gaussian, sigma 0.02; U8: bytes around 128; F32
+ * with bf16_values: rounded to BF16, so that its low rest bytes are zero)
+ * coded lossless with the given lanes and chunk, as a one-tensor .wqc in
+ * memory; *f its frame (split unless the coder chose otherwise). */
+static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint64_t n, uint32_t lanes, uint32_t chunk,
+                                           int bf16_values, const wqc_frame **f, wqc_error *err)
+{
+    memset(file, 0, sizeof *file);
+    char spec[96];
+    snprintf(spec, sizeof spec, "gaussian:%llu:seed=5", (unsigned long long)n);
+    wqc_synthetic_spec s;
+    float *w = NULL;
+    wqc_status st = wqc_synthetic_parse(spec, &s, err);
+    if (st == WQC_OK) st = wqc_synthetic_generate(&s, &w, err);
+    if (st != WQC_OK) return st;
+    size_t size = wqc_dtype_size(dtype);
+    uint8_t *data = malloc((size_t)n * size);
+    for (uint64_t k = 0; k < n; k++) {
+        uint16_t h = dtype == WQC_DTYPE_F16 ? wqc_f32_to_f16(w[k]) : wqc_f32_to_bf16(w[k]);
+        if (size == 1) data[k] = (uint8_t)(128.0f + 2000.0f * w[k]);
+        else if (size == 2) memcpy(data + 2 * k, &h, 2);
+        else {
+            float v = bf16_values ? wqc_bf16_round(w[k]) : w[k];
+            memcpy(data + 4 * k, &v, 4);
+        }
+    }
+    free(w);
+    wqc_tensor t = {.name = "w", .dtype = dtype, .ndim = 1, .shape = {n}, .nelem = n, .data = data, .nbytes = n * size};
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    o.rans.lanes = lanes;
+    o.rans.chunk = chunk;
+    wqc_frame fr;
+    memset(&fr, 0, sizeof fr);
+    void *scratch = NULL;
+    st = wqc_frame_lossless(&t, &o, 9, &fr, &scratch, err);
+    wqc_writer *wr = NULL;
+    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, &file->bytes, NULL, 0, &wr, err);
+    if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
+    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
+    wqc_writer_free(wr);
+    wqc_encoded_free(&fr);
+    free(scratch);
+    free(data);
+    if (st == WQC_OK) st = wqc_reader_open(file->bytes.data, file->bytes.len, 1, NULL, 0, &file->r, err);
+    if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
+    return st;
+}
+
 static inline void gpu_file_free(gpu_file *file)
 {
     wqc_reader_free(file->r);

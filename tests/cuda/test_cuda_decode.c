@@ -138,6 +138,88 @@ static void compare_products(const char *label, const wqc_frame *f)
     wqc_cuda_frame_free(g);
 }
 
+/* A split frame decoded on the GPU to its own bytes, against the CPU's; the
+ * other forms refused; with damage, its second chunk refused. */
+static void compare_lossless(const char *label, const wqc_frame *f, int aligned)
+{
+    wqc_error err;
+    wqc_cuda_frame *g = NULL;
+    wqc_status st = wqc_cuda_frame_upload(f, &g, &err);
+    CHECK(st == WQC_OK, "%s: upload: %s", label, err.msg);
+    if (st != WQC_OK) return;
+    CHECK(wqc_cuda_frame_aligned(g) == aligned, "%s: aligned %d, expected %d", label, wqc_cuda_frame_aligned(g), aligned);
+    const wqc_rans_form own = wqc_dtype_size(f->dtype) == 1 ? WQC_FORM_SYMBOLS : f->dtype == WQC_DTYPE_F32 ? WQC_FORM_F32
+                              : f->dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_BF16;
+    size_t bytes = (size_t)f->raw_len;
+    uint8_t *cpu = malloc(bytes), *gpu = malloc(bytes);
+    void *dev = NULL;
+    cudaMalloc(&dev, bytes * 2 + 8);
+    cudaMemset(dev, 0xAB, bytes);
+    st = wqc_frame_decode_raw(f, cpu, &err);
+    CHECK(st == WQC_OK, "%s: CPU decode: %s", label, err.msg);
+    st = wqc_cuda_decode(g, own, dev, &err);
+    CHECK(st == WQC_OK, "%s: GPU decode: %s", label, err.msg);
+    cudaMemcpy(gpu, dev, bytes, cudaMemcpyDeviceToHost);
+    size_t first = 0;
+    while (first < bytes && cpu[first] == gpu[first]) first++;
+    CHECK(first == bytes, "%s: GPU output differs from the CPU's at byte %zu of %zu", label, first, bytes);
+    if (first == bytes) printf("ok  %s (%zu bytes)\n", label, bytes);
+    static const wqc_rans_form forms[] = {WQC_FORM_SYMBOLS, WQC_FORM_F16, WQC_FORM_BF16, WQC_FORM_F32};
+    for (int k = 0; k < 4; k++)
+        if (forms[k] != own)
+            CHECK(wqc_cuda_decode(g, forms[k], dev, &err) == WQC_ERR_UNSUPPORTED, "%s: form %d not refused", label, forms[k]);
+    float *x = NULL, *y = NULL;
+    CHECK(wqc_cuda_gemv(g, x, 1, y, &err) == WQC_ERR_UNSUPPORTED, "%s: product not refused", label);
+    wqc_cuda_frame_free(g);
+    if (f->coded.nchunks > 1) {
+        wqc_frame bad = *f;
+        uint8_t *payload = malloc((size_t)f->payload_len);
+        memcpy(payload, f->payload, (size_t)f->payload_len);
+        payload[f->coded.offset[1] + 100] ^= 0x5A;
+        bad.payload = payload, bad.coded.payload = payload;
+        st = wqc_cuda_frame_upload(&bad, &g, &err);
+        if (st == WQC_OK) st = wqc_cuda_decode(g, own, dev, &err);
+        CHECK(st == WQC_ERR_FORMAT, "%s, damaged: GPU %d (%s)", label, st, err.msg);
+        if (st == WQC_ERR_FORMAT) printf("ok  %s, damaged chunk refused: %s\n", label, err.msg);
+        wqc_cuda_frame_free(g);
+        free(payload);
+    }
+    cudaFree(dev);
+    free(cpu), free(gpu);
+}
+
+static void lossless_cases(void)
+{
+    struct {
+        const char *label;
+        wqc_dtype dtype;
+        uint64_t n;
+        uint32_t lanes, chunk;
+        int bf16_values, aligned;
+    } cases[] = {
+        {"lossless BF16, 32 lanes, chunks of 4096", WQC_DTYPE_BF16, 262144, 32, 4096, 0, 1},
+        {"lossless F16, 32 lanes, chunks of 16384", WQC_DTYPE_F16, 200000, 32, 16384, 0, 1},
+        {"lossless F32, 32 lanes, chunks of 4096", WQC_DTYPE_F32, 100000, 32, 4096, 0, 1},
+        {"lossless F32 of BF16 values (zstd'd rests)", WQC_DTYPE_F32, 100000, 32, 4096, 1, 1},
+        {"lossless U8, 32 lanes, chunks of 4096", WQC_DTYPE_U8, 300000, 32, 4096, 0, 1},
+        {"lossless BF16, 100003 values (general kernel)", WQC_DTYPE_BF16, 100003, 32, 4096, 0, 0},
+        {"lossless BF16, 16 lanes, chunks of 2048", WQC_DTYPE_BF16, 70000, 16, 2048, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gpu_file file;
+        const wqc_frame *f = NULL;
+        wqc_error err;
+        wqc_status st = gpu_lossless_make(&file, cases[i].dtype, cases[i].n, cases[i].lanes, cases[i].chunk,
+                                          cases[i].bf16_values, &f, &err);
+        CHECK(st == WQC_OK && f->encoding == WQC_ENC_SPLIT, "%s: making the frame: %s (encoding %d)", cases[i].label,
+              st == WQC_OK ? "" : err.msg, f ? (int)f->encoding : -1);
+        CHECK(st != WQC_OK || !cases[i].bf16_values || f->rest_coding[1] == WQC_ENC_ZSTD, "%s: rests not zstd'd",
+              cases[i].label);
+        if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) compare_lossless(cases[i].label, f, cases[i].aligned);
+        gpu_file_free(&file);
+    }
+}
+
 static void damaged(const wqc_frame *f)
 {
     /* A copy of the frame whose payload has one byte changed in its second chunk. */
@@ -242,6 +324,7 @@ int main(void)
         else gpu_file_free(&file);
     }
     if (keep) damaged(keep);
+    lossless_cases();
     gpu_file_free(&keep_file);
     printf("%s\n", failures ? "FAILED" : "all GPU outputs equal the CPU's");
     return failures ? 1 : 0;

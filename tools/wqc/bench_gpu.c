@@ -3,8 +3,8 @@
  * y = W x straight from the frames against a packed 4-bit (Q4_0) product
  * and cuBLAS's F16 product, for batches of 1, 2, 4 and 8 vectors, and the
  * break-even memory bandwidth; a whole model decoded (--model); and the
- * time to load the weights into GPU memory from a .wqc, an F16 and a Q4_0
- * file in the page cache. Synthetic Gaussian weights, quantized as the
+ * time to load the weights into GPU memory from .wqc, safetensors and GGUF
+ * files in the page cache (bench_gpu_load.c). Synthetic Gaussian weights, quantized as the
  * quantizer options say (default affine 4-bit per row), coded order-0 with
  * 32 lanes. A Markdown report on stdout (bench/gpu.sh saves it). */
 #include <cublas_v2.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_gpu.h"
 #include "wqc/cuda.h"
 
 #define Q4_0_BYTES_PER_WEIGHT (18.0 / 32.0)
@@ -33,8 +34,8 @@ typedef struct gpu_mat {
     uint64_t rows, cols, count; /* count: times the shape occurs in the model */
     uint16_t *h;                /* F16 of the weights, host */
     wqc_q4_0_block *q4;         /* host */
-    const wqc_frame *f;
-    wqc_cuda_frame *g;
+    const wqc_frame *f, *lf;    /* quantized; lossless of the BF16 of h */
+    wqc_cuda_frame *g, *lg;
     uint16_t *dev_h;            /* decoded F16: the cuBLAS peer multiplies it */
     wqc_q4_0_block *dev_q4;
 } gpu_mat;
@@ -44,6 +45,8 @@ typedef struct gpu_bench {
     size_t n;
     wqc_memory_out wqc;           /* the .wqc of the distinct matrices */
     wqc_reader *r;
+    wqc_memory_out lossless;      /* their BF16, lossless */
+    wqc_reader *lr;
     uint32_t chunk;
     long repeat;
     cudaEvent_t t0, t1;
@@ -82,6 +85,43 @@ static int parse_shapes(const char *spec, gpu_bench *b)
         return 0;
     }
     return b->n > 0;
+}
+
+/* The BF16 of every matrix's F16, lossless (split frames with the
+ * benchmark's chunk), into a second .wqc in memory. */
+static wqc_status make_lossless(gpu_bench *b, wqc_error *err)
+{
+    wqc_writer *wr = NULL;
+    wqc_status st = wqc_writer_open(wqc_memory_sink, &b->lossless, NULL, 0, &wr, err);
+    for (size_t i = 0; st == WQC_OK && i < b->n; i++) {
+        const gpu_mat *m = &b->m[i];
+        uint64_t n = m->rows * m->cols;
+        uint16_t *v = malloc(2 * n);
+        if (!v) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        for (uint64_t k = 0; st == WQC_OK && k < n; k++) v[k] = wqc_f32_to_bf16(wqc_f16_to_f32(m->h[k]));
+        wqc_tensor t = {.name = "m", .dtype = WQC_DTYPE_BF16, .ndim = 2, .shape = {m->rows, m->cols}, .nelem = n,
+                        .data = (const unsigned char *)v, .nbytes = 2 * n};
+        wqc_encode_options o;
+        wqc_encode_options_default(&o);
+        o.rans.lanes = 32;
+        o.rans.chunk = b->chunk;
+        wqc_frame fr;
+        memset(&fr, 0, sizeof fr);
+        void *scratch = NULL;
+        if (st == WQC_OK) st = wqc_frame_lossless(&t, &o, 9, &fr, &scratch, err);
+        if (st == WQC_OK && fr.encoding != WQC_ENC_SPLIT)
+            st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "the BF16 of %llux%llu is not stored split", (unsigned long long)m->rows,
+                          (unsigned long long)m->cols);
+        if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
+        wqc_encoded_free(&fr);
+        free(scratch);
+        free(v);
+    }
+    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
+    wqc_writer_free(wr);
+    if (st == WQC_OK) st = wqc_reader_open(b->lossless.data, b->lossless.len, 1, NULL, 0, &b->lr, err);
+    for (size_t i = 0; st == WQC_OK && i < b->n; i++) st = wqc_reader_frame(b->lr, i, &b->m[i].lf, err);
+    return st;
 }
 
 /* Generates, quantizes and codes every distinct matrix into one .wqc in
@@ -136,6 +176,7 @@ static int make_weights(const bench_args *a, gpu_bench *b)
     wqc_writer_free(wr);
     if (st == WQC_OK) st = wqc_reader_open(b->wqc.data, b->wqc.len, 1, NULL, 0, &b->r, &err);
     for (size_t i = 0; st == WQC_OK && i < b->n; i++) st = wqc_reader_frame(b->r, i, &b->m[i].f, &err);
+    if (st == WQC_OK) st = make_lossless(b, &err);
     if (st != WQC_OK) {
         cli_error("--gpu: making the weights: %s", err.msg);
         return 0;
@@ -143,7 +184,7 @@ static int make_weights(const bench_args *a, gpu_bench *b)
     return 1;
 }
 
-typedef enum { OP_DECODE_F16, OP_DECODE_SYMBOLS, OP_COPY, OP_FUSED, OP_Q4_0, OP_CUBLAS } gpu_op;
+typedef enum { OP_DECODE_F16, OP_DECODE_SYMBOLS, OP_DECODE_LOSSLESS, OP_COPY, OP_WRITE, OP_FUSED, OP_Q4_0, OP_CUBLAS } gpu_op;
 
 typedef struct gpu_io {
     void *out, *copy_src;
@@ -159,8 +200,10 @@ static int run_op(gpu_bench *b, const gpu_mat *m, gpu_op op, uint32_t batch, con
     switch (op) {
     case OP_DECODE_F16: st = wqc_cuda_decode_async(m->g, WQC_FORM_F16, io->out, NULL, &err); break;
     case OP_DECODE_SYMBOLS: st = wqc_cuda_decode_async(m->g, WQC_FORM_SYMBOLS, io->out, NULL, &err); break;
+    case OP_DECODE_LOSSLESS: st = wqc_cuda_decode_async(m->lg, WQC_FORM_BF16, io->out, NULL, &err); break;
     case OP_COPY:
         return cuda_ok(cudaMemcpyAsync(io->out, io->copy_src, m->rows * m->cols * 2, cudaMemcpyDeviceToDevice, 0), "copy");
+    case OP_WRITE: return cuda_ok(cudaMemsetAsync(io->out, 0x3c, m->rows * m->cols * 2, 0), "memset");
     case OP_FUSED: st = wqc_cuda_gemv(m->g, io->x, batch, io->y, &err); break;
     case OP_Q4_0: st = wqc_cuda_q4_0_gemv(m->dev_q4, m->rows, m->cols, io->x, batch, io->y, &err); break;
     case OP_CUBLAS:
@@ -234,6 +277,20 @@ static int equals_cpu(const gpu_mat *m)
     return same;
 }
 
+/* Whether the GPU's lossless BF16 (device, decoded last) equals the CPU's. */
+static int lossless_equals_cpu(const gpu_mat *m, const void *dev)
+{
+    const uint64_t n = m->rows * m->cols;
+    uint8_t *gpu = malloc(2 * n), *cpu = malloc(2 * n);
+    wqc_error err;
+    int same = gpu && cpu && cudaDeviceSynchronize() == cudaSuccess &&
+               cudaMemcpy(gpu, dev, 2 * n, cudaMemcpyDeviceToHost) == cudaSuccess &&
+               wqc_cuda_frame_check(m->lg, &err) == WQC_OK && wqc_frame_decode_raw(m->lf, cpu, &err) == WQC_OK &&
+               !memcmp(gpu, cpu, 2 * n);
+    free(gpu), free(cpu);
+    return same;
+}
+
 /* Per matrix: decode, copy and products; returns the fused batch-1 rate
  * (weights/s) of the largest matrix through *rate, the copy's GB/s written. */
 static int bench_matrix(gpu_bench *b, gpu_mat *m, double *copy_gbs, double *fused_rate)
@@ -258,10 +315,13 @@ static int bench_matrix(gpu_bench *b, gpu_mat *m, double *copy_gbs, double *fuse
     free(x), free(x16);
     if (!ok) return 0;
     double dec = time_op(b, m, OP_DECODE_F16, 1, &io), sym = time_op(b, m, OP_DECODE_SYMBOLS, 1, &io);
-    double copy = time_op(b, m, OP_COPY, 1, &io);
+    double copy = time_op(b, m, OP_COPY, 1, &io), write = time_op(b, m, OP_WRITE, 1, &io);
+    double lossless = time_op(b, m, OP_DECODE_LOSSLESS, 1, &io);
+    const int lossless_same = lossless > 0 && lossless_equals_cpu(m, io.out);
     /* The decoded F16, checked, is what cuBLAS multiplies. */
     wqc_error err;
-    ok = dec > 0 && sym > 0 && copy > 0 && wqc_cuda_decode(m->g, WQC_FORM_F16, m->dev_h, &err) == WQC_OK;
+    ok = dec > 0 && sym > 0 && copy > 0 && write > 0 && lossless > 0 &&
+         wqc_cuda_decode(m->g, WQC_FORM_F16, m->dev_h, &err) == WQC_OK;
     const int same = ok && equals_cpu(m);
     const double coded_bits = 8.0 * (double)m->f->coded.payload_len / (double)n;
     *copy_gbs = f16_bytes / copy / 1e6;
@@ -273,13 +333,20 @@ static int bench_matrix(gpu_bench *b, gpu_mat *m, double *copy_gbs, double *fuse
     printf("| decode to F16 (dequantized) | %.3f | %.1f GB/s of F16 written, %.1f G symbols/s |\n", dec,
            f16_bytes / dec / 1e6, n / dec / 1e6);
     printf("| decode to symbols | %.3f | %.1f G symbols/s |\n", sym, n / sym / 1e6);
+    printf("| lossless BF16 decode (%.2f bits/weight: exponents rANS-coded, sign and mantissa raw) | %.3f | %.1f GB/s of "
+           "BF16 written |\n", 8.0 * (double)m->lf->payload_len / (double)n, lossless, f16_bytes / lossless / 1e6);
     printf("| device-to-device copy of the F16 bytes | %.3f | %.1f GB/s written (%.1f read + written) |\n", copy,
            *copy_gbs, 2 * *copy_gbs);
-    printf("\nDecode to F16 writes at **%.0f%%** of the copy's write bandwidth. Its output %s the CPU decoders', byte for "
-           "byte.\n", 100.0 * (f16_bytes / dec / 1e6) / *copy_gbs, same ? "equals" : "DIFFERS FROM");
-    if (!same) cli_error("--gpu: the GPU's F16 of %llux%llu differs from the CPU's", (unsigned long long)m->rows,
-                         (unsigned long long)m->cols);
-    if (!ok || !same) return 0;
+    printf("| pure write of the F16 bytes (cudaMemsetAsync) | %.3f | %.1f GB/s written |\n", write, f16_bytes / write / 1e6);
+    printf("\nDecode to F16 writes at **%.0f%%** of the copy's write bandwidth and **%.0f%%** of the pure write's (its "
+           "bound: a decode reads far less than it writes); lossless BF16 at %.0f%% of the pure write's. The outputs "
+           "%s the CPU decoders', byte for byte.\n",
+           100.0 * (f16_bytes / dec / 1e6) / *copy_gbs, 100.0 * write / dec, 100.0 * write / lossless,
+           same && lossless_same ? "equal" : "DIFFER FROM");
+    if (!same || !lossless_same)
+        cli_error("--gpu: the GPU's %s of %llux%llu differs from the CPU's", same ? "lossless BF16" : "F16",
+                  (unsigned long long)m->rows, (unsigned long long)m->cols);
+    if (!ok || !same || !lossless_same) return 0;
     printf("\ny = W x, time per product (ms); in brackets the weight bytes read per second:\n\n");
     printf("| vectors | wqc fused (%.2f bits) | Q4_0 (own kernel, 4.5 bits) | F16 (cuBLAS) | fused / Q4_0 | fused / F16 | "
            "fused vs F16 result |\n|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -353,145 +420,6 @@ static int bench_model(gpu_bench *b, const char *what, double copy_gbs)
     return ok;
 }
 
-/* Writes len bytes to a new temporary file; its path in path[]. */
-static int write_temp(const void *data, size_t len, char path[64])
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, 64, "%s/wqc-gpu-XXXXXX", dir && *dir && strlen(dir) < 40 ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cli_error("--gpu: cannot create a temporary file in %s", path);
-        return 0;
-    }
-    FILE *f = fdopen(fd, "wb");
-    int ok = f && fwrite(data, 1, len, f) == len;
-    if (f) ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        unlink(path);
-        cli_error("--gpu: writing %s failed", path);
-    }
-    return ok;
-}
-
-/* Reads the file at path into buf (pinned host memory of len bytes). */
-static int read_file(const char *path, void *buf, size_t len)
-{
-    FILE *f = fopen(path, "rb");
-    int ok = f && fread(buf, 1, len, f) == len;
-    if (f) fclose(f);
-    return ok;
-}
-
-typedef enum { LOAD_WQC, LOAD_F16, LOAD_Q4_0 } load_kind;
-
-/* A load's stages: the read into pinned memory; the .wqc's parse (frames
- * and checksums); the copy to the GPU (the frames' upload); the decode. */
-enum { ST_READ, ST_PARSE, ST_UPLOAD, ST_DECODE, ST_TOTAL, NSTAGE };
-
-/* One load: the file read into pinned memory, copied to the GPU and (.wqc)
- * read, uploaded frame by frame and decoded to F16. Seconds per stage in s. */
-static int load_once(gpu_bench *b, load_kind kind, const char *path, void *pinned, size_t len, void *dev, double s[NSTAGE])
-{
-    double t0 = bench_now_s(), t = t0;
-    memset(s, 0, NSTAGE * sizeof *s);
-    int ok = read_file(path, pinned, len);
-    s[ST_READ] = bench_now_s() - t;
-    if (ok && kind != LOAD_WQC) {
-        t = bench_now_s();
-        ok = cuda_ok(cudaMemcpy(dev, pinned, len, cudaMemcpyHostToDevice), "upload");
-        s[ST_UPLOAD] = bench_now_s() - t;
-    }
-    if (ok && kind == LOAD_WQC) {
-        wqc_error err;
-        wqc_reader *r = NULL;
-        wqc_cuda_frame **g = calloc(b->n, sizeof *g);
-        const wqc_frame **f = calloc(b->n, sizeof *f);
-        t = bench_now_s();
-        wqc_status st = g && f ? wqc_reader_open(pinned, len, 1, NULL, 0, &r, &err) : wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; st == WQC_OK && i < b->n; i++) st = wqc_reader_frame(r, i, &f[i], &err);
-        s[ST_PARSE] = bench_now_s() - t;
-        t = bench_now_s();
-        for (size_t i = 0; st == WQC_OK && i < b->n; i++) st = wqc_cuda_frame_upload(f[i], &g[i], &err);
-        s[ST_UPLOAD] = bench_now_s() - t;
-        t = bench_now_s();
-        uint8_t *out = dev;
-        for (size_t i = 0; st == WQC_OK && i < b->n; i++) {
-            st = wqc_cuda_decode_async(g[i], WQC_FORM_F16, out, NULL, &err);
-            out += 2 * b->m[i].rows * b->m[i].cols;
-        }
-        if (st == WQC_OK && cudaDeviceSynchronize() != cudaSuccess) st = wqc_fail(&err, WQC_ERR_IO, "CUDA: decode");
-        for (size_t i = 0; st == WQC_OK && i < b->n; i++) st = wqc_cuda_frame_check(g[i], &err);
-        s[ST_DECODE] = bench_now_s() - t;
-        for (size_t i = 0; g && i < b->n; i++) wqc_cuda_frame_free(g[i]);
-        free(g), free(f);
-        wqc_reader_free(r);
-        if (st != WQC_OK) cli_error("--gpu: loading the .wqc: %s", err.msg);
-        ok = st == WQC_OK;
-    }
-    s[ST_TOTAL] = bench_now_s() - t0;
-    return ok;
-}
-
-static int bench_load(gpu_bench *b)
-{
-    uint64_t f16_len = 0, q4_len = 0;
-    int have_q4 = 1;
-    for (size_t i = 0; i < b->n; i++) {
-        f16_len += 2 * b->m[i].rows * b->m[i].cols;
-        q4_len += b->m[i].rows * b->m[i].cols / WQC_Q4_0_BLOCK * sizeof(wqc_q4_0_block);
-        have_q4 &= b->m[i].q4 != NULL;
-    }
-    uint8_t *f16 = malloc(f16_len), *q4 = have_q4 ? malloc(q4_len) : NULL;
-    if (!f16 || (have_q4 && !q4)) return 0;
-    for (size_t i = 0, at = 0, aq = 0; i < b->n; i++) {
-        uint64_t n = b->m[i].rows * b->m[i].cols, nq = n / WQC_Q4_0_BLOCK * sizeof(wqc_q4_0_block);
-        memcpy(f16 + at, b->m[i].h, 2 * n), at += 2 * n;
-        if (have_q4) memcpy(q4 + aq, b->m[i].q4, nq), aq += nq;
-    }
-    char paths[3][64] = {{0}};
-    const size_t lens[3] = {b->wqc.len, f16_len, q4_len};
-    int ok = write_temp(b->wqc.data, b->wqc.len, paths[LOAD_WQC]) && write_temp(f16, f16_len, paths[LOAD_F16]) &&
-             (!have_q4 || write_temp(q4, q4_len, paths[LOAD_Q4_0]));
-    free(f16), free(q4);
-    size_t most = f16_len > b->wqc.len ? f16_len : b->wqc.len;
-    void *pinned = NULL, *dev = NULL;
-    ok = ok && cuda_ok(cudaMallocHost(&pinned, most), "pinned memory") && cuda_ok(cudaMalloc(&dev, f16_len), "allocation");
-    double med[3][NSTAGE] = {{0}};
-    double(*t)[NSTAGE] = malloc((size_t)(b->repeat + 1) * sizeof *t);
-    double *col = malloc((size_t)b->repeat * sizeof *col);
-    for (int kind = 0; ok && t && col && kind < 3; kind++) {
-        if (kind == LOAD_Q4_0 && !have_q4) continue;
-        /* The first run puts the file in the page cache. */
-        for (long r = 0; ok && r <= b->repeat; r++) ok = load_once(b, kind, paths[kind], pinned, lens[kind], dev, t[r]);
-        for (int st = 0; ok && st < NSTAGE; st++) {
-            for (long r = 0; r < b->repeat; r++) col[r] = t[r + 1][st];
-            med[kind][st] = bench_median(col, (int)b->repeat);
-        }
-    }
-    for (int kind = 0; kind < 3; kind++)
-        if (paths[kind][0]) unlink(paths[kind]);
-    if (ok) {
-        printf("\n## Loading into GPU memory from a file in the page cache\n\n");
-        printf("The distinct matrices above, one file each way; one thread reads the file into pinned memory (allocated "
-               "once, beforehand) and copies it to the GPU; the .wqc is read (frames, checksums) and its frames uploaded "
-               "and decoded to F16. Wall-clock medians of %ld loads, in ms.\n\n", b->repeat);
-        printf("| file | bytes | load | read | parse | to the GPU | decode | F16 made in GPU memory, GB/s | vs F16 file |\n"
-               "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        static const char *const names[3] = {".wqc (decoded to F16 on the GPU)", "F16", "Q4_0 (stays packed)"};
-        for (int kind = 0; kind < 3; kind++) {
-            if (kind == LOAD_Q4_0 && !have_q4) continue;
-            const double *m = med[kind];
-            printf("| %s | %llu | %.1f | %.1f | %.1f | %.1f | %.2f | %s%.1f | %.2fx |\n", names[kind],
-                   (unsigned long long)lens[kind], m[ST_TOTAL] * 1e3, m[ST_READ] * 1e3, m[ST_PARSE] * 1e3,
-                   m[ST_UPLOAD] * 1e3, m[ST_DECODE] * 1e3, kind == LOAD_Q4_0 ? "(packed) " : "",
-                   f16_len / m[ST_TOTAL] / 1e9, med[LOAD_F16][ST_TOTAL] / m[ST_TOTAL]);
-        }
-    }
-    cudaFreeHost(pinned), cudaFree(dev);
-    free(t), free(col);
-    return ok;
-}
-
 int bench_gpu(const bench_args *a)
 {
     int devices = 0;
@@ -499,6 +427,7 @@ int bench_gpu(const bench_args *a)
         cli_error("--gpu: no CUDA device");
         return WQC_EXIT_ERROR;
     }
+    if (a->file) return bench_gpu_load_file(a->file, a->repeat) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
     gpu_bench b = {.chunk = a->chunk ? (uint32_t)a->chunk : DEFAULT_CHUNK, .repeat = a->repeat};
     const char *spec = a->shapes ? a->shapes : BENCH_GPU_SHAPES, *what = NULL;
     if (a->model) {
@@ -520,7 +449,7 @@ int bench_gpu(const bench_args *a)
     for (size_t i = 0; ok && i < b.n; i++) {
         gpu_mat *m = &b.m[i];
         uint64_t n = m->rows * m->cols;
-        ok = wqc_cuda_frame_upload(m->f, &m->g, &err) == WQC_OK;
+        ok = wqc_cuda_frame_upload(m->f, &m->g, &err) == WQC_OK && wqc_cuda_frame_upload(m->lf, &m->lg, &err) == WQC_OK;
         if (!ok) cli_error("--gpu: %s", err.msg);
         ok = ok && cuda_ok(cudaMalloc((void **)&m->dev_h, 2 * n), "allocation");
         if (ok && m->q4)
@@ -551,14 +480,17 @@ int bench_gpu(const bench_args *a)
                2.0 * rate / 1e9, read);
     }
     if (ok && (b.n > 1 || b.m[0].count > 1)) ok = bench_model(&b, what ? what : spec, copy_gbs);
-    if (ok) ok = bench_load(&b);
+    gpu_load_matrix *lm = ok ? calloc(b.n, sizeof *lm) : NULL;
+    for (size_t i = 0; lm && i < b.n; i++) lm[i] = (gpu_load_matrix){b.m[i].rows, b.m[i].cols, b.m[i].h, b.m[i].q4};
+    if (ok) ok = lm && bench_gpu_load(lm, b.n, b.wqc.data, b.wqc.len, b.chunk, b.repeat);
+    free(lm);
     for (size_t i = 0; i < b.n; i++) {
-        wqc_cuda_frame_free(b.m[i].g);
+        wqc_cuda_frame_free(b.m[i].g), wqc_cuda_frame_free(b.m[i].lg);
         cudaFree(b.m[i].dev_h), cudaFree(b.m[i].dev_q4);
         free(b.m[i].h), free(b.m[i].q4);
     }
     if (b.blas) cublasDestroy(b.blas);
-    wqc_reader_free(b.r);
-    free(b.m), free(b.wqc.data);
+    wqc_reader_free(b.r), wqc_reader_free(b.lr);
+    free(b.m), free(b.wqc.data), free(b.lossless.data);
     return ok ? WQC_EXIT_OK : WQC_EXIT_ERROR;
 }

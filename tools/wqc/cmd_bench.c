@@ -44,7 +44,8 @@ static void usage(FILE *f)
             "                                vectors, and the break-even bandwidth; loading into GPU\n"
             "                                memory from .wqc, F16 and Q4_0 files. Matrices from\n"
             "                                --shapes RxC[*COUNT],... (default " BENCH_GPU_SHAPES ") or\n"
-            "  --model llama-7b              a whole model's matrices (also decoded as a model)\n");
+            "  --model llama-7b              a whole model's matrices (also decoded as a model)\n"
+            "  --gpu FILE                    the time to load FILE (.wqc, .safetensors, GGUF) into GPU memory\n");
 }
 
 enum { OPT_METHOD = 256, OPT_BITS, OPT_GRAN, OPT_STEP, OPT_PRECISION, OPT_LANES, OPT_CHUNK, OPT_CODECS,
@@ -129,9 +130,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
         cli_error("--model goes with --gpu");
         return WQC_EXIT_USAGE;
     }
-    if (a->gpu && (a->file || a->synthetic || a->gemv || a->lossless || a->json || (a->shapes && a->model))) {
-        cli_error("--gpu takes its synthetic matrices from --shapes or --model (one of them), not FILE, --synthetic, "
-                  "--gemv, --lossless or --json");
+    if (a->gpu && (a->synthetic || a->gemv || a->lossless || a->json || (a->shapes && a->model) ||
+                   (a->file && (a->shapes || a->model)))) {
+        cli_error("--gpu takes its synthetic matrices from --shapes or --model (one of them), or loads FILE; not "
+                  "--synthetic, --gemv, --lossless or --json");
         return WQC_EXIT_USAGE;
     }
     if (a->gemv && a->synthetic) {

@@ -1,0 +1,81 @@
+/* Internal: a model file loaded into GPU memory (wqc_cuda_model_*, wqc/cuda.h):
+ * its tensors as load items (load_items.c) and the pipeline that reads,
+ * checks, copies and decodes them (load_pipeline.c). C. */
+#ifndef WQC_CUDA_LOAD_INTERNAL_H
+#define WQC_CUDA_LOAD_INTERNAL_H
+
+#include <cuda_runtime_api.h>
+#include <stdio.h>
+
+#include "frame.h"
+#include "wqc/gguf.h"
+#include "wqc/tensor_io.h"
+
+#define LOAD_RING 4
+#define LOAD_PIECE_DEFAULT (2u << 20)
+#define LOAD_THREADS_MAX 8
+/* GPU allocations inside the arena start at multiples of this. */
+#define LOAD_ALIGN 256u
+
+typedef enum load_kind {
+    LOAD_RANGE,     /* file bytes copied as they are (safetensors, GGUF) */
+    LOAD_RECORD,    /* a .wqc record: its body checked as it is read, its payload copied (and decoded on the GPU) */
+    LOAD_HOST       /* a .wqc frame decoded on the host (checked through the map first) */
+} load_kind;
+
+typedef struct load_item {
+    wqc_cuda_tensor out;            /* name, dtype, shape, bytes */
+    load_kind kind;
+    uint64_t offset, len;           /* RANGE: the bytes; RECORD, HOST: the record */
+    uint64_t body;                  /* RECORD: where the checked body starts */
+    uint64_t seed;                  /* RECORD: XXH3-64 of the record's header, the check's seed */
+    uint32_t check;                 /* RECORD: the stored check */
+    uint64_t payload, payload_len;  /* RECORD: the payload in the file */
+    const wqc_frame *f;             /* RECORD, HOST */
+    wqc_rans_form form;             /* HOST (quantized), RECORD with a GPU frame */
+    int gpu;                        /* RECORD: decoded on the GPU (h), else the payload is the tensor */
+    frame_host h;                   /* gpu: the frame's parts; h.g points into the arena */
+    uint64_t part_at[PARTS];        /* gpu: offsets of the parts in the arena (the status's in the status block) */
+    uint64_t out_at;                /* in the model's own output allocation */
+    cudaEvent_t decode_start, decode_end;
+} load_item;
+
+struct wqc_cuda_model {
+    char *path;
+    int fd;
+    wqc_mapped_file map;
+    wqc_reader *reader;             /* .wqc */
+    wqc_st_header st;               /* .safetensors */
+    wqc_gguf gguf;                  /* GGUF */
+    int kind;                       /* a wqc_file_format */
+    load_item *items;
+    size_t count;
+    uint8_t *arena;                 /* GPU: the coded frames' parts */
+    uint64_t arena_bytes;
+    int *status;                    /* GPU: every GPU frame's chunk statuses, back to back */
+    uint64_t status_count;
+    uint8_t *outputs;               /* GPU: the tensors, when the caller gives no memory */
+    uint64_t output_bytes;
+    int threads;
+    size_t piece;
+    uint8_t *staging;               /* pinned: threads x LOAD_RING x piece */
+    int device;
+};
+
+/* err's message prefixed with the file and the tensor (a copy first: the
+ * message is the format's argument). */
+static inline wqc_status load_named_failure(wqc_error *err, wqc_status st, const char *path, const char *name)
+{
+    char msg[WQC_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+    return wqc_fail(err, st, "%s: tensor '%s': %s", path, name, msg);
+}
+
+/* Fills m->items from the file (m->path, mapped in m->map) and sizes the arena. */
+wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err);
+void load_items_free(wqc_cuda_model *m);
+
+/* Runs the pipeline: every item into dst[i]. */
+wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_times *t, wqc_error *err);
+
+#endif

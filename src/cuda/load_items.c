@@ -1,0 +1,182 @@
+/* A model file's tensors as load items (load_internal.h): what each becomes
+ * in GPU memory, where its bytes are in the file, and (coded frames the GPU
+ * decodes) where its parts go in the arena. */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "../container/format.h"
+#include "load_internal.h"
+#include "wqc/dtype.h"
+
+static uint64_t align_up(uint64_t n) { return (n + LOAD_ALIGN - 1) / LOAD_ALIGN * LOAD_ALIGN; }
+
+static wqc_dtype form_dtype(wqc_rans_form form, const wqc_frame *f)
+{
+    switch (form) {
+    case WQC_FORM_F16: return WQC_DTYPE_F16;
+    case WQC_FORM_BF16: return WQC_DTYPE_BF16;
+    case WQC_FORM_F32: return WQC_DTYPE_F32;
+    default: return f->quant.method == WQC_QUANT_GIVEN ? f->dtype : WQC_DTYPE_U8;
+    }
+}
+
+/* Whether the GPU decoders take the frame (given integers need their offset
+ * added; zstd'd rest streams need the host). */
+static int gpu_candidate(const wqc_frame *f)
+{
+    if (f->encoding == WQC_ENC_RANS) return f->quantized && f->quant.method != WQC_QUANT_GIVEN;
+    if (f->encoding != WQC_ENC_SPLIT) return 0;
+    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++)
+        if (f->rest_coding[k] != WQC_ENC_RAW) return 0;
+    return 1;
+}
+
+/* Places a GPU frame's parts: the arena's, and its statuses in the block. */
+static void place_parts(wqc_cuda_model *m, load_item *it)
+{
+    uint64_t size[PARTS];
+    frame_host_sizes(&it->h, size);
+    for (int k = 0; k < PARTS; k++) {
+        if (k == PART_STATUS) {
+            it->part_at[k] = m->status_count;
+            m->status_count += size[k] / sizeof(int);
+        } else {
+            it->part_at[k] = m->arena_bytes;
+            m->arena_bytes = align_up(m->arena_bytes + size[k]);
+        }
+    }
+}
+
+static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_item *it, wqc_error *err)
+{
+    wqc_reader *r = m->reader;
+    const wqc_frame *f;
+    const int v2 = wqc_reader_version(r) == 2;
+    /* Format 1 has no per-record check to stream: its frames are checked here, decoded on the host. */
+    wqc_status st = v2 ? wqc_reader_describe(r, i, &f, err) : wqc_reader_frame(r, i, &f, err);
+    if (st != WQC_OK) return st;
+    it->f = f;
+    it->out.name = wqc_reader_name(r, i);
+    it->out.ndim = f->ndim;
+    memcpy(it->out.shape, f->shape, sizeof it->out.shape);
+    if (f->quantized) {
+        /* Given integers stay integers (with their offset: the host's stream). */
+        it->form = f->quant.method == WQC_QUANT_GIVEN ? WQC_FORM_SYMBOLS : wqc_quantized_form(f, as);
+        it->out.dtype = form_dtype(it->form, f);
+        it->out.bytes = wqc_rans_output_bytes(it->form, f->nelem);
+    } else {
+        it->out.dtype = f->encoding == WQC_ENC_GGUF ? WQC_DTYPE_U8 : f->dtype;
+        it->out.bytes = f->raw_len;
+    }
+    it->kind = LOAD_HOST;
+    it->offset = f->file_offset, it->len = f->frame_bytes;
+    if (!v2) return WQC_OK;
+    const uint8_t *base = m->map.data;
+    if (gpu_candidate(f)) {
+        st = frame_host_make(f, &it->h, err);
+        if (st == WQC_ERR_UNSUPPORTED) return WQC_OK; /* more than 32 lanes: the host decodes it */
+        if (st != WQC_OK) return load_named_failure(err, st, m->path, it->out.name);
+        it->gpu = 1;
+        if (!f->quantized) it->form = it->out.dtype == WQC_DTYPE_F32 ? WQC_FORM_F32 : it->out.dtype == WQC_DTYPE_F16 ? WQC_FORM_F16
+                                      : it->out.dtype == WQC_DTYPE_BF16 ? WQC_FORM_BF16 : WQC_FORM_SYMBOLS;
+        it->payload = (uint64_t)(it->h.payload - base), it->payload_len = it->h.payload_len;
+        place_parts(m, it);
+    } else if (f->encoding == WQC_ENC_RAW) {
+        it->payload = (uint64_t)(f->payload - base), it->payload_len = f->payload_len;
+    } else {
+        return WQC_OK;
+    }
+    wqc_record2 rec;
+    st = wqc_record2_read(base, m->map.size, f->file_offset, 0, &rec, err);
+    if (st != WQC_OK) return st;
+    it->kind = LOAD_RECORD;
+    it->body = rec.body_offset;
+    it->seed = XXH3_64bits(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset));
+    it->check = wqc_le32(base + rec.body_offset - 4);
+    it->len = rec.next - rec.offset;
+    return WQC_OK;
+}
+
+static wqc_status wqc_items(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
+{
+    wqc_status st = wqc_reader_open_file(&m->map, 1, NULL, 0, &m->reader, err);
+    if (st != WQC_OK) return st;
+    m->count = wqc_reader_count(m->reader);
+    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == WQC_OK && i < m->count; i++) st = wqc_item(m, i, as, &m->items[i], err);
+    return st;
+}
+
+static wqc_status safetensors_items(wqc_cuda_model *m, wqc_error *err)
+{
+    wqc_status st = wqc_safetensors_parse(m->map.data, m->map.size, &m->st, err);
+    if (st != WQC_OK) return st;
+    m->count = m->st.count;
+    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->count; i++) {
+        const wqc_st_entry *e = &m->st.entries[i];
+        load_item *it = &m->items[i];
+        it->out = (wqc_cuda_tensor){.name = e->name, .dtype = e->dtype, .ndim = e->ndim, .bytes = e->end - e->begin};
+        memcpy(it->out.shape, e->shape, sizeof it->out.shape);
+        it->kind = LOAD_RANGE;
+        it->offset = m->st.data_offset + e->begin, it->len = e->end - e->begin;
+    }
+    return WQC_OK;
+}
+
+static wqc_status gguf_items(wqc_cuda_model *m, wqc_error *err)
+{
+    wqc_status st = wqc_gguf_parse(m->map.data, m->map.size, &m->gguf, err);
+    if (st != WQC_OK) return st;
+    m->count = m->gguf.ntensors;
+    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->count; i++) {
+        const wqc_gguf_tensor *t = &m->gguf.tensors[i];
+        load_item *it = &m->items[i];
+        it->out.name = t->name, it->out.bytes = t->nbytes;
+        /* Plain types in their dtype (ggml's dims innermost first, reversed);
+         * quantized blocks as bytes. */
+        if (wqc_ggml_to_dtype(t->type, &it->out.dtype)) {
+            it->out.ndim = (int)t->ndim;
+            for (uint32_t k = 0; k < t->ndim; k++) it->out.shape[k] = t->dims[t->ndim - 1 - k];
+        } else {
+            it->out.dtype = WQC_DTYPE_U8, it->out.ndim = 1, it->out.shape[0] = t->nbytes;
+        }
+        it->kind = LOAD_RANGE;
+        it->offset = m->gguf.data_offset + t->offset, it->len = t->nbytes;
+    }
+    return WQC_OK;
+}
+
+wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
+{
+    m->kind = wqc_detect_format(m->map.data, m->map.size, m->path);
+    wqc_status st;
+    switch (m->kind) {
+    case WQC_FILE_WQC: st = wqc_items(m, as, err); break;
+    case WQC_FILE_SAFETENSORS: st = safetensors_items(m, err); break;
+    case WQC_FILE_GGUF: st = gguf_items(m, err); break;
+    default:
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the GPU loader reads a .wqc, .safetensors or GGUF file, not %s",
+                        wqc_file_format_name(m->kind));
+    }
+    for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
+        m->items[i].out_at = m->output_bytes;
+        m->output_bytes = align_up(m->output_bytes + m->items[i].out.bytes);
+    }
+    return st;
+}
+
+void load_items_free(wqc_cuda_model *m)
+{
+    for (size_t i = 0; i < m->count; i++) frame_host_free(&m->items[i].h);
+    free(m->items);
+    m->items = NULL;
+    wqc_reader_free(m->reader);
+    wqc_st_header_free(&m->st);
+    if (m->kind == WQC_FILE_GGUF) wqc_gguf_free(&m->gguf);
+}

@@ -1,0 +1,303 @@
+/* The loading pipeline (load_internal.h): threads take the items in file
+ * order; each reads its item's bytes with pread into its ring of pinned
+ * staging buffers, hashes a record's body as the pieces arrive, and copies
+ * each piece to the GPU on its own stream as soon as it is read, reusing a
+ * buffer once its copy has ended. A frame the GPU decodes is launched on the
+ * same stream after its last piece, once its check holds; the host decodes
+ * the others and sends them the same way. Chunk statuses are read back once,
+ * at the end. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../container/format.h"
+#include "load_internal.h"
+
+typedef struct worker {
+    wqc_cuda_model *m;
+    void *const *dst;
+    atomic_size_t *next;
+    atomic_int *failed;
+    pthread_t thread;
+    cudaStream_t stream;
+    uint8_t *slot[LOAD_RING];
+    cudaEvent_t sent[LOAD_RING];
+    int busy[LOAD_RING];
+    unsigned at;
+    XXH3_state_t *hash;
+    double read, check, cpu, wait;
+    uint64_t file_bytes, gpu_bytes;
+    wqc_status st;
+    wqc_error err;
+} worker;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static wqc_status cuda_fail(worker *w, cudaError_t e, const char *what)
+{
+    return wqc_cuda_error(&w->err, e, what);
+}
+
+/* The next staging buffer, once the copy it last held has ended. */
+static wqc_status ring_take(worker *w, uint8_t **buf)
+{
+    if (w->busy[w->at]) {
+        double t0 = now();
+        cudaError_t e = cudaEventSynchronize(w->sent[w->at]);
+        w->wait += now() - t0;
+        if (e != cudaSuccess) return cuda_fail(w, e, "copy to the GPU");
+        w->busy[w->at] = 0;
+    }
+    *buf = w->slot[w->at];
+    return WQC_OK;
+}
+
+/* Copies len bytes at src (inside the buffer ring_take gave) to dev and
+ * moves to the next buffer. */
+static wqc_status ring_send(worker *w, const uint8_t *src, size_t len, void *dev)
+{
+    cudaError_t e = cudaMemcpyAsync(dev, src, len, cudaMemcpyHostToDevice, w->stream);
+    if (e == cudaSuccess) e = cudaEventRecord(w->sent[w->at], w->stream);
+    if (e != cudaSuccess) return cuda_fail(w, e, "copy to the GPU");
+    w->gpu_bytes += len;
+    w->busy[w->at] = 1;
+    w->at = (w->at + 1) % LOAD_RING;
+    return WQC_OK;
+}
+
+/* Host memory to the GPU through the ring. */
+static wqc_status send_host(worker *w, const void *src, uint64_t len, uint8_t *dev)
+{
+    const size_t piece = w->m->piece;
+    for (uint64_t done = 0; done < len;) {
+        size_t n = len - done < piece ? (size_t)(len - done) : piece;
+        uint8_t *buf = NULL;
+        wqc_status st = ring_take(w, &buf);
+        if (st != WQC_OK) return st;
+        memcpy(buf, (const uint8_t *)src + done, n);
+        if ((st = ring_send(w, buf, n, dev + done)) != WQC_OK) return st;
+        done += n;
+    }
+    return WQC_OK;
+}
+
+static wqc_status read_full(worker *w, uint8_t *buf, size_t n, uint64_t offset)
+{
+    double t0 = now();
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(w->m->fd, buf + got, n - got, (off_t)(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            w->read += now() - t0;
+            return wqc_fail(&w->err, WQC_ERR_IO, "%s: %s at offset %llu", w->m->path,
+                            r < 0 ? strerror(errno) : "the file ends early", (unsigned long long)(offset + got));
+        }
+        got += (size_t)r;
+    }
+    w->read += now() - t0;
+    w->file_bytes += n;
+    return WQC_OK;
+}
+
+/* Reads file bytes [offset, offset + len) piece by piece; hashes those from
+ * hash_from on (when hashing) and copies those of [copy_from, copy_from +
+ * copy_len) to dev. */
+static wqc_status stream_file(worker *w, uint64_t offset, uint64_t len, int hashing, uint64_t hash_from,
+                              uint64_t copy_from, uint64_t copy_len, uint8_t *dev)
+{
+    const size_t piece = w->m->piece;
+    for (uint64_t pos = offset; pos < offset + len;) {
+        size_t n = offset + len - pos < piece ? (size_t)(offset + len - pos) : piece;
+        uint8_t *buf = NULL;
+        wqc_status st = ring_take(w, &buf);
+        if (st == WQC_OK) st = read_full(w, buf, n, pos);
+        if (st != WQC_OK) return st;
+        uint64_t lo = pos > hash_from ? pos : hash_from;
+        if (hashing && lo < pos + n) {
+            double t0 = now();
+            XXH3_64bits_update(w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
+            w->check += now() - t0;
+        }
+        lo = pos > copy_from ? pos : copy_from;
+        uint64_t hi = pos + n < copy_from + copy_len ? pos + n : copy_from + copy_len;
+        if (lo < hi && (st = ring_send(w, buf + (lo - pos), (size_t)(hi - lo), dev + (lo - copy_from))) != WQC_OK)
+            return st;
+        pos += n;
+    }
+    return WQC_OK;
+}
+
+/* A .wqc record: read and checked, its payload to the tensor's place or the
+ * arena, its small parts after it, then the decode on the stream. */
+static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
+{
+    wqc_cuda_model *m = w->m;
+    uint8_t *base[PARTS];
+    for (int k = 0; k < PARTS; k++)
+        base[k] = k == PART_STATUS ? (uint8_t *)(m->status + it->part_at[k]) : m->arena + it->part_at[k];
+    if (it->gpu) frame_host_place(&it->h, base);
+    XXH3_64bits_reset_withSeed(w->hash, it->seed);
+    wqc_status st = stream_file(w, it->offset, it->len, 1, it->body, it->payload, it->payload_len,
+                                it->gpu ? base[PART_PAYLOAD] : out);
+    if (st != WQC_OK) return st;
+    if (HASH_MISMATCH(it->check, (uint32_t)XXH3_64bits_digest(w->hash)))
+        return wqc_fail(&w->err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", m->path, it->out.name);
+    if (!it->gpu) return WQC_OK;
+    cudaError_t e = cudaMemsetAsync(base[PART_PAYLOAD] + it->payload_len, 0, PAYLOAD_PAD, w->stream);
+    if (e != cudaSuccess) return cuda_fail(w, e, "memset");
+    uint64_t size[PARTS];
+    frame_host_sizes(&it->h, size);
+    for (int k = PART_OFFSET; k < PART_STATUS && st == WQC_OK; k++)
+        if (size[k]) st = send_host(w, frame_host_part(&it->h, k), size[k], base[k]);
+    if (st != WQC_OK) return st;
+    cudaEventRecord(it->decode_start, w->stream);
+    st = wqc_cuda_decode_async(&it->h.g, it->form, out, w->stream, &w->err);
+    cudaEventRecord(it->decode_end, w->stream);
+    return st;
+}
+
+typedef struct host_out {
+    uint8_t *at, *end;
+} host_out;
+
+static wqc_status host_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    host_out *o = ctx;
+    if (len > (size_t)(o->end - o->at)) return wqc_fail(err, WQC_ERR_FORMAT, "decoded more bytes than the tensor holds");
+    memcpy(o->at, buf, len);
+    o->at += len;
+    return WQC_OK;
+}
+
+/* A frame the host decodes: checked through the map, decoded whole, sent. */
+static wqc_status load_host(worker *w, load_item *it, uint8_t *out)
+{
+    wqc_cuda_model *m = w->m;
+    double t0 = now();
+    wqc_record2 rec;
+    wqc_status st = wqc_reader_version(m->reader) == 2
+                        ? wqc_record2_read(m->map.data, m->map.size, it->offset, 1, &rec, &w->err) : WQC_OK;
+    w->check += now() - t0;
+    if (st != WQC_OK) return load_named_failure(&w->err, st, m->path, it->out.name);
+    w->file_bytes += it->len;
+    t0 = now();
+    uint8_t *host = malloc(it->out.bytes ? (size_t)it->out.bytes : 1);
+    if (!host) return wqc_fail(&w->err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", it->out.name);
+    if (it->f->quantized) {
+        host_out o = {host, host + it->out.bytes};
+        st = wqc_frame_stream(it->f, it->form, 1, 0, host_sink, &o, &w->err);
+        if (st == WQC_OK && o.at != o.end) st = wqc_fail(&w->err, WQC_ERR_FORMAT, "decoded fewer bytes than the tensor holds");
+    } else {
+        st = wqc_frame_decode_raw(it->f, host, &w->err);
+    }
+    w->cpu += now() - t0;
+    if (st == WQC_OK) st = send_host(w, host, it->out.bytes, out);
+    else st = load_named_failure(&w->err, st, m->path, it->out.name);
+    /* The copies read host: wait for them before it goes. */
+    cudaError_t e = cudaStreamSynchronize(w->stream);
+    for (unsigned k = 0; k < LOAD_RING; k++) w->busy[k] = 0;
+    free(host);
+    if (st == WQC_OK && e != cudaSuccess) st = cuda_fail(w, e, "copy to the GPU");
+    return st;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    wqc_cuda_model *m = w->m;
+    cudaError_t e = cudaSetDevice(m->device);
+    if (e != cudaSuccess) w->st = cuda_fail(w, e, "device");
+    for (size_t i; w->st == WQC_OK && !atomic_load(w->failed) && (i = atomic_fetch_add(w->next, 1)) < m->count;) {
+        load_item *it = &m->items[i];
+        uint8_t *out = w->dst ? (uint8_t *)w->dst[i] : m->outputs + it->out_at;
+        switch (it->kind) {
+        case LOAD_RANGE: w->st = stream_file(w, it->offset, it->len, 0, 0, it->offset, it->len, out); break;
+        case LOAD_RECORD: w->st = load_record(w, it, out); break;
+        case LOAD_HOST: w->st = load_host(w, it, out); break;
+        }
+    }
+    if (w->st != WQC_OK) atomic_store(w->failed, 1);
+    /* Every copy and decode of this thread done before the ring can go. */
+    e = cudaStreamSynchronize(w->stream);
+    if (w->st == WQC_OK && e != cudaSuccess) w->st = cuda_fail(w, e, "decode");
+    return NULL;
+}
+
+/* The GPU frames' chunk statuses, read back at once. */
+static wqc_status check_statuses(wqc_cuda_model *m, wqc_error *err)
+{
+    if (!m->status_count) return WQC_OK;
+    int *status = malloc((size_t)m->status_count * sizeof *status);
+    if (!status) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    cudaError_t e = cudaMemcpy(status, m->status, (size_t)m->status_count * sizeof *status, cudaMemcpyDeviceToHost);
+    wqc_status st = e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "chunk statuses");
+    for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
+        const load_item *it = &m->items[i];
+        if (it->gpu && (st = frame_status_check(&it->h.g, status + it->part_at[PART_STATUS], err)) != WQC_OK)
+            st = load_named_failure(err, st, m->path, it->out.name);
+    }
+    free(status);
+    return st;
+}
+
+wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_times *t, wqc_error *err)
+{
+    double t0 = now();
+    atomic_size_t next = 0;
+    atomic_int failed = 0;
+    worker *w = calloc((size_t)m->threads, sizeof *w);
+    if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    int started = 0;
+    wqc_status st = WQC_OK;
+    for (int k = 0; k < m->threads && st == WQC_OK; k++) {
+        worker *x = &w[k];
+        x->m = m, x->dst = dst, x->next = &next, x->failed = &failed;
+        for (unsigned s = 0; s < LOAD_RING; s++) x->slot[s] = m->staging + ((size_t)k * LOAD_RING + s) * m->piece;
+        cudaError_t e = cudaStreamCreateWithFlags(&x->stream, cudaStreamNonBlocking);
+        for (unsigned s = 0; e == cudaSuccess && s < LOAD_RING; s++)
+            e = cudaEventCreateWithFlags(&x->sent[s], cudaEventDisableTiming);
+        if (e != cudaSuccess) st = wqc_cuda_error(err, e, "streams");
+        else if (!(x->hash = XXH3_createState())) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        else if (pthread_create(&x->thread, NULL, work, x) != 0) st = wqc_fail(err, WQC_ERR_NOMEM, "cannot start a thread");
+        else started++;
+    }
+    if (st != WQC_OK) atomic_store(&failed, 1);
+    for (int k = 0; k < started; k++) pthread_join(w[k].thread, NULL);
+    for (int k = 0; k < started && st == WQC_OK; k++)
+        if (w[k].st != WQC_OK) st = w[k].st, *err = w[k].err;
+    /* The first failure, not a thread's stop because another failed. */
+    if (st == WQC_OK) st = check_statuses(m, err);
+    if (t) {
+        memset(t, 0, sizeof *t);
+        for (int k = 0; k < started; k++) {
+            t->read += w[k].read, t->check += w[k].check, t->cpu_decode += w[k].cpu, t->wait += w[k].wait;
+            t->file_bytes += w[k].file_bytes, t->gpu_bytes += w[k].gpu_bytes;
+        }
+        for (size_t i = 0; i < m->count; i++) {
+            t->out_bytes += m->items[i].out.bytes;
+            float ms = 0;
+            if (st == WQC_OK && m->items[i].gpu && cudaEventElapsedTime(&ms, m->items[i].decode_start, m->items[i].decode_end) == cudaSuccess)
+                t->gpu_decode += 1e-3 * ms;
+        }
+        t->total = now() - t0;
+    }
+    for (int k = 0; k < m->threads; k++) {
+        if (w[k].stream) cudaStreamDestroy(w[k].stream);
+        for (unsigned s = 0; s < LOAD_RING; s++)
+            if (w[k].sent[s]) cudaEventDestroy(w[k].sent[s]);
+        XXH3_freeState(w[k].hash);
+    }
+    free(w);
+    return st;
+}

@@ -1,0 +1,278 @@
+/* The GPU loader (wqc_cuda_model_*) against the CPU decoders, bit for bit:
+ * a quantized .wqc (decoded to its dtype and to F16), a lossless .wqc (BF16,
+ * F16, U8 split frames on the GPU; F32 with zstd'd rests, small vectors
+ * and kept tensors on the host) and the safetensors they came from, into
+ * the model's memory and the caller's; then a damaged record and a damaged
+ * chunk (its record's check made to hold) refused, naming the tensor.
+ * Exit 77 without a GPU. */
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "wqc/cuda.h"
+#include "wqc/wqc.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                           \
+    do {                                           \
+        if (!(cond)) {                             \
+            failures++;                            \
+            fprintf(stderr, "FAIL: " __VA_ARGS__); \
+            fputc('\n', stderr);                   \
+        }                                          \
+    } while (0)
+
+#define NT 7
+static const char *const names[NT] = {"attn.weight", "mlp.weight", "half.weight", "wide.weight", "norm.weight",
+                                      "codes", "odd.weight"};
+
+/* Gaussian values (sigma 0.02), seeded. */
+static float gaussian(uint64_t *state)
+{
+    double s = 0;
+    for (int k = 0; k < 12; k++) {
+        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+        s += (double)(*state >> 11) / 9007199254740992.0;
+    }
+    return (float)((s - 6.0) * 0.02);
+}
+
+/* The source tensors: BF16 256x1024, F32 384x512, F16 200x512, F32 made of
+ * BF16 values 64x2048 (its low mantissa bytes zero: zstd'd rests), an F32
+ * norm vector, U8 codes, and BF16 37x33 (a count not a multiple of 32). */
+static void make_tensors(wqc_tensor *t, void **mem)
+{
+    static const wqc_dtype dtypes[NT] = {WQC_DTYPE_BF16, WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_F32,
+                                         WQC_DTYPE_F32,  WQC_DTYPE_U8,  WQC_DTYPE_BF16};
+    static const uint64_t shapes[NT][2] = {{256, 1024}, {384, 512}, {200, 512}, {64, 2048}, {768, 0}, {300, 700}, {37, 33}};
+    uint64_t state = 7;
+    for (int i = 0; i < NT; i++) {
+        uint64_t n = shapes[i][0] * (shapes[i][1] ? shapes[i][1] : 1);
+        size_t size = wqc_dtype_size(dtypes[i]);
+        uint8_t *p = malloc((size_t)n * size);
+        for (uint64_t k = 0; k < n; k++) {
+            float v = gaussian(&state);
+            if (i == 4) v = 1.0f + v;
+            if (dtypes[i] == WQC_DTYPE_BF16) {
+                uint16_t b = wqc_f32_to_bf16(v);
+                memcpy(p + 2 * k, &b, 2);
+            } else if (dtypes[i] == WQC_DTYPE_F16) {
+                uint16_t h = wqc_f32_to_f16(v);
+                memcpy(p + 2 * k, &h, 2);
+            } else if (dtypes[i] == WQC_DTYPE_U8) {
+                p[k] = (uint8_t)(128.0f + 2000.0f * v);
+            } else {
+                if (i == 3) v = wqc_bf16_round(v);
+                memcpy(p + 4 * k, &v, 4);
+            }
+        }
+        mem[i] = p;
+        t[i] = (wqc_tensor){.name = names[i], .dtype = dtypes[i], .ndim = shapes[i][1] ? 2 : 1,
+                            .shape = {shapes[i][0], shapes[i][1]}, .nelem = n, .data = p, .nbytes = n * size};
+    }
+}
+
+static int write_file(const char *path, const wqc_memory_out *m)
+{
+    FILE *fp = fopen(path, "wb");
+    int ok = fp && fwrite(m->data, 1, m->len, fp) == m->len;
+    if (fp) ok = fclose(fp) == 0 && ok;
+    return ok;
+}
+
+/* Tensor i of the GPU load (dev) against the CPU's decode of the same file. */
+static void compare(const char *label, wqc_archive *a, size_t i, wqc_decode_as as, const wqc_cuda_tensor *t,
+                    const void *dev)
+{
+    wqc_tensor_info info;
+    wqc_error err;
+    wqc_archive_tensor(a, i, &info, &err);
+    if (!info.quantized && as != WQC_AS_ORIGINAL) as = WQC_AS_ORIGINAL; /* the loader gives such tensors as stored */
+    uint64_t want_bytes = wqc_archive_decoded_size(a, i, as);
+    CHECK(t->bytes == want_bytes, "%s %s: %llu bytes, the CPU decodes %llu", label, t->name,
+          (unsigned long long)t->bytes, (unsigned long long)want_bytes);
+    CHECK(strcmp(t->name, info.name) == 0 && t->ndim == info.ndim, "%s: tensor %zu is '%s', the file's '%s'", label, i,
+          t->name, info.name);
+    if (t->bytes != want_bytes) return;
+    uint8_t *cpu = malloc((size_t)want_bytes + 1), *gpu = malloc((size_t)want_bytes + 1);
+    wqc_status st = wqc_archive_decode(a, i, as, 1, cpu, want_bytes, &err);
+    CHECK(st == WQC_OK, "%s %s: CPU decode: %s", label, t->name, err.msg);
+    cudaMemcpy(gpu, dev, (size_t)want_bytes, cudaMemcpyDeviceToHost);
+    CHECK(memcmp(cpu, gpu, (size_t)want_bytes) == 0, "%s %s: GPU load differs from the CPU decode", label, t->name);
+    free(cpu);
+    free(gpu);
+}
+
+/* Loads path (as) into the model's memory and, with own_memory, into
+ * allocations of the test's; every tensor against the CPU. */
+static void check_load(const char *label, const char *path, wqc_decode_as as, int own_memory, wqc_archive *a,
+                       int expect_gpu_frames)
+{
+    wqc_cuda_model *m = NULL;
+    wqc_error err;
+    wqc_cuda_load_options o = {.as = as, .threads = 3, .piece = 64 << 10};
+    wqc_status st = wqc_cuda_model_open(path, &o, &m, &err);
+    CHECK(st == WQC_OK, "%s: open: %s", label, err.msg);
+    if (st != WQC_OK) return;
+    size_t n = wqc_cuda_model_count(m);
+    void **dst = NULL;
+    if (own_memory) {
+        dst = calloc(n, sizeof *dst);
+        for (size_t i = 0; i < n; i++) {
+            wqc_cuda_tensor t;
+            wqc_cuda_model_tensor(m, i, &t);
+            cudaMalloc(&dst[i], t.bytes ? t.bytes : 1);
+        }
+    }
+    wqc_cuda_load_times times;
+    st = wqc_cuda_model_load(m, dst, &times, &err);
+    CHECK(st == WQC_OK, "%s: load: %s", label, err.msg);
+    if (st == WQC_OK) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            wqc_cuda_tensor t;
+            wqc_cuda_model_tensor(m, i, &t);
+            total += t.bytes;
+            if (a) compare(label, a, i, as, &t, dst ? dst[i] : wqc_cuda_model_data(m, i));
+        }
+        CHECK(times.out_bytes == total && times.total > 0 && times.file_bytes > 0,
+              "%s: times: %llu bytes out of %llu, %.6f s", label, (unsigned long long)times.out_bytes,
+              (unsigned long long)total, times.total);
+        CHECK(!expect_gpu_frames || times.gpu_decode > 0, "%s: no frame decoded on the GPU", label);
+        printf("ok  %s: %zu tensors, %llu bytes read, %llu to the GPU, %llu made (%.2f ms)\n", label, n,
+               (unsigned long long)times.file_bytes, (unsigned long long)times.gpu_bytes,
+               (unsigned long long)times.out_bytes, 1e3 * times.total);
+    }
+    for (size_t i = 0; dst && i < n; i++) cudaFree(dst[i]);
+    free(dst);
+    wqc_cuda_model_close(m);
+}
+
+/* The safetensors file loaded against its own bytes. */
+static void check_safetensors(const char *path, const wqc_tensor *t)
+{
+    wqc_cuda_model *m = NULL;
+    wqc_error err;
+    wqc_status st = wqc_cuda_model_open(path, NULL, &m, &err);
+    CHECK(st == WQC_OK, "safetensors: open: %s", err.msg);
+    if (st != WQC_OK) return;
+    st = wqc_cuda_model_load(m, NULL, NULL, &err);
+    CHECK(st == WQC_OK && wqc_cuda_model_count(m) == NT, "safetensors: load: %s", err.msg);
+    for (size_t i = 0; st == WQC_OK && i < NT; i++) {
+        wqc_cuda_tensor g;
+        wqc_cuda_model_tensor(m, i, &g);
+        size_t k = 0;
+        while (k < NT && strcmp(t[k].name, g.name) != 0) k++;
+        CHECK(k < NT && g.dtype == t[k].dtype && g.bytes == t[k].nbytes, "safetensors: tensor '%s'", g.name);
+        if (k == NT || g.bytes != t[k].nbytes) continue;
+        uint8_t *back = malloc((size_t)g.bytes);
+        cudaMemcpy(back, wqc_cuda_model_data(m, i), (size_t)g.bytes, cudaMemcpyDeviceToHost);
+        CHECK(memcmp(back, t[k].data, (size_t)g.bytes) == 0, "safetensors: tensor '%s' differs", g.name);
+        free(back);
+    }
+    if (st == WQC_OK) printf("ok  safetensors: %d tensors as they are\n", NT);
+    wqc_cuda_model_close(m);
+}
+
+/* A copy of the file with one payload byte of tensor i changed; with
+ * fix_check, its record's check recomputed so that only the chunk is wrong. */
+static void check_damage(const char *path, const wqc_memory_out *file, wqc_archive *a, size_t i, int fix_check,
+                         wqc_status want)
+{
+    const wqc_frame *f;
+    wqc_error err;
+    wqc_archive_describe(a, i, &f, &err);
+    wqc_memory_out bad = {malloc(file->len), file->len, file->len};
+    memcpy(bad.data, file->data, file->len);
+    const uint8_t *payload = f->encoding == WQC_ENC_RANS ? f->coded.payload : f->payload;
+    size_t at = (size_t)(payload - file->data) + (size_t)f->coded.offset[1] + 300;
+    bad.data[at] ^= 0x5A;
+    if (fix_check) {
+        /* Format 2: type, flags, varint body length, the check (XXH3-64 of the
+         * body seeded with XXH3-64 of the bytes before the check). */
+        uint8_t *rec = bad.data + f->file_offset;
+        size_t head = 2;
+        uint64_t len = 0;
+        for (int shift = 0;; shift += 7) {
+            len |= (uint64_t)(rec[head] & 0x7f) << shift;
+            if (!(rec[head++] & 0x80)) break;
+        }
+        uint32_t check = (uint32_t)XXH3_64bits_withSeed(rec + head + 4, (size_t)len, XXH3_64bits(rec, head));
+        for (int k = 0; k < 4; k++) rec[head + (size_t)k] = (uint8_t)(check >> (8 * k));
+    }
+    CHECK(write_file(path, &bad), "writing %s", path);
+    wqc_cuda_model *m = NULL;
+    wqc_status st = wqc_cuda_model_open(path, NULL, &m, &err);
+    if (st == WQC_OK) st = wqc_cuda_model_load(m, NULL, NULL, &err);
+    CHECK(st == want && strstr(err.msg, f->name), "damaged %s: status %d (%s), expected %d naming '%s'",
+          fix_check ? "chunk" : "record", st, err.msg, want, f->name);
+    if (st == want) printf("ok  damaged %s refused: %s\n", fix_check ? "chunk" : "record", err.msg);
+    wqc_cuda_model_close(m);
+    free(bad.data);
+}
+
+int main(void)
+{
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+        printf("SKIP: no CUDA device\n");
+        return 77;
+    }
+    char dir[] = "/tmp/wqc-cuda-load-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char quant[64], lossless[64], st_path[64], damaged[64];
+    snprintf(quant, sizeof quant, "%s/q.wqc", dir);
+    snprintf(lossless, sizeof lossless, "%s/l.wqc", dir);
+    snprintf(st_path, sizeof st_path, "%s/m.safetensors", dir);
+    snprintf(damaged, sizeof damaged, "%s/bad.wqc", dir);
+    wqc_tensor t[NT];
+    void *mem[NT];
+    make_tensors(t, mem);
+    wqc_error err;
+    wqc_memory_out q = {0}, l = {0}, s = {0};
+    wqc_status st = wqc_encode_tensors(t, NT, NULL, 0, "bits=4;chunk=4096", wqc_memory_sink, &q, &err);
+    CHECK(st == WQC_OK, "quantized encode: %s", err.msg);
+    if (st == WQC_OK) st = wqc_encode_tensors(t, NT, NULL, 0, "lossless=1;chunk=4096", wqc_memory_sink, &l, &err);
+    CHECK(st == WQC_OK, "lossless encode: %s", err.msg);
+    if (st == WQC_OK) st = wqc_safetensors_write(wqc_memory_sink, &s, t, NT, NULL, 0, &err);
+    CHECK(st == WQC_OK && write_file(quant, &q) && write_file(lossless, &l) && write_file(st_path, &s), "writing files");
+    if (st == WQC_OK) {
+        wqc_archive *aq = NULL, *al = NULL;
+        CHECK(wqc_archive_open(quant, NULL, &aq, &err) == WQC_OK, "%s", err.msg);
+        CHECK(wqc_archive_open(lossless, NULL, &al, &err) == WQC_OK, "%s", err.msg);
+        /* The lossless file must hold what the test is about. */
+        int split = 0, host = 0;
+        for (size_t i = 0; al && i < wqc_archive_count(al); i++) {
+            const wqc_frame *f;
+            wqc_archive_describe(al, i, &f, &err);
+            split += f->encoding == WQC_ENC_SPLIT;
+            host += f->encoding != WQC_ENC_SPLIT || f->rest_coding[0] != WQC_ENC_RAW;
+        }
+        CHECK(split >= 4 && host >= 2, "lossless file: %d split frames, %d for the host", split, host);
+        if (aq && al) {
+            check_load("quantized .wqc as stored", quant, WQC_AS_ORIGINAL, 0, aq, 1);
+            check_load("quantized .wqc as F16, caller's memory", quant, WQC_AS_F16, 1, aq, 1);
+            check_load("quantized .wqc as BF16", quant, WQC_AS_BF16, 0, aq, 1);
+            check_load("lossless .wqc", lossless, WQC_AS_ORIGINAL, 0, al, 1);
+            check_load("lossless .wqc, caller's memory", lossless, WQC_AS_ORIGINAL, 1, al, 1);
+            check_safetensors(st_path, t);
+            check_damage(damaged, &q, aq, 0, 0, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &q, aq, 0, 1, WQC_ERR_FORMAT);
+            check_damage(damaged, &l, al, 0, 1, WQC_ERR_FORMAT);
+        }
+        wqc_archive_close(aq);
+        wqc_archive_close(al);
+    }
+    wqc_cuda_model *m = NULL;
+    CHECK(wqc_cuda_model_open("/nonexistent/x.wqc", NULL, &m, &err) != WQC_OK && strstr(err.msg, "/nonexistent/x.wqc"),
+          "a missing file: %s", err.msg);
+    unlink(quant), unlink(lossless), unlink(st_path), unlink(damaged), rmdir(dir);
+    for (int i = 0; i < NT; i++) free(mem[i]);
+    free(q.data), free(l.data), free(s.data);
+    printf("%s\n", failures ? "FAILED" : "every GPU load equals the CPU's decode");
+    return failures ? 1 : 0;
+}
