@@ -89,10 +89,21 @@ typedef struct wqc_gguf_stream {
     int codes;                  /* 1: one symbol per weight */
     uint8_t *data;
     uint64_t len;
+    uint32_t halves;            /* fields of F16 values: how many a block holds (else 0) */
 } wqc_gguf_stream;
 /* The streams of a split type: the codes' alphabet and the per-block byte
  * fields (count and lengths); 0 for types kept as one byte stream. */
 int wqc_gguf_layout(uint32_t type, uint32_t *alphabet, uint32_t *nfields, uint32_t field_len[WQC_GGUF_STREAMS_MAX]);
+/* How a .wqc stores a field stream (docs/FORMAT.md): as it is, zstd'd, or
+ * (fields of F16 values) through the adaptive range coder. */
+#define WQC_FIELD_RAW 0
+#define WQC_FIELD_ZSTD 1
+#define WQC_FIELD_HALVES 2
+/* How many F16 values a block's field k holds (0: not F16 values). */
+uint32_t wqc_gguf_field_halves(uint32_t type, uint32_t k);
+/* Bytes field k's stream (len bytes) takes as WQC_FIELD_HALVES; 0 where
+ * that coding does not apply. */
+uint64_t wqc_gguf_halves_bytes(uint32_t type, uint32_t k, const uint8_t *field, uint64_t len);
 /* Splits nbytes of blocks of `type` (allocates each stream's data). */
 wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, wqc_gguf_stream *out, size_t *n,
                           wqc_error *err);

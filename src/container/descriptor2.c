@@ -314,8 +314,9 @@ static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t pay
     for (uint32_t k = 0; k < nfields; k++) {
         uint8_t coding = wqc_cursor_u8(c);
         uint64_t len = wqc_cursor_varint(c);
-        if (c->failed || (coding != WQC_ENC_RAW && coding != WQC_ENC_ZSTD) || len > payload_len - at ||
-            (coding == WQC_ENC_RAW && len != blocks * flen[k]))
+        int known = coding == WQC_FIELD_RAW || coding == WQC_FIELD_ZSTD ||
+                    (coding == WQC_FIELD_HALVES && wqc_gguf_field_halves(f->ggml_type, k));
+        if (c->failed || !known || len > payload_len - at || (coding == WQC_FIELD_RAW && len != blocks * flen[k]))
             return BAD("bad GGUF description: field %u", k);
         f->rest_coding[k] = coding;
         f->rest_len[k] = len;

@@ -1,6 +1,8 @@
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../side/float_array.h"
+#include "../side/half_field.h"
 #include "../common/byte_codec.h"
 #include "format.h"
 #include "split_streams.h"
@@ -26,13 +28,20 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
     for (uint32_t k = 0; st == WQC_OK && k < nfields; k++) {
         uint64_t want = blocks * flen[k];
         s[1 + k].len = want;
-        if (f->rest_coding[k] == WQC_ENC_RAW) {
+        if (f->rest_coding[k] == WQC_FIELD_RAW) {
             s[1 + k].data = (uint8_t *)at;
         } else {
             s[1 + k].data = owned[1 + k] = malloc(want ? (size_t)want : 1);
-            st = !owned[1 + k] ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory")
-                               : wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, err);
-            if (st != WQC_OK) st = wqc_fail(err, st, "tensor '%s': GGUF field %u: %s", f->name, k, err ? err->msg : "");
+            if (!owned[1 + k]) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            else if (f->rest_coding[k] == WQC_FIELD_HALVES)
+                st = wqc_half_field_decode(at, (size_t)f->rest_len[k], wqc_gguf_field_halves(f->ggml_type, k), owned[1 + k],
+                                           (size_t)want, err);
+            else st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, err);
+            if (st != WQC_OK) {
+                char msg[WQC_ERROR_MSG_MAX]; /* the message is the format's argument: copied first */
+                snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+                st = wqc_fail(err, st, "tensor '%s': GGUF field %u: %s", f->name, k, msg);
+            }
         }
         at += f->rest_len[k];
     }

@@ -16,20 +16,21 @@
 typedef struct field {
     const char *name;
     uint32_t offset, len;       /* bytes within a block */
+    int f16;                    /* F16 values (little-endian) */
 } field;
 
 /* The per-block byte fields of each split type, the codes aside. */
 static int fields_of(uint32_t type, field *f, uint32_t *nf, uint32_t *codes_at, uint32_t *codes_len)
 {
     switch (type) {
-    case WQC_GGML_Q4_0: f[0] = (field){"d", 0, 2}; *nf = 1; *codes_at = 2, *codes_len = 16; return 1;
-    case WQC_GGML_Q8_0: f[0] = (field){"d", 0, 2}; *nf = 1; *codes_at = 2, *codes_len = 32; return 1;
+    case WQC_GGML_Q4_0: f[0] = (field){"d", 0, 2, 1}; *nf = 1; *codes_at = 2, *codes_len = 16; return 1;
+    case WQC_GGML_Q8_0: f[0] = (field){"d", 0, 2, 1}; *nf = 1; *codes_at = 2, *codes_len = 32; return 1;
     case WQC_GGML_Q4_K:
-        f[0] = (field){"d+dmin", 0, 4}, f[1] = (field){"scales", 4, 12};
+        f[0] = (field){"d+dmin", 0, 4, 1}, f[1] = (field){"scales", 4, 12, 0};
         *nf = 2, *codes_at = 16, *codes_len = 128;
         return 1;
     case WQC_GGML_Q6_K:
-        f[0] = (field){"scales", 192, 16}, f[1] = (field){"d", 208, 2};
+        f[0] = (field){"scales", 192, 16, 0}, f[1] = (field){"d", 208, 2, 1};
         *nf = 2, *codes_at = 0, *codes_len = 192;
         return 1;
     default: return 0;
@@ -89,6 +90,13 @@ int wqc_gguf_layout(uint32_t type, uint32_t *alphabet, uint32_t *nfields, uint32
     return 1;
 }
 
+uint32_t wqc_gguf_field_halves(uint32_t type, uint32_t k)
+{
+    field f[3];
+    uint32_t nf, codes_at, codes_len;
+    return fields_of(type, f, &nf, &codes_at, &codes_len) && k < nf && f[k].f16 ? f[k].len / 2 : 0;
+}
+
 wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, wqc_gguf_stream *out, size_t *n,
                           wqc_error *err)
 {
@@ -96,7 +104,7 @@ wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, w
     field f[3];
     uint32_t nf, codes_at, codes_len, bw, bb;
     if (!fields_of(type, f, &nf, &codes_at, &codes_len) || !wqc_ggml_type_block(type, &bw, &bb) || nbytes % bb) {
-        out[0] = (wqc_gguf_stream){"bytes", 256, 0, malloc(nbytes ? (size_t)nbytes : 1), nbytes};
+        out[0] = (wqc_gguf_stream){"bytes", 256, 0, malloc(nbytes ? (size_t)nbytes : 1), nbytes, 0};
         *n = 1;
         if (!out[0].data) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         memcpy(out[0].data, data, (size_t)nbytes);
@@ -104,10 +112,11 @@ wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, w
     }
     uint64_t blocks = nbytes / bb;
     out[0] = (wqc_gguf_stream){"codes", type == WQC_GGML_Q8_0 ? 256 : type == WQC_GGML_Q6_K ? 64 : 16, 1,
-                               malloc((size_t)(blocks * bw) + 1), blocks * bw};
+                               malloc((size_t)(blocks * bw) + 1), blocks * bw, 0};
     int ok = out[0].data != NULL;
     for (uint32_t k = 0; k < nf; k++) {
-        out[1 + k] = (wqc_gguf_stream){f[k].name, 256, 0, malloc((size_t)(blocks * f[k].len) + 1), blocks * f[k].len};
+        out[1 + k] = (wqc_gguf_stream){f[k].name, 256, 0, malloc((size_t)(blocks * f[k].len) + 1), blocks * f[k].len,
+                                       f[k].f16 ? f[k].len / 2 : 0};
         ok = ok && out[1 + k].data;
     }
     *n = 1 + nf;

@@ -1,12 +1,14 @@
 /* A GGUF tensor stored bit-exactly (wqc_frame_gguf in wqc/encode.h): the
  * quantized blocks of a split type as their codes (rANS, order-0: the
  * tensor's own table or the file's shared one, whichever costs less) and
- * their fields (raw or zstd, whichever is smaller); float tensors as encode
+ * their fields (raw, zstd or, for F16 values, the adaptive half coder,
+ * whichever is smallest); float tensors as encode
  * --lossless stores them; anything else passed through. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "../side/half_field.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
@@ -34,13 +36,24 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     uint64_t total = f->coded.payload_len;
     for (size_t k = 1; st == WQC_OK && k < n; k++) {
         size_t plen = 0;
-        f->rest_coding[k - 1] = WQC_ENC_RAW;
+        f->rest_coding[k - 1] = WQC_FIELD_RAW;
         f->rest_len[k - 1] = s[k].len;
         if (zstd_level > 0 &&
             wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, s[k].data, (size_t)s[k].len, &packed[k], &plen, NULL) == WQC_OK &&
             plen < s[k].len) {
-            f->rest_coding[k - 1] = WQC_ENC_ZSTD;
+            f->rest_coding[k - 1] = WQC_FIELD_ZSTD;
             f->rest_len[k - 1] = plen;
+        }
+        /* F16 values: their high bytes through the adaptive coder, where smaller. */
+        wqc_bytes h = {0};
+        if (s[k].halves && wqc_half_field_encode(s[k].data, (size_t)s[k].len, s[k].halves, &h, NULL) == WQC_OK &&
+            h.len < f->rest_len[k - 1]) {
+            free(packed[k]);
+            packed[k] = h.data;
+            f->rest_coding[k - 1] = WQC_FIELD_HALVES;
+            f->rest_len[k - 1] = h.len;
+        } else {
+            free(h.data);
         }
         total += f->rest_len[k - 1];
     }
@@ -50,7 +63,7 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
         memcpy(buf, f->coded.payload, (size_t)f->coded.payload_len);
         uint64_t at = f->coded.payload_len;
         for (size_t k = 1; k < n; k++) {
-            memcpy(buf + at, f->rest_coding[k - 1] == WQC_ENC_RAW ? s[k].data : packed[k], (size_t)f->rest_len[k - 1]);
+            memcpy(buf + at, f->rest_coding[k - 1] == WQC_FIELD_RAW ? s[k].data : packed[k], (size_t)f->rest_len[k - 1]);
             at += f->rest_len[k - 1];
         }
         free(f->coded.payload);
@@ -62,6 +75,15 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     for (size_t k = 0; k < WQC_GGUF_STREAMS_MAX; k++) free(packed[k]);
     wqc_gguf_streams_free(s, n);
     return st;
+}
+
+uint64_t wqc_gguf_halves_bytes(uint32_t type, uint32_t k, const uint8_t *field, uint64_t len)
+{
+    uint32_t halves = wqc_gguf_field_halves(type, k);
+    wqc_bytes h = {0};
+    uint64_t n = halves && wqc_half_field_encode(field, (size_t)len, halves, &h, NULL) == WQC_OK ? h.len : 0;
+    free(h.data);
+    return n;
 }
 
 wqc_status wqc_frame_gguf(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,

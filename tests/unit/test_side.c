@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "../../src/side/float_array.h"
+#include "../../src/side/half_field.h"
 #include "../../src/side/range_coder.h"
 #include "../../src/side/table_code.h"
 
@@ -165,6 +166,36 @@ static void test_tables_roundtrip_and_refuse_a_bad_sum(void **state)
     wqc_bytes_free(&b);
 }
 
+/* F16 fields (a GGUF block's d, or d and dmin): back bit for bit, smaller
+ * than the raw bytes when the exponents cluster, a short stream refused. */
+static void test_half_fields_roundtrip_and_refuse_a_short_stream(void **state)
+{
+    (void)state;
+    enum { BLOCKS = 3000 };
+    static uint8_t field[4 * BLOCKS], back[4 * BLOCKS];
+    uint64_t rng = 11;
+    for (int i = 0; i < 2 * BLOCKS; i++) {
+        /* Scales of Gaussian blocks: exponents in a narrow band, mantissas anything. */
+        float v = (float)(1e-3 * (1.0 + (double)(test_rand(&rng) % 1000) / 250.0));
+        uint16_t h = wqc_f32_to_f16(i % 2 ? -v : v);
+        field[2 * i] = (uint8_t)h, field[2 * i + 1] = (uint8_t)(h >> 8);
+    }
+    wqc_error err;
+    for (uint32_t halves = 1; halves <= 2; halves++) {
+        wqc_bytes b = {0};
+        assert_int_equal(wqc_half_field_encode(field, sizeof field, halves, &b, &err), WQC_OK);
+        assert_true(b.len * 5 < sizeof field * 4); /* about 12 bits a value of 16 */
+        assert_int_equal(wqc_half_field_decode(b.data, b.len, halves, back, sizeof back, &err), WQC_OK);
+        assert_memory_equal(back, field, sizeof field);
+        assert_fails_with(wqc_half_field_decode(b.data, b.len / 2, halves, back, sizeof back, &err), WQC_ERR_FORMAT, err,
+                          "ends early");
+        wqc_bytes_free(&b);
+    }
+    wqc_bytes b = {0};
+    assert_fails_with(wqc_half_field_encode(field, 6, 2, &b, &err), WQC_ERR_INVALID_ARG, err, "6 bytes");
+    wqc_bytes_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_range_decoder_reports_a_short_stream),
         cmocka_unit_test(test_float_arrays_roundtrip_and_cost_what_they_carry),
         cmocka_unit_test(test_tables_roundtrip_and_refuse_a_bad_sum),
+        cmocka_unit_test(test_half_fields_roundtrip_and_refuse_a_short_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,9 +92,13 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
             for (size_t k = 0; st == WQC_OK && k < n; k++) {
                 double h = 0, r = wqc_stream_rans_bytes(s[k].data, s[k].len, s[k].alphabet, WQC_PRECISION_DEFAULT, &h);
                 double z = s[k].codes ? INFINITY : zstd_bytes(s[k].data, s[k].len), b = fmin(r, z);
+                uint64_t hv = k ? wqc_gguf_halves_bytes(t->type, (uint32_t)k - 1, s[k].data, s[k].len) : 0;
+                double half = hv ? (double)hv : INFINITY;
+                const char *how = half < b ? " (F16 coder)" : z < r ? " (zstd)" : "";
+                b = fmin(b, half);
                 if (at < sizeof streams_text)
                     at += (size_t)snprintf(streams_text + at, sizeof streams_text - at, "%s%s %.3f -> %.0f%s", k ? ", " : "",
-                                           s[k].name, h, b, z < r ? " (zstd)" : "");
+                                           s[k].name, h, b, how);
                 json_t *o1 = json_object();
                 json_object_set_new(o1, "name", json_string(s[k].name));
                 json_object_set_new(o1, "symbols", json_integer((json_int_t)s[k].len));
@@ -102,6 +106,7 @@ static int report_one(const char *label, const uint8_t *buf, size_t len, const g
                 json_object_set_new(o1, "entropy_bits", json_real(h));
                 json_object_set_new(o1, "rans_bytes", json_real(r));
                 if (!s[k].codes) json_object_set_new(o1, "zstd_bytes", json_real(z));
+                if (hv) json_object_set_new(o1, "f16_coder_bytes", json_real(half));
                 json_object_set_new(o1, "stored_bytes", json_real(b));
                 json_array_append_new(js, o1);
             }
