@@ -18,6 +18,7 @@
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/f16_gemv.h"
+#include "wqc/fp8.h"
 #include "wqc/gguf.h"
 #include "wqc/gemv.h"
 #include "wqc/mapped_file.h"

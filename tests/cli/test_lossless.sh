@@ -123,6 +123,18 @@ for k in range(4):  # small matrices: their tables cost more than their statisti
 write("bf.safetensors", t, {"format": "pt"})
 PY
 expect_status 0 "fp8_convert.py" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" bf.safetensors fp8.safetensors
+# quantize --format fp8 makes the same checkpoint as the published recipe's script.
+expect_status 0 "quantize --format fp8" -- "$wqc" quantize bf.safetensors --format fp8 -o fp8c.safetensors -q
+check "quantize --format fp8: every tensor and the metadata as fp8_convert.py makes them" '"$py" -c "
+import json, struct, sys
+def read(path):
+    b = open(path, \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]; h = json.loads(b[8:8 + n]); m = h.pop(\"__metadata__\", {})
+    return {k: (v[\"dtype\"], v[\"shape\"], b[8 + n + v[\"data_offsets\"][0]:8 + n + v[\"data_offsets\"][1]]) for k, v in h.items()}, m
+a, b = read(sys.argv[1]), read(sys.argv[2])
+assert a == b, sorted(k for k in set(a[0]) | set(b[0]) if a[0].get(k) != b[0].get(k))
+assert a[0][\"model.layers.0.mlp.up_proj.weight\"][0] == \"F8_E4M3\" and a[0][\"model.layers.0.mlp.up_proj.weight_scale_inv\"][1] == [3, 2]
+" fp8c.safetensors fp8.safetensors'
+expect_status 2 "quantize --format fp8 with a quantizer option" -- "$wqc" quantize bf.safetensors --format fp8 --bits 4 -o x.safetensors
 expect_status 0 "FP8: encode --lossless" -- "$wqc" encode --lossless fp8.safetensors -o fp8.wqc -f
 expect_status 0 "FP8: decode" -- "$wqc" decode fp8.wqc -o fp8.back.safetensors -f
 check "FP8: the file back, byte for byte" 'cmp -s fp8.safetensors fp8.back.safetensors'

@@ -21,6 +21,8 @@ static const char *usage_text =
     "  --format gguf         write GGUF for llama.cpp-style loaders instead: float matrices whose rows\n"
     "                        are whole blocks of 32 as --gguf-type q4_0 (default), q8_0 or f16 (F16\n"
     "                        where rows are not), other floats F32, integers as they are\n"
+    "  --format fp8          write an FP8 checkpoint as DeepSeek-V3 ships one: float matrices but the\n"
+    "                        embedding and lm_head as F8_E4M3 with F32 NAME_scale_inv per 128x128 block\n"
     "  -o FILE ('-': stdout), -c stdout, -f overwrite, -q quiet (no progress), -v per-tensor lines\n";
 
 typedef struct quantize_report {
@@ -79,6 +81,10 @@ int cmd_quantize(int argc, char **argv)
                                   &r.progress};
             cli_progress_start(&r.progress, wqc_model_count(m), 0, a.quiet);
             st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
+        } else if (a.format_fp8) {
+            wqc_fp8_options o = {tensor_done, &r.progress};
+            cli_progress_start(&r.progress, wqc_model_count(m), 0, a.quiet);
+            st = wqc_model_to_fp8(m, &o, cli_out_sink, &out, &err);
         } else {
             cli_progress_start(&r.progress, 2 * wqc_model_count(m), total, a.quiet || a.verbose);
             st = wqc_model_quantize(m, &a.plan, cli_out_sink, &out, report_tensor, &r, &err);

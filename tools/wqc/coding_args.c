@@ -149,11 +149,12 @@ static int parse_option(int c, const char *arg, coding_args *a)
     case OPT_NO_STATS: a->no_stats = 1; return 1;
     case OPT_STATS: a->stats = 1; return 1;
     case OPT_FORMAT:
-        if (strcmp(arg, "gguf") == 0 || strcmp(arg, "safetensors") == 0) {
+        if (strcmp(arg, "gguf") == 0 || strcmp(arg, "safetensors") == 0 || strcmp(arg, "fp8") == 0) {
             a->format_gguf = strcmp(arg, "gguf") == 0;
+            a->format_fp8 = strcmp(arg, "fp8") == 0;
             return 1;
         }
-        cli_error("--format: expected safetensors or gguf, got '%s'", arg);
+        cli_error("--format: expected safetensors, gguf or fp8, got '%s'", arg);
         return 0;
     case OPT_GGUF_TYPE:
         a->gguf_type_given = 1;
@@ -204,6 +205,9 @@ static const char *contradiction(const coding_args *a, unsigned sets)
     if (a->format_gguf && (quantizer || a->plan.nrules))
         return "--format gguf quantizes with --gguf-type (q4_0, q8_0, f16), not with --method, --bits, -k, --step, "
                "--granularity or --rule";
+    if (a->format_fp8 && (quantizer || a->plan.nrules || a->plan.min_elements))
+        return "--format fp8 writes DeepSeek-V3's FP8 (E4M3, 128x128 block scales): it takes no --method, --bits, -k, "
+               "--step, --granularity, --rule or --min-elements";
     if ((sets & ARGS_VERIFY) && !isinf(a->min_sqnr) && !a->against)
         return "--min-sqnr is a floor for --against ORIGINAL: add --against";
     if ((sets & ARGS_VERIFY) && a->check_digest && (a->against || a->json || a->list))

@@ -47,6 +47,7 @@ typedef struct coding_args {
     shard_spec shards;           /* --shard-size */
     int no_stats;                /* encode --no-stats */
     int format_gguf;             /* quantize --format gguf */
+    int format_fp8;              /* quantize --format fp8 */
     uint32_t gguf_type;          /* --gguf-type: WQC_GGML_Q4_0 (default), Q8_0 or F16 */
 } coding_args;
 
