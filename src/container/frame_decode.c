@@ -80,6 +80,12 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         break;
     }
     case WQC_ENC_SPLIT: {
+        if (!wqc_split_rest_count(f->dtype)) {
+            /* A 1-byte value is its symbol: straight into place. */
+            wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = out};
+            st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+            break;
+        }
         uint8_t *sym = malloc(f->nelem ? (size_t)f->nelem : 1);
         split_rest r;
         st = sym ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
