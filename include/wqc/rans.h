@@ -76,8 +76,10 @@ wqc_status wqc_rans_context_check(const wqc_rans_context *ctx, wqc_error *err);
  * freq | (slot - cum) << 16. 2^P entries each (symbol has 4 more bytes of
  * padding so that SIMD code can gather it as 32-bit words). For alphabets of
  * at most 16 symbols and P <= 13, `packed` holds all three in one word, so
- * that a decoder needs one lookup per symbol (NULL otherwise). With several
- * tables (a context), table t's entries follow at t * 2^P. */
+ * that a decoder needs one lookup per symbol (NULL otherwise); for larger
+ * alphabets and P <= 12, `packed8` does (freq - 1 | (slot - cum) << 12 |
+ * symbol << 24; NULL otherwise). With several tables (a context), table t's
+ * entries follow at t * 2^P. */
 typedef struct wqc_rans_dtable {
     int precision;
     uint32_t alphabet;
@@ -85,6 +87,7 @@ typedef struct wqc_rans_dtable {
     uint8_t *symbol;
     uint32_t *entry;
     uint32_t *packed;
+    uint32_t *packed8;
     uint32_t ntables;
     const wqc_rans_context *context;    /* NULL: one table for every symbol */
 } wqc_rans_dtable;

@@ -53,7 +53,11 @@ wqc_status wqc_fp8_block_quantize(const float *w, uint64_t rows, uint64_t cols, 
             uint64_t c1 = (bj + 1) * WQC_FP8_BLOCK < cols ? (bj + 1) * WQC_FP8_BLOCK : cols;
             double amax = 0;
             for (uint64_t r = bi * WQC_FP8_BLOCK; r < r1; r++)
-                for (uint64_t c = bj * WQC_FP8_BLOCK; c < c1; c++) amax = fmax(amax, fabs((double)w[r * cols + c]));
+                for (uint64_t c = bj * WQC_FP8_BLOCK; c < c1; c++) {
+                    /* A plain compare: aarch64 gcc 12 fails to vectorise an fmax reduction here (internal compiler error). */
+                    double a = fabs((double)w[r * cols + c]);
+                    if (a > amax) amax = a;
+                }
             float s = amax > 0 ? (float)(amax / WQC_E4M3_MAX) : 1.0f;
             if (s == 0.0f) s = 1.0f; /* amax below F32's range once divided */
             scale_inv[bi * bc + bj] = s;

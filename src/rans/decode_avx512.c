@@ -133,12 +133,22 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
     return s;
 }
 
+/* How a vector's symbols are found: a search of a small alphabet, two
+ * gathers (entry and symbol), or one (packed8). */
+enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2 };
+
 /* One vector's decoding step before renormalisation: returns the symbols. */
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
-    if (small) return advance_small(c, &c->t, x);
+    if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
     __m512i slot = _mm512_and_si512(*x, c->mask), f, b, s;
-    {
+    if (small == LOOKUP_PACKED8) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED8_FIELD);
+        __m512i e = _mm512_i32gather_epi32(slot, c->d->packed8, 4);
+        f = _mm512_add_epi32(_mm512_and_si512(e, field), _mm512_set1_epi32(1));
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 12), field);
+        s = _mm512_srli_epi32(e, 24);
+    } else {
         __m512i e = _mm512_i32gather_epi32(slot, c->d->entry, 4);
         f = _mm512_and_si512(e, c->low16);
         b = _mm512_srli_epi32(e, 16);
@@ -212,15 +222,19 @@ static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k,
 
 size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
 {
-    int small = k->d->alphabet <= 16;
+    const int lookup = k->d->alphabet <= 16 ? LOOKUP_SMALL : k->d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+#define BY_LOOKUP(form)                                                                                       \
+    (lookup == LOOKUP_SMALL ? by_lanes(k, form, LOOKUP_SMALL)                                                \
+                            : lookup == LOOKUP_PACKED8 ? by_lanes(k, form, LOOKUP_PACKED8) : by_lanes(k, form, LOOKUP_GATHERS))
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return small ? by_lanes(k, WQC_FORM_SYMBOLS, 1) : by_lanes(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return small ? by_lanes(k, WQC_FORM_NIBBLES, 1) : by_lanes(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return small ? by_lanes(k, WQC_FORM_F32, 1) : by_lanes(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return small ? by_lanes(k, WQC_FORM_F16, 1) : by_lanes(k, WQC_FORM_F16, 0);
-    case WQC_FORM_BF16: return small ? by_lanes(k, WQC_FORM_BF16, 1) : by_lanes(k, WQC_FORM_BF16, 0);
-    case WQC_FORM_DOT: return small ? by_lanes(k, WQC_FORM_DOT, 1) : by_lanes(k, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return BY_LOOKUP(WQC_FORM_SYMBOLS);
+    case WQC_FORM_NIBBLES: return BY_LOOKUP(WQC_FORM_NIBBLES);
+    case WQC_FORM_F32: return BY_LOOKUP(WQC_FORM_F32);
+    case WQC_FORM_F16: return BY_LOOKUP(WQC_FORM_F16);
+    case WQC_FORM_BF16: return BY_LOOKUP(WQC_FORM_BF16);
+    case WQC_FORM_DOT: return BY_LOOKUP(WQC_FORM_DOT);
     }
+#undef BY_LOOKUP
     return 0;
 }
 

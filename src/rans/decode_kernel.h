@@ -72,5 +72,9 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
 #define RANS_PACKED_MAX_ALPHABET 16u
 #define RANS_PACKED_MAX_PRECISION 13
 #define RANS_PACKED_FIELD 0x3fffu
+/* The same for larger alphabets at P <= 12 (packed8): freq - 1 in bits
+ * 0..11, slot - cum in 12..23, symbol in 24..31. */
+#define RANS_PACKED8_MAX_PRECISION 12
+#define RANS_PACKED8_FIELD 0xfffu
 
 #endif

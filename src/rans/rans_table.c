@@ -38,6 +38,7 @@ static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
             d->symbol[slot] = (uint8_t)s;
             d->entry[slot] = t->freq[s] | (i << 16);
             if (d->packed) d->packed[slot] = t->freq[s] | i << 14 | s << 28;
+            if (d->packed8) d->packed8[slot] = (t->freq[s] - 1) | i << 12 | s << 24;
         }
     }
 }
@@ -46,6 +47,7 @@ static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uin
 {
     size_t slots = (size_t)ntables << t0->precision;
     int packable = t0->alphabet <= RANS_PACKED_MAX_ALPHABET && t0->precision <= RANS_PACKED_MAX_PRECISION;
+    int packable8 = !packable && t0->precision <= RANS_PACKED8_MAX_PRECISION;
     memset(d, 0, sizeof *d);
     d->precision = t0->precision;
     d->alphabet = t0->alphabet;
@@ -55,7 +57,8 @@ static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uin
     d->symbol = calloc(slots + 4, 1);
     d->entry = malloc(slots * sizeof *d->entry);
     d->packed = packable ? malloc(slots * sizeof *d->packed) : NULL;
-    if (!d->symbol || !d->entry || (packable && !d->packed)) {
+    d->packed8 = packable8 ? malloc(slots * sizeof *d->packed8) : NULL;
+    if (!d->symbol || !d->entry || (packable && !d->packed) || (packable8 && !d->packed8)) {
         wqc_rans_dtable_free(d);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
@@ -105,7 +108,9 @@ void wqc_rans_dtable_free(wqc_rans_dtable *d)
     free(d->symbol);
     free(d->entry);
     free(d->packed);
+    free(d->packed8);
     d->symbol = NULL;
     d->entry = NULL;
     d->packed = NULL;
+    d->packed8 = NULL;
 }
