@@ -34,13 +34,12 @@ done
 device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '-' | tr -cd 'A-Za-z0-9-')
 pylm=
 for d in ../shared/data/pylm-22M .devdata/pylm-22M; do [[ -f $d/model.safetensors ]] && pylm=$d && break; done
+md="$out/gpu-$device.md"
 {
     $b/wqc bench --gpu --repeat 11
     echo
     echo "# The same matrix with chunks of 16384 symbols"
     $b/wqc bench --gpu --repeat 11 --chunk 16384 | sed -n '/^## /,$p'
-    echo
-    $b/wqc bench --gpu --model llama-7b --repeat 5 | sed -n '/^`/,$p'
     if [[ -n $pylm ]]; then
         echo
         echo "# pylm-22M (BF16, 57 tensors) into GPU memory"
@@ -54,10 +53,11 @@ for d in ../shared/data/pylm-22M .devdata/pylm-22M; do [[ -f $d/model.safetensor
             else $b/wqc bench --gpu "$f" --repeat 21 | sed -n '/^|/p' | tail -1; fi
         done
     fi
-} | tee "$out/gpu-$device.md"
+} | tee "$md"
 if [[ -n $pylm ]]; then
     PYTHONPATH=python WQC_LIBRARY=$b/libwqc.so WQC_CUDA_LIBRARY=$b/src/cuda/libwqc_cuda.so \
         python3 tests/cuda/torch_load_check.py "$pylm" /tmp/pylm-l.wqc /tmp/pylm-q.wqc --json "$out/torch-load-$device.json" \
         | tee "$out/torch-load-$device.txt" || failed=1
 fi
+{ echo; $b/wqc bench --gpu --model llama-7b --repeat 5 | sed -n '/^`/,$p'; } | tee -a "$md"
 exit $failed
