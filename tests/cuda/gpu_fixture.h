@@ -10,6 +10,18 @@
 
 #include "wqc/wqc.h"
 
+/* A failed check counts and says why; the test goes on. */
+static int failures;
+
+#define CHECK(cond, ...)                           \
+    do {                                           \
+        if (!(cond)) {                             \
+            failures++;                            \
+            fprintf(stderr, "FAIL: " __VA_ARGS__); \
+            fputc('\n', stderr);                   \
+        }                                          \
+    } while (0)
+
 typedef struct gpu_file {
     wqc_memory_out bytes;
     wqc_reader *r;
@@ -19,6 +31,21 @@ enum {
     GPU_GEMV = 1,       /* the gemv layout */
     GPU_CONTEXT = 2     /* odd rows uniform, even rows Gaussian, coded with a context's tables */
 };
+
+/* Writes frame fr as a one-tensor .wqc into file (when st is WQC_OK) and
+ * reads it back: *f the frame as a reader gives it. */
+static inline wqc_status gpu_file_finish(gpu_file *file, wqc_status st, const wqc_frame *fr, const wqc_frame **f,
+                                         wqc_error *err)
+{
+    wqc_writer *wr = NULL;
+    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, &file->bytes, NULL, 0, &wr, err);
+    if (st == WQC_OK) st = wqc_writer_add(wr, fr, err);
+    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
+    wqc_writer_free(wr);
+    if (st == WQC_OK) st = wqc_reader_open(file->bytes.data, file->bytes.len, 1, NULL, 0, &file->r, err);
+    if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
+    return st;
+}
 
 /* One rows x cols Gaussian tensor quantized with p and coded order-0 (or as
  * flags say) with the given lanes and chunk, as a one-tensor .wqc in
@@ -58,16 +85,10 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
     o.gemv = (flags & GPU_GEMV) != 0;
     void *scratch = NULL;
     if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, err);
-    wqc_writer *wr = NULL;
-    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, &file->bytes, NULL, 0, &wr, err);
-    if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
-    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
-    wqc_writer_free(wr);
+    st = gpu_file_finish(file, st, &fr, f, err);
     wqc_encoded_free(&fr);
     free(scratch);
     wqc_quantized_free(&fr.q);
-    if (st == WQC_OK) st = wqc_reader_open(file->bytes.data, file->bytes.len, 1, NULL, 0, &file->r, err);
-    if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
     return st;
 }
 
@@ -107,16 +128,10 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
     memset(&fr, 0, sizeof fr);
     void *scratch = NULL;
     st = wqc_frame_lossless(&t, &o, 9, &fr, &scratch, err);
-    wqc_writer *wr = NULL;
-    if (st == WQC_OK) st = wqc_writer_open(wqc_memory_sink, &file->bytes, NULL, 0, &wr, err);
-    if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);
-    if (st == WQC_OK) st = wqc_writer_finish(wr, err);
-    wqc_writer_free(wr);
+    st = gpu_file_finish(file, st, &fr, f, err);
     wqc_encoded_free(&fr);
     free(scratch);
     free(data);
-    if (st == WQC_OK) st = wqc_reader_open(file->bytes.data, file->bytes.len, 1, NULL, 0, &file->r, err);
-    if (st == WQC_OK) st = wqc_reader_frame(file->r, 0, f, err);
     return st;
 }
 

@@ -9,16 +9,6 @@
 #include "gpu_fixture.h"
 #include "wqc/cuda.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                 \
-    do {                                                 \
-        if (!(cond)) {                                   \
-            failures++;                                  \
-            fprintf(stderr, "FAIL: " __VA_ARGS__);       \
-            fputc('\n', stderr);                         \
-        }                                                \
-    } while (0)
 
 static void compare_forms(const char *label, const wqc_frame *f)
 {

@@ -12,19 +12,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "gpu_fixture.h"
 #include "wqc/cuda.h"
-#include "wqc/wqc.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                           \
-    do {                                           \
-        if (!(cond)) {                             \
-            failures++;                            \
-            fprintf(stderr, "FAIL: " __VA_ARGS__); \
-            fputc('\n', stderr);                   \
-        }                                          \
-    } while (0)
 
 #define NT 7
 static const char *const names[NT] = {"attn.weight", "mlp.weight", "half.weight", "wide.weight", "norm.weight",
