@@ -9,7 +9,6 @@
 #include "gpu_fixture.h"
 #include "wqc/cuda.h"
 
-
 static void compare_forms(const char *label, const wqc_frame *f)
 {
     static const wqc_rans_form forms[] = {WQC_FORM_SYMBOLS, WQC_FORM_F16, WQC_FORM_BF16, WQC_FORM_F32};
