@@ -47,6 +47,15 @@ wqc_status wqc_fail(wqc_error *err, wqc_status status, const char *fmt, ...)
 #endif
     ;
 
+/* Puts a printf-style context before the message err already holds
+ * ("CONTEXT: MESSAGE"), sets its status and returns it: what a caller adds
+ * to a failure it passes on. */
+wqc_status wqc_fail_context(wqc_error *err, wqc_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Clears err to WQC_OK with an empty message (no-op on NULL). */
 void wqc_error_clear(wqc_error *err);
 

@@ -1,4 +1,3 @@
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "../side/float_array.h"
@@ -37,11 +36,7 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
                 st = wqc_half_field_decode(at, (size_t)f->rest_len[k], wqc_gguf_field_halves(f->ggml_type, k), owned[1 + k],
                                            (size_t)want, err);
             else st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, err);
-            if (st != WQC_OK) {
-                char msg[WQC_ERROR_MSG_MAX]; /* the message is the format's argument: copied first */
-                snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-                st = wqc_fail(err, st, "tensor '%s': GGUF field %u: %s", f->name, k, msg);
-            }
+            if (st != WQC_OK) st = wqc_fail_context(err, st, "tensor '%s': GGUF field %u", f->name, k);
         }
         at += f->rest_len[k];
     }
@@ -62,7 +57,7 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
     case WQC_ENC_BROTLI:
     case WQC_ENC_LZMA:
         st = wqc_byte_decompress(f->encoding, f->payload, (size_t)f->payload_len, out, (size_t)f->raw_len, err);
-        if (st != WQC_OK) return wqc_fail(err, st, "tensor '%s': %s", f->name, err ? err->msg : "");
+        if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", f->name);
         break;
     case WQC_ENC_FLOATS: {
         size_t n = (size_t)f->nelem, size = wqc_dtype_size(f->dtype);

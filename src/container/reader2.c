@@ -18,11 +18,7 @@ wqc_status wqc_reader2_end(wqc_reader *r, wqc_error *err)
     uint64_t at = r->len - size;
     wqc_record2 end;
     wqc_status st = wqc_record2_read(r->buf, r->len, at, 1, &end, err);
-    if (st != WQC_OK) {
-        char detail[WQC_ERROR_MSG_MAX];
-        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
-        return wqc_fail(err, st, "no valid END record at the end of the file (truncated?): %s", detail);
-    }
+    if (st != WQC_OK) return wqc_fail_context(err, st, "no valid END record at the end of the file (truncated?)");
     if (end.type != WQC2_REC_END || end.body_len != body || end.next != r->len || end.flags != WQC2_RECORD_CRITICAL)
         return BAD("the file does not end with an END record (truncated?)");
     r->end_offset = at;

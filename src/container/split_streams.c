@@ -1,6 +1,5 @@
 #include "split_streams.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +16,7 @@ wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
             r->owned[k] = malloc(f->nelem ? (size_t)f->nelem : 1);
             if (!r->owned[k]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
             wqc_status st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], r->owned[k], (size_t)f->nelem, err);
-            if (st != WQC_OK) {
-                char msg[WQC_ERROR_MSG_MAX]; /* the message is the format's argument: copied first */
-                snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-                return wqc_fail(err, st, "tensor '%s': rest stream %u: %s", f->name, k, msg);
-            }
+            if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s': rest stream %u", f->name, k);
             r->stream[k] = r->owned[k];
         }
         at += f->rest_len[k];

@@ -5,7 +5,6 @@
 #define WQC_CUDA_LOAD_INTERNAL_H
 
 #include <cuda_runtime_api.h>
-#include <stdio.h>
 
 #include "frame.h"
 #include "wqc/gguf.h"
@@ -61,15 +60,6 @@ struct wqc_cuda_model {
     uint8_t *staging;               /* pinned: threads x LOAD_RING x piece */
     int device;
 };
-
-/* err's message prefixed with the file and the tensor (a copy first: the
- * message is the format's argument). */
-static inline wqc_status load_named_failure(wqc_error *err, wqc_status st, const char *path, const char *name)
-{
-    char msg[WQC_ERROR_MSG_MAX];
-    snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-    return wqc_fail(err, st, "%s: tensor '%s': %s", path, name, msg);
-}
 
 /* Fills m->items from the file (m->path, mapped in m->map) and sizes the arena. */
 wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err);

@@ -76,7 +76,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     if (gpu_candidate(f)) {
         st = frame_host_make(f, &it->h, err);
         if (st == WQC_ERR_UNSUPPORTED) return WQC_OK; /* more than 32 lanes: the host decodes it */
-        if (st != WQC_OK) return load_named_failure(err, st, m->path, it->out.name);
+        if (st != WQC_OK) return wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
         it->gpu = 1;
         if (!f->quantized) it->form = it->out.dtype == WQC_DTYPE_F32 ? WQC_FORM_F32 : it->out.dtype == WQC_DTYPE_F16 ? WQC_FORM_F16
                                       : it->out.dtype == WQC_DTYPE_BF16 ? WQC_FORM_BF16 : WQC_FORM_SYMBOLS;

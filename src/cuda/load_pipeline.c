@@ -189,7 +189,7 @@ static wqc_status load_host(worker *w, load_item *it, uint8_t *out)
     wqc_status st = wqc_reader_version(m->reader) == 2
                         ? wqc_record2_read(m->map.data, m->map.size, it->offset, 1, &rec, &w->err) : WQC_OK;
     w->check += now() - t0;
-    if (st != WQC_OK) return load_named_failure(&w->err, st, m->path, it->out.name);
+    if (st != WQC_OK) return wqc_fail_context(&w->err, st, "%s: tensor '%s'", m->path, it->out.name);
     w->file_bytes += it->len;
     t0 = now();
     uint8_t *host = malloc(it->out.bytes ? (size_t)it->out.bytes : 1);
@@ -204,7 +204,7 @@ static wqc_status load_host(worker *w, load_item *it, uint8_t *out)
     w->cpu += now() - t0;
     /* Through the staging ring: the copies read the ring, not host. */
     if (st == WQC_OK) st = send_host(w, host, it->out.bytes, out);
-    else st = load_named_failure(&w->err, st, m->path, it->out.name);
+    else st = wqc_fail_context(&w->err, st, "%s: tensor '%s'", m->path, it->out.name);
     free(host);
     return st;
 }
@@ -242,7 +242,7 @@ static wqc_status check_statuses(wqc_cuda_model *m, wqc_error *err)
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
         const load_item *it = &m->items[i];
         if (it->gpu && (st = frame_status_check(&it->h.g, status + it->part_at[PART_STATUS], err)) != WQC_OK)
-            st = load_named_failure(err, st, m->path, it->out.name);
+            st = wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
     }
     free(status);
     return st;

@@ -238,9 +238,7 @@ static wqc_status open_index(wqc_model *m, const char *path, wqc_error *err)
             st = add_safetensors(m, fi, weight_map, shards[i], err);
         }
         if (st != WQC_OK) {
-            char detail[WQC_ERROR_MSG_MAX];
-            snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
-            wqc_fail(err, st, "shard %s: %s", shards[i], detail);
+            wqc_fail_context(err, st, "shard %s", shards[i]);
             goto done;
         }
     }

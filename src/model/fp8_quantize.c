@@ -1,7 +1,6 @@
 /* A model written as an FP8 checkpoint (quantize --format fp8; wqc/fp8.h):
  * the safetensors header from the tensor list, then each tensor's bytes in
  * turn, so that only one tensor is in memory at a time. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,11 +65,7 @@ wqc_status wqc_model_to_fp8(const wqc_model *m, const wqc_fp8_options *o, wqc_si
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
         const wqc_tensor *t = wqc_model_tensor(m, i);
         st = write_tensor(t, sink, ctx, err);
-        if (st != WQC_OK && st != WQC_ERR_IO) {
-            char msg[WQC_ERROR_MSG_MAX]; /* the message is the format's argument: copied first */
-            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-            st = wqc_fail(err, st, "tensor '%s': %s", t->name, msg);
-        }
+        if (st != WQC_OK && st != WQC_ERR_IO) st = wqc_fail_context(err, st, "tensor '%s'", t->name);
         wqc_model_release(m, i);
         if (o && o->done) o->done(o->done_ctx, i);
     }

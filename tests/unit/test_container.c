@@ -431,9 +431,31 @@ static void test_container_gemv_layout(void **state)
     wqc_quantized_free(&q);
 }
 
+/* A context put before a failure's message, long messages cut at the buffer. */
+static void test_fail_context_puts_the_context_first(void **state)
+{
+    (void)state;
+    wqc_error err;
+    wqc_fail(&err, WQC_ERR_FORMAT, "bad table");
+    assert_int_equal(wqc_fail_context(&err, WQC_ERR_CHECKSUM, "tensor '%s'", "w"), WQC_ERR_CHECKSUM);
+    assert_int_equal(err.status, WQC_ERR_CHECKSUM);
+    assert_string_equal(err.msg, "tensor 'w': bad table");
+    char long_name[400];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    wqc_fail_context(&err, WQC_ERR_FORMAT, "%s", long_name);
+    assert_int_equal(strlen(err.msg), WQC_ERROR_MSG_MAX - 1);
+    wqc_fail(&err, WQC_ERR_FORMAT, "%s", long_name);
+    wqc_fail_context(&err, WQC_ERR_FORMAT, "shard a");
+    assert_int_equal(strlen(err.msg), WQC_ERROR_MSG_MAX - 1);
+    assert_memory_equal(err.msg, "shard a: xxx", 12);
+    assert_int_equal(wqc_fail_context(NULL, WQC_ERR_IO, "x"), WQC_ERR_IO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fail_context_puts_the_context_first),
         cmocka_unit_test(test_container_round_trip_lazy_and_sequential),
         cmocka_unit_test(test_container_hmac_checks),
         cmocka_unit_test(test_container_gemv_layout),

@@ -92,11 +92,7 @@ wqc_status wqc_reader1_end(wqc_reader *r, wqc_error *err)
     wqc_record rec, *end = &rec;
     uint64_t at = r->len - WQC_END_RECORD_BYTES;
     wqc_status st = wqc_record_read(r->buf, r->len, at, end, err);
-    if (st != WQC_OK) {
-        char detail[WQC_ERROR_MSG_MAX];
-        snprintf(detail, sizeof detail, "%s", err ? err->msg : "");
-        return wqc_fail(err, st, "no valid END record in the last 128 bytes (truncated file?): %s", detail);
-    }
+    if (st != WQC_OK) return wqc_fail_context(err, st, "no valid END record in the last 128 bytes (truncated file?)");
     if (end->type != WQC_REC_END || end->body_len != WQC_END_BODY_BYTES || end->next != r->len)
         return BAD("the file does not end with an END record (truncated?)");
     r->end_offset = at;
