@@ -18,7 +18,14 @@ double wqc_e4m3_decode(uint8_t code)
     return code & 0x80 ? -v : v;
 }
 
-uint8_t wqc_e4m3_encode(double x)
+/* value[c] = the value of code c, 0x00..0x7e. */
+static void e4m3_values(double value[0x7f])
+{
+    for (unsigned c = 0; c < 0x7f; c++) value[c] = e4m3_value(c);
+}
+
+/* x rounded to the nearest code of the table (ties to the even code), saturated. */
+static uint8_t e4m3_nearest(const double value[0x7f], double x)
 {
     uint8_t sign = signbit(x) ? 0x80 : 0;
     if (isnan(x)) return (uint8_t)(sign | 0x7f);
@@ -28,21 +35,30 @@ uint8_t wqc_e4m3_encode(double x)
     unsigned lo = 0, hi = 0x7e;
     while (lo < hi) {
         unsigned mid = (lo + hi + 1) / 2;
-        if (e4m3_value(mid) <= a) lo = mid;
+        if (value[mid] <= a) lo = mid;
         else hi = mid - 1;
     }
     unsigned code = lo;
     if (lo < 0x7e) {
-        double below = a - e4m3_value(lo), above = e4m3_value(lo + 1) - a;
+        double below = a - value[lo], above = value[lo + 1] - a;
         if (above < below || (above == below && (lo & 1))) code = lo + 1;
     }
     return (uint8_t)(code ? sign | code : 0); /* zero keeps no sign, as a rounded -0.0001 */
+}
+
+uint8_t wqc_e4m3_encode(double x)
+{
+    double value[0x7f];
+    e4m3_values(value);
+    return e4m3_nearest(value, x);
 }
 
 wqc_status wqc_fp8_block_quantize(const float *w, uint64_t rows, uint64_t cols, uint8_t *codes, float *scale_inv,
                                   wqc_error *err)
 {
     const uint64_t bc = (cols + WQC_FP8_BLOCK - 1) / WQC_FP8_BLOCK, br = (rows + WQC_FP8_BLOCK - 1) / WQC_FP8_BLOCK;
+    double value[0x7f];
+    e4m3_values(value);
     for (uint64_t i = 0; i < rows * cols; i++)
         if (!isfinite(w[i]))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "value %llu (row %llu) is not finite", (unsigned long long)i,
@@ -63,7 +79,7 @@ wqc_status wqc_fp8_block_quantize(const float *w, uint64_t rows, uint64_t cols, 
             scale_inv[bi * bc + bj] = s;
             for (uint64_t r = bi * WQC_FP8_BLOCK; r < r1; r++)
                 for (uint64_t c = bj * WQC_FP8_BLOCK; c < c1; c++)
-                    codes[r * cols + c] = wqc_e4m3_encode((double)w[r * cols + c] / (double)s);
+                    codes[r * cols + c] = e4m3_nearest(value, (double)w[r * cols + c] / (double)s);
         }
     return WQC_OK;
 }
