@@ -230,6 +230,10 @@ wqc_status wqc_frame_decode_raw_with(const wqc_frame *f, wqc_isa isa, uint8_t *o
 #define WQC_STREAM_WINDOW_DEFAULT (4u << 20)
 wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads, size_t window, wqc_sink_fn sink,
                             void *ctx, wqc_error *err);
+/* wqc_frame_stream into dst, which it must fill exactly: len bytes, else
+ * WQC_ERR_FORMAT. */
+wqc_status wqc_frame_decode_into(const wqc_frame *f, wqc_rans_form form, int threads, void *dst, uint64_t len,
+                                 wqc_error *err);
 
 #ifdef __cplusplus
 }

@@ -205,6 +205,13 @@ typedef struct wqc_memory_out {
     size_t len, cap;
 } wqc_memory_out;
 wqc_status wqc_memory_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
+/* A caller's buffer of fixed size: wqc_buffer_sink copies to at and moves it
+ * on; more than reaches end is WQC_ERR_FORMAT (a decoder that gives more
+ * than it declared). The caller checks at == end for a short output. */
+typedef struct wqc_buffer_out {
+    uint8_t *at, *end;
+} wqc_buffer_out;
+wqc_status wqc_buffer_sink(void *ctx, const void *buf, size_t len, wqc_error *err);
 
 /* Writes a .safetensors file: the tensors in the order given (their `data`
  * little-endian, `nbytes` each), data offsets contiguous from 0, and the

@@ -1,6 +1,7 @@
 #include "bytes.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "wqc/tensor_io.h"
 
@@ -11,6 +12,16 @@ wqc_status wqc_memory_sink(void *ctx, const void *buf, size_t len, wqc_error *er
     wqc_bytes_put(&b, buf, len);
     m->data = b.data, m->len = b.len, m->cap = b.cap;
     return b.failed ? wqc_fail(err, WQC_ERR_NOMEM, "out of memory: %zu bytes in memory", m->len + len) : WQC_OK;
+}
+
+wqc_status wqc_buffer_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    wqc_buffer_out *o = ctx;
+    if (len > (size_t)(o->end - o->at))
+        return wqc_fail(err, WQC_ERR_FORMAT, "decoded %zu bytes more than the output holds", len - (size_t)(o->end - o->at));
+    memcpy(o->at, buf, len);
+    o->at += len;
+    return WQC_OK;
 }
 
 void wqc_bytes_put(wqc_bytes *b, const void *p, size_t n)

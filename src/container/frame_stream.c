@@ -146,3 +146,15 @@ wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads,
         return stream_rans(f, form, add, threads, window, sink, ctx, err);
     return stream_symbols(f, form, add, threads, window, sink, ctx, err);
 }
+
+wqc_status wqc_frame_decode_into(const wqc_frame *f, wqc_rans_form form, int threads, void *dst, uint64_t len,
+                                 wqc_error *err)
+{
+    wqc_buffer_out o = {dst, (uint8_t *)dst + len};
+    wqc_status st = wqc_frame_stream(f, form, threads, 0, wqc_buffer_sink, &o, err);
+    if (st != WQC_OK) return st;
+    if (o.at != o.end)
+        return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
+                        (unsigned long long)(o.at - (uint8_t *)dst), (unsigned long long)len);
+    return WQC_OK;
+}

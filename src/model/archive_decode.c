@@ -86,32 +86,12 @@ uint64_t wqc_archive_decoded_size(wqc_archive *a, size_t i, wqc_decode_as as)
     return frame_size(f, as);
 }
 
-typedef struct fixed_out {
-    uint8_t *dst;
-    uint64_t cap, len;
-} fixed_out;
-
-static wqc_status fixed_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    fixed_out *o = ctx;
-    if (len > o->cap - o->len) return wqc_fail(err, WQC_ERR_FORMAT, "decoded more bytes than the tensor holds");
-    memcpy(o->dst + o->len, buf, len);
-    o->len += len;
-    return WQC_OK;
-}
-
 static wqc_status decode_frame(const wqc_frame *f, wqc_decode_as as, int threads, void *dst, uint64_t need,
                                wqc_error *err)
 {
-    if (f->quantized || as != WQC_AS_F32 || f->dtype == WQC_DTYPE_F32) {
-        fixed_out o = {dst, need, 0};
-        wqc_rans_form form = f->quantized ? wqc_quantized_form(f, as) : WQC_FORM_SYMBOLS;
-        wqc_status st = wqc_frame_stream(f, form, threads, 0, fixed_sink, &o, err);
-        if (st == WQC_OK && o.len != need)
-            st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
-                          (unsigned long long)o.len, (unsigned long long)need);
-        return st;
-    }
+    if (f->quantized || as != WQC_AS_F32 || f->dtype == WQC_DTYPE_F32)
+        return wqc_frame_decode_into(f, f->quantized ? wqc_quantized_form(f, as) : WQC_FORM_SYMBOLS, threads, dst, need,
+                                     err);
     /* F32 from another dtype: its bytes, then widened. */
     uint8_t *raw = malloc(f->raw_len ? (size_t)f->raw_len : 1);
     if (!raw) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", f->name);

@@ -28,23 +28,10 @@ static wqc_status encode_file(wqc_model *m, const wqc_gguf *g, const uint8_t *bu
 }
 
 /* Decodes into a buffer of the file's size. */
-typedef struct filled {
-    uint8_t *at, *end;
-} filled;
-
-static wqc_status fill(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    filled *f = ctx;
-    if (len > (size_t)(f->end - f->at)) return wqc_fail(err, WQC_ERR_FORMAT, "decoded more than the file's bytes");
-    memcpy(f->at, buf, len);
-    f->at += len;
-    return WQC_OK;
-}
-
 static wqc_status decode_file(wqc_archive *a, wqc_isa isa, uint8_t *out, size_t size, wqc_error *err)
 {
-    filled f = {out, out + size};
-    wqc_status st = wqc_archive_write_source(a, &isa, 1, fill, &f, err);
+    wqc_buffer_out f = {out, out + size};
+    wqc_status st = wqc_archive_write_source(a, &isa, 1, wqc_buffer_sink, &f, err);
     if (st == WQC_OK && f.at != f.end) st = wqc_fail(err, WQC_ERR_FORMAT, "decoded fewer than the file's bytes");
     return st;
 }
