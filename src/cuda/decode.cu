@@ -203,9 +203,7 @@ extern "C" wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_fo
     cudaError_t e;
     if (g->split) {
         /* A lossless tensor decodes to its own values only. */
-        const wqc_rans_form own = g->split == 1 ? WQC_FORM_SYMBOLS : g->dtype == WQC_DTYPE_F32 ? WQC_FORM_F32
-                                  : g->dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_BF16;
-        if (form != own)
+        if (form != frame_own_form(g))
             return wqc_fail(err, WQC_ERR_UNSUPPORTED, "a lossless tensor decodes on the GPU to its own dtype only");
         if (g->nchunks == 0) return WQC_OK;
         e = g->split == 1 ? launch<WQC_FORM_SYMBOLS>(g, dev_out, s)

@@ -89,6 +89,12 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     return WQC_OK;
 }
 
+wqc_rans_form frame_own_form(const wqc_cuda_frame *g)
+{
+    return g->split == 1 ? WQC_FORM_SYMBOLS : g->dtype == WQC_DTYPE_F32 ? WQC_FORM_F32
+           : g->dtype == WQC_DTYPE_F16 ? WQC_FORM_F16 : WQC_FORM_BF16;
+}
+
 void frame_host_free(frame_host *h)
 {
     free(h->joined), free(h->table);
@@ -115,8 +121,9 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
     g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
     g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
     g->status = (int *)base[PART_STATUS];
-    const uint64_t symbols = h->payload_len - (g->split > 1 ? (g->split == 2 ? 1 : 3) * g->n : 0);
-    for (unsigned k = 0; k < 3; k++) g->rest[k] = g->split > 1 ? g->payload + symbols + k * g->n : NULL;
+    const unsigned nrest = g->split ? wqc_split_rest_count(g->dtype) : 0;
+    const uint64_t symbols = h->payload_len - nrest * g->n;
+    for (unsigned k = 0; k < 3; k++) g->rest[k] = k < nrest ? g->payload + symbols + k * g->n : NULL;
 }
 
 const void *frame_host_part(const frame_host *h, int k)

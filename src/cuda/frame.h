@@ -65,6 +65,9 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS]);
 /* The host bytes of part k (NULL for the status). */
 const void *frame_host_part(const frame_host *h, int k);
 
+/* The only form a split frame decodes to: its dtype's (symbols for 1-byte dtypes). */
+wqc_rans_form frame_own_form(const wqc_cuda_frame *g);
+
 /* Reports the first damaged chunk of g from its statuses (nchunks, copied
  * to the host): WQC_ERR_FORMAT naming it, else WQC_OK. */
 wqc_status frame_status_check(const wqc_cuda_frame *g, const int *status, wqc_error *err);

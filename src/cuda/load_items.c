@@ -78,8 +78,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
         if (st == WQC_ERR_UNSUPPORTED) return WQC_OK; /* more than 32 lanes: the host decodes it */
         if (st != WQC_OK) return wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
         it->gpu = 1;
-        if (!f->quantized) it->form = it->out.dtype == WQC_DTYPE_F32 ? WQC_FORM_F32 : it->out.dtype == WQC_DTYPE_F16 ? WQC_FORM_F16
-                                      : it->out.dtype == WQC_DTYPE_BF16 ? WQC_FORM_BF16 : WQC_FORM_SYMBOLS;
+        if (!f->quantized) it->form = frame_own_form(&it->h.g);
         it->payload = (uint64_t)(it->h.payload - base), it->payload_len = it->h.payload_len;
         place_parts(m, it);
     } else if (f->encoding == WQC_ENC_RAW) {
@@ -98,13 +97,18 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     return WQC_OK;
 }
 
+static wqc_status items_alloc(wqc_cuda_model *m, size_t n, wqc_error *err)
+{
+    if (!(m->items = calloc(n ? n : 1, sizeof *m->items))) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    m->count = n;
+    return WQC_OK;
+}
+
 static wqc_status wqc_items(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
 {
     wqc_status st = wqc_reader_open_file(&m->map, 1, NULL, 0, &m->reader, err);
     if (st != WQC_OK) return st;
-    m->count = wqc_reader_count(m->reader);
-    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if ((st = items_alloc(m, wqc_reader_count(m->reader), err)) != WQC_OK) return st;
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) st = wqc_item(m, i, as, &m->items[i], err);
     return st;
 }
@@ -113,9 +117,7 @@ static wqc_status safetensors_items(wqc_cuda_model *m, wqc_error *err)
 {
     wqc_status st = wqc_safetensors_parse(m->map.data, m->map.size, &m->st, err);
     if (st != WQC_OK) return st;
-    m->count = m->st.count;
-    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if ((st = items_alloc(m, m->st.count, err)) != WQC_OK) return st;
     for (size_t i = 0; i < m->count; i++) {
         const wqc_st_entry *e = &m->st.entries[i];
         load_item *it = &m->items[i];
@@ -131,9 +133,7 @@ static wqc_status gguf_items(wqc_cuda_model *m, wqc_error *err)
 {
     wqc_status st = wqc_gguf_parse(m->map.data, m->map.size, &m->gguf, err);
     if (st != WQC_OK) return st;
-    m->count = m->gguf.ntensors;
-    if (!(m->items = calloc(m->count ? m->count : 1, sizeof *m->items)))
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if ((st = items_alloc(m, m->gguf.ntensors, err)) != WQC_OK) return st;
     for (size_t i = 0; i < m->count; i++) {
         const wqc_gguf_tensor *t = &m->gguf.tensors[i];
         load_item *it = &m->items[i];

@@ -167,19 +167,6 @@ static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
     return st;
 }
 
-typedef struct host_out {
-    uint8_t *at, *end;
-} host_out;
-
-static wqc_status host_sink(void *ctx, const void *buf, size_t len, wqc_error *err)
-{
-    host_out *o = ctx;
-    if (len > (size_t)(o->end - o->at)) return wqc_fail(err, WQC_ERR_FORMAT, "decoded more bytes than the tensor holds");
-    memcpy(o->at, buf, len);
-    o->at += len;
-    return WQC_OK;
-}
-
 /* A frame the host decodes: checked through the map, decoded whole, sent. */
 static wqc_status load_host(worker *w, load_item *it, uint8_t *out)
 {
@@ -194,13 +181,7 @@ static wqc_status load_host(worker *w, load_item *it, uint8_t *out)
     t0 = now();
     uint8_t *host = malloc(it->out.bytes ? (size_t)it->out.bytes : 1);
     if (!host) return wqc_fail(&w->err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", it->out.name);
-    if (it->f->quantized) {
-        host_out o = {host, host + it->out.bytes};
-        st = wqc_frame_stream(it->f, it->form, 1, 0, host_sink, &o, &w->err);
-        if (st == WQC_OK && o.at != o.end) st = wqc_fail(&w->err, WQC_ERR_FORMAT, "decoded fewer bytes than the tensor holds");
-    } else {
-        st = wqc_frame_decode_raw(it->f, host, &w->err);
-    }
+    st = wqc_frame_decode_into(it->f, it->form, 1, host, it->out.bytes, &w->err);
     w->cpu += now() - t0;
     /* Through the staging ring: the copies read the ring, not host. */
     if (st == WQC_OK) st = send_host(w, host, it->out.bytes, out);
