@@ -161,8 +161,8 @@ wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
     case WQC_FILE_SAFETENSORS: st = safetensors_items(m, err); break;
     case WQC_FILE_GGUF: st = gguf_items(m, err); break;
     default:
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the GPU loader reads a .wqc, .safetensors or GGUF file, not %s",
-                        wqc_file_format_name(m->kind));
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "%s: the GPU loader reads a .wqc, .safetensors or GGUF file, not %s",
+                        m->path, wqc_file_format_name(m->kind));
     }
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
         m->items[i].out_at = m->output_bytes;
