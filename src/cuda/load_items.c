@@ -55,7 +55,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     const int v2 = wqc_reader_version(r) == 2;
     /* Format 1 has no per-record check to stream: its frames are checked here, decoded on the host. */
     wqc_status st = v2 ? wqc_reader_describe(r, i, &f, err) : wqc_reader_frame(r, i, &f, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) return wqc_fail_context(err, st, "%s", m->path);
     it->f = f;
     it->out.name = wqc_reader_name(r, i);
     it->out.ndim = f->ndim;
@@ -88,7 +88,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     }
     wqc_record2 rec;
     st = wqc_record2_read(base, m->map.size, f->file_offset, 0, &rec, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) return wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
     it->kind = LOAD_RECORD;
     it->body = rec.body_offset;
     it->seed = XXH3_64bits(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset));
@@ -107,7 +107,7 @@ static wqc_status items_alloc(wqc_cuda_model *m, size_t n, wqc_error *err)
 static wqc_status wqc_items(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
 {
     wqc_status st = wqc_reader_open_file(&m->map, 1, NULL, 0, &m->reader, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) return wqc_fail_context(err, st, "%s", m->path);
     if ((st = items_alloc(m, wqc_reader_count(m->reader), err)) != WQC_OK) return st;
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) st = wqc_item(m, i, as, &m->items[i], err);
     return st;
@@ -116,7 +116,7 @@ static wqc_status wqc_items(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
 static wqc_status safetensors_items(wqc_cuda_model *m, wqc_error *err)
 {
     wqc_status st = wqc_safetensors_parse(m->map.data, m->map.size, &m->st, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) return wqc_fail_context(err, st, "%s", m->path);
     if ((st = items_alloc(m, m->st.count, err)) != WQC_OK) return st;
     for (size_t i = 0; i < m->count; i++) {
         const wqc_st_entry *e = &m->st.entries[i];
@@ -132,7 +132,7 @@ static wqc_status safetensors_items(wqc_cuda_model *m, wqc_error *err)
 static wqc_status gguf_items(wqc_cuda_model *m, wqc_error *err)
 {
     wqc_status st = wqc_gguf_parse(m->map.data, m->map.size, &m->gguf, err);
-    if (st != WQC_OK) return st;
+    if (st != WQC_OK) return wqc_fail_context(err, st, "%s", m->path);
     if ((st = items_alloc(m, m->gguf.ntensors, err)) != WQC_OK) return st;
     for (size_t i = 0; i < m->count; i++) {
         const wqc_gguf_tensor *t = &m->gguf.tensors[i];
