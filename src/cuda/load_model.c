@@ -24,6 +24,7 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     m->threads = o.threads > 0 ? o.threads : cores < 1 ? 1 : cores > LOAD_THREADS_MAX ? LOAD_THREADS_MAX : (int)cores;
     m->piece = o.piece ? o.piece : LOAD_PIECE_DEFAULT;
     wqc_status st = wqc_map_file(path, &m->map, err);
+    if (st != WQC_OK) wqc_fail_context(err, st, "%s", path);
     if (st == WQC_OK && !m->map.is_mmap)
         st = wqc_fail(err, WQC_ERR_INVALID_ARG, "%s: the GPU loader reads regular files, not pipes", path);
     if (st == WQC_OK && (m->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
