@@ -17,8 +17,11 @@ out=${1:-bench/results}
 mkdir -p "$out"
 if ! pkg-config --exists jansson 2>/dev/null && [[ -d .devlibs ]]; then source scripts/device-env.sh; fi
 b=build-cuda
-cmake -S . -B $b -DWQC_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DWQC_WERROR=ON >/dev/null || exit 1
-cmake --build $b -j"$(nproc)" --target wqc wqc_shared wqc_cuda_shared test_cuda_decode test_cuda_load >/dev/null || exit 1
+build() {
+    cmake -S . -B $b -DWQC_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DWQC_WERROR=ON &&
+        cmake --build $b -j"$(nproc)" --target wqc wqc_shared wqc_cuda_shared test_cuda_decode test_cuda_load
+}
+build >"$out/build.log" 2>&1 || { echo "build failed:"; grep -m 20 -E 'error|Error' "$out/build.log"; exit 1; }
 failed=0
 for t in test_cuda_decode test_cuda_load; do
     $b/src/cuda/$t >"$out/$t.log" 2>&1 || { failed=1; echo "FAILED: $t"; tail -20 "$out/$t.log"; }

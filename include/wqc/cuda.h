@@ -9,11 +9,11 @@
  * values round the multiply and the add separately, no FMA). Chunks decode
  * in parallel, so a file meant for the GPU wants many: encode with
  * --chunk 4096 (lossless: 16384). Supported: rANS frames (order-0 or a
- * context's tables chosen per parameter group) with at most 32 lanes, in
+ * context's tables chosen per parameter group) with up to 32 lanes or 64, in
  * the row or the gemv layout, and split frames (lossless F32, F16, BF16 and
  * 1-byte tensors: the symbol bytes joined with the rest bytes into the
  * values); others (zstd, brotli, floats) are WQC_ERR_UNSUPPORTED. Row-layout
- * frames with 32 lanes whose chunks, rows and parameter groups are
+ * frames with 32 or 64 lanes whose chunks, rows and parameter groups are
  * multiples of 32 symbols ("aligned", the default encoding of most weight
  * matrices) take a faster kernel, and only they take the product (the gemv
  * layout's chunks hold whole tiles of 32 rows: too few chunks for a GPU). */
@@ -75,7 +75,7 @@ wqc_status wqc_cuda_q4_0_gemv(const wqc_q4_0_block *dev_w, uint64_t rows, uint64
  * tensor is then decoded on that stream straight into its place, while the
  * thread reads the next. The frames the GPU does not decode (zstd, brotli,
  * LZMA, the float coder, GGUF blocks, split frames with zstd'd rest
- * streams, more than 32 lanes) are decoded by the thread and sent the same
+ * streams, lane counts other than 1..32 and 64) are decoded by the thread and sent the same
  * way. A damaged record or chunk fails the load, naming the tensor.
  *
  * What a tensor becomes: a quantized one dequantized to its original dtype

@@ -192,9 +192,17 @@ void wqc_rans_params_default(wqc_rans_params *p);
 #define WQC_RANS_LANES_SMALL 8
 #define WQC_RANS_SMALL_TENSOR (1u << 18)
 #define WQC_RANS_TINY_TENSOR (1u << 16)
-uint32_t wqc_rans_lanes_auto(uint64_t n);
-/* The lanes a tensor of n symbols is coded with: lanes, or 0 for auto. */
-uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n);
+/* Alphabets above WQC_RANS_SEARCHED_ALPHABET symbols (bytes of lossless
+ * floats and FP8, GGUF Q8_0 codes, 5-bit and wider symbols) are looked up
+ * by gathers, whose latency only more independent lanes hide: they take
+ * WQC_RANS_LANES_GATHERED lanes from 2^16 symbols up (AVX-512 decodes them
+ * about twice as fast as with 32, for about 2 bytes of flushed state a
+ * lane per chunk: 0.02% of a lossless BF16 model). */
+#define WQC_RANS_SEARCHED_ALPHABET 16u
+#define WQC_RANS_LANES_GATHERED 64
+uint32_t wqc_rans_lanes_auto(uint64_t n, uint32_t alphabet);
+/* The lanes a tensor of n symbols of an alphabet is coded with: lanes, or 0 for auto. */
+uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n, uint32_t alphabet);
 /* One of the parameters given as text, as the CLI's options and clients
  * give them: precision (10..15), lanes ("auto" = 0, 1, 2, 4 or a multiple of
  * 8), chunk (symbols per chunk). WQC_ERR_INVALID_ARG for a bad value,

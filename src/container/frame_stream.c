@@ -23,7 +23,8 @@ static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, w
     if (per < least) per = least;
     if (per > c->nchunks) per = c->nchunks;
     uint64_t cap = per * c->chunk < c->n ? per * c->chunk : c->n;
-    uint8_t *sym = wqc_big_alloc((size_t)cap), *out = wqc_big_alloc((size_t)cap * size);
+    /* 1-byte values are their own symbols: decoded straight into out. */
+    uint8_t *out = wqc_big_alloc((size_t)cap * size), *sym = size == 1 ? out : wqc_big_alloc((size_t)cap);
     split_rest r = {0};
     wqc_rans_dtable d = {0};
     wqc_status st = sym && out ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -36,12 +37,12 @@ static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, w
         st = wqc_rans_decode_range_with(&d, c, k, count, &o, threads, isa, err);
         const uint8_t *rest[WQC_SPLIT_REST_MAX];
         for (unsigned j = 0; j < wqc_split_rest_count(f->dtype); j++) rest[j] = r.stream[j] + first;
-        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, rest, (size_t)(last - first), out, isa, err);
+        if (st == WQC_OK && size > 1) st = wqc_float_merge(f->dtype, sym, rest, (size_t)(last - first), out, isa, err);
         if (st == WQC_OK) st = sink(ctx, out, (size_t)((last - first) * size), err);
     }
     wqc_rans_dtable_free(&d);
     split_rest_close(&r);
-    free(sym);
+    if (sym != out) free(sym);
     free(out);
     return st;
 }

@@ -1,6 +1,6 @@
-// The decoding loop of an aligned frame (wqc_cuda_frame_aligned): 32 lanes,
-// and chunks, rows and parameter groups made of whole rounds of 32 symbols,
-// so that every round lies in one group. A chunk is walked segment by
+// The decoding loop of an aligned frame (wqc_cuda_frame_aligned): 32 or 64
+// lanes, and chunks, rows and parameter groups made of whole multiples of 32
+// symbols, so that every round of 32 lies in one group. A chunk is walked segment by
 // segment (the longest run of rounds in one group and one row), and a sink
 // takes each round's symbols: the decoder writes them or their values, the
 // product multiplies them into its sums. No per-round bounds or group logic.
@@ -53,13 +53,18 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
                                      uint32_t len, uint32_t cap, Sink &sink)
 {
     const uint32_t l = threadIdx.x % 32;
-    if (len < 4u * 32) return E_STATE;
-    uint32_t x = read_state(in, l);
-    if (__any_sync(FULL_MASK, x < STATE_LOW)) return E_STATE;
+    /* 64 lanes: the thread holds lanes l and 32 + l, and a round runs as two
+     * halves of 32 symbols, each on its own state (x the half being decoded,
+     * y the other): the halves' renormalisations read the stream in lane
+     * order, as one round's do. */
+    const bool two = g.lanes == 64;
+    if (len < 4u * g.lanes) return E_STATE;
+    uint32_t x = read_state(in, l), y = two ? read_state(in, 32 + l) : STATE_LOW;
+    if (__any_sync(FULL_MASK, x < STATE_LOW || y < STATE_LOW)) return E_STATE;
     const uint64_t first = c * g.chunk;
     const uint32_t n = (uint32_t)min(g.n - first, (uint64_t)g.chunk);
     const uint32_t precision = g.precision, mask = (1u << precision) - 1, below = (1u << l) - 1;
-    uint32_t w = 4u * 32;
+    uint32_t w = 4u * g.lanes;
     sink.start(g, first);
     for (uint32_t done = 0; done < n;) {
         const uint32_t seg = sink.segment(g, n - done);
@@ -80,6 +85,10 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
                 x = x << 16 | word;
             }
             w += 2u * __popc(needs);
+            if (two) {
+                const uint32_t t = x;
+                x = y, y = t;
+            }
         }
         done += seg;
         sink.end_segment(seg);
@@ -87,7 +96,7 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
     sink.finish();
     if (w > len) return E_SHORT;
     if (w != len) return E_LEFT;
-    return __any_sync(FULL_MASK, x != STATE_LOW) ? E_FINAL : E_OK;
+    return __any_sync(FULL_MASK, x != STATE_LOW || y != STATE_LOW) ? E_FINAL : E_OK;
 }
 
 /* Runs decode_aligned over the chunks a persistent grid's warps take in

@@ -95,9 +95,10 @@ __device__ inline uint64_t tiled_index(const wqc_cuda_frame &g, uint64_t k, uint
     return *row * g.cols + m / height;
 }
 
-/* The general kernel: any lane count up to 32, any chunk length, group
- * layout and symbol order. One warp a chunk; lanes past `lanes`, and past
- * the chunk's end in its last round, sit out. */
+/* The general kernel: up to 32 lanes, or 64 (two halves a round, as in
+ * decode_aligned), any chunk length, group layout and symbol order. One
+ * warp a chunk; lanes past `lanes`, and past the chunk's end in its last
+ * round, sit out. */
 template <int FORM, bool SHARED>
 __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
@@ -114,12 +115,15 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
         in = mine;
     }
     const uint64_t first = c * g.chunk, n = g.n - first < g.chunk ? g.n - first : g.chunk;
-    const uint32_t lanes = g.lanes, mask = (1u << g.precision) - 1, precision = g.precision;
+    const uint32_t mask = (1u << g.precision) - 1, precision = g.precision;
+    const bool two = g.lanes == 64;
+    const uint32_t lanes = two ? 32 : g.lanes; /* symbols a step takes */
     const bool lane = l < lanes;
-    uint32_t x = 0;
-    int bad = len < 4u * lanes;
+    uint32_t x = 0, y = STATE_LOW;
+    int bad = len < 4u * g.lanes;
     if (!bad && lane) x = read_state(in, l);
-    if (__any_sync(FULL_MASK, lane && x < STATE_LOW)) bad = E_STATE;
+    if (!bad && two) y = read_state(in, 32 + l);
+    if (__any_sync(FULL_MASK, lane && (x < STATE_LOW || y < STATE_LOW))) bad = E_STATE;
     if (bad) {
         if (l == 0) g.status[c] = bad;
         return;
@@ -137,7 +141,7 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
     const uint32_t per_row = (cols + group_len - 1) / group_len;
     uint64_t held = ~0ull;
     float scale = 0.0f, offset = 0.0f;
-    uint32_t w = 4u * lanes;
+    uint32_t w = 4u * g.lanes;
     const uint32_t below = (1u << l) - 1;
     const uint32_t n32 = (uint32_t)n; /* a chunk holds at most 2^30 symbols */
     for (uint32_t i = 0; i < n32; i += lanes) {
@@ -168,10 +172,14 @@ __global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc
             else bad = E_SHORT;
         }
         w += 2u * __popc(needs);
+        if (two) {
+            const uint32_t t = x;
+            x = y, y = t;
+        }
     }
     if (__any_sync(FULL_MASK, bad)) bad = E_SHORT;
     else if (w != len) bad = E_LEFT;
-    else if (lane && x != STATE_LOW) bad = E_FINAL;
+    else if (lane && (x != STATE_LOW || y != STATE_LOW)) bad = E_FINAL;
     bad = __reduce_max_sync(FULL_MASK, (unsigned)bad);
     if (l == 0) g.status[c] = bad;
 }

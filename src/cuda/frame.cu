@@ -19,9 +19,10 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     memset(h, 0, sizeof *h);
     const wqc_rans_coded *c = &f->coded;
     const int context = c->ctx.ntables > 1;
-    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || c->lanes > 32 ||
+    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || (c->lanes > 32 && c->lanes != 64) ||
         (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with at most 32 lanes", f->name);
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
+                        f->name);
     wqc_cuda_frame *g = &h->g;
     g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
     g->split = f->encoding == WQC_ENC_SPLIT ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
@@ -34,12 +35,12 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         /* One row: no groups, and every round of 32 lies in it when the
          * chunks and the count are whole rounds. */
         g->rows = 1, g->cols = g->group_len = g->n ? g->n : 1;
-        g->aligned = g->lanes == 32 && g->chunk % 32 == 0 && g->n % 32 == 0;
+        g->aligned = (g->lanes == 32 || g->lanes == 64) && g->chunk % 32 == 0 && g->n % 32 == 0;
     } else {
         g->cols = f->q.cols ? f->q.cols : 1, g->rows = g->n / g->cols;
         g->group_len = f->q.group_len && g->ngroups > 1 ? f->q.group_len : g->cols;
         g->tile = f->gemv_tile;
-        g->aligned = !g->tile && g->lanes == 32 && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
+        g->aligned = !g->tile && (g->lanes == 32 || g->lanes == 64) && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
         if (g->cols >= (1ull << 31) || g->rows >= (1ull << 31) || g->ngroups >= (1ull << 32))
             return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes up to 2^31 rows and columns", f->name);
     }

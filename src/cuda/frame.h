@@ -24,7 +24,7 @@ struct wqc_cuda_frame {
     uint32_t split;             // 0: quantized symbols; else a split frame's value bytes (1, 2 or 4)
     wqc_dtype dtype;            // the tensor's
     uint32_t max_chunk_bytes;   // the longest chunk's stream
-    int aligned;                // every round of 32 lanes lies in one parameter group (wqc_cuda_frame_aligned)
+    int aligned;                // 32 or 64 lanes, and every 32 symbols of a round lie in one parameter group (wqc_cuda_frame_aligned)
     uint8_t *payload;           // device, PAYLOAD_PAD bytes longer
     const uint8_t *rest[3];     // split: the rest streams (n bytes each), in the payload after the symbols'
     uint64_t *offset;           // device, nchunks + 1

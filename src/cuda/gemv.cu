@@ -116,7 +116,7 @@ extern "C" wqc_status wqc_cuda_gemv(const wqc_cuda_frame *g, const float *dev_x,
     if (g->split) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the GPU product takes quantized matrices, not lossless tensors");
     if (!g->aligned)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED,
-                        "the GPU product takes 32 lanes and chunks, rows and groups of whole multiples of 32 weights");
+                        "the GPU product takes 32 or 64 lanes and chunks, rows and groups of whole multiples of 32 weights");
     cudaError_t e = cudaMemset(dev_y, 0, (size_t)batch * g->rows * sizeof(float));
     /* Kept with the frame: an allocation per product would cost more than the product. */
     wqc_cuda_frame *mut = (wqc_cuda_frame *)g;

@@ -75,7 +75,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     const uint8_t *base = m->map.data;
     if (gpu_candidate(f)) {
         st = frame_host_make(f, &it->h, err);
-        if (st == WQC_ERR_UNSUPPORTED) return WQC_OK; /* more than 32 lanes: the host decodes it */
+        if (st == WQC_ERR_UNSUPPORTED) return WQC_OK; /* e.g. 128 lanes: the host decodes it */
         if (st != WQC_OK) return wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
         it->gpu = 1;
         if (!f->quantized) it->form = frame_own_form(&it->h.g);

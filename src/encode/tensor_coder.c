@@ -170,9 +170,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     if (o->gemv && (o->mode == WQC_MODE_BROTLI || o->mode == WQC_MODE_ZSTD || o->mode == WQC_MODE_LZMA))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "the gemv layout needs a rANS mode");
     wqc_rans_params p = o->rans;
-    /* The gemv layout's tiles are the lanes: at least 8 rows, for the SIMD products. */
-    /* The gemv layout's tiles are at least one vector of 8 rows. */
-    p.lanes = wqc_rans_lanes_for(p.lanes, f->nelem);
+    /* The gemv layout's tiles are the lanes: 8 to 32 rows, for the SIMD products. */
+    p.lanes = wqc_rans_lanes_for(p.lanes, f->nelem, o->gemv ? WQC_RANS_SEARCHED_ALPHABET : f->q.alphabet);
     if (o->gemv && p.lanes < 8 && !o->rans.lanes) p.lanes = 8;
     uint32_t tile = 0;
     if (o->gemv) {

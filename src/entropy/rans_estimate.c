@@ -28,7 +28,7 @@ wqc_status wqc_order0_estimate_counts(const uint64_t *counts, size_t alphabet, u
     if (st != WQC_OK) return st;
     out->cross_entropy_bits = wqc_cross_entropy_bits(counts, freq, alphabet, 1u << precision);
     out->table_bytes = wqc_freq_table_bytes(freq, alphabet);
-    out->bytes = wqc_rans_size_estimate(n, out->cross_entropy_bits, out->table_bytes, wqc_rans_lanes_auto(n),
+    out->bytes = wqc_rans_size_estimate(n, out->cross_entropy_bits, out->table_bytes, wqc_rans_lanes_auto(n, (uint32_t)alphabet),
                                         WQC_RANS_CHUNK_DEFAULT_CODEC);
     return WQC_OK;
 }

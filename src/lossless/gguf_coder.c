@@ -30,7 +30,7 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     wqc_status st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &n, err);
     if (st != WQC_OK) return st;
     wqc_rans_params p = o->rans;
-    p.lanes = wqc_rans_lanes_for(p.lanes, s[0].len);
+    p.lanes = wqc_rans_lanes_for(p.lanes, s[0].len, s[0].alphabet);
     st = wqc_code_order0(s[0].data, s[0].len, s[0].alphabet, o, &p, &f->coded, &f->shared_model, err);
     uint8_t *packed[WQC_GGUF_STREAMS_MAX] = {0};
     uint64_t total = f->coded.payload_len;

@@ -46,7 +46,7 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     wqc_float_split(t->dtype, t->data, n, mem, rest);
     wqc_byte_probe(mem, n, 1, symbols);
     wqc_rans_params p = o->rans;
-    p.lanes = wqc_rans_lanes_for(p.lanes, n);
+    p.lanes = wqc_rans_lanes_for(p.lanes, n, 256);
     wqc_status st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
     uint64_t total = f->coded.payload_len;
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {

@@ -7,7 +7,10 @@
 #include "wqc/rans.h"
 #include "../common/parse.h"
 
-uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n) { return lanes ? lanes : wqc_rans_lanes_auto(n); }
+uint32_t wqc_rans_lanes_for(uint32_t lanes, uint64_t n, uint32_t alphabet)
+{
+    return lanes ? lanes : wqc_rans_lanes_auto(n, alphabet);
+}
 
 wqc_status wqc_rans_setting(wqc_rans_params *p, const char *name, const char *value, wqc_error *err)
 {

@@ -19,9 +19,11 @@ void wqc_rans_params_default(wqc_rans_params *p)
     p->threads = 1;
 }
 
-uint32_t wqc_rans_lanes_auto(uint64_t n)
+uint32_t wqc_rans_lanes_auto(uint64_t n, uint32_t alphabet)
 {
-    return n < WQC_RANS_TINY_TENSOR ? 1 : n < WQC_RANS_SMALL_TENSOR ? WQC_RANS_LANES_SMALL : WQC_RANS_LANES_DEFAULT_CODEC;
+    if (n < WQC_RANS_TINY_TENSOR) return 1;
+    if (alphabet > WQC_RANS_SEARCHED_ALPHABET) return WQC_RANS_LANES_GATHERED;
+    return n < WQC_RANS_SMALL_TENSOR ? WQC_RANS_LANES_SMALL : WQC_RANS_LANES_DEFAULT_CODEC;
 }
 
 wqc_status wqc_rans_params_check(const wqc_rans_params *p, wqc_error *err)

@@ -193,6 +193,10 @@ static void lossless_cases(void)
         {"lossless U8, 32 lanes, chunks of 4096", WQC_DTYPE_U8, 300000, 32, 4096, 0, 1},
         {"lossless BF16, 100003 values (general kernel)", WQC_DTYPE_BF16, 100003, 32, 4096, 0, 0},
         {"lossless BF16, 16 lanes, chunks of 2048", WQC_DTYPE_BF16, 70000, 16, 2048, 0, 0},
+        {"lossless BF16, 64 lanes, chunks of 4096", WQC_DTYPE_BF16, 262144, 64, 4096, 0, 1},
+        {"lossless F8_E4M3, 64 lanes, chunks of 16384", WQC_DTYPE_F8_E4M3, 300000, 64, 16384, 0, 1},
+        {"lossless BF16, 64 lanes, chunks of 4000 (half rounds)", WQC_DTYPE_BF16, 100000, 64, 4000, 0, 1},
+        {"lossless BF16, 64 lanes, 100003 values (general kernel)", WQC_DTYPE_BF16, 100003, 64, 4096, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         gpu_file file;
@@ -269,6 +273,8 @@ int main(void)
         {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024, 0, 0},
         {"affine 4-bit group:48, 32 lanes", 64, 480, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 48, 32, 1024, 0, 0},
         {"sdclip 6-bit, 16 lanes, one chunk", 64, 700, WQC_QUANT_SDCLIP, 6, WQC_GRAN_ROW, 0, 16, 1 << 20, 0, 0},
+        {"affine 4-bit row, 64 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 64, 4096, 1, 0},
+        {"affine 4-bit row, 64 lanes, rows of 1000", 100, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 64, 4096, 0, 0},
         {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0, 0},
         {"gemv layout, 32 lanes, 100 rows (tail tile of 4)", 100, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0, 1},
         {"gemv layout, 8 lanes, tensor scales, one chunk", 37, 50, WQC_QUANT_AFFINE, 4, WQC_GRAN_TENSOR, 0, 8, 1 << 20, 0, 1},

@@ -196,10 +196,15 @@ static void test_model_api_rans_settings_one_rule(void **state)
     wqc_rans_params_default(&p);
     assert_int_equal(wqc_rans_setting(&p, "lanes", "auto", &err), WQC_OK);
     assert_int_equal(p.lanes, 0);
-    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1000), 1);
-    assert_int_equal(wqc_rans_lanes_for(p.lanes, 100000), 8);
-    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1u << 20), 32);
-    assert_int_equal(wqc_rans_lanes_for(16, 1000), 16);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1000, 16), 1);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 100000, 16), 8);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1u << 20, 16), 32);
+    assert_int_equal(wqc_rans_lanes_for(16, 1000, 16), 16);
+    /* Gathered alphabets take 64 lanes from 2^16 symbols. */
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1000, 256), 1);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 100000, 17), 64);
+    assert_int_equal(wqc_rans_lanes_for(p.lanes, 1u << 20, 256), 64);
+    assert_int_equal(wqc_rans_lanes_for(32, 1u << 20, 256), 32);
     for (const char *const *v = (const char *const[]){"1", "2", "4", "8", "24", "256", NULL}; *v; v++)
         assert_int_equal(wqc_rans_setting(&p, "lanes", *v, &err), WQC_OK);
     for (const char *const *v = (const char *const[]){"3", "12", "0x8", "264", "", NULL}; *v; v++)

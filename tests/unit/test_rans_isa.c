@@ -271,6 +271,9 @@ static void test_isa_every_lane_count_and_precision(void **state)
 {
     (void)state;
     for (uint32_t lanes = 8; lanes <= 256; lanes += 8) check(5000 + lanes, 16, 12, lanes, 2048, lanes);
+    /* Byte alphabets at WQC_RANS_LANES_GATHERED, their default: the one-gather
+     * table (P <= 12) and the two-gather one, several chunks each. */
+    for (int p = 11; p <= 13; p++) check(70001, 256, p, WQC_RANS_LANES_GATHERED, 16384, (uint64_t)p + 200);
     for (int p = 10; p <= 15; p++) {
         check(20000, 16, p, 32, 4096, (uint64_t)p);
         check(20000, 200, p, 16, 4096, (uint64_t)p + 100);

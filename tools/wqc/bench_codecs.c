@@ -13,9 +13,10 @@
 #include "bench_codecs.h"
 #include "cli.h"
 
-static const char *const families[] = {"wqc", "packed", "htscodecs", "zstd", "brotli"};
+/* xz races only in `bench --lossless`. */
+static const char *const families[] = {"wqc", "packed", "htscodecs", "zstd", "brotli", "xz"};
 
-static int selected(const char *select, const char *family)
+int bench_codec_selected(const char *select, const char *family)
 {
     if (!select) return 1;
     size_t len = strlen(family);
@@ -38,7 +39,7 @@ int bench_codecs_valid(const char *select)
         for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
             if (strlen(families[i]) == n && strncmp(p, families[i], n) == 0) known = 1;
         if (!known) {
-            cli_error("--codecs: unknown codec family '%.*s' (expected wqc, packed, htscodecs, zstd, brotli)",
+            cli_error("--codecs: unknown codec family '%.*s' (expected wqc, packed, htscodecs, zstd, brotli, xz)",
                       (int)n, p);
             return 0;
         }
@@ -61,7 +62,7 @@ size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec 
     size_t n = 0;
     wqc_isa best = wqc_isa_best();
     char name[48];
-    if (selected(select, "wqc")) {
+    if (bench_codec_selected(select, "wqc")) {
         for (int i = 0; i < WQC_ISA_COUNT; i++) {
             if (!wqc_isa_available((wqc_isa)i)) continue;
             snprintf(name, sizeof name, "wqc rANS %s", wqc_isa_name((wqc_isa)i));
@@ -84,7 +85,7 @@ size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec 
             c->form = forms[i].form;
         }
     }
-    if (selected(select, "packed") && max_alphabet <= 16) {
+    if (bench_codec_selected(select, "packed") && max_alphabet <= 16) {
         wqc_isa isas[2] = {WQC_ISA_SCALAR, best};
         for (int f = 0; f < 2; f++) {
             for (int i = 0; i < (best == WQC_ISA_SCALAR ? 1 : 2); i++) {
@@ -96,18 +97,18 @@ size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec 
         }
     }
 #ifdef WQC_HAVE_HTSCODECS
-    if (selected(select, "htscodecs")) {
+    if (bench_codec_selected(select, "htscodecs")) {
         add(codecs, &n, BENCH_HTSCODECS, "htscodecs rANS 4x16")->level = 0;
         add(codecs, &n, BENCH_HTSCODECS, "htscodecs rANS 32x16 SIMD")->level = RANS_ORDER_X32 | RANS_ORDER_SIMD_AUTO;
         add(codecs, &n, BENCH_HTSCODECS, "htscodecs rANS 32x16 SIMD PACK")->level =
             RANS_ORDER_X32 | RANS_ORDER_SIMD_AUTO | RANS_ORDER_PACK;
     }
 #endif
-    if (selected(select, "zstd")) {
+    if (bench_codec_selected(select, "zstd")) {
         add(codecs, &n, BENCH_ZSTD, "zstd -3")->level = 3;
         add(codecs, &n, BENCH_ZSTD, "zstd -19")->level = 19;
     }
-    if (selected(select, "brotli")) add(codecs, &n, BENCH_BROTLI, "brotli -q 11")->level = 11;
+    if (bench_codec_selected(select, "brotli")) add(codecs, &n, BENCH_BROTLI, "brotli -q 11")->level = 11;
     return n;
 }
 
@@ -187,7 +188,7 @@ int bench_encode(const bench_codec *c, const bench_item *it, int threads, bench_
         wqc_rans_params p;
         wqc_rans_params_default(&p);
         if (c->precision) p.precision = c->precision;
-        p.lanes = wqc_rans_lanes_for(c->lanes, it->n);
+        p.lanes = wqc_rans_lanes_for(c->lanes, it->n, it->q.alphabet);
         if (c->chunk) p.chunk = c->chunk;
         p.threads = threads;
         if (c->context) return encode_context(it, &p, out, err);

@@ -43,6 +43,8 @@ typedef struct bench_codec {
  * count. max_alphabet decides whether packed 4-bit applies. */
 size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec *codecs);
 
+/* Whether family is in select, a --codecs list (NULL: all). */
+int bench_codec_selected(const char *select, const char *family);
 /* 1 if `select` names only known families (else prints why and returns 0). */
 int bench_codecs_valid(const char *select);
 

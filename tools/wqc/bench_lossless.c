@@ -13,14 +13,17 @@
 #include "bench.h"
 #include "output.h"
 
-/* The model as encode --lossless writes it. */
-/* The file as `wqc encode --lossless` (or encode of a GGUF file) writes it, one thread. */
-static wqc_status encode_file(wqc_model *m, const wqc_gguf *g, const uint8_t *buf, size_t len, wqc_memory_out *out,
-                              wqc_error *err)
+/* The file as `wqc encode --lossless` (or encode of a GGUF file) writes it,
+ * one thread; --precision, --lanes and --chunk as encode takes them. */
+static wqc_status encode_file(const bench_args *a, wqc_model *m, const wqc_gguf *g, const uint8_t *buf, size_t len,
+                              wqc_memory_out *out, wqc_error *err)
 {
     wqc_model_encode_options o;
     wqc_model_encode_options_default(&o);
     o.coding.rans.threads = 1;
+    if (a->precision) o.coding.rans.precision = (int)a->precision;
+    if (a->lanes) o.coding.rans.lanes = (uint32_t)a->lanes;
+    if (a->chunk) o.coding.rans.chunk = (uint32_t)a->chunk;
     o.plan.lossless = 1;
     wqc_model_file_options fo = {NULL, 0, 0};
     if (g) return wqc_gguf_encode(g, buf, len, &o, &fo, wqc_memory_sink, out, NULL, NULL, NULL, err);
@@ -107,7 +110,7 @@ int bench_lossless(const bench_args *a)
     const uint8_t *file = gguf ? mapped.data : wqc_model_bytes(m, &size);
     wqc_memory_out wqc = {0};
     double t0 = bench_now_s();
-    st = encode_file(m, gguf ? &g : NULL, mapped.data, mapped.size, &wqc, &err);
+    st = encode_file(a, m, gguf ? &g : NULL, mapped.data, mapped.size, &wqc, &err);
     double wqc_encode_s = bench_now_s() - t0;
     wqc_archive *r = NULL;
     if (st == WQC_OK) st = wqc_archive_open_memory(wqc.data, wqc.len, NULL, &r, &err);
@@ -133,7 +136,7 @@ int bench_lossless(const bench_args *a)
     double best = 0.0;
     int rc = WQC_EXIT_OK;
     for (int isa = 0; isa < WQC_ISA_COUNT && rc == WQC_EXIT_OK; isa++) {
-        if (!wqc_isa_available((wqc_isa)isa)) continue;
+        if (!wqc_isa_available((wqc_isa)isa) || !bench_codec_selected(a->codecs, "wqc")) continue;
         memset(out, 0, (size_t)size);
         if (decode_file(r, (wqc_isa)isa, out, (size_t)size, &err) != WQC_OK || memcmp(out, file, (size_t)size) != 0) {
             cli_error("%s: the %s decoder did not give the file back", a->file, wqc_isa_name((wqc_isa)isa));
@@ -152,8 +155,9 @@ int bench_lossless(const bench_args *a)
         printf("%-28s %11zu %7.1f%% %11.1f %11.1f %8.2fx\n", name, wqc.len, 100.0 * (double)wqc.len / (double)size,
                (double)size / wqc_encode_s / 1e6, mbs, mbs / best);
     }
-    static const char *names[3] = {"zstd -19", "brotli -q 11 -w 24", "xz -9e"};
+    static const char *names[3] = {"zstd -19", "brotli -q 11 -w 24", "xz -9e"}, *families[3] = {"zstd", "brotli", "xz"};
     for (int which = 0; which < 3 && rc == WQC_EXIT_OK; which++) {
+        if (!bench_codec_selected(a->codecs, families[which])) continue;
         peer p = {names[which], NULL, 0, 0.0};
         if (!peer_encode(which, file, (size_t)size, &p) || !peer_decode(which, &p, out, (size_t)size) ||
             memcmp(out, file, (size_t)size) != 0) {
@@ -169,7 +173,7 @@ int bench_lossless(const bench_args *a)
         }
         double mbs = (double)size / bench_median(t, reps) / 1e6;
         printf("%-28s %11zu %7.1f%% %11.1f %11.1f %8.2fx\n", names[which], p.len, 100.0 * (double)p.len / (double)size,
-               (double)size / p.encode_s / 1e6, mbs, mbs / best);
+               (double)size / p.encode_s / 1e6, mbs, best > 0 ? mbs / best : 1.0);
         free(p.packed);
     }
     printf("\nbytes: the whole file (wqc: the .wqc that decode turns back into the file, byte for byte).\n"

@@ -27,6 +27,7 @@ static void usage(FILE *f)
             "                                4-bit, granularity tensor: min/max)\n"
             "  --precision P, --lanes N, --chunk N   wqc coding parameters\n"
             "  --codecs LIST                 comma list of wqc,packed,htscodecs,zstd,brotli\n"
+            "                                (--lossless: wqc,zstd,brotli,xz)\n"
             "                                (default all; brotli -q 11 encodes slowly)\n"
             "  --repeat N                    repetitions; medians are reported (default 5)\n"
             "  -T N, --threads N             wqc threads (default 1; peers use one)\n"
