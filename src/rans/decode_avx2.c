@@ -1,4 +1,6 @@
-/* AVX2 kernel: 8 lanes per vector. Same steps as the AVX-512 kernel; the
+/* AVX2 kernel: 8 lanes per vector. Same steps as the AVX-512 kernel (states
+ * in registers for 8 to 64 lanes, every vector advanced before any is
+ * renormalised); the
  * renormalisation words are moved into the lanes that need them by a
  * permutation chosen from the 8-bit lane mask. */
 #include <immintrin.h>
@@ -106,13 +108,12 @@ typedef struct kernel_consts {
     __m256i mask, field, low16, zero, nibble_shift, seven;
 } kernel_consts;
 
-/* One vector of lanes: the step with each lane's table starting at slot
- * base (0 without a context), renormalisation; returns the symbols. */
-static inline __attribute__((always_inline)) __m256i step(const kernel_consts *c, const wqc_rans_dtable *d, int packed,
-                                                          __m256i base, uint32_t *state, const uint8_t **w)
+/* One vector's decoding step before renormalisation, each lane's table
+ * starting at slot base (0 without a context): returns the symbols. */
+static inline __attribute__((always_inline)) __m256i advance(const kernel_consts *c, const wqc_rans_dtable *d,
+                                                             int packed, __m256i base, __m256i *x)
 {
-    __m256i x = _mm256_loadu_si256((const __m256i *)state);
-    __m256i slot = _mm256_add_epi32(_mm256_and_si256(x, c->mask), base), f, b, s;
+    __m256i slot = _mm256_add_epi32(_mm256_and_si256(*x, c->mask), base), f, b, s;
     if (packed) {
         __m256i e = _mm256_i32gather_epi32((const int *)d->packed, slot, 4);
         f = _mm256_and_si256(e, c->field);
@@ -124,17 +125,21 @@ static inline __attribute__((always_inline)) __m256i step(const kernel_consts *c
         b = _mm256_srli_epi32(e, 16);
         s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)d->symbol, slot, 1), _mm256_set1_epi32(0xff));
     }
-    x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(x, c->shift)), b);
-    __m256i need = _mm256_cmpeq_epi32(_mm256_srli_epi32(x, 16), c->zero);
+    *x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
+/* Lanes below 2^16 take the next words, in lane order. */
+static inline __attribute__((always_inline)) void renormalise(const kernel_consts *c, __m256i *x, const uint8_t **w)
+{
+    __m256i need = _mm256_cmpeq_epi32(_mm256_srli_epi32(*x, 16), c->zero);
     uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(need));
     __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)*w));
     __m256i idx = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)expand_index[m]), c->nibble_shift),
                                    c->seven);
     words = _mm256_permutevar8x32_epi32(words, idx);
-    x = _mm256_blendv_epi8(x, _mm256_or_si256(_mm256_slli_epi32(x, 16), words), need);
+    *x = _mm256_blendv_epi8(*x, _mm256_or_si256(_mm256_slli_epi32(*x, 16), words), need);
     *w += 2 * (size_t)__builtin_popcount(m);
-    _mm256_storeu_si256((__m256i *)state, x);
-    return s;
 }
 
 /* The first slot of each lane's table for the vector at pos (a context). */
@@ -147,23 +152,42 @@ static inline __attribute__((always_inline)) __m256i lane_bases(rans_kernel_ctx 
     return _mm256_sllv_epi32(_mm256_loadu_si256((const __m256i *)lane_table), _mm256_set1_epi32(k->d->precision));
 }
 
+/* nv_fixed > 0: the lanes are exactly nv_fixed vectors, kept in registers
+ * across rounds, every vector advanced before any is renormalised (their
+ * lookups overlap); 0: any multiple of 8 lanes, states in memory. */
 static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, wqc_rans_form form, int packed,
-                                                           int context)
+                                                           int context, uint32_t nv_fixed)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = {_mm_cvtsi32_si128(d->precision), _mm256_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm256_set1_epi32(RANS_PACKED_FIELD), _mm256_set1_epi32(0xffff), _mm256_setzero_si256(),
                              _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), _mm256_set1_epi32(7)};
-    const uint32_t nv = k->lanes / V;
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
-    for (; r < k->rounds && (size_t)(k->end - w) >= 2 * (size_t)k->lanes; r++) {
-        for (uint32_t v = 0; v < nv; v++) {
-            __m256i base = context ? lane_bases(k, pos) : c.zero;
-            __m256i s = step(&c, d, packed, base, k->state + V * v, &w);
-            store(k, form, pos, s);
-            pos += V;
+    const size_t need = 2 * (size_t)k->lanes;
+    if (nv_fixed) {
+        __m256i x[8], s[8];
+        for (uint32_t v = 0; v < nv_fixed; v++) x[v] = _mm256_loadu_si256((const __m256i *)(k->state + V * v));
+        for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+            for (uint32_t v = 0; v < nv_fixed; v++)
+                s[v] = advance(&c, d, packed, context ? lane_bases(k, pos + V * v) : c.zero, &x[v]);
+            for (uint32_t v = 0; v < nv_fixed; v++) renormalise(&c, &x[v], &w);
+            for (uint32_t v = 0; v < nv_fixed; v++) store(k, form, pos + V * v, s[v]);
+            pos += V * nv_fixed;
+        }
+        for (uint32_t v = 0; v < nv_fixed; v++) _mm256_storeu_si256((__m256i *)(k->state + V * v), x[v]);
+    } else {
+        const uint32_t nv = k->lanes / V;
+        for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+            for (uint32_t v = 0; v < nv; v++) {
+                __m256i x = _mm256_loadu_si256((const __m256i *)(k->state + V * v));
+                __m256i s = advance(&c, d, packed, context ? lane_bases(k, pos) : c.zero, &x);
+                renormalise(&c, &x, &w);
+                _mm256_storeu_si256((__m256i *)(k->state + V * v), x);
+                store(k, form, pos, s);
+                pos += V;
+            }
         }
     }
     k->w = w;
@@ -171,9 +195,21 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
     return r;
 }
 
+static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k, wqc_rans_form form, int packed,
+                                                             int context)
+{
+    switch (k->lanes) {
+    case 8: return rounds(k, form, packed, context, 1);
+    case 16: return rounds(k, form, packed, context, 2);
+    case 32: return rounds(k, form, packed, context, 4);
+    case 64: return rounds(k, form, packed, context, 8);
+    default: return rounds(k, form, packed, context, 0);
+    }
+}
+
 static inline __attribute__((always_inline)) size_t by_table(rans_kernel_ctx *k, wqc_rans_form form, int context)
 {
-    return k->d->packed ? rounds(k, form, 1, context) : rounds(k, form, 0, context);
+    return k->d->packed ? by_lanes(k, form, 1, context) : by_lanes(k, form, 0, context);
 }
 
 static size_t kernel(rans_kernel_ctx *k, int context)
