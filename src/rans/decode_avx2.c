@@ -1,8 +1,7 @@
 /* AVX2 kernel: 8 lanes per vector. Same steps as the AVX-512 kernel (states
  * in registers for 8 to 64 lanes, every vector advanced before any is
- * renormalised); the
- * renormalisation words are moved into the lanes that need them by a
- * permutation chosen from the 8-bit lane mask. */
+ * renormalised); the renormalisation words are moved into the lanes that
+ * need them by a permutation chosen from the 8-bit lane mask. */
 #include <immintrin.h>
 #include <string.h>
 
