@@ -45,12 +45,13 @@ size_t wqc_rans_kernel_context_neon(rans_kernel_ctx *k);
  * work in flight per thread): decodes the same number of whole rounds of each,
  * under the single-chunk rule, and returns it (0 when it cannot). */
 #define RANS_MULTI_MAX 4
-/* How many chunks to decode at once into a form: symbols take 4, values 2
- * (with 4, the dequantizing stores' registers spill: F16 on Zen 4 ran at
- * 0.67 of 2 chunks at once). */
-static inline uint64_t rans_multi_most(wqc_rans_form form)
+/* How many chunks to decode at once: symbols of a searched alphabet take 4;
+ * values and gathered alphabets 2 (with 4, registers spill: F32 on Zen 4
+ * ran at 0.7 of 2 chunks at once, 8-bit symbols at 0.75). */
+static inline uint64_t rans_multi_most(wqc_rans_form form, uint32_t alphabet)
 {
-    return form == WQC_FORM_SYMBOLS || form == WQC_FORM_NIBBLES ? RANS_MULTI_MAX : 2;
+    int symbols = form == WQC_FORM_SYMBOLS || form == WQC_FORM_NIBBLES;
+    return symbols && alphabet <= WQC_RANS_SEARCHED_ALPHABET ? RANS_MULTI_MAX : 2;
 }
 typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);

@@ -268,7 +268,7 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
     nthreads = wqc_threads_for_work(nthreads, symbols);
     /* Several chunks per task when there are enough to keep every thread
      * busy: the AVX-512 kernel then has more independent work in flight. */
-    uint64_t per_task = 1, most = rans_multi_most(out->form);
+    uint64_t per_task = 1, most = rans_multi_most(out->form, d->alphabet);
     while (per_task < most && count >= 2 * per_task * (uint64_t)nthreads) per_task *= 2;
     uint64_t tasks = (count + per_task - 1) / per_task, end = first_chunk + count;
     /* The first failing chunk (lowest index) is reported. */
