@@ -4,6 +4,7 @@
  * renormalisation by expanding the next words into the lanes that need one,
  * in lane order. Output is stored per vector. */
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode_kernel.h"
@@ -134,15 +135,44 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
 }
 
 /* How a vector's symbols are found: a search of a small alphabet, two
- * gathers (entry and symbol), or one (packed8). */
-enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2 };
+ * gathers (entry and symbol), or one (packed8; packed for small alphabets). */
+enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3 };
+
+/* Small alphabets by the search (permutes and compares: port 5 on Intel
+ * cores, where 512-bit ops issue on two ports) or by one gather of the
+ * packed entry (load ports). WQC_AVX512_SMALL=search|gather chooses, for
+ * benchmarks; else the search. */
+static int small_by_gather(void)
+{
+    static int choice; /* 0 unknown, 1 search, 2 gather */
+    int c = __atomic_load_n(&choice, __ATOMIC_RELAXED);
+    if (!c) {
+        const char *e = getenv("WQC_AVX512_SMALL");
+        c = e && strcmp(e, "gather") == 0 ? 2 : 1;
+        __atomic_store_n(&choice, c, __ATOMIC_RELAXED);
+    }
+    return c == 2;
+}
+
+/* The lookup of an order-0 table. */
+static int order0_lookup(const wqc_rans_dtable *d)
+{
+    if (d->alphabet <= 16) return d->packed && small_by_gather() ? LOOKUP_PACKED : LOOKUP_SMALL;
+    return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+}
 
 /* One vector's decoding step before renormalisation: returns the symbols. */
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
     if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
     __m512i slot = _mm512_and_si512(*x, c->mask), f, b, s;
-    if (small == LOOKUP_PACKED8) {
+    if (small == LOOKUP_PACKED) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
+        __m512i e = _mm512_i32gather_epi32(slot, c->d->packed, 4);
+        f = _mm512_and_si512(e, field);
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
+        s = _mm512_srli_epi32(e, 28);
+    } else if (small == LOOKUP_PACKED8) {
         const __m512i field = _mm512_set1_epi32(RANS_PACKED8_FIELD);
         __m512i e = _mm512_i32gather_epi32(slot, c->d->packed8, 4);
         f = _mm512_add_epi32(_mm512_and_si512(e, field), _mm512_set1_epi32(1));
@@ -222,10 +252,12 @@ static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k,
 
 size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
 {
-    const int lookup = k->d->alphabet <= 16 ? LOOKUP_SMALL : k->d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+    const int lookup = order0_lookup(k->d);
 #define BY_LOOKUP(form)                                                                                       \
-    (lookup == LOOKUP_SMALL ? by_lanes(k, form, LOOKUP_SMALL)                                                \
-                            : lookup == LOOKUP_PACKED8 ? by_lanes(k, form, LOOKUP_PACKED8) : by_lanes(k, form, LOOKUP_GATHERS))
+    (lookup == LOOKUP_SMALL     ? by_lanes(k, form, LOOKUP_SMALL)                                            \
+     : lookup == LOOKUP_PACKED  ? by_lanes(k, form, LOOKUP_PACKED)                                           \
+     : lookup == LOOKUP_PACKED8 ? by_lanes(k, form, LOOKUP_PACKED8)                                          \
+                                : by_lanes(k, form, LOOKUP_GATHERS))
     switch (k->out->form) {
     case WQC_FORM_SYMBOLS: return BY_LOOKUP(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_LOOKUP(WQC_FORM_NIBBLES);
@@ -363,7 +395,7 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                                                                  wqc_rans_form form, int small, int context)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = {small && !context ? small_table_make(d) : (small_table){{0}},
+    const kernel_consts c = {small == LOOKUP_SMALL && !context ? small_table_make(d) : (small_table){{0}},
                              _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     small_table tables[WQC_RANS_TABLES_MAX];
@@ -426,7 +458,14 @@ static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_c
 static inline __attribute__((always_inline)) size_t multi_by_table(rans_kernel_ctx *const *k, int nk,
                                                                    wqc_rans_form form, int context)
 {
-    return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, context) : multi_by_count(k, nk, form, 0, context);
+    /* Context tables: the search (1) or gathers (0); order-0: its lookup. */
+    if (context) return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, 1) : multi_by_count(k, nk, form, 0, 1);
+    switch (order0_lookup(k[0]->d)) {
+    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 0);
+    case LOOKUP_PACKED: return multi_by_count(k, nk, form, LOOKUP_PACKED, 0);
+    case LOOKUP_PACKED8: return multi_by_count(k, nk, form, LOOKUP_PACKED8, 0);
+    default: return multi_by_count(k, nk, form, LOOKUP_GATHERS, 0);
+    }
 }
 
 static size_t multi_kernel(rans_kernel_ctx *const *k, int nk, int context)
