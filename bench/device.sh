@@ -2,15 +2,26 @@
 # The CPU measurements of the device machine in one call (its machines are
 # lent for minutes, start bare and have no Debian -dev packages): builds wqc
 # from the carried .debs (scripts/device-env.sh), then writes to $OUT (or
-# bench/results) the codec table against htscodecs, decode thread scaling,
-# lossless decode of pylm-22M against zstd -d, and wqc-llama's tokens/s.
+# bench/results) the parts asked for (default all):
+#   codec     the codec table against htscodecs (codec-device.txt)
+#   lookups   the AVX-512 decoder's two lookups of small alphabets
+#             (WQC_AVX512_SMALL=search|gather) and 8-bit symbols, one chunk
+#             and many, against htscodecs (codec-device-lookups.txt)
+#   lossless  `wqc decode -T 1` of pylm-22M's lossless .wqc against `zstd -d`
+#             of its zstd -19 file, whole processes (lossless-pylm-device.txt)
+#   threads   whole-process `wqc decode --symbols -T N` of 128 Mi symbols to
+#             /dev/null and to a file, N = 1..cores (threads-device.txt)
+#   scaling   in-memory decode thread scaling (scaling-device.md)
+#   llama     wqc-llama's tokens/s (llama-speed-device.txt)
 # Before the call, here: fetch .devlibs/ (see scripts/device-env.sh), copy
 # ../shared/data/pylm-22M/{model.safetensors,config.json,reference.json} into
 # .devdata/pylm-22M/ and ../shared/data/stories260K.safetensors into
-# .devdata/, then run `bash bench/device.sh` with carry [".devlibs", ".devdata"].
+# .devdata/, then run `bash bench/device.sh [PART...]` with carry [".devlibs", ".devdata"].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/results}
+parts=${*:-codec lookups lossless threads scaling llama}
+want() { [[ " $parts " == *" $1 "* ]]; }
 source scripts/device-env.sh
 root=${WQC_DEVROOT:-/tmp/wqc-devroot}
 cmake -S . -B /tmp/wqc-build -DCMAKE_BUILD_TYPE=Release -DWQC_BUILD_TESTS=OFF \
@@ -18,18 +29,73 @@ cmake -S . -B /tmp/wqc-build -DCMAKE_BUILD_TYPE=Release -DWQC_BUILD_TESTS=OFF \
 cmake --build /tmp/wqc-build -j"$(nproc)" >/dev/null
 b=/tmp/wqc-build
 lscpu | grep -E "Model name" >"$out/cpu.txt"
-"$b/wqc" bench --repeat 5 >"$out/codec-device.txt" 2>&1
+# Median of the whole-process wall times (ms) of a command run n times.
+median_ms() {
+    local n=$1
+    shift
+    for ((i = 0; i < n; i++)); do
+        local s=$(date +%s%N)
+        "$@" >/dev/null
+        echo $((($(date +%s%N) - s) / 1000000))
+    done | sort -n | sed -n "$(((n + 1) / 2))p"
+}
+if want codec; then "$b/wqc" bench --repeat 5 >"$out/codec-device.txt" 2>&1; fi
+if want lookups; then
+    {
+        for small in search gather; do
+            echo "## WQC_AVX512_SMALL=$small: 1 Mi-symbol chunks, then one chunk of 64 Mi"
+            WQC_AVX512_SMALL=$small "$b/wqc" bench --codecs wqc,htscodecs --repeat 5 --synthetic gaussian:8192x8192
+            WQC_AVX512_SMALL=$small "$b/wqc" bench --codecs wqc --repeat 5 --synthetic gaussian:8192x8192 --chunk 67108864 |
+                grep -E 'rANS'
+        done
+        echo "## 8-bit symbols"
+        "$b/wqc" bench --bits 8 --codecs wqc,htscodecs --repeat 5
+    } >"$out/codec-device-lookups.txt" 2>&1
+fi
 pylm=.devdata/pylm-22M/model.safetensors
-"$b/wqc" encode --lossless "$pylm" -o /tmp/l.wqc -q -f
-zstd -19 -q -f "$pylm" -o /tmp/l.zst
-for i in 1 2 3 4 5 6 7; do
-    /usr/bin/time -f "wqc %e" "$b/wqc" decode -T 1 /tmp/l.wqc -o /dev/null -f
-    /usr/bin/time -f "zstd %e" zstd -d -q -c /tmp/l.zst >/dev/null
-done 2>&1 | sort | uniq -c >"$out/lossless-pylm-device.txt"
-WQC_BENCH_MACHINE=device bash bench/scaling.sh 3 gaussian:8192x8192 "$b/wqc" >/dev/null
-[[ $out == bench/results ]] || cp bench/results/scaling-device.md "$out/"
-"$b/wqc" encode "$pylm" --layout gemv -o /tmp/g.wqc -q -f
-"$b/wqc" encode .devdata/stories260K.safetensors --layout gemv -o /tmp/gs.wqc -q -f
-{ "$b/wqc-llama" bench "$pylm" /tmp/g.wqc --tokens 256; "$b/wqc-llama" bench .devdata/stories260K.safetensors /tmp/gs.wqc --tokens 256; } \
-    >"$out/llama-speed-device.txt"
+if want lossless; then
+    "$b/wqc" encode --lossless "$pylm" -o /tmp/l.wqc -q -f
+    zstd -19 -q -f "$pylm" -o /tmp/l.zst
+    {
+        echo "wqc decode -T 1 $(median_ms 11 "$b/wqc" decode -T 1 /tmp/l.wqc -o /dev/null -f) ms"
+        echo "zstd -d $(median_ms 11 zstd -d -q -c /tmp/l.zst) ms"
+        "$b/wqc" bench --lossless "$pylm" --codecs wqc,zstd --repeat 7
+    } >"$out/lossless-pylm-device.txt" 2>&1
+fi
+if want threads; then
+    # 128 Mi uint8 symbols, binomial(15, 1/2) by a 256-entry map of random bytes (no numpy needed).
+    python3 - <<'PY'
+import math, os
+m = bytearray()
+for v in range(16):
+    m += bytes([v]) * round(256 * math.comb(15, v) / 2**15)
+m = bytes((m + bytes([7]) * 256)[:256])
+n = 1 << 27
+head = "{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }" % n
+head += " " * (63 - (10 + len(head)) % 64) + "\n"
+with open("/tmp/s.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + len(head).to_bytes(2, "little") + head.encode())
+    for _ in range(n >> 24):
+        f.write(os.urandom(1 << 24).translate(m))
+PY
+    "$b/wqc" encode /tmp/s.npy -o /tmp/s.wqc -q -f
+    {
+        echo "128 Mi uint8 symbols (binomial 15, 1/2); median of 7 whole processes"
+        echo "| threads | to /dev/null ms | to a file ms |"
+        echo "| ---: | ---: | ---: |"
+        for t in 1 2 4 8 16; do
+            echo "| $t | $(median_ms 7 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o /dev/null -f) | $(median_ms 7 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o /tmp/s.out.npy -f) |"
+        done
+    } >"$out/threads-device.txt" 2>&1
+fi
+if want scaling; then
+    WQC_BENCH_MACHINE=device bash bench/scaling.sh 3 gaussian:8192x8192 "$b/wqc" >/dev/null
+    [[ $out == bench/results ]] || cp bench/results/scaling-device.md "$out/"
+fi
+if want llama; then
+    "$b/wqc" encode "$pylm" --layout gemv -o /tmp/g.wqc -q -f
+    "$b/wqc" encode .devdata/stories260K.safetensors --layout gemv -o /tmp/gs.wqc -q -f
+    { "$b/wqc-llama" bench "$pylm" /tmp/g.wqc --tokens 256; "$b/wqc-llama" bench .devdata/stories260K.safetensors /tmp/gs.wqc --tokens 256; } \
+        >"$out/llama-speed-device.txt"
+fi
 ls "$out"
