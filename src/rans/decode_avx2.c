@@ -107,17 +107,27 @@ typedef struct kernel_consts {
     __m256i mask, field, low16, zero, nibble_shift, seven;
 } kernel_consts;
 
+/* How a vector's entries are looked up: two gathers (entry and symbol), or
+ * one of the packed word (small alphabets) or of packed8 (larger ones). */
+enum { GATHERS = 0, PACKED = 1, PACKED8 = 2 };
+
 /* One vector's decoding step before renormalisation, each lane's table
  * starting at slot base (0 without a context): returns the symbols. */
 static inline __attribute__((always_inline)) __m256i advance(const kernel_consts *c, const wqc_rans_dtable *d,
                                                              int packed, __m256i base, __m256i *x)
 {
     __m256i slot = _mm256_add_epi32(_mm256_and_si256(*x, c->mask), base), f, b, s;
-    if (packed) {
+    if (packed == PACKED) {
         __m256i e = _mm256_i32gather_epi32((const int *)d->packed, slot, 4);
         f = _mm256_and_si256(e, c->field);
         b = _mm256_and_si256(_mm256_srli_epi32(e, 14), c->field);
         s = _mm256_srli_epi32(e, 28);
+    } else if (packed == PACKED8) {
+        const __m256i field = _mm256_set1_epi32(RANS_PACKED8_FIELD);
+        __m256i e = _mm256_i32gather_epi32((const int *)d->packed8, slot, 4);
+        f = _mm256_add_epi32(_mm256_and_si256(e, field), _mm256_set1_epi32(1));
+        b = _mm256_and_si256(_mm256_srli_epi32(e, 12), field);
+        s = _mm256_srli_epi32(e, 24);
     } else {
         __m256i e = _mm256_i32gather_epi32((const int *)d->entry, slot, 4);
         f = _mm256_and_si256(e, c->low16);
@@ -208,7 +218,8 @@ static inline __attribute__((always_inline)) size_t by_lanes(rans_kernel_ctx *k,
 
 static inline __attribute__((always_inline)) size_t by_table(rans_kernel_ctx *k, wqc_rans_form form, int context)
 {
-    return k->d->packed ? by_lanes(k, form, 1, context) : by_lanes(k, form, 0, context);
+    if (k->d->packed) return by_lanes(k, form, PACKED, context);
+    return k->d->packed8 ? by_lanes(k, form, PACKED8, context) : by_lanes(k, form, GATHERS, context);
 }
 
 static size_t kernel(rans_kernel_ctx *k, int context)
