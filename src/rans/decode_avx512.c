@@ -322,15 +322,16 @@ static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel
 }
 
 /* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all
- * lie in one group takes one table for all of them. */
+ * lie in one group takes one table for all of them. `tables`: the search
+ * tables (small alphabets), made once by the entry point: an array in every
+ * inlined copy would grow its stack frame by 20 KiB a copy (megabytes under
+ * AddressSanitizer, which keeps them apart). */
 static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small,
-                                                                   uint32_t nv)
+                                                                   uint32_t nv, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
-    small_table tables[WQC_RANS_TABLES_MAX];
-    if (small) context_small_tables(d, tables);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
@@ -362,13 +363,11 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
 
 /* Any multiple of 16 lanes: states in memory, a vector at a time. */
 static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kernel_ctx *k, wqc_rans_form form,
-                                                                       int small)
+                                                                       int small, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
-    small_table tables[WQC_RANS_TABLES_MAX];
-    if (small) context_small_tables(d, tables);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
@@ -392,14 +391,13 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
  * vectors per round instead of two. With a context, each chunk takes one
  * table per round while its lanes lie in one group. */
 static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
-                                                                 wqc_rans_form form, int small, int context)
+                                                                 wqc_rans_form form, int small, int context,
+                                                                 const small_table *tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
     const kernel_consts c = {small == LOOKUP_SMALL && !context ? small_table_make(d) : (small_table){{0}},
                              _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
-    small_table tables[WQC_RANS_TABLES_MAX];
-    if (small && context) context_small_tables(d, tables);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];
@@ -450,21 +448,24 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
 }
 
 static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
-                                                                   wqc_rans_form form, int small, int context)
+                                                                   wqc_rans_form form, int small, int context,
+                                                                   const small_table *tables)
 {
-    return nk == 4 ? multi_rounds(k, 4, form, small, context) : multi_rounds(k, 2, form, small, context);
+    return nk == 4 ? multi_rounds(k, 4, form, small, context, tables) : multi_rounds(k, 2, form, small, context, tables);
 }
 
 static inline __attribute__((always_inline)) size_t multi_by_table(rans_kernel_ctx *const *k, int nk,
-                                                                   wqc_rans_form form, int context)
+                                                                   wqc_rans_form form, int context,
+                                                                   const small_table *tables)
 {
     /* Context tables: the search (1) or gathers (0); order-0: its lookup. */
-    if (context) return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, 1) : multi_by_count(k, nk, form, 0, 1);
+    if (context)
+        return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, 1, tables) : multi_by_count(k, nk, form, 0, 1, tables);
     switch (order0_lookup(k[0]->d)) {
-    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 0);
-    case LOOKUP_PACKED: return multi_by_count(k, nk, form, LOOKUP_PACKED, 0);
-    case LOOKUP_PACKED8: return multi_by_count(k, nk, form, LOOKUP_PACKED8, 0);
-    default: return multi_by_count(k, nk, form, LOOKUP_GATHERS, 0);
+    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 0, NULL);
+    case LOOKUP_PACKED: return multi_by_count(k, nk, form, LOOKUP_PACKED, 0, NULL);
+    case LOOKUP_PACKED8: return multi_by_count(k, nk, form, LOOKUP_PACKED8, 0, NULL);
+    default: return multi_by_count(k, nk, form, LOOKUP_GATHERS, 0, NULL);
     }
 }
 
@@ -473,13 +474,15 @@ static size_t multi_kernel(rans_kernel_ctx *const *k, int nk, int context)
     for (int i = 0; i < nk; i++)
         if (k[i]->lanes != 32) return 0;
     if (nk != 2 && nk != 4) return 0;
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (context && k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
     switch (k[0]->out->form) {
-    case WQC_FORM_SYMBOLS: return context ? multi_by_table(k, nk, WQC_FORM_SYMBOLS, 1) : multi_by_table(k, nk, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return context ? multi_by_table(k, nk, WQC_FORM_NIBBLES, 1) : multi_by_table(k, nk, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return context ? multi_by_table(k, nk, WQC_FORM_F32, 1) : multi_by_table(k, nk, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return context ? multi_by_table(k, nk, WQC_FORM_F16, 1) : multi_by_table(k, nk, WQC_FORM_F16, 0);
-    case WQC_FORM_BF16: return context ? multi_by_table(k, nk, WQC_FORM_BF16, 1) : multi_by_table(k, nk, WQC_FORM_BF16, 0);
-    case WQC_FORM_DOT: return context ? multi_by_table(k, nk, WQC_FORM_DOT, 1) : multi_by_table(k, nk, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return multi_by_table(k, nk, WQC_FORM_SYMBOLS, context, tables);
+    case WQC_FORM_NIBBLES: return multi_by_table(k, nk, WQC_FORM_NIBBLES, context, tables);
+    case WQC_FORM_F32: return multi_by_table(k, nk, WQC_FORM_F32, context, tables);
+    case WQC_FORM_F16: return multi_by_table(k, nk, WQC_FORM_F16, context, tables);
+    case WQC_FORM_BF16: return multi_by_table(k, nk, WQC_FORM_BF16, context, tables);
+    case WQC_FORM_DOT: return multi_by_table(k, nk, WQC_FORM_DOT, context, tables);
     }
     return 0;
 }
@@ -489,13 +492,13 @@ size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk) { return 
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk) { return multi_kernel(k, nk, 1); }
 
 static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel_ctx *k, wqc_rans_form form,
-                                                                     int small)
+                                                                     int small, const small_table *tables)
 {
     switch (k->lanes) {
-    case 16: return context_rounds(k, form, small, 1);
-    case 32: return context_rounds(k, form, small, 2);
-    case 64: return context_rounds(k, form, small, 4);
-    default: return context_rounds_any(k, form, small);
+    case 16: return context_rounds(k, form, small, 1, tables);
+    case 32: return context_rounds(k, form, small, 2, tables);
+    case 64: return context_rounds(k, form, small, 4, tables);
+    default: return context_rounds_any(k, form, small, tables);
     }
 }
 
@@ -503,13 +506,17 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
     if (k->lanes % V) return 0;
     int small = k->d->alphabet <= 16;
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (small) context_small_tables(k->d, tables);
+#define BY_TABLE(form) (small ? context_by_lanes(k, form, 1, tables) : context_by_lanes(k, form, 0, tables))
     switch (k->out->form) {
-    case WQC_FORM_SYMBOLS: return small ? context_by_lanes(k, WQC_FORM_SYMBOLS, 1) : context_by_lanes(k, WQC_FORM_SYMBOLS, 0);
-    case WQC_FORM_NIBBLES: return small ? context_by_lanes(k, WQC_FORM_NIBBLES, 1) : context_by_lanes(k, WQC_FORM_NIBBLES, 0);
-    case WQC_FORM_F32: return small ? context_by_lanes(k, WQC_FORM_F32, 1) : context_by_lanes(k, WQC_FORM_F32, 0);
-    case WQC_FORM_F16: return small ? context_by_lanes(k, WQC_FORM_F16, 1) : context_by_lanes(k, WQC_FORM_F16, 0);
-    case WQC_FORM_BF16: return small ? context_by_lanes(k, WQC_FORM_BF16, 1) : context_by_lanes(k, WQC_FORM_BF16, 0);
-    case WQC_FORM_DOT: return small ? context_by_lanes(k, WQC_FORM_DOT, 1) : context_by_lanes(k, WQC_FORM_DOT, 0);
+    case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
+    case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
+    case WQC_FORM_F32: return BY_TABLE(WQC_FORM_F32);
+    case WQC_FORM_F16: return BY_TABLE(WQC_FORM_F16);
+    case WQC_FORM_BF16: return BY_TABLE(WQC_FORM_BF16);
+    case WQC_FORM_DOT: return BY_TABLE(WQC_FORM_DOT);
     }
+#undef BY_TABLE
     return 0;
 }
