@@ -18,7 +18,7 @@ mkdir -p "$out"
 if ! pkg-config --exists jansson 2>/dev/null && [[ -d .devlibs ]]; then source scripts/device-env.sh; fi
 b=build-cuda
 build() {
-    cmake -S . -B $b -DWQC_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DWQC_WERROR=ON &&
+    cmake -S . -B $b -DWQC_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DWQC_WERROR=ON -DWQC_BUILD_TESTS=OFF &&
         cmake --build $b -j"$(nproc)" --target wqc wqc_shared wqc_cuda_shared test_cuda_decode test_cuda_load
 }
 build >"$out/build.log" 2>&1 || { echo "build failed:"; grep -m 20 -E 'error|Error' "$out/build.log"; exit 1; }

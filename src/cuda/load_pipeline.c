@@ -164,6 +164,12 @@ static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
     cudaEventRecord(it->decode_start, w->stream);
     st = wqc_cuda_decode_async(&it->h.g, it->form, out, w->stream, &w->err);
     cudaEventRecord(it->decode_end, w->stream);
+    if (st != WQC_OK) {
+        const wqc_cuda_frame *g = &it->h.g;
+        return wqc_fail_context(&w->err, st, "%s: tensor '%s' (form %d, %u lanes, %llu chunks of %u, %u tables, %s)",
+                                m->path, it->out.name, (int)it->form, g->lanes, (unsigned long long)g->nchunks, g->chunk,
+                                g->ntables, g->aligned ? "aligned" : "general");
+    }
     return st;
 }
 

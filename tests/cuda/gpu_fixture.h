@@ -101,7 +101,7 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
 {
     memset(file, 0, sizeof *file);
     char spec[96];
-    snprintf(spec, sizeof spec, "gaussian:%llu:seed=5", (unsigned long long)n);
+    snprintf(spec, sizeof spec, "gaussian:1x%llu:seed=5", (unsigned long long)n);
     wqc_synthetic_spec s;
     float *w = NULL;
     wqc_status st = wqc_synthetic_parse(spec, &s, err);

@@ -252,6 +252,7 @@ static void damaged(const wqc_frame *f)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IONBF, 0); /* what passed stays in the log if a later case crashes */
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
         printf("SKIP: no CUDA device\n");

@@ -169,12 +169,18 @@ static void check_safetensors(const char *path, const wqc_tensor *t)
 
 /* A copy of the file with one payload byte of tensor i changed; with
  * fix_check, its record's check recomputed so that only the chunk is wrong. */
-static void check_damage(const char *path, const wqc_memory_out *file, wqc_archive *a, size_t i, int fix_check,
-                         wqc_status want)
+static void check_damage(const char *path, const wqc_memory_out *file, size_t i, int fix_check, wqc_status want)
 {
-    const wqc_frame *f;
+    /* The frame as read from the bytes in memory, so that its pointers are into them. */
+    const wqc_frame *f = NULL;
     wqc_error err;
-    wqc_archive_describe(a, i, &f, &err);
+    wqc_archive *a = NULL;
+    if (wqc_archive_open_memory(file->data, file->len, NULL, &a, &err) != WQC_OK ||
+        wqc_archive_describe(a, i, &f, &err) != WQC_OK) {
+        CHECK(0, "damage: reading the file: %s", err.msg);
+        wqc_archive_close(a);
+        return;
+    }
     wqc_memory_out bad = {malloc(file->len), file->len, file->len};
     memcpy(bad.data, file->data, file->len);
     const uint8_t *payload = f->encoding == WQC_ENC_RANS ? f->coded.payload : f->payload;
@@ -201,11 +207,13 @@ static void check_damage(const char *path, const wqc_memory_out *file, wqc_archi
           fix_check ? "chunk" : "record", st, err.msg, want, f->name);
     if (st == want) printf("ok  damaged %s refused: %s\n", fix_check ? "chunk" : "record", err.msg);
     wqc_cuda_model_close(m);
+    wqc_archive_close(a);
     free(bad.data);
 }
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IONBF, 0); /* what passed stays in the log if a later case crashes */
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
         printf("SKIP: no CUDA device\n");
@@ -249,9 +257,9 @@ int main(void)
             check_load("lossless .wqc", lossless, WQC_AS_ORIGINAL, 0, al, 1);
             check_load("lossless .wqc, caller's memory", lossless, WQC_AS_ORIGINAL, 1, al, 1);
             check_safetensors(st_path, t);
-            check_damage(damaged, &q, aq, 0, 0, WQC_ERR_CHECKSUM);
-            check_damage(damaged, &q, aq, 0, 1, WQC_ERR_FORMAT);
-            check_damage(damaged, &l, al, 0, 1, WQC_ERR_FORMAT);
+            check_damage(damaged, &q, 0, 0, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &q, 0, 1, WQC_ERR_FORMAT);
+            check_damage(damaged, &l, 0, 1, WQC_ERR_FORMAT);
         }
         wqc_archive_close(aq);
         wqc_archive_close(al);
