@@ -196,7 +196,7 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
         return fits ? launch_persistent(decode_aligned_kernel<FORM, true>, shared, blocks, stream, *g, out, stride)
                     : launch_persistent(decode_aligned_kernel<FORM, false>, 0, blocks, stream, *g, out, 0u);
     if (fits) {
-        e = cudaFuncSetAttribute(decode_general_kernel<FORM, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared);
+        e = allow_shared(decode_general_kernel<FORM, true>);
         if (e == cudaSuccess) decode_general_kernel<FORM, true><<<(unsigned)blocks, 32 * WARPS, shared, stream>>>(*g, out, stride);
     } else {
         decode_general_kernel<FORM, false><<<(unsigned)blocks, 32 * WARPS, 0, stream>>>(*g, out, 0);

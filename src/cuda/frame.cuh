@@ -30,6 +30,17 @@ static inline size_t block_shared_bytes(const wqc_cuda_frame *g)
     return ((size_t)8 * g->ntables << g->precision) + (size_t)WARPS * stream_stride(g);
 }
 
+/* Lets kernel take up to SHARED_MAX bytes of dynamic shared memory. The
+ * limit is the function's, shared by every host thread: always the same
+ * value, never a launch's own size, or a thread setting a smaller one
+ * between another's setting and launch fails that launch ("too many
+ * resources requested", as the loader's threads did). */
+template <typename... P>
+static cudaError_t allow_shared(void (*kernel)(P...))
+{
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, SHARED_MAX);
+}
+
 /* Launches kernel on a persistent grid of blocks of 32 x WARPS threads: as
  * many as stay resident at once (at most `blocks`), each taking chunks in
  * turn and loading its tables once; `shared` bytes of dynamic shared memory. */
@@ -37,7 +48,7 @@ template <typename... P, typename... A>
 static cudaError_t launch_persistent(void (*kernel)(P...), size_t shared, uint64_t blocks, cudaStream_t stream, A... args)
 {
     int per_sm = 0, device = 0, sms = 0;
-    cudaError_t e = shared ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared) : cudaSuccess;
+    cudaError_t e = shared ? allow_shared(kernel) : cudaSuccess;
     if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, 32 * WARPS, shared);
     if (e == cudaSuccess) e = cudaGetDevice(&device);
     if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
