@@ -157,35 +157,44 @@ static int small_by_gather(void)
 /* The lookup of an order-0 table. */
 static int order0_lookup(const wqc_rans_dtable *d)
 {
-    if (d->alphabet <= 16) return d->packed && small_by_gather() ? LOOKUP_PACKED : LOOKUP_SMALL;
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed && small_by_gather() ? LOOKUP_PACKED : LOOKUP_SMALL;
     return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+}
+
+/* The step of a vector whose entries are gathered (lookup: LOOKUP_PACKED,
+ * LOOKUP_PACKED8 or LOOKUP_GATHERS) at slots idx: returns the symbols. */
+static inline __attribute__((always_inline)) __m512i gathered_step(const kernel_consts *c, __m512i *x, __m512i idx,
+                                                                   int lookup)
+{
+    const wqc_rans_dtable *d = c->d;
+    __m512i f, b, s;
+    if (lookup == LOOKUP_PACKED) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
+        __m512i e = _mm512_i32gather_epi32(idx, d->packed, 4);
+        f = _mm512_and_si512(e, field);
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
+        s = _mm512_srli_epi32(e, 28);
+    } else if (lookup == LOOKUP_PACKED8) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED8_FIELD);
+        __m512i e = _mm512_i32gather_epi32(idx, d->packed8, 4);
+        f = _mm512_add_epi32(_mm512_and_si512(e, field), _mm512_set1_epi32(1));
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 12), field);
+        s = _mm512_srli_epi32(e, 24);
+    } else {
+        __m512i e = _mm512_i32gather_epi32(idx, d->entry, 4);
+        f = _mm512_and_si512(e, c->low16);
+        b = _mm512_srli_epi32(e, 16);
+        s = _mm512_and_si512(_mm512_i32gather_epi32(idx, d->symbol, 1), _mm512_set1_epi32(0xff));
+    }
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
 }
 
 /* One vector's decoding step before renormalisation: returns the symbols. */
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
     if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
-    __m512i slot = _mm512_and_si512(*x, c->mask), f, b, s;
-    if (small == LOOKUP_PACKED) {
-        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
-        __m512i e = _mm512_i32gather_epi32(slot, c->d->packed, 4);
-        f = _mm512_and_si512(e, field);
-        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
-        s = _mm512_srli_epi32(e, 28);
-    } else if (small == LOOKUP_PACKED8) {
-        const __m512i field = _mm512_set1_epi32(RANS_PACKED8_FIELD);
-        __m512i e = _mm512_i32gather_epi32(slot, c->d->packed8, 4);
-        f = _mm512_add_epi32(_mm512_and_si512(e, field), _mm512_set1_epi32(1));
-        b = _mm512_and_si512(_mm512_srli_epi32(e, 12), field);
-        s = _mm512_srli_epi32(e, 24);
-    } else {
-        __m512i e = _mm512_i32gather_epi32(slot, c->d->entry, 4);
-        f = _mm512_and_si512(e, c->low16);
-        b = _mm512_srli_epi32(e, 16);
-        s = _mm512_and_si512(_mm512_i32gather_epi32(slot, c->d->symbol, 1), _mm512_set1_epi32(0xff));
-    }
-    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
-    return s;
+    return gathered_step(c, x, _mm512_and_si512(*x, c->mask), small);
 }
 
 /* Lanes below 2^16 take the next words, in lane order. */
@@ -276,22 +285,8 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
  * lane's first slot (its table times 2^P). */
 static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base)
 {
-    const wqc_rans_dtable *d = c->d;
-    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base), f, b, s;
-    if (d->packed) {
-        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
-        __m512i e = _mm512_i32gather_epi32(idx, d->packed, 4);
-        f = _mm512_and_si512(e, field);
-        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
-        s = _mm512_srli_epi32(e, 28);
-    } else {
-        __m512i e = _mm512_i32gather_epi32(idx, d->entry, 4);
-        f = _mm512_and_si512(e, c->low16);
-        b = _mm512_srli_epi32(e, 16);
-        s = _mm512_and_si512(_mm512_i32gather_epi32(idx, d->symbol, 1), _mm512_set1_epi32(0xff));
-    }
-    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
-    return s;
+    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base);
+    return c->d->packed ? gathered_step(c, x, idx, LOOKUP_PACKED) : gathered_step(c, x, idx, LOOKUP_GATHERS);
 }
 
 /* Small-alphabet search tables of every table of the context. */
