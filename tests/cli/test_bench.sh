@@ -71,6 +71,10 @@ assert rows["zstd -19"]["bits_per_symbol"] > wqc["bits_per_symbol"]
 PY'
 expect_status 2 "bench: unknown codec family" -- "$wqc" bench --codecs wqc,lz4
 check "bench: names the bad family" 'grep -q "unknown codec family .lz4." "$tmp/err"'
+expect_status 2 "bench: xz races only --lossless" -- "$wqc" bench --codecs wqc,xz
+expect_status 2 "bench --lossless: packed is not a lossless peer" -- "$wqc" bench --lossless --codecs packed w.npy
+expect_status 2 "bench: --codecs with --gemv" -- "$wqc" bench --gemv --codecs wqc
+expect_status 2 "bench: an empty --codecs" -- "$wqc" bench --codecs ""
 printf 'not a tensor' >bad.npy
 expect_status 1 "bench: bad input file" -- "$wqc" bench bad.npy
 check_one_line_error "bench: bad input file" bad.npy "npy"

@@ -13,8 +13,9 @@
 #include "bench_codecs.h"
 #include "cli.h"
 
-/* xz races only in `bench --lossless`. */
-static const char *const families[] = {"wqc", "packed", "htscodecs", "zstd", "brotli", "xz"};
+/* The families each bench races: on quantized symbols, and on whole files (--lossless). */
+static const char *const symbol_families[] = {"wqc", "packed", "htscodecs", "zstd", "brotli", NULL};
+static const char *const lossless_families[] = {"wqc", "zstd", "brotli", "xz", NULL};
 
 int bench_codec_selected(const char *select, const char *family)
 {
@@ -29,18 +30,24 @@ int bench_codec_selected(const char *select, const char *family)
     return 0;
 }
 
-int bench_codecs_valid(const char *select)
+int bench_codecs_valid(const char *select, int lossless)
 {
     if (!select) return 1;
+    const char *const *families = lossless ? lossless_families : symbol_families;
+    const char *expected = lossless ? "wqc, zstd, brotli, xz" : "wqc, packed, htscodecs, zstd, brotli";
+    if (!*select) {
+        cli_error("--codecs: an empty list (expected some of %s)", expected);
+        return 0;
+    }
     for (const char *p = select; *p;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         int known = 0;
-        for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        for (size_t i = 0; families[i]; i++)
             if (strlen(families[i]) == n && strncmp(p, families[i], n) == 0) known = 1;
         if (!known) {
-            cli_error("--codecs: unknown codec family '%.*s' (expected wqc, packed, htscodecs, zstd, brotli, xz)",
-                      (int)n, p);
+            cli_error("--codecs: unknown codec family '%.*s'%s (expected %s)", (int)n, p, lossless ? " for --lossless" : "",
+                      expected);
             return 0;
         }
         p += n + (comma != NULL);

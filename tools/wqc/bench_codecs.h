@@ -45,8 +45,9 @@ size_t bench_codecs_list(const char *select, uint32_t max_alphabet, bench_codec 
 
 /* Whether family is in select, a --codecs list (NULL: all). */
 int bench_codec_selected(const char *select, const char *family);
-/* 1 if `select` names only known families (else prints why and returns 0). */
-int bench_codecs_valid(const char *select);
+/* 1 if `select` names only families the bench races (lossless: bench
+ * --lossless's), else prints why and returns 0. */
+int bench_codecs_valid(const char *select, int lossless);
 
 /* Encodes one item; threads for wqc. 0 on success, else -1 with err set. */
 int bench_encode(const bench_codec *c, const bench_item *it, int threads, bench_blob *out, wqc_error *err);

@@ -98,7 +98,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         }
         case OPT_CODECS:
             a->codecs = optarg;
-            handled = bench_codecs_valid(optarg) ? 1 : -1;
+            handled = 1;
             break;
         case OPT_REPEAT: handled = cli_parse_int("--repeat", optarg, 1, 1000, &a->repeat) ? 1 : -1; break;
         case 'T':
@@ -137,6 +137,11 @@ static int parse_args(int argc, char **argv, bench_args *a)
                   "--synthetic, --gemv, --lossless or --json");
         return WQC_EXIT_USAGE;
     }
+    if (a->codecs && (a->gemv || a->gpu)) {
+        cli_error("--codecs goes with the codec table or --lossless, not --gemv or --gpu (they race fixed peers)");
+        return WQC_EXIT_USAGE;
+    }
+    if (!bench_codecs_valid(a->codecs, a->lossless)) return WQC_EXIT_USAGE;
     if (a->gemv && a->synthetic) {
         cli_error("--gemv takes its synthetic matrices from --shapes, not --synthetic");
         return WQC_EXIT_USAGE;
