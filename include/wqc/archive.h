@@ -132,11 +132,40 @@ int wqc_archive_reproduces_source(wqc_archive *a);
 wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int threads, wqc_sink_fn sink, void *ctx,
                                     wqc_error *err);
 
+/* ---- records checked on a thread of their own ---- */
+
+/* Decoding many threads wide, the one-thread check of a large record (its
+ * XXH3, and the first touch of its mapped pages) is what is left serial.
+ * For an output committed only once whole (a temporary file renamed into
+ * place, /dev/null), a checker verifies the records of tensors idx[0..n),
+ * in that order, on a thread of its own while the caller decodes their
+ * described frames (wqc_archive_describe), and the output is committed
+ * only after wqc_archive_checker_finish says every check held. Decoders
+ * are safe on damaged streams (fuzzed); what they make of one is thrown
+ * away with the output. Single-file archives (WQC_ERR_UNSUPPORTED for a
+ * sharded one). */
+typedef struct wqc_archive_checker wqc_archive_checker;
+wqc_status wqc_archive_checker_start(wqc_archive *a, const size_t *idx, size_t n, wqc_archive_checker **out,
+                                     wqc_error *err);
+/* Done decoding tensor i (described as f): its pages go once it is also
+ * checked (wqc_archive_release). */
+void wqc_archive_checker_release(wqc_archive_checker *c, size_t i, const wqc_frame *f);
+/* Waits for every check; the first failure, naming the record, or WQC_OK.
+ * Frees c (NULL: WQC_OK). */
+wqc_status wqc_archive_checker_finish(wqc_archive_checker *c, wqc_error *err);
+/* wqc_archive_write_source decoding described frames whose records the
+ * checker c (started on the source order, wqc_reader_source) checks; NULL
+ * checks each record before its frame decodes, as wqc_archive_write_source. */
+wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_checker *c, int threads, wqc_sink_fn sink,
+                                               void *ctx, wqc_error *err);
+
 /* ---- for tools that walk the records themselves ---- */
 
 /* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */
 wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
 wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
+/* wqc_reader_check of tensor i (wqc/container.h). */
+wqc_status wqc_archive_check(const wqc_archive *a, size_t i, wqc_error *err);
 /* Tensor i's statistics from its file's STATS record (NULL: none). */
 wqc_status wqc_archive_stats(wqc_archive *a, size_t i, const wqc_tensor_stats **s, wqc_error *err);
 /* Done with tensor i's bytes: its file's pages may go. */

@@ -175,6 +175,14 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
     return WQC_OK;
 }
 
+wqc_status wqc_reader_check(const wqc_reader *r, size_t i, wqc_error *err)
+{
+    if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
+    if (r->version == 1) return WQC_OK;
+    wqc_record2 rec;
+    return wqc_record2_read(r->buf, r->index_offset, r->entries[i].offset, 1, &rec, err);
+}
+
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err)
 {
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);

@@ -225,6 +225,11 @@ wqc_status wqc_archive_stats(wqc_archive *in, size_t i, const wqc_tensor_stats *
     return wqc_reader_stats(in->shards[in->shard_of[i]].reader, in->index_in[i], s, err);
 }
 
+wqc_status wqc_archive_check(const wqc_archive *in, size_t i, wqc_error *err)
+{
+    return wqc_reader_check(in->shards[in->shard_of[i]].reader, in->index_in[i], err);
+}
+
 void wqc_archive_release(wqc_archive *in, size_t i, const wqc_frame *f)
 {
     wqc_mapped_release(&in->shards[in->shard_of[i]].file, (size_t)f->file_offset, (size_t)f->frame_bytes);

@@ -41,8 +41,8 @@ static wqc_status zeros(counted *c, uint64_t n, wqc_error *err)
     return st;
 }
 
-wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int threads, wqc_sink_fn sink, void *ctx,
-                                    wqc_error *err)
+static wqc_status write_source(wqc_archive *a, const wqc_isa *isa, wqc_archive_checker *checker, int threads,
+                               wqc_sink_fn sink, void *ctx, wqc_error *err)
 {
     if (!wqc_archive_reproduces_source(a))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the file does not hold its source exactly (quantized tensors, or no layout)");
@@ -53,7 +53,7 @@ wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int thre
         size_t i = src->order[k];
         if (src->gap) st = zeros(&c, src->gap[k], err);
         const wqc_frame *f;
-        if (st == WQC_OK) st = wqc_archive_frame(a, i, &f, err);
+        if (st == WQC_OK) st = checker ? wqc_archive_describe(a, i, &f, err) : wqc_archive_frame(a, i, &f, err);
         if (st != WQC_OK) break;
         uint64_t before = c.written, want = f->quantized ? f->nelem : f->raw_len;
         if (isa && !f->quantized) {
@@ -68,8 +68,21 @@ wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int thre
         if (st == WQC_OK && c.written - before != want)
             st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                           (unsigned long long)(c.written - before), (unsigned long long)want);
-        wqc_archive_release(a, i, f);
+        if (checker) wqc_archive_checker_release(checker, i, f);
+        else wqc_archive_release(a, i, f);
     }
     if (st == WQC_OK) st = zeros(&c, src->tail, err);
     return st;
+}
+
+wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int threads, wqc_sink_fn sink, void *ctx,
+                                    wqc_error *err)
+{
+    return write_source(a, isa, NULL, threads, sink, ctx, err);
+}
+
+wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_checker *c, int threads, wqc_sink_fn sink,
+                                               void *ctx, wqc_error *err)
+{
+    return write_source(a, NULL, c, threads, sink, ctx, err);
 }

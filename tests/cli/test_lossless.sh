@@ -109,6 +109,21 @@ cp m.wqc bad.wqc
 b = bytearray(open('bad.wqc', 'rb').read()); b[len(b) // 2] ^= 0x20; open('bad.wqc', 'wb').write(b)"
 expect_status 4 "a damaged lossless file" -- "$wqc" decode bad.wqc -o bad.safetensors
 check "no output left" '[[ ! -e bad.safetensors ]]'
+# From 2 threads (4 when -T covers every core) the records are checked on a
+# thread of their own while the frames decode, for an output nobody reads
+# before it is whole: the damage is still named, and nothing is left.
+for t in 1 2 5; do
+    expect_status 4 "a damaged lossless file, -T $t" -- "$wqc" decode -T $t bad.wqc -o bad.safetensors
+    check "-T $t: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.safetensors ]]'
+done
+expect_status 4 "a damaged lossless file to /dev/null, -T 5" -- "$wqc" decode -T 5 bad.wqc -o /dev/null -f
+expect_status 4 "a damaged lossless file to stdout, -T 5" -- "$wqc" decode -T 5 bad.wqc -o - -f
+expect_status 0 "an intact one, -T 5" -- "$wqc" decode -T 5 m.wqc -o t5.safetensors -q
+check "-T 5: the original, byte for byte" 'cmp -s model.safetensors t5.safetensors'
+expect_status 0 "tensors picked by name (written tensor by tensor), -T 5" -- "$wqc" decode -T 5 m.wqc --tensors '*' -o t5s.safetensors -q -f
+check "-T 5, by name: the same tensors" 'cmp -s <("$wqc" decode -T 1 m.wqc --tensors "*" -c -q) t5s.safetensors'
+expect_status 4 "a damaged file, tensors by name, -T 5" -- "$wqc" decode -T 5 bad.wqc --tensors '*' -o bad.safetensors
+check "by name: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.safetensors ]]'
 # 8-bit floats (DeepSeek-style FP8: E4M3 with 128x128 block scales, made by
 # tests/support/fp8_convert.py): kept in their entropy in every mode, the
 # file back byte for byte, their fields' entropies in analyze --lossless.
@@ -134,6 +149,24 @@ a, b = read(sys.argv[1]), read(sys.argv[2])
 assert a == b, sorted(k for k in set(a[0]) | set(b[0]) if a[0].get(k) != b[0].get(k))
 assert a[0][\"model.layers.0.mlp.up_proj.weight\"][0] == \"F8_E4M3\" and a[0][\"model.layers.0.mlp.up_proj.weight_scale_inv\"][1] == [3, 2]
 " fp8c.safetensors fp8.safetensors'
+# Embeddings and heads stay as they are under their other usual names too.
+PYTHONPATH=$support "$py" - <<'PY'
+import numpy as np
+from safetensors_write import write
+m = (np.arange(64 * 128, dtype="<f4").reshape(64, 128) % 7 - 3) / 100
+write("names.safetensors", {k: ("F32", (64, 128), m.tobytes()) for k in
+      ("transformer.wte.weight", "transformer.wpe.weight", "output.weight", "transformer.h.0.mlp.c_fc.weight")}, {})
+PY
+expect_status 0 "quantize --format fp8, GPT-2 and Meta names" -- "$wqc" quantize names.safetensors --format fp8 -o names8.safetensors -q
+expect_status 0 "fp8_convert.py, GPT-2 and Meta names" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" names.safetensors names8p.safetensors
+check "wte, wpe and output.weight kept, the MLP matrix FP8, by both" '"$py" -c "
+import json, struct, sys
+for path in sys.argv[1:]:
+    b = open(path, \"rb\").read(); h = json.loads(b[8:8 + struct.unpack(\"<Q\", b[:8])[0]])
+    d = {k: v[\"dtype\"] for k, v in h.items() if k != \"__metadata__\"}
+    assert d == {\"transformer.wte.weight\": \"F32\", \"transformer.wpe.weight\": \"F32\", \"output.weight\": \"F32\",
+                 \"transformer.h.0.mlp.c_fc.weight\": \"F8_E4M3\", \"transformer.h.0.mlp.c_fc.weight_scale_inv\": \"F32\"}, d
+" names8.safetensors names8p.safetensors'
 expect_status 2 "quantize --format fp8 with a quantizer option" -- "$wqc" quantize bf.safetensors --format fp8 --bits 4 -o x.safetensors
 expect_status 0 "FP8: encode --lossless" -- "$wqc" encode --lossless fp8.safetensors -o fp8.wqc -f
 expect_status 0 "FP8: decode" -- "$wqc" decode fp8.wqc -o fp8.back.safetensors -f

@@ -303,6 +303,47 @@ static void test_model_api_archives_on_threads(void **state)
     free(file.data);
 }
 
+/* Records checked on a thread of their own while the described frames
+ * decode: every check holds on the intact file; a damaged payload byte is
+ * named by the checker, whatever the decoders made of it. */
+static void test_model_api_checker(void **state)
+{
+    (void)state;
+    fixture x;
+    wqc_memory_out file = encoded_fixture(&x);
+    wqc_error err;
+    wqc_error_clear(&err);
+    uint64_t damage_at = 0;
+    for (int damaged = 0; damaged < 2; damaged++) {
+        if (damaged) file.data[damage_at] ^= 0x40;
+        wqc_archive *a;
+        assert_int_equal(wqc_archive_open_memory(file.data, file.len, NULL, &a, &err), WQC_OK);
+        size_t n = wqc_archive_count(a), idx[8];
+        assert_true(n <= 8);
+        for (size_t i = 0; i < n; i++) idx[i] = n - 1 - i;
+        wqc_archive_checker *c;
+        assert_int_equal(wqc_archive_checker_start(a, idx, n, &c, &err), WQC_OK);
+        for (size_t i = 0; i < n; i++) {
+            const wqc_frame *f;
+            assert_int_equal(wqc_archive_describe(a, i, &f, &err), WQC_OK);
+            if (!damaged && f->frame_bytes > 64) damage_at = f->file_offset + f->frame_bytes / 2;
+            uint8_t *buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
+            if (!f->quantized) (void)wqc_frame_decode_into(f, WQC_FORM_SYMBOLS, 2, buf, f->raw_len, &err);
+            free(buf);
+            wqc_archive_checker_release(c, i, f);
+        }
+        if (!damaged) {
+            assert_int_equal(wqc_archive_checker_finish(c, &err), WQC_OK);
+            assert_true(damage_at > 0);
+        } else {
+            assert_fails_with(wqc_archive_checker_finish(c, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+        }
+        assert_int_equal(wqc_archive_checker_finish(NULL, &err), WQC_OK);
+        wqc_archive_close(a);
+    }
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_model_api_rans_settings_one_rule),
         cmocka_unit_test(test_model_api_estimate_matches_coding),
         cmocka_unit_test(test_model_api_archives_on_threads),
+        cmocka_unit_test(test_model_api_checker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,13 +167,13 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
 
 /* Writes tensor t (of frame j): its data streamed from the verified frame,
  * or, for the scale and offset arrays of the quantized layout, the arrays. */
-static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const decode_plan *p, const wqc_tensor *t,
-                               size_t j, counted_sink *sink, wqc_error *err)
+static wqc_status write_tensor(const coding_args *a, wqc_archive *in, wqc_archive_checker *checker, int threads,
+                               const decode_plan *p, const wqc_tensor *t, size_t j, counted_sink *sink, wqc_error *err)
 {
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = wqc_archive_frame(in, p->index[j], &f, err);
+    wqc_status st = checker ? wqc_archive_describe(in, p->index[j], &f, err) : wqc_archive_frame(in, p->index[j], &f, err);
     if (st != WQC_OK && wqc_archive_sharded(in)) {
         /* Name the shard; the error is printed against the index. */
         char msg[WQC_ERROR_MSG_MAX];
@@ -184,11 +184,12 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const deco
     /* Given integers stay integers: only weights are dequantized. */
     int given = f->quantized && f->quant.method == WQC_QUANT_GIVEN;
     wqc_rans_form form = a->dequantize && !given ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
-    st = wqc_frame_stream(f, form, (int)a->threads, 0, counted_write, sink, err);
+    st = wqc_frame_stream(f, form, threads, 0, counted_write, sink, err);
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                       (unsigned long long)sink->written, (unsigned long long)t->nbytes);
-    wqc_archive_release(in, p->index[j], f);
+    if (checker) wqc_archive_checker_release(checker, p->index[j], f);
+    else wqc_archive_release(in, p->index[j], f);
     return st;
 }
 
@@ -234,6 +235,42 @@ static void index_names_free(index_names *x)
     free(x->shard_of);
 }
 
+/* With several threads and an output that nobody reads before it is
+ * whole, the records are checked on a thread of their own while the frames
+ * decode (wqc/archive.h): the check is the file's reading (page faults and
+ * XXH3), what is left serial when many threads decode. The checker takes a
+ * core of its own beside the -T decoders, or one of them when -T covers
+ * every core (a 17th thread on 16 cores stalled the decoders' barriers:
+ * 32 ms instead of 14 on the device's Xeon, bench/results/
+ * decode-threads-device.md), and not at all when that would leave fewer
+ * than 3 decoders. WQC_CHECK_AHEAD=0 turns it off (for benchmarks).
+ * *threads: the decoders. NULL: each record is checked before its frame
+ * decodes. */
+static wqc_archive_checker *start_checker(const coding_args *a, wqc_archive *in, const cli_out *out, const size_t *idx,
+                                          size_t n, int *threads)
+{
+    const char *env = getenv("WQC_CHECK_AHEAD");
+    int cores = cli_cpu_count(), within = a->threads >= cores;
+    wqc_archive_checker *c = NULL;
+    *threads = (int)a->threads;
+    if ((env && strcmp(env, "0") == 0) || a->threads < 2 || (within && a->threads < 4) || !cli_out_whole_only(out) ||
+        wqc_archive_checker_start(in, idx, n, &c, NULL) != WQC_OK)
+        return NULL;
+    if (within) (*threads)--;
+    return c;
+}
+
+/* The checks' verdict with the decode's: a failed check is the cause of any
+ * decode error (the decoders met damage), not of a failed write. */
+static wqc_status finish_checker(wqc_archive_checker *c, wqc_status st, wqc_error *err)
+{
+    wqc_error checked;
+    wqc_status cst = wqc_archive_checker_finish(c, &checked);
+    if (cst == WQC_OK || st == WQC_ERR_IO) return st;
+    *err = checked;
+    return cst;
+}
+
 /* Writes the frames first..first+count of the plan as one file. */
 static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode_plan *p, size_t first, size_t count,
                              cli_out *out, cli_progress *progress, index_names *names, wqc_error *err)
@@ -246,10 +283,14 @@ static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode
     wqc_status st = write_header(a, out, wqc_archive_reader(in), &slice, &l, &tensors, &nt, &frame_of, err);
     for (size_t t = 0; names && st == WQC_OK && t < nt; t++) index_names_add(names, tensors[t].name, tensors[t].nbytes);
     counted_sink sink = {out, progress, 0};
+    /* Sharded outputs are committed one by one: their records are checked as read. */
+    int threads = (int)a->threads;
+    wqc_archive_checker *checker = names ? NULL : start_checker(a, in, out, slice.index, count, &threads);
     for (size_t t = 0; st == WQC_OK && t < nt; t++) {
-        st = write_tensor(a, in, &slice, &tensors[t], frame_of[t], &sink, err);
+        st = write_tensor(a, in, checker, threads, &slice, &tensors[t], frame_of[t], &sink, err);
         if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(progress, 1, 0);
     }
+    st = finish_checker(checker, st, err);
     layout_free(&l);
     return st;
 }
@@ -372,7 +413,11 @@ int cmd_decode(int argc, char **argv)
             goto done;
         }
         counted_sink sink = {&out, &progress, 0};
-        wqc_status st = wqc_archive_write_source(in, NULL, (int)a.threads, counted_write, &sink, &err);
+        const wqc_source *src = wqc_reader_source(wqc_archive_reader(in));
+        int threads;
+        wqc_archive_checker *checker = start_checker(&a, in, &out, src->order, src->n, &threads);
+        wqc_status st = wqc_archive_write_source_checked_by(in, checker, threads, counted_write, &sink, &err);
+        st = finish_checker(checker, st, &err);
         cli_progress_end(&progress);
         rc = finish_file(&a, &out, st, &err, 1);
         goto done;

@@ -104,6 +104,14 @@ static void watch_signals(void)
 
 static int open_tmp(cli_out *o, const char *path);
 
+int cli_out_whole_only(const cli_out *o)
+{
+    if (o->tmp_path) return 1;
+    struct stat out, null;
+    return !o->is_stdout && o->fd >= 0 && fstat(o->fd, &out) == 0 && S_ISCHR(out.st_mode) &&
+           stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) && out.st_rdev == null.st_rdev;
+}
+
 int cli_out_open(cli_out *o, const char *path, int force)
 {
     memset(o, 0, sizeof *o);

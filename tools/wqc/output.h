@@ -38,6 +38,9 @@ int cli_out_commit(cli_out *o);
 /* Ends an output after writing it returned st: commits on WQC_OK, else
  * abandons it and prints err naming the output. Returns the exit status. */
 int cli_out_finish(cli_out *o, wqc_status st, const wqc_error *err);
+/* Whether nothing written to o is read before cli_out_commit: a temporary
+ * file renamed into place, or /dev/null (not stdout, a FIFO, a terminal). */
+int cli_out_whole_only(const cli_out *o);
 /* Abandons the output: closes it and removes the temporary file. */
 void cli_out_abort(cli_out *o);
 
