@@ -6,11 +6,23 @@
 
 #include "wqc/fp8.h"
 
-/* Matrices of floats, but the embedding and the output head, as DeepSeek-V3. */
+/* The embeddings and the output head by their usual names: *embed* and
+ * *lm_head* (Hugging Face, llama2.c), GPT-2's token and position tables
+ * (`wte`, `wpe`), Meta's `output.weight`. */
+static int embedding_or_head(const char *name)
+{
+    const char *dot = strrchr(name, '.'), *prev = name;
+    for (const char *p = name; dot && p < dot; p++)
+        if (*p == '.') prev = p + 1;
+    size_t len = dot ? (size_t)(dot - prev) : 0;
+    int gpt2 = len == 3 && (strncmp(prev, "wte", 3) == 0 || strncmp(prev, "wpe", 3) == 0);
+    return gpt2 || strstr(name, "embed") || strstr(name, "lm_head") || strcmp(name, "output.weight") == 0;
+}
+
+/* Matrices of floats, but the embeddings and the output head, as DeepSeek-V3. */
 static int to_fp8(const wqc_tensor *t)
 {
-    return t->ndim == 2 && wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_F64 && !strstr(t->name, "embed") &&
-           !strstr(t->name, "lm_head");
+    return t->ndim == 2 && wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_F64 && !embedding_or_head(t->name);
 }
 
 static uint64_t blocks(uint64_t n) { return (n + WQC_FP8_BLOCK - 1) / WQC_FP8_BLOCK; }

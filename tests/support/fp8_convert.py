@@ -45,6 +45,16 @@ def to_e4m3(x):
     return (code | (np.signbit(x) & (code > 0)) << 7).astype(np.uint8)
 
 
+def embedding_or_head(name):
+    """The embeddings and the output head by their usual names (kept as they
+    are, as DeepSeek-V3 keeps them): *embed* and *lm_head* (Hugging Face,
+    llama2.c), GPT-2's token and position tables (wte, wpe), Meta's
+    output.weight."""
+    parts = name.split(".")
+    return ("embed" in name or "lm_head" in name or name == "output.weight"
+            or (len(parts) > 1 and parts[-2] in ("wte", "wpe")))
+
+
 def read(path):
     b = open(path, "rb").read()
     n = struct.unpack("<Q", b[:8])[0]
@@ -67,7 +77,7 @@ def main():
     tensors, meta = read(sys.argv[1])
     out = {}
     for name, (dtype, shape, raw) in tensors.items():
-        keep = len(shape) != 2 or "embed" in name or "lm_head" in name or dtype not in ("F32", "F16", "BF16")
+        keep = len(shape) != 2 or embedding_or_head(name) or dtype not in ("F32", "F16", "BF16")
         if keep:
             out[name] = (dtype, shape, raw)
             continue

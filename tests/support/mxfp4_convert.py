@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from fp8_convert import floats, nearest, read
+from fp8_convert import embedding_or_head, floats, nearest, read
 from safetensors_write import write
 
 E2M1 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
@@ -28,7 +28,7 @@ def main():
     tensors, meta = read(sys.argv[1])
     out = {}
     for name, (dtype, shape, raw) in tensors.items():
-        keep = (len(shape) != 2 or "embed" in name or "lm_head" in name or dtype not in ("F32", "F16", "BF16")
+        keep = (len(shape) != 2 or embedding_or_head(name) or dtype not in ("F32", "F16", "BF16")
                 or shape[1] % 32)
         if keep:
             out[name] = (dtype, shape, raw)
