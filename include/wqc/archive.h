@@ -164,8 +164,11 @@ wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_check
 /* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */
 wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
 wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
-/* wqc_reader_check of tensor i (wqc/container.h). */
-wqc_status wqc_archive_check(const wqc_archive *a, size_t i, wqc_error *err);
+/* wqc_reader_check of tensor i (wqc/container.h); fd from
+ * wqc_archive_reopen, or -1 to read through the mapping. */
+wqc_status wqc_archive_check(const wqc_archive *a, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err);
+/* The single file a holds, opened again for pread (wqc_mapped_reopen), or -1. */
+int wqc_archive_reopen(const wqc_archive *a);
 /* Tensor i's statistics from its file's STATS record (NULL: none). */
 wqc_status wqc_archive_stats(wqc_archive *a, size_t i, const wqc_tensor_stats **s, wqc_error *err);
 /* Done with tensor i's bytes: its file's pages may go. */

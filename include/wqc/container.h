@@ -194,9 +194,12 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err);
 /* Verifies tensor i's record check and nothing else, changing no state of
  * the reader: it may run on another thread while tensor i, described, is
- * decoded for an output that is committed only once whole. Format-1
- * records are verified when described: WQC_OK. */
-wqc_status wqc_reader_check(const wqc_reader *r, size_t i, wqc_error *err);
+ * decoded for an output that is committed only once whole. With fd >= 0
+ * (the file r reads, wqc_mapped_reopen) the record's body is read with
+ * pread into buf (cap bytes) instead of through the mapping, whose pages
+ * the decoders then touch first, on their own threads. Format-1 records
+ * are verified when described: WQC_OK. */
+wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err);
 /* The source layout the file carries (checked: a permutation of its
  * tensors), or NULL. */
 const wqc_source *wqc_reader_source(const wqc_reader *r);

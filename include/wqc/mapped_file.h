@@ -15,6 +15,7 @@ typedef struct wqc_mapped_file {
     unsigned char *data; /* NULL for an empty file */
     size_t size;
     int is_mmap;
+    unsigned long long dev, ino;    /* with is_mmap: which file is mapped */
 } wqc_mapped_file;
 
 wqc_status wqc_map_file(const char *path, wqc_mapped_file *out, wqc_error *err);
@@ -24,6 +25,11 @@ void wqc_unmap_file(wqc_mapped_file *f);
  * again), so that a pass over a large file keeps little of it resident.
  * Nothing for a file read into memory. */
 void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len);
+/* A read-only descriptor of the file f maps, opened again from path, for
+ * reading it with pread (a first touch of a mapped page costs more than a
+ * copy from the page cache); -1 when f is not a mapping or path now names
+ * another file. The caller closes it. */
+int wqc_mapped_reopen(const wqc_mapped_file *f, const char *path);
 
 #ifdef __cplusplus
 }

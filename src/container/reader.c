@@ -2,9 +2,12 @@
  * lazy (END and index first, each frame checked when asked for). This file
  * holds what both format versions share and dispatches: reader2.c reads
  * format 2, legacy/ format 1. */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "legacy/format1.h"
@@ -175,12 +178,41 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
     return WQC_OK;
 }
 
-wqc_status wqc_reader_check(const wqc_reader *r, size_t i, wqc_error *err)
+static wqc_status read_at(int fd, uint8_t *buf, size_t n, uint64_t offset, wqc_error *err)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = pread(fd, buf + got, n - got, (off_t)(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0)
+            return wqc_fail(err, WQC_ERR_IO, "cannot read at offset %llu: %s", (unsigned long long)(offset + got),
+                            r < 0 ? strerror(errno) : "the file has shrunk");
+        got += (size_t)r;
+    }
+    return WQC_OK;
+}
+
+wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err)
 {
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
     if (r->version == 1) return WQC_OK;
+    int mapped = fd < 0 || !buf || !cap;
     wqc_record2 rec;
-    return wqc_record2_read(r->buf, r->index_offset, r->entries[i].offset, 1, &rec, err);
+    wqc_status st = wqc_record2_read(r->buf, r->index_offset, r->entries[i].offset, mapped, &rec, err);
+    if (st != WQC_OK || mapped) return st;
+    /* The check (record2.c): XXH3-64 of the body seeded with XXH3-64 of the header before it. */
+    XXH3_state_t *s = XXH3_createState();
+    if (!s || XXH3_64bits_reset_withSeed(s, XXH3_64bits(r->buf + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset))) != XXH_OK)
+        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    for (uint64_t at = 0; st == WQC_OK && at < rec.body_len; at += cap) {
+        size_t n = rec.body_len - at < cap ? (size_t)(rec.body_len - at) : cap;
+        st = read_at(fd, buf, n, rec.body_offset + at, err);
+        if (st == WQC_OK) XXH3_64bits_update(s, buf, n);
+    }
+    if (st == WQC_OK && HASH_MISMATCH(wqc_le32(r->buf + rec.body_offset - 4), (uint32_t)XXH3_64bits_digest(s)))
+        st = wqc_fail(err, WQC_ERR_CHECKSUM, "record '%c' at offset %llu: checksum mismatch",
+                      rec.type >= 0x20 && rec.type < 0x7f ? rec.type : '?', (unsigned long long)rec.offset);
+    XXH3_freeState(s);
+    return st;
 }
 
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err)

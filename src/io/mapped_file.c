@@ -135,6 +135,8 @@ wqc_status wqc_map_file(const char *path, wqc_mapped_file *out, wqc_error *err)
             out->data = p;
             out->size = (size_t)sb.st_size;
             out->is_mmap = 1;
+            out->dev = (unsigned long long)sb.st_dev;
+            out->ino = (unsigned long long)sb.st_ino;
         }
     }
     close(fd);
@@ -156,4 +158,16 @@ void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len)
     uintptr_t start = ((uintptr_t)f->data + offset + page - 1) / page * page;
     uintptr_t end = ((uintptr_t)f->data + offset + len) / page * page;
     if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+int wqc_mapped_reopen(const wqc_mapped_file *f, const char *path)
+{
+    if (!f->is_mmap || !path) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && (unsigned long long)sb.st_dev == f->dev &&
+        (unsigned long long)sb.st_ino == f->ino && (unsigned long long)sb.st_size == f->size)
+        return fd;
+    if (fd >= 0) close(fd);
+    return -1;
 }

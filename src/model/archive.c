@@ -225,9 +225,14 @@ wqc_status wqc_archive_stats(wqc_archive *in, size_t i, const wqc_tensor_stats *
     return wqc_reader_stats(in->shards[in->shard_of[i]].reader, in->index_in[i], s, err);
 }
 
-wqc_status wqc_archive_check(const wqc_archive *in, size_t i, wqc_error *err)
+wqc_status wqc_archive_check(const wqc_archive *in, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err)
 {
-    return wqc_reader_check(in->shards[in->shard_of[i]].reader, in->index_in[i], err);
+    return wqc_reader_check(in->shards[in->shard_of[i]].reader, in->index_in[i], fd, buf, cap, err);
+}
+
+int wqc_archive_reopen(const wqc_archive *in)
+{
+    return in->nshards == 1 && !in->shards[0].borrowed ? wqc_mapped_reopen(&in->shards[0].file, in->shards[0].path) : -1;
 }
 
 void wqc_archive_release(wqc_archive *in, size_t i, const wqc_frame *f)

@@ -3,6 +3,9 @@
  * (list, describe, decode into caller memory in every form), the plan and
  * its rules, and the encoder's estimate against what it codes. */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "test_common.h"
 
@@ -314,10 +317,29 @@ static void test_model_api_checker(void **state)
     wqc_error err;
     wqc_error_clear(&err);
     uint64_t damage_at = 0;
-    for (int damaged = 0; damaged < 2; damaged++) {
-        if (damaged) file.data[damage_at] ^= 0x40;
+    char path[] = "/tmp/wqc_checker_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    /* From memory (read through it), then from a file (read with pread). */
+    for (int run = 0; run < 4; run++) {
+        int damaged = run & 1, from_file = run >> 1;
+        if (run == 1 || run == 3) file.data[damage_at] ^= 0x40;
+        FILE *out = fopen(path, "wb");
+        assert_non_null(out);
+        assert_int_equal(fwrite(file.data, 1, file.len, out), file.len);
+        fclose(out);
         wqc_archive *a;
-        assert_int_equal(wqc_archive_open_memory(file.data, file.len, NULL, &a, &err), WQC_OK);
+        assert_int_equal(from_file ? wqc_archive_open(path, NULL, &a, &err)
+                                   : wqc_archive_open_memory(file.data, file.len, NULL, &a, &err),
+                         WQC_OK);
+        if (from_file) {
+            int again = wqc_archive_reopen(a);
+            assert_true(again >= 0);
+            close(again);
+        } else {
+            assert_int_equal(wqc_archive_reopen(a), -1);
+        }
         size_t n = wqc_archive_count(a), idx[8];
         assert_true(n <= 8);
         for (size_t i = 0; i < n; i++) idx[i] = n - 1 - i;
@@ -326,7 +348,7 @@ static void test_model_api_checker(void **state)
         for (size_t i = 0; i < n; i++) {
             const wqc_frame *f;
             assert_int_equal(wqc_archive_describe(a, i, &f, &err), WQC_OK);
-            if (!damaged && f->frame_bytes > 64) damage_at = f->file_offset + f->frame_bytes / 2;
+            if (run == 0 && f->frame_bytes > 64) damage_at = f->file_offset + f->frame_bytes / 2;
             uint8_t *buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
             if (!f->quantized) (void)wqc_frame_decode_into(f, WQC_FORM_SYMBOLS, 2, buf, f->raw_len, &err);
             free(buf);
@@ -340,7 +362,9 @@ static void test_model_api_checker(void **state)
         }
         assert_int_equal(wqc_archive_checker_finish(NULL, &err), WQC_OK);
         wqc_archive_close(a);
+        if (run == 1) file.data[damage_at] ^= 0x40;
     }
+    unlink(path);
     free(file.data);
 }
 
