@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../common/bytes.h"
+#include "../common/xxh3.h"
 #include "wqc/container.h"
 
 #define WQC_MAGIC WQC_FILE_MAGIC
@@ -67,6 +68,10 @@ wqc_status wqc_record2_read(const uint8_t *buf, uint64_t len, uint64_t offset, i
                             wqc_error *err);
 /* Whether the check of rec (read with verify_body = 0) holds. */
 int wqc_record2_check(const uint8_t *buf, const wqc_record2 *rec);
+/* The same check of a body that arrives in pieces: start (0 when out of
+ * memory), wqc_xxh3_add each piece, then end (1 when the check holds). */
+int wqc_record2_check_start(wqc_xxh3_state *h, const uint8_t *buf, const wqc_record2 *rec);
+int wqc_record2_check_end(wqc_xxh3_state *h, const uint8_t *buf, const wqc_record2 *rec);
 
 /* Record header for a body given in pieces (parts[i] of lens[i] bytes);
  * returns its length. */

@@ -199,19 +199,17 @@ wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf,
     wqc_record2 rec;
     wqc_status st = wqc_record2_read(r->buf, r->index_offset, r->entries[i].offset, mapped, &rec, err);
     if (st != WQC_OK || mapped) return st;
-    /* The check (record2.c): XXH3-64 of the body seeded with XXH3-64 of the header before it. */
-    XXH3_state_t *s = XXH3_createState();
-    if (!s || XXH3_64bits_reset_withSeed(s, XXH3_64bits(r->buf + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset))) != XXH_OK)
-        st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_xxh3_state h;
+    if (!wqc_record2_check_start(&h, r->buf, &rec)) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (uint64_t at = 0; st == WQC_OK && at < rec.body_len; at += cap) {
         size_t n = rec.body_len - at < cap ? (size_t)(rec.body_len - at) : cap;
         st = read_at(fd, buf, n, rec.body_offset + at, err);
-        if (st == WQC_OK) XXH3_64bits_update(s, buf, n);
+        if (st == WQC_OK) wqc_xxh3_add(&h, buf, n);
     }
-    if (st == WQC_OK && HASH_MISMATCH(wqc_le32(r->buf + rec.body_offset - 4), (uint32_t)XXH3_64bits_digest(s)))
+    int holds = wqc_record2_check_end(&h, r->buf, &rec);
+    if (st == WQC_OK && !holds)
         st = wqc_fail(err, WQC_ERR_CHECKSUM, "record '%c' at offset %llu: checksum mismatch",
                       rec.type >= 0x20 && rec.type < 0x7f ? rec.type : '?', (unsigned long long)rec.offset);
-    XXH3_freeState(s);
     return st;
 }
 

@@ -1,21 +1,28 @@
 /* Format-2 records: a type byte, a flags byte, the body length as a LEB128
  * varint, then a 32-bit check: the low half of XXH3-64 of the body, seeded
  * with XXH3-64 of the header bytes before the check. */
-#include <xxhash.h>
-
+#include "../common/xxh3.h"
 #include "format.h"
 
 static uint32_t record_check(const uint8_t *head, size_t head_len, const uint8_t *const *parts,
                              const uint64_t *lens, int nparts)
 {
-    XXH3_state_t *s = XXH3_createState();
-    uint64_t h = 0;
-    if (s && XXH3_64bits_reset_withSeed(s, XXH3_64bits(head, head_len)) == XXH_OK) {
-        for (int i = 0; i < nparts; i++) XXH3_64bits_update(s, parts[i], (size_t)lens[i]);
-        h = XXH3_64bits_digest(s);
-    }
-    XXH3_freeState(s);
-    return (uint32_t)h;
+    uint64_t seed = wqc_xxh3(head, head_len, 0);
+    if (nparts == 1) return (uint32_t)wqc_xxh3(parts[0], (size_t)lens[0], seed);
+    wqc_xxh3_state h;
+    if (!wqc_xxh3_start(&h, seed)) return 0;
+    for (int i = 0; i < nparts; i++) wqc_xxh3_add(&h, parts[i], (size_t)lens[i]);
+    return (uint32_t)wqc_xxh3_end(&h);
+}
+
+int wqc_record2_check_start(wqc_xxh3_state *h, const uint8_t *buf, const wqc_record2 *rec)
+{
+    return wqc_xxh3_start(h, wqc_xxh3(buf + rec->offset, (size_t)(rec->body_offset - 4 - rec->offset), 0));
+}
+
+int wqc_record2_check_end(wqc_xxh3_state *h, const uint8_t *buf, const wqc_record2 *rec)
+{
+    return !HASH_MISMATCH(wqc_le32(buf + rec->body_offset - 4), (uint32_t)wqc_xxh3_end(h));
 }
 
 size_t wqc_record2_header(uint8_t out[WQC2_RECORD_HEADER_MAX], uint8_t type, uint8_t flags,

@@ -3,7 +3,6 @@
  * decodes) where its parts go in the arena. */
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "../container/format.h"
 #include "load_internal.h"
@@ -91,7 +90,7 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     if (st != WQC_OK) return wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
     it->kind = LOAD_RECORD;
     it->body = rec.body_offset;
-    it->seed = XXH3_64bits(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset));
+    it->seed = wqc_xxh3(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset), 0);
     it->check = wqc_le32(base + rec.body_offset - 4);
     it->len = rec.next - rec.offset;
     return WQC_OK;

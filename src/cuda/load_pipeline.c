@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "../container/format.h"
 #include "load_internal.h"
@@ -29,7 +28,7 @@ typedef struct worker {
     cudaEvent_t sent[LOAD_RING];
     int busy[LOAD_RING];
     unsigned at;
-    XXH3_state_t *hash;
+    wqc_xxh3_state hash;        /* the record being read */
     double read, check, cpu, wait;
     uint64_t file_bytes, gpu_bytes;
     wqc_status st;
@@ -126,7 +125,7 @@ static wqc_status stream_file(worker *w, uint64_t offset, uint64_t len, int hash
         uint64_t lo = pos > hash_from ? pos : hash_from;
         if (hashing && lo < pos + n) {
             double t0 = now();
-            XXH3_64bits_update(w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
+            wqc_xxh3_add(&w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
             w->check += now() - t0;
         }
         lo = pos > copy_from ? pos : copy_from;
@@ -147,11 +146,12 @@ static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
     for (int k = 0; k < PARTS; k++)
         base[k] = k == PART_STATUS ? (uint8_t *)(m->status + it->part_at[k]) : m->arena + it->part_at[k];
     if (it->gpu) frame_host_place(&it->h, base);
-    XXH3_64bits_reset_withSeed(w->hash, it->seed);
+    if (!wqc_xxh3_start(&w->hash, it->seed)) return wqc_fail(&w->err, WQC_ERR_NOMEM, "out of memory");
     wqc_status st = stream_file(w, it->offset, it->len, 1, it->body, it->payload, it->payload_len,
                                 it->gpu ? base[PART_PAYLOAD] : out);
+    uint32_t check = (uint32_t)wqc_xxh3_end(&w->hash);
     if (st != WQC_OK) return st;
-    if (HASH_MISMATCH(it->check, (uint32_t)XXH3_64bits_digest(w->hash)))
+    if (HASH_MISMATCH(it->check, check))
         return wqc_fail(&w->err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", m->path, it->out.name);
     if (!it->gpu) return WQC_OK;
     cudaError_t e = cudaMemsetAsync(base[PART_PAYLOAD] + it->payload_len, 0, PAYLOAD_PAD, w->stream);
@@ -252,7 +252,6 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
         for (unsigned s = 0; e == cudaSuccess && s < LOAD_RING; s++)
             e = cudaEventCreateWithFlags(&x->sent[s], cudaEventDisableTiming);
         if (e != cudaSuccess) st = wqc_cuda_error(err, e, "streams");
-        else if (!(x->hash = XXH3_createState())) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         else if (pthread_create(&x->thread, NULL, work, x) != 0) st = wqc_fail(err, WQC_ERR_NOMEM, "cannot start a thread");
         else started++;
     }
@@ -280,7 +279,6 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
         if (w[k].stream) cudaStreamDestroy(w[k].stream);
         for (unsigned s = 0; s < LOAD_RING; s++)
             if (w[k].sent[s]) cudaEventDestroy(w[k].sent[s]);
-        XXH3_freeState(w[k].hash);
     }
     free(w);
     return st;

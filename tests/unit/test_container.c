@@ -3,6 +3,8 @@
 
 #include "test_common.h"
 #include "../../src/container/format.h"
+#include "../../src/common/xxh3.h"
+#include <xxhash.h>
 
 static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
 
@@ -452,6 +454,35 @@ static void test_fail_context_puts_the_context_first(void **state)
     assert_int_equal(wqc_fail_context(NULL, WQC_ERR_IO, "x"), WQC_ERR_IO);
 }
 
+/* XXH3 through its AVX2 build (where the CPU has it) and the library's own:
+ * the library's hashes, whole or in pieces, for every length class XXH3
+ * treats apart (0-16, 17-128, 129-240, longer, past a stripe block). */
+static void test_container_xxh3_kernels_match_the_library(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {0, 1, 3, 4, 8, 9, 16, 17, 100, 128, 129, 200, 240, 241, 1000, 1024, 4096, 65536 + 77, (1u << 20) + 7};
+    size_t most = (1u << 20) + 7;
+    uint8_t *b = malloc(most);
+    assert_non_null(b);
+    for (size_t i = 0; i < most; i++) b[i] = (uint8_t)((i * 2654435761u) >> 11);
+    const wqc_isa isas[] = {WQC_ISA_SCALAR, WQC_ISA_AVX2};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (uint64_t seed = 0; seed < 2; seed++) {
+            uint64_t s = seed * 0x9e3779b97f4a7c15ull, want = XXH3_64bits_withSeed(b, sizes[k], s);
+            for (int i = 0; i < 2; i++) {
+                if (isas[i] != WQC_ISA_SCALAR && !wqc_isa_available(isas[i])) continue;
+                assert_true(wqc_xxh3_isa(b, sizes[k], s, isas[i]) == want);
+                wqc_xxh3_state h;
+                assert_true(wqc_xxh3_start_isa(&h, s, isas[i]));
+                for (size_t at = 0, piece = 1; at < sizes[k]; at += piece, piece = piece * 3 + 1)
+                    wqc_xxh3_add(&h, b + at, sizes[k] - at < piece ? sizes[k] - at : piece);
+                assert_true(wqc_xxh3_end(&h) == want);
+            }
+            assert_true(wqc_xxh3(b, sizes[k], s) == want);
+        }
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
         cmocka_unit_test(test_container_rejects_non_finite_scales),
         cmocka_unit_test(test_container_hostile_records_with_valid_checks),
+        cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
