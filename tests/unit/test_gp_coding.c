@@ -75,7 +75,23 @@ static void test_probe_tells_structure_from_noise(void **state)
     /* In wider elements the previous byte is mostly the same value's: not counted. */
     wqc_byte_probe(markov, N, 2, &s);
     assert_true(s.order1_gain == 0 && !wqc_byte_structured(&s));
-    free(iid), free(periodic), free(markov);
+    /* Bytes of a wide alphabet (about 200 seen, as FP8 weights: too few
+     * samples for every pair): i.i.d., then in rows of 256 every other of
+     * which is weak (a dead neuron's row); the previous byte's top bits
+     * tell the second (its order-1 gain was not estimated at all before). */
+    uint8_t *wide = malloc(N), *rows = malloc(N);
+    for (int i = 0; i < N; i++) {
+        int g = 0;
+        for (int k = 0; k < 4; k++) g += (int)(test_rand(&r) % 1001) - 500;
+        int a = g * 30 / 1000, b = (i / 256) % 2 ? a : g * 2 / 1000;
+        wide[i] = (uint8_t)(128 + (a < -100 ? -100 : a > 100 ? 100 : a));
+        rows[i] = (uint8_t)(128 + (b < -100 ? -100 : b > 100 ? 100 : b));
+    }
+    wqc_byte_probe(wide, N, 1, &s);
+    assert_true(s.order1_gain < 0.01 && !wqc_byte_structured(&s));
+    wqc_byte_probe(rows, N, 1, &s);
+    assert_true(s.order1_gain > 0.03 && wqc_byte_structured(&s));
+    free(iid), free(periodic), free(markov), free(wide), free(rows);
 }
 
 /* A rows x cols matrix quantized 4-bit row-wise, its frame ready to code. */
