@@ -152,7 +152,7 @@ void wqc_unmap_file(wqc_mapped_file *f)
 
 void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len)
 {
-    if (!f->is_mmap || offset >= f->size) return;
+    if (!f->is_mmap || f->size <= WQC_RELEASE_ABOVE || offset >= f->size) return;
     if (len > f->size - offset) len = f->size - offset;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t start = ((uintptr_t)f->data + offset + page - 1) / page * page;
