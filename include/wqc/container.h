@@ -192,6 +192,15 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
  * wqc_reader_frame returns once it has verified the check; decode nothing
  * from it before that. */
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err);
+/* Tensor i's frame parsed from a copy of its record, `len` bytes (the
+ * file's from its offset on: wqc_reader_describe gives file_offset and
+ * frame_bytes), into *out, its check verified; its pointers point into
+ * copy, and wqc_descriptor_free(out) ends it. Reading a record with pread
+ * into a reused buffer costs less than the first touch of its mapped pages
+ * (on the VM, 16 against 5.6 ms for 29 MB). WQC_ERR_UNSUPPORTED for
+ * format-1 files. */
+wqc_status wqc_reader_frame_copy(wqc_reader *r, size_t i, const uint8_t *copy, uint64_t len, wqc_frame *out,
+                                 wqc_error *err);
 /* Verifies tensor i's record check and nothing else, changing no state of
  * the reader: it may run on another thread while tensor i, described, is
  * decoded for an output that is committed only once whole. With fd >= 0

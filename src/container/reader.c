@@ -213,6 +213,14 @@ wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf,
     return st;
 }
 
+wqc_status wqc_reader_frame_copy(wqc_reader *r, size_t i, const uint8_t *copy, uint64_t len, wqc_frame *out,
+                                 wqc_error *err)
+{
+    if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
+    if (r->version == 1) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "format-1 frames are read in place");
+    return wqc_reader2_frame_copy(r, &r->entries[i], copy, len, out, err);
+}
+
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err)
 {
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);

@@ -360,6 +360,49 @@ wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err)
     return lazy ? open_lazy(r, err) : walk(r, err);
 }
 
+/* The frame of tensor record rec, read from base (the file, or a copy of
+ * it from entry e's record on: base + x holds file byte e->offset + x when
+ * base is not r->buf), into f. */
+static wqc_status tensor_frame(wqc_reader *r, const reader_entry *e, const wqc_record2 *rec, const uint8_t *base,
+                               wqc_frame *f, wqc_error *err)
+{
+    if (rec->type != WQC2_REC_TENSOR) return BAD("no tensor record at offset %llu", (unsigned long long)e->offset);
+    wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
+    uint64_t dlen = wqc_cursor_varint(&c);
+    const uint8_t *desc = dlen <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)dlen) : NULL;
+    if (!desc) return BAD("tensor record at offset %llu: descriptor longer than the record", (unsigned long long)e->offset);
+    /* Padding aligns the payload in the file. */
+    uint64_t start = (uint64_t)(c.p - base) + (base == r->buf ? 0 : e->offset), pad = 0;
+    if (rec->flags & WQC2_RECORD_ALIGNED) pad = (WQC_ALIGN - start % WQC_ALIGN) % WQC_ALIGN;
+    if (pad > (uint64_t)(c.end - c.p) || !wqc_cursor_zeros(&c, (size_t)pad))
+        return BAD("tensor record at offset %llu: bad alignment padding", (unsigned long long)e->offset);
+    memset(f, 0, sizeof *f);
+    f->name = strdup(e->name ? e->name : "");
+    if (!f->name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = wqc_descriptor2_read(desc, dlen, c.p, (uint64_t)(c.end - c.p), r->shared, r->nshared, f, err);
+    if (st != WQC_OK) {
+        wqc_descriptor_free(f);
+        return st;
+    }
+    f->file_offset = e->offset;
+    f->frame_bytes = rec->next - (base == r->buf ? e->offset : 0);
+    return WQC_OK;
+}
+
+wqc_status wqc_reader2_frame_copy(wqc_reader *r, reader_entry *e, const uint8_t *copy, uint64_t len, wqc_frame *f,
+                                  wqc_error *err)
+{
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(copy, len, 0, 0, &rec, err);
+    if (st != WQC_OK) return wqc_fail_context(err, st, "tensor record at offset %llu", (unsigned long long)e->offset);
+    if (rec.next != len)
+        return BAD("tensor record at offset %llu: %llu bytes, not %llu", (unsigned long long)e->offset,
+                   (unsigned long long)rec.next, (unsigned long long)len);
+    if (!wqc_record2_check(copy, &rec))
+        return wqc_fail(err, WQC_ERR_CHECKSUM, "record 'T' at offset %llu: checksum mismatch", (unsigned long long)e->offset);
+    return tensor_frame(r, e, &rec, copy, f, err);
+}
+
 wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err)
 {
     wqc_record2 rec;
@@ -373,26 +416,9 @@ wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_err
         e->parsed = 1;
         return WQC_OK;
     }
-    if (rec.type != WQC2_REC_TENSOR) return BAD("no tensor record at offset %llu", (unsigned long long)e->offset);
-    wqc_cursor c = {rec.body, rec.body + rec.body_len, 0};
-    uint64_t dlen = wqc_cursor_varint(&c);
-    const uint8_t *desc = dlen <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)dlen) : NULL;
-    if (!desc) return BAD("tensor record at offset %llu: descriptor longer than the record", (unsigned long long)e->offset);
-    uint64_t start = (uint64_t)(c.p - r->buf), pad = 0;
-    if (rec.flags & WQC2_RECORD_ALIGNED) pad = (WQC_ALIGN - start % WQC_ALIGN) % WQC_ALIGN;
-    if (pad > (uint64_t)(c.end - c.p) || !wqc_cursor_zeros(&c, (size_t)pad))
-        return BAD("tensor record at offset %llu: bad alignment padding", (unsigned long long)e->offset);
-    wqc_frame *f = &e->frame;
-    memset(f, 0, sizeof *f);
-    f->name = strdup(e->name ? e->name : "");
-    if (!f->name) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    st = wqc_descriptor2_read(desc, dlen, c.p, (uint64_t)(c.end - c.p), r->shared, r->nshared, f, err);
-    if (st != WQC_OK) {
-        wqc_descriptor_free(f);
-        return st;
-    }
-    f->file_offset = e->offset;
-    f->frame_bytes = e->bytes = rec.next - e->offset;
+    st = tensor_frame(r, e, &rec, r->buf, &e->frame, err);
+    if (st != WQC_OK) return st;
+    e->bytes = e->frame.frame_bytes;
     if (verify) e->parsed = 1;
     else e->described = 1;
     return WQC_OK;

@@ -3,6 +3,7 @@
  * (list, describe, decode into caller memory in every form), the plan and
  * its rules, and the encoder's estimate against what it codes. */
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -368,6 +369,69 @@ static void test_model_api_checker(void **state)
     free(file.data);
 }
 
+/* Frames read from pread copies of their records decode as the ones read
+ * in place; a damaged record fails its check there; an archive in memory
+ * has no file to read copies from. */
+static void test_model_api_frame_copies(void **state)
+{
+    (void)state;
+    fixture x;
+    wqc_memory_out file = encoded_fixture(&x);
+    wqc_error err;
+    wqc_error_clear(&err);
+    char path[] = "/tmp/wqc_copies_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file.data, file.len), (ssize_t)file.len);
+    close(fd);
+    wqc_archive *a, *m;
+    wqc_frame_reader *fr;
+    assert_int_equal(wqc_archive_open_memory(file.data, file.len, NULL, &m, &err), WQC_OK);
+    assert_fails_with(wqc_frame_reader_open(m, &fr, &err), WQC_ERR_UNSUPPORTED, err, "mapped");
+    assert_int_equal(wqc_archive_open(path, NULL, &a, &err), WQC_OK);
+    assert_int_equal(wqc_frame_reader_open(a, &fr, &err), WQC_OK);
+    uint64_t damage_at = 0;
+    for (size_t i = 0; i < wqc_archive_count(a); i++) {
+        const wqc_frame *copy, *mapped;
+        assert_int_equal(wqc_frame_reader_read(fr, i, &copy, &err), WQC_OK);
+        assert_int_equal(wqc_archive_frame(m, i, &mapped, &err), WQC_OK);
+        assert_true(copy->raw_len == mapped->raw_len && copy->quantized == mapped->quantized);
+        uint64_t n = copy->quantized ? copy->nelem : copy->raw_len;
+        uint8_t *p = malloc(n ? n : 1), *q = malloc(n ? n : 1);
+        if (copy->quantized) {
+            assert_int_equal(wqc_frame_decode_symbols(copy, 1, p, &err), WQC_OK);
+            assert_int_equal(wqc_frame_decode_symbols(mapped, 1, q, &err), WQC_OK);
+        } else {
+            assert_int_equal(wqc_frame_decode_raw(copy, p, &err), WQC_OK);
+            assert_int_equal(wqc_frame_decode_raw(mapped, q, &err), WQC_OK);
+        }
+        assert_memory_equal(p, q, n);
+        free(p), free(q);
+        if (mapped->frame_bytes > 64) damage_at = mapped->file_offset + mapped->frame_bytes / 2;
+    }
+    wqc_frame_reader_close(fr);
+    wqc_archive_close(a);
+    wqc_archive_close(m);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    uint8_t flipped = file.data[damage_at] ^ 0x40;
+    assert_int_equal(pwrite(fd, &flipped, 1, (off_t)damage_at), 1);
+    close(fd);
+    assert_int_equal(wqc_archive_open(path, NULL, &a, &err), WQC_OK);
+    assert_int_equal(wqc_frame_reader_open(a, &fr, &err), WQC_OK);
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < wqc_archive_count(a); i++) {
+        const wqc_frame *f;
+        st = wqc_frame_reader_read(fr, i, &f, &err);
+    }
+    assert_int_equal(st, WQC_ERR_CHECKSUM);
+    assert_non_null(strstr(err.msg, "checksum mismatch"));
+    wqc_frame_reader_close(fr);
+    wqc_archive_close(a);
+    unlink(path);
+    free(file.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_model_api_estimate_matches_coding),
         cmocka_unit_test(test_model_api_archives_on_threads),
         cmocka_unit_test(test_model_api_checker),
+        cmocka_unit_test(test_model_api_frame_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

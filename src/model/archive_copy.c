@@ -1,0 +1,84 @@
+/* Frames decoded from copies of their records read with pread into one
+ * reused buffer, not from the file's mapping (wqc/archive.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../container/format.h"
+#include "../common/big_buffer.h"
+#include "wqc/archive.h"
+
+struct wqc_frame_reader {
+    wqc_archive *a;
+    int fd;
+    uint8_t *buf;
+    size_t cap;
+    wqc_frame frame;
+    int has_frame;
+};
+
+wqc_status wqc_frame_reader_open(wqc_archive *a, wqc_frame_reader **out, wqc_error *err)
+{
+    *out = NULL;
+    const char *env = getenv("WQC_READ_COPIES");
+    if (env && strcmp(env, "0") == 0) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "WQC_READ_COPIES=0");
+    if (wqc_reader_version(wqc_archive_reader(a)) != 2)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "format-1 frames are read in place");
+    int fd = wqc_archive_reopen(a);
+    if (fd < 0) return wqc_fail(err, WQC_ERR_UNSUPPORTED, "not a single mapped file");
+    wqc_frame_reader *fr = calloc(1, sizeof *fr);
+    if (!fr) {
+        close(fd);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    fr->a = a;
+    fr->fd = fd;
+    *out = fr;
+    return WQC_OK;
+}
+
+static void end_frame(wqc_frame_reader *fr)
+{
+    if (fr->has_frame) wqc_descriptor_free(&fr->frame);
+    fr->has_frame = 0;
+}
+
+wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame **f, wqc_error *err)
+{
+    end_frame(fr);
+    const wqc_frame *d;
+    wqc_status st = wqc_archive_describe(fr->a, i, &d, err);
+    if (st != WQC_OK) return st;
+    /* The copy keeps the record's place modulo WQC_ALIGN, so that an aligned payload stays aligned. */
+    size_t skew = (size_t)(d->file_offset % WQC_ALIGN), need = skew + (size_t)d->frame_bytes;
+    if (need > fr->cap) {
+        free(fr->buf);
+        fr->cap = need + need / 4;
+        if (!(fr->buf = wqc_big_alloc(fr->cap))) {
+            fr->cap = 0;
+            return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", d->name);
+        }
+    }
+    uint8_t *copy = fr->buf + skew;
+    for (size_t got = 0; got < (size_t)d->frame_bytes;) {
+        ssize_t r = pread(fr->fd, copy + got, (size_t)d->frame_bytes - got, (off_t)(d->file_offset + got));
+        if (r <= 0) return wqc_fail(err, WQC_ERR_IO, "cannot read tensor '%s' at offset %llu", d->name,
+                                    (unsigned long long)(d->file_offset + got));
+        got += (size_t)r;
+    }
+    st = wqc_reader_frame_copy(wqc_archive_reader(fr->a), i, copy, d->frame_bytes,
+                               &fr->frame, err);
+    if (st != WQC_OK) return st;
+    fr->has_frame = 1;
+    *f = &fr->frame;
+    return WQC_OK;
+}
+
+void wqc_frame_reader_close(wqc_frame_reader *fr)
+{
+    if (!fr) return;
+    end_frame(fr);
+    free(fr->buf);
+    close(fr->fd);
+    free(fr);
+}
