@@ -7,8 +7,9 @@
 #   lookups   the AVX-512 decoder's two lookups of small alphabets
 #             (WQC_AVX512_SMALL=search|gather) and 8-bit symbols, one chunk
 #             and many, against htscodecs (codec-device-lookups.txt)
-#   lossless  `wqc decode -T 1` of pylm-22M's lossless .wqc against `zstd -d`
-#             of its zstd -19 file, whole processes (lossless-pylm-device.txt)
+#   lossless  `wqc decode -T 1` of pylm-22M's lossless .wqc (records read
+#             into a buffer, and in place) against `zstd -d` of its zstd -19
+#             file, whole processes (lossless-pylm-device.txt)
 #   threads   whole-process `wqc decode --symbols -T N` of 128 Mi symbols to
 #             /dev/null and to a file, N = 1..cores (threads-device.txt)
 #   scaling   in-memory decode thread scaling (scaling-device.md)
@@ -57,8 +58,11 @@ if want lossless; then
     "$b/wqc" encode --lossless "$pylm" -o /tmp/l.wqc -q -f
     zstd -19 -q -f "$pylm" -o /tmp/l.zst
     {
-        echo "wqc decode -T 1 $(median_ms 11 "$b/wqc" decode -T 1 /tmp/l.wqc -o /dev/null -f) ms"
-        echo "zstd -d $(median_ms 11 zstd -d -q -c /tmp/l.zst) ms"
+        for round in 1 2 3; do
+            echo "round $round, medians of 11: wqc decode -T 1 $(median_ms 11 "$b/wqc" decode -T 1 /tmp/l.wqc -o /dev/null -f) ms" \
+                "(records read in place, WQC_READ_COPIES=0: $(WQC_READ_COPIES=0 median_ms 11 "$b/wqc" decode -T 1 /tmp/l.wqc -o /dev/null -f) ms);" \
+                "zstd -d $(median_ms 11 zstd -d -q -c /tmp/l.zst) ms"
+        done
         "$b/wqc" bench --lossless "$pylm" --codecs wqc,zstd --repeat 7
     } >"$out/lossless-pylm-device.txt" 2>&1
 fi
