@@ -323,9 +323,13 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     if (r->count && !names_at) return BAD("no NAMES record");
     wqc_status st = read_names_at(r, names_at, err);
     if (st == WQC_OK && stats_at) st = wqc_reader2_stats(r, stats_at, err);
+    /* Every record's check held above: the frames are parsed without hashing their bodies again. */
     for (size_t i = 0; st == WQC_OK && i < r->count; i++) {
-        st = wqc_reader2_frame(r, &r->entries[i], 1, err);
-        if (st == WQC_OK) wqc_reader_release(r, r->entries[i].offset, r->entries[i].frame.frame_bytes);
+        reader_entry *e = &r->entries[i];
+        st = wqc_reader2_frame(r, e, 0, err);
+        if (st != WQC_OK) break;
+        e->described = 0, e->parsed = 1;
+        wqc_reader_release(r, e->offset, e->frame.frame_bytes);
     }
     return st;
 }

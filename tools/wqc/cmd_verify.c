@@ -190,6 +190,13 @@ static int compare(const coding_args *a, const wqc_frame *f, const uint8_t *deco
     return 0;
 }
 
+static wqc_status count_bytes(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    (void)buf, (void)err;
+    *(uint64_t *)ctx += len;
+    return WQC_OK;
+}
+
 static int run_verify(const coding_args *a, wqc_archive *in)
 {
     wqc_model *orig = NULL;
@@ -217,7 +224,14 @@ static int run_verify(const coding_args *a, wqc_archive *in)
         uint8_t *buf = NULL;
         if (st == WQC_OK && f->nelem > a->max_elements) cli_progress_end(&progress);
         if (st == WQC_OK && (rc = cli_check_size(a, i, f)) != WQC_EXIT_OK) break;
-        if (st == WQC_OK) {
+        if (st == WQC_OK && !orig) {
+            /* Decoded a window at a time into nothing: every stream ends as it must. */
+            uint64_t made = 0;
+            st = wqc_frame_stream(f, WQC_FORM_SYMBOLS, (int)a->threads, 0, count_bytes, &made, &err);
+            if (st == WQC_OK && made != f->raw_len)
+                st = wqc_fail(&err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
+                              (unsigned long long)made, (unsigned long long)f->raw_len);
+        } else if (st == WQC_OK) {
             buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);
             st = !buf ? wqc_fail(&err, WQC_ERR_NOMEM, "out of memory")
                  : f->quantized ? wqc_frame_decode_symbols(f, (int)a->threads, buf, &err)
