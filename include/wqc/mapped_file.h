@@ -4,6 +4,7 @@
 #define WQC_MAPPED_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wqc/status.h"
 
@@ -29,6 +30,9 @@ void wqc_unmap_file(wqc_mapped_file *f);
  * cost 4-5% of decoding a 29 MB checkpoint. */
 #define WQC_RELEASE_ABOVE (64u << 20)
 void wqc_mapped_release(const wqc_mapped_file *f, size_t offset, size_t len);
+/* Reads exactly len bytes at offset of fd (pread, retried on EINTR);
+ * WQC_ERR_IO naming the offset when the file ends early or cannot be read. */
+wqc_status wqc_read_at(int fd, void *dst, size_t len, uint64_t offset, wqc_error *err);
 /* A read-only descriptor of the file f maps, opened again from path, for
  * reading it with pread (a first touch of a mapped page costs more than a
  * copy from the page cache); -1 when f is not a mapping or path now names

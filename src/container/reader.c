@@ -2,16 +2,15 @@
  * lazy (END and index first, each frame checked when asked for). This file
  * holds what both format versions share and dispatches: reader2.c reads
  * format 2, legacy/ format 1. */
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include "legacy/format1.h"
 #include "reader_internal.h"
+#include "wqc/mapped_file.h"
 
 typedef reader_entry entry;
 
@@ -178,19 +177,6 @@ wqc_status wqc_reader_frame(wqc_reader *r, size_t i, const wqc_frame **out, wqc_
     return WQC_OK;
 }
 
-static wqc_status read_at(int fd, uint8_t *buf, size_t n, uint64_t offset, wqc_error *err)
-{
-    for (size_t got = 0; got < n;) {
-        ssize_t r = pread(fd, buf + got, n - got, (off_t)(offset + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0)
-            return wqc_fail(err, WQC_ERR_IO, "cannot read at offset %llu: %s", (unsigned long long)(offset + got),
-                            r < 0 ? strerror(errno) : "the file has shrunk");
-        got += (size_t)r;
-    }
-    return WQC_OK;
-}
-
 wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err)
 {
     if (i >= r->count) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
@@ -203,7 +189,7 @@ wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf,
     if (!wqc_record2_check_start(&h, r->buf, &rec)) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (uint64_t at = 0; st == WQC_OK && at < rec.body_len; at += cap) {
         size_t n = rec.body_len - at < cap ? (size_t)(rec.body_len - at) : cap;
-        st = read_at(fd, buf, n, rec.body_offset + at, err);
+        st = wqc_read_at(fd, buf, n, rec.body_offset + at, err);
         if (st == WQC_OK) wqc_xxh3_add(&h, buf, n);
     }
     int holds = wqc_record2_check_end(&h, r->buf, &rec);

@@ -171,3 +171,16 @@ int wqc_mapped_reopen(const wqc_mapped_file *f, const char *path)
     if (fd >= 0) close(fd);
     return -1;
 }
+
+wqc_status wqc_read_at(int fd, void *dst, size_t len, uint64_t offset, wqc_error *err)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, (uint8_t *)dst + got, len - got, (off_t)(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0)
+            return wqc_fail(err, WQC_ERR_IO, "cannot read at offset %llu: %s", (unsigned long long)(offset + got),
+                            r < 0 ? strerror(errno) : "the file has shrunk");
+        got += (size_t)r;
+    }
+    return WQC_OK;
+}

@@ -7,6 +7,7 @@
 #include "../container/format.h"
 #include "../common/big_buffer.h"
 #include "wqc/archive.h"
+#include "wqc/mapped_file.h"
 
 struct wqc_frame_reader {
     wqc_archive *a;
@@ -60,12 +61,8 @@ wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame
         }
     }
     uint8_t *copy = fr->buf + skew;
-    for (size_t got = 0; got < (size_t)d->frame_bytes;) {
-        ssize_t r = pread(fr->fd, copy + got, (size_t)d->frame_bytes - got, (off_t)(d->file_offset + got));
-        if (r <= 0) return wqc_fail(err, WQC_ERR_IO, "cannot read tensor '%s' at offset %llu", d->name,
-                                    (unsigned long long)(d->file_offset + got));
-        got += (size_t)r;
-    }
+    st = wqc_read_at(fr->fd, copy, (size_t)d->frame_bytes, d->file_offset, err);
+    if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", d->name);
     st = wqc_reader_frame_copy(wqc_archive_reader(fr->a), i, copy, d->frame_bytes,
                                &fr->frame, err);
     if (st != WQC_OK) return st;
