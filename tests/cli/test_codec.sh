@@ -191,10 +191,11 @@ expect_status 0 "info --json" -- "$wqc" info --json b.wqc
 check "info json" '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"tensors\"])==7 and 2<d[\"coded_bits_per_weight\"]<5" "$tmp/out"'
 expect_status 0 "verify --list" -- "$wqc" verify --list b.wqc
 
-# Damage: every 61st byte flipped and a range of truncations are reported as corrupt (4).
+# Damage: every 89th byte flipped and a range of truncations are reported as
+# corrupt (4).
 size=$(stat -c %s b.wqc)
 flips=0 missed=0
-for ((i = 0; i < size; i += 61)); do
+for ((i = 0; i < size; i += 89)); do
     cp b.wqc f.wqc
     printf "$(printf '\\x%02x' $(( ($(od -An -tu1 -j $i -N1 b.wqc) ^ 0x20) )))" | dd of=f.wqc bs=1 seek=$i conv=notrunc 2>/dev/null
     "$wqc" verify -q f.wqc 2>/dev/null; rc=$?
