@@ -68,6 +68,8 @@ wqc_status wqc_record2_read(const uint8_t *buf, uint64_t len, uint64_t offset, i
                             wqc_error *err);
 /* Whether the check of rec (read with verify_body = 0) holds. */
 int wqc_record2_check(const uint8_t *buf, const wqc_record2 *rec);
+/* WQC_ERR_CHECKSUM for the record of this type at this file offset. */
+wqc_status wqc_record2_mismatch(uint8_t type, uint64_t offset, wqc_error *err);
 /* The same check of a body that arrives in pieces: start (0 when out of
  * memory), wqc_xxh3_add each piece, then end (1 when the check holds). */
 int wqc_record2_check_start(wqc_xxh3_state *h, const uint8_t *buf, const wqc_record2 *rec);

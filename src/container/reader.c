@@ -194,8 +194,7 @@ wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf,
     }
     int holds = wqc_record2_check_end(&h, r->buf, &rec);
     if (st == WQC_OK && !holds)
-        st = wqc_fail(err, WQC_ERR_CHECKSUM, "record '%c' at offset %llu: checksum mismatch",
-                      rec.type >= 0x20 && rec.type < 0x7f ? rec.type : '?', (unsigned long long)rec.offset);
+        st = wqc_record2_mismatch(rec.type, rec.offset, err);
     return st;
 }
 

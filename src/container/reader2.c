@@ -365,10 +365,9 @@ wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err)
 }
 
 /* The frame of tensor record rec, read from base (the file, or a copy of
- * it from entry e's record on: base + x holds file byte e->offset + x when
- * base is not r->buf), into f. */
+ * entry e's record), into f; base + x holds file byte base_at + x. */
 static wqc_status tensor_frame(wqc_reader *r, const reader_entry *e, const wqc_record2 *rec, const uint8_t *base,
-                               wqc_frame *f, wqc_error *err)
+                               uint64_t base_at, wqc_frame *f, wqc_error *err)
 {
     if (rec->type != WQC2_REC_TENSOR) return BAD("no tensor record at offset %llu", (unsigned long long)e->offset);
     wqc_cursor c = {rec->body, rec->body + rec->body_len, 0};
@@ -376,7 +375,7 @@ static wqc_status tensor_frame(wqc_reader *r, const reader_entry *e, const wqc_r
     const uint8_t *desc = dlen <= (uint64_t)(c.end - c.p) ? wqc_cursor_take(&c, (size_t)dlen) : NULL;
     if (!desc) return BAD("tensor record at offset %llu: descriptor longer than the record", (unsigned long long)e->offset);
     /* Padding aligns the payload in the file. */
-    uint64_t start = (uint64_t)(c.p - base) + (base == r->buf ? 0 : e->offset), pad = 0;
+    uint64_t start = base_at + (uint64_t)(c.p - base), pad = 0;
     if (rec->flags & WQC2_RECORD_ALIGNED) pad = (WQC_ALIGN - start % WQC_ALIGN) % WQC_ALIGN;
     if (pad > (uint64_t)(c.end - c.p) || !wqc_cursor_zeros(&c, (size_t)pad))
         return BAD("tensor record at offset %llu: bad alignment padding", (unsigned long long)e->offset);
@@ -389,7 +388,7 @@ static wqc_status tensor_frame(wqc_reader *r, const reader_entry *e, const wqc_r
         return st;
     }
     f->file_offset = e->offset;
-    f->frame_bytes = rec->next - (base == r->buf ? e->offset : 0);
+    f->frame_bytes = base_at + rec->next - e->offset;
     return WQC_OK;
 }
 
@@ -402,9 +401,8 @@ wqc_status wqc_reader2_frame_copy(wqc_reader *r, reader_entry *e, const uint8_t 
     if (rec.next != len)
         return BAD("tensor record at offset %llu: %llu bytes, not %llu", (unsigned long long)e->offset,
                    (unsigned long long)rec.next, (unsigned long long)len);
-    if (!wqc_record2_check(copy, &rec))
-        return wqc_fail(err, WQC_ERR_CHECKSUM, "record 'T' at offset %llu: checksum mismatch", (unsigned long long)e->offset);
-    return tensor_frame(r, e, &rec, copy, f, err);
+    if (!wqc_record2_check(copy, &rec)) return wqc_record2_mismatch(rec.type, e->offset, err);
+    return tensor_frame(r, e, &rec, copy, e->offset, f, err);
 }
 
 wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err)
@@ -414,13 +412,11 @@ wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_err
     if (st != WQC_OK) return st;
     if (e->described) {
         /* Read before: only the check is left. */
-        if (!wqc_record2_check(r->buf, &rec))
-            return wqc_fail(err, WQC_ERR_CHECKSUM, "record 'T' at offset %llu: checksum mismatch",
-                            (unsigned long long)e->offset);
+        if (!wqc_record2_check(r->buf, &rec)) return wqc_record2_mismatch(rec.type, e->offset, err);
         e->parsed = 1;
         return WQC_OK;
     }
-    st = tensor_frame(r, e, &rec, r->buf, &e->frame, err);
+    st = tensor_frame(r, e, &rec, r->buf, 0, &e->frame, err);
     if (st != WQC_OK) return st;
     e->bytes = e->frame.frame_bytes;
     if (verify) e->parsed = 1;

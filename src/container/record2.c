@@ -47,6 +47,12 @@ int wqc_record2_check(const uint8_t *buf, const wqc_record2 *rec)
     return !HASH_MISMATCH(want, record_check(buf + rec->offset, head, parts, lens, 1));
 }
 
+wqc_status wqc_record2_mismatch(uint8_t type, uint64_t offset, wqc_error *err)
+{
+    return wqc_fail(err, WQC_ERR_CHECKSUM, "record '%c' at offset %llu: checksum mismatch",
+                    type >= 0x20 && type < 0x7f ? type : '?', (unsigned long long)offset);
+}
+
 wqc_status wqc_record2_read(const uint8_t *buf, uint64_t len, uint64_t offset, int verify_body, wqc_record2 *rec,
                             wqc_error *err)
 {
@@ -72,8 +78,6 @@ wqc_status wqc_record2_read(const uint8_t *buf, uint64_t len, uint64_t offset, i
                         (unsigned long long)rec->body_len, (unsigned long long)(len - rec->body_offset));
     rec->body = buf + rec->body_offset;
     rec->next = rec->body_offset + rec->body_len;
-    if (verify_body && !wqc_record2_check(buf, rec))
-        return wqc_fail(err, WQC_ERR_CHECKSUM, "record '%c' at offset %llu: checksum mismatch",
-                        rec->type >= 0x20 && rec->type < 0x7f ? rec->type : '?', (unsigned long long)offset);
+    if (verify_body && !wqc_record2_check(buf, rec)) return wqc_record2_mismatch(rec->type, offset, err);
     return WQC_OK;
 }

@@ -6,16 +6,15 @@
  * same stream after its last piece, once its check holds; the host decodes
  * the others and sends them the same way. Chunk statuses are read back once,
  * at the end. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../container/format.h"
 #include "load_internal.h"
+#include "wqc/mapped_file.h"
 
 typedef struct worker {
     wqc_cuda_model *m;
@@ -93,18 +92,9 @@ static wqc_status send_host(worker *w, const void *src, uint64_t len, uint8_t *d
 static wqc_status read_full(worker *w, uint8_t *buf, size_t n, uint64_t offset)
 {
     double t0 = now();
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(w->m->fd, buf + got, n - got, (off_t)(offset + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            w->read += now() - t0;
-            return wqc_fail(&w->err, WQC_ERR_IO, "%s: %s at offset %llu", w->m->path,
-                            r < 0 ? strerror(errno) : "the file ends early", (unsigned long long)(offset + got));
-        }
-        got += (size_t)r;
-    }
+    wqc_status st = wqc_read_at(w->m->fd, buf, n, offset, &w->err);
     w->read += now() - t0;
+    if (st != WQC_OK) return wqc_fail_context(&w->err, st, "%s", w->m->path);
     w->file_bytes += n;
     return WQC_OK;
 }

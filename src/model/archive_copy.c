@@ -1,5 +1,6 @@
 /* Frames decoded from copies of their records read with pread into one
- * reused buffer, not from the file's mapping (wqc/archive.h). */
+ * reused buffer, not from the file's mapping, and the choice between those,
+ * a checker's described frames and frames read in place (wqc/archive.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,4 +79,32 @@ void wqc_frame_reader_close(wqc_frame_reader *fr)
     free(fr->buf);
     close(fr->fd);
     free(fr);
+}
+
+void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, wqc_frame_source *s)
+{
+    s->checker = checker;
+    s->copies = NULL;
+    if (!checker) (void)wqc_frame_reader_open(a, &s->copies, NULL);
+}
+
+void wqc_frame_source_end(wqc_frame_source *s)
+{
+    wqc_frame_reader_close(s->copies);
+    s->copies = NULL;
+}
+
+wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
+                                wqc_error *err)
+{
+    if (s->checker) return wqc_archive_describe(a, i, f, err);
+    if (s->copies) return wqc_frame_reader_read(s->copies, i, f, err);
+    return wqc_archive_frame(a, i, f, err);
+}
+
+void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f)
+{
+    /* A copy's pages are the reader's buffer; the mapping's go when nothing needs them. */
+    if (s->checker) wqc_archive_checker_release(s->checker, i, f);
+    else if (!s->copies) wqc_archive_release(a, i, f);
 }

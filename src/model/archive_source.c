@@ -48,18 +48,14 @@ static wqc_status write_source(wqc_archive *a, const wqc_isa *isa, wqc_archive_c
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the file does not hold its source exactly (quantized tensors, or no layout)");
     const wqc_source *src = wqc_reader_source(wqc_archive_reader(a));
     counted c = {sink, ctx, 0};
-    /* Without a checker, each record read into a reused buffer and checked there. */
-    wqc_frame_reader *copies = NULL;
-    if (!checker && !isa) (void)wqc_frame_reader_open(a, &copies, NULL);
+    wqc_frame_source from;
+    wqc_frame_source_start(a, checker, &from);
     wqc_status st = counted_sink(&c, src->header, (size_t)src->header_len, err);
     for (size_t k = 0; st == WQC_OK && k < src->n; k++) {
         size_t i = src->order[k];
         if (src->gap) st = zeros(&c, src->gap[k], err);
         const wqc_frame *f;
-        if (st == WQC_OK)
-            st = copies    ? wqc_frame_reader_read(copies, i, &f, err)
-                 : checker ? wqc_archive_describe(a, i, &f, err)
-                           : wqc_archive_frame(a, i, &f, err);
+        if (st == WQC_OK) st = wqc_frame_source_get(a, &from, i, &f, err);
         if (st != WQC_OK) break;
         uint64_t before = c.written, want = f->quantized ? f->nelem : f->raw_len;
         if (isa && !f->quantized) {
@@ -74,10 +70,9 @@ static wqc_status write_source(wqc_archive *a, const wqc_isa *isa, wqc_archive_c
         if (st == WQC_OK && c.written - before != want)
             st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                           (unsigned long long)(c.written - before), (unsigned long long)want);
-        if (checker) wqc_archive_checker_release(checker, i, f);
-        else if (!copies) wqc_archive_release(a, i, f);
+        wqc_frame_source_done(a, &from, i, f);
     }
-    wqc_frame_reader_close(copies);
+    wqc_frame_source_end(&from);
     if (st == WQC_OK) st = zeros(&c, src->tail, err);
     return st;
 }

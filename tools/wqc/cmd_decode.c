@@ -165,24 +165,15 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
     return st;
 }
 
-/* Writes tensor t (of frame j): its data streamed from the verified frame,
- * or, for the scale and offset arrays of the quantized layout, the arrays. */
-/* How write_tensor reads frames: through a checker's descriptions, from
- * pread copies, or in place. */
-typedef struct frame_source {
-    wqc_archive_checker *checker;
-    wqc_frame_reader *copies;
-} frame_source;
-
-static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const frame_source *from, int threads,
+/* Writes tensor t (of frame j): its data streamed from its frame, or, for
+ * the scale and offset arrays of the quantized layout, the arrays. */
+static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const wqc_frame_source *from, int threads,
                                const decode_plan *p, const wqc_tensor *t, size_t j, counted_sink *sink, wqc_error *err)
 {
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = from->checker  ? wqc_archive_describe(in, p->index[j], &f, err)
-                    : from->copies ? wqc_frame_reader_read(from->copies, p->index[j], &f, err)
-                                   : wqc_archive_frame(in, p->index[j], &f, err);
+    wqc_status st = wqc_frame_source_get(in, from, p->index[j], &f, err);
     if (st != WQC_OK && wqc_archive_sharded(in)) {
         /* Name the shard; the error is printed against the index. */
         char msg[WQC_ERROR_MSG_MAX];
@@ -197,8 +188,7 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const fram
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                       (unsigned long long)sink->written, (unsigned long long)t->nbytes);
-    if (from->checker) wqc_archive_checker_release(from->checker, p->index[j], f);
-    else if (!from->copies) wqc_archive_release(in, p->index[j], f);
+    wqc_frame_source_done(in, from, p->index[j], f);
     return st;
 }
 
@@ -294,13 +284,13 @@ static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode
     counted_sink sink = {out, progress, 0};
     /* Sharded outputs are committed one by one: their records are checked as read. */
     int threads = (int)a->threads;
-    frame_source from = {names ? NULL : start_checker(a, in, out, slice.index, count, &threads), NULL};
-    if (!from.checker) (void)wqc_frame_reader_open(in, &from.copies, NULL);
+    wqc_frame_source from;
+    wqc_frame_source_start(in, names ? NULL : start_checker(a, in, out, slice.index, count, &threads), &from);
     for (size_t t = 0; st == WQC_OK && t < nt; t++) {
         st = write_tensor(a, in, &from, threads, &slice, &tensors[t], frame_of[t], &sink, err);
         if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(progress, 1, 0);
     }
-    wqc_frame_reader_close(from.copies);
+    wqc_frame_source_end(&from);
     st = finish_checker(from.checker, st, err);
     layout_free(&l);
     return st;
