@@ -173,17 +173,21 @@ wqc_status wqc_archive_checker_finish(wqc_archive_checker *c, wqc_error *err);
 wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_checker *c, int threads, wqc_sink_fn sink,
                                                void *ctx, wqc_error *err);
 
-/* Where a pass takes the frames it decodes: described, while `checker`
- * checks their records; else from `copies`; else read and checked in
- * place. wqc_frame_source_done ends a frame the way it was taken. */
+/* Where a pass takes the frames it decodes: with threads >= 2, a record
+ * that has segment checks is verified that many threads wide and read in
+ * place (a checker need not be given those records); else described,
+ * while `checker` checks their records; else from `copies`; else read and
+ * checked in place. wqc_frame_source_done ends a frame the way it was
+ * taken. */
 typedef struct wqc_frame_source {
     wqc_archive_checker *checker;
     wqc_frame_reader *copies;
+    int threads;
 } wqc_frame_source;
 /* With checker (may be NULL), or without one the copies where the archive
  * allows them (wqc_frame_reader_open); _end closes the copies (the checker
  * ends with wqc_archive_checker_finish). */
-void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, wqc_frame_source *s);
+void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, int threads, wqc_frame_source *s);
 void wqc_frame_source_end(wqc_frame_source *s);
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err);
@@ -194,6 +198,9 @@ void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, 
 /* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */
 wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
 wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
+/* wqc_reader_has_segments / wqc_reader_frame_segmented of tensor i. */
+int wqc_archive_has_segments(const wqc_archive *a, size_t i);
+wqc_status wqc_archive_frame_segmented(wqc_archive *a, size_t i, int threads, const wqc_frame **f, wqc_error *err);
 /* wqc_reader_check of tensor i (wqc/container.h); fd from
  * wqc_archive_reopen, or -1 to read through the mapping. */
 wqc_status wqc_archive_check(const wqc_archive *a, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err);

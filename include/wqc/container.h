@@ -209,6 +209,15 @@ wqc_status wqc_reader_frame_copy(wqc_reader *r, size_t i, const uint8_t *copy, u
  * the decoders then touch first, on their own threads. Format-1 records
  * are verified when described: WQC_OK. */
 wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err);
+/* Whether tensor i's record has segment checks: the file's K record holds
+ * XXH3 of each 1 MiB of its body (records larger than that, in files
+ * written since 2026-12-06). */
+int wqc_reader_has_segments(const wqc_reader *r, size_t i);
+/* wqc_reader_frame of tensor i, its record verified by its segment checks
+ * on up to `threads` threads at once instead of by one XXH3 over the whole
+ * record on one (through the mapping). WQC_ERR_UNSUPPORTED when the record
+ * has none. */
+wqc_status wqc_reader_frame_segmented(wqc_reader *r, size_t i, int threads, const wqc_frame **out, wqc_error *err);
 /* The source layout the file carries (checked: a permutation of its
  * tensors), or NULL. */
 const wqc_source *wqc_reader_source(const wqc_reader *r);

@@ -32,6 +32,7 @@ enum wqc2_record_type {
     WQC2_REC_MODELS = 'S',
     WQC2_REC_TENSOR = 'T',
     WQC2_REC_STATS = 'D',       /* not critical: statistics of the original floats */
+    WQC2_REC_SEGMENTS = 'K',    /* not critical: checks of large records' segments */
     WQC2_REC_INDEX = 'I',
     WQC2_REC_END = 'E'
 };

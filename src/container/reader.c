@@ -147,6 +147,7 @@ void wqc_reader_free(wqc_reader *r)
     free(r->source_gap);
     free(r->stats);
     free(r->stats_present);
+    wqc_segment_table_free(&r->segments);
     free(r);
 }
 
@@ -196,6 +197,37 @@ wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf,
     if (st == WQC_OK && !holds)
         st = wqc_record2_mismatch(rec.type, rec.offset, err);
     return st;
+}
+
+int wqc_reader_has_segments(const wqc_reader *r, size_t i)
+{
+    return i < r->count && r->version == 2 && r->entries[i].segments != 0;
+}
+
+int wqc_reader_segments_of(const wqc_reader *r, size_t i, const uint64_t **hash, uint64_t *n, unsigned *log)
+{
+    if (!wqc_reader_has_segments(r, i)) return 0;
+    uint64_t k = r->entries[i].segments - 1;
+    *hash = r->segments.hash + r->segments.first[k];
+    *n = r->segments.nseg[k];
+    *log = r->segments.log;
+    return 1;
+}
+
+wqc_status wqc_reader_frame_segmented(wqc_reader *r, size_t i, int threads, const wqc_frame **out, wqc_error *err)
+{
+    if (!wqc_reader_has_segments(r, i))
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor %zu's record has no segment checks", i);
+    entry *e = &r->entries[i];
+    if (!e->parsed) {
+        const wqc_frame *f;
+        wqc_status st = wqc_reader_describe(r, i, &f, err);
+        if (st == WQC_OK) st = wqc_reader2_check_segments(r, e, threads, err);
+        if (st != WQC_OK) return st;
+        e->described = 0, e->parsed = 1;
+    }
+    *out = &e->frame;
+    return WQC_OK;
 }
 
 wqc_status wqc_reader_frame_copy(wqc_reader *r, size_t i, const uint8_t *copy, uint64_t len, wqc_frame *out,

@@ -259,8 +259,34 @@ wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err)
     return wqc_stats_record_decode(rec.body, (size_t)rec.body_len, r->count, r->stats, r->stats_present, err);
 }
 
+wqc_status wqc_reader2_segments(wqc_reader *r, uint64_t offset, wqc_error *err)
+{
+    if (r->segments.n) return BAD("more than one K record");
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->end_offset, offset, 1, &rec, err);
+    if (st == WQC_OK) st = wqc_segment_table_read(rec.body, rec.body_len, r->count, &r->segments, err);
+    for (uint64_t k = 0; st == WQC_OK && k < r->segments.n; k++) r->entries[r->segments.record[k]].segments = k + 1;
+    return st;
+}
+
+wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e, int threads, wqc_error *err)
+{
+    const wqc_segment_table *t = &r->segments;
+    uint64_t k = e->segments - 1;
+    wqc_record2 rec;
+    wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, 0, &rec, err);
+    if (st != WQC_OK) return st;
+    if (t->nseg[k] != wqc_segment_count(rec.body_len, t->log))
+        return BAD("K record: %llu segment checks for the record at offset %llu, which has %llu segments",
+                   (unsigned long long)t->nseg[k], (unsigned long long)e->offset,
+                   (unsigned long long)wqc_segment_count(rec.body_len, t->log));
+    uint64_t bad = wqc_segments_verify(r->buf + rec.offset, (size_t)(rec.body_offset - rec.offset), rec.body,
+                                       rec.body_len, t->log, t->hash + t->first[k], t->nseg[k], threads);
+    return bad == t->nseg[k] ? WQC_OK : wqc_record2_mismatch(rec.type, rec.offset, err);
+}
+
 /* The records between the last tensor and the index (NAMES may be there):
- * a STATS record among them is read. */
+ * STATS and K records among them are read. */
 static wqc_status read_tail(wqc_reader *r, wqc_error *err)
 {
     if (r->count == 0) return WQC_OK;
@@ -269,13 +295,14 @@ static wqc_status read_tail(wqc_reader *r, wqc_error *err)
     for (uint64_t at = rec.next; st == WQC_OK && at < r->index_offset; at = rec.next) {
         st = wqc_record2_read(r->buf, r->index_offset, at, 0, &rec, err);
         if (st == WQC_OK && rec.type == WQC2_REC_STATS) st = wqc_reader2_stats(r, at, err);
+        if (st == WQC_OK && rec.type == WQC2_REC_SEGMENTS) st = wqc_reader2_segments(r, at, err);
     }
     return st;
 }
 
 static wqc_status walk(wqc_reader *r, wqc_error *err)
 {
-    uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0, stats_at = 0;
+    uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0, stats_at = 0, segments_at = 0;
     size_t cap = 0;
     int index_seen = 0;
     while (at < r->end_offset) {
@@ -312,6 +339,10 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
             if (stats_at) return BAD("more than one STATS record");
             stats_at = at;
             break;
+        case WQC2_REC_SEGMENTS:
+            if (segments_at) return BAD("more than one K record");
+            segments_at = at;
+            break;
         case WQC2_REC_END: return BAD("END record before the end of the file");
         default: st = unknown_record(&rec, err);
         }
@@ -323,6 +354,10 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     if (r->count && !names_at) return BAD("no NAMES record");
     wqc_status st = read_names_at(r, names_at, err);
     if (st == WQC_OK && stats_at) st = wqc_reader2_stats(r, stats_at, err);
+    if (st == WQC_OK && segments_at) st = wqc_reader2_segments(r, segments_at, err);
+    /* A file whose segment checks disagree with its records is damaged, whichever reader meets it. */
+    for (size_t i = 0; st == WQC_OK && i < r->count; i++)
+        if (r->entries[i].segments) st = wqc_reader2_check_segments(r, &r->entries[i], 1, err);
     /* Every record's check held above: the frames are parsed without hashing their bodies again. */
     for (size_t i = 0; st == WQC_OK && i < r->count; i++) {
         reader_entry *e = &r->entries[i];

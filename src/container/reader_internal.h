@@ -3,12 +3,14 @@
 #define WQC_CONTAINER_READER_INTERNAL_H
 
 #include "format.h"
+#include "segment_checks.h"
 
 typedef struct reader_entry {
     uint64_t offset, bytes;
     char *name;
     int parsed;         /* frame read and its record's check verified */
     int described;      /* frame read, check not yet verified (format 2) */
+    uint64_t segments;  /* 1 + its entry in the K record, or 0 */
     wqc_frame frame;
 } reader_entry;
 
@@ -32,6 +34,7 @@ struct wqc_reader {
     uint64_t *source_gap;
     wqc_tensor_stats *stats;        /* from the STATS record: count entries, or NULL */
     uint8_t *stats_present;
+    wqc_segment_table segments;     /* from the K record (n = 0: none) */
 };
 
 /* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */
@@ -51,6 +54,11 @@ wqc_status wqc_reader2_frame_copy(wqc_reader *r, reader_entry *e, const uint8_t 
 
 /* Reads the STATS record at offset (r->count known). */
 wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err);
+
+/* Reads the K record at offset (r->count known). */
+wqc_status wqc_reader2_segments(wqc_reader *r, uint64_t offset, wqc_error *err);
+/* Verifies entry e's record against its segment checks on `threads` threads. */
+wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e, int threads, wqc_error *err);
 
 /* Appends an entry (zeroed) and returns it, or NULL when out of memory. */
 reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap);

@@ -9,6 +9,7 @@
 #include "../common/byte_codec.h"
 #include "../entropy/byte_probe.h"
 #include "format.h"
+#include "segment_checks.h"
 #include "stats_record.h"
 
 /* Payloads from this size up start on a multiple of 64 bytes, for readers
@@ -28,6 +29,7 @@ struct wqc_writer {
     size_t nshared;
     int tensors_started;
     int failed;
+    wqc_segment_list segments;  /* of the large tensor records */
 };
 
 static wqc_status emit(wqc_writer *w, const void *buf, size_t len, wqc_error *err)
@@ -43,13 +45,14 @@ static wqc_status emit(wqc_writer *w, const void *buf, size_t len, wqc_error *er
     return WQC_OK;
 }
 
-/* A record whose body is the concatenation of parts. */
-static wqc_status emit_record(wqc_writer *w, uint8_t type, uint8_t flags, const uint8_t *const *parts,
-                              const uint64_t *lens, int nparts, wqc_error *err)
+/* A record whose body is the concatenation of parts; its header goes to
+ * header[0..*hl). */
+static wqc_status emit_record_as(wqc_writer *w, uint8_t type, uint8_t flags, const uint8_t *const *parts,
+                                 const uint64_t *lens, int nparts, uint8_t header[WQC2_RECORD_HEADER_MAX], size_t *hl,
+                                 wqc_error *err)
 {
-    uint8_t header[WQC2_RECORD_HEADER_MAX];
-    size_t hl = wqc_record2_header(header, type, flags, parts, lens, nparts);
-    wqc_status st = emit(w, header, hl, err);
+    *hl = wqc_record2_header(header, type, flags, parts, lens, nparts);
+    wqc_status st = emit(w, header, *hl, err);
     for (int i = 0; st == WQC_OK && i < nparts; i++) {
         /* Large payloads go to the sink in pieces below 1 GiB. */
         for (uint64_t at = 0; st == WQC_OK && at < lens[i];) {
@@ -59,6 +62,14 @@ static wqc_status emit_record(wqc_writer *w, uint8_t type, uint8_t flags, const 
         }
     }
     return st;
+}
+
+static wqc_status emit_record(wqc_writer *w, uint8_t type, uint8_t flags, const uint8_t *const *parts,
+                              const uint64_t *lens, int nparts, wqc_error *err)
+{
+    uint8_t header[WQC2_RECORD_HEADER_MAX];
+    size_t hl;
+    return emit_record_as(w, type, flags, parts, lens, nparts, header, &hl, err);
 }
 
 static wqc_status emit_bytes(wqc_writer *w, uint8_t type, uint8_t flags, const wqc_bytes *b, wqc_error *err)
@@ -298,8 +309,11 @@ wqc_status wqc_writer_add(wqc_writer *w, const wqc_frame *f, wqc_error *err)
         const uint8_t *parts[4] = {dlen, desc.data, zero, payload};
         uint64_t lens[4] = {dl, desc.len, pad, plen};
         w->tensor_offset[w->count] = w->offset;
-        st = emit_record(w, WQC2_REC_TENSOR, WQC2_RECORD_CRITICAL | (plen >= ALIGN_FROM ? WQC2_RECORD_ALIGNED : 0),
-                         parts, lens, 4, err);
+        uint8_t header[WQC2_RECORD_HEADER_MAX];
+        size_t hl;
+        st = emit_record_as(w, WQC2_REC_TENSOR, WQC2_RECORD_CRITICAL | (plen >= ALIGN_FROM ? WQC2_RECORD_ALIGNED : 0),
+                            parts, lens, 4, header, &hl, err);
+        if (st == WQC_OK) wqc_segment_list_add(&w->segments, w->count, header, hl, parts, lens, 4);
     }
     wqc_bytes_free(&desc);
     if (st != WQC_OK) {
@@ -330,10 +344,12 @@ wqc_status wqc_writer_finish(wqc_writer *w, wqc_error *err)
 {
     if (w->ndeclared && w->count != w->ndeclared)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "%zu tensors declared, %zu written", w->ndeclared, w->count);
-    wqc_status st = WQC_OK;
-    if (!w->ndeclared && w->count) st = emit_names(w, err);
-    if (st != WQC_OK) return st;
     wqc_bytes b = {0};
+    wqc_segment_list_end(&w->segments, &b);
+    wqc_status st = b.len || b.failed ? emit_bytes(w, WQC2_REC_SEGMENTS, 0, &b, err) : WQC_OK;
+    wqc_bytes_free(&b);
+    if (st == WQC_OK && !w->ndeclared && w->count) st = emit_names(w, err);
+    if (st != WQC_OK) return st;
     wqc_bytes_varint(&b, w->count ? w->names_offset : 0);
     wqc_bytes_varint(&b, w->count);
     for (size_t i = 0; i < w->count; i++) wqc_bytes_varint(&b, w->tensor_offset[i] - (i ? w->tensor_offset[i - 1] : 0));
@@ -363,6 +379,7 @@ void wqc_writer_free(wqc_writer *w)
     for (size_t i = 0; i < n; i++) free(w->names[i]);
     free(w->names);
     free(w->tensor_offset);
+    wqc_bytes_free(&w->segments.entries);
     sodium_memzero(&w->hs, sizeof w->hs);
     free(w);
 }

@@ -5,6 +5,7 @@
 #define WQC_CUDA_LOAD_INTERNAL_H
 
 #include <cuda_runtime_api.h>
+#include <stdatomic.h>
 
 #include "frame.h"
 #include "wqc/gguf.h"
@@ -13,6 +14,10 @@
 #define LOAD_RING 4
 #define LOAD_PIECE_DEFAULT (2u << 20)
 #define LOAD_THREADS_MAX 8
+/* The workers take the file in units of two pieces (rounded up to whole
+ * segments of a record's segment checks): a large tensor is read, checked
+ * and copied by all of them at once. */
+#define LOAD_UNIT_PIECES 2
 /* GPU allocations inside the arena start at multiples of this. */
 #define LOAD_ALIGN 256u
 
@@ -37,7 +42,22 @@ typedef struct load_item {
     uint64_t part_at[PARTS];        /* gpu: offsets of the parts in the arena (the status's in the status block) */
     uint64_t out_at;                /* in the model's own output allocation */
     cudaEvent_t decode_start, decode_end;
+    /* RECORD with segment checks (the file's K record): each unit checks
+     * its own segments, and the worker whose unit ends last launches the
+     * decode once every unit's copies have ended (unit_sent). */
+    const uint64_t *seg_hash;
+    uint64_t nseg, seg_seed;
+    unsigned seg_log;
+    uint64_t nunits;
+    atomic_uint_fast64_t units_left;
+    cudaEvent_t *unit_sent;
 } load_item;
+
+/* File bytes [from, to) of an item: the workers' unit of work. */
+typedef struct load_unit {
+    size_t item;
+    uint64_t from, to, index;       /* index: among its item's units */
+} load_unit;
 
 struct wqc_cuda_model {
     char *path;
@@ -49,6 +69,8 @@ struct wqc_cuda_model {
     int kind;                       /* a wqc_file_format */
     load_item *items;
     size_t count;
+    load_unit *units;               /* in file order */
+    size_t nunits;
     uint8_t *arena;                 /* GPU: the coded frames' parts */
     uint64_t arena_bytes;
     int *status;                    /* GPU: every GPU frame's chunk statuses, back to back */
@@ -64,6 +86,9 @@ struct wqc_cuda_model {
 /* Fills m->items from the file (m->path, mapped in m->map) and sizes the arena. */
 wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err);
 void load_items_free(wqc_cuda_model *m);
+
+/* Splits the items into units (m->units); frees them with load_items_free. */
+wqc_status load_units_make(wqc_cuda_model *m, wqc_error *err);
 
 /* Runs the pipeline: every item into dst[i]. */
 wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_times *t, wqc_error *err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../container/format.h"
+#include "../container/segment_checks.h"
 #include "load_internal.h"
 #include "wqc/dtype.h"
 
@@ -93,6 +94,12 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     it->seed = wqc_xxh3(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset), 0);
     it->check = wqc_le32(base + rec.body_offset - 4);
     it->len = rec.next - rec.offset;
+    if (wqc_reader_segments_of(r, i, &it->seg_hash, &it->nseg, &it->seg_log)) {
+        if (it->nseg != wqc_segment_count(rec.body_len, it->seg_log))
+            return wqc_fail(err, WQC_ERR_FORMAT, "%s: tensor '%s': its segment checks do not match its record", m->path,
+                            it->out.name);
+        it->seg_seed = wqc_segment_seed(base + rec.offset, (size_t)(rec.body_offset - rec.offset));
+    }
     return WQC_OK;
 }
 
@@ -170,8 +177,49 @@ wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
     return st;
 }
 
+/* A record with segment checks splits at multiples of its segments (the
+ * first unit also holds the header); file bytes split anywhere; any other
+ * item is one unit. */
+static uint64_t unit_bytes(const wqc_cuda_model *m, const load_item *it)
+{
+    uint64_t want = (uint64_t)LOAD_UNIT_PIECES * m->piece;
+    if (it->kind == LOAD_RANGE) return want;
+    if (it->kind != LOAD_RECORD || !it->seg_hash) return 0;
+    uint64_t seg = 1ull << it->seg_log;
+    return (want + seg - 1) / seg * seg;
+}
+
+static size_t units_of(const wqc_cuda_model *m, const load_item *it, load_unit *out, size_t i)
+{
+    uint64_t size = unit_bytes(m, it), start = it->kind == LOAD_RECORD ? it->body : it->offset, end = it->offset + it->len;
+    size_t n = 0;
+    for (uint64_t from = it->offset, at = start; n == 0 || from < end; n++) {
+        uint64_t to = size && end - at > size ? at + size : end;
+        if (out) out[n] = (load_unit){i, from, to, n};
+        from = at = to;
+    }
+    return n;
+}
+
+wqc_status load_units_make(wqc_cuda_model *m, wqc_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->count; i++) n += units_of(m, &m->items[i], NULL, i);
+    if (!(m->units = malloc(n * sizeof *m->units + 1))) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    m->nunits = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        load_item *it = &m->items[i];
+        it->nunits = units_of(m, it, m->units + m->nunits, i);
+        m->nunits += it->nunits;
+        atomic_init(&it->units_left, it->nunits);
+    }
+    return WQC_OK;
+}
+
 void load_items_free(wqc_cuda_model *m)
 {
+    free(m->units);
+    m->units = NULL;
     for (size_t i = 0; i < m->count; i++) frame_host_free(&m->items[i].h);
     free(m->items);
     m->items = NULL;

@@ -30,6 +30,7 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     if (st == WQC_OK && (m->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         st = wqc_fail(err, WQC_ERR_IO, "%s: cannot open", path);
     if (st == WQC_OK) st = load_items_make(m, o.as, err);
+    if (st == WQC_OK) st = load_units_make(m, err);
     cudaError_t e = st == WQC_OK ? cudaGetDevice(&m->device) : cudaSuccess;
     if (e == cudaSuccess && st == WQC_OK && m->arena_bytes) e = cudaMalloc((void **)&m->arena, (size_t)m->arena_bytes);
     if (e == cudaSuccess && st == WQC_OK && m->status_count)
@@ -41,6 +42,13 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
             e = cudaEventCreate(&m->items[i].decode_start);
             if (e == cudaSuccess) e = cudaEventCreate(&m->items[i].decode_end);
         }
+    for (size_t i = 0; e == cudaSuccess && st == WQC_OK && i < m->count; i++) {
+        load_item *it = &m->items[i];
+        if (it->nunits < 2 || it->kind != LOAD_RECORD) continue;
+        if (!(it->unit_sent = calloc(it->nunits, sizeof *it->unit_sent))) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        for (uint64_t u = 0; st == WQC_OK && e == cudaSuccess && u < it->nunits; u++)
+            e = cudaEventCreateWithFlags(&it->unit_sent[u], cudaEventDisableTiming);
+    }
     if (st == WQC_OK && e != cudaSuccess) st = wqc_cuda_error(err, e, "GPU memory for the load");
     if (st != WQC_OK) {
         wqc_cuda_model_close(m);
@@ -56,6 +64,9 @@ void wqc_cuda_model_close(wqc_cuda_model *m)
     for (size_t i = 0; m->items && i < m->count; i++) {
         if (m->items[i].decode_start) cudaEventDestroy(m->items[i].decode_start);
         if (m->items[i].decode_end) cudaEventDestroy(m->items[i].decode_end);
+        for (uint64_t u = 0; m->items[i].unit_sent && u < m->items[i].nunits; u++)
+            if (m->items[i].unit_sent[u]) cudaEventDestroy(m->items[i].unit_sent[u]);
+        free(m->items[i].unit_sent);
     }
     cudaFree(m->arena), cudaFree(m->status), cudaFree(m->outputs);
     cudaFreeHost(m->staging);

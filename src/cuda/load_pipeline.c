@@ -1,11 +1,13 @@
-/* The loading pipeline (load_internal.h): threads take the items in file
- * order; each reads its item's bytes with pread into its ring of pinned
- * staging buffers, hashes a record's body as the pieces arrive, and copies
- * each piece to the GPU on its own stream as soon as it is read, reusing a
- * buffer once its copy has ended. A frame the GPU decodes is launched on the
- * same stream after its last piece, once its check holds; the host decodes
- * the others and sends them the same way. Chunk statuses are read back once,
- * at the end. */
+/* The loading pipeline (load_internal.h): threads take the units of the
+ * items in file order (a large tensor is split among all of them); each
+ * reads its unit's bytes with pread into its ring of pinned staging
+ * buffers, hashes a record's body (or its unit's segments) as the pieces
+ * arrive, and copies each piece to the GPU on its own stream as soon as it
+ * is read, reusing a buffer once its copy has ended. A frame the GPU
+ * decodes is launched after its last piece, once its checks hold, on the
+ * stream of the worker that ends its last unit, made to wait for the other
+ * units' copies; the host decodes the others and sends them the same way.
+ * Chunk statuses are read back once, at the end. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,7 +29,8 @@ typedef struct worker {
     cudaEvent_t sent[LOAD_RING];
     int busy[LOAD_RING];
     unsigned at;
-    wqc_xxh3_state hash;        /* the record being read */
+    wqc_xxh3_state hash;        /* the record (or segment) being read */
+    int seg_open, seg_bad;      /* segment checks: a segment's hash started; one failed */
     double read, check, cpu, wait;
     uint64_t file_bytes, gpu_bytes;
     wqc_status st;
@@ -99,12 +102,38 @@ static wqc_status read_full(worker *w, uint8_t *buf, size_t n, uint64_t offset)
     return WQC_OK;
 }
 
-/* Reads file bytes [offset, offset + len) piece by piece; hashes those from
- * hash_from on (when hashing) and copies those of [copy_from, copy_from +
- * copy_len) to dev. */
-static wqc_status stream_file(worker *w, uint64_t offset, uint64_t len, int hashing, uint64_t hash_from,
+typedef enum check_mode { CHECK_NONE, CHECK_WHOLE, CHECK_SEGMENTS } check_mode;
+
+/* Body bytes at file offset pos..pos+n of record it into the hashes of the
+ * segments they belong to; a segment that ends here is compared. */
+static void segments_feed(worker *w, const load_item *it, const uint8_t *p, uint64_t pos, uint64_t n)
+{
+    const uint64_t seg = 1ull << it->seg_log, body_end = it->offset + it->len;
+    while (n) {
+        uint64_t j = (pos - it->body) >> it->seg_log, end = it->body + (j + 1) * seg;
+        if (end > body_end) end = body_end;
+        if (!w->seg_open && !(w->seg_open = wqc_xxh3_start(&w->hash, it->seg_seed + j))) {
+            w->seg_bad = 1;
+            return;
+        }
+        uint64_t take = end - pos < n ? end - pos : n;
+        wqc_xxh3_add(&w->hash, p, (size_t)take);
+        p += take, pos += take, n -= take;
+        if (pos == end) {
+            w->seg_open = 0;
+            if (HASH_MISMATCH(it->seg_hash[j], wqc_xxh3_end(&w->hash))) w->seg_bad = 1;
+        }
+    }
+}
+
+/* Reads file bytes [offset, offset + len) piece by piece; hashes those of
+ * item it's body (CHECK_WHOLE: into w->hash; CHECK_SEGMENTS: into its
+ * segments' checks) and copies those of [copy_from, copy_from + copy_len)
+ * to dev. */
+static wqc_status stream_file(worker *w, const load_item *it, uint64_t offset, uint64_t len, check_mode mode,
                               uint64_t copy_from, uint64_t copy_len, uint8_t *dev)
 {
+    const uint64_t hash_from = mode == CHECK_NONE ? 0 : it->body;
     const size_t piece = w->m->piece;
     for (uint64_t pos = offset; pos < offset + len;) {
         size_t n = offset + len - pos < piece ? (size_t)(offset + len - pos) : piece;
@@ -113,9 +142,10 @@ static wqc_status stream_file(worker *w, uint64_t offset, uint64_t len, int hash
         if (st == WQC_OK) st = read_full(w, buf, n, pos);
         if (st != WQC_OK) return st;
         uint64_t lo = pos > hash_from ? pos : hash_from;
-        if (hashing && lo < pos + n) {
+        if (mode != CHECK_NONE && lo < pos + n) {
             double t0 = now();
-            wqc_xxh3_add(&w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
+            if (mode == CHECK_WHOLE) wqc_xxh3_add(&w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
+            else segments_feed(w, it, buf + (lo - pos), lo, pos + n - lo);
             w->check += now() - t0;
         }
         lo = pos > copy_from ? pos : copy_from;
@@ -127,23 +157,27 @@ static wqc_status stream_file(worker *w, uint64_t offset, uint64_t len, int hash
     return WQC_OK;
 }
 
-/* A .wqc record: read and checked, its payload to the tensor's place or the
- * arena, its small parts after it, then the decode on the stream. */
-static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
+/* Where a GPU frame's parts go in the arena and the status block. */
+static void record_bases(const wqc_cuda_model *m, const load_item *it, uint8_t *base[PARTS])
 {
-    wqc_cuda_model *m = w->m;
-    uint8_t *base[PARTS];
     for (int k = 0; k < PARTS; k++)
         base[k] = k == PART_STATUS ? (uint8_t *)(m->status + it->part_at[k]) : m->arena + it->part_at[k];
-    if (it->gpu) frame_host_place(&it->h, base);
-    if (!wqc_xxh3_start(&w->hash, it->seed)) return wqc_fail(&w->err, WQC_ERR_NOMEM, "out of memory");
-    wqc_status st = stream_file(w, it->offset, it->len, 1, it->body, it->payload, it->payload_len,
-                                it->gpu ? base[PART_PAYLOAD] : out);
-    uint32_t check = (uint32_t)wqc_xxh3_end(&w->hash);
-    if (st != WQC_OK) return st;
-    if (HASH_MISMATCH(it->check, check))
-        return wqc_fail(&w->err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", m->path, it->out.name);
+}
+
+static wqc_status record_mismatch(worker *w, const load_item *it)
+{
+    return wqc_fail(&w->err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", w->m->path, it->out.name);
+}
+
+/* A GPU frame whose payload has landed (on w's stream): its small parts,
+ * then its decode on the stream. */
+static wqc_status record_decode(worker *w, load_item *it, uint8_t *out)
+{
     if (!it->gpu) return WQC_OK;
+    wqc_cuda_model *m = w->m;
+    uint8_t *base[PARTS];
+    record_bases(m, it, base);
+    wqc_status st = WQC_OK;
     cudaError_t e = cudaMemsetAsync(base[PART_PAYLOAD] + it->payload_len, 0, PAYLOAD_PAD, w->stream);
     if (e != cudaSuccess) return cuda_fail(w, e, "memset");
     uint64_t size[PARTS];
@@ -161,6 +195,42 @@ static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
                                 g->ntables, g->aligned ? "aligned" : "general");
     }
     return st;
+}
+
+/* A .wqc record checked whole: read and checked, its payload to the
+ * tensor's place or the arena, then its decode. */
+static wqc_status load_record(worker *w, load_item *it, uint8_t *out)
+{
+    uint8_t *base[PARTS];
+    record_bases(w->m, it, base);
+    if (!wqc_xxh3_start(&w->hash, it->seed)) return wqc_fail(&w->err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = stream_file(w, it, it->offset, it->len, CHECK_WHOLE, it->payload, it->payload_len,
+                                it->gpu ? base[PART_PAYLOAD] : out);
+    uint32_t check = (uint32_t)wqc_xxh3_end(&w->hash);
+    if (st != WQC_OK) return st;
+    if (HASH_MISMATCH(it->check, check)) return record_mismatch(w, it);
+    return record_decode(w, it, out);
+}
+
+/* One unit of a record with segment checks; the worker that ends its last
+ * unit launches the decode after every unit's copies. */
+static wqc_status load_record_unit(worker *w, load_item *it, const load_unit *u, uint8_t *out)
+{
+    uint8_t *base[PARTS];
+    record_bases(w->m, it, base);
+    w->seg_open = w->seg_bad = 0;
+    wqc_status st = stream_file(w, it, u->from, u->to - u->from, CHECK_SEGMENTS, it->payload, it->payload_len,
+                                it->gpu ? base[PART_PAYLOAD] : out);
+    if (w->seg_open) (void)wqc_xxh3_end(&w->hash);
+    if (st != WQC_OK) return st;
+    if (w->seg_bad || w->seg_open) return record_mismatch(w, it);
+    cudaError_t e = cudaEventRecord(it->unit_sent[u->index], w->stream);
+    if (e != cudaSuccess) return cuda_fail(w, e, "copy to the GPU");
+    if (atomic_fetch_sub(&it->units_left, 1) != 1) return WQC_OK;
+    for (uint64_t v = 0; v < it->nunits; v++)
+        if (v != u->index && (e = cudaStreamWaitEvent(w->stream, it->unit_sent[v], 0)) != cudaSuccess)
+            return cuda_fail(w, e, "copy to the GPU");
+    return record_decode(w, it, out);
 }
 
 /* A frame the host decodes: checked through the map, decoded whole, sent. */
@@ -192,12 +262,13 @@ static void *work(void *arg)
     wqc_cuda_model *m = w->m;
     cudaError_t e = cudaSetDevice(m->device);
     if (e != cudaSuccess) w->st = cuda_fail(w, e, "device");
-    for (size_t i; w->st == WQC_OK && !atomic_load(w->failed) && (i = atomic_fetch_add(w->next, 1)) < m->count;) {
-        load_item *it = &m->items[i];
-        uint8_t *out = w->dst ? (uint8_t *)w->dst[i] : m->outputs + it->out_at;
+    for (size_t k; w->st == WQC_OK && !atomic_load(w->failed) && (k = atomic_fetch_add(w->next, 1)) < m->nunits;) {
+        const load_unit *u = &m->units[k];
+        load_item *it = &m->items[u->item];
+        uint8_t *out = w->dst ? (uint8_t *)w->dst[u->item] : m->outputs + it->out_at;
         switch (it->kind) {
-        case LOAD_RANGE: w->st = stream_file(w, it->offset, it->len, 0, 0, it->offset, it->len, out); break;
-        case LOAD_RECORD: w->st = load_record(w, it, out); break;
+        case LOAD_RANGE: w->st = stream_file(w, it, u->from, u->to - u->from, CHECK_NONE, it->offset, it->len, out); break;
+        case LOAD_RECORD: w->st = it->unit_sent ? load_record_unit(w, it, u, out) : load_record(w, it, out); break;
         case LOAD_HOST: w->st = load_host(w, it, out); break;
         }
     }
@@ -234,6 +305,15 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
     if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     int started = 0;
     wqc_status st = WQC_OK;
+    for (size_t i = 0; i < m->count; i++) {
+        load_item *it = &m->items[i];
+        atomic_store(&it->units_left, it->nunits);
+        if (it->gpu) {
+            uint8_t *base[PARTS];
+            record_bases(m, it, base);
+            frame_host_place(&it->h, base);
+        }
+    }
     for (int k = 0; k < m->threads && st == WQC_OK; k++) {
         worker *x = &w[k];
         x->m = m, x->dst = dst, x->next = &next, x->failed = &failed;

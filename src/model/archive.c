@@ -220,6 +220,16 @@ wqc_status wqc_archive_frame(wqc_archive *in, size_t i, const wqc_frame **f, wqc
     return wqc_reader_frame(in->shards[in->shard_of[i]].reader, in->index_in[i], f, err);
 }
 
+int wqc_archive_has_segments(const wqc_archive *in, size_t i)
+{
+    return i < wqc_archive_count(in) && wqc_reader_has_segments(in->shards[in->shard_of[i]].reader, in->index_in[i]);
+}
+
+wqc_status wqc_archive_frame_segmented(wqc_archive *in, size_t i, int threads, const wqc_frame **f, wqc_error *err)
+{
+    return wqc_reader_frame_segmented(in->shards[in->shard_of[i]].reader, in->index_in[i], threads, f, err);
+}
+
 wqc_status wqc_archive_stats(wqc_archive *in, size_t i, const wqc_tensor_stats **s, wqc_error *err)
 {
     return wqc_reader_stats(in->shards[in->shard_of[i]].reader, in->index_in[i], s, err);

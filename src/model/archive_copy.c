@@ -81,8 +81,9 @@ void wqc_frame_reader_close(wqc_frame_reader *fr)
     free(fr);
 }
 
-void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, wqc_frame_source *s)
+void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, int threads, wqc_frame_source *s)
 {
+    s->threads = threads;
     s->checker = checker;
     s->copies = NULL;
     if (!checker) (void)wqc_frame_reader_open(a, &s->copies, NULL);
@@ -97,6 +98,7 @@ void wqc_frame_source_end(wqc_frame_source *s)
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err)
 {
+    if (s->threads > 1 && wqc_archive_has_segments(a, i)) return wqc_archive_frame_segmented(a, i, s->threads, f, err);
     if (s->checker) return wqc_archive_describe(a, i, f, err);
     if (s->copies) return wqc_frame_reader_read(s->copies, i, f, err);
     return wqc_archive_frame(a, i, f, err);
@@ -105,6 +107,7 @@ wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_
 void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f)
 {
     /* A copy's pages are the reader's buffer; the mapping's go when nothing needs them. */
-    if (s->checker) wqc_archive_checker_release(s->checker, i, f);
+    if (s->threads > 1 && wqc_archive_has_segments(a, i)) wqc_archive_release(a, i, f);
+    else if (s->checker) wqc_archive_checker_release(s->checker, i, f);
     else if (!s->copies) wqc_archive_release(a, i, f);
 }

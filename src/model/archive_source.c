@@ -49,7 +49,7 @@ static wqc_status write_source(wqc_archive *a, const wqc_isa *isa, wqc_archive_c
     const wqc_source *src = wqc_reader_source(wqc_archive_reader(a));
     counted c = {sink, ctx, 0};
     wqc_frame_source from;
-    wqc_frame_source_start(a, checker, &from);
+    wqc_frame_source_start(a, checker, threads, &from);
     wqc_status st = counted_sink(&c, src->header, (size_t)src->header_len, err);
     for (size_t k = 0; st == WQC_OK && k < src->n; k++) {
         size_t i = src->order[k];

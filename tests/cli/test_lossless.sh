@@ -124,6 +124,25 @@ expect_status 0 "tensors picked by name (written tensor by tensor), -T 5" -- "$w
 check "-T 5, by name: the same tensors" 'cmp -s <("$wqc" decode -T 1 m.wqc --tensors "*" -c -q) t5s.safetensors'
 expect_status 4 "a damaged file, tensors by name, -T 5" -- "$wqc" decode -T 5 bad.wqc --tensors '*' -o bad.safetensors
 check "by name: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.safetensors ]]'
+# A record over 1 MiB has segment checks (the K record): from -T 2 its
+# segments are checked all -T wide before it decodes, to any output.
+"$py" -c "
+import numpy as np
+np.save('big.npy', (np.random.default_rng(3).standard_normal((1536, 1024)) * 0.02).astype('<f2'))"
+expect_status 0 "a 3 MB tensor, lossless" -- "$wqc" encode --lossless big.npy -o big.wqc -q
+for t in 1 4; do
+    expect_status 0 "its segments checked -T $t wide" -- "$wqc" decode -T $t big.wqc -o big$t.npy -q
+    check "-T $t: the original, byte for byte" 'cmp -s big.npy big$t.npy'
+done
+cp big.wqc bigbad.wqc
+"$py" -c "
+b = bytearray(open('bigbad.wqc', 'rb').read()); b[len(b) // 2] ^= 0x20; open('bigbad.wqc', 'wb').write(b)"
+for t in 1 4; do
+    expect_status 4 "a damaged segment, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o bad.npy
+    check "-T $t: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.npy ]]'
+    expect_status 4 "a damaged segment to stdout, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o - -f
+done
+expect_status 4 "verify: the damaged segment" -- "$wqc" verify bigbad.wqc
 # 8-bit floats (DeepSeek-style FP8: E4M3 with 128x128 block scales, made by
 # tests/support/fp8_convert.py): kept in their entropy in every mode, the
 # file back byte for byte, their fields' entropies in analyze --lossless.

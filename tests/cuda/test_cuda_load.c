@@ -15,9 +15,10 @@
 #include "gpu_fixture.h"
 #include "wqc/cuda.h"
 
-#define NT 7
+#define NT 8
+#define BIG 7   /* its lossless record has segment checks, loaded in units by several workers */
 static const char *const names[NT] = {"attn.weight", "mlp.weight", "half.weight", "wide.weight", "norm.weight",
-                                      "codes", "odd.weight"};
+                                      "codes", "odd.weight", "big.weight"};
 
 /* Gaussian values (sigma 0.02), seeded. */
 static float gaussian(uint64_t *state)
@@ -32,12 +33,14 @@ static float gaussian(uint64_t *state)
 
 /* The source tensors: BF16 256x1024, F32 384x512, F16 200x512, F32 made of
  * BF16 values 64x2048 (its low mantissa bytes zero: zstd'd rests), an F32
- * norm vector, U8 codes, and BF16 37x33 (a count not a multiple of 32). */
+ * norm vector, U8 codes, BF16 37x33 (a count not a multiple of 32) and BF16
+ * 1024x1536 (3 MB: more than one 1 MiB segment once coded losslessly). */
 static void make_tensors(wqc_tensor *t, void **mem)
 {
-    static const wqc_dtype dtypes[NT] = {WQC_DTYPE_BF16, WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_F32,
-                                         WQC_DTYPE_F32,  WQC_DTYPE_U8,  WQC_DTYPE_BF16};
-    static const uint64_t shapes[NT][2] = {{256, 1024}, {384, 512}, {200, 512}, {64, 2048}, {768, 0}, {300, 700}, {37, 33}};
+    static const wqc_dtype dtypes[NT] = {WQC_DTYPE_BF16, WQC_DTYPE_F32, WQC_DTYPE_F16,  WQC_DTYPE_F32,
+                                         WQC_DTYPE_F32,  WQC_DTYPE_U8,  WQC_DTYPE_BF16, WQC_DTYPE_BF16};
+    static const uint64_t shapes[NT][2] = {{256, 1024}, {384, 512}, {200, 512}, {64, 2048},
+                                           {768, 0},    {300, 700}, {37, 33},   {1024, 1536}};
     uint64_t state = 7;
     for (int i = 0; i < NT; i++) {
         uint64_t n = shapes[i][0] * (shapes[i][1] ? shapes[i][1] : 1);
@@ -201,7 +204,8 @@ static void check_damage(const char *path, const wqc_memory_out *file, size_t i,
     }
     CHECK(write_file(path, &bad), "writing %s", path);
     wqc_cuda_model *m = NULL;
-    wqc_status st = wqc_cuda_model_open(path, NULL, &m, &err);
+    wqc_cuda_load_options o = {.threads = 3, .piece = 64 << 10};
+    wqc_status st = wqc_cuda_model_open(path, &o, &m, &err);
     if (st == WQC_OK) st = wqc_cuda_model_load(m, NULL, NULL, &err);
     CHECK(st == want && strstr(err.msg, f->name), "damaged %s: status %d (%s), expected %d naming '%s'",
           fix_check ? "chunk" : "record", st, err.msg, want, f->name);
@@ -250,6 +254,8 @@ int main(void)
             host += f->encoding != WQC_ENC_SPLIT || f->rest_coding[0] != WQC_ENC_RAW;
         }
         CHECK(split >= 4 && host >= 2, "lossless file: %d split frames, %d for the host", split, host);
+        CHECK(al && wqc_archive_has_segments(al, BIG) && !wqc_archive_has_segments(al, 0),
+              "lossless file: segment checks of '%s' only", names[BIG]);
         if (aq && al) {
             check_load("quantized .wqc as stored", quant, WQC_AS_ORIGINAL, 0, aq, 1);
             check_load("quantized .wqc as F16, caller's memory", quant, WQC_AS_F16, 1, aq, 1);
@@ -260,6 +266,11 @@ int main(void)
             check_damage(damaged, &q, 0, 0, WQC_ERR_CHECKSUM);
             check_damage(damaged, &q, 0, 1, WQC_ERR_FORMAT);
             check_damage(damaged, &l, 0, 1, WQC_ERR_FORMAT);
+            /* A record checked in segments, by the workers' units: damage in
+             * its payload fails its segment's check even with the record's
+             * own check made to hold. */
+            check_damage(damaged, &l, BIG, 0, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &l, BIG, 1, WQC_ERR_CHECKSUM);
         }
         wqc_archive_close(aq);
         wqc_archive_close(al);

@@ -337,6 +337,124 @@ static void test_container_hostile_records_with_valid_checks(void **state)
     free(out.data);
 }
 
+/* A file of one 3 MiB kept U8 tensor (a record of four 1 MiB segments)
+ * and one small one; *rec gets the large record, *k the K record. */
+static void segmented_file(wqc_memory_out *out, uint8_t **bytes, wqc_record2 *rec, wqc_record2 *k)
+{
+    const uint64_t n = 3u << 20;
+    uint8_t *b = malloc(n), small[64] = {1, 2, 3};
+    uint64_t s = 5;
+    for (uint64_t i = 0; i < n; i++) b[i] = (uint8_t)((s = s * 6364136223846793005ull + 1) >> 56);
+    wqc_tensor t[2] = {{.name = "big", .dtype = WQC_DTYPE_U8, .ndim = 1, .shape = {n}, .nelem = n, .data = b, .nbytes = n},
+                       {.name = "small", .dtype = WQC_DTYPE_U8, .ndim = 1, .shape = {64}, .nelem = 64, .data = small, .nbytes = 64}};
+    wqc_writer *w;
+    assert_int_equal(wqc_writer_open(wqc_memory_sink, out, NULL, 0, &w, NULL), WQC_OK);
+    for (int i = 0; i < 2; i++) {
+        wqc_frame f;
+        void *scratch = NULL;
+        assert_int_equal(wqc_frame_keep(&t[i], 0, WQC_PEERS_NEVER, &f, &scratch, NULL), WQC_OK);
+        assert_int_equal(wqc_writer_add(w, &f, NULL), WQC_OK);
+        free(scratch);
+    }
+    assert_int_equal(wqc_writer_finish(w, NULL), WQC_OK);
+    wqc_writer_free(w);
+    *bytes = b;
+    uint64_t at = WQC2_FILE_HEADER_BYTES;
+    memset(k, 0, sizeof *k);
+    for (wqc_record2 x; at < out->len; at = x.next) {
+        assert_int_equal(wqc_record2_read(out->data, out->len, at, 1, &x, NULL), WQC_OK);
+        if (x.type == WQC2_REC_TENSOR && x.body_len > n) *rec = x;
+        if (x.type == WQC2_REC_SEGMENTS) *k = x;
+    }
+    assert_int_equal(k->type, WQC2_REC_SEGMENTS);
+}
+
+/* Opens file (lazy) and asks for tensor 0 by its segment checks, 4 threads wide. */
+static wqc_status open_segmented(const uint8_t *file, size_t len, const uint8_t *want, wqc_error *err)
+{
+    wqc_reader *r;
+    wqc_status st = wqc_reader_open(file, len, 1, NULL, 0, &r, err);
+    if (st != WQC_OK) return st;
+    assert_true(wqc_reader_has_segments(r, 0));
+    assert_false(wqc_reader_has_segments(r, 1));
+    const wqc_frame *f;
+    st = wqc_reader_frame_segmented(r, 0, 4, &f, err);
+    if (st == WQC_OK && want) assert_memory_equal(f->payload, want, 3u << 20);
+    if (st == WQC_OK) assert_int_equal(wqc_reader_frame_segmented(r, 1, 4, &f, NULL), WQC_ERR_UNSUPPORTED);
+    wqc_reader_free(r);
+    return st;
+}
+
+/* Segment checks (the K record): a large record verified many threads wide,
+ * and every damage that its own check catches caught by them too. */
+static void test_container_segment_checks(void **state)
+{
+    (void)state;
+    wqc_memory_out out = {0};
+    uint8_t *bytes;
+    wqc_record2 rec, k;
+    segmented_file(&out, &bytes, &rec, &k);
+    wqc_error err;
+    wqc_reader *r;
+    assert_int_equal(open_segmented(out.data, out.len, bytes, &err), WQC_OK);
+    assert_int_equal(wqc_reader_open(out.data, out.len, 0, NULL, 0, &r, &err), WQC_OK);
+    wqc_reader_free(r);
+    /* A payload byte in the third segment: both checks fail; with the
+     * record's check made to hold, the segments' still do. */
+    uint8_t *body = malloc((size_t)rec.body_len);
+    memcpy(body, rec.body, (size_t)rec.body_len);
+    body[(5u << 19) + 7] ^= 0x10;
+    uint8_t *damaged = malloc(out.len);
+    memcpy(damaged, out.data, out.len);
+    damaged[rec.body_offset + (5u << 19) + 7] ^= 0x10;
+    assert_fails_with(open_segmented(damaged, out.len, NULL, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    uint8_t *fixed = with_record(&out, &rec, WQC2_REC_TENSOR, rec.flags, body);
+    assert_fails_with(open_segmented(fixed, out.len, NULL, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    assert_fails_with(wqc_reader_open(fixed, out.len, 0, NULL, 0, &r, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    /* The record's stored check alone: it seeds every segment. */
+    memcpy(damaged, out.data, out.len);
+    damaged[rec.body_offset - 1] ^= 1;
+    assert_fails_with(open_segmented(damaged, out.len, NULL, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    /* The K record damaged, or rewritten with a wrong hash or count. */
+    memcpy(damaged, out.data, out.len);
+    damaged[k.next - 3] ^= 1;
+    assert_fails_with(wqc_reader_open(damaged, out.len, 1, NULL, 0, &r, &err), WQC_ERR_CHECKSUM, err, "record 'K'");
+    uint8_t *kb = malloc((size_t)k.body_len);
+    memcpy(kb, k.body, (size_t)k.body_len);
+    kb[k.body_len - 1] ^= 1;
+    uint8_t *wrong = with_record(&out, &k, WQC2_REC_SEGMENTS, 0, kb);
+    assert_fails_with(open_segmented(wrong, out.len, NULL, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    assert_fails_with(wqc_reader_open(wrong, out.len, 0, NULL, 0, &r, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
+    free(wrong);
+    /* log, count, gap, segments: 4 segments listed; 3 leave 8 bytes over, 5 overrun. */
+    assert_int_equal(kb[0], 20);
+    assert_int_equal(kb[3], 4);
+    for (uint8_t nseg = 3; nseg <= 5; nseg += 2) {
+        memcpy(kb, k.body, (size_t)k.body_len);
+        kb[3] = nseg;
+        wrong = with_record(&out, &k, WQC2_REC_SEGMENTS, 0, kb);
+        assert_fails_with(wqc_reader_open(wrong, out.len, 1, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "K record");
+        free(wrong);
+    }
+    /* An entry for a tensor the file does not have; a segment size out of range. */
+    memcpy(kb, k.body, (size_t)k.body_len);
+    kb[2] = 2;
+    wrong = with_record(&out, &k, WQC2_REC_SEGMENTS, 0, kb);
+    assert_fails_with(wqc_reader_open(wrong, out.len, 0, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "K record");
+    free(wrong);
+    memcpy(kb, k.body, (size_t)k.body_len);
+    kb[0] = 40;
+    wrong = with_record(&out, &k, WQC2_REC_SEGMENTS, 0, kb);
+    assert_fails_with(wqc_reader_open(wrong, out.len, 1, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "K record");
+    free(wrong);
+    free(kb);
+    free(fixed);
+    free(damaged);
+    free(body);
+    free(bytes);
+    free(out.data);
+}
+
 /* A scale or offset that is NaN or infinite is refused when the frame is read. */
 static void test_container_rejects_non_finite_scales(void **state)
 {
@@ -494,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_container_malformed_meta_is_rejected_without_leaks),
         cmocka_unit_test(test_container_rejects_non_finite_scales),
         cmocka_unit_test(test_container_hostile_records_with_valid_checks),
+        cmocka_unit_test(test_container_segment_checks),
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -243,8 +243,9 @@ static void index_names_free(index_names *x)
  * 32 ms instead of 14 on the device's Xeon, bench/results/
  * decode-threads-device.md), and not at all when that would leave fewer
  * than 3 decoders. WQC_CHECK_AHEAD=0 turns it off (for benchmarks).
- * *threads: the decoders. NULL: each record is checked before its frame
- * decodes. */
+ * Records with segment checks are left to the decoders, which verify them
+ * all -T wide before decoding (wqc_frame_source). *threads: the decoders.
+ * NULL: each record is checked before its frame decodes. */
 static wqc_archive_checker *start_checker(const coding_args *a, wqc_archive *in, const cli_out *out, const size_t *idx,
                                           size_t n, int *threads)
 {
@@ -252,9 +253,14 @@ static wqc_archive_checker *start_checker(const coding_args *a, wqc_archive *in,
     int cores = cli_cpu_count(), within = a->threads >= cores;
     wqc_archive_checker *c = NULL;
     *threads = (int)a->threads;
-    if ((env && strcmp(env, "0") == 0) || a->threads < 2 || (within && a->threads < 4) || !cli_out_whole_only(out) ||
-        wqc_archive_checker_start(in, idx, n, &c, NULL) != WQC_OK)
+    if ((env && strcmp(env, "0") == 0) || a->threads < 2 || (within && a->threads < 4) || !cli_out_whole_only(out))
         return NULL;
+    size_t *whole = malloc((n ? n : 1) * sizeof *whole), m = 0;
+    for (size_t k = 0; whole && k < n; k++)
+        if (!wqc_archive_has_segments(in, idx[k])) whole[m++] = idx[k];
+    int started = whole && m && wqc_archive_checker_start(in, whole, m, &c, NULL) == WQC_OK;
+    free(whole);
+    if (!started) return NULL;
     if (within) (*threads)--;
     return c;
 }
@@ -284,8 +290,9 @@ static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode
     counted_sink sink = {out, progress, 0};
     /* Sharded outputs are committed one by one: their records are checked as read. */
     int threads = (int)a->threads;
+    wqc_archive_checker *checker = names ? NULL : start_checker(a, in, out, slice.index, count, &threads);
     wqc_frame_source from;
-    wqc_frame_source_start(in, names ? NULL : start_checker(a, in, out, slice.index, count, &threads), &from);
+    wqc_frame_source_start(in, checker, threads, &from);
     for (size_t t = 0; st == WQC_OK && t < nt; t++) {
         st = write_tensor(a, in, &from, threads, &slice, &tensors[t], frame_of[t], &sink, err);
         if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(progress, 1, 0);

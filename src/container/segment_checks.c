@@ -1,0 +1,122 @@
+/* Segment checks: the K record's body, written and read, and a record
+ * verified against it by several threads (segment_checks.h). */
+#include <stdlib.h>
+
+#include "../common/xxh3.h"
+#include "format.h"
+#include "segment_checks.h"
+
+#define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
+
+uint64_t wqc_segment_seed(const uint8_t *head, size_t head_len) { return wqc_xxh3(head, head_len, 0); }
+
+/* Hash of body bytes [at, at + n) of a body given as parts. */
+static uint64_t parts_hash(const uint8_t *const *parts, const uint64_t *lens, int nparts, uint64_t at, uint64_t n,
+                           uint64_t seed)
+{
+    wqc_xxh3_state h;
+    if (!wqc_xxh3_start(&h, seed)) return 0;
+    for (int i = 0; i < nparts && n; i++) {
+        if (at >= lens[i]) {
+            at -= lens[i];
+            continue;
+        }
+        uint64_t take = lens[i] - at < n ? lens[i] - at : n;
+        wqc_xxh3_add(&h, parts[i] + at, (size_t)take);
+        n -= take;
+        at = 0;
+    }
+    return wqc_xxh3_end(&h);
+}
+
+void wqc_segment_list_add(wqc_segment_list *l, uint64_t index, const uint8_t *head, size_t head_len,
+                          const uint8_t *const *parts, const uint64_t *lens, int nparts)
+{
+    uint64_t len = 0;
+    for (int i = 0; i < nparts; i++) len += lens[i];
+    uint64_t nseg = wqc_segment_count(len, WQC2_SEGMENT_LOG), size = 1ull << WQC2_SEGMENT_LOG;
+    if (nseg < 2) return;
+    uint64_t seed = wqc_segment_seed(head, head_len);
+    wqc_bytes_varint(&l->entries, l->count ? index - l->last_index - 1 : index);
+    wqc_bytes_varint(&l->entries, nseg);
+    for (uint64_t j = 0; j < nseg; j++) {
+        uint64_t at = j * size, n = len - at < size ? len - at : size;
+        wqc_bytes_u64(&l->entries, parts_hash(parts, lens, nparts, at, n, seed + j));
+    }
+    l->count++;
+    l->last_index = index;
+}
+
+void wqc_segment_list_end(wqc_segment_list *l, wqc_bytes *body)
+{
+    if (l->count) {
+        wqc_bytes_varint(body, WQC2_SEGMENT_LOG);
+        wqc_bytes_varint(body, l->count);
+        if (l->entries.failed) body->failed = 1;
+        else wqc_bytes_put(body, l->entries.data, l->entries.len);
+    }
+    wqc_bytes_free(&l->entries);
+    *l = (wqc_segment_list){0};
+}
+
+void wqc_segment_table_free(wqc_segment_table *t)
+{
+    free(t->record);
+    free(t->first);
+    free(t->nseg);
+    free(t->hash);
+    *t = (wqc_segment_table){0};
+}
+
+wqc_status wqc_segment_table_read(const uint8_t *body, uint64_t len, uint64_t records, wqc_segment_table *t,
+                                  wqc_error *err)
+{
+    *t = (wqc_segment_table){0};
+    wqc_cursor c = {body, body + len, 0};
+    uint64_t log = wqc_cursor_varint(&c), n = wqc_cursor_varint(&c);
+    if (c.failed || log < WQC2_SEGMENT_LOG_MIN || log > WQC2_SEGMENT_LOG_MAX || n == 0 || n > records)
+        return BAD("malformed segment checks (K record)");
+    t->log = (unsigned)log;
+    t->n = n;
+    uint64_t most = len / 8;
+    t->record = malloc(n * sizeof *t->record);
+    t->first = malloc(n * sizeof *t->first);
+    t->nseg = malloc(n * sizeof *t->nseg);
+    t->hash = malloc((most ? most : 1) * sizeof *t->hash);
+    if (!t->record || !t->first || !t->nseg || !t->hash) {
+        wqc_segment_table_free(t);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    uint64_t next = 0, total = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t gap = wqc_cursor_varint(&c), nseg = wqc_cursor_varint(&c);
+        if (c.failed || gap >= records - next || nseg == 0 || nseg > (uint64_t)(c.end - c.p) / 8) {
+            wqc_segment_table_free(t);
+            return BAD("malformed segment checks (K record): entry %llu", (unsigned long long)k);
+        }
+        t->record[k] = next + gap;
+        next = t->record[k] + 1;
+        t->first[k] = total;
+        t->nseg[k] = nseg;
+        for (uint64_t j = 0; j < nseg; j++) t->hash[total++] = wqc_cursor_u64(&c);
+    }
+    if (c.p != c.end) {
+        wqc_segment_table_free(t);
+        return BAD("malformed segment checks (K record): trailing bytes");
+    }
+    return WQC_OK;
+}
+
+uint64_t wqc_segments_verify(const uint8_t *head, size_t head_len, const uint8_t *body, uint64_t len, unsigned log,
+                             const uint64_t *hash, uint64_t nseg, int threads)
+{
+    uint64_t seed = wqc_segment_seed(head, head_len), size = 1ull << log, bad = nseg;
+    if (threads < 1) threads = 1;
+    if ((uint64_t)threads > nseg) threads = (int)nseg;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(min : bad) if (threads > 1)
+    for (uint64_t j = 0; j < nseg; j++) {
+        uint64_t at = j * size, n = len - at < size ? len - at : size;
+        if (HASH_MISMATCH(hash[j], wqc_xxh3(body + at, (size_t)n, seed + j)) && j < bad) bad = j;
+    }
+    return bad;
+}
