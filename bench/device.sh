@@ -11,7 +11,8 @@
 #             into a buffer, and in place) against `zstd -d` of its zstd -19
 #             file, whole processes (lossless-pylm-device.txt)
 #   threads   whole-process `wqc decode --symbols -T N` of 128 Mi symbols to
-#             /dev/null and to a file, N = 1..cores (threads-device.txt)
+#             /dev/null and to a file, N = 1..16, with and without the
+#             record's segment checks (threads-device.txt)
 #   scaling   in-memory decode thread scaling (scaling-device.md)
 #   llama     wqc-llama's tokens/s (llama-speed-device.txt)
 # Before the call, here: fetch .devlibs/ (see scripts/device-env.sh), copy
@@ -84,15 +85,18 @@ with open("/tmp/s.npy", "wb") as f:
 PY
     "$b/wqc" encode /tmp/s.npy -o /tmp/s.wqc -q -f
     {
-        echo "128 Mi uint8 symbols (binomial 15, 1/2); median of 9 whole processes, ms;"
-        echo "records checked before decoding (WQC_CHECK_AHEAD=0) or on a thread of their own (the default)"
-        echo "| threads | to /dev/null, checked before | checked beside | to a file, checked before | checked beside |"
-        echo "| ---: | ---: | ---: | ---: | ---: |"
+        echo "128 Mi uint8 symbols (binomial 15, 1/2); median of 9 whole processes, ms; the record"
+        echo "(50 MB) checked by its segment checks -T wide before it decodes (the default), or, without"
+        echo "them (WQC_SEGMENT_CHECKS=0), whole on one thread before decoding (WQC_CHECK_AHEAD=0) or"
+        echo "on a thread of its own while it decodes"
+        echo "| threads | to /dev/null: segments | whole, before | whole, beside | to a file: segments | whole, before | whole, beside |"
+        echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         for t in 1 2 4 8 16; do
             r="| $t"
             for dst in /dev/null /tmp/s.out.npy; do
-                r="$r | $(WQC_CHECK_AHEAD=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
                 r="$r | $(median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
+                r="$r | $(WQC_SEGMENT_CHECKS=0 WQC_CHECK_AHEAD=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
+                r="$r | $(WQC_SEGMENT_CHECKS=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
             done
             echo "$r |"
         done

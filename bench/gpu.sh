@@ -63,4 +63,9 @@ if [[ -n $pylm ]]; then
         | tee "$out/torch-load-$device.txt" || failed=1
 fi
 { echo; $b/wqc bench --gpu --model llama-7b --repeat 5 | sed -n '/^`/,$p'; } | tee -a "$md"
+{
+    echo
+    echo "The same, loaded as before units and segment checks (WQC_LOAD_WHOLE=1 WQC_SEGMENT_CHECKS=0: one worker per tensor, each record checked whole):"
+    WQC_LOAD_WHOLE=1 WQC_SEGMENT_CHECKS=0 $b/wqc bench --gpu --model llama-7b --repeat 5 | sed -n '/^|/,$p'
+} | tee -a "$md"
 exit $failed

@@ -175,7 +175,8 @@ wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_check
 
 /* Where a pass takes the frames it decodes: with threads >= 2, a record
  * that has segment checks is verified that many threads wide and read in
- * place (a checker need not be given those records); else described,
+ * place (wqc_archive_checks_segments; a checker need not be given those
+ * records); else described,
  * while `checker` checks their records; else from `copies`; else read and
  * checked in place. wqc_frame_source_done ends a frame the way it was
  * taken. */
@@ -200,6 +201,10 @@ wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, w
 wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
 /* wqc_reader_has_segments / wqc_reader_frame_segmented of tensor i. */
 int wqc_archive_has_segments(const wqc_archive *a, size_t i);
+/* Whether a pass `threads` wide checks tensor i by its segment checks: it
+ * has them, threads >= 2, and WQC_SEGMENT_CHECKS=0 is not in the
+ * environment (benchmarks). */
+int wqc_archive_checks_segments(const wqc_archive *a, size_t i, int threads);
 wqc_status wqc_archive_frame_segmented(wqc_archive *a, size_t i, int threads, const wqc_frame **f, wqc_error *err);
 /* wqc_reader_check of tensor i (wqc/container.h); fd from
  * wqc_archive_reopen, or -1 to read through the mapping. */

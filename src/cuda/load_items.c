@@ -94,7 +94,8 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
     it->seed = wqc_xxh3(base + rec.offset, (size_t)(rec.body_offset - 4 - rec.offset), 0);
     it->check = wqc_le32(base + rec.body_offset - 4);
     it->len = rec.next - rec.offset;
-    if (wqc_reader_segments_of(r, i, &it->seg_hash, &it->nseg, &it->seg_log)) {
+    const char *env = getenv("WQC_SEGMENT_CHECKS");
+    if (!(env && strcmp(env, "0") == 0) && wqc_reader_segments_of(r, i, &it->seg_hash, &it->nseg, &it->seg_log)) {
         if (it->nseg != wqc_segment_count(rec.body_len, it->seg_log))
             return wqc_fail(err, WQC_ERR_FORMAT, "%s: tensor '%s': its segment checks do not match its record", m->path,
                             it->out.name);
@@ -179,9 +180,12 @@ wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
 
 /* A record with segment checks splits at multiples of its segments (the
  * first unit also holds the header); file bytes split anywhere; any other
- * item is one unit. */
+ * item is one unit, as every item is with WQC_LOAD_WHOLE=1 (benchmarks:
+ * the loader before units). */
 static uint64_t unit_bytes(const wqc_cuda_model *m, const load_item *it)
 {
+    const char *env = getenv("WQC_LOAD_WHOLE");
+    if (env && strcmp(env, "1") == 0) return 0;
     uint64_t want = (uint64_t)LOAD_UNIT_PIECES * m->piece;
     if (it->kind == LOAD_RANGE) return want;
     if (it->kind != LOAD_RECORD || !it->seg_hash) return 0;

@@ -225,6 +225,12 @@ int wqc_archive_has_segments(const wqc_archive *in, size_t i)
     return i < wqc_archive_count(in) && wqc_reader_has_segments(in->shards[in->shard_of[i]].reader, in->index_in[i]);
 }
 
+int wqc_archive_checks_segments(const wqc_archive *in, size_t i, int threads)
+{
+    const char *env = getenv("WQC_SEGMENT_CHECKS");
+    return threads > 1 && !(env && strcmp(env, "0") == 0) && wqc_archive_has_segments(in, i);
+}
+
 wqc_status wqc_archive_frame_segmented(wqc_archive *in, size_t i, int threads, const wqc_frame **f, wqc_error *err)
 {
     return wqc_reader_frame_segmented(in->shards[in->shard_of[i]].reader, in->index_in[i], threads, f, err);

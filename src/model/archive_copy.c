@@ -98,7 +98,7 @@ void wqc_frame_source_end(wqc_frame_source *s)
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err)
 {
-    if (s->threads > 1 && wqc_archive_has_segments(a, i)) return wqc_archive_frame_segmented(a, i, s->threads, f, err);
+    if (wqc_archive_checks_segments(a, i, s->threads)) return wqc_archive_frame_segmented(a, i, s->threads, f, err);
     if (s->checker) return wqc_archive_describe(a, i, f, err);
     if (s->copies) return wqc_frame_reader_read(s->copies, i, f, err);
     return wqc_archive_frame(a, i, f, err);
@@ -107,7 +107,7 @@ wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_
 void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f)
 {
     /* A copy's pages are the reader's buffer; the mapping's go when nothing needs them. */
-    if (s->threads > 1 && wqc_archive_has_segments(a, i)) wqc_archive_release(a, i, f);
+    if (wqc_archive_checks_segments(a, i, s->threads)) wqc_archive_release(a, i, f);
     else if (s->checker) wqc_archive_checker_release(s->checker, i, f);
     else if (!s->copies) wqc_archive_release(a, i, f);
 }

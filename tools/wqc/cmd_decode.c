@@ -257,7 +257,7 @@ static wqc_archive_checker *start_checker(const coding_args *a, wqc_archive *in,
         return NULL;
     size_t *whole = malloc((n ? n : 1) * sizeof *whole), m = 0;
     for (size_t k = 0; whole && k < n; k++)
-        if (!wqc_archive_has_segments(in, idx[k])) whole[m++] = idx[k];
+        if (!wqc_archive_checks_segments(in, idx[k], *threads)) whole[m++] = idx[k];
     int started = whole && m && wqc_archive_checker_start(in, whole, m, &c, NULL) == WQC_OK;
     free(whole);
     if (!started) return NULL;
