@@ -1,4 +1,4 @@
-/* libFuzzer: the .wqc reader in both modes, and decoding every frame. */
+/* libFuzzer: the .wqc reader in both modes (segment checks too), and decoding every frame. */
 #include <stdlib.h>
 
 #include "wqc/wqc.h"
@@ -20,6 +20,7 @@ static void decode_all(wqc_reader *r)
         const wqc_frame *f;
         const wqc_tensor_stats *stats;
         wqc_reader_stats(r, i, &stats, NULL);
+        if (wqc_reader_has_segments(r, i)) wqc_reader_frame_segmented(r, i, 2, &f, NULL);
         if (wqc_reader_frame(r, i, &f, NULL) != WQC_OK || f->raw_len > HARNESS_DECODE_MAX) continue;
         uint8_t digest[WQC_DIGEST_BYTES];
         wqc_digest_frame(f, 1, digest, NULL);

@@ -65,6 +65,43 @@ for name, extra in [("plain", []), ("keyed", ["--key-file", key]),
     subprocess.run([wqc, "encode", model, "-o", os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"),
                     "-f", "-q"] + extra, check=True)
 
+def varint(v):
+    b = bytearray()
+    while True:
+        b.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+        v >>= 7
+        if not v:
+            return bytes(b)
+
+
+def with_segment_checks(src, dst):
+    """src with a K record (segment checks of 4 KiB segments for its first
+    tensor) before its index; checks left zero: fuzzing builds skip them."""
+    b = open(src, "rb").read()
+    at, recs = 20, []
+    while at < len(b):
+        t, n, k = b[at], 0, at + 2
+        for shift in range(0, 70, 7):
+            n |= (b[k] & 0x7F) << shift
+            k += 1
+            if not b[k - 1] & 0x80:
+                break
+        recs.append((chr(t), at, k + 4, k + 4 + n))
+        at = k + 4 + n
+    first_t = next(r for r in recs if r[0] == "T")
+    index = next(r for r in recs if r[0] == "I")
+    body = varint(12) + varint(1) + varint(0) + varint((first_t[3] - first_t[2] + 4095) // 4096)
+    body += bytes(8 * ((first_t[3] - first_t[2] + 4095) // 4096))
+    k_rec = b"K\0" + varint(len(body)) + bytes(4) + body
+    out = bytearray(b[:index[1]] + k_rec + b[index[1]:])
+    end = len(out) - (len(b) - recs[-1][1])
+    struct.pack_into("<QQ", out, end + (recs[-1][2] - recs[-1][1]), index[1] + len(k_rec), end)
+    open(dst, "wb").write(out)
+
+
+with_segment_checks(os.path.join(dirs["fuzz_wqc_reader"], "lossless.wqc"), os.path.join(dirs["fuzz_wqc_reader"], "segments.wqc"))
+
+
 # Files of format 1.0, written by an earlier wqc.
 v1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "v1")
 for name in sorted(os.listdir(v1)):
