@@ -10,7 +10,8 @@
 # weights). Writes bench/results/gpu-<device>.md. Run on a machine with an
 # NVIDIA GPU (the `device` tool: carry .devlibs and .devdata), from the
 # repository root.
-# usage: bench/gpu.sh [OUT_DIR]   (default bench/results)
+# usage: bench/gpu.sh [OUT_DIR]   (default bench/results; WQC_GPU_QUICK=1 leaves out
+# the second chunk size)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/results}
@@ -40,9 +41,11 @@ for d in ../shared/data/pylm-22M .devdata/pylm-22M; do [[ -f $d/model.safetensor
 md="$out/gpu-$device.md"
 {
     $b/wqc bench --gpu --repeat 11
-    echo
-    echo "# The same matrix with chunks of 16384 symbols"
-    $b/wqc bench --gpu --repeat 11 --chunk 16384 | sed -n '/^## /,$p'
+    if [[ -z ${WQC_GPU_QUICK:-} ]]; then
+        echo
+        echo "# The same matrix with chunks of 16384 symbols"
+        $b/wqc bench --gpu --repeat 11 --chunk 16384 | sed -n '/^## /,$p'
+    fi
     if [[ -n $pylm ]]; then
         echo
         echo "# pylm-22M (BF16, 57 tensors) into GPU memory"
