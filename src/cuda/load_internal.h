@@ -13,6 +13,7 @@
 
 #define LOAD_RING 4
 #define LOAD_PIECE_DEFAULT (2u << 20)
+#define LOAD_SUBREAD_DEFAULT (256u << 10)
 #define LOAD_THREADS_MAX 8
 /* The workers take the file in units of two pieces (rounded up to whole
  * segments of a record's segment checks): a large tensor is read, checked
@@ -79,6 +80,7 @@ struct wqc_cuda_model {
     uint64_t output_bytes;
     int threads;
     size_t piece;
+    size_t subread;                 /* a checked piece is read and hashed in parts of this size (0: whole) */
     uint8_t *staging;               /* pinned: threads x LOAD_RING x piece */
     int device;
 };

@@ -205,18 +205,48 @@ static size_t units_of(const wqc_cuda_model *m, const load_item *it, load_unit *
     return n;
 }
 
+/* Frames the GPU decodes first, largest first (a frame decodes once all
+ * its units have landed: the largest one's decode then overlaps the reading
+ * of the rest instead of ending the load), then the others in file order.
+ * WQC_LOAD_FILE_ORDER=1: file order (benchmarks). */
+typedef struct unit_order {
+    int gpu;
+    uint64_t len;
+    size_t item;
+} unit_order;
+
+static int before(const void *a, const void *b)
+{
+    const unit_order *x = a, *y = b;
+    if (x->gpu != y->gpu) return x->gpu ? -1 : 1;
+    if (x->gpu && x->len != y->len) return x->len > y->len ? -1 : 1;
+    return x->item < y->item ? -1 : 1;
+}
+
 wqc_status load_units_make(wqc_cuda_model *m, wqc_error *err)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->count; i++) n += units_of(m, &m->items[i], NULL, i);
-    if (!(m->units = malloc(n * sizeof *m->units + 1))) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    m->nunits = 0;
+    unit_order *order = malloc((m->count ? m->count : 1) * sizeof *order);
+    if (!order) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < m->count; i++) {
+        n += units_of(m, &m->items[i], NULL, i);
+        order[i] = (unit_order){m->items[i].gpu, m->items[i].len, i};
+    }
+    const char *env = getenv("WQC_LOAD_FILE_ORDER");
+    if (!(env && strcmp(env, "1") == 0)) qsort(order, m->count, sizeof *order, before);
+    if (!(m->units = malloc(n * sizeof *m->units + 1))) {
+        free(order);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    m->nunits = 0;
+    for (size_t k = 0; k < m->count; k++) {
+        size_t i = order[k].item;
         load_item *it = &m->items[i];
         it->nunits = units_of(m, it, m->units + m->nunits, i);
         m->nunits += it->nunits;
         atomic_init(&it->units_left, it->nunits);
     }
+    free(order);
     return WQC_OK;
 }
 

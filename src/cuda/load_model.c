@@ -23,6 +23,9 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     m->threads = o.threads > 0 ? o.threads : cores < 1 ? 1 : cores > LOAD_THREADS_MAX ? LOAD_THREADS_MAX : (int)cores;
     m->piece = o.piece ? o.piece : LOAD_PIECE_DEFAULT;
+    /* WQC_LOAD_SUBREAD: the part size in bytes, 0 for whole pieces (benchmarks). */
+    const char *sub = getenv("WQC_LOAD_SUBREAD");
+    m->subread = sub ? (size_t)strtoull(sub, NULL, 10) : LOAD_SUBREAD_DEFAULT;
     wqc_status st = wqc_map_file(path, &m->map, err);
     if (st != WQC_OK) wqc_fail_context(err, st, "%s", path);
     if (st == WQC_OK && !m->map.is_mmap)

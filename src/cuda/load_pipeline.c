@@ -1,5 +1,6 @@
 /* The loading pipeline (load_internal.h): threads take the units of the
- * items in file order (a large tensor is split among all of them); each
+ * items in turn (GPU frames first, largest first: load_units_make; a large
+ * tensor is split among all of them); each
  * reads its unit's bytes with pread into its ring of pinned staging
  * buffers, hashes a record's body (or its unit's segments) as the pieces
  * arrive, and copies each piece to the GPU on its own stream as soon as it
@@ -134,21 +135,26 @@ static wqc_status stream_file(worker *w, const load_item *it, uint64_t offset, u
                               uint64_t copy_from, uint64_t copy_len, uint8_t *dev)
 {
     const uint64_t hash_from = mode == CHECK_NONE ? 0 : it->body;
-    const size_t piece = w->m->piece;
+    const size_t piece = w->m->piece, sub = mode == CHECK_NONE || !w->m->subread ? piece : w->m->subread;
     for (uint64_t pos = offset; pos < offset + len;) {
         size_t n = offset + len - pos < piece ? (size_t)(offset + len - pos) : piece;
         uint8_t *buf = NULL;
         wqc_status st = ring_take(w, &buf);
-        if (st == WQC_OK) st = read_full(w, buf, n, pos);
-        if (st != WQC_OK) return st;
-        uint64_t lo = pos > hash_from ? pos : hash_from;
-        if (mode != CHECK_NONE && lo < pos + n) {
-            double t0 = now();
-            if (mode == CHECK_WHOLE) wqc_xxh3_add(&w->hash, buf + (lo - pos), (size_t)(pos + n - lo));
-            else segments_feed(w, it, buf + (lo - pos), lo, pos + n - lo);
-            w->check += now() - t0;
+        /* A checked piece is read and hashed a part at a time, each part
+         * hashed while it is still in the core's cache. */
+        for (size_t at = 0; st == WQC_OK && at < n; at += sub) {
+            size_t part = n - at < sub ? n - at : sub;
+            uint64_t from = pos + at, lo = from > hash_from ? from : hash_from;
+            st = read_full(w, buf + at, part, from);
+            if (st == WQC_OK && mode != CHECK_NONE && lo < from + part) {
+                double t0 = now();
+                if (mode == CHECK_WHOLE) wqc_xxh3_add(&w->hash, buf + (lo - pos), (size_t)(from + part - lo));
+                else segments_feed(w, it, buf + (lo - pos), lo, from + part - lo);
+                w->check += now() - t0;
+            }
         }
-        lo = pos > copy_from ? pos : copy_from;
+        if (st != WQC_OK) return st;
+        uint64_t lo = pos > copy_from ? pos : copy_from;
         uint64_t hi = pos + n < copy_from + copy_len ? pos + n : copy_from + copy_len;
         if (lo < hi && (st = ring_send(w, buf + (lo - pos), (size_t)(hi - lo), dev + (lo - copy_from))) != WQC_OK)
             return st;

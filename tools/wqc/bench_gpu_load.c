@@ -116,15 +116,18 @@ static int load_file(const char *path, wqc_decode_as as, int threads, long repea
 
 static int default_threads(void)
 {
+    const char *env = getenv("WQC_LOAD_THREADS"); /* benchmarks of the loader's width */
+    if (env && atoi(env) > 0) return atoi(env);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
 }
 
 static void print_header(int threads, long repeat)
 {
-    printf("Each file loaded by the library's loader (`wqc_cuda_model_load`) with %d threads: pread into pinned staging "
-           "(4 buffers of 2 MiB a thread), records checked as they arrive, copies to the GPU on each thread's stream, "
-           "frames decoded on the GPU as they land. `open` (once: index, descriptors, GPU and pinned memory) is not "
+    printf("Each file loaded by the library's loader (`wqc_cuda_model_load`) with %d threads, which take it in units "
+           "of 4 MiB (a large tensor is read by all of them): pread into pinned staging (4 buffers of 2 MiB a thread), "
+           "records checked as they arrive (by their 1 MiB segment checks where the file has them), copies to the GPU "
+           "on each thread's stream, frames decoded on the GPU once all their units have landed. `open` (once: index, descriptors, GPU and pinned memory) is not "
            "part of `load`. Wall-clock medians of %ld loads from the page cache, in ms; read, check, host decode and "
            "wait are thread-ms summed over the threads, GPU decode the kernels' time summed (CUDA events).\n\n",
            threads, repeat);
@@ -184,8 +187,13 @@ int bench_gpu_load(const gpu_load_matrix *m, size_t n, const void *wqc, size_t w
         ok = write_temp(data[k], len[k], paths[k]) &&
              load_file(paths[k], WQC_AS_F16, threads, repeat, med[k], &open_ms[k], &made[k]);
     }
-    for (int k = 0; k < NFILES; k++)
-        if (paths[k][0]) unlink(paths[k]);
+    /* WQC_BENCH_KEEP=1 keeps the files for `bench --gpu FILE` (their paths on stderr). */
+    const char *keep = getenv("WQC_BENCH_KEEP");
+    for (int k = 0; k < NFILES; k++) {
+        if (!paths[k][0]) continue;
+        if (keep && strcmp(keep, "1") == 0) fprintf(stderr, "%s: %s\n", file_names[k], paths[k]);
+        else unlink(paths[k]);
+    }
     if (ok) {
         printf("\n## Loading into GPU memory from a file in the page cache\n\n");
         printf("The distinct matrices above as five files; the lossless .wqc has chunks of %u symbols. ", chunk);
