@@ -270,6 +270,7 @@ int main(void)
         {"affine 4-bit group:64, rows of 640, chunks of 1024", 96, 640, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 1024, 1, 0},
         {"affine 4-bit group:64, rows of 96 (groups 64 + 32)", 200, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 32, 2048, 1, 0},
         {"affine 2-bit group:32, one chunk", 40, 256, WQC_QUANT_AFFINE, 2, WQC_GRAN_GROUP, 32, 32, 1 << 20, 1, 0},
+        {"affine 4-bit row, 97 rows of 32 (a last chunk of 32)", 97, 32, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 1, 0},
         {"sdclip 5-bit tensor, rows of 96, chunks of 1024", 100, 96, WQC_QUANT_SDCLIP, 5, WQC_GRAN_TENSOR, 0, 32, 1024, 1, 0},
         {"affine 3-bit group:32, 8 lanes, chunks of 1024", 300, 256, WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 32, 8, 1024, 0, 0},
         {"affine 4-bit group:48, 32 lanes", 64, 480, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 48, 32, 1024, 0, 0},
