@@ -114,11 +114,13 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
         /* The peers where the symbols showed LZ's ground, else not at all:
          * the symbol stream has told what a probe of the bytes would. */
         st = wqc_frame_keep(t, zstd_level, lz ? WQC_PEERS_ALWAYS : WQC_PEERS_NEVER, f, scratch, err);
-        /* The order-0 table's description costs tens of bytes: counted as 64.
-         * The float coder decodes some 50 times slower than the split coding:
-         * it must save SPLIT_FLOATS_SAVING to be taken. */
+        /* The order-0 table's description costs tens of bytes: counted as 64;
+         * a table the file shares costs its 2-byte reference. The float
+         * coder decodes some 50 times slower than the split coding: it must
+         * save SPLIT_FLOATS_SAVING to be taken. */
         double keep = f->encoding == WQC_ENC_FLOATS ? 1.0 - SPLIT_FLOATS_SAVING : 1.0;
-        if (st != WQC_OK || !buf || (double)(s.payload_len + 64) * keep >= (double)f->payload_len) {
+        uint64_t table = s.shared_model ? 2 : 64;
+        if (st != WQC_OK || !buf || (double)(s.payload_len + table) * keep >= (double)f->payload_len) {
             s.coded.payload = NULL; /* buf */
             wqc_rans_coded_free(&s.coded);
             free(buf);
