@@ -40,6 +40,22 @@ __device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scal
     else ((uint16_t *)out)[k] = __bfloat16_as_ushort(__float2bfloat16_rn(v));
 }
 
+/* Blocks per SM each form's decoder is compiled for: registers are 64 K /
+ * (32 x WARPS x this) a thread. Measured on an H200 (4096 x 14336, chunks
+ * of 4096): with 4 (32 registers) the joins spill and lossless BF16 wrote
+ * 585 GB/s, with 3 713 and with 2 (no spills, 48 registers) 759; decode to
+ * F16 is fastest with 4 (1095 GB/s against 1080 and 987), symbols with 3.
+ * -DDECODE_MIN_BLOCKS=N sets one count for all (benchmarks). */
+template <int FORM>
+__host__ __device__ constexpr int decode_min_blocks()
+{
+#ifdef DECODE_MIN_BLOCKS
+    return DECODE_MIN_BLOCKS;
+#else
+    return FORM == FORM_JOIN16 || FORM == FORM_JOIN32 ? 2 : FORM == WQC_FORM_SYMBOLS ? 3 : 4;
+#endif
+}
+
 /* Whether a form's values need their parameter group (the dequantizing ones). */
 template <int FORM>
 __device__ constexpr bool dequantizes()
@@ -77,7 +93,7 @@ struct StoreSink {
 };
 
 template <int FORM, bool SHARED>
-__global__ void __launch_bounds__(32 * WARPS, 4) decode_aligned_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
+__global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_aligned_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
     StoreSink<FORM> sink;
     sink.out = out;
@@ -100,7 +116,7 @@ __device__ inline uint64_t tiled_index(const wqc_cuda_frame &g, uint64_t k, uint
  * warp a chunk; lanes past `lanes`, and past the chunk's end in its last
  * round, sit out. */
 template <int FORM, bool SHARED>
-__global__ void __launch_bounds__(32 * WARPS, 4) decode_general_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
+__global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_general_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
     extern __shared__ uint2 smem[];
     const uint2 *table = SHARED ? shared_table(g, smem) : g.table;
