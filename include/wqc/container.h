@@ -210,7 +210,7 @@ wqc_status wqc_reader_frame_copy(wqc_reader *r, size_t i, const uint8_t *copy, u
  * are verified when described: WQC_OK. */
 wqc_status wqc_reader_check(const wqc_reader *r, size_t i, int fd, uint8_t *buf, size_t cap, wqc_error *err);
 /* Whether tensor i's record has segment checks: the file's K record holds
- * XXH3 of each 1 MiB of its body (records larger than that, in files
+ * XXH3 of each 64 KiB of its body (records larger than that, in files
  * written since 2026-12-06). */
 int wqc_reader_has_segments(const wqc_reader *r, size_t i);
 /* wqc_reader_frame of tensor i, its record verified by its segment checks

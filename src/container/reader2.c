@@ -285,15 +285,16 @@ wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e
     return bad == t->nseg[k] ? WQC_OK : wqc_record2_mismatch(rec.type, rec.offset, err);
 }
 
-/* The records between the last tensor and the index (NAMES may be there):
- * STATS and K records among them are read. */
+/* The records between the last tensor and the index (NAMES may be there),
+ * each checked (they are small, and a damaged type byte would otherwise
+ * pass for a record to skip): STATS and K records among them are read. */
 static wqc_status read_tail(wqc_reader *r, wqc_error *err)
 {
     if (r->count == 0) return WQC_OK;
     wqc_record2 rec;
     wqc_status st = wqc_record2_read(r->buf, r->index_offset, r->entries[r->count - 1].offset, 0, &rec, err);
     for (uint64_t at = rec.next; st == WQC_OK && at < r->index_offset; at = rec.next) {
-        st = wqc_record2_read(r->buf, r->index_offset, at, 0, &rec, err);
+        st = wqc_record2_read(r->buf, r->index_offset, at, 1, &rec, err);
         if (st == WQC_OK && rec.type == WQC2_REC_STATS) st = wqc_reader2_stats(r, at, err);
         if (st == WQC_OK && rec.type == WQC2_REC_SEGMENTS) st = wqc_reader2_segments(r, at, err);
     }

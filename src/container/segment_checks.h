@@ -1,7 +1,7 @@
 /* Internal: segment checks, the K record (docs/FORMAT.md). The check of a
  * record is one XXH3 over its body, which one thread computes: on 16 cores
  * that was the serial part of decoding a 50 MB record. The K record also
- * holds XXH3-64 of each 1 MiB segment of every larger record's body, so
+ * holds XXH3-64 of each 64 KiB segment of every larger record's body, so
  * that many threads verify one record at once. */
 #ifndef WQC_CONTAINER_SEGMENT_CHECKS_H
 #define WQC_CONTAINER_SEGMENT_CHECKS_H
@@ -13,7 +13,7 @@
 #include "wqc/container.h"
 #include "wqc/status.h"
 
-#define WQC2_SEGMENT_LOG 20         /* what the writer uses: 1 MiB */
+#define WQC2_SEGMENT_LOG 16         /* what the writer uses: 64 KiB */
 #define WQC2_SEGMENT_LOG_MIN 12
 #define WQC2_SEGMENT_LOG_MAX 30
 

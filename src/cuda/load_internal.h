@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "frame.h"
+#include "segment_hash.h"
 #include "wqc/gguf.h"
 #include "wqc/tensor_io.h"
 
@@ -52,6 +53,11 @@ typedef struct load_item {
     uint64_t nunits;
     atomic_uint_fast64_t units_left;
     cudaEvent_t *unit_sent;
+    /* gpu_check: a GPU frame of several units whose whole body is copied
+     * (its payload where the frame's parts say) and its segment checks
+     * computed on the GPU into seg_out[seg_out_at..], compared at the end. */
+    int gpu_check;
+    uint64_t body_len, seg_out_at;
 } load_item;
 
 /* File bytes [from, to) of an item: the workers' unit of work. */
@@ -76,6 +82,9 @@ struct wqc_cuda_model {
     uint64_t arena_bytes;
     int *status;                    /* GPU: every GPU frame's chunk statuses, back to back */
     uint64_t status_count;
+    uint64_t *seg_out;              /* GPU: segment checks computed there, back to back */
+    uint64_t seg_out_count;
+    segment_secret secret;
     uint8_t *outputs;               /* GPU: the tensors, when the caller gives no memory */
     uint64_t output_bytes;
     int threads;

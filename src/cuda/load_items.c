@@ -32,7 +32,9 @@ static int gpu_candidate(const wqc_frame *f)
     return 1;
 }
 
-/* Places a GPU frame's parts: the arena's, and its statuses in the block. */
+/* Places a GPU frame's parts: the arena's, and its statuses in the block;
+ * checked on the GPU, its whole body where its payload would be, the
+ * payload inside it, and its segment checks' results. */
 static void place_parts(wqc_cuda_model *m, load_item *it)
 {
     uint64_t size[PARTS];
@@ -41,6 +43,9 @@ static void place_parts(wqc_cuda_model *m, load_item *it)
         if (k == PART_STATUS) {
             it->part_at[k] = m->status_count;
             m->status_count += size[k] / sizeof(int);
+        } else if (k == PART_PAYLOAD && it->gpu_check) {
+            it->part_at[k] = m->arena_bytes + (it->payload - it->body);
+            m->arena_bytes = align_up(m->arena_bytes + it->body_len + PAYLOAD_PAD);
         } else {
             it->part_at[k] = m->arena_bytes;
             m->arena_bytes = align_up(m->arena_bytes + size[k]);
@@ -48,6 +53,37 @@ static void place_parts(wqc_cuda_model *m, load_item *it)
     }
 }
 
+/* A record with segment checks splits at multiples of its segments (the
+ * first unit also holds the header); file bytes split anywhere; any other
+ * item is one unit, as every item is with WQC_LOAD_WHOLE=1 (benchmarks:
+ * the loader before units). */
+static uint64_t unit_bytes(const wqc_cuda_model *m, const load_item *it)
+{
+    const char *env = getenv("WQC_LOAD_WHOLE");
+    if (env && strcmp(env, "1") == 0) return 0;
+    uint64_t want = (uint64_t)LOAD_UNIT_PIECES * m->piece;
+    if (it->kind == LOAD_RANGE) return want;
+    if (it->kind != LOAD_RECORD || !it->seg_hash) return 0;
+    uint64_t seg = 1ull << it->seg_log;
+    return (want + seg - 1) / seg * seg;
+}
+
+static size_t units_of(const wqc_cuda_model *m, const load_item *it, load_unit *out, size_t i)
+{
+    uint64_t size = unit_bytes(m, it), start = it->kind == LOAD_RECORD ? it->body : it->offset, end = it->offset + it->len;
+    size_t n = 0;
+    for (uint64_t from = it->offset, at = start; n == 0 || from < end; n++) {
+        uint64_t to = size && end - at > size ? at + size : end;
+        if (out) out[n] = (load_unit){i, from, to, n};
+        from = at = to;
+    }
+    return n;
+}
+
+/* Frames the GPU decodes first, largest first (a frame decodes once all
+ * its units have landed: the largest one's decode then overlaps the reading
+ * of the rest instead of ending the load), then the others in file order.
+ * WQC_LOAD_FILE_ORDER=1: file order (benchmarks). */
 static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_item *it, wqc_error *err)
 {
     wqc_reader *r = m->reader;
@@ -80,7 +116,6 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
         it->gpu = 1;
         if (!f->quantized) it->form = frame_own_form(&it->h.g);
         it->payload = (uint64_t)(it->h.payload - base), it->payload_len = it->h.payload_len;
-        place_parts(m, it);
     } else if (f->encoding == WQC_ENC_RAW) {
         it->payload = (uint64_t)(f->payload - base), it->payload_len = f->payload_len;
     } else {
@@ -101,6 +136,12 @@ static wqc_status wqc_item(wqc_cuda_model *m, size_t i, wqc_decode_as as, load_i
                             it->out.name);
         it->seg_seed = wqc_segment_seed(base + rec.offset, (size_t)(rec.body_offset - rec.offset));
     }
+    /* WQC_GPU_CHECK=0: segment checks on the host (benchmarks). */
+    const char *gpu_env = getenv("WQC_GPU_CHECK");
+    it->body_len = rec.body_len;
+    it->gpu_check = it->gpu && it->seg_hash && units_of(m, it, NULL, i) > 1 && !(gpu_env && strcmp(gpu_env, "0") == 0);
+    if (it->gpu_check) it->seg_out_at = m->seg_out_count, m->seg_out_count += it->nseg;
+    if (it->gpu) place_parts(m, it);
     return WQC_OK;
 }
 
@@ -178,37 +219,6 @@ wqc_status load_items_make(wqc_cuda_model *m, wqc_decode_as as, wqc_error *err)
     return st;
 }
 
-/* A record with segment checks splits at multiples of its segments (the
- * first unit also holds the header); file bytes split anywhere; any other
- * item is one unit, as every item is with WQC_LOAD_WHOLE=1 (benchmarks:
- * the loader before units). */
-static uint64_t unit_bytes(const wqc_cuda_model *m, const load_item *it)
-{
-    const char *env = getenv("WQC_LOAD_WHOLE");
-    if (env && strcmp(env, "1") == 0) return 0;
-    uint64_t want = (uint64_t)LOAD_UNIT_PIECES * m->piece;
-    if (it->kind == LOAD_RANGE) return want;
-    if (it->kind != LOAD_RECORD || !it->seg_hash) return 0;
-    uint64_t seg = 1ull << it->seg_log;
-    return (want + seg - 1) / seg * seg;
-}
-
-static size_t units_of(const wqc_cuda_model *m, const load_item *it, load_unit *out, size_t i)
-{
-    uint64_t size = unit_bytes(m, it), start = it->kind == LOAD_RECORD ? it->body : it->offset, end = it->offset + it->len;
-    size_t n = 0;
-    for (uint64_t from = it->offset, at = start; n == 0 || from < end; n++) {
-        uint64_t to = size && end - at > size ? at + size : end;
-        if (out) out[n] = (load_unit){i, from, to, n};
-        from = at = to;
-    }
-    return n;
-}
-
-/* Frames the GPU decodes first, largest first (a frame decodes once all
- * its units have landed: the largest one's decode then overlaps the reading
- * of the rest instead of ending the load), then the others in file order.
- * WQC_LOAD_FILE_ORDER=1: file order (benchmarks). */
 typedef struct unit_order {
     int gpu;
     uint64_t len;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_generateSecret_fromSeed */
+#include <xxhash.h>
 
+#include "../common/bytes.h"
 #include "load_internal.h"
 
 wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *opts, wqc_cuda_model **out,
@@ -38,6 +41,12 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     if (e == cudaSuccess && st == WQC_OK && m->arena_bytes) e = cudaMalloc((void **)&m->arena, (size_t)m->arena_bytes);
     if (e == cudaSuccess && st == WQC_OK && m->status_count)
         e = cudaMalloc((void **)&m->status, (size_t)m->status_count * sizeof(int));
+    if (e == cudaSuccess && st == WQC_OK && m->seg_out_count) {
+        e = cudaMalloc((void **)&m->seg_out, (size_t)m->seg_out_count * sizeof(uint64_t));
+        uint8_t secret[sizeof m->secret.w];
+        XXH3_generateSecret_fromSeed(secret, 0);
+        for (size_t k = 0; k < 24; k++) m->secret.w[k] = wqc_le64(secret + 8 * k);
+    }
     if (e == cudaSuccess && st == WQC_OK)
         e = cudaHostAlloc((void **)&m->staging, (size_t)m->threads * LOAD_RING * m->piece, cudaHostAllocDefault);
     for (size_t i = 0; e == cudaSuccess && st == WQC_OK && i < m->count; i++)
@@ -71,7 +80,7 @@ void wqc_cuda_model_close(wqc_cuda_model *m)
             if (m->items[i].unit_sent[u]) cudaEventDestroy(m->items[i].unit_sent[u]);
         free(m->items[i].unit_sent);
     }
-    cudaFree(m->arena), cudaFree(m->status), cudaFree(m->outputs);
+    cudaFree(m->arena), cudaFree(m->status), cudaFree(m->outputs), cudaFree(m->seg_out);
     cudaFreeHost(m->staging);
     load_items_free(m);
     if (m->fd >= 0) close(m->fd);

@@ -175,6 +175,25 @@ static wqc_status record_mismatch(worker *w, const load_item *it)
     return wqc_fail(&w->err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", w->m->path, it->out.name);
 }
 
+/* Where a record checked on the GPU has its body (its payload inside it). */
+static uint8_t *record_body(uint8_t *const base[PARTS], const load_item *it)
+{
+    return base[PART_PAYLOAD] - (it->payload - it->body);
+}
+
+/* A record checked on the GPU: its segment checks launched on w's stream
+ * (compared with the file's in check_statuses), but a last segment too
+ * short for the GPU's XXH3, checked here through the mapping. */
+static wqc_status gpu_check(worker *w, const load_item *it, uint8_t *const base[PARTS])
+{
+    const uint64_t last = (it->nseg - 1) << it->seg_log, n = it->body_len - last;
+    if (n < SEGMENT_GPU_MIN &&
+        HASH_MISMATCH(it->seg_hash[it->nseg - 1], wqc_xxh3(w->m->map.data + it->body + last, (size_t)n, it->seg_seed + it->nseg - 1)))
+        return record_mismatch(w, it);
+    return segment_hash_async(record_body(base, it), it->body_len, it->seg_log, it->seg_seed, it->nseg, &w->m->secret,
+                              w->m->seg_out + it->seg_out_at, w->stream, &w->err);
+}
+
 /* A GPU frame whose payload has landed (on w's stream): its small parts,
  * then its decode on the stream. */
 static wqc_status record_decode(worker *w, load_item *it, uint8_t *out)
@@ -183,7 +202,8 @@ static wqc_status record_decode(worker *w, load_item *it, uint8_t *out)
     wqc_cuda_model *m = w->m;
     uint8_t *base[PARTS];
     record_bases(m, it, base);
-    wqc_status st = WQC_OK;
+    wqc_status st = it->gpu_check ? gpu_check(w, it, base) : WQC_OK;
+    if (st != WQC_OK) return st;
     cudaError_t e = cudaMemsetAsync(base[PART_PAYLOAD] + it->payload_len, 0, PAYLOAD_PAD, w->stream);
     if (e != cudaSuccess) return cuda_fail(w, e, "memset");
     uint64_t size[PARTS];
@@ -225,8 +245,11 @@ static wqc_status load_record_unit(worker *w, load_item *it, const load_unit *u,
     uint8_t *base[PARTS];
     record_bases(w->m, it, base);
     w->seg_open = w->seg_bad = 0;
-    wqc_status st = stream_file(w, it, u->from, u->to - u->from, CHECK_SEGMENTS, it->payload, it->payload_len,
-                                it->gpu ? base[PART_PAYLOAD] : out);
+    /* Checked on the GPU: the whole body goes there. */
+    wqc_status st = it->gpu_check ? stream_file(w, it, u->from, u->to - u->from, CHECK_NONE, it->body, it->body_len,
+                                                record_body(base, it))
+                                  : stream_file(w, it, u->from, u->to - u->from, CHECK_SEGMENTS, it->payload,
+                                                it->payload_len, it->gpu ? base[PART_PAYLOAD] : out);
     if (w->seg_open) (void)wqc_xxh3_end(&w->hash);
     if (st != WQC_OK) return st;
     if (w->seg_bad || w->seg_open) return record_mismatch(w, it);
@@ -293,11 +316,26 @@ static wqc_status check_statuses(wqc_cuda_model *m, wqc_error *err)
     if (!status) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     cudaError_t e = cudaMemcpy(status, m->status, (size_t)m->status_count * sizeof *status, cudaMemcpyDeviceToHost);
     wqc_status st = e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "chunk statuses");
+    /* A failed record check is the cause of any chunk's failure: first. */
+    uint64_t *sums = m->seg_out_count ? malloc((size_t)m->seg_out_count * sizeof *sums) : NULL;
+    if (st == WQC_OK && m->seg_out_count && !sums) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK && sums && (e = cudaMemcpy(sums, m->seg_out, (size_t)m->seg_out_count * sizeof *sums,
+                                                cudaMemcpyDeviceToHost)) != cudaSuccess)
+        st = wqc_cuda_error(err, e, "segment checks");
+    for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
+        const load_item *it = &m->items[i];
+        for (uint64_t j = 0; it->gpu_check && j < it->nseg && st == WQC_OK; j++) {
+            const uint64_t n = j + 1 < it->nseg ? 1ull << it->seg_log : it->body_len - (j << it->seg_log);
+            if (n >= SEGMENT_GPU_MIN && HASH_MISMATCH(it->seg_hash[j], sums[it->seg_out_at + j]))
+                st = wqc_fail(err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", m->path, it->out.name);
+        }
+    }
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
         const load_item *it = &m->items[i];
         if (it->gpu && (st = frame_status_check(&it->h.g, status + it->part_at[PART_STATUS], err)) != WQC_OK)
             st = wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
     }
+    free(sums);
     free(status);
     return st;
 }

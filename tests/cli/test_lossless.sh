@@ -124,7 +124,7 @@ expect_status 0 "tensors picked by name (written tensor by tensor), -T 5" -- "$w
 check "-T 5, by name: the same tensors" 'cmp -s <("$wqc" decode -T 1 m.wqc --tensors "*" -c -q) t5s.safetensors'
 expect_status 4 "a damaged file, tensors by name, -T 5" -- "$wqc" decode -T 5 bad.wqc --tensors '*' -o bad.safetensors
 check "by name: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.safetensors ]]'
-# A record over 1 MiB has segment checks (the K record): from -T 2 its
+# A record over 64 KiB has segment checks (the K record): from -T 2 its
 # segments are checked all -T wide before it decodes, to any output.
 "$py" -c "
 import numpy as np

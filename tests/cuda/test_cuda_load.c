@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_generateSecret_fromSeed */
 #include <xxhash.h>
 
+#include "../../src/cuda/segment_hash.h"
 #include "gpu_fixture.h"
 #include "wqc/cuda.h"
 
@@ -34,7 +36,7 @@ static float gaussian(uint64_t *state)
 /* The source tensors: BF16 256x1024, F32 384x512, F16 200x512, F32 made of
  * BF16 values 64x2048 (its low mantissa bytes zero: zstd'd rests), an F32
  * norm vector, U8 codes, BF16 37x33 (a count not a multiple of 32) and BF16
- * 1024x1536 (3 MB: more than one 1 MiB segment once coded losslessly). */
+ * 1024x1536 (3 MB: several units and 64 KiB segments once coded losslessly). */
 static void make_tensors(wqc_tensor *t, void **mem)
 {
     static const wqc_dtype dtypes[NT] = {WQC_DTYPE_BF16, WQC_DTYPE_F32, WQC_DTYPE_F16,  WQC_DTYPE_F32,
@@ -171,8 +173,11 @@ static void check_safetensors(const char *path, const wqc_tensor *t)
 }
 
 /* A copy of the file with one payload byte of tensor i changed; with
- * fix_check, its record's check recomputed so that only the chunk is wrong. */
-static void check_damage(const char *path, const wqc_memory_out *file, size_t i, int fix_check, wqc_status want)
+ * fix_check, its record's check recomputed so that only the chunk is wrong
+ * unless the record has segment checks (segments = 0: loaded without them,
+ * WQC_SEGMENT_CHECKS=0, so that the chunk's own check is what fails). */
+static void check_damage(const char *path, const wqc_memory_out *file, size_t i, int fix_check, int segments,
+                         wqc_status want)
 {
     /* The frame as read from the bytes in memory, so that its pointers are into them. */
     const wqc_frame *f = NULL;
@@ -205,7 +210,9 @@ static void check_damage(const char *path, const wqc_memory_out *file, size_t i,
     CHECK(write_file(path, &bad), "writing %s", path);
     wqc_cuda_model *m = NULL;
     wqc_cuda_load_options o = {.threads = 3, .piece = 64 << 10};
+    if (!segments) setenv("WQC_SEGMENT_CHECKS", "0", 1);
     wqc_status st = wqc_cuda_model_open(path, &o, &m, &err);
+    unsetenv("WQC_SEGMENT_CHECKS");
     if (st == WQC_OK) st = wqc_cuda_model_load(m, NULL, NULL, &err);
     CHECK(st == want && strstr(err.msg, f->name), "damaged %s: status %d (%s), expected %d naming '%s'",
           fix_check ? "chunk" : "record", st, err.msg, want, f->name);
@@ -213,6 +220,49 @@ static void check_damage(const char *path, const wqc_memory_out *file, size_t i,
     wqc_cuda_model_close(m);
     wqc_archive_close(a);
     free(bad.data);
+}
+
+/* The GPU's XXH3 of segments against libxxhash's: 1 MiB segments with a
+ * last one of 777 bytes (no whole 1 KiB block), and 4 KiB segments with a
+ * last one of 300 bytes (too short for the GPU: 0, the host's to check). */
+static void check_segment_hash(void)
+{
+    const uint64_t len = (3u << 20) + 777, seed = 0x0123456789abcdefull;
+    uint8_t *host = malloc((size_t)len), *dev = NULL;
+    uint64_t state = 3;
+    for (uint64_t i = 0; i < len; i++) host[i] = (uint8_t)((state = state * 6364136223846793005ull + 1) >> 56);
+    uint8_t bytes[192];
+    segment_secret secret;
+    XXH3_generateSecret_fromSeed(bytes, 0);
+    memcpy(secret.w, bytes, sizeof secret.w); /* little-endian words */
+    uint64_t *out = NULL, got[1024];
+    cudaMalloc((void **)&dev, (size_t)len);
+    cudaMalloc((void **)&out, sizeof got);
+    cudaMemcpy(dev, host, (size_t)len, cudaMemcpyHostToDevice);
+    const struct {
+        unsigned log;
+        uint64_t len;
+    } cases[] = {{20, len}, {12, 37 * 4096 + 300}};
+    for (int c = 0; c < 2; c++) {
+        const uint64_t n = cases[c].len, nseg = (n + (1ull << cases[c].log) - 1) >> cases[c].log;
+        wqc_error err = {0};
+        wqc_status st = segment_hash_async(dev, n, cases[c].log, seed, nseg, &secret, out, NULL, &err);
+        if (st == WQC_OK && cudaMemcpy(got, out, (size_t)nseg * sizeof *got, cudaMemcpyDeviceToHost) != cudaSuccess)
+            st = WQC_ERR_IO;
+        CHECK(st == WQC_OK, "segment checks on the GPU: %s", err.msg);
+        int same = st == WQC_OK;
+        for (uint64_t j = 0; same && j < nseg; j++) {
+            const uint64_t at = j << cases[c].log, size = n - at < (1ull << cases[c].log) ? n - at : 1ull << cases[c].log;
+            const uint64_t want = size < SEGMENT_GPU_MIN ? 0 : XXH3_64bits_withSeed(host + at, (size_t)size, seed + j);
+            CHECK(got[j] == want, "segment %llu of %llu bytes (2^%u-byte segments): GPU %016llx, libxxhash %016llx",
+                  (unsigned long long)j, (unsigned long long)size, cases[c].log, (unsigned long long)got[j],
+                  (unsigned long long)want);
+            same = got[j] == want;
+        }
+        if (same) printf("ok  XXH3 of %llu segments of 2^%u bytes on the GPU equals libxxhash's\n", (unsigned long long)nseg, cases[c].log);
+    }
+    cudaFree(dev), cudaFree(out);
+    free(host);
 }
 
 int main(void)
@@ -223,6 +273,7 @@ int main(void)
         printf("SKIP: no CUDA device\n");
         return 77;
     }
+    check_segment_hash();
     char dir[] = "/tmp/wqc-cuda-load-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     char quant[64], lossless[64], st_path[64], damaged[64];
@@ -254,8 +305,8 @@ int main(void)
             host += f->encoding != WQC_ENC_SPLIT || f->rest_coding[0] != WQC_ENC_RAW;
         }
         CHECK(split >= 4 && host >= 2, "lossless file: %d split frames, %d for the host", split, host);
-        CHECK(al && wqc_archive_has_segments(al, BIG) && !wqc_archive_has_segments(al, 0),
-              "lossless file: segment checks of '%s' only", names[BIG]);
+        CHECK(al && wqc_archive_has_segments(al, BIG) && !wqc_archive_has_segments(al, 4),
+              "lossless file: segment checks of '%s', none of '%s'", names[BIG], names[4]);
         if (aq && al) {
             check_load("quantized .wqc as stored", quant, WQC_AS_ORIGINAL, 0, aq, 1);
             check_load("quantized .wqc as F16, caller's memory", quant, WQC_AS_F16, 1, aq, 1);
@@ -263,14 +314,14 @@ int main(void)
             check_load("lossless .wqc", lossless, WQC_AS_ORIGINAL, 0, al, 1);
             check_load("lossless .wqc, caller's memory", lossless, WQC_AS_ORIGINAL, 1, al, 1);
             check_safetensors(st_path, t);
-            check_damage(damaged, &q, 0, 0, WQC_ERR_CHECKSUM);
-            check_damage(damaged, &q, 0, 1, WQC_ERR_FORMAT);
-            check_damage(damaged, &l, 0, 1, WQC_ERR_FORMAT);
+            check_damage(damaged, &q, 0, 0, 1, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &q, 0, 1, 0, WQC_ERR_FORMAT);
+            check_damage(damaged, &l, 0, 1, 0, WQC_ERR_FORMAT);
             /* A record checked in segments, by the workers' units: damage in
              * its payload fails its segment's check even with the record's
              * own check made to hold. */
-            check_damage(damaged, &l, BIG, 0, WQC_ERR_CHECKSUM);
-            check_damage(damaged, &l, BIG, 1, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &l, BIG, 0, 1, WQC_ERR_CHECKSUM);
+            check_damage(damaged, &l, BIG, 1, 1, WQC_ERR_CHECKSUM);
         }
         wqc_archive_close(aq);
         wqc_archive_close(al);

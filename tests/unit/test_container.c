@@ -337,7 +337,7 @@ static void test_container_hostile_records_with_valid_checks(void **state)
     free(out.data);
 }
 
-/* A file of one 3 MiB kept U8 tensor (a record of four 1 MiB segments)
+/* A file of one 3 MiB kept U8 tensor (a record of 49 segments of 64 KiB)
  * and one small one; *rec gets the large record, *k the K record. */
 static void segmented_file(wqc_memory_out *out, uint8_t **bytes, wqc_record2 *rec, wqc_record2 *k)
 {
@@ -426,10 +426,10 @@ static void test_container_segment_checks(void **state)
     assert_fails_with(open_segmented(wrong, out.len, NULL, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
     assert_fails_with(wqc_reader_open(wrong, out.len, 0, NULL, 0, &r, &err), WQC_ERR_CHECKSUM, err, "checksum mismatch");
     free(wrong);
-    /* log, count, gap, segments: 4 segments listed; 3 leave 8 bytes over, 5 overrun. */
-    assert_int_equal(kb[0], 20);
-    assert_int_equal(kb[3], 4);
-    for (uint8_t nseg = 3; nseg <= 5; nseg += 2) {
+    /* log, count, gap, segments: 49 segments of 64 KiB listed; 48 leave 8 bytes over, 50 overrun. */
+    assert_int_equal(kb[0], 16);
+    assert_int_equal(kb[3], 49);
+    for (uint8_t nseg = 48; nseg <= 50; nseg += 2) {
         memcpy(kb, k.body, (size_t)k.body_len);
         kb[3] = nseg;
         wrong = with_record(&out, &k, WQC2_REC_SEGMENTS, 0, kb);
