@@ -1,14 +1,15 @@
 /* The loading pipeline (load_internal.h): threads take the units of the
  * items in turn (GPU frames first, largest first: load_units_make; a large
- * tensor is split among all of them); each
- * reads its unit's bytes with pread into its ring of pinned staging
- * buffers, hashes a record's body (or its unit's segments) as the pieces
- * arrive, and copies each piece to the GPU on its own stream as soon as it
- * is read, reusing a buffer once its copy has ended. A frame the GPU
- * decodes is launched after its last piece, once its checks hold, on the
- * stream of the worker that ends its last unit, made to wait for the other
- * units' copies; the host decodes the others and sends them the same way.
- * Chunk statuses are read back once, at the end. */
+ * tensor is split among all of them). Each reads its unit's bytes with
+ * pread into its ring of pinned staging buffers, hashes a record's body
+ * (or its unit's segments) as the pieces arrive, and copies each piece to
+ * the GPU on its own stream as soon as it is read, reusing a buffer once
+ * its copy has ended. A GPU frame of several units is copied whole and its
+ * segment checks computed on the GPU instead (segment_hash.cu). A frame the
+ * GPU decodes is launched after its last piece, on the stream of the worker
+ * that ends its last unit, made to wait for the other units' copies; the
+ * host decodes the others and sends them the same way. Chunk statuses and
+ * the GPU's segment checks are read back once, at the end. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
