@@ -202,8 +202,8 @@ wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_
 /* wqc_reader_has_segments / wqc_reader_frame_segmented of tensor i. */
 int wqc_archive_has_segments(const wqc_archive *a, size_t i);
 /* Whether a pass `threads` wide checks tensor i by its segment checks: it
- * has them, threads >= 2, and WQC_SEGMENT_CHECKS=0 is not in the
- * environment (benchmarks). */
+ * has them, threads >= 2 (<= 0: every core, as for the decoders), and
+ * WQC_SEGMENT_CHECKS=0 is not in the environment (benchmarks). */
 int wqc_archive_checks_segments(const wqc_archive *a, size_t i, int threads);
 wqc_status wqc_archive_frame_segmented(wqc_archive *a, size_t i, int threads, const wqc_frame **f, wqc_error *err);
 /* wqc_reader_check of tensor i (wqc/container.h); fd from

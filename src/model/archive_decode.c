@@ -111,7 +111,9 @@ wqc_status wqc_archive_decode(wqc_archive *a, size_t i, wqc_decode_as as, int th
 {
     if (i >= wqc_archive_count(a)) return wqc_fail(err, WQC_ERR_NOT_FOUND, "no tensor %zu", i);
     const wqc_frame *f;
-    wqc_status st = wqc_archive_frame(a, i, &f, err);
+    /* Many threads also check a large record together (its segment checks). */
+    wqc_status st = wqc_archive_checks_segments(a, i, threads) ? wqc_archive_frame_segmented(a, i, threads, &f, err)
+                                                               : wqc_archive_frame(a, i, &f, err);
     if (st != WQC_OK) return st;
     uint64_t need = frame_size(f, as);
     if (need == 0 && (as == WQC_AS_SYMBOLS || !plain_possible(f->dtype, as)) && !f->quantized)

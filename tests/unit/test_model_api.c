@@ -369,6 +369,38 @@ static void test_model_api_checker(void **state)
     free(file.data);
 }
 
+/* wqc_archive_decode with several threads checks a large record by its
+ * segment checks: the same tensor back, and damage refused by them. */
+static void test_model_api_decode_checks_segments(void **state)
+{
+    (void)state;
+    const uint64_t n = 3u << 20;
+    uint8_t *bytes = malloc(n), *back = malloc(n);
+    uint64_t s = 9;
+    for (uint64_t i = 0; i < n; i++) bytes[i] = (uint8_t)((s = s * 6364136223846793005ull + 1) >> 60);
+    wqc_tensor t = {.name = "codes", .dtype = WQC_DTYPE_U8, .ndim = 1, .shape = {n}, .nelem = n, .data = bytes, .nbytes = n};
+    wqc_memory_out file = {0};
+    wqc_error err;
+    assert_int_equal(wqc_encode_tensors(&t, 1, NULL, 0, "lossless=1", wqc_memory_sink, &file, &err), WQC_OK);
+    for (int damaged = 0; damaged < 2; damaged++) {
+        if (damaged) file.data[file.len / 2] ^= 0x08;
+        wqc_archive *a;
+        assert_int_equal(wqc_archive_open_memory(file.data, file.len, NULL, &a, &err), WQC_OK);
+        assert_true(wqc_archive_checks_segments(a, 0, 4));
+        assert_false(wqc_archive_checks_segments(a, 0, 1));
+        if (!damaged) {
+            assert_int_equal(wqc_archive_decode(a, 0, WQC_AS_ORIGINAL, 4, back, n, &err), WQC_OK);
+            assert_memory_equal(back, bytes, n);
+        } else {
+            assert_fails_with(wqc_archive_decode(a, 0, WQC_AS_ORIGINAL, 4, back, n, &err), WQC_ERR_CHECKSUM, err,
+                              "checksum mismatch");
+        }
+        wqc_archive_close(a);
+    }
+    free(file.data);
+    free(bytes), free(back);
+}
+
 /* Frames read from pread copies of their records decode as the ones read
  * in place; a damaged record fails its check there; an archive in memory
  * has no file to read copies from. */
@@ -442,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_model_api_archives_on_threads),
         cmocka_unit_test(test_model_api_checker),
         cmocka_unit_test(test_model_api_frame_copies),
+        cmocka_unit_test(test_model_api_decode_checks_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
