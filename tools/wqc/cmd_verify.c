@@ -117,6 +117,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
             json_object_set_new(o, "bits_per_weight", json_real(bpw));
             json_object_set_new(o, "packed_bits", json_real(b));
             json_object_set_new(o, "storage", json_string(wqc_encoding_name(f->encoding)));
+            json_object_set_new(o, "segment_checks", json_boolean(wqc_archive_has_segments(in, i)));
             if (f->quantized) {
                 json_object_set_new(o, "mode", json_string(wqc_mode_name(wqc_frame_mode(f))));
                 json_object_set_new(o, "symbol_bytes", json_integer((json_int_t)wqc_frame_symbol_bytes(f)));
