@@ -374,7 +374,7 @@ static void test_model_api_checker(void **state)
 static void test_model_api_decode_checks_segments(void **state)
 {
     (void)state;
-    const uint64_t n = 3u << 20;
+    const uint64_t n = 1u << 19;
     uint8_t *bytes = malloc(n), *back = malloc(n);
     uint64_t s = 9;
     for (uint64_t i = 0; i < n; i++) bytes[i] = (uint8_t)((s = s * 6364136223846793005ull + 1) >> 60);
