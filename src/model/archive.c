@@ -3,8 +3,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../rans/decode_kernel.h"
 #include "wqc/archive.h"
 #include "wqc/mapped_file.h"
 #include "wqc/tensor_io.h"
@@ -226,23 +226,17 @@ int wqc_archive_has_segments(const wqc_archive *in, size_t i)
     return i < wqc_archive_count(in) && wqc_reader_has_segments(in->shards[in->shard_of[i]].reader, in->index_in[i]);
 }
 
-/* threads <= 0: every core. */
-static int thread_count(int threads)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return threads > 0 ? threads : cores > 1 ? (int)cores : 1;
-}
-
+/* threads <= 0 counts every core, as the decoders do (wqc_rans_threads). */
 int wqc_archive_checks_segments(const wqc_archive *in, size_t i, int threads)
 {
     const char *env = getenv("WQC_SEGMENT_CHECKS");
-    return thread_count(threads) > 1 && !(env && strcmp(env, "0") == 0) && wqc_archive_has_segments(in, i);
+    return wqc_rans_threads(threads) > 1 && !(env && strcmp(env, "0") == 0) && wqc_archive_has_segments(in, i);
 }
 
 wqc_status wqc_archive_frame_segmented(wqc_archive *in, size_t i, int threads, const wqc_frame **f, wqc_error *err)
 {
-    return wqc_reader_frame_segmented(in->shards[in->shard_of[i]].reader, in->index_in[i], thread_count(threads), f,
-                                      err);
+    return wqc_reader_frame_segmented(in->shards[in->shard_of[i]].reader, in->index_in[i], wqc_rans_threads(threads),
+                                      f, err);
 }
 
 wqc_status wqc_archive_stats(wqc_archive *in, size_t i, const wqc_tensor_stats **s, wqc_error *err)
