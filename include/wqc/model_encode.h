@@ -9,7 +9,7 @@
  * wqc_model_encode does all of it into one sink.
  *
  * Threads: every call on distinct encoders is thread-safe; one encoder is
- * used by one thread at a time. Nothing here prints, exits or names files. */
+ * used by one thread at a time (it codes on several: wqc_model_encoder_code_batch). Nothing here prints, exits or names files. */
 #ifndef WQC_MODEL_ENCODE_H
 #define WQC_MODEL_ENCODE_H
 
@@ -167,6 +167,16 @@ typedef struct wqc_coded_tensor {
  * pages go. */
 wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err);
 void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c);
+
+/* Codes every tensor, in order, and gives each to fn (then releases it):
+ * several tensors at once on the coding options' threads (<= 0: every
+ * core), each on one thread, or, coded alone, its rANS chunks on all of
+ * them. Tensors in flight hold at most 32 MiB of working memory a thread
+ * (at least one tensor's), so memory grows with threads, not with the model.
+ * The coded bytes do not depend on the threads. Stops at the first failure
+ * (of fn, or of coding a tensor, in tensor order) and returns it. */
+typedef wqc_status (*wqc_coded_fn)(void *ctx, size_t i, const wqc_coded_tensor *c, wqc_error *err);
+wqc_status wqc_model_encoder_each(wqc_model_encoder *e, wqc_coded_fn fn, void *ctx, wqc_error *err);
 
 /* The coded size of a frame's data: rANS payload or stored bytes. */
 uint64_t wqc_coded_payload_bytes(const wqc_frame *f);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../rans/decode_kernel.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
 #include "wqc/lossless.h"
@@ -13,8 +14,15 @@
 #include "wqc/quantized_st.h"
 #include "wqc/symbol_model.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Quantized small tensors kept from the first pass, up to this many bytes. */
 #define CACHE_MAX (256u << 20)
+/* Tensors coded at once hold at most this much working memory per thread
+ * (at least one tensor's): memory grows with -T, not with the model. */
+#define BATCH_BYTES_PER_THREAD (32u << 20)
 
 struct wqc_model_encoder {
     wqc_model *m;
@@ -126,33 +134,64 @@ static wqc_status shared_byte_model(wqc_model_encoder *e, wqc_error *err)
     return st;
 }
 
+/* Tensors made or coded at once: each on one thread, in turn by size. */
+static int coding_threads(const wqc_model_encoder *e)
+{
+    return wqc_rans_threads(e->o.coding.rans.threads);
+}
+
 /* The models shared by the small quantized tensors of the input; the frames
- * quantized for them are kept for the second pass while they fit CACHE_MAX. */
+ * quantized for them are kept for the second pass while they fit CACHE_MAX.
+ * The frames are made a batch at a time on the coding threads, and added to
+ * the pool in tensor order, so the models do not depend on the threads. */
 static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
 {
     wqc_mode mode = e->o.coding.mode;
     if (mode != WQC_MODE_AUTO && mode != WQC_MODE_CONTEXT) return WQC_OK;
     wqc_model_pool *pool;
     wqc_status st = wqc_model_pool_create(e->o.coding.rans.precision, 1, &pool, err);
+    int threads = coding_threads(e);
+    size_t most = 2 * (size_t)threads;
+    size_t *batch = calloc(most, sizeof *batch);
+    wqc_frame *made = calloc(most, sizeof *made);
+    wqc_status *made_st = calloc(most, sizeof *made_st);
+    if (st == WQC_OK && (!batch || !made || !made_st)) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     if (st == WQC_OK && !e->given && !(e->cached = calloc(e->n + 1, sizeof *e->cached)))
         st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     uint64_t cached = 0;
-    for (size_t i = 0; st == WQC_OK && i < e->n; i++) {
-        uint64_t nelem = e->given ? e->given[i].nelem : wqc_model_tensor(e->m, i)->nelem;
-        if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
-        if (!e->given && !wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i))) continue;
-        wqc_frame f;
-        st = make_frame(e, i, &f, err);
-        if (st == WQC_OK && f.quantized) st = wqc_model_pool_add(pool, &f.q, err);
-        if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
-        uint64_t bytes = f.nelem + 8 * f.q.ngroups;
-        if (e->cached && f.quantized && f.q.symbols && cached + bytes <= CACHE_MAX) {
-            e->cached[i] = f;
-            cached += bytes;
-        } else {
-            release_frame(e, i, &f);
+    for (size_t i = 0; st == WQC_OK && i < e->n;) {
+        size_t nb = 0;
+        for (; i < e->n && nb < most; i++) {
+            uint64_t nelem = e->given ? e->given[i].nelem : wqc_model_tensor(e->m, i)->nelem;
+            if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
+            if (!e->given && !wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i))) continue;
+            batch[nb++] = i;
+        }
+        memset(made, 0, most * sizeof *made);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (nb > 1 && threads > 1)
+#endif
+        for (size_t k = 0; k < nb; k++) {
+            wqc_error ignored; /* reported when the tensor is coded */
+            made_st[k] = make_frame(e, batch[k], &made[k], &ignored);
+        }
+        for (size_t k = 0; k < nb; k++) {
+            wqc_frame *f = &made[k];
+            if (st == WQC_OK && made_st[k] == WQC_ERR_NOMEM) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            if (st == WQC_OK && made_st[k] == WQC_OK && f->quantized) st = wqc_model_pool_add(pool, &f->q, err);
+            if (st != WQC_OK && st != WQC_ERR_NOMEM) st = WQC_OK; /* reported when the tensor is coded */
+            uint64_t bytes = f->nelem + 8 * f->q.ngroups;
+            if (e->cached && made_st[k] == WQC_OK && f->quantized && f->q.symbols && cached + bytes <= CACHE_MAX) {
+                e->cached[batch[k]] = *f;
+                cached += bytes;
+            } else {
+                release_frame(e, batch[k], f);
+            }
         }
     }
+    free(batch);
+    free(made);
+    free(made_st);
     if (st == WQC_OK) st = wqc_model_pool_build(pool, &e->shared, &e->nshared, err);
     wqc_model_pool_free(pool);
     if (st == WQC_OK && !e->given) st = shared_byte_model(e, err);
@@ -262,30 +301,152 @@ int wqc_model_encoder_quantized(const wqc_model_encoder *e, size_t i)
 
 int wqc_model_encoder_reproduces_source(const wqc_model_encoder *e) { return e->reproduces_source; }
 
-/* Codes a made frame (quantized: from f->q.symbols). */
-static wqc_status code_frame(const wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err)
+/* Codes a made frame (quantized: from f->q.symbols) with coding options o. */
+static wqc_status code_frame(const wqc_model_encoder *e, const wqc_encode_options *o, size_t i, wqc_coded_tensor *c,
+                             wqc_error *err)
 {
     wqc_frame *f = &c->frame;
-    if (f->quantized) return wqc_encode_symbols(f, &e->o.coding, &c->sizes, &c->scratch, err);
+    if (f->quantized) return wqc_encode_symbols(f, o, &c->sizes, &c->scratch, err);
     wqc_tensor t = {f->name, f->dtype, f->ndim, {0}, f->nelem, f->payload, f->payload_len};
     memcpy(t.shape, f->shape, sizeof f->shape);
     /* 1-byte values (8-bit floats, packed 4-bit floats and their scales) are
      * never quantized here: they are kept, in their entropy. */
     int bytes = wqc_split_dtype(f->dtype) && !wqc_dtype_is_float(f->dtype);
     if (!e->given && (bytes || wqc_plan_lossless(&e->o.plan, wqc_model_tensor(e->m, i))))
-        return wqc_frame_lossless(&t, &e->o.coding, e->o.kept_zstd_level, f, &c->scratch, err);
+        return wqc_frame_lossless(&t, o, e->o.kept_zstd_level, f, &c->scratch, err);
     return wqc_frame_passthrough(&t, e->o.kept_zstd_level, f, &c->scratch, err);
 }
 
-wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err)
+static wqc_status code_with(wqc_model_encoder *e, const wqc_encode_options *o, size_t i, wqc_coded_tensor *c,
+                            wqc_error *err)
 {
     memset(c, 0, sizeof *c);
     c->input_bytes = e->given ? 0 : wqc_model_tensor(e->m, i)->nbytes;
     wqc_status st = make_frame(e, i, &c->frame, err);
-    if (st == WQC_OK) st = code_frame(e, i, c, err);
+    if (st == WQC_OK) st = code_frame(e, o, i, c, err);
     if (st == WQC_OK && e->has_stats && e->has_stats[i]) {
         c->has_stats = 1;
         c->stats = e->stats[i];
+    }
+    return st;
+}
+
+wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c, wqc_error *err)
+{
+    return code_with(e, &e->o.coding, i, c, err);
+}
+
+/* Working memory of coding tensor i while it is coded and until it is
+ * written: a quantized tensor's floats and symbols (or, made in the first
+ * pass, its symbols and payload), else about three copies of its bytes. */
+static uint64_t coding_bytes(const wqc_model_encoder *e, size_t i)
+{
+    if (e->given) return e->given[i].nelem * 2 + e->given[i].payload_len;
+    const wqc_tensor *t = wqc_model_tensor(e->m, i);
+    if (e->cached && e->cached[i].quantized) return 2 * t->nelem;
+    if (wqc_plan_quantizer(&e->o.plan, t)) return 5 * t->nelem + t->nbytes;
+    return 3 * t->nbytes;
+}
+
+/* How many tensors from `first` on are coded together: 1 with one thread;
+ * else at most 2 x threads, within the working-memory budget (at least one). */
+static size_t batch_count(const wqc_model_encoder *e, size_t first)
+{
+    if (first >= e->n) return 0;
+    int threads = coding_threads(e);
+    if (threads < 2) return 1;
+    uint64_t budget = (uint64_t)BATCH_BYTES_PER_THREAD * (uint64_t)threads, used = coding_bytes(e, first);
+    size_t k = first + 1;
+    for (; k < e->n && k - first < 2 * (size_t)threads; k++) {
+        uint64_t b = coding_bytes(e, k);
+        if (used + b > budget) break;
+        used += b;
+    }
+    return k - first;
+}
+
+/* Tensors of a batch, largest first (ties in tensor order), so that the
+ * last to finish are the small ones. */
+typedef struct sized {
+    uint64_t bytes;
+    size_t k;
+} sized;
+
+static int by_size_down(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Codes tensors first..first+count-1 into c[0..count-1], each on one
+ * thread; *done is how many lead the first failure, whose status and error
+ * it returns. Every c[k] is to be released, failed or not. */
+static wqc_status code_batch(wqc_model_encoder *e, size_t first, size_t count, wqc_coded_tensor *c, size_t *done,
+                             wqc_error *err)
+{
+    *done = 0;
+    if (count == 1) {
+        /* Alone: its rANS chunks take every thread. */
+        wqc_status st = wqc_model_encoder_code(e, first, c, err);
+        *done = st == WQC_OK;
+        return st;
+    }
+    wqc_encode_options one = e->o.coding;
+    one.rans.threads = 1;
+    sized *order = calloc(count, sizeof *order);
+    wqc_status *status = calloc(count, sizeof *status);
+    wqc_error *errs = calloc(count, sizeof *errs);
+    if (!order || !status || !errs) {
+        free(order);
+        free(status);
+        free(errs);
+        for (size_t k = 0; k < count; k++) memset(&c[k], 0, sizeof c[k]);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < count; k++) order[k] = (sized){coding_bytes(e, first + k), k};
+    qsort(order, count, sizeof *order, by_size_down);
+#ifdef _OPENMP
+    int threads = coding_threads(e);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+    for (size_t j = 0; j < count; j++) {
+        size_t k = order[j].k;
+        wqc_error_clear(&errs[k]);
+        status[k] = code_with(e, &one, first + k, &c[k], &errs[k]);
+    }
+    wqc_status st = WQC_OK;
+    for (size_t k = 0; k < count && st == WQC_OK; k++) {
+        st = status[k];
+        if (st == WQC_OK) (*done)++;
+        else if (err) *err = errs[k];
+    }
+    free(order);
+    free(status);
+    free(errs);
+    return st;
+}
+
+wqc_status wqc_model_encoder_each(wqc_model_encoder *e, wqc_coded_fn fn, void *ctx, wqc_error *err)
+{
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < e->n;) {
+        size_t count = batch_count(e, i), done = 0;
+        wqc_coded_tensor *c = calloc(count, sizeof *c);
+        if (!c) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        wqc_error coding_err;
+        wqc_error_clear(&coding_err);
+        wqc_status coded = code_batch(e, i, count, c, &done, &coding_err);
+        for (size_t k = 0; k < count; k++) {
+            if (st == WQC_OK && k < done) st = fn(ctx, i + k, &c[k], err);
+            wqc_model_encoder_release(e, i + k, &c[k]);
+        }
+        if (st == WQC_OK && coded != WQC_OK) {
+            st = coded;
+            if (err) *err = coding_err;
+        }
+        free(c);
+        i += count;
     }
     return st;
 }

@@ -107,6 +107,12 @@ void wqc_model_file_abort(wqc_model_file *f)
     free(f);
 }
 
+static wqc_status add_coded(void *file, size_t i, const wqc_coded_tensor *c, wqc_error *err)
+{
+    (void)i;
+    return wqc_model_file_add(file, c, err);
+}
+
 wqc_status wqc_model_encode(wqc_model *m, const wqc_model_encode_options *o, const wqc_model_file_options *fo,
                             wqc_sink_fn sink, void *ctx, wqc_error *err)
 {
@@ -115,12 +121,7 @@ wqc_status wqc_model_encode(wqc_model *m, const wqc_model_encode_options *o, con
     wqc_status st = wqc_model_encoder_open(m, o, &e, err);
     if (st != WQC_OK) return st;
     st = wqc_model_file_open(e, fo, sink, ctx, &file, err);
-    for (size_t i = 0; st == WQC_OK && i < wqc_model_encoder_count(e); i++) {
-        wqc_coded_tensor c;
-        st = wqc_model_encoder_code(e, i, &c, err);
-        if (st == WQC_OK) st = wqc_model_file_add(file, &c, err);
-        wqc_model_encoder_release(e, i, &c);
-    }
+    if (st == WQC_OK) st = wqc_model_encoder_each(e, add_coded, file, err);
     if (st == WQC_OK) st = wqc_model_file_finish(file, NULL, err);
     else wqc_model_file_abort(file);
     wqc_model_encoder_free(e);

@@ -27,6 +27,8 @@ st("model.safetensors", {
 }, {"format": "pt", "note": "t"})
 bad = g(16, 16); bad[3, 3] = np.nan
 st("nan.safetensors", {"w": ("F32", (16, 16), bad.tobytes())})
+# Several tensors coded at once: the NaN in the third of five.
+st("nan5.safetensors", {"t%d" % i: ("F32", (16, 16), (bad if i == 2 else g(16, 16)).tobytes()) for i in range(5)})
 np.save("ints.npy", rng.integers(-6, 9, size=(40, 30)).astype(np.int8))
 np.save("w.npy", g(64, 128))
 PY
@@ -44,6 +46,12 @@ check "encode from float equals quantize output" 'cmp -s q.safetensors qb.safete
 expect_status 0 "encode float directly, --no-stats" -- "$wqc" encode model.safetensors --no-stats -o c.wqc
 check "same .wqc either way without the statistics" 'cmp -s a.wqc c.wqc'
 check "the statistics record is the only difference" '[[ $(stat -c %s b.wqc) -gt $(stat -c %s c.wqc) ]]'
+# Tensors are coded several at once on -T threads: the file does not change.
+for mode in "" "--lossless"; do
+    expect_status 0 "encode $mode -T 1" -- "$wqc" encode model.safetensors $mode -T 1 -o t1.wqc -q -f
+    expect_status 0 "encode $mode -T 5" -- "$wqc" encode model.safetensors $mode -T 5 -o t5.wqc -q -f
+    check "encode $mode: -T 1 and -T 5 write the same file" 'cmp -s t1.wqc t5.wqc'
+done
 
 # Dequantized weights equal offset + scale * q (float32), kept tensors byte-identical,
 # and the quantized safetensors is readable by numpy alone.
@@ -152,6 +160,9 @@ check "/dev/null still a device" '[[ -c /dev/null ]]'
 expect_status 1 "NaN tensor" -- "$wqc" encode nan.safetensors -o nan.wqc
 check "NaN error names the tensor" 'grep -q "tensor .w.: NaN at element 51" "$tmp/err"'
 check "no output or temporary file after an error" '[[ -z $(ls nan.wqc* 2>/dev/null) ]]'
+expect_status 1 "NaN in one of five tensors coded at once" -- "$wqc" encode nan5.safetensors -o nan5.wqc -T 4
+check "its error names that tensor, once" '[[ $(grep -c "tensor .t2.: NaN at element 51" "$tmp/err") == 1 ]]'
+check "no output after it" '[[ -z $(ls nan5.wqc* 2>/dev/null) ]]'
 expect_status 1 "missing input" -- "$wqc" encode nope.safetensors -o x.wqc
 check "no output for a missing input" '[[ ! -e x.wqc ]]'
 check "no temporary files left anywhere" '[[ -z $(ls | grep -E "\.[A-Za-z0-9]{6}$") ]]'

@@ -37,7 +37,8 @@ static const char *usage_text =
     "  --shard-size SIZE|input   write shards of at most SIZE (500MB, 2GiB, bytes) named\n"
     "                   OUT-00001-of-0000N.wqc with OUT.wqc.index.json, or one per input shard\n"
     "  --key-file FILE | --key-env VAR   add an HMAC-SHA256 with this key (16..1024 bytes)\n"
-    "  -T N threads (default: all cores), -o FILE ('-': stdout; default: IN with its .safetensors,\n"
+    "  -T N threads: tensors coded at once, up to 32 MiB of them a thread (default: all cores),\n"
+    "  -o FILE ('-': stdout; default: IN with its .safetensors,\n"
     "  .npy or .index.json suffix replaced by .wqc; stdin goes to stdout), -c stdout, -f overwrite,\n"
     "  -q quiet (no summary or progress), -v per-tensor lines\n";
 
@@ -211,6 +212,27 @@ static void summary(const coding_args *a, const encode_totals *tot, uint64_t wri
     fputc('\n', stderr);
 }
 
+/* What each coded tensor goes to, in order. */
+typedef struct encode_pass {
+    const coding_args *a;
+    encode_output *eo;
+    const size_t *input_shard;
+    encode_totals *tot;
+    cli_progress *progress;
+} encode_pass;
+
+static wqc_status write_coded(void *ctx, size_t i, const wqc_coded_tensor *c, wqc_error *err)
+{
+    encode_pass *p = ctx;
+    wqc_status st = output_add(p->eo, i, p->input_shard[i], c, err);
+    if (st == WQC_OK) {
+        account(&c->frame, &c->sizes, p->tot);
+        report_tensor(p->a, &c->frame);
+    }
+    cli_progress_add(p->progress, 1, c->input_bytes);
+    return st;
+}
+
 void encode_options(const coding_args *a, wqc_model_encode_options *o)
 {
     wqc_model_encode_options_default(o);
@@ -285,17 +307,8 @@ int cmd_encode(int argc, char **argv)
     }
     cli_progress progress;
     cli_progress_start(&progress, n, wqc_model_encoder_input_bytes(e), a.quiet || a.verbose);
-    for (size_t i = 0; st == WQC_OK && i < n; i++) {
-        wqc_coded_tensor c;
-        st = wqc_model_encoder_code(e, i, &c, &err);
-        if (st == WQC_OK) st = output_add(&eo, i, input_shard[i], &c, &err);
-        if (st == WQC_OK) {
-            account(&c.frame, &c.sizes, &tot);
-            report_tensor(&a, &c.frame);
-        }
-        cli_progress_add(&progress, 1, c.input_bytes);
-        wqc_model_encoder_release(e, i, &c);
-    }
+    encode_pass pass = {&a, &eo, input_shard, &tot, &progress};
+    if (st == WQC_OK) st = wqc_model_encoder_each(e, write_coded, &pass, &err);
     cli_progress_end(&progress);
     if (st != WQC_OK) {
         /* A failed write names the output (an empty message: already printed). */
