@@ -13,6 +13,9 @@
 #   threads   whole-process `wqc decode --symbols -T N` of 128 Mi symbols to
 #             /dev/null and to a file, N = 1..16, with and without the
 #             record's segment checks (threads-device.txt)
+#   encode    whole-process `wqc encode -T N` of pylm-22M (4-bit and
+#             --lossless) and of 8 F16 matrices of 4096x4096, N = 1..16,
+#             against `zstd -3 -T N` of the same files (encode-threads-device.txt)
 #   scaling   in-memory decode thread scaling (scaling-device.md)
 #   llama     wqc-llama's tokens/s (llama-speed-device.txt)
 # Before the call, here: fetch .devlibs/ (see scripts/device-env.sh), copy
@@ -22,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/results}
-parts=${*:-codec lookups lossless threads scaling llama}
+parts=${*:-codec lookups lossless threads encode scaling llama}
 want() { [[ " $parts " == *" $1 "* ]]; }
 source scripts/device-env.sh
 root=${WQC_DEVROOT:-/tmp/wqc-devroot}
@@ -30,7 +33,7 @@ cmake -S . -B /tmp/wqc-build -DCMAKE_BUILD_TYPE=Release -DWQC_BUILD_TESTS=OFF \
     -DHTSCODECS_LIBRARY="$root/usr/lib/x86_64-linux-gnu/libhtscodecs.so.2" -DHTSCODECS_INCLUDE_DIR="$root/usr/include" >/dev/null
 cmake --build /tmp/wqc-build -j"$(nproc)" >/dev/null
 b=/tmp/wqc-build
-lscpu | grep -E "Model name" >"$out/cpu.txt"
+lscpu | grep -E "Model name|Thread\(s\) per core|Core\(s\) per socket|Socket|^CPU\(s\)|MHz|NUMA node\(s\)" >"$out/cpu.txt"
 # Median of the whole-process wall times (ms) of a command run n times.
 median_ms() {
     local n=$1
@@ -101,6 +104,23 @@ PY
             echo "$r |"
         done
     } >"$out/threads-device.txt" 2>&1
+fi
+if want encode; then
+    python3 tests/support/make_model.py /tmp/big.safetensors 8 4096 4096 F16
+    {
+        cat "$out/cpu.txt"
+        echo "whole-process encode, median of 5, ms (the .wqc is the same at every -T: checked)"
+        echo "| threads | pylm-22M 4-bit | pylm-22M --lossless | 8 x 4096x4096 F16, 4-bit | zstd -3 -T N pylm | zstd -3 -T N 8 x F16 |"
+        echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+        for t in 1 2 4 8 16; do
+            echo "| $t | $(median_ms 5 "$b/wqc" encode "$pylm" -T $t -o /tmp/e$t.wqc -q -f)" \
+                "| $(median_ms 5 "$b/wqc" encode --lossless "$pylm" -T $t -o /tmp/el$t.wqc -q -f)" \
+                "| $(median_ms 5 "$b/wqc" encode /tmp/big.safetensors -T $t -o /tmp/eb$t.wqc -q -f)" \
+                "| $(median_ms 5 zstd -3 -T$t -q -f "$pylm" -o /tmp/z.zst)" \
+                "| $(median_ms 5 zstd -3 -T$t -q -f /tmp/big.safetensors -o /tmp/zb.zst) |"
+            for f in e el eb; do cmp -s /tmp/${f}1.wqc /tmp/$f$t.wqc || echo "$f: -T $t wrote another file"; done
+        done
+    } >"$out/encode-threads-device.txt" 2>&1
 fi
 if want scaling; then
     WQC_BENCH_MACHINE=device bash bench/scaling.sh 3 gaussian:8192x8192 "$b/wqc" >/dev/null

@@ -193,6 +193,11 @@ void wqc_frame_source_end(wqc_frame_source *s);
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err);
 void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f);
+/* The same for frames taken several at a time (decoded at once): never in
+ * the copies' one buffer, read and checked in place instead. */
+wqc_status wqc_frame_source_get_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
+                                     wqc_error *err);
+void wqc_frame_source_done_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f);
 
 /* ---- for tools that walk the records themselves ---- */
 
