@@ -199,6 +199,33 @@ wqc_status wqc_frame_source_get_kept(wqc_archive *a, const wqc_frame_source *s, 
                                      wqc_error *err);
 void wqc_frame_source_done_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f);
 
+/* Several tensors decoded at once (whole tensors side by side, each on one
+ * thread, for models whose tensors are too small for their chunks to keep
+ * -T threads busy): a job per frame, its output placed in one buffer that
+ * every batch reuses. A job: frame f (taken with wqc_frame_source_get_kept,
+ * alive until its output is written) decoded as `form` (or, where isa is
+ * given and f is not quantized, by that ISA's decoders) into len bytes at
+ * `out`; status and err are the job's own. wqc_frame_batch_decode fails only
+ * when the buffer cannot grow; each job's failure is in its status. */
+typedef struct wqc_frame_batch {
+    uint8_t *data;
+    uint64_t cap;
+} wqc_frame_batch;
+typedef struct wqc_frame_job {
+    const wqc_frame *f;
+    wqc_rans_form form;
+    const wqc_isa *isa;
+    uint64_t len;
+    uint8_t *out;
+    wqc_status status;
+    wqc_error err;
+} wqc_frame_job;
+/* Outputs up to this many bytes a thread are decoded in one batch. */
+#define WQC_FRAME_BATCH_BYTES_PER_THREAD (32u << 20)
+wqc_status wqc_frame_batch_reserve(wqc_frame_batch *b, uint64_t bytes, wqc_error *err);
+wqc_status wqc_frame_batch_decode(wqc_frame_batch *b, wqc_frame_job *jobs, size_t n, int threads, wqc_error *err);
+void wqc_frame_batch_free(wqc_frame_batch *b);
+
 /* ---- for tools that walk the records themselves ---- */
 
 /* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */

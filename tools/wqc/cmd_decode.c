@@ -165,6 +165,30 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
     return st;
 }
 
+/* Frame j of the plan from the source (kept: alive while others are
+ * taken); a sharded archive's error names the shard. */
+static wqc_status take_frame(wqc_archive *in, const wqc_frame_source *from, const decode_plan *p, size_t j, int kept,
+                             const wqc_frame **f, wqc_error *err)
+{
+    wqc_status st = kept ? wqc_frame_source_get_kept(in, from, p->index[j], f, err)
+                         : wqc_frame_source_get(in, from, p->index[j], f, err);
+    if (st != WQC_OK && wqc_archive_sharded(in)) {
+        /* Name the shard; the error is printed against the index. */
+        char msg[WQC_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, p->index[j]), msg);
+    }
+    return st;
+}
+
+/* What a tensor's stream gives: given integers stay integers; only weights
+ * are dequantized. */
+static wqc_rans_form tensor_form(const coding_args *a, const wqc_frame *f)
+{
+    int given = f->quantized && f->quant.method == WQC_QUANT_GIVEN;
+    return a->dequantize && !given ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
+}
+
 /* Writes tensor t (of frame j): its data streamed from its frame, or, for
  * the scale and offset arrays of the quantized layout, the arrays. */
 static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const wqc_frame_source *from, int threads,
@@ -173,23 +197,71 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const wqc_
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = wqc_frame_source_get(in, from, p->index[j], &f, err);
-    if (st != WQC_OK && wqc_archive_sharded(in)) {
-        /* Name the shard; the error is printed against the index. */
-        char msg[WQC_ERROR_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, p->index[j]), msg);
-    }
+    wqc_status st = take_frame(in, from, p, j, 0, &f, err);
     if (st != WQC_OK) return st;
-    /* Given integers stay integers: only weights are dequantized. */
-    int given = f->quantized && f->quant.method == WQC_QUANT_GIVEN;
-    wqc_rans_form form = a->dequantize && !given ? form_of(a->out_dtype) : WQC_FORM_SYMBOLS;
-    st = wqc_frame_stream(f, form, threads, 0, counted_write, sink, err);
+    st = wqc_frame_stream(f, tensor_form(a, f), threads, 0, counted_write, sink, err);
     if (st == WQC_OK && sink->written != t->nbytes)
         st = wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s' decoded to %llu bytes, %llu expected", f->name,
                       (unsigned long long)sink->written, (unsigned long long)t->nbytes);
     wqc_frame_source_done(in, from, p->index[j], f);
     return st;
+}
+
+/* How many output tensors from t on to decode at once (wqc_frame_batch):
+ * up to 2 x threads decoded ones within the output budget; 1 when t's own
+ * output is over a thread's share (streamed, its chunks on every thread).
+ * *bytes: their output. */
+static size_t tensor_batch(int threads, const wqc_tensor *tensors, size_t t, size_t nt, uint64_t *bytes)
+{
+    uint64_t budget = (uint64_t)WQC_FRAME_BATCH_BYTES_PER_THREAD * (uint64_t)threads;
+    size_t n = 0, decoded = 0;
+    *bytes = 0;
+    for (; threads >= 2 && t + n < nt && decoded < 2 * (size_t)threads; n++) {
+        const wqc_tensor *x = &tensors[t + n];
+        if (x->data) continue;
+        if (x->nbytes > WQC_FRAME_BATCH_BYTES_PER_THREAD || *bytes + x->nbytes > budget) break;
+        *bytes += x->nbytes;
+        decoded++;
+    }
+    return decoded > 1 ? n : 1;
+}
+
+/* Output tensors t..t+count-1 decoded at once, written in order; a frame
+ * not taken ends the batch, its error returned after those before it. */
+static wqc_status write_batch(const coding_args *a, wqc_archive *in, const wqc_frame_source *from, int threads,
+                              const decode_plan *p, const wqc_tensor *tensors, const size_t *frame_of, size_t t,
+                              size_t count, wqc_frame_batch *b, counted_sink *sink, wqc_error *err)
+{
+    wqc_frame_job *jobs = calloc(count, sizeof *jobs);
+    if (!jobs) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status taking = WQC_OK;
+    size_t taken = 0, njobs = 0;
+    for (; taken < count; taken++) {
+        if (tensors[t + taken].data) continue;
+        wqc_frame_job *j = &jobs[njobs];
+        taking = take_frame(in, from, p, frame_of[t + taken], 1, &j->f, err);
+        if (taking != WQC_OK) break;
+        j->form = tensor_form(a, j->f);
+        j->len = tensors[t + taken].nbytes;
+        njobs++;
+    }
+    wqc_status st = wqc_frame_batch_decode(b, jobs, njobs, threads, err);
+    for (size_t k = 0, job = 0; k < taken; k++) {
+        const wqc_tensor *x = &tensors[t + k];
+        if (x->data) {
+            if (st == WQC_OK) st = counted_write(sink, x->data, (size_t)x->nbytes, err);
+            continue;
+        }
+        wqc_frame_job *j = &jobs[job++];
+        if (st == WQC_OK && j->status != WQC_OK) {
+            st = j->status;
+            *err = j->err;
+        }
+        if (st == WQC_OK) st = counted_write(sink, j->out, (size_t)j->len, err);
+        wqc_frame_source_done_kept(in, from, p->index[frame_of[t + k]], j->f);
+    }
+    free(jobs);
+    return st == WQC_OK ? taking : st;
 }
 
 /* Bytes tensor frame o takes in the output (symbols: with its scale and offset arrays). */
@@ -293,10 +365,22 @@ static wqc_status write_file(const coding_args *a, wqc_archive *in, const decode
     wqc_archive_checker *checker = names ? NULL : start_checker(a, in, out, slice.index, count, &threads);
     wqc_frame_source from;
     wqc_frame_source_start(in, checker, threads, &from);
-    for (size_t t = 0; st == WQC_OK && t < nt; t++) {
-        st = write_tensor(a, in, &from, threads, &slice, &tensors[t], frame_of[t], &sink, err);
-        if (t + 1 == nt || frame_of[t + 1] != frame_of[t]) cli_progress_add(progress, 1, 0);
+    /* The buffer for the largest batch, made once. */
+    uint64_t most = 0, bytes;
+    for (size_t t = 0, run; t < nt; t += run)
+        if ((run = tensor_batch(threads, tensors, t, nt, &bytes)) > 1 && bytes > most) most = bytes;
+    wqc_frame_batch batch = {0};
+    if (st == WQC_OK && most) st = wqc_frame_batch_reserve(&batch, most, err);
+    for (size_t t = 0, run; st == WQC_OK && t < nt; t += run) {
+        run = tensor_batch(threads, tensors, t, nt, &bytes);
+        if (run > 1)
+            st = write_batch(a, in, &from, threads, &slice, tensors, frame_of, t, run, &batch, &sink, err);
+        else
+            st = write_tensor(a, in, &from, threads, &slice, &tensors[t], frame_of[t], &sink, err);
+        for (size_t k = t; st == WQC_OK && k < t + run; k++)
+            if (k + 1 == nt || frame_of[k + 1] != frame_of[k]) cli_progress_add(progress, 1, 0);
     }
+    wqc_frame_batch_free(&batch);
     wqc_frame_source_end(&from);
     st = finish_checker(from.checker, st, err);
     layout_free(&l);
