@@ -193,19 +193,22 @@ void wqc_frame_source_end(wqc_frame_source *s);
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err);
 void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f);
-/* The same for frames taken several at a time (decoded at once): never in
- * the copies' one buffer, read and checked in place instead. */
+/* The same for frames taken several at a time (decoded at once): described
+ * in place, never in the copies' one buffer. *check: the record is not the
+ * checker's, and the caller checks it (wqc_archive_check, from any thread)
+ * before its frame decodes, so that the checks of a batch run side by side. */
 wqc_status wqc_frame_source_get_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
-                                     wqc_error *err);
+                                     int *check, wqc_error *err);
 void wqc_frame_source_done_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f);
 
 /* Several tensors decoded at once (whole tensors side by side, each on one
  * thread, for models whose tensors are too small for their chunks to keep
  * -T threads busy): a job per frame, its output placed in one buffer that
  * every batch reuses. A job: frame f (taken with wqc_frame_source_get_kept,
- * alive until its output is written) decoded as `form` (or, where isa is
- * given and f is not quantized, by that ISA's decoders) into len bytes at
- * `out`; status and err are the job's own. wqc_frame_batch_decode fails only
+ * alive until its output is written), its record first checked where
+ * `check` is set (tensor `index` of archive `in`), then decoded as `form`
+ * (or, where isa is given and f is not quantized, by that ISA's decoders)
+ * into len bytes at `out`; status and err are the job's own. wqc_frame_batch_decode fails only
  * when the buffer cannot grow; each job's failure is in its status. */
 typedef struct wqc_frame_batch {
     uint8_t *data;
@@ -213,6 +216,9 @@ typedef struct wqc_frame_batch {
 } wqc_frame_batch;
 typedef struct wqc_frame_job {
     const wqc_frame *f;
+    const wqc_archive *in;
+    size_t index;
+    int check;
     wqc_rans_form form;
     const wqc_isa *isa;
     uint64_t len;

@@ -113,14 +113,15 @@ void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, 
 }
 
 wqc_status wqc_frame_source_get_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
-                                     wqc_error *err)
+                                     int *check, wqc_error *err)
 {
-    if (s->copies && !wqc_archive_checks_segments(a, i, s->threads)) return wqc_archive_frame(a, i, f, err);
-    return wqc_frame_source_get(a, s, i, f, err);
+    /* The checker checks what it was given; the caller checks the rest. */
+    *check = !s->checker || wqc_archive_checks_segments(a, i, s->threads);
+    return wqc_archive_describe(a, i, f, err);
 }
 
 void wqc_frame_source_done_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f)
 {
-    if (s->copies && !wqc_archive_checks_segments(a, i, s->threads)) wqc_archive_release(a, i, f);
-    else wqc_frame_source_done(a, s, i, f);
+    if (s->checker && !wqc_archive_checks_segments(a, i, s->threads)) wqc_archive_checker_release(s->checker, i, f);
+    else wqc_archive_release(a, i, f);
 }

@@ -57,7 +57,9 @@ static wqc_status write_batch(wqc_archive *a, const wqc_isa *isa, const wqc_fram
     size_t taken = 0;
     for (; taken < count; taken++) {
         wqc_frame_job *j = &jobs[taken];
-        taking = wqc_frame_source_get_kept(a, from, src->order[k + taken], &j->f, err);
+        taking = wqc_frame_source_get_kept(a, from, src->order[k + taken], &j->f, &j->check, err);
+        j->in = a;
+        j->index = src->order[k + taken];
         if (taking != WQC_OK) break;
         j->form = WQC_FORM_SYMBOLS;
         j->isa = isa;

@@ -165,20 +165,24 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
     return st;
 }
 
-/* Frame j of the plan from the source (kept: alive while others are
- * taken); a sharded archive's error names the shard. */
-static wqc_status take_frame(wqc_archive *in, const wqc_frame_source *from, const decode_plan *p, size_t j, int kept,
+/* Frame j of the plan from the source (with `check`: kept alive while
+ * others are taken, *check telling whether its record is still to be
+ * checked). */
+/* A sharded archive's error names the shard; the error is printed against the index. */
+static wqc_status in_shard(const wqc_archive *in, size_t i, wqc_status st, wqc_error *err)
+{
+    if (st == WQC_OK || !wqc_archive_sharded(in)) return st;
+    char msg[WQC_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, i), msg);
+}
+
+static wqc_status take_frame(wqc_archive *in, const wqc_frame_source *from, const decode_plan *p, size_t j, int *check,
                              const wqc_frame **f, wqc_error *err)
 {
-    wqc_status st = kept ? wqc_frame_source_get_kept(in, from, p->index[j], f, err)
-                         : wqc_frame_source_get(in, from, p->index[j], f, err);
-    if (st != WQC_OK && wqc_archive_sharded(in)) {
-        /* Name the shard; the error is printed against the index. */
-        char msg[WQC_ERROR_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, p->index[j]), msg);
-    }
-    return st;
+    wqc_status st = check ? wqc_frame_source_get_kept(in, from, p->index[j], f, check, err)
+                          : wqc_frame_source_get(in, from, p->index[j], f, err);
+    return in_shard(in, p->index[j], st, err);
 }
 
 /* What a tensor's stream gives: given integers stay integers; only weights
@@ -197,7 +201,7 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const wqc_
     sink->written = 0;
     if (t->data) return counted_write(sink, t->data, (size_t)t->nbytes, err);
     const wqc_frame *f;
-    wqc_status st = take_frame(in, from, p, j, 0, &f, err);
+    wqc_status st = take_frame(in, from, p, j, NULL, &f, err);
     if (st != WQC_OK) return st;
     st = wqc_frame_stream(f, tensor_form(a, f), threads, 0, counted_write, sink, err);
     if (st == WQC_OK && sink->written != t->nbytes)
@@ -239,7 +243,9 @@ static wqc_status write_batch(const coding_args *a, wqc_archive *in, const wqc_f
     for (; taken < count; taken++) {
         if (tensors[t + taken].data) continue;
         wqc_frame_job *j = &jobs[njobs];
-        taking = take_frame(in, from, p, frame_of[t + taken], 1, &j->f, err);
+        taking = take_frame(in, from, p, frame_of[t + taken], &j->check, &j->f, err);
+        j->in = in;
+        j->index = p->index[frame_of[t + taken]];
         if (taking != WQC_OK) break;
         j->form = tensor_form(a, j->f);
         j->len = tensors[t + taken].nbytes;
@@ -254,8 +260,8 @@ static wqc_status write_batch(const coding_args *a, wqc_archive *in, const wqc_f
         }
         wqc_frame_job *j = &jobs[job++];
         if (st == WQC_OK && j->status != WQC_OK) {
-            st = j->status;
             *err = j->err;
+            st = in_shard(in, j->index, j->status, err);
         }
         if (st == WQC_OK) st = counted_write(sink, j->out, (size_t)j->len, err);
         wqc_frame_source_done_kept(in, from, p->index[frame_of[t + k]], j->f);
