@@ -227,7 +227,7 @@ typedef struct wqc_frame_job {
     wqc_error err;
 } wqc_frame_job;
 /* Outputs up to this many bytes a thread are decoded in one batch. */
-#define WQC_FRAME_BATCH_BYTES_PER_THREAD (32u << 20)
+#define WQC_FRAME_BATCH_BYTES_PER_THREAD (8u << 20)
 wqc_status wqc_frame_batch_reserve(wqc_frame_batch *b, uint64_t bytes, wqc_error *err);
 wqc_status wqc_frame_batch_decode(wqc_frame_batch *b, wqc_frame_job *jobs, size_t n, int threads, wqc_error *err);
 void wqc_frame_batch_free(wqc_frame_batch *b);

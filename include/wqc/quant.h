@@ -114,6 +114,17 @@ typedef struct wqc_quantized {
 /* Quantizes w (rows x cols, row-major). `name` only labels errors (may be
  * NULL). WQC_ERR_NONFINITE names the first NaN/Inf and its index. On success
  * `out` owns its arrays: release with wqc_quantized_free. */
+/* The same a block of rows at a time, for tensors whose floats are made a
+ * block at a time (the symbols are the same): wqc_quantized_alloc sizes q
+ * for rows x cols; wqc_quantize_rows quantizes rows r0..r1-1 from w, which
+ * holds just those rows, and may be called for blocks in any order. Only
+ * for parameters where wqc_quantize_by_rows holds (affine by row or group,
+ * sdclip: the others need the whole tensor). */
+wqc_status wqc_quantized_alloc(uint64_t rows, uint64_t cols, const wqc_quant_params *p, const char *name,
+                               wqc_quantized *q, wqc_error *err);
+int wqc_quantize_by_rows(const wqc_quant_params *p);
+wqc_status wqc_quantize_rows(const float *w, uint64_t r0, uint64_t r1, const wqc_quant_params *p, const char *name,
+                             wqc_quantized *q, wqc_error *err);
 wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
                         const char *name, wqc_quantized *out, wqc_error *err);
 void wqc_quantized_free(wqc_quantized *q);
@@ -142,6 +153,13 @@ typedef struct wqc_quant_error {
 
 /* Error of q against the original weights, without materialising w'. */
 void wqc_quant_measure(const float *w, const wqc_quantized *q, wqc_quant_error *out);
+/* Its sums over rows r0..r1-1 (w holds just those rows), added to *sums in
+ * the order wqc_quant_measure adds them: blocks of rows in order give its
+ * figures exactly. */
+typedef struct wqc_quant_sums {
+    double signal, noise, max_abs;
+} wqc_quant_sums;
+void wqc_quant_measure_rows(const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1, wqc_quant_sums *sums);
 
 #ifdef __cplusplus
 }

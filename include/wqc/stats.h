@@ -33,6 +33,23 @@ wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_erro
 /* Adds clipped and sqnr_db of q against the weights w it was made from. */
 void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out);
 
+/* The same statistics of floats made a block at a time (zero-initialise):
+ * every block through _first in order, then every block again through
+ * _second in order (the mean is needed first), and, for a quantized tensor,
+ * its blocks of rows r0..r1-1 through _quantized in order; _end gives
+ * exactly what the whole-tensor functions give. */
+typedef struct wqc_stats_stream {
+    uint64_t n;
+    double sum, m2, m4, min, max;
+    int quantized;
+    uint64_t clipped;
+    wqc_quant_sums sums;
+} wqc_stats_stream;
+void wqc_stats_stream_first(wqc_stats_stream *s, const float *w, size_t n);
+void wqc_stats_stream_second(wqc_stats_stream *s, const float *w, size_t n);
+void wqc_stats_stream_quantized(wqc_stats_stream *s, const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1);
+void wqc_stats_stream_end(const wqc_stats_stream *s, wqc_tensor_stats *out);
+
 /* How far tensor B moved from A (`wqc diff`): the relative L2 change
  * ||B - A|| / ||A||, the cosine, the largest change, in double. From the
  * statistics alone rel is a lower bound (| ||B|| - ||A|| | <= ||B - A||, with

@@ -3,8 +3,9 @@
 #include <string.h>
 
 #include "wqc/model_encode.h"
+#include "wqc/stats.h"
 
-enum { CONVERT_BLOCK = 1 << 22 };
+enum { CONVERT_BLOCK = 1 << 22, ROW_BLOCK = 1 << 20 };
 
 void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t)
 {
@@ -12,6 +13,53 @@ void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t)
     f->encoding = WQC_ENC_RAW;
     f->payload = t->data;
     f->payload_len = f->raw_len = t->nbytes;
+}
+
+static wqc_status not_converted(const wqc_tensor *t, wqc_status st, wqc_error *err)
+{
+    return wqc_fail(err, st, "tensor '%s': dtype %s cannot be converted to F32", t->name, wqc_dtype_name(t->dtype));
+}
+
+/* Row-wise quantizers: the floats made a block of rows at a time, so that a
+ * tensor in flight holds its symbols and one block, not a float copy of
+ * itself. The statistics see the blocks in order (their second pass
+ * converts them again, from input pages kept until then), so that they are
+ * exactly the whole-tensor figures. */
+static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, uint64_t cols, wqc_frame *f,
+                                   wqc_tensor_stats *stats, wqc_error *err)
+{
+    const wqc_tensor *t = wqc_model_tensor(m, i);
+    size_t size = wqc_dtype_size(t->dtype);
+    uint64_t per = cols < ROW_BLOCK ? ROW_BLOCK / cols : 1;
+    float *w = malloc((size_t)(per * cols) * sizeof *w);
+    wqc_status st = w ? wqc_quantized_alloc(rows, cols, &f->quant, t->name, &f->q, err)
+                      : wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    wqc_stats_stream s = {0};
+    for (uint64_t r0 = 0; st == WQC_OK && r0 < rows; r0 += per) {
+        uint64_t r1 = rows - r0 < per ? rows : r0 + per, n = (r1 - r0) * cols;
+        const unsigned char *in = t->data + r0 * cols * size;
+        st = wqc_convert_to_f32(t->dtype, in, (size_t)n, w);
+        if (st != WQC_OK) st = not_converted(t, st, err);
+        if (!stats) wqc_model_release_data(m, in, n * size);
+        if (st == WQC_OK) st = wqc_quantize_rows(w, r0, r1, &f->quant, t->name, &f->q, err);
+        if (st == WQC_OK && stats) {
+            wqc_stats_stream_first(&s, w, (size_t)n);
+            wqc_stats_stream_quantized(&s, w, &f->q, r0, r1);
+        }
+    }
+    for (uint64_t r0 = 0; st == WQC_OK && stats && r0 < rows; r0 += per) {
+        uint64_t r1 = rows - r0 < per ? rows : r0 + per, n = (r1 - r0) * cols;
+        const unsigned char *in = t->data + r0 * cols * size;
+        wqc_convert_to_f32(t->dtype, in, (size_t)n, w);
+        wqc_model_release_data(m, in, n * size);
+        wqc_stats_stream_second(&s, w, (size_t)n);
+    }
+    if (st == WQC_OK && stats) wqc_stats_stream_end(&s, stats);
+    wqc_model_release(m, i);
+    free(w);
+    if (st != WQC_OK) wqc_quantized_free(&f->q);
+    else f->quant.bits = f->q.bits;
+    return st;
 }
 
 wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
@@ -25,6 +73,7 @@ wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     f->raw_len = t->nelem;
     uint64_t rows, cols;
     wqc_tensor_matrix(t, &rows, &cols);
+    if (wqc_quantize_by_rows(p) && rows && cols) return quantize_by_rows(m, i, rows, cols, f, stats, err);
     float *w = malloc(t->nelem ? (size_t)t->nelem * sizeof *w : 1);
     if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
     /* Converted a block at a time, each block's input pages released once
@@ -39,7 +88,7 @@ wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     wqc_model_release(m, i);
     if (st != WQC_OK) {
         free(w);
-        return wqc_fail(err, st, "tensor '%s': dtype %s cannot be converted to F32", t->name, wqc_dtype_name(t->dtype));
+        return not_converted(t, st, err);
     }
     st = wqc_quantize(w, rows, cols, p, t->name, &f->q, err);
     if (st == WQC_OK && stats) {

@@ -337,14 +337,18 @@ wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tens
 }
 
 /* Working memory of coding tensor i while it is coded and until it is
- * written: a quantized tensor's floats and symbols (or, made in the first
- * pass, its symbols and payload), else about three copies of its bytes. */
+ * written: a quantized tensor's symbols and input pages, with a block of
+ * floats (row-wise quantizers, wqc_frame_quantize) or a float copy of the
+ * tensor (the others); made in the first pass, its symbols and payload;
+ * else about three copies of its bytes. */
 static uint64_t coding_bytes(const wqc_model_encoder *e, size_t i)
 {
     if (e->given) return e->given[i].nelem * 2 + e->given[i].payload_len;
     const wqc_tensor *t = wqc_model_tensor(e->m, i);
     if (e->cached && e->cached[i].quantized) return 2 * t->nelem;
-    if (wqc_plan_quantizer(&e->o.plan, t)) return 5 * t->nelem + t->nbytes;
+    const wqc_quant_params *p = wqc_plan_quantizer(&e->o.plan, t);
+    if (p && wqc_quantize_by_rows(p)) return 2 * t->nelem + t->nbytes + ((uint64_t)4 << 20);
+    if (p) return 5 * t->nelem + t->nbytes;
     return 3 * t->nbytes;
 }
 

@@ -8,12 +8,7 @@
 
 #define BLOCK 65536
 
-typedef struct moments {
-    uint64_t n;
-    double sum, m2, m4, min, max;
-} moments;
-
-static void first_pass(moments *m, const float *w, size_t n)
+static void first_pass(wqc_stats_stream *m, const float *w, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         double v = w[i];
@@ -25,7 +20,7 @@ static void first_pass(moments *m, const float *w, size_t n)
     m->n += n;
 }
 
-static void second_pass(moments *m, double mean, const float *w, size_t n)
+static void second_pass(wqc_stats_stream *m, double mean, const float *w, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         double d = (double)w[i] - mean, d2 = d * d;
@@ -34,20 +29,56 @@ static void second_pass(moments *m, double mean, const float *w, size_t n)
     }
 }
 
-static void finish(const moments *m, wqc_tensor_stats *out)
+void wqc_stats_stream_first(wqc_stats_stream *s, const float *w, size_t n) { first_pass(s, w, n); }
+
+void wqc_stats_stream_second(wqc_stats_stream *s, const float *w, size_t n)
+{
+    second_pass(s, s->n ? s->sum / (double)s->n : 0.0, w, n);
+}
+
+void wqc_stats_stream_quantized(wqc_stats_stream *s, const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1)
+{
+    wqc_quant_measure_rows(w, q, r0, r1, &s->sums);
+    for (uint64_t r = r0; r < r1; r++) {
+        for (uint64_t c = 0; c < q->cols; c++) {
+            uint64_t g = wqc_quantized_group(q, r, c);
+            /* The grid's reach: its ends, widened by half a step. */
+            double st = q->scale[g], lo = q->offset[g], hi = lo + st * (double)(q->alphabet - 1);
+            double v = w[(r - r0) * q->cols + c];
+            if (st < 0) {
+                double t = lo;
+                lo = hi;
+                hi = t;
+                st = -st;
+            }
+            if (v < lo - st / 2 || v > hi + st / 2) s->clipped++;
+        }
+    }
+    s->quantized = 1;
+}
+
+static void quantization_end(const wqc_stats_stream *s, wqc_tensor_stats *out)
+{
+    out->quantized = s->quantized;
+    out->clipped = s->clipped;
+    out->sqnr_db = s->sums.noise > 0.0 ? 10.0 * log10(s->sums.signal / s->sums.noise) : INFINITY;
+}
+
+void wqc_stats_stream_end(const wqc_stats_stream *m, wqc_tensor_stats *out)
 {
     double n = (double)m->n, mean = m->n ? m->sum / n : 0.0;
     double var = m->n ? m->m2 / n : 0.0;
     *out = (wqc_tensor_stats){.count = m->n, .mean = mean, .std = sqrt(var), .min = m->min, .max = m->max};
     out->kurtosis = var > 0.0 ? (m->m4 / n) / (var * var) - 3.0 : var == 0.0 ? 0.0 : var;
+    if (m->quantized) quantization_end(m, out);
 }
 
 void wqc_stats_floats(const float *w, uint64_t n, wqc_tensor_stats *out)
 {
-    moments m = {0};
-    first_pass(&m, w, (size_t)n);
-    second_pass(&m, m.n ? m.sum / (double)m.n : 0.0, w, (size_t)n);
-    finish(&m, out);
+    wqc_stats_stream m = {0};
+    wqc_stats_stream_first(&m, w, (size_t)n);
+    wqc_stats_stream_second(&m, w, (size_t)n);
+    wqc_stats_stream_end(&m, out);
 }
 
 wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_error *err)
@@ -58,44 +89,25 @@ wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_erro
     float *buf = malloc(BLOCK * sizeof *buf);
     if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     size_t size = wqc_dtype_size(t->dtype);
-    moments m = {0};
+    wqc_stats_stream m = {0};
     for (int pass = 0; pass < 2; pass++) {
-        double mean = m.n ? m.sum / (double)m.n : 0.0;
         for (uint64_t at = 0; at < t->nelem; at += BLOCK) {
             size_t n = t->nelem - at < BLOCK ? (size_t)(t->nelem - at) : BLOCK;
             wqc_convert_to_f32(t->dtype, t->data + at * size, n, buf);
-            if (pass == 0) first_pass(&m, buf, n);
-            else second_pass(&m, mean, buf, n);
+            if (pass == 0) wqc_stats_stream_first(&m, buf, n);
+            else wqc_stats_stream_second(&m, buf, n);
         }
     }
     free(buf);
-    finish(&m, out);
+    wqc_stats_stream_end(&m, out);
     return WQC_OK;
 }
 
 void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out)
 {
-    wqc_quant_error e;
-    wqc_quant_measure(w, q, &e);
-    uint64_t clipped = 0;
-    for (uint64_t r = 0; r < q->rows; r++) {
-        for (uint64_t c = 0; c < q->cols; c++) {
-            uint64_t g = wqc_quantized_group(q, r, c);
-            /* The grid's reach: its ends, widened by half a step. */
-            double s = q->scale[g], lo = q->offset[g], hi = lo + s * (double)(q->alphabet - 1);
-            double v = w[r * q->cols + c];
-            if (s < 0) {
-                double t = lo;
-                lo = hi;
-                hi = t;
-                s = -s;
-            }
-            if (v < lo - s / 2 || v > hi + s / 2) clipped++;
-        }
-    }
-    out->quantized = 1;
-    out->clipped = clipped;
-    out->sqnr_db = e.sqnr_db;
+    wqc_stats_stream s = {0};
+    wqc_stats_stream_quantized(&s, w, q, 0, q->rows);
+    quantization_end(&s, out);
 }
 
 void wqc_change_floats(const float *a, const float *b, uint64_t n, wqc_tensor_change *out)

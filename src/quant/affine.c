@@ -40,20 +40,20 @@ static wqc_status quantize_group(const float *w, uint64_t n, uint64_t base, floa
     return WQC_OK;
 }
 
-wqc_status wqc_quantize_affine(const float *w, const wqc_quant_params *p, const char *name,
-                               wqc_quantized *q, wqc_error *err)
+wqc_status wqc_quantize_affine(const float *w, const wqc_quant_params *p, const char *name, wqc_quantized *q,
+                               uint64_t r0, uint64_t r1, wqc_error *err)
 {
     float maxq = (float)((1u << p->bits) - 1);
-    uint64_t n = q->rows * q->cols;
     if (p->granularity == WQC_GRAN_TENSOR)
-        return quantize_group(w, n, 0, maxq, p->exact_ends, name, q->symbols, &q->scale[0], &q->offset[0], err);
-    uint64_t g = 0;
-    for (uint64_t r = 0; r < q->rows; r++) {
+        return quantize_group(w, q->rows * q->cols, 0, maxq, p->exact_ends, name, q->symbols, &q->scale[0],
+                              &q->offset[0], err);
+    uint64_t groups_per_row = q->group_len ? (q->cols + q->group_len - 1) / q->group_len : 0, g = r0 * groups_per_row;
+    for (uint64_t r = r0; r < r1; r++) {
         for (uint64_t c = 0; c < q->cols; c += q->group_len, g++) {
             uint64_t len = q->cols - c < q->group_len ? q->cols - c : q->group_len;
             uint64_t at = r * q->cols + c;
-            wqc_status st = quantize_group(w + at, len, at, maxq, p->exact_ends, name, q->symbols + at,
-                                           &q->scale[g], &q->offset[g], err);
+            wqc_status st = quantize_group(w + (at - r0 * q->cols), len, at, maxq, p->exact_ends, name,
+                                           q->symbols + at, &q->scale[g], &q->offset[g], err);
             if (st != WQC_OK) return st;
         }
     }

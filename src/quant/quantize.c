@@ -17,8 +17,8 @@ wqc_status wqc_quant_nonfinite(const float *w, uint64_t n, uint64_t base, const 
     return WQC_OK;
 }
 
-wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
-                        const char *name, wqc_quantized *q, wqc_error *err)
+wqc_status wqc_quantized_alloc(uint64_t rows, uint64_t cols, const wqc_quant_params *p, const char *name,
+                               wqc_quantized *q, wqc_error *err)
 {
     memset(q, 0, sizeof *q);
     wqc_status st = wqc_quant_params_check(p, err);
@@ -41,9 +41,29 @@ wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_
         wqc_quantized_free(q);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory quantizing '%s'", name ? name : "");
     }
+    return WQC_OK;
+}
+
+int wqc_quantize_by_rows(const wqc_quant_params *p)
+{
+    return p->method == WQC_QUANT_SDCLIP || (p->method == WQC_QUANT_AFFINE && p->granularity != WQC_GRAN_TENSOR);
+}
+
+wqc_status wqc_quantize_rows(const float *w, uint64_t r0, uint64_t r1, const wqc_quant_params *p, const char *name,
+                             wqc_quantized *q, wqc_error *err)
+{
+    if (p->method == WQC_QUANT_SDCLIP) return wqc_quantize_sdclip(w, p, name, q, r0, r1, err);
+    return wqc_quantize_affine(w, p, name, q, r0, r1, err);
+}
+
+wqc_status wqc_quantize(const float *w, uint64_t rows, uint64_t cols, const wqc_quant_params *p,
+                        const char *name, wqc_quantized *q, wqc_error *err)
+{
+    wqc_status st = wqc_quantized_alloc(rows, cols, p, name, q, err);
+    if (st != WQC_OK) return st;
     switch (p->method) {
-    case WQC_QUANT_AFFINE: st = wqc_quantize_affine(w, p, name, q, err); break;
-    case WQC_QUANT_SDCLIP: st = wqc_quantize_sdclip(w, p, name, q, err); break;
+    case WQC_QUANT_AFFINE: st = wqc_quantize_affine(w, p, name, q, 0, rows, err); break;
+    case WQC_QUANT_SDCLIP: st = wqc_quantize_sdclip(w, p, name, q, 0, rows, err); break;
     case WQC_QUANT_GRID: st = wqc_quantize_grid(w, p, name, q, err); break;
     case WQC_QUANT_GIVEN: break; /* rejected by wqc_quant_params_check */
     }
@@ -85,25 +105,30 @@ void wqc_dequantize(const wqc_quantized *q, float *out)
     }
 }
 
-void wqc_quant_measure(const float *w, const wqc_quantized *q, wqc_quant_error *out)
+void wqc_quant_measure_rows(const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1, wqc_quant_sums *sums)
 {
-    double signal = 0.0, noise = 0.0, max_abs = 0.0;
-    for (uint64_t r = 0; r < q->rows; r++) {
+    for (uint64_t r = r0; r < r1; r++) {
         for (uint64_t c0 = 0; c0 < q->cols; c0 += q->group_len ? q->group_len : 1) {
             uint64_t g = wqc_quantized_group(q, r, c0);
             uint64_t c1 = q->group_len && c0 + q->group_len < q->cols ? c0 + q->group_len : q->cols;
             float s = q->scale[g], o = q->offset[g];
             for (uint64_t c = c0; c < c1; c++) {
                 uint64_t i = r * q->cols + c;
-                double d = (double)w[i] - (double)(o + s * (float)q->symbols[i]);
-                signal += (double)w[i] * w[i];
-                noise += d * d;
-                if (fabs(d) > max_abs) max_abs = fabs(d);
+                double v = w[i - r0 * q->cols], d = v - (double)(o + s * (float)q->symbols[i]);
+                sums->signal += v * v;
+                sums->noise += d * d;
+                if (fabs(d) > sums->max_abs) sums->max_abs = fabs(d);
             }
         }
     }
+}
+
+void wqc_quant_measure(const float *w, const wqc_quantized *q, wqc_quant_error *out)
+{
+    wqc_quant_sums sums = {0};
+    wqc_quant_measure_rows(w, q, 0, q->rows, &sums);
     uint64_t n = q->rows * q->cols;
-    out->mse = n ? noise / (double)n : 0.0;
-    out->max_abs = max_abs;
-    out->sqnr_db = noise > 0.0 ? 10.0 * log10(signal / noise) : INFINITY;
+    out->mse = n ? sums.noise / (double)n : 0.0;
+    out->max_abs = sums.max_abs;
+    out->sqnr_db = sums.noise > 0.0 ? 10.0 * log10(sums.signal / sums.noise) : INFINITY;
 }

@@ -4,13 +4,13 @@
 #include "methods.h"
 #include "wqc/dtype.h"
 
-wqc_status wqc_quantize_sdclip(const float *w, const wqc_quant_params *p, const char *name,
-                               wqc_quantized *q, wqc_error *err)
+wqc_status wqc_quantize_sdclip(const float *w, const wqc_quant_params *p, const char *name, wqc_quantized *q,
+                               uint64_t r0, uint64_t r1, wqc_error *err)
 {
     const int m = (1 << (p->bits - 1)) - 1; /* levels on each side of zero */
     const float fm = (float)m;
-    for (uint64_t r = 0; r < q->rows; r++) {
-        const float *row = w + r * q->cols;
+    for (uint64_t r = r0; r < r1; r++) {
+        const float *row = w + (r - r0) * q->cols;
         uint8_t *sym = q->symbols + r * q->cols;
         uint64_t n = q->cols;
         double sum = 0.0;

@@ -30,18 +30,23 @@ peak() { # peak DESCRIPTION CMD...: runs CMD, checks its status and its peak aga
     echo "$what: peak $kib KiB (bound $bound_kib KiB)"
     check "$what: peak ${kib} KiB <= ${bound_kib} KiB" '[[ -n $kib && $kib -le $bound_kib ]]'
 }
-# Encode codes several tensors at once, holding up to 32 MiB of them a
-# thread: its bound grows with -T, not with the model.
+# encode and decode work on several tensors at once, holding up to 32 MiB
+# (encode) or 8 MiB (decode) of them a thread: their bound grows with -T,
+# not with the model, so the commands run at -T 2 (and once at -T 4).
 peak "encode" "$wqc" encode m.safetensors -o m.wqc -q -T 2
 bound_kib=$((bound_kib + 2 * 32 * 1024))
 peak "encode -T 4 (the bound + 2 x 32 MiB)" "$wqc" encode m.safetensors -o m4.wqc -q -T 4
 check "-T 4 writes the same file" 'cmp -s m.wqc m4.wqc'
 bound_kib=$((bound_kib - 2 * 32 * 1024))
-peak "decode --symbols" "$wqc" decode m.wqc -o q.safetensors -q
-peak "decode --dequantize --dtype F16" "$wqc" decode m.wqc --dequantize --dtype F16 -o d.safetensors -q
-peak "decode to a pipe" bash -c "'$wqc' decode m.wqc --dequantize --dtype F16 -o - -q | cat >p.safetensors"
+peak "decode --symbols" "$wqc" decode m.wqc -o q.safetensors -q -T 2
+peak "decode --dequantize --dtype F16" "$wqc" decode m.wqc --dequantize --dtype F16 -o d.safetensors -q -T 2
+bound_kib=$((bound_kib + 2 * 8 * 1024))
+peak "decode --dequantize -T 4 (the bound + 2 x 8 MiB)" "$wqc" decode m.wqc --dequantize --dtype F16 -o d4.safetensors -q -T 4
+check "-T 4 decodes the same weights" 'cmp -s d.safetensors d4.safetensors'
+bound_kib=$((bound_kib - 2 * 8 * 1024))
+peak "decode to a pipe" bash -c "'$wqc' decode m.wqc --dequantize --dtype F16 -o - -q -T 2 | cat >p.safetensors"
 check "the pipe got the file's bytes" 'cmp -s p.safetensors d.safetensors'
-peak "verify" "$wqc" verify m.wqc -q
+peak "verify" "$wqc" verify m.wqc -q -T 2
 peak "encode with an HMAC" env WQC_KEY=0123456789abcdef0123 "$wqc" encode m.safetensors -o k.wqc -q --key-env WQC_KEY -T 2
-peak "decode checking the HMAC" env WQC_KEY=0123456789abcdef0123 "$wqc" decode k.wqc -o k.safetensors -q --key-env WQC_KEY
+peak "decode checking the HMAC" env WQC_KEY=0123456789abcdef0123 "$wqc" decode k.wqc -o k.safetensors -q --key-env WQC_KEY -T 2
 finish

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "test_common.h"
+#include "wqc/stats.h"
 
 static wqc_quant_params params(wqc_quant_method m, int bits, wqc_granularity g, uint32_t group)
 {
@@ -166,6 +167,66 @@ static void test_nonfinite_weights_name_the_tensor(void **state)
     assert_fails_with(wqc_quantize(w, 2, 3, &ps[0], "x", &q, &err), WQC_ERR_NONFINITE, err, "infinity");
 }
 
+/* Blocks of rows (wqc_quantize_rows, the blocks in a shuffled order) give
+ * wqc_quantize's symbols, scales and offsets; the streamed statistics (blocks
+ * in order) give the whole-tensor ones, bit for bit; a NaN names the same
+ * element. */
+static void test_rows_in_blocks_equal_the_whole(void **state)
+{
+    (void)state;
+    enum { R = 23, C = 70, PER = 4 };
+    float *w = malloc(R * C * sizeof *w);
+    uint32_t x = 12345;
+    for (int i = 0; i < R * C; i++) {
+        x = x * 1664525u + 1013904223u;
+        w[i] = ((float)(x >> 8) / 16777216.0f - 0.5f) * (1.0f + (float)(i / C) * 0.3f);
+    }
+    wqc_quant_params ps[3] = {params(WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0),
+                              params(WQC_QUANT_AFFINE, 3, WQC_GRAN_GROUP, 16),
+                              params(WQC_QUANT_SDCLIP, 4, WQC_GRAN_ROW, 0)};
+    const int order[6] = {3, 0, 5, 2, 4, 1}; /* blocks of PER rows */
+    for (int k = 0; k < 3; k++) {
+        assert_true(wqc_quantize_by_rows(&ps[k]));
+        wqc_quantized whole, blocks;
+        assert_int_equal(wqc_quantize(w, R, C, &ps[k], "t", &whole, NULL), WQC_OK);
+        assert_int_equal(wqc_quantized_alloc(R, C, &ps[k], "t", &blocks, NULL), WQC_OK);
+        for (int b = 0; b < 6; b++) {
+            int r0 = order[b] * PER, r1 = r0 + PER < R ? r0 + PER : R;
+            assert_int_equal(wqc_quantize_rows(w + r0 * C, (uint64_t)r0, (uint64_t)r1, &ps[k], "t", &blocks, NULL),
+                             WQC_OK);
+        }
+        assert_memory_equal(whole.symbols, blocks.symbols, R * C);
+        assert_memory_equal(whole.scale, blocks.scale, whole.ngroups * sizeof(float));
+        assert_memory_equal(whole.offset, blocks.offset, whole.ngroups * sizeof(float));
+        wqc_tensor_stats a, b;
+        wqc_stats_floats(w, R * C, &a);
+        wqc_stats_quantization(w, &whole, &a);
+        wqc_stats_stream s = {0};
+        for (int r0 = 0; r0 < R; r0 += PER) {
+            int r1 = r0 + PER < R ? r0 + PER : R;
+            wqc_stats_stream_first(&s, w + r0 * C, (size_t)(r1 - r0) * C);
+            wqc_stats_stream_quantized(&s, w + r0 * C, &blocks, (uint64_t)r0, (uint64_t)r1);
+        }
+        for (int r0 = 0; r0 < R; r0 += PER)
+            wqc_stats_stream_second(&s, w + r0 * C, (size_t)((r0 + PER < R ? PER : R - r0) * C));
+        wqc_stats_stream_end(&s, &b);
+        const double fa[7] = {a.mean, a.std, a.min, a.max, a.kurtosis, a.sqnr_db, (double)a.clipped};
+        const double fb[7] = {b.mean, b.std, b.min, b.max, b.kurtosis, b.sqnr_db, (double)b.clipped};
+        assert_memory_equal(fa, fb, sizeof fa); /* bit for bit */
+        assert_true(a.count == b.count && a.quantized == b.quantized && b.quantized);
+        wqc_quantized_free(&whole);
+        wqc_quantized_free(&blocks);
+    }
+    w[9 * C + 5] = NAN;
+    wqc_quantized q;
+    wqc_error err;
+    assert_int_equal(wqc_quantized_alloc(R, C, &ps[0], "t", &q, NULL), WQC_OK);
+    assert_fails_with(wqc_quantize_rows(w + 8 * C, 8, 12, &ps[0], "t", &q, &err), WQC_ERR_NONFINITE, err,
+                      "NaN at element 635");
+    wqc_quantized_free(&q);
+    free(w);
+}
+
 static void test_measure_known_error(void **state)
 {
     (void)state;
@@ -209,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_grid_offsets_and_range_error),
         cmocka_unit_test(test_nonfinite_weights_name_the_tensor),
         cmocka_unit_test(test_measure_known_error),
+        cmocka_unit_test(test_rows_in_blocks_equal_the_whole),
         cmocka_unit_test(test_params_checks_and_description),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
