@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ordered_batches.h"
+#include "../rans/decode_kernel.h"
 #include "wqc/gguf.h"
 #include "wqc/model_encode.h"
 
@@ -47,6 +49,51 @@ static wqc_status layout(const wqc_gguf *g, const uint8_t *buf, size_t len, size
     return st;
 }
 
+/* Tensors coded several at once (each on one thread), written in order. */
+#define BATCH_BYTES_PER_THREAD (32u << 20)
+
+typedef struct gguf_pass {
+    const wqc_gguf *g;
+    const wqc_model_encode_options *o;
+    wqc_writer *w;
+    wqc_gguf_encoded_fn done;
+    void *done_ctx;
+} gguf_pass;
+
+typedef struct gguf_coded {
+    wqc_frame f;
+    void *scratch;
+} gguf_coded;
+
+/* About the tensor's bytes for the code and field streams, twice. */
+static uint64_t pass_bytes(void *ctx, size_t i) { return 2 * ((gguf_pass *)ctx)->g->tensors[i].nbytes; }
+
+static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
+{
+    gguf_pass *p = ctx;
+    gguf_coded *c = slot;
+    wqc_model_encode_options o = *p->o;
+    o.coding.rans.threads = threads;
+    return wqc_gguf_frame(&p->g->tensors[i], &o, &c->f, &c->scratch, err);
+}
+
+static wqc_status pass_use(void *ctx, size_t i, void *slot, wqc_error *err)
+{
+    gguf_pass *p = ctx;
+    gguf_coded *c = slot;
+    wqc_status st = wqc_writer_add(p->w, &c->f, err);
+    if (st == WQC_OK && p->done) p->done(p->done_ctx, &p->g->tensors[i], &c->f);
+    return st;
+}
+
+static void pass_release(void *ctx, size_t i, void *slot)
+{
+    (void)ctx, (void)i;
+    gguf_coded *c = slot;
+    wqc_encoded_free(&c->f);
+    free(c->scratch);
+}
+
 wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, const wqc_model_encode_options *o,
                            const wqc_model_file_options *fo, wqc_sink_fn sink, void *ctx, wqc_gguf_encoded_fn done,
                            void *done_ctx, uint64_t *written, wqc_error *err)
@@ -68,15 +115,9 @@ wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, co
     if (st == WQC_OK) st = wqc_writer_source(w, &src, err);
     if (st == WQC_OK && nmodels) st = wqc_writer_shared_models(w, models, nmodels, err);
     if (st == WQC_OK && n) st = wqc_writer_names(w, names, n, err);
-    for (size_t i = 0; i < n && st == WQC_OK; i++) {
-        wqc_frame f;
-        void *scratch = NULL;
-        st = wqc_gguf_frame(&g->tensors[i], &with_shared, &f, &scratch, err);
-        if (st == WQC_OK) st = wqc_writer_add(w, &f, err);
-        if (st == WQC_OK && done) done(done_ctx, &g->tensors[i], &f);
-        wqc_encoded_free(&f);
-        free(scratch);
-    }
+    gguf_pass pass = {g, &with_shared, w, done, done_ctx};
+    static const wqc_batch_ops ops = {sizeof(gguf_coded), pass_bytes, pass_make, pass_use, pass_release};
+    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o->coding.rans.threads), BATCH_BYTES_PER_THREAD, &ops, &pass, err);
     if (st == WQC_OK) st = wqc_writer_finish(w, err);
     if (written) *written = w ? wqc_writer_offset(w) : 0;
     wqc_writer_free(w);

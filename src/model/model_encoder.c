@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ordered_batches.h"
 #include "../rans/decode_kernel.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
@@ -13,10 +14,6 @@
 #include "wqc/model_encode.h"
 #include "wqc/quantized_st.h"
 #include "wqc/symbol_model.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Quantized small tensors kept from the first pass, up to this many bytes. */
 #define CACHE_MAX (256u << 20)
@@ -352,107 +349,37 @@ static uint64_t coding_bytes(const wqc_model_encoder *e, size_t i)
     return 3 * t->nbytes;
 }
 
-/* How many tensors from `first` on are coded together: 1 with one thread;
- * else at most 2 x threads, within the working-memory budget (at least one). */
-static size_t batch_count(const wqc_model_encoder *e, size_t first)
+/* The encoder as ordered batches: tensors coded on the threads, given to
+ * fn in order. */
+typedef struct each_pass {
+    wqc_model_encoder *e;
+    wqc_coded_fn fn;
+    void *ctx;
+} each_pass;
+
+static uint64_t pass_bytes(void *ctx, size_t i) { return coding_bytes(((each_pass *)ctx)->e, i); }
+
+static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
 {
-    if (first >= e->n) return 0;
-    int threads = coding_threads(e);
-    if (threads < 2) return 1;
-    uint64_t budget = (uint64_t)BATCH_BYTES_PER_THREAD * (uint64_t)threads, used = coding_bytes(e, first);
-    size_t k = first + 1;
-    for (; k < e->n && k - first < 2 * (size_t)threads; k++) {
-        uint64_t b = coding_bytes(e, k);
-        if (used + b > budget) break;
-        used += b;
-    }
-    return k - first;
+    wqc_model_encoder *e = ((each_pass *)ctx)->e;
+    wqc_encode_options o = e->o.coding;
+    if (threads == 1) o.rans.threads = 1; /* else, coded alone: its rANS chunks take every thread */
+    return code_with(e, &o, i, slot, err);
 }
 
-/* Tensors of a batch, largest first (ties in tensor order), so that the
- * last to finish are the small ones. */
-typedef struct sized {
-    uint64_t bytes;
-    size_t k;
-} sized;
-
-static int by_size_down(const void *a, const void *b)
+static wqc_status pass_use(void *ctx, size_t i, void *slot, wqc_error *err)
 {
-    const sized *x = a, *y = b;
-    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
-    return x->k < y->k ? -1 : x->k > y->k;
+    each_pass *p = ctx;
+    return p->fn(p->ctx, i, slot, err);
 }
 
-/* Codes tensors first..first+count-1 into c[0..count-1], each on one
- * thread; *done is how many lead the first failure, whose status and error
- * it returns. Every c[k] is to be released, failed or not. */
-static wqc_status code_batch(wqc_model_encoder *e, size_t first, size_t count, wqc_coded_tensor *c, size_t *done,
-                             wqc_error *err)
-{
-    *done = 0;
-    if (count == 1) {
-        /* Alone: its rANS chunks take every thread. */
-        wqc_status st = wqc_model_encoder_code(e, first, c, err);
-        *done = st == WQC_OK;
-        return st;
-    }
-    wqc_encode_options one = e->o.coding;
-    one.rans.threads = 1;
-    sized *order = calloc(count, sizeof *order);
-    wqc_status *status = calloc(count, sizeof *status);
-    wqc_error *errs = calloc(count, sizeof *errs);
-    if (!order || !status || !errs) {
-        free(order);
-        free(status);
-        free(errs);
-        for (size_t k = 0; k < count; k++) memset(&c[k], 0, sizeof c[k]);
-        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    }
-    for (size_t k = 0; k < count; k++) order[k] = (sized){coding_bytes(e, first + k), k};
-    qsort(order, count, sizeof *order, by_size_down);
-#ifdef _OPENMP
-    int threads = coding_threads(e);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-    for (size_t j = 0; j < count; j++) {
-        size_t k = order[j].k;
-        wqc_error_clear(&errs[k]);
-        status[k] = code_with(e, &one, first + k, &c[k], &errs[k]);
-    }
-    wqc_status st = WQC_OK;
-    for (size_t k = 0; k < count && st == WQC_OK; k++) {
-        st = status[k];
-        if (st == WQC_OK) (*done)++;
-        else if (err) *err = errs[k];
-    }
-    free(order);
-    free(status);
-    free(errs);
-    return st;
-}
+static void pass_release(void *ctx, size_t i, void *slot) { wqc_model_encoder_release(((each_pass *)ctx)->e, i, slot); }
 
 wqc_status wqc_model_encoder_each(wqc_model_encoder *e, wqc_coded_fn fn, void *ctx, wqc_error *err)
 {
-    wqc_status st = WQC_OK;
-    for (size_t i = 0; st == WQC_OK && i < e->n;) {
-        size_t count = batch_count(e, i), done = 0;
-        wqc_coded_tensor *c = calloc(count, sizeof *c);
-        if (!c) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        wqc_error coding_err;
-        wqc_error_clear(&coding_err);
-        wqc_status coded = code_batch(e, i, count, c, &done, &coding_err);
-        for (size_t k = 0; k < count; k++) {
-            if (st == WQC_OK && k < done) st = fn(ctx, i + k, &c[k], err);
-            wqc_model_encoder_release(e, i + k, &c[k]);
-        }
-        if (st == WQC_OK && coded != WQC_OK) {
-            st = coded;
-            if (err) *err = coding_err;
-        }
-        free(c);
-        i += count;
-    }
-    return st;
+    static const wqc_batch_ops ops = {sizeof(wqc_coded_tensor), pass_bytes, pass_make, pass_use, pass_release};
+    each_pass p = {e, fn, ctx};
+    return wqc_ordered_batches(e->n, coding_threads(e), BATCH_BYTES_PER_THREAD, &ops, &p, err);
 }
 
 void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c)

@@ -87,6 +87,10 @@ for f in t t2; do
     check "$f: byte-identical GGUF" 'cmp -s $f.gguf $f.back.gguf'
     check "$f: smaller" '[[ $(stat -c %s $f.wqc) -lt $(stat -c %s $f.gguf) ]]'
     expect_status 0 "verify $f.wqc" -- "$wqc" verify $f.wqc
+    # Tensors are coded several at once on -T threads: the file does not change.
+    expect_status 0 "encode $f.gguf -T 1" -- "$wqc" encode $f.gguf -o $f.t1.wqc -T 1 -q
+    expect_status 0 "encode $f.gguf -T 5" -- "$wqc" encode $f.gguf -o $f.t5.wqc -T 5 -q
+    check "$f: -T 1 and -T 5 write the same file" 'cmp -s $f.t1.wqc $f.t5.wqc && cmp -s $f.t1.wqc $f.wqc'
 done
 cp t.gguf named.gguf
 expect_status 0 "default names: named.gguf -> named.wqc -> named.gguf" -- "$wqc" encode named.gguf
