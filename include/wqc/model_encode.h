@@ -230,8 +230,11 @@ typedef void (*wqc_quantize_progress_fn)(void *ctx, const wqc_tensor *t, const w
  * through sink: U8 symbols with NAME.wqc_scale / NAME.wqc_offset, other
  * tensors copied, the source's metadata and each quantizer's. Symbols are
  * kept between the passes up to 64 MiB, then quantized again (an input
- * that changes meanwhile: WQC_ERR_IO). progress may be NULL. */
-wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, wqc_sink_fn sink, void *ctx,
+ * that changes meanwhile: WQC_ERR_IO). progress may be NULL. Tensors are
+ * quantized several at once on `threads` threads (<= 0: every core), each
+ * on one, within 32 MiB of working memory a thread; the file does not depend
+ * on threads, and progress is called in tensor order. */
+wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, int threads, wqc_sink_fn sink, void *ctx,
                               wqc_quantize_progress_fn progress, void *progress_ctx, wqc_error *err);
 
 /* ---- GGUF files (wqc/gguf.h) ---- */

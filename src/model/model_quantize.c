@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ordered_batches.h"
+#include "../rans/decode_kernel.h"
 #include "wqc/model_encode.h"
 #include "wqc/quantized_st.h"
 
@@ -19,64 +21,133 @@ static int same_quantizer(const wqc_frame *a, const wqc_frame *b)
            memcmp(a->q.offset, b->q.offset, a->q.ngroups * sizeof(float)) == 0;
 }
 
-/* Writes tensor t of the layout: its bytes, or the symbols of a frame whose
- * symbols were dropped after the first pass, quantized again. */
-static wqc_status write_tensor(const wqc_plan *plan, const wqc_model *m, const wqc_qst_layout *l, size_t t,
-                               const wqc_frame *frames, wqc_sink_fn sink, void *ctx, wqc_error *err)
+/* Tensors made or written several at once, each on one thread, in order. */
+#define BATCH_BYTES_PER_THREAD (32u << 20)
+
+typedef struct quantize_pass {
+    wqc_model *m;
+    const wqc_plan *plan;
+    wqc_frame *frames;
+    uint64_t cached;
+    const wqc_qst_layout *l;
+    wqc_sink_fn sink;
+    void *ctx;
+    wqc_quantize_progress_fn progress;
+    void *progress_ctx;
+} quantize_pass;
+
+/* First pass: every planned tensor quantized (its floats a block of rows
+ * at a time where the quantizer allows: symbols plus input pages). */
+static uint64_t first_bytes(void *ctx, size_t i)
 {
-    const wqc_tensor *x = &l->tensors[t];
-    size_t i = l->frame_of[t];
-    if (x->data || x->nbytes == 0) {
-        wqc_status st = x->nbytes ? sink(ctx, x->data, (size_t)x->nbytes, err) : WQC_OK;
-        if (!frames[i].quantized) wqc_model_release(m, i);
-        return st;
+    quantize_pass *q = ctx;
+    const wqc_tensor *t = wqc_model_tensor(q->m, i);
+    return wqc_plan_quantizer(q->plan, t) ? 2 * t->nelem + t->nbytes + ((uint64_t)4 << 20) : 0;
+}
+
+static wqc_status first_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
+{
+    (void)threads;
+    quantize_pass *q = ctx;
+    const wqc_tensor *t = wqc_model_tensor(q->m, i);
+    const wqc_quant_params *p = wqc_plan_quantizer(q->plan, t);
+    if (!p) {
+        wqc_frame_raw(slot, t);
+        return WQC_OK;
     }
-    wqc_frame again;
-    wqc_status st = wqc_frame_quantize(m, i, wqc_plan_quantizer(plan, wqc_model_tensor(m, i)), &again, NULL, err);
-    if (st == WQC_OK && !same_quantizer(&again, &frames[i]))
+    return wqc_frame_quantize(q->m, i, p, slot, NULL, err);
+}
+
+/* Kept: its scales always, its symbols while they fit CACHE_MAX. */
+static wqc_status first_use(void *ctx, size_t i, void *slot, wqc_error *err)
+{
+    (void)err;
+    quantize_pass *q = ctx;
+    const wqc_tensor *t = wqc_model_tensor(q->m, i);
+    wqc_frame *f = slot;
+    q->frames[i] = *f;
+    memset(f, 0, sizeof *f);
+    if (q->frames[i].quantized && q->cached + t->nelem <= CACHE_MAX) {
+        q->cached += t->nelem;
+    } else if (q->frames[i].quantized) {
+        free(q->frames[i].q.symbols);
+        q->frames[i].q.symbols = NULL;
+    }
+    if (q->progress) q->progress(q->progress_ctx, t, wqc_plan_quantizer(q->plan, t), 1);
+    return WQC_OK;
+}
+
+static void first_release(void *ctx, size_t i, void *slot)
+{
+    (void)ctx, (void)i;
+    wqc_frame_release(slot);
+}
+
+/* Second pass, per tensor t of the layout: its bytes, or the symbols of a
+ * frame whose symbols were dropped after the first pass, quantized again. */
+static int quantized_again(const quantize_pass *q, size_t t)
+{
+    const wqc_tensor *x = &q->l->tensors[t];
+    return !x->data && x->nbytes != 0;
+}
+
+static uint64_t second_bytes(void *ctx, size_t t)
+{
+    quantize_pass *q = ctx;
+    return quantized_again(q, t) ? first_bytes(ctx, q->l->frame_of[t]) : 0;
+}
+
+static wqc_status second_make(void *ctx, size_t t, int threads, void *slot, wqc_error *err)
+{
+    (void)threads;
+    quantize_pass *q = ctx;
+    if (!quantized_again(q, t)) return WQC_OK;
+    size_t i = q->l->frame_of[t];
+    wqc_frame *again = slot;
+    wqc_status st = wqc_frame_quantize(q->m, i, wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i)), again, NULL, err);
+    if (st == WQC_OK && !same_quantizer(again, &q->frames[i]))
         st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
-                      x->name);
-    if (st == WQC_OK) st = sink(ctx, again.q.symbols, (size_t)x->nbytes, err);
-    wqc_frame_release(&again);
+                      q->l->tensors[t].name);
     return st;
 }
 
-wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, wqc_sink_fn sink, void *ctx,
+static wqc_status second_use(void *ctx, size_t t, void *slot, wqc_error *err)
+{
+    quantize_pass *q = ctx;
+    const wqc_tensor *x = &q->l->tensors[t];
+    size_t i = q->l->frame_of[t];
+    wqc_status st = WQC_OK;
+    if (quantized_again(q, t)) {
+        st = q->sink(q->ctx, ((wqc_frame *)slot)->q.symbols, (size_t)x->nbytes, err);
+    } else {
+        if (x->nbytes) st = q->sink(q->ctx, x->data, (size_t)x->nbytes, err);
+        if (!q->frames[i].quantized) wqc_model_release(q->m, i);
+    }
+    if (st == WQC_OK && q->progress && (t + 1 == q->l->n || q->l->frame_of[t + 1] != i))
+        q->progress(q->progress_ctx, wqc_model_tensor(q->m, i), NULL, 2);
+    return st;
+}
+
+wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, int threads, wqc_sink_fn sink, void *ctx,
                               wqc_quantize_progress_fn progress, void *progress_ctx, wqc_error *err)
 {
-    size_t count = wqc_model_count(m), n = 0, nmeta = wqc_model_metadata_count(m);
+    size_t count = wqc_model_count(m), nmeta = wqc_model_metadata_count(m);
     wqc_frame *frames = calloc(count + 1, sizeof *frames);
     wqc_kv *meta = calloc(nmeta + 1, sizeof *meta);
     wqc_qst_layout l = {0};
-    uint64_t cached = 0;
+    quantize_pass q = {m, plan, frames, 0, &l, sink, ctx, progress, progress_ctx};
+    static const wqc_batch_ops first = {sizeof(wqc_frame), first_bytes, first_make, first_use, first_release};
+    static const wqc_batch_ops second = {sizeof(wqc_frame), second_bytes, second_make, second_use, first_release};
+    threads = wqc_rans_threads(threads);
     wqc_status st = frames && meta ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    for (; st == WQC_OK && n < count; n++) {
-        const wqc_tensor *t = wqc_model_tensor(m, n);
-        const wqc_quant_params *p = wqc_plan_quantizer(plan, t);
-        if (!p) {
-            wqc_frame_raw(&frames[n], t);
-        } else if ((st = wqc_frame_quantize(m, n, p, &frames[n], NULL, err)) != WQC_OK) {
-            n++;
-            break;
-        } else if (cached + t->nelem <= CACHE_MAX) {
-            cached += t->nelem;
-        } else {
-            free(frames[n].q.symbols);
-            frames[n].q.symbols = NULL;
-        }
-        if (progress) progress(progress_ctx, t, p, 1);
-    }
+    if (st == WQC_OK) st = wqc_ordered_batches(count, threads, BATCH_BYTES_PER_THREAD, &first, &q, err);
     for (size_t i = 0; meta && i < nmeta; i++) meta[i] = *wqc_model_metadata(m, i);
-    if (st == WQC_OK) st = wqc_qst_layout_make(frames, n, meta, nmeta, &l, err);
+    if (st == WQC_OK) st = wqc_qst_layout_make(frames, count, meta, nmeta, &l, err);
     if (st == WQC_OK) st = wqc_safetensors_write_header(sink, ctx, l.tensors, l.n, l.kv, l.nkv, err);
-    for (size_t t = 0; st == WQC_OK && t < l.n; t++) {
-        st = write_tensor(plan, m, &l, t, frames, sink, ctx, err);
-        size_t i = l.frame_of[t];
-        if (progress && (t + 1 == l.n || l.frame_of[t + 1] != i)) progress(progress_ctx, wqc_model_tensor(m, i), NULL, 2);
-    }
+    if (st == WQC_OK) st = wqc_ordered_batches(l.n, threads, BATCH_BYTES_PER_THREAD, &second, &q, err);
     wqc_qst_layout_free(&l);
     free(meta);
-    for (size_t i = 0; i < n; i++) wqc_frame_release(&frames[i]);
+    for (size_t i = 0; frames && i < count; i++) wqc_frame_release(&frames[i]);
     free(frames);
     return st;
 }

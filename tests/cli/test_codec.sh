@@ -46,7 +46,9 @@ check "encode from float equals quantize output" 'cmp -s q.safetensors qb.safete
 expect_status 0 "encode float directly, --no-stats" -- "$wqc" encode model.safetensors --no-stats -o c.wqc
 check "same .wqc either way without the statistics" 'cmp -s a.wqc c.wqc'
 check "the statistics record is the only difference" '[[ $(stat -c %s b.wqc) -gt $(stat -c %s c.wqc) ]]'
-# Tensors are coded several at once on -T threads: the file does not change.
+# Tensors are quantized and coded several at once on -T threads: the files do not change.
+expect_status 0 "quantize -T 5" -- "$wqc" quantize model.safetensors -T 5 -o q5.safetensors -q
+check "quantize: -T 1 and -T 5 write the same file" 'cmp -s q.safetensors q5.safetensors'
 for mode in "" "--lossless"; do
     expect_status 0 "encode $mode -T 1" -- "$wqc" encode model.safetensors $mode -T 1 -o t1.wqc -q -f
     expect_status 0 "encode $mode -T 5" -- "$wqc" encode model.safetensors $mode -T 5 -o t5.wqc -q -f

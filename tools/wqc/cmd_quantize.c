@@ -23,6 +23,7 @@ static const char *usage_text =
     "                        where rows are not), other floats F32, integers as they are\n"
     "  --format fp8          write an FP8 checkpoint as DeepSeek-V3 ships one: float matrices but the\n"
     "                        embedding and lm_head as F8_E4M3 with F32 NAME_scale_inv per 128x128 block\n"
+    "  -T N threads: tensors quantized at once, up to 32 MiB of them a thread (default: all cores)\n"
     "  -o FILE ('-': stdout), -c stdout, -f overwrite, -q quiet (no progress), -v per-tensor lines\n";
 
 typedef struct quantize_report {
@@ -87,7 +88,7 @@ int cmd_quantize(int argc, char **argv)
             st = wqc_model_to_fp8(m, &o, cli_out_sink, &out, &err);
         } else {
             cli_progress_start(&r.progress, 2 * wqc_model_count(m), total, a.quiet || a.verbose);
-            st = wqc_model_quantize(m, &a.plan, cli_out_sink, &out, report_tensor, &r, &err);
+            st = wqc_model_quantize(m, &a.plan, (int)a.threads, cli_out_sink, &out, report_tensor, &r, &err);
         }
         cli_progress_end(&r.progress);
         rc = st == WQC_OK || st == WQC_ERR_IO ? cli_out_finish(&out, st, &err)
