@@ -70,8 +70,10 @@ size_t wqc_plan_unmatched_rule(const wqc_plan *plan, const wqc_model *m);
 /* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns the
  * symbols, scales and offsets (release with wqc_frame_release). The tensor's
  * input pages are released as they are read. stats (may be NULL) receives
- * the statistics of its floats and of the quantization. */
-wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+ * the statistics of its floats and of the quantization. Row-wise quantizers
+ * (wqc_quantize_by_rows) work a block of rows a thread on `threads`
+ * threads; the result does not depend on them. */
+wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, int threads, wqc_frame *f,
                               wqc_tensor_stats *stats, wqc_error *err);
 
 /* An I8/U8 tensor as the user's own symbols: q = v - min, offset = min,

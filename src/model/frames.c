@@ -21,48 +21,79 @@ static wqc_status not_converted(const wqc_tensor *t, wqc_status st, wqc_error *e
 }
 
 /* Row-wise quantizers: the floats made a block of rows at a time, so that a
- * tensor in flight holds its symbols and one block, not a float copy of
- * itself. The statistics see the blocks in order (their second pass
- * converts them again, from input pages kept until then), so that they are
- * exactly the whole-tensor figures. */
-static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, uint64_t cols, wqc_frame *f,
+ * tensor in flight holds its symbols and its blocks, not a float copy of
+ * itself. With threads, a group of blocks (one a thread) is converted and
+ * quantized at once; the statistics then take the group's blocks in order
+ * (their second pass converts the blocks again, from input pages kept until
+ * then), so that they are exactly the whole-tensor figures at any thread
+ * count, and the first failing block (in order) is the error. */
+typedef struct row_blocks {
+    const wqc_model *m;
+    const wqc_tensor *t;
+    uint64_t rows, cols, per;
+    float *w;                    /* per x cols floats a block of the group */
+} row_blocks;
+
+static const unsigned char *block_input(const row_blocks *b, uint64_t r0) { return b->t->data + r0 * b->cols * wqc_dtype_size(b->t->dtype); }
+
+static uint64_t block_end(const row_blocks *b, uint64_t r0) { return b->rows - r0 < b->per ? b->rows : r0 + b->per; }
+
+static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, uint64_t cols, int threads, wqc_frame *f,
                                    wqc_tensor_stats *stats, wqc_error *err)
 {
     const wqc_tensor *t = wqc_model_tensor(m, i);
     size_t size = wqc_dtype_size(t->dtype);
-    uint64_t per = cols < ROW_BLOCK ? ROW_BLOCK / cols : 1;
-    float *w = malloc((size_t)(per * cols) * sizeof *w);
-    wqc_status st = w ? wqc_quantized_alloc(rows, cols, &f->quant, t->name, &f->q, err)
-                      : wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
+    row_blocks b = {m, t, rows, cols, cols < ROW_BLOCK ? ROW_BLOCK / cols : 1, NULL};
+    uint64_t nblocks = (rows + b.per - 1) / b.per, group = threads > 1 ? (uint64_t)threads : 1;
+    if (group > nblocks) group = nblocks;
+    b.w = malloc((size_t)(group * b.per * cols) * sizeof *b.w);
+    wqc_status *status = calloc((size_t)group, sizeof *status);
+    wqc_error *errs = calloc((size_t)group, sizeof *errs);
+    wqc_status st = b.w && status && errs ? wqc_quantized_alloc(rows, cols, &f->quant, t->name, &f->q, err)
+                                          : wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
     wqc_stats_stream s = {0};
-    for (uint64_t r0 = 0; st == WQC_OK && r0 < rows; r0 += per) {
-        uint64_t r1 = rows - r0 < per ? rows : r0 + per, n = (r1 - r0) * cols;
-        const unsigned char *in = t->data + r0 * cols * size;
-        st = wqc_convert_to_f32(t->dtype, in, (size_t)n, w);
-        if (st != WQC_OK) st = not_converted(t, st, err);
-        if (!stats) wqc_model_release_data(m, in, n * size);
-        if (st == WQC_OK) st = wqc_quantize_rows(w, r0, r1, &f->quant, t->name, &f->q, err);
-        if (st == WQC_OK && stats) {
-            wqc_stats_stream_first(&s, w, (size_t)n);
-            wqc_stats_stream_quantized(&s, w, &f->q, r0, r1);
+    for (int pass = 1; pass <= (stats ? 2 : 1); pass++) {
+        for (uint64_t g0 = 0; st == WQC_OK && g0 < nblocks; g0 += group) {
+            uint64_t gn = nblocks - g0 < group ? nblocks - g0 : group;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (gn > 1)
+#endif
+            for (uint64_t j = 0; j < gn; j++) {
+                uint64_t r0 = (g0 + j) * b.per, r1 = block_end(&b, r0), n = (r1 - r0) * cols;
+                float *w = b.w + j * b.per * cols;
+                status[j] = wqc_convert_to_f32(t->dtype, block_input(&b, r0), (size_t)n, w);
+                if (status[j] != WQC_OK) status[j] = not_converted(t, status[j], &errs[j]);
+                /* Input pages go once no pass needs them. */
+                if (pass == (stats ? 2 : 1)) wqc_model_release_data(m, block_input(&b, r0), n * size);
+                if (status[j] == WQC_OK && pass == 1)
+                    status[j] = wqc_quantize_rows(w, r0, r1, &f->quant, t->name, &f->q, &errs[j]);
+            }
+            for (uint64_t j = 0; st == WQC_OK && j < gn; j++) {
+                uint64_t r0 = (g0 + j) * b.per, r1 = block_end(&b, r0), n = (r1 - r0) * cols;
+                const float *w = b.w + j * b.per * cols;
+                if (status[j] != WQC_OK) {
+                    st = status[j];
+                    if (err) *err = errs[j];
+                } else if (stats && pass == 1) {
+                    wqc_stats_stream_first(&s, w, (size_t)n);
+                    wqc_stats_stream_quantized(&s, w, &f->q, r0, r1);
+                } else if (stats) {
+                    wqc_stats_stream_second(&s, w, (size_t)n);
+                }
+            }
         }
-    }
-    for (uint64_t r0 = 0; st == WQC_OK && stats && r0 < rows; r0 += per) {
-        uint64_t r1 = rows - r0 < per ? rows : r0 + per, n = (r1 - r0) * cols;
-        const unsigned char *in = t->data + r0 * cols * size;
-        wqc_convert_to_f32(t->dtype, in, (size_t)n, w);
-        wqc_model_release_data(m, in, n * size);
-        wqc_stats_stream_second(&s, w, (size_t)n);
     }
     if (st == WQC_OK && stats) wqc_stats_stream_end(&s, stats);
     wqc_model_release(m, i);
-    free(w);
+    free(b.w);
+    free(status);
+    free(errs);
     if (st != WQC_OK) wqc_quantized_free(&f->q);
     else f->quant.bits = f->q.bits;
     return st;
 }
 
-wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, wqc_frame *f,
+wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, int threads, wqc_frame *f,
                               wqc_tensor_stats *stats, wqc_error *err)
 {
     const wqc_tensor *t = wqc_model_tensor(m, i);
@@ -73,7 +104,7 @@ wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
     f->raw_len = t->nelem;
     uint64_t rows, cols;
     wqc_tensor_matrix(t, &rows, &cols);
-    if (wqc_quantize_by_rows(p) && rows && cols) return quantize_by_rows(m, i, rows, cols, f, stats, err);
+    if (wqc_quantize_by_rows(p) && rows && cols) return quantize_by_rows(m, i, rows, cols, threads, f, stats, err);
     float *w = malloc(t->nelem ? (size_t)t->nelem * sizeof *w : 1);
     if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
     /* Converted a block at a time, each block's input pages released once

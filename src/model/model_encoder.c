@@ -65,7 +65,7 @@ static int given_integers(const wqc_model_encoder *e, const wqc_tensor *t)
 }
 
 /* Frame i, quantized if the plan says so (release with release_frame). */
-static wqc_status make_frame(wqc_model_encoder *e, size_t i, wqc_frame *f, wqc_error *err)
+static wqc_status make_frame(wqc_model_encoder *e, size_t i, int threads, wqc_frame *f, wqc_error *err)
 {
     if (e->given) {
         *f = e->given[i];
@@ -85,7 +85,7 @@ static wqc_status make_frame(wqc_model_encoder *e, size_t i, wqc_frame *f, wqc_e
     }
     wqc_tensor_stats *stats = e->stats ? &e->stats[i] : NULL;
     if (p) {
-        wqc_status st = wqc_frame_quantize(e->m, i, p, f, stats, err);
+        wqc_status st = wqc_frame_quantize(e->m, i, p, threads, f, stats, err);
         if (st == WQC_OK && stats) e->has_stats[i] = 1;
         return st;
     }
@@ -170,7 +170,7 @@ static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
 #endif
         for (size_t k = 0; k < nb; k++) {
             wqc_error ignored; /* reported when the tensor is coded */
-            made_st[k] = make_frame(e, batch[k], &made[k], &ignored);
+            made_st[k] = make_frame(e, batch[k], 1, &made[k], &ignored);
         }
         for (size_t k = 0; k < nb; k++) {
             wqc_frame *f = &made[k];
@@ -319,7 +319,7 @@ static wqc_status code_with(wqc_model_encoder *e, const wqc_encode_options *o, s
 {
     memset(c, 0, sizeof *c);
     c->input_bytes = e->given ? 0 : wqc_model_tensor(e->m, i)->nbytes;
-    wqc_status st = make_frame(e, i, &c->frame, err);
+    wqc_status st = make_frame(e, i, wqc_rans_threads(o->rans.threads), &c->frame, err);
     if (st == WQC_OK) st = code_frame(e, o, i, c, err);
     if (st == WQC_OK && e->has_stats && e->has_stats[i]) {
         c->has_stats = 1;

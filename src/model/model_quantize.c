@@ -47,7 +47,6 @@ static uint64_t first_bytes(void *ctx, size_t i)
 
 static wqc_status first_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
 {
-    (void)threads;
     quantize_pass *q = ctx;
     const wqc_tensor *t = wqc_model_tensor(q->m, i);
     const wqc_quant_params *p = wqc_plan_quantizer(q->plan, t);
@@ -55,7 +54,7 @@ static wqc_status first_make(void *ctx, size_t i, int threads, void *slot, wqc_e
         wqc_frame_raw(slot, t);
         return WQC_OK;
     }
-    return wqc_frame_quantize(q->m, i, p, slot, NULL, err);
+    return wqc_frame_quantize(q->m, i, p, threads, slot, NULL, err);
 }
 
 /* Kept: its scales always, its symbols while they fit CACHE_MAX. */
@@ -99,12 +98,11 @@ static uint64_t second_bytes(void *ctx, size_t t)
 
 static wqc_status second_make(void *ctx, size_t t, int threads, void *slot, wqc_error *err)
 {
-    (void)threads;
     quantize_pass *q = ctx;
     if (!quantized_again(q, t)) return WQC_OK;
     size_t i = q->l->frame_of[t];
     wqc_frame *again = slot;
-    wqc_status st = wqc_frame_quantize(q->m, i, wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i)), again, NULL, err);
+    wqc_status st = wqc_frame_quantize(q->m, i, wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i)), threads, again, NULL, err);
     if (st == WQC_OK && !same_quantizer(again, &q->frames[i]))
         st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
                       q->l->tensors[t].name);

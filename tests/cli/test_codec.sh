@@ -31,6 +31,9 @@ st("nan.safetensors", {"w": ("F32", (16, 16), bad.tobytes())})
 st("nan5.safetensors", {"t%d" % i: ("F32", (16, 16), (bad if i == 2 else g(16, 16)).tobytes()) for i in range(5)})
 np.save("ints.npy", rng.integers(-6, 9, size=(40, 30)).astype(np.int8))
 np.save("w.npy", g(64, 128))
+# One tensor of three blocks of rows (1 Mi floats each), quantized a block a thread.
+big = g(2600, 1024); np.save("rows.npy", big)
+big[1900, 7] = np.nan; np.save("rows_nan.npy", big)
 PY
 
 # Whole-model round trip: quantize -> encode -> decode --symbols is byte-identical.
@@ -49,6 +52,11 @@ check "the statistics record is the only difference" '[[ $(stat -c %s b.wqc) -gt
 # Tensors are quantized and coded several at once on -T threads: the files do not change.
 expect_status 0 "quantize -T 5" -- "$wqc" quantize model.safetensors -T 5 -o q5.safetensors -q
 check "quantize: -T 1 and -T 5 write the same file" 'cmp -s q.safetensors q5.safetensors'
+expect_status 0 "encode one tensor of three row blocks, -T 1" -- "$wqc" encode rows.npy -T 1 -o r1.wqc -q
+expect_status 0 "the same, its blocks on 3 threads" -- "$wqc" encode rows.npy -T 3 -o r3.wqc -q
+check "the blocks on threads write the same file (statistics included)" 'cmp -s r1.wqc r3.wqc'
+expect_status 1 "a NaN in the second block, -T 3" -- "$wqc" encode rows_nan.npy -T 3 -o rn.wqc
+check "it names the element" 'grep -q "NaN at element 1945607" "$tmp/err" && [[ ! -e rn.wqc ]]'
 for mode in "" "--lossless"; do
     expect_status 0 "encode $mode -T 1" -- "$wqc" encode model.safetensors $mode -T 1 -o t1.wqc -q -f
     expect_status 0 "encode $mode -T 5" -- "$wqc" encode model.safetensors $mode -T 5 -o t5.wqc -q -f
