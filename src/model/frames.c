@@ -56,7 +56,7 @@ static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, 
         for (uint64_t g0 = 0; st == WQC_OK && g0 < nblocks; g0 += group) {
             uint64_t gn = nblocks - g0 < group ? nblocks - g0 : group;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static, 1) num_threads(threads) if (gn > 1)
+#pragma omp parallel for schedule(static, 1) num_threads((int)gn) if (gn > 1)
 #endif
             for (uint64_t j = 0; j < gn; j++) {
                 uint64_t r0 = (g0 + j) * b.per, r1 = block_end(&b, r0), n = (r1 - r0) * cols;
