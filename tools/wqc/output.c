@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,17 @@ static int open_tmp(cli_out *o, const char *path)
         return 0;
     }
     snprintf(o->tmp_path, n + 16, "%s.XXXXXX", path);
+    /* An interrupt between creating the file and registering it would leave
+     * it behind: the signals wait until it is registered. */
+    sigset_t stop, before;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &before);
     o->fd = mkostemp(o->tmp_path, O_CLOEXEC);
+    if (o->fd >= 0) o->pending = add_pending(o->tmp_path);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
     if (o->fd < 0) {
         cli_error("%s: cannot create a temporary file next to it: %s", path, strerror(errno));
         free(o->tmp_path);
@@ -179,7 +190,6 @@ static int open_tmp(cli_out *o, const char *path)
     mode_t mask = umask(0);
     umask(mask);
     fchmod(o->fd, 0666 & ~mask); /* mkostemp creates 0600; give the file the usual mode */
-    o->pending = add_pending(o->tmp_path);
     const char *sync = getenv("WQC_SYNC");
     o->sync = sync && sync[0] == '1';
     return 1;
