@@ -39,6 +39,7 @@ wqc_status wqc_fp8_block_quantize(const float *w, uint64_t rows, uint64_t cols, 
 typedef struct wqc_fp8_options {
     void (*done)(void *ctx, size_t tensor);
     void *done_ctx;
+    int threads;                /* tensors converted at once (<= 0: every core) */
 } wqc_fp8_options;
 wqc_status wqc_model_to_fp8(const wqc_model *m, const wqc_fp8_options *o, wqc_sink_fn sink, void *ctx,
                             wqc_error *err);

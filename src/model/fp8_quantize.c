@@ -1,9 +1,11 @@
 /* A model written as an FP8 checkpoint (quantize --format fp8; wqc/fp8.h):
- * the safetensors header from the tensor list, then each tensor's bytes in
- * turn, so that only one tensor is in memory at a time. */
+ * the safetensors header from the tensor list, then the tensors' bytes in
+ * order, several tensors converted at once (wqc_ordered_batches). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ordered_batches.h"
+#include "../rans/decode_kernel.h"
 #include "wqc/fp8.h"
 
 /* The embeddings and the output head by their usual names: *embed* and
@@ -27,19 +29,71 @@ static int to_fp8(const wqc_tensor *t)
 
 static uint64_t blocks(uint64_t n) { return (n + WQC_FP8_BLOCK - 1) / WQC_FP8_BLOCK; }
 
-/* Tensor t's bytes: its codes and scales, or (kept) its own. */
-static wqc_status write_tensor(const wqc_tensor *t, wqc_sink_fn sink, void *ctx, wqc_error *err)
+/* Tensors converted several at once (each on one thread), written in order. */
+#define BATCH_BYTES_PER_THREAD (32u << 20)
+
+typedef struct fp8_pass {
+    const wqc_model *m;
+    const wqc_fp8_options *o;
+    wqc_sink_fn sink;
+    void *ctx;
+} fp8_pass;
+
+/* A converted tensor: its codes and block scales (kept tensors: none). */
+typedef struct fp8_tensor {
+    uint8_t *codes;
+    float *scale;
+    uint64_t nscales;
+} fp8_tensor;
+
+/* Its floats, codes and scales. */
+static uint64_t pass_bytes(void *ctx, size_t i)
 {
-    if (!to_fp8(t)) return sink(ctx, t->data, (size_t)t->nbytes, err);
-    const uint64_t rows = t->shape[0], cols = t->shape[1], nscales = blocks(rows) * blocks(cols);
-    float *w = NULL, *scale = malloc(nscales ? (size_t)nscales * sizeof *scale : 1);
-    uint8_t *codes = malloc(t->nelem ? (size_t)t->nelem : 1);
-    wqc_status st = scale && codes ? wqc_tensor_to_f32(t, &w, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK) st = wqc_fp8_block_quantize(w, rows, cols, codes, scale, err);
-    if (st == WQC_OK) st = sink(ctx, codes, (size_t)t->nelem, err);
-    if (st == WQC_OK) st = sink(ctx, scale, (size_t)nscales * sizeof *scale, err);
-    free(w), free(scale), free(codes);
+    const wqc_tensor *t = wqc_model_tensor(((fp8_pass *)ctx)->m, i);
+    return to_fp8(t) ? 5 * t->nelem + t->nbytes : 0;
+}
+
+static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
+{
+    (void)threads;
+    const wqc_tensor *t = wqc_model_tensor(((fp8_pass *)ctx)->m, i);
+    if (!to_fp8(t)) return WQC_OK;
+    fp8_tensor *x = slot;
+    const uint64_t rows = t->shape[0], cols = t->shape[1];
+    x->nscales = blocks(rows) * blocks(cols);
+    float *w = NULL;
+    x->scale = malloc(x->nscales ? (size_t)x->nscales * sizeof *x->scale : 1);
+    x->codes = malloc(t->nelem ? (size_t)t->nelem : 1);
+    wqc_status st = x->scale && x->codes ? wqc_tensor_to_f32(t, &w, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) st = wqc_fp8_block_quantize(w, rows, cols, x->codes, x->scale, err);
+    free(w);
+    return st == WQC_OK ? st : wqc_fail_context(err, st, "tensor '%s'", t->name);
+}
+
+/* Tensor i's bytes: its codes and scales, or (kept) its own. */
+static wqc_status pass_use(void *ctx, size_t i, void *slot, wqc_error *err)
+{
+    fp8_pass *p = ctx;
+    const wqc_tensor *t = wqc_model_tensor(p->m, i);
+    fp8_tensor *x = slot;
+    wqc_status st = WQC_OK;
+    if (!to_fp8(t)) {
+        st = p->sink(p->ctx, t->data, (size_t)t->nbytes, err);
+    } else {
+        st = p->sink(p->ctx, x->codes, (size_t)t->nelem, err);
+        if (st == WQC_OK) st = p->sink(p->ctx, x->scale, (size_t)x->nscales * sizeof *x->scale, err);
+    }
+    wqc_model_release(p->m, i);
+    if (st == WQC_OK && p->o && p->o->done) p->o->done(p->o->done_ctx, i);
     return st;
+}
+
+static void pass_release(void *ctx, size_t i, void *slot)
+{
+    (void)ctx, (void)i;
+    fp8_tensor *x = slot;
+    free(x->codes);
+    free(x->scale);
 }
 
 wqc_status wqc_model_to_fp8(const wqc_model *m, const wqc_fp8_options *o, wqc_sink_fn sink, void *ctx,
@@ -74,13 +128,9 @@ wqc_status wqc_model_to_fp8(const wqc_model *m, const wqc_fp8_options *o, wqc_si
         if (strcmp(wqc_model_metadata(m, i)->key, "quantization") != 0) meta[nkv++] = *wqc_model_metadata(m, i);
     meta[nkv++] = (wqc_kv){"quantization", "fp8 e4m3, 128x128 block scales (weight_scale_inv)"};
     if (st == WQC_OK) st = wqc_safetensors_write_header(sink, ctx, out, count, meta, nkv, err);
-    for (size_t i = 0; st == WQC_OK && i < n; i++) {
-        const wqc_tensor *t = wqc_model_tensor(m, i);
-        st = write_tensor(t, sink, ctx, err);
-        if (st != WQC_OK && st != WQC_ERR_IO) st = wqc_fail_context(err, st, "tensor '%s'", t->name);
-        wqc_model_release(m, i);
-        if (o && o->done) o->done(o->done_ctx, i);
-    }
+    fp8_pass pass = {m, o, sink, ctx};
+    static const wqc_batch_ops ops = {sizeof(fp8_tensor), pass_bytes, pass_make, pass_use, pass_release};
+    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o ? o->threads : 1), BATCH_BYTES_PER_THREAD, &ops, &pass, err);
     for (size_t i = 0; names && i < n; i++) free(names[i]);
     free(names), free(out), free(meta);
     return st;

@@ -178,6 +178,9 @@ m = (np.arange(64 * 128, dtype="<f4").reshape(64, 128) % 7 - 3) / 100
 write("names.safetensors", {k: ("F32", (64, 128), m.tobytes()) for k in
       ("transformer.wte.weight", "transformer.wpe.weight", "output.weight", "transformer.h.0.mlp.c_fc.weight")}, {})
 PY
+expect_status 0 "quantize --format fp8 -T 1" -- "$wqc" quantize bf.safetensors --format fp8 -T 1 -o fp8t1.safetensors -q
+expect_status 0 "quantize --format fp8 -T 3" -- "$wqc" quantize bf.safetensors --format fp8 -T 3 -o fp8t3.safetensors -q
+check "tensors converted several at once: the same checkpoint at any -T" 'cmp -s fp8t1.safetensors fp8t3.safetensors && cmp -s fp8t1.safetensors fp8c.safetensors'
 expect_status 0 "quantize --format fp8, GPT-2 and Meta names" -- "$wqc" quantize names.safetensors --format fp8 -o names8.safetensors -q
 expect_status 0 "fp8_convert.py, GPT-2 and Meta names" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" names.safetensors names8p.safetensors
 check "wte, wpe and output.weight kept, the MLP matrix FP8, by both" '"$py" -c "

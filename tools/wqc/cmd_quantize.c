@@ -83,7 +83,7 @@ int cmd_quantize(int argc, char **argv)
             cli_progress_start(&r.progress, wqc_model_count(m), 0, a.quiet);
             st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
         } else if (a.format_fp8) {
-            wqc_fp8_options o = {tensor_done, &r.progress};
+            wqc_fp8_options o = {tensor_done, &r.progress, (int)a.threads};
             cli_progress_start(&r.progress, wqc_model_count(m), 0, a.quiet);
             st = wqc_model_to_fp8(m, &o, cli_out_sink, &out, &err);
         } else {
