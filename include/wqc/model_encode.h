@@ -81,6 +81,11 @@ wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_para
  * (f->q.symbols == t->data: wqc_frame_release must not see them). */
 wqc_status wqc_frame_given(const wqc_tensor *t, wqc_frame *f, wqc_error *err);
 
+/* The memory quantizing t with p on one thread holds until its symbols are
+ * released: symbols, input pages, and a block of floats (row-wise) or a
+ * float copy of t. For budgets of tensors in flight. */
+uint64_t wqc_frame_quantize_bytes(const wqc_tensor *t, const wqc_quant_params *p);
+
 /* A tensor kept as it is (RAW, payload pointing at t's data). */
 void wqc_frame_raw(wqc_frame *f, const wqc_tensor *t);
 

@@ -12,6 +12,10 @@
 
 #include "wqc/status.h"
 
+/* Working memory a thread for the items in flight of encode, quantize and
+ * the converters: their memory grows with -T, not with the model. */
+#define WQC_BATCH_BYTES_PER_THREAD (32u << 20)
+
 typedef struct wqc_batch_ops {
     size_t slot_size;                                    /* bytes of an item's result */
     uint64_t (*bytes)(void *ctx, size_t i);              /* item i's working memory */

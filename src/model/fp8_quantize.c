@@ -29,9 +29,6 @@ static int to_fp8(const wqc_tensor *t)
 
 static uint64_t blocks(uint64_t n) { return (n + WQC_FP8_BLOCK - 1) / WQC_FP8_BLOCK; }
 
-/* Tensors converted several at once (each on one thread), written in order. */
-#define BATCH_BYTES_PER_THREAD (32u << 20)
-
 typedef struct fp8_pass {
     const wqc_model *m;
     const wqc_fp8_options *o;
@@ -130,7 +127,7 @@ wqc_status wqc_model_to_fp8(const wqc_model *m, const wqc_fp8_options *o, wqc_si
     if (st == WQC_OK) st = wqc_safetensors_write_header(sink, ctx, out, count, meta, nkv, err);
     fp8_pass pass = {m, o, sink, ctx};
     static const wqc_batch_ops ops = {sizeof(fp8_tensor), pass_bytes, pass_make, pass_use, pass_release};
-    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o ? o->threads : 1), BATCH_BYTES_PER_THREAD, &ops, &pass, err);
+    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o ? o->threads : 1), WQC_BATCH_BYTES_PER_THREAD, &ops, &pass, err);
     for (size_t i = 0; names && i < n; i++) free(names[i]);
     free(names), free(out), free(meta);
     return st;

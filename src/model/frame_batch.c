@@ -40,7 +40,7 @@ wqc_status wqc_frame_batch_decode(wqc_frame_batch *b, wqc_frame_job *jobs, size_
         wqc_error_clear(&j->err);
         j->status = j->check ? wqc_archive_check(j->in, j->index, -1, NULL, 0, &j->err) : WQC_OK;
         if (j->status == WQC_OK)
-                j->status = j->isa && !j->f->quantized ? wqc_frame_decode_raw_with(j->f, *j->isa, j->out, &j->err)
+            j->status = j->isa && !j->f->quantized ? wqc_frame_decode_raw_with(j->f, *j->isa, j->out, &j->err)
                                                    : wqc_frame_decode_into(j->f, j->form, 1, j->out, j->len, &j->err);
     }
     return WQC_OK;

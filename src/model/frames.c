@@ -93,6 +93,12 @@ static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, 
     return st;
 }
 
+uint64_t wqc_frame_quantize_bytes(const wqc_tensor *t, const wqc_quant_params *p)
+{
+    if (wqc_quantize_by_rows(p)) return 2 * t->nelem + t->nbytes + ROW_BLOCK * sizeof(float);
+    return 5 * t->nelem + t->nbytes;
+}
+
 wqc_status wqc_frame_quantize(const wqc_model *m, size_t i, const wqc_quant_params *p, int threads, wqc_frame *f,
                               wqc_tensor_stats *stats, wqc_error *err)
 {

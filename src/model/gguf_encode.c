@@ -49,9 +49,6 @@ static wqc_status layout(const wqc_gguf *g, const uint8_t *buf, size_t len, size
     return st;
 }
 
-/* Tensors coded several at once (each on one thread), written in order. */
-#define BATCH_BYTES_PER_THREAD (32u << 20)
-
 typedef struct gguf_pass {
     const wqc_gguf *g;
     const wqc_model_encode_options *o;
@@ -117,7 +114,7 @@ wqc_status wqc_gguf_encode(const wqc_gguf *g, const uint8_t *buf, size_t len, co
     if (st == WQC_OK && n) st = wqc_writer_names(w, names, n, err);
     gguf_pass pass = {g, &with_shared, w, done, done_ctx};
     static const wqc_batch_ops ops = {sizeof(gguf_coded), pass_bytes, pass_make, pass_use, pass_release};
-    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o->coding.rans.threads), BATCH_BYTES_PER_THREAD, &ops, &pass, err);
+    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o->coding.rans.threads), WQC_BATCH_BYTES_PER_THREAD, &ops, &pass, err);
     if (st == WQC_OK) st = wqc_writer_finish(w, err);
     if (written) *written = w ? wqc_writer_offset(w) : 0;
     wqc_writer_free(w);

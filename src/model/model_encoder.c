@@ -17,9 +17,6 @@
 
 /* Quantized small tensors kept from the first pass, up to this many bytes. */
 #define CACHE_MAX (256u << 20)
-/* Tensors coded at once hold at most this much working memory per thread
- * (at least one tensor's): memory grows with -T, not with the model. */
-#define BATCH_BYTES_PER_THREAD (32u << 20)
 
 struct wqc_model_encoder {
     wqc_model *m;
@@ -131,7 +128,7 @@ static wqc_status shared_byte_model(wqc_model_encoder *e, wqc_error *err)
     return st;
 }
 
-/* Tensors made or coded at once: each on one thread, in turn by size. */
+/* The threads that make and code tensors (-T; <= 0: every core). */
 static int coding_threads(const wqc_model_encoder *e)
 {
     return wqc_rans_threads(e->o.coding.rans.threads);
@@ -334,19 +331,15 @@ wqc_status wqc_model_encoder_code(wqc_model_encoder *e, size_t i, wqc_coded_tens
 }
 
 /* Working memory of coding tensor i while it is coded and until it is
- * written: a quantized tensor's symbols and input pages, with a block of
- * floats (row-wise quantizers, wqc_frame_quantize) or a float copy of the
- * tensor (the others); made in the first pass, its symbols and payload;
- * else about three copies of its bytes. */
+ * written: a quantized tensor's (wqc_frame_quantize_bytes); made in the
+ * first pass, its symbols and payload; else about three copies of its bytes. */
 static uint64_t coding_bytes(const wqc_model_encoder *e, size_t i)
 {
     if (e->given) return e->given[i].nelem * 2 + e->given[i].payload_len;
     const wqc_tensor *t = wqc_model_tensor(e->m, i);
     if (e->cached && e->cached[i].quantized) return 2 * t->nelem;
     const wqc_quant_params *p = wqc_plan_quantizer(&e->o.plan, t);
-    if (p && wqc_quantize_by_rows(p)) return 2 * t->nelem + t->nbytes + ((uint64_t)4 << 20);
-    if (p) return 5 * t->nelem + t->nbytes;
-    return 3 * t->nbytes;
+    return p ? wqc_frame_quantize_bytes(t, p) : 3 * t->nbytes;
 }
 
 /* The encoder as ordered batches: tensors coded on the threads, given to
@@ -379,7 +372,7 @@ wqc_status wqc_model_encoder_each(wqc_model_encoder *e, wqc_coded_fn fn, void *c
 {
     static const wqc_batch_ops ops = {sizeof(wqc_coded_tensor), pass_bytes, pass_make, pass_use, pass_release};
     each_pass p = {e, fn, ctx};
-    return wqc_ordered_batches(e->n, coding_threads(e), BATCH_BYTES_PER_THREAD, &ops, &p, err);
+    return wqc_ordered_batches(e->n, coding_threads(e), WQC_BATCH_BYTES_PER_THREAD, &ops, &p, err);
 }
 
 void wqc_model_encoder_release(wqc_model_encoder *e, size_t i, wqc_coded_tensor *c)

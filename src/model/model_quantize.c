@@ -21,9 +21,6 @@ static int same_quantizer(const wqc_frame *a, const wqc_frame *b)
            memcmp(a->q.offset, b->q.offset, a->q.ngroups * sizeof(float)) == 0;
 }
 
-/* Tensors made or written several at once, each on one thread, in order. */
-#define BATCH_BYTES_PER_THREAD (32u << 20)
-
 typedef struct quantize_pass {
     wqc_model *m;
     const wqc_plan *plan;
@@ -36,13 +33,13 @@ typedef struct quantize_pass {
     void *progress_ctx;
 } quantize_pass;
 
-/* First pass: every planned tensor quantized (its floats a block of rows
- * at a time where the quantizer allows: symbols plus input pages). */
+/* First pass: every planned tensor quantized. */
 static uint64_t first_bytes(void *ctx, size_t i)
 {
     quantize_pass *q = ctx;
     const wqc_tensor *t = wqc_model_tensor(q->m, i);
-    return wqc_plan_quantizer(q->plan, t) ? 2 * t->nelem + t->nbytes + ((uint64_t)4 << 20) : 0;
+    const wqc_quant_params *p = wqc_plan_quantizer(q->plan, t);
+    return p ? wqc_frame_quantize_bytes(t, p) : 0;
 }
 
 static wqc_status first_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
@@ -138,11 +135,11 @@ wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, int threads, w
     static const wqc_batch_ops second = {sizeof(wqc_frame), second_bytes, second_make, second_use, first_release};
     threads = wqc_rans_threads(threads);
     wqc_status st = frames && meta ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK) st = wqc_ordered_batches(count, threads, BATCH_BYTES_PER_THREAD, &first, &q, err);
+    if (st == WQC_OK) st = wqc_ordered_batches(count, threads, WQC_BATCH_BYTES_PER_THREAD, &first, &q, err);
     for (size_t i = 0; meta && i < nmeta; i++) meta[i] = *wqc_model_metadata(m, i);
     if (st == WQC_OK) st = wqc_qst_layout_make(frames, count, meta, nmeta, &l, err);
     if (st == WQC_OK) st = wqc_safetensors_write_header(sink, ctx, l.tensors, l.n, l.kv, l.nkv, err);
-    if (st == WQC_OK) st = wqc_ordered_batches(l.n, threads, BATCH_BYTES_PER_THREAD, &second, &q, err);
+    if (st == WQC_OK) st = wqc_ordered_batches(l.n, threads, WQC_BATCH_BYTES_PER_THREAD, &second, &q, err);
     wqc_qst_layout_free(&l);
     free(meta);
     for (size_t i = 0; frames && i < count; i++) wqc_frame_release(&frames[i]);

@@ -165,9 +165,6 @@ static wqc_status counted_write(void *ctx, const void *buf, size_t len, wqc_erro
     return st;
 }
 
-/* Frame j of the plan from the source (with `check`: kept alive while
- * others are taken, *check telling whether its record is still to be
- * checked). */
 /* A sharded archive's error names the shard; the error is printed against the index. */
 static wqc_status in_shard(const wqc_archive *in, size_t i, wqc_status st, wqc_error *err)
 {
@@ -177,6 +174,9 @@ static wqc_status in_shard(const wqc_archive *in, size_t i, wqc_status st, wqc_e
     return wqc_fail(err, st, "%s: %s", wqc_archive_path(in, i), msg);
 }
 
+/* Frame j of the plan from the source (with `check`: kept alive while
+ * others are taken, *check telling whether its record is still to be
+ * checked). */
 static wqc_status take_frame(wqc_archive *in, const wqc_frame_source *from, const decode_plan *p, size_t j, int *check,
                              const wqc_frame **f, wqc_error *err)
 {
