@@ -65,6 +65,25 @@ int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t);
  * "model.embed_tokens.weight"), which callers should report. */
 size_t wqc_plan_unmatched_rule(const wqc_plan *plan, const wqc_model *m);
 
+/* ---- companions of 8-bit and packed 4-bit weights ---- */
+
+/* How a U8 tensor packs 4-bit floats, known from its scales' companion. */
+typedef enum wqc_packed_float {
+    WQC_PACKED_NONE = 0,
+    WQC_PACKED_MXFP4,   /* E2M1 pairs (low nibble first), E8M0 scales in P_scales (gpt-oss: P_blocks) */
+    WQC_PACKED_NVFP4    /* E2M1 pairs, E4M3 scales in P.weight_scale (ModelOpt) */
+} wqc_packed_float;
+
+/* The block scales of m: scales_of[i] = the index of the 1-byte tensor
+ * (FP8 or packed FP4 weights) whose scales tensor i holds, else SIZE_MAX.
+ * Recognised by name beside such a tensor: P.weight_scale_inv (DeepSeek),
+ * P.weight_scale, P.weight_scale_2, P.input_scale and other P.*scale*
+ * (compressed-tensors, ModelOpt) of P.weight; P_scales of P_blocks (gpt-oss).
+ * Encode and quantize never quantize them: they are part of the weights'
+ * values. packed (may be NULL) receives each U8 tensor's packing. Both
+ * arrays hold wqc_model_count(m) entries. */
+wqc_status wqc_model_block_scales(const wqc_model *m, size_t *scales_of, wqc_packed_float *packed, wqc_error *err);
+
 /* ---- frames of a model's tensors ---- */
 
 /* Quantizes tensor i of m with p: f->encoding = WQC_ENC_RANS, f->q owns the

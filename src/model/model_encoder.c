@@ -31,6 +31,7 @@ struct wqc_model_encoder {
     wqc_symbol_model *shared;
     size_t nshared;
     int reproduces_source;
+    size_t *scales_of;           /* wqc_model_block_scales: never quantized */
 };
 
 void wqc_model_encode_options_default(wqc_model_encode_options *o)
@@ -56,6 +57,13 @@ uint64_t wqc_coded_payload_bytes(const wqc_frame *f)
     return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
 }
 
+/* The plan's quantizer for tensor i, unless it holds block scales. */
+static const wqc_quant_params *quantizer(const wqc_model_encoder *e, size_t i)
+{
+    if (e->scales_of && e->scales_of[i] != SIZE_MAX) return NULL;
+    return wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i));
+}
+
 static int given_integers(const wqc_model_encoder *e, const wqc_tensor *t)
 {
     return wqc_model_format_of(e->m) == WQC_FORMAT_NPY && (t->dtype == WQC_DTYPE_I8 || t->dtype == WQC_DTYPE_U8);
@@ -74,7 +82,7 @@ static wqc_status make_frame(wqc_model_encoder *e, size_t i, int threads, wqc_fr
         return WQC_OK;
     }
     const wqc_tensor *t = wqc_model_tensor(e->m, i);
-    const wqc_quant_params *p = wqc_plan_quantizer(&e->o.plan, t);
+    const wqc_quant_params *p = quantizer(e, i);
     if (given_integers(e, t)) {
         wqc_status st = wqc_frame_given(t, f, err);
         if (f->q.symbols != t->data) wqc_model_release(e->m, i);
@@ -111,7 +119,7 @@ static wqc_status shared_byte_model(wqc_model_encoder *e, wqc_error *err)
     for (size_t i = 0; i < e->n; i++) {
         const wqc_tensor *t = wqc_model_tensor(e->m, i);
         if (wqc_dtype_size(t->dtype) != 1 || !wqc_split_dtype(t->dtype) || t->nelem == 0 ||
-            t->nelem > WQC_SHARED_TENSOR_MAX || wqc_plan_quantizer(&e->o.plan, t) || given_integers(e, t))
+            t->nelem > WQC_SHARED_TENSOR_MAX || quantizer(e, i) || given_integers(e, t))
             continue;
         uint64_t h[256] = {0};
         wqc_histogram(t->data, (size_t)t->nelem, h);
@@ -158,7 +166,7 @@ static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
         for (; i < e->n && nb < most; i++) {
             uint64_t nelem = e->given ? e->given[i].nelem : wqc_model_tensor(e->m, i)->nelem;
             if (nelem == 0 || nelem > WQC_SHARED_TENSOR_MAX) continue;
-            if (!e->given && !wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i))) continue;
+            if (!e->given && !quantizer(e, i)) continue;
             batch[nb++] = i;
         }
         memset(made, 0, most * sizeof *made);
@@ -200,7 +208,7 @@ static int reproduces_source(const wqc_model_encoder *e)
     if (e->given || (fmt != WQC_FORMAT_SAFETENSORS && fmt != WQC_FORMAT_NPY)) return 0;
     for (size_t i = 0; i < e->n; i++) {
         const wqc_tensor *t = wqc_model_tensor(e->m, i);
-        if (!given_integers(e, t) && wqc_plan_quantizer(&e->o.plan, t)) return 0;
+        if (!given_integers(e, t) && quantizer(e, i)) return 0;
     }
     return 1;
 }
@@ -240,6 +248,10 @@ wqc_status wqc_model_encoder_open(wqc_model *m, const wqc_model_encode_options *
         e->has_stats = calloc(e->n + 1, 1);
         if (!e->stats || !e->has_stats) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
+    if (st == WQC_OK && !e->given) {
+        e->scales_of = malloc((e->n + 1) * sizeof *e->scales_of);
+        st = e->scales_of ? wqc_model_block_scales(m, e->scales_of, NULL, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
     if (st == WQC_OK) st = list_tensors(e, err);
     if (st == WQC_OK) st = shared_models(e, err);
     if (st != WQC_OK) {
@@ -261,7 +273,7 @@ void wqc_model_encoder_free(wqc_model_encoder *e)
     for (size_t i = 0; i < e->nshared; i++) wqc_symbol_model_free(&e->shared[i]);
     free(e->shared);
     wqc_qst_frames_free(e->given, e->n);
-    void *owned[] = {e->stats, e->has_stats, e->names, e->input_index, e};
+    void *owned[] = {e->stats, e->has_stats, e->names, e->input_index, e->scales_of, e};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
@@ -290,7 +302,7 @@ int wqc_model_encoder_quantized(const wqc_model_encoder *e, size_t i)
 {
     if (e->given) return e->given[i].quantized;
     const wqc_tensor *t = wqc_model_tensor(e->m, i);
-    return given_integers(e, t) || wqc_plan_quantizer(&e->o.plan, t) != NULL;
+    return given_integers(e, t) || quantizer(e, i) != NULL;
 }
 
 int wqc_model_encoder_reproduces_source(const wqc_model_encoder *e) { return e->reproduces_source; }
@@ -338,7 +350,7 @@ static uint64_t coding_bytes(const wqc_model_encoder *e, size_t i)
     if (e->given) return e->given[i].nelem * 2 + e->given[i].payload_len;
     const wqc_tensor *t = wqc_model_tensor(e->m, i);
     if (e->cached && e->cached[i].quantized) return 2 * t->nelem;
-    const wqc_quant_params *p = wqc_plan_quantizer(&e->o.plan, t);
+    const wqc_quant_params *p = quantizer(e, i);
     return p ? wqc_frame_quantize_bytes(t, p) : 3 * t->nbytes;
 }
 

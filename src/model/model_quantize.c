@@ -31,14 +31,21 @@ typedef struct quantize_pass {
     void *ctx;
     wqc_quantize_progress_fn progress;
     void *progress_ctx;
+    size_t *scales_of;  /* wqc_model_block_scales: never quantized */
 } quantize_pass;
+
+static const wqc_quant_params *quantizer(const quantize_pass *q, size_t i)
+{
+    if (q->scales_of[i] != SIZE_MAX) return NULL;
+    return wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i));
+}
 
 /* First pass: every planned tensor quantized. */
 static uint64_t first_bytes(void *ctx, size_t i)
 {
     quantize_pass *q = ctx;
     const wqc_tensor *t = wqc_model_tensor(q->m, i);
-    const wqc_quant_params *p = wqc_plan_quantizer(q->plan, t);
+    const wqc_quant_params *p = quantizer(q, i);
     return p ? wqc_frame_quantize_bytes(t, p) : 0;
 }
 
@@ -46,7 +53,7 @@ static wqc_status first_make(void *ctx, size_t i, int threads, void *slot, wqc_e
 {
     quantize_pass *q = ctx;
     const wqc_tensor *t = wqc_model_tensor(q->m, i);
-    const wqc_quant_params *p = wqc_plan_quantizer(q->plan, t);
+    const wqc_quant_params *p = quantizer(q, i);
     if (!p) {
         wqc_frame_raw(slot, t);
         return WQC_OK;
@@ -69,7 +76,7 @@ static wqc_status first_use(void *ctx, size_t i, void *slot, wqc_error *err)
         free(q->frames[i].q.symbols);
         q->frames[i].q.symbols = NULL;
     }
-    if (q->progress) q->progress(q->progress_ctx, t, wqc_plan_quantizer(q->plan, t), 1);
+    if (q->progress) q->progress(q->progress_ctx, t, quantizer(q, i), 1);
     return WQC_OK;
 }
 
@@ -99,7 +106,7 @@ static wqc_status second_make(void *ctx, size_t t, int threads, void *slot, wqc_
     if (!quantized_again(q, t)) return WQC_OK;
     size_t i = q->l->frame_of[t];
     wqc_frame *again = slot;
-    wqc_status st = wqc_frame_quantize(q->m, i, wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i)), threads, again, NULL, err);
+    wqc_status st = wqc_frame_quantize(q->m, i, quantizer(q, i), threads, again, NULL, err);
     if (st == WQC_OK && !same_quantizer(again, &q->frames[i]))
         st = wqc_fail(err, WQC_ERR_IO, "tensor '%s' changed while being read (quantized differently the second time)",
                       q->l->tensors[t].name);
@@ -129,12 +136,14 @@ wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, int threads, w
     size_t count = wqc_model_count(m), nmeta = wqc_model_metadata_count(m);
     wqc_frame *frames = calloc(count + 1, sizeof *frames);
     wqc_kv *meta = calloc(nmeta + 1, sizeof *meta);
+    size_t *scales_of = malloc((count + 1) * sizeof *scales_of);
     wqc_qst_layout l = {0};
-    quantize_pass q = {m, plan, frames, 0, &l, sink, ctx, progress, progress_ctx};
+    quantize_pass q = {m, plan, frames, 0, &l, sink, ctx, progress, progress_ctx, scales_of};
     static const wqc_batch_ops first = {sizeof(wqc_frame), first_bytes, first_make, first_use, first_release};
     static const wqc_batch_ops second = {sizeof(wqc_frame), second_bytes, second_make, second_use, first_release};
     threads = wqc_rans_threads(threads);
-    wqc_status st = frames && meta ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = frames && meta && scales_of ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK) st = wqc_model_block_scales(m, scales_of, NULL, err);
     if (st == WQC_OK) st = wqc_ordered_batches(count, threads, WQC_BATCH_BYTES_PER_THREAD, &first, &q, err);
     for (size_t i = 0; meta && i < nmeta; i++) meta[i] = *wqc_model_metadata(m, i);
     if (st == WQC_OK) st = wqc_qst_layout_make(frames, count, meta, nmeta, &l, err);
@@ -142,6 +151,7 @@ wqc_status wqc_model_quantize(wqc_model *m, const wqc_plan *plan, int threads, w
     if (st == WQC_OK) st = wqc_ordered_batches(l.n, threads, WQC_BATCH_BYTES_PER_THREAD, &second, &q, err);
     wqc_qst_layout_free(&l);
     free(meta);
+    free(scales_of);
     for (size_t i = 0; frames && i < count; i++) wqc_frame_release(&frames[i]);
     free(frames);
     return st;

@@ -209,6 +209,40 @@ assert d[\"shared_models\"] >= 1 and len(small) == 4 and all(x[\"shared_tables\"
 " "$tmp/out"'
 expect_status 0 "FP8: encode without --lossless keeps the 8-bit floats" -- "$wqc" encode fp8.safetensors -o fp8q.wqc -f -v
 check "FP8: kept split in the quantizing mode too" 'grep -q "up_proj.weight: kept F8_E4M3 (split)" "$tmp/err"'
+# The block scales are part of the weights' values: never quantized, in
+# encode, quantize or analyze (they had been coded as 4-bit weights).
+check "FP8: block scales kept exactly in the quantizing mode" 'grep -q "up_proj.weight_scale_inv: kept F32" "$tmp/err"'
+expect_status 0 "FP8: decode of the quantizing mode's file" -- "$wqc" decode fp8q.wqc -o fp8q.back.safetensors -f
+expect_status 0 "FP8: quantize keeps them too" -- "$wqc" quantize fp8.safetensors -o fp8qq.safetensors -q
+check "FP8: every scale and FP8 tensor back bit for bit, from encode and quantize" '"$py" -c "
+import json, struct, sys
+def rd(p):
+    b = open(p, \"rb\").read(); n = struct.unpack(\"<Q\", b[:8])[0]; h = json.loads(b[8:8 + n]); h.pop(\"__metadata__\", None)
+    return {k: b[8 + n + v[\"data_offsets\"][0]:8 + n + v[\"data_offsets\"][1]] for k, v in h.items()}
+a = rd(sys.argv[1])
+kept = [k for k in a if k.endswith(\"_scale_inv\") or k.endswith(\"up_proj.weight\")]
+assert len(kept) >= 2, kept
+for p in sys.argv[2:]:
+    b = rd(p)
+    for k in kept: assert a[k] == b[k], (p, k)
+" fp8.safetensors fp8q.back.safetensors fp8qq.safetensors'
+expect_status 0 "FP8: analyze" -- "$wqc" analyze fp8.safetensors
+check "FP8: analyze skips the 8-bit floats and their scales, as encode keeps them" 'grep -q "up_proj.weight_scale_inv.*skipped: block scales" "$tmp/out" && grep -q "up_proj.weight .*skipped: 8-bit float" "$tmp/out"'
+# Other published layouts (compressed-tensors FP8: P.weight_scale per row;
+# ModelOpt: P.input_scale), and a name that only looks like a scale.
+PYTHONPATH=$support "$py" - <<'PY'
+import numpy as np
+from safetensors_write import write
+rng = np.random.default_rng(5)
+f32 = lambda *s: (rng.standard_normal(s) * 0.02).astype("<f4").tobytes()
+write("ct.safetensors", {"a.weight": ("F8_E4M3", (64, 128), rng.integers(0, 120, (64, 128), dtype=np.uint8).tobytes()),
+                         "a.weight_scale": ("F32", (64, 1), np.abs(rng.standard_normal((64, 1))).astype("<f4").tobytes()),
+                         "a.input_scale": ("F32", (1, 1), np.ones((1, 1), "<f4").tobytes()),
+                         "b.weight": ("F32", (64, 128), f32(64, 128)),
+                         "b.weight_scale": ("F32", (64, 128), f32(64, 128))})
+PY
+expect_status 0 "compressed-tensors FP8: encode" -- "$wqc" encode ct.safetensors -o ct.wqc -f -v
+check "P.weight_scale and P.input_scale of an F8 P.weight kept; of an F32 one quantized" 'grep -q "a.weight_scale: kept F32" "$tmp/err" && grep -q "a.input_scale: kept F32" "$tmp/err" && grep -q "b.weight_scale: affine" "$tmp/err"'
 expect_status 0 "FP8: analyze --lossless --json" -- "$wqc" analyze --lossless --json fp8.safetensors
 check "FP8: field entropies" '"$py" -c "
 import json, sys
@@ -226,4 +260,17 @@ check "MXFP4: blocks and scales kept split" 'grep -q "up_proj.weight_blocks: kep
 expect_status 0 "MXFP4: decode" -- "$wqc" decode mx.wqc -o mx.back.safetensors -f
 check "MXFP4: the file back, byte for byte" 'cmp -s mx.safetensors mx.back.safetensors'
 check "MXFP4: a tenth smaller than its file (Gaussian weights, 4-bit codes)" '(( $(stat -c %s mx.wqc) * 10 < $(stat -c %s mx.safetensors) * 9 ))'
+expect_status 0 "MXFP4: analyze --lossless --json" -- "$wqc" analyze --lossless --json mx.safetensors
+check "MXFP4: E2M1 codes recognised, two a byte, their fields' entropies" '"$py" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [x for x in d[\"tensors\"] if x[\"name\"].endswith(\"up_proj.weight_blocks\")][0]
+assert t.get(\"packed\") == \"MXFP4\" and t[\"values\"] == 2 * t[\"bytes\"], t
+assert 2 < t[\"symbol_entropy_bits\"] <= 4 and 0.9 < t[\"sign_entropy_bits\"] <= 1 and 0 < t[\"mantissa_entropy_bits\"] <= 1, t
+assert t[\"symbol_entropy_bits\"] <= t[\"sign_entropy_bits\"] + t[\"exponent_entropy_bits\"] + t[\"mantissa_entropy_bits\"] + 1e-9
+s = [x for x in d[\"tensors\"] if x[\"name\"].endswith(\"up_proj.weight_scales\")][0]
+assert \"packed\" not in s and \"MXFP4\" in d[\"by_dtype\"], (s, d[\"by_dtype\"])
+" "$tmp/out"'
+expect_status 0 "MXFP4: analyze" -- "$wqc" analyze mx.safetensors
+check "MXFP4: analyze names the packing and skips the blocks and scales" 'grep -q "weight_blocks .*skipped: MXFP4" "$tmp/out" && grep -q "weight_scales .*skipped: block scales" "$tmp/out"'
 finish

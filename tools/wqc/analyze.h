@@ -14,6 +14,8 @@ typedef struct analyze_input {
     wqc_model_encoder *encoder; /* what encode would do with this input (NULL: synthetic) */
     size_t *coded_as;           /* per model tensor: the encoder's tensor, or SIZE_MAX when encode
                                    does not quantize it */
+    size_t *scales_of;          /* per model tensor: wqc_model_block_scales */
+    wqc_packed_float *packed;
 } analyze_input;
 
 typedef struct analyze_job {

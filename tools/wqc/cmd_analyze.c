@@ -237,8 +237,15 @@ static int name_selected(const analyze_args *a, const char *name)
 
 static int selected_name(const void *a, const char *name) { return name_selected(a, name); }
 
-static const char *skip_reason(const analyze_args *a, const wqc_tensor *t)
+/* Why tensor i of `in` is not analysed (as encode, which keeps it), or NULL. */
+static const char *skip_reason(const analyze_args *a, const analyze_input *in, size_t i, const wqc_tensor *t)
 {
+    if (in->scales_of && in->scales_of[i] != SIZE_MAX) return "block scales of an 8/4-bit tensor, kept exactly";
+    if (in->packed && in->packed[i] != WQC_PACKED_NONE)
+        return in->packed[i] == WQC_PACKED_MXFP4 ? "MXFP4 (packed E2M1), kept exactly: see --lossless"
+                                                 : "NVFP4 (packed E2M1), kept exactly: see --lossless";
+    if (t->dtype == WQC_DTYPE_F8_E4M3 || t->dtype == WQC_DTYPE_F8_E5M2 || t->dtype == WQC_DTYPE_F8_E8M0)
+        return "8-bit float, kept exactly: see --lossless";
     if (!wqc_dtype_is_float(t->dtype) && t->dtype != WQC_DTYPE_I8 && t->dtype != WQC_DTYPE_U8)
         return "dtype not analysed";
     if (t->ndim < 2 && !a->vectors) return "rank < 2 (use --vectors)";
@@ -262,7 +269,7 @@ static int add_jobs(const analyze_args *a, size_t index, const analyze_input *in
         j->input = index;
         j->index = i;
         j->tensor = t;
-        j->skip = skip_reason(a, t);
+        j->skip = skip_reason(a, in, i, t);
     }
     return 1;
 }
@@ -413,6 +420,15 @@ int cmd_analyze(int argc, char **argv)
             goto done;
         }
         ninputs++;
+        size_t count = wqc_model_count(in->model);
+        in->scales_of = malloc((count + 1) * sizeof *in->scales_of);
+        in->packed = malloc((count + 1) * sizeof *in->packed);
+        st = in->scales_of && in->packed ? wqc_model_block_scales(in->model, in->scales_of, in->packed, &err)
+                                         : wqc_fail(&err, WQC_ERR_NOMEM, "out of memory");
+        if (st != WQC_OK) {
+            rc = cli_file_error(argv[i], st, &err);
+            goto done;
+        }
     }
     if (a.lossless) {
         lossless_options lo = {a.json, a.quiet, a.options.zstd_level, a.options.brotli_quality, selected_name, &a};
@@ -491,6 +507,8 @@ done:
         wqc_model_close(inputs[i].model);
         free(inputs[i].synthetic_data);
         free(inputs[i].coded_as);
+        free(inputs[i].scales_of);
+        free(inputs[i].packed);
     }
     free(inputs);
     free(jobs);
