@@ -181,6 +181,9 @@ PY
 expect_status 0 "quantize --format fp8 -T 1" -- "$wqc" quantize bf.safetensors --format fp8 -T 1 -o fp8t1.safetensors -q
 expect_status 0 "quantize --format fp8 -T 3" -- "$wqc" quantize bf.safetensors --format fp8 -T 3 -o fp8t3.safetensors -q
 check "tensors converted several at once: the same checkpoint at any -T" 'cmp -s fp8t1.safetensors fp8t3.safetensors && cmp -s fp8t1.safetensors fp8c.safetensors'
+# Its block scales are not matrices to convert: an FP8 checkpoint comes back as it is.
+expect_status 0 "quantize --format fp8 of an FP8 checkpoint" -- "$wqc" quantize fp8c.safetensors --format fp8 -o fp8again.safetensors -q
+check "quantize --format fp8 of an FP8 checkpoint: the same file" 'cmp -s fp8c.safetensors fp8again.safetensors'
 expect_status 0 "quantize --format fp8, GPT-2 and Meta names" -- "$wqc" quantize names.safetensors --format fp8 -o names8.safetensors -q
 expect_status 0 "fp8_convert.py, GPT-2 and Meta names" -- env PYTHONPATH="$support" "$py" "$support/fp8_convert.py" names.safetensors names8p.safetensors
 check "wte, wpe and output.weight kept, the MLP matrix FP8, by both" '"$py" -c "
