@@ -248,10 +248,13 @@ wqc_status wqc_frame_decode_raw_with(const wqc_frame *f, wqc_isa isa, uint8_t *o
  * bytes (f->raw_len); a quantized one its elements in `form`
  * (WQC_FORM_SYMBOLS, F32, F16 or BF16), where SYMBOLS of given integers
  * (WQC_QUANT_GIVEN) are the integers themselves, offset added, as I8/U8
- * bytes. Row-major rANS frames are decoded a window of whole chunks at a time
- * into one buffer of about `window` bytes (0: WQC_STREAM_WINDOW_DEFAULT;
- * more where each thread needs two chunks), so a tensor needs no buffer of
- * its own size; other frames are decoded whole. threads as in
+ * bytes. Row-major rANS frames (and split frames) are decoded a few whole
+ * chunks at a time, each thread into a buffer of its own, buffers of about
+ * `window` bytes in all (0: WQC_STREAM_WINDOW_DEFAULT; more where each
+ * thread needs two chunks), so a tensor needs no buffer of its own size;
+ * other frames are decoded whole. sink is called in element order, one call
+ * at a time, but on any of the decoding threads: a piece is handed over as
+ * soon as it and those before it are decoded. threads as in
  * wqc_rans_decode_to (<= 0: all cores). */
 #define WQC_STREAM_WINDOW_DEFAULT (4u << 20)
 wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads, size_t window, wqc_sink_fn sink,

@@ -1,49 +1,137 @@
-/* Streaming a frame's output: a window of chunks at a time, so that decoding
- * a tensor needs a buffer of the window, not of the tensor, and the buffer
- * (reused) is paid for in page faults once. */
+/* Streaming a frame's output: a few chunks at a time, so that decoding a
+ * tensor needs buffers of a task a thread, not of the tensor, and the
+ * buffers (reused) are paid for in page faults once. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/big_buffer.h"
+#include "../common/ordered_tasks.h"
 #include "../quant/group_cursor.h"
 #include "../rans/decode_kernel.h"
 #include "split_streams.h"
 #include "wqc/container.h"
 #include "wqc/dtype.h"
 
-/* SPLIT frames: a window of the symbols' chunks at a time, merged with the
- * rest streams into the float bytes. */
+/* A stream of rANS chunks decoded a task (a few whole chunks) at a time on
+ * the threads, each into a buffer of its own, and given to the sink in order
+ * as each is ready (wqc_ordered_tasks): no barrier between windows, and the
+ * merge of split frames on the threads too. */
+typedef struct chunk_stream {
+    const wqc_frame *f;
+    const wqc_rans_dtable *d;
+    wqc_rans_form form;      /* of the symbols' decode */
+    uint8_t add;
+    uint64_t per;            /* chunks a task */
+    uint8_t **sym, **out;    /* each worker's buffers: symbols (or the output form), split values */
+    const split_rest *rest;  /* split frames, else NULL */
+    size_t size;             /* bytes an element of the sink's output */
+    wqc_isa isa;
+    wqc_sink_fn sink;
+    void *ctx;
+} chunk_stream;
+
+/* Elements first..last of task t. */
+static void task_range(const chunk_stream *s, size_t t, uint64_t *first, uint64_t *last)
+{
+    const wqc_rans_coded *c = &s->f->coded;
+    *first = (uint64_t)t * s->per * c->chunk;
+    *last = *first + s->per * c->chunk < c->n ? *first + s->per * c->chunk : c->n;
+}
+
+static wqc_status chunk_work(void *ctx, size_t t, int w, wqc_error *err)
+{
+    const chunk_stream *s = ctx;
+    const wqc_rans_coded *c = &s->f->coded;
+    uint64_t k = (uint64_t)t * s->per, count = c->nchunks - k < s->per ? c->nchunks - k : s->per, first, last;
+    task_range(s, t, &first, &last);
+    wqc_rans_output o = {.form = s->form, .dst = s->sym[w], .groups = &s->f->q, .first = first, .add = s->add};
+    wqc_status st = wqc_rans_decode_range_with(s->d, c, k, count, &o, 1, s->isa, err);
+    if (st != WQC_OK || !s->out) return st;
+    const uint8_t *rest[WQC_SPLIT_REST_MAX];
+    for (unsigned j = 0; j < wqc_split_rest_count(s->f->dtype); j++) rest[j] = s->rest->stream[j] + first;
+    return wqc_float_merge(s->f->dtype, s->sym[w], rest, (size_t)(last - first), s->out[w], s->isa, err);
+}
+
+static wqc_status chunk_emit(void *ctx, size_t t, int w, wqc_error *err)
+{
+    const chunk_stream *s = ctx;
+    uint64_t first, last;
+    task_range(s, t, &first, &last);
+    return s->sink(s->ctx, s->out ? s->out[w] : s->sym[w], (size_t)((last - first) * s->size), err);
+}
+
+/* Chunks a task: the kernels' several at once (most), within about `window`
+ * bytes of buffers over the threads but at least min(2, most), and no more
+ * than leave every thread a task. */
+static uint64_t task_chunks(uint64_t nchunks, int threads, uint64_t chunk_bytes, size_t window, uint64_t most)
+{
+    uint64_t per = window / (chunk_bytes * (uint64_t)threads), least = most < 2 ? most : 2;
+    if (per < least) per = least;
+    if (per > most) per = most;
+    uint64_t share = (nchunks + (uint64_t)threads - 1) / (uint64_t)threads;
+    if (per > share) per = share;
+    return per ? per : 1;
+}
+
+/* Each worker's buffer of `bytes`, made separately: blocks of a few MiB
+ * each, not one of all (a block past 2 MiB takes fresh huge pages). */
+static uint8_t **worker_buffers(int workers, uint64_t bytes)
+{
+    uint8_t **b = calloc((size_t)workers, sizeof *b);
+    for (int k = 0; b && k < workers; k++)
+        if (!(b[k] = wqc_big_alloc((size_t)bytes))) {
+            for (int j = 0; j < k; j++) free(b[j]);
+            free(b);
+            return NULL;
+        }
+    return b;
+}
+
+static void buffers_free(uint8_t **b, int workers)
+{
+    for (int k = 0; b && k < workers; k++) free(b[k]);
+    free(b);
+}
+
+/* Runs s over the frame's chunks: a task's symbols (or output form) in
+ * sym_bytes, its split values (out_bytes > 0) in out_bytes. */
+static wqc_status run_chunks(chunk_stream *s, int threads, uint64_t sym_bytes, uint64_t out_bytes, wqc_error *err)
+{
+    const wqc_rans_coded *c = &s->f->coded;
+    size_t tasks = (size_t)((c->nchunks + s->per - 1) / s->per);
+    int workers = wqc_ordered_workers(tasks, threads);
+    /* The larger first: the heap then gives both back the blocks of the last tensor's. */
+    s->out = out_bytes ? worker_buffers(workers, out_bytes) : NULL;
+    s->sym = worker_buffers(workers, sym_bytes);
+    wqc_status st = s->sym && (s->out || !out_bytes) ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    static const wqc_task_ops ops = {chunk_work, chunk_emit};
+    if (st == WQC_OK) st = wqc_ordered_tasks(tasks, workers, &ops, s, err);
+    buffers_free(s->sym, workers);
+    buffers_free(s->out, workers);
+    return st;
+}
+
+/* SPLIT frames: the symbols' chunks merged with the rest streams into the
+ * float bytes, a task at a time (1-byte values are their own symbols). */
 static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, wqc_sink_fn sink, void *ctx,
                                wqc_error *err)
 {
     const wqc_rans_coded *c = &f->coded;
     if (c->nchunks == 0) return WQC_OK;
     size_t size = wqc_dtype_size(f->dtype);
-    uint64_t per = window / ((uint64_t)c->chunk * size), least = 2 * (uint64_t)wqc_rans_threads(threads);
-    if (per < least) per = least;
-    if (per > c->nchunks) per = c->nchunks;
-    uint64_t cap = per * c->chunk < c->n ? per * c->chunk : c->n;
-    /* 1-byte values are their own symbols: decoded straight into out. */
-    uint8_t *out = wqc_big_alloc((size_t)cap * size), *sym = size == 1 ? out : wqc_big_alloc((size_t)cap);
+    int t = wqc_rans_threads(threads);
     split_rest r = {0};
     wqc_rans_dtable d = {0};
-    wqc_status st = sym && out ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_status st = split_rest_open(f, &r, err);
     if (st == WQC_OK) st = wqc_rans_dtable_init(&d, &c->table, err);
-    wqc_isa isa = wqc_isa_active();
-    for (uint64_t k = 0; st == WQC_OK && k < c->nchunks; k += per) {
-        uint64_t count = c->nchunks - k < per ? c->nchunks - k : per;
-        uint64_t first = k * c->chunk, last = (k + count) * c->chunk < c->n ? (k + count) * c->chunk : c->n;
-        wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym, .first = first};
-        st = wqc_rans_decode_range_with(&d, c, k, count, &o, threads, isa, err);
-        const uint8_t *rest[WQC_SPLIT_REST_MAX];
-        for (unsigned j = 0; j < wqc_split_rest_count(f->dtype); j++) rest[j] = r.stream[j] + first;
-        if (st == WQC_OK && size > 1) st = wqc_float_merge(f->dtype, sym, rest, (size_t)(last - first), out, isa, err);
-        if (st == WQC_OK) st = sink(ctx, out, (size_t)((last - first) * size), err);
+    chunk_stream s = {f, &d, WQC_FORM_SYMBOLS, 0, 0, NULL, NULL, &r, size, wqc_isa_active(), sink, ctx};
+    if (st == WQC_OK) {
+        s.per = task_chunks(c->nchunks, t, (uint64_t)c->chunk * size, window, rans_multi_most(WQC_FORM_SYMBOLS, d.alphabet));
+        uint64_t most = s.per * c->chunk < c->n ? s.per * c->chunk : c->n; /* elements a task */
+        st = run_chunks(&s, t, most, size == 1 ? 0 : most * size, err);
     }
     wqc_rans_dtable_free(&d);
     split_rest_close(&r);
-    if (sym != out) free(sym);
-    free(out);
     return st;
 }
 
@@ -61,7 +149,7 @@ static wqc_status stream_bytes(const wqc_frame *f, int threads, size_t window, w
     return st;
 }
 
-/* Row-major rANS frames: windows of whole chunks decoded straight into the
+/* Row-major rANS frames: tasks of whole chunks decoded straight into the
  * output form by the kernels. */
 static wqc_status stream_rans(const wqc_frame *f, wqc_rans_form form, uint8_t add, int threads, size_t window,
                               wqc_sink_fn sink, void *ctx, wqc_error *err)
@@ -69,28 +157,16 @@ static wqc_status stream_rans(const wqc_frame *f, wqc_rans_form form, uint8_t ad
     const wqc_rans_coded *c = &f->coded;
     if (c->nchunks == 0) return WQC_OK;
     uint64_t esize = wqc_rans_output_bytes(form, 1), chunk_out = (uint64_t)c->chunk * esize;
-    /* Every thread gets at least two chunks of a window. */
-    uint64_t per = window / chunk_out, least = 2 * (uint64_t)wqc_rans_threads(threads);
-    if (per < least) per = least;
-    if (per > c->nchunks) per = c->nchunks;
-    uint64_t cap = per * chunk_out;
-    if (cap > c->n * esize) cap = c->n * esize;
-    uint8_t *buf = wqc_big_alloc((size_t)cap);
-    if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    int t = wqc_rans_threads(threads);
     wqc_rans_dtable d = {0};
     wqc_status st = c->ctx.ntables ? wqc_rans_dtable_init_context(&d, &c->ctx, err)
                                    : wqc_rans_dtable_init(&d, &c->table, err);
-    wqc_isa isa = wqc_isa_active();
-    for (uint64_t k = 0; st == WQC_OK && k < c->nchunks; k += per) {
-        uint64_t count = c->nchunks - k < per ? c->nchunks - k : per;
-        uint64_t first = k * c->chunk, last = (k + count) * c->chunk;
-        if (last > c->n) last = c->n;
-        wqc_rans_output o = {.form = form, .dst = buf, .groups = &f->q, .first = first, .add = add};
-        st = wqc_rans_decode_range_with(&d, c, k, count, &o, threads, isa, err);
-        if (st == WQC_OK) st = sink(ctx, buf, (size_t)((last - first) * esize), err);
+    chunk_stream s = {f, &d, form, add, 0, NULL, NULL, NULL, (size_t)esize, wqc_isa_active(), sink, ctx};
+    if (st == WQC_OK) {
+        s.per = task_chunks(c->nchunks, t, chunk_out, window, rans_multi_most(form, d.alphabet));
+        st = run_chunks(&s, t, s.per * c->chunk < c->n ? s.per * chunk_out : c->n * esize, 0, err);
     }
     wqc_rans_dtable_free(&d);
-    free(buf);
     return st;
 }
 

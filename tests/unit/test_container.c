@@ -3,6 +3,7 @@
 
 #include "test_common.h"
 #include "../../src/container/format.h"
+#include "../../src/common/ordered_tasks.h"
 #include "../../src/common/xxh3.h"
 #include <xxhash.h>
 
@@ -601,6 +602,58 @@ static void test_container_xxh3_kernels_match_the_library(void **state)
     free(b);
 }
 
+/* Tasks of a stream: each worker's result in its own slot, emitted in task
+ * order; the first failure in task order, of a work or an emit, stops it. */
+typedef struct task_log {
+    uint64_t slot[8];
+    size_t emitted[64], nemitted;
+    size_t fail_work, fail_emit;
+} task_log;
+
+static wqc_status log_work(void *ctx, size_t t, int w, wqc_error *err)
+{
+    task_log *g = ctx;
+    assert_true(w >= 0 && w < 8);
+    uint64_t v = t;
+    for (int k = 0; k < 20000 * (int)(t % 5); k++) v = v * 6364136223846793005ull + 1442695040888963407ull;
+    g->slot[w] = t << 32 | (v & 1); /* the task's result, in its worker's slot */
+    return t == g->fail_work ? wqc_fail(err, WQC_ERR_FORMAT, "work %zu", t) : WQC_OK;
+}
+
+static wqc_status log_emit(void *ctx, size_t t, int w, wqc_error *err)
+{
+    task_log *g = ctx;
+    assert_int_equal(g->slot[w] >> 32, t); /* its own worker's result, not overwritten */
+    if (t == g->fail_emit) return wqc_fail(err, WQC_ERR_IO, "emit %zu", t);
+    g->emitted[g->nemitted++] = t;
+    return WQC_OK;
+}
+
+static void test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure(void **state)
+{
+    (void)state;
+    static const wqc_task_ops ops = {log_work, log_emit};
+    for (int threads = 1; threads <= 8; threads += 3) {
+        task_log g = {.fail_work = SIZE_MAX, .fail_emit = SIZE_MAX};
+        wqc_error err;
+        assert_int_equal(wqc_ordered_tasks(64, threads, &ops, &g, &err), WQC_OK);
+        assert_int_equal(g.nemitted, 64);
+        for (size_t t = 0; t < 64; t++) assert_int_equal(g.emitted[t], t);
+        /* A work failing after an emit that fails: the emit's, the earlier task, wins. */
+        g = (task_log){.fail_work = 41, .fail_emit = 23};
+        assert_int_equal(wqc_ordered_tasks(64, threads, &ops, &g, &err), WQC_ERR_IO);
+        assert_string_equal(err.msg, "emit 23");
+        assert_int_equal(g.nemitted, 23);
+        g = (task_log){.fail_work = 17, .fail_emit = 30};
+        assert_int_equal(wqc_ordered_tasks(64, threads, &ops, &g, &err), WQC_ERR_FORMAT);
+        assert_string_equal(err.msg, "work 17");
+        assert_int_equal(g.nemitted, 17);
+        for (size_t t = 0; t < 17; t++) assert_int_equal(g.emitted[t], t);
+    }
+    assert_int_equal(wqc_ordered_workers(3, 16), 3);
+    assert_int_equal(wqc_ordered_workers(0, 16), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_container_hostile_records_with_valid_checks),
         cmocka_unit_test(test_container_segment_checks),
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
+        cmocka_unit_test(test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
