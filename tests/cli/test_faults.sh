@@ -16,6 +16,13 @@ expect_status 1 "closed pipe" -- bash -c 'set -o pipefail; "$0" decode w.wqc -o 
 check "closed pipe: one clear line" 'grep -q "stdout: write failed: Broken pipe" "$tmp/err" && [[ $(wc -l < "$tmp/err") -eq 1 ]]'
 expect_status 1 "full device" -- "$wqc" encode w.npy -o /dev/full
 check "full device message" 'grep -q "No space left on device" "$tmp/err"'
+# The same while a tensor's chunks decode on several threads, each piece
+# written as it is ready: the first failed write ends it, one line.
+"$wqc" encode w.npy -o wc.wqc -q --chunk 65536 || exit 1
+expect_status 1 "closed pipe, chunks on 4 threads" -- bash -c 'set -o pipefail; "$0" decode -T 4 --dequantize wc.wqc -o - | head -c 10 >/dev/null' "$wqc"
+check "closed pipe at -T 4: one clear line" 'grep -q "stdout: write failed: Broken pipe" "$tmp/err" && [[ $(wc -l < "$tmp/err") -eq 1 ]]'
+expect_status 1 "full device, chunks on 4 threads" -- "$wqc" decode -T 4 --dequantize wc.wqc -o /dev/full
+check "full device at -T 4: one clear line" 'grep -q "No space left on device" "$tmp/err" && [[ $(wc -l < "$tmp/err") -eq 1 ]]'
 
 # A full filesystem needs a small tmpfs (root only: CI runs as root).
 mkdir -p small
