@@ -242,10 +242,22 @@ write("ct.safetensors", {"a.weight": ("F8_E4M3", (64, 128), rng.integers(0, 120,
                          "a.weight_scale": ("F32", (64, 1), np.abs(rng.standard_normal((64, 1))).astype("<f4").tobytes()),
                          "a.input_scale": ("F32", (1, 1), np.ones((1, 1), "<f4").tobytes()),
                          "b.weight": ("F32", (64, 128), f32(64, 128)),
-                         "b.weight_scale": ("F32", (64, 128), f32(64, 128))})
+                         "b.weight_scale": ("F32", (64, 128), f32(64, 128)),
+                         # NVFP4 as ModelOpt writes it: E2M1 pairs, E4M3 scales per 16, an F32 global scale
+                         "c.weight": ("U8", (64, 64), rng.integers(0, 256, (64, 64), dtype=np.uint8).tobytes()),
+                         "c.weight_scale": ("F8_E4M3", (64, 8), rng.integers(40, 60, (64, 8), dtype=np.uint8).tobytes()),
+                         "c.weight_scale_2": ("F32", (), np.ones((), "<f4").tobytes())})
 PY
 expect_status 0 "compressed-tensors FP8: encode" -- "$wqc" encode ct.safetensors -o ct.wqc -f -v
 check "P.weight_scale and P.input_scale of an F8 P.weight kept; of an F32 one quantized" 'grep -q "a.weight_scale: kept F32" "$tmp/err" && grep -q "a.input_scale: kept F32" "$tmp/err" && grep -q "b.weight_scale: affine" "$tmp/err"'
+expect_status 0 "NVFP4: analyze --lossless --json" -- "$wqc" analyze --lossless --json ct.safetensors
+check "NVFP4: U8 weights beside E4M3 weight_scale read as E2M1 codes" '"$py" -c "
+import json, sys
+t = {x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"tensors\"]}
+assert t[\"c.weight\"].get(\"packed\") == \"NVFP4\" and t[\"c.weight\"][\"values\"] == 2 * 64 * 64, t[\"c.weight\"]
+assert 3.9 < t[\"c.weight\"][\"symbol_entropy_bits\"] <= 4, t[\"c.weight\"]
+assert \"packed\" not in t[\"c.weight_scale\"]
+" "$tmp/out"'
 expect_status 0 "FP8: analyze --lossless --json" -- "$wqc" analyze --lossless --json fp8.safetensors
 check "FP8: field entropies" '"$py" -c "
 import json, sys
