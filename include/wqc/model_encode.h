@@ -56,6 +56,11 @@ void wqc_plan_default(wqc_plan *p);
  * is stored losslessly: not float, rank < 2, empty, below min_elements, kept. */
 const wqc_quant_params *wqc_plan_quantizer(const wqc_plan *plan, const wqc_tensor *t);
 
+/* wqc_plan_quantizer for tensor i of m, but NULL for block scales
+ * (scales_of from wqc_model_block_scales; NULL: none known). */
+const wqc_quant_params *wqc_plan_model_quantizer(const wqc_plan *plan, const wqc_model *m, const size_t *scales_of,
+                                                 size_t i);
+
 /* True when t is an F32/F16/BF16 tensor to store bit-exactly with the split
  * coding: plan->lossless, or the first rule matching its name says lossless. */
 int wqc_plan_lossless(const wqc_plan *plan, const wqc_tensor *t);

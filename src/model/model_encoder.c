@@ -57,11 +57,9 @@ uint64_t wqc_coded_payload_bytes(const wqc_frame *f)
     return f->encoding == WQC_ENC_RANS ? f->coded.payload_len : f->payload_len;
 }
 
-/* The plan's quantizer for tensor i, unless it holds block scales. */
 static const wqc_quant_params *quantizer(const wqc_model_encoder *e, size_t i)
 {
-    if (e->scales_of && e->scales_of[i] != SIZE_MAX) return NULL;
-    return wqc_plan_quantizer(&e->o.plan, wqc_model_tensor(e->m, i));
+    return wqc_plan_model_quantizer(&e->o.plan, e->m, e->scales_of, i);
 }
 
 static int given_integers(const wqc_model_encoder *e, const wqc_tensor *t)

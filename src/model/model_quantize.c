@@ -36,8 +36,7 @@ typedef struct quantize_pass {
 
 static const wqc_quant_params *quantizer(const quantize_pass *q, size_t i)
 {
-    if (q->scales_of[i] != SIZE_MAX) return NULL;
-    return wqc_plan_quantizer(q->plan, wqc_model_tensor(q->m, i));
+    return wqc_plan_model_quantizer(q->plan, q->m, q->scales_of, i);
 }
 
 /* First pass: every planned tensor quantized. */

@@ -1,6 +1,7 @@
 /* The per-tensor plan: which tensors are quantized, with what, and which
  * are stored bit-exactly. */
 #include <fnmatch.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "wqc/model_encode.h"
@@ -68,6 +69,13 @@ const wqc_quant_params *wqc_plan_quantizer(const wqc_plan *plan, const wqc_tenso
             return plan->rules[i].keep ? NULL : &plan->rules[i].params;
     }
     return &plan->base;
+}
+
+const wqc_quant_params *wqc_plan_model_quantizer(const wqc_plan *plan, const wqc_model *m, const size_t *scales_of,
+                                                 size_t i)
+{
+    if (scales_of && scales_of[i] != SIZE_MAX) return NULL;
+    return wqc_plan_quantizer(plan, wqc_model_tensor(m, i));
 }
 
 size_t wqc_plan_unmatched_rule(const wqc_plan *plan, const wqc_model *m)
