@@ -191,6 +191,46 @@ static void test_model_api_plan_rules(void **state)
     assert_true(wqc_plan_lossless(&plan, &other));
 }
 
+/* Block scales beside 8- and 4-bit weights, by the published names; a
+ * lookalike beside float weights, or with no partner, is not one. */
+static void test_model_api_block_scales(void **state)
+{
+    (void)state;
+    static uint8_t b[64];
+    const unsigned char *d = b;
+    const wqc_tensor t[] = {
+        {"l.q.weight", WQC_DTYPE_F8_E4M3, 2, {4, 4}, 16, d, 16},
+        {"l.q.weight_scale_inv", WQC_DTYPE_F32, 2, {1, 1}, 1, d, 4},
+        {"l.k.weight_scale", WQC_DTYPE_F32, 2, {4, 1}, 4, d, 16},
+        {"l.k.weight", WQC_DTYPE_F8_E4M3, 2, {4, 4}, 16, d, 16},
+        {"l.k.input_scale", WQC_DTYPE_F32, 0, {0}, 1, d, 4},
+        {"l.v.weight", WQC_DTYPE_F32, 2, {2, 2}, 4, d, 16},
+        {"l.v.weight_scale", WQC_DTYPE_F32, 2, {2, 2}, 4, d, 16},
+        {"e.gate_up_proj_blocks", WQC_DTYPE_U8, 3, {2, 1, 16}, 32, d, 32},
+        {"e.gate_up_proj_scales", WQC_DTYPE_U8, 2, {2, 1}, 2, d, 2},
+        {"n.weight", WQC_DTYPE_U8, 2, {4, 2}, 8, d, 8},
+        {"n.weight_scale", WQC_DTYPE_F8_E4M3, 2, {4, 1}, 4, d, 4},
+        {"lonely_scale_inv", WQC_DTYPE_F32, 2, {1, 1}, 1, d, 4},
+    };
+    wqc_model *m;
+    wqc_error err;
+    assert_int_equal(wqc_model_from_tensors(t, 12, NULL, 0, &m, &err), WQC_OK);
+    size_t of[12];
+    wqc_packed_float packed[12];
+    assert_int_equal(wqc_model_block_scales(m, of, packed, &err), WQC_OK);
+    const size_t want[12] = {SIZE_MAX, 0, 3, SIZE_MAX, 3, SIZE_MAX, SIZE_MAX, SIZE_MAX, 7, SIZE_MAX, 9, SIZE_MAX};
+    for (int i = 0; i < 12; i++) assert_int_equal(of[i], want[i]);
+    assert_int_equal(packed[7], WQC_PACKED_MXFP4);
+    assert_int_equal(packed[9], WQC_PACKED_NVFP4);
+    assert_int_equal(packed[0], WQC_PACKED_NONE);
+    wqc_plan plan;
+    wqc_plan_default(&plan);
+    assert_null(wqc_plan_model_quantizer(&plan, m, of, 1));
+    assert_non_null(wqc_plan_model_quantizer(&plan, m, of, 6));
+    assert_non_null(wqc_plan_model_quantizer(&plan, m, NULL, 1));
+    wqc_model_close(m);
+}
+
 /* One rule for the coding parameters, whoever gives them. */
 static void test_model_api_rans_settings_one_rule(void **state)
 {
@@ -469,6 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_api_encode_tensors_and_decode_every_form),
         cmocka_unit_test(test_model_api_plan_rules),
+        cmocka_unit_test(test_model_api_block_scales),
         cmocka_unit_test(test_model_api_rans_settings_one_rule),
         cmocka_unit_test(test_model_api_estimate_matches_coding),
         cmocka_unit_test(test_model_api_archives_on_threads),
