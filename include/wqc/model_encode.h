@@ -294,13 +294,15 @@ wqc_status wqc_gguf_encode(const struct wqc_gguf *g, const uint8_t *buf, size_t 
  * F32, 8-bit integers their own type; dims in ggml order; general.* keys
  * (name, architecture from the source's general.architecture, file type)
  * and the source's metadata as source.* strings. done (may be NULL) is
- * called after each tensor. */
+ * called after each tensor, in order. Tensors are converted several at once
+ * on `threads` threads (<= 0: all cores); the file does not depend on them. */
 typedef struct wqc_gguf_options {
     uint32_t type;
     uint64_t min_elements;
     const char *name;            /* general.name */
     void (*done)(void *ctx, size_t tensor);
     void *done_ctx;
+    int threads;
 } wqc_gguf_options;
 wqc_status wqc_model_to_gguf(const wqc_model *m, const wqc_gguf_options *o, wqc_sink_fn sink, void *ctx,
                              wqc_error *err);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ordered_batches.h"
+#include "../rans/decode_kernel.h"
 #include "wqc/gguf.h"
 #include "wqc/model_encode.h"
 #include "wqc/q4_0.h"
@@ -49,6 +51,56 @@ static wqc_status convert(const wqc_tensor *t, uint32_t type, uint8_t **out, uin
     else st = wqc_q4_0_quantize(w, rows, cols, (wqc_q4_0_block *)*out, err);
     free(w);
     return st;
+}
+
+/* Tensors converted on the threads (wqc_ordered_batches), written in order,
+ * each padded to the alignment. */
+typedef struct gguf_pass {
+    const wqc_model *m;
+    const wqc_gguf_options *o;
+    const wqc_gguf_tensor_out *t;
+    wqc_sink_fn sink;
+    void *ctx;
+} gguf_pass;
+
+typedef struct gguf_tensor {
+    uint8_t *bytes;
+    uint64_t len;
+} gguf_tensor;
+
+/* Its floats and its output. */
+static uint64_t pass_bytes(void *ctx, size_t i)
+{
+    const gguf_pass *p = ctx;
+    const wqc_tensor *x = wqc_model_tensor(p->m, i);
+    return 4 * x->nelem + wqc_gguf_tensor_bytes(p->t[i].type, x->nelem);
+}
+
+static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
+{
+    (void)threads;
+    const gguf_pass *p = ctx;
+    gguf_tensor *x = slot;
+    return convert(wqc_model_tensor(p->m, i), p->t[i].type, &x->bytes, &x->len, err);
+}
+
+static wqc_status pass_use(void *ctx, size_t i, void *slot, wqc_error *err)
+{
+    static const uint8_t zeros[WQC_GGUF_DEFAULT_ALIGNMENT];
+    const gguf_pass *p = ctx;
+    const gguf_tensor *x = slot;
+    wqc_status st = p->sink(p->ctx, x->bytes, (size_t)x->len, err);
+    uint64_t pad = (WQC_GGUF_DEFAULT_ALIGNMENT - x->len % WQC_GGUF_DEFAULT_ALIGNMENT) % WQC_GGUF_DEFAULT_ALIGNMENT;
+    if (st == WQC_OK && pad) st = p->sink(p->ctx, zeros, (size_t)pad, err);
+    wqc_model_release(p->m, i);
+    if (st == WQC_OK && p->o->done) p->o->done(p->o->done_ctx, i);
+    return st;
+}
+
+static void pass_release(void *ctx, size_t i, void *slot)
+{
+    (void)ctx, (void)i;
+    free(((gguf_tensor *)slot)->bytes);
 }
 
 wqc_status wqc_model_to_gguf(const wqc_model *m, const wqc_gguf_options *o, wqc_sink_fn sink, void *ctx,
@@ -94,18 +146,9 @@ wqc_status wqc_model_to_gguf(const wqc_model *m, const wqc_gguf_options *o, wqc_
         kv[nkv++] = (wqc_gguf_kv_out){"general.quantization_version", WQC_GGUF_UINT32, NULL, 2};
         st = wqc_gguf_write_header(sink, ctx, kv, nkv, t, n, WQC_GGUF_DEFAULT_ALIGNMENT, err);
     }
-    static const uint8_t zeros[WQC_GGUF_DEFAULT_ALIGNMENT];
-    for (size_t i = 0; st == WQC_OK && i < n; i++) {
-        uint8_t *bytes = NULL;
-        uint64_t len = 0;
-        st = convert(wqc_model_tensor(m, i), t[i].type, &bytes, &len, err);
-        if (st == WQC_OK) st = sink(ctx, bytes, (size_t)len, err);
-        uint64_t pad = (WQC_GGUF_DEFAULT_ALIGNMENT - len % WQC_GGUF_DEFAULT_ALIGNMENT) % WQC_GGUF_DEFAULT_ALIGNMENT;
-        if (st == WQC_OK && pad) st = sink(ctx, zeros, (size_t)pad, err);
-        free(bytes);
-        wqc_model_release(m, i);
-        if (o->done) o->done(o->done_ctx, i);
-    }
+    gguf_pass pass = {m, o, t, sink, ctx};
+    static const wqc_batch_ops ops = {sizeof(gguf_tensor), pass_bytes, pass_make, pass_use, pass_release};
+    if (st == WQC_OK) st = wqc_ordered_batches(n, wqc_rans_threads(o->threads), WQC_BATCH_BYTES_PER_THREAD, &ops, &pass, err);
     for (size_t i = 0; keys && i < nmeta; i++) free(keys[i]);
     free(keys);
     free(kv);

@@ -110,6 +110,14 @@ write("small.safetensors", {"w%d" % i: ("F32", (64, 64), (rng.standard_normal((6
                             for i in range(8)}, {})
 PY
 expect_status 0 "quantize --format gguf --gguf-type q8_0" -- "$wqc" quantize small.safetensors --format gguf --gguf-type q8_0 -o small.gguf
+# Tensors converted several at once: the same file at any -T, and the
+# same as one at a time.
+for ty in q8_0 q4_0; do
+    expect_status 0 "quantize --format gguf --gguf-type $ty -T 1" -- "$wqc" quantize small.safetensors --format gguf --gguf-type $ty -T 1 -o small.$ty.t1.gguf
+    expect_status 0 "quantize --format gguf --gguf-type $ty -T 3" -- "$wqc" quantize small.safetensors --format gguf --gguf-type $ty -T 3 -o small.$ty.t3.gguf
+    check "$ty: -T 1 and -T 3 write the same GGUF" 'cmp -s small.$ty.t1.gguf small.$ty.t3.gguf'
+done
+check "q8_0: and the same as the default -T" 'cmp -s small.q8_0.t1.gguf small.gguf'
 expect_status 0 "encode the Q8_0 file" -- "$wqc" encode small.gguf -o small.wqc
 expect_status 0 "decode it" -- "$wqc" decode small.wqc -o small.back.gguf
 check "the Q8_0 file back" 'cmp -s small.gguf small.back.gguf'

@@ -76,10 +76,10 @@ int cmd_quantize(int argc, char **argv)
         wqc_error_clear(&err);
         wqc_status st;
         if (a.format_gguf) {
-            /* --format gguf: one pass, a tensor at a time. */
+            /* --format gguf: one pass, tensors converted several at once. */
             const char *slash = strrchr(a.input, '/');
             wqc_gguf_options o = {a.gguf_type, a.plan.min_elements, slash ? slash + 1 : a.input, tensor_done,
-                                  &r.progress};
+                                  &r.progress, (int)a.threads};
             cli_progress_start(&r.progress, wqc_model_count(m), 0, a.quiet);
             st = wqc_model_to_gguf(m, &o, cli_out_sink, &out, &err);
         } else if (a.format_fp8) {
