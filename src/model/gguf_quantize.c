@@ -68,12 +68,12 @@ typedef struct gguf_tensor {
     uint64_t len;
 } gguf_tensor;
 
-/* Its floats and its output. */
+/* Its output, and the float copy of a float tensor (convert). */
 static uint64_t pass_bytes(void *ctx, size_t i)
 {
     const gguf_pass *p = ctx;
     const wqc_tensor *x = wqc_model_tensor(p->m, i);
-    return 4 * x->nelem + wqc_gguf_tensor_bytes(p->t[i].type, x->nelem);
+    return (wqc_dtype_is_float(x->dtype) ? 4 * x->nelem : 0) + wqc_gguf_tensor_bytes(p->t[i].type, x->nelem);
 }
 
 static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)

@@ -129,12 +129,11 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             n++;
         }
     uint64_t tot[NKINDS][6] = {{0}}; /* tensors, bytes, coded, zstd, brotli, xz */
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < NKINDS; d++)
-            if (row_kind(&rows[i]) == d) {
-                uint64_t add[6] = {1, rows[i].bytes, rows[i].coded, rows[i].zstd, rows[i].brotli, rows[i].xz};
-                for (int j = 0; j < 6; j++) tot[d][j] += add[j];
-            }
+    for (size_t i = 0; i < n; i++) {
+        int d = row_kind(&rows[i]);
+        uint64_t add[6] = {1, rows[i].bytes, rows[i].coded, rows[i].zstd, rows[i].brotli, rows[i].xz};
+        for (int j = 0; d >= 0 && j < 6; j++) tot[d][j] += add[j];
+    }
     if (rc == WQC_EXIT_OK && o->json) {
         json_t *root = cli_json_document("wqc.analyze-lossless/1"), *list = json_array(), *sum = json_object();
         for (size_t i = 0; i < n; i++) {
