@@ -42,11 +42,15 @@ typedef enum wqc_encoding {
     WQC_ENC_GGUF = 6    /* a GGUF tensor's quantized blocks (wqc/gguf.h): the codes rANS-coded
                            (one symbol per weight), the blocks' fields raw or zstd'd; decodes
                            to the blocks' bytes (dtype U8, the shape in weights) */,
-    WQC_ENC_LZMA = 7    /* one raw LZMA2 stream (no .xz container), its dictionary the
+    WQC_ENC_LZMA = 7,   /* one raw LZMA2 stream (no .xz container), its dictionary the
                            smallest power of two >= max(4 KiB, the decoded size), at most 64 MiB */
+    WQC_ENC_SPLIT_E8M3 = 8  /* BF16 values split as SPLIT is, the symbol the exponent with the top 3
+                           mantissa bits (wqc/lossless.h): rest streams of nibbles and signs */
 } wqc_encoding;
 
 const char *wqc_encoding_name(wqc_encoding e);
+/* Whether e splits float values into symbols and rest streams: SPLIT or SPLIT_E8M3. */
+int wqc_encoding_split(wqc_encoding e);
 
 /* One tensor as stored: what the writer takes and the reader returns.
  * For a quantized frame, `quant` says how the symbols were made and `q`
@@ -70,9 +74,10 @@ typedef struct wqc_frame {
                                        those the file shares (wqc_writer_shared_models) */
     uint32_t gemv_tile;             /* RANS: 0 row-major symbols; else the gemv layout
                                        (wqc/gemv.h) with tiles of gemv_tile = lanes rows */
-    uint8_t rest_coding[WQC_SPLIT_REST_MAX];  /* SPLIT: after the symbols' rANS payload (coded), the
-                                       rest streams, each WQC_ENC_RAW or WQC_ENC_ZSTD, of rest_len bytes */
+    uint8_t rest_coding[WQC_SPLIT_REST_MAX];  /* SPLIT, SPLIT_E8M3: after the symbols' rANS payload (coded),
+                                       the rest streams, each WQC_ENC_RAW or WQC_ENC_ZSTD, of rest_len bytes */
     uint64_t rest_len[WQC_SPLIT_REST_MAX];
+    uint8_t split_base;             /* SPLIT_E8M3: the exponent of symbol 0 */
     uint32_t ggml_type;             /* GGUF: the blocks' ggml type (rest_* hold its fields) */
     const uint8_t *payload;         /* not RANS (SPLIT: the whole payload) */
     uint64_t payload_len;

@@ -12,7 +12,16 @@
  *                   mantissa carry about 6.5 bits together in trained
  *                   weights; U8 tensors hold packed 4-bit floats, MXFP4's
  *                   E2M1 pairs, or E8M0 scales)
- * so that for both 16-bit types v = (rest0 & 0x80) << 8 | symbol << 7 | (rest0 & 0x7f). */
+ * so that for both 16-bit types v = (rest0 & 0x80) << 8 | symbol << 7 | (rest0 & 0x7f).
+ *
+ * BF16 has a second layout (encoding split-e8m3), taken where it is smaller:
+ * the symbol is the exponent with the top 3 mantissa bits, less a base, so
+ * that rANS codes what the exponent says of the mantissa's first bits
+ * (trained weights' density falls across each binade: 0.4-0.5% of a BF16
+ * checkpoint). It needs the tensor's exponents within 32 of each other:
+ *   BF16 s|e8|m7:   symbol = (e8 << 3 | m7 >> 4) - 8 base,
+ *                   nibbles[k / 2] holds m7 & 15 of value k (value 2j in the low half),
+ *                   signs[k / 8] holds s of value k in bit k mod 8. */
 #ifndef WQC_LOSSLESS_H
 #define WQC_LOSSLESS_H
 
@@ -43,6 +52,29 @@ void wqc_float_split(wqc_dtype dtype, const void *src, size_t n, uint8_t *sym, u
  * for a dtype the split coding does not cover. */
 wqc_status wqc_float_merge(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, void *dst,
                            wqc_isa isa, wqc_error *err);
+
+/* ---- BF16, split-e8m3 --------------------------------------------------- */
+
+/* Bytes of its two rest streams for n values: nibbles, then signs. */
+uint64_t wqc_e8m3_rest_bytes(unsigned k, uint64_t n);
+
+/* The highest base: every symbol then decodes to an exponent <= 255. */
+#define WQC_E8M3_BASE_MAX 224u
+
+/* Whether every exponent of the n BF16 values lies in base .. base + 31,
+ * with *base the smallest of them (at most WQC_E8M3_BASE_MAX). */
+int wqc_e8m3_window(const void *src, size_t n, unsigned *base);
+
+/* Splits n BF16 values (their exponents in base's window) into sym[n],
+ * nibbles[(n + 1) / 2] and signs[(n + 7) / 8]. */
+void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint8_t *nibbles, uint8_t *signs);
+
+/* Joins values first .. first + n - 1 into dst: their symbols at sym[0..n),
+ * the rest streams whole (indexed from value 0). Every ISA writes the same
+ * bytes; the scalar code is the reference. WQC_ERR_UNSUPPORTED for an ISA
+ * this CPU lacks, WQC_ERR_INVALID_ARG for base > WQC_E8M3_BASE_MAX. */
+wqc_status wqc_e8m3_merge(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs, uint64_t first, size_t n,
+                          unsigned base, void *dst, wqc_isa isa, wqc_error *err);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include "wqc/lossless.h"
 #include "wqc/gguf.h"
 #include "scales.h"
+#include "split_streams.h"
 #include "wqc/gemv.h"
 
 void wqc_descriptor_free(wqc_frame *f)
@@ -116,11 +117,13 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
             wqc_bytes_varint(out, f->rest_len[k]);
         }
     }
-    if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) {
-        /* The symbols' rANS payload length and description, then the rest streams. */
+    if (st == WQC_OK && wqc_encoding_split(f->encoding)) {
+        /* The symbols' rANS payload length and description, (e8m3) the
+         * base, then the rest streams. */
         wqc_bytes_varint(out, f->coded.payload_len);
         st = write_rans(f, out, err);
-        for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+        if (f->encoding == WQC_ENC_SPLIT_E8M3) wqc_bytes_u8(out, f->split_base);
+        for (unsigned k = 0; k < split_rest_count(f); k++) {
             wqc_bytes_u8(out, f->rest_coding[k]);
             if (f->rest_coding[k] != WQC_ENC_RAW) wqc_bytes_varint(out, f->rest_len[k]);
         }
@@ -277,9 +280,13 @@ static wqc_status read_scales(const uint8_t *in, uint64_t len, wqc_frame *f, wqc
 static wqc_status read_rest(wqc_cursor *c, uint64_t sym_len, uint64_t payload_len, wqc_frame *f, wqc_error *err)
 {
     uint64_t at = sym_len;
-    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+    if (f->encoding == WQC_ENC_SPLIT_E8M3) {
+        f->split_base = wqc_cursor_u8(c);
+        if (c->failed || f->split_base > WQC_E8M3_BASE_MAX) return BAD("bad split-e8m3 description: base");
+    }
+    for (unsigned k = 0; k < split_rest_count(f); k++) {
         uint8_t coding = wqc_cursor_u8(c);
-        uint64_t len = coding == WQC_ENC_RAW ? f->nelem : wqc_cursor_varint(c);
+        uint64_t len = coding == WQC_ENC_RAW ? split_rest_bytes(f, k) : wqc_cursor_varint(c);
         if (c->failed || (coding != WQC_ENC_RAW && coding != WQC_ENC_ZSTD) || len > payload_len - at)
             return BAD("bad split description: rest stream %u", k);
         f->rest_coding[k] = coding;
@@ -367,7 +374,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     uint8_t enc = wqc_cursor_u8(&c);
     f->encoding = (wqc_encoding)(enc & ~WQC2_QUANTIZED);
     if (c.failed) return BAD("bad encoding");
-    if (f->encoding > WQC_ENC_LZMA)
+    if (f->encoding > WQC_ENC_SPLIT_E8M3)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown encoding %u (written by a newer wqc?)", (unsigned)f->encoding);
     const uint8_t *scales = NULL;
     uint64_t scales_len = 0;
@@ -383,20 +390,22 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
         return BAD("float coding of a tensor that is not a float tensor");
     if ((f->encoding == WQC_ENC_SPLIT) && (f->quantized || !wqc_split_dtype(f->dtype)))
         return BAD("split coding of a tensor that is not a float tensor");
+    if (f->encoding == WQC_ENC_SPLIT_E8M3 && (f->quantized || f->dtype != WQC_DTYPE_BF16))
+        return BAD("split-e8m3 coding of a tensor that is not BF16");
     uint64_t sym_len = payload_len;
     /* SPLIT and GGUF: a rANS symbol stream of sym_len bytes, then more streams. */
-    int streams = f->encoding == WQC_ENC_SPLIT || f->encoding == WQC_ENC_GGUF;
+    int streams = wqc_encoding_split(f->encoding) || f->encoding == WQC_ENC_GGUF;
     if (f->encoding == WQC_ENC_GGUF) {
         st = read_gguf_head(&c, payload_len, f, &sym_len, err);
         if (st != WQC_OK) return st;
     }
-    if (f->encoding == WQC_ENC_SPLIT) {
+    if (wqc_encoding_split(f->encoding)) {
         f->q.alphabet = 256;
         sym_len = wqc_cursor_varint(&c);
         if (c.failed || sym_len > payload_len) return BAD("bad split description");
     }
     if (f->encoding == WQC_ENC_RANS || streams) st = read_rans(&c, shared, nshared, sym_len, f, err);
-    if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT) st = read_rest(&c, sym_len, payload_len, f, err);
+    if (st == WQC_OK && wqc_encoding_split(f->encoding)) st = read_rest(&c, sym_len, payload_len, f, err);
     if (st == WQC_OK && f->encoding == WQC_ENC_GGUF) st = read_gguf_fields(&c, sym_len, payload_len, f, err);
     if (st == WQC_OK) st = read_extensions(&c, f, err);
     if (st == WQC_OK && f->quantized) st = read_scales(scales, scales_len, f, err);
@@ -407,7 +416,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     if (f->encoding == WQC_ENC_RANS) return ready_rans(f, payload, payload_len, err);
     if (streams) {
         if (f->model.ntables != 1)
-            return BAD("%s coding with a context model", f->encoding == WQC_ENC_SPLIT ? "split" : "GGUF");
+            return BAD("%s coding with a context model", wqc_encoding_name(f->encoding));
         st = ready_rans(f, payload, sym_len, err);
     }
     if (st != WQC_OK) return st;

@@ -74,8 +74,9 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         if (d.overrun > WQC_RC_TAIL) return wqc_fail(err, WQC_ERR_FORMAT, "tensor '%s': float payload is truncated", f->name);
         break;
     }
-    case WQC_ENC_SPLIT: {
-        if (!wqc_split_rest_count(f->dtype)) {
+    case WQC_ENC_SPLIT:
+    case WQC_ENC_SPLIT_E8M3: {
+        if (!split_rest_count(f)) {
             /* A 1-byte value is its symbol: straight into place. */
             wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = out};
             st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
@@ -86,7 +87,9 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         st = sym ? split_rest_open(f, &r, err) : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym};
         if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
-        if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, isa, err);
+        if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT_E8M3)
+            st = wqc_e8m3_merge(sym, r.stream[0], r.stream[1], 0, (size_t)f->nelem, f->split_base, out, isa, err);
+        else if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, isa, err);
         if (sym) split_rest_close(&r);
         free(sym);
         break;

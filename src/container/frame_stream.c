@@ -47,6 +47,9 @@ static wqc_status chunk_work(void *ctx, size_t t, int w, wqc_error *err)
     wqc_rans_output o = {.form = s->form, .dst = s->sym[w], .groups = &s->f->q, .first = first, .add = s->add};
     wqc_status st = wqc_rans_decode_range_with(s->d, c, k, count, &o, 1, s->isa, err);
     if (st != WQC_OK || !s->out) return st;
+    if (s->f->encoding == WQC_ENC_SPLIT_E8M3)
+        return wqc_e8m3_merge(s->sym[w], s->rest->stream[0], s->rest->stream[1], first, (size_t)(last - first),
+                              s->f->split_base, s->out[w], s->isa, err);
     const uint8_t *rest[WQC_SPLIT_REST_MAX];
     for (unsigned j = 0; j < wqc_split_rest_count(s->f->dtype); j++) rest[j] = s->rest->stream[j] + first;
     return wqc_float_merge(s->f->dtype, s->sym[w], rest, (size_t)(last - first), s->out[w], s->isa, err);
@@ -111,7 +114,7 @@ static wqc_status run_chunks(chunk_stream *s, int threads, uint64_t sym_bytes, u
     return st;
 }
 
-/* SPLIT frames: the symbols' chunks merged with the rest streams into the
+/* Split frames: the symbols' chunks merged with the rest streams into the
  * float bytes, a task at a time (1-byte values are their own symbols). */
 static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, wqc_sink_fn sink, void *ctx,
                                wqc_error *err)
@@ -138,7 +141,7 @@ static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, w
 static wqc_status stream_bytes(const wqc_frame *f, int threads, size_t window, wqc_sink_fn sink, void *ctx,
                                wqc_error *err)
 {
-    if (f->encoding == WQC_ENC_SPLIT) return stream_split(f, threads, window ? window : WQC_STREAM_WINDOW_DEFAULT, sink, ctx, err);
+    if (wqc_encoding_split(f->encoding)) return stream_split(f, threads, window ? window : WQC_STREAM_WINDOW_DEFAULT, sink, ctx, err);
     if (f->encoding == WQC_ENC_RAW && f->payload_len == f->raw_len)
         return f->raw_len ? sink(ctx, f->payload, (size_t)f->raw_len, err) : WQC_OK;
     uint8_t *buf = malloc(f->raw_len ? (size_t)f->raw_len : 1);

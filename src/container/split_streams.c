@@ -4,18 +4,30 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "wqc/lossless.h"
+
+unsigned split_rest_count(const wqc_frame *f)
+{
+    return f->encoding == WQC_ENC_SPLIT_E8M3 ? 2 : wqc_split_rest_count(f->dtype);
+}
+
+uint64_t split_rest_bytes(const wqc_frame *f, unsigned k)
+{
+    return f->encoding == WQC_ENC_SPLIT_E8M3 ? wqc_e8m3_rest_bytes(k, f->nelem) : f->nelem;
+}
 
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
 {
     memset(r, 0, sizeof *r);
     const uint8_t *at = f->payload + f->coded.payload_len;
-    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++) {
+    for (unsigned k = 0; k < split_rest_count(f); k++) {
         if (f->rest_coding[k] == WQC_ENC_RAW) {
             r->stream[k] = at;
         } else {
-            r->owned[k] = malloc(f->nelem ? (size_t)f->nelem : 1);
+            uint64_t want = split_rest_bytes(f, k);
+            r->owned[k] = malloc(want ? (size_t)want : 1);
             if (!r->owned[k]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-            wqc_status st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], r->owned[k], (size_t)f->nelem, err);
+            wqc_status st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], r->owned[k], (size_t)want, err);
             if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s': rest stream %u", f->name, k);
             r->stream[k] = r->owned[k];
         }

@@ -1,4 +1,4 @@
-/* Internal: the rest streams of a SPLIT frame (wqc/lossless.h), ready to
+/* Internal: the rest streams of a split frame (wqc/lossless.h), ready to
  * merge: pointers into the payload for raw ones, decompressed copies for
  * zstd'd ones. */
 #ifndef WQC_CONTAINER_SPLIT_STREAMS_H
@@ -10,6 +10,10 @@ typedef struct split_rest {
     const uint8_t *stream[WQC_SPLIT_REST_MAX];
     uint8_t *owned[WQC_SPLIT_REST_MAX];
 } split_rest;
+
+/* A split frame's rest streams (wqc_encoding_split), and the decoded bytes of stream k. */
+unsigned split_rest_count(const wqc_frame *f);
+uint64_t split_rest_bytes(const wqc_frame *f, unsigned k);
 
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err);
 void split_rest_close(split_rest *r);

@@ -481,6 +481,11 @@ wqc_status wqc_frame_keep(const wqc_tensor *t, int zstd_level, wqc_peers peers, 
     return WQC_OK;
 }
 
+int wqc_encoding_split(wqc_encoding e)
+{
+    return e == WQC_ENC_SPLIT || e == WQC_ENC_SPLIT_E8M3;
+}
+
 const char *wqc_encoding_name(wqc_encoding e)
 {
     switch (e) {
@@ -490,6 +495,7 @@ const char *wqc_encoding_name(wqc_encoding e)
     case WQC_ENC_BROTLI: return "brotli";
     case WQC_ENC_FLOATS: return "floats";
     case WQC_ENC_SPLIT: return "split";
+    case WQC_ENC_SPLIT_E8M3: return "split-e8m3";
     case WQC_ENC_GGUF: return "gguf";
     case WQC_ENC_LZMA: return "lzma";
     }

@@ -10,15 +10,17 @@
 #include "wqc/dtype.h"
 
 /* Split (lossless) frames: each symbol byte joined with its rest bytes into
- * the tensor's own 16- or 32-bit value (docs/FORMAT.md, "split"). */
-enum { FORM_JOIN16 = 16, FORM_JOIN32 = 32 };
+ * the tensor's own 16- or 32-bit value (docs/FORMAT.md, "split"); BF16's
+ * split-e8m3 from its symbol plus 8 base (`add`), nibble and sign bit. */
+enum { FORM_JOIN16 = 16, FORM_JOIN32 = 32, FORM_JOIN_E8M3 = 17 };
 
 /* Element k of the output from its symbol s. Dequantized values are finite
  * (the reader refuses other scales), where the hardware's
  * round-to-nearest-even conversions are the CPU's bit for bit; multiply and
  * add are rounded separately, as on the CPU (no FMA). */
 template <int FORM>
-__device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scale, float offset, const uint8_t *const *rest)
+__device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scale, float offset, const uint8_t *const *rest,
+                                   uint32_t add)
 {
     if (FORM == WQC_FORM_SYMBOLS) {
         ((uint8_t *)out)[k] = (uint8_t)s;
@@ -27,6 +29,11 @@ __device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scal
     if (FORM == FORM_JOIN16) {
         const uint32_t r = __ldg(&rest[0][k]);
         ((uint16_t *)out)[k] = (uint16_t)((r & 0x80) << 8 | s << 7 | (r & 0x7f));
+        return;
+    }
+    if (FORM == FORM_JOIN_E8M3) {
+        const uint32_t nib = __ldg(&rest[0][k >> 1]) >> ((k & 1) << 2) & 15, sign = __ldg(&rest[1][k >> 3]) >> (k & 7) & 1;
+        ((uint16_t *)out)[k] = (uint16_t)(sign << 15 | (s + add) << 4 | nib);
         return;
     }
     if (FORM == FORM_JOIN32) {
@@ -52,7 +59,7 @@ __host__ __device__ constexpr int decode_min_blocks()
 #ifdef DECODE_MIN_BLOCKS
     return DECODE_MIN_BLOCKS;
 #else
-    return FORM == FORM_JOIN16 || FORM == FORM_JOIN32 ? 2 : FORM == WQC_FORM_SYMBOLS ? 3 : 4;
+    return FORM == FORM_JOIN16 || FORM == FORM_JOIN32 || FORM == FORM_JOIN_E8M3 ? 2 : FORM == WQC_FORM_SYMBOLS ? 3 : 4;
 #endif
 }
 
@@ -71,6 +78,7 @@ struct StoreSink {
     void *out;
     void *chunk_out;
     const uint8_t *rest[3];
+    uint32_t add;
     GroupWalk walk;
     bool groups;
 
@@ -78,13 +86,16 @@ struct StoreSink {
     {
         const uint32_t size = FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 || FORM == FORM_JOIN32 ? 4 : 2;
         chunk_out = (uint8_t *)out + first * size;
-        for (int k = 0; k < 3; k++) rest[k] = g.rest[k] ? g.rest[k] + first : NULL;
+        /* split-e8m3 chunks start on a whole byte of signs (frame_host_make). */
+        for (int k = 0; k < 3; k++)
+            rest[k] = !g.rest[k] ? NULL : FORM != FORM_JOIN_E8M3 ? g.rest[k] + first : g.rest[k] + first / (k ? 8 : 2);
+        add = 8u * g.split_base;
         groups = dequantizes<FORM>() || g.ntables > 1;
         walk.table = 0;
         if (groups) walk.start(g, first);
     }
     __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left) { return groups ? walk.segment(g, left) : left; }
-    __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset, rest); }
+    __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset, rest, add); }
     __device__ void end_segment(uint32_t len)
     {
         if (groups) walk.advance(len);
@@ -173,7 +184,7 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
             if (dequantizes<FORM>() && grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
             const uint2 e = table[table_offset(g, grp) + (x & mask)];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
-            store_value<FORM>(out, at, e.y >> 16, scale, offset, g.rest);
+            store_value<FORM>(out, at, e.y >> 16, scale, offset, g.rest, 8u * g.split_base);
             need = x < STATE_LOW;
         }
         if (track) {
@@ -231,6 +242,7 @@ extern "C" wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_fo
             return wqc_fail(err, WQC_ERR_UNSUPPORTED, "a lossless tensor decodes on the GPU to its own dtype only");
         if (g->nchunks == 0) return WQC_OK;
         e = g->split == 1 ? launch<WQC_FORM_SYMBOLS>(g, dev_out, s)
+            : g->e8m3 ? launch<FORM_JOIN_E8M3>(g, dev_out, s)
             : g->split == 2 ? launch<FORM_JOIN16>(g, dev_out, s) : launch<FORM_JOIN32>(g, dev_out, s);
         return e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "decode");
     }

@@ -19,13 +19,18 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     memset(h, 0, sizeof *h);
     const wqc_rans_coded *c = &f->coded;
     const int context = c->ctx.ntables > 1;
-    if ((f->encoding != WQC_ENC_RANS && f->encoding != WQC_ENC_SPLIT) || (c->lanes > 32 && c->lanes != 64) ||
+    if ((f->encoding != WQC_ENC_RANS && !wqc_encoding_split(f->encoding)) || (c->lanes > 32 && c->lanes != 64) ||
         (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
                         f->name);
+    /* A chunk's nibbles and signs start on whole bytes. */
+    if (f->encoding == WQC_ENC_SPLIT_E8M3 && c->nchunks > 1 && c->chunk % 8)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes split-e8m3 chunks of 8k values", f->name);
     wqc_cuda_frame *g = &h->g;
     g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
-    g->split = f->encoding == WQC_ENC_SPLIT ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
+    g->split = wqc_encoding_split(f->encoding) ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
+    g->e8m3 = f->encoding == WQC_ENC_SPLIT_E8M3;
+    g->split_base = f->split_base;
     g->dtype = f->dtype;
     for (uint64_t k = 0; k < c->nchunks; k++)
         if (c->offset[k + 1] - c->offset[k] > g->max_chunk_bytes) g->max_chunk_bytes = (uint32_t)(c->offset[k + 1] - c->offset[k]);
@@ -50,20 +55,22 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     h->group_table = context ? c->ctx.group_table : NULL;
     h->offset = c->offset;
     h->payload = c->payload, h->payload_len = c->payload_len;
-    const unsigned nrest = g->split ? wqc_split_rest_count(f->dtype) : 0;
+    const unsigned nrest = g->split ? split_rest_count(f) : 0;
     int joined = 0;
-    for (unsigned k = 0; k < nrest; k++) joined |= f->rest_coding[k] != WQC_ENC_RAW;
+    uint64_t rests = 0;
+    for (unsigned k = 0; k < nrest; k++) joined |= f->rest_coding[k] != WQC_ENC_RAW, rests += split_rest_bytes(f, k);
     if (nrest && !joined) h->payload = f->payload, h->payload_len = f->payload_len; /* the rests follow, raw */
     if (joined) {
         split_rest r;
         wqc_status st = split_rest_open(f, &r, err);
-        h->payload_len = c->payload_len + nrest * f->nelem;
+        h->payload_len = c->payload_len + rests;
         if (st == WQC_OK && !(h->joined = (uint8_t *)malloc((size_t)h->payload_len)))
             st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         if (st == WQC_OK) {
             memcpy(h->joined, c->payload, (size_t)c->payload_len);
-            for (unsigned k = 0; k < nrest; k++)
-                memcpy(h->joined + c->payload_len + k * f->nelem, r.stream[k], (size_t)f->nelem);
+            uint64_t at = 0;
+            for (unsigned k = 0; k < nrest; at += split_rest_bytes(f, k), k++)
+                memcpy(h->joined + c->payload_len + at, r.stream[k], (size_t)split_rest_bytes(f, k));
         }
         split_rest_close(&r);
         if (st != WQC_OK) return st;
@@ -122,9 +129,11 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
     g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
     g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
     g->status = (int *)base[PART_STATUS];
-    const unsigned nrest = g->split ? wqc_split_rest_count(g->dtype) : 0;
-    const uint64_t symbols = h->payload_len - nrest * g->n;
-    for (unsigned k = 0; k < 3; k++) g->rest[k] = k < nrest ? g->payload + symbols + k * g->n : NULL;
+    const unsigned nrest = !g->split ? 0 : g->e8m3 ? 2 : wqc_split_rest_count(g->dtype);
+    uint64_t len[3] = {0}, rests = 0;
+    for (unsigned k = 0; k < nrest; k++) rests += len[k] = g->e8m3 ? wqc_e8m3_rest_bytes(k, g->n) : g->n;
+    const uint8_t *at = g->payload + (h->payload_len - rests);
+    for (unsigned k = 0; k < 3; at += len[k], k++) g->rest[k] = k < nrest ? at : NULL;
 }
 
 const void *frame_host_part(const frame_host *h, int k)

@@ -22,11 +22,12 @@ struct wqc_cuda_frame {
     uint32_t lanes, chunk, precision;
     uint32_t tile;              // 0: row-major symbols; else the gemv layout's tile height (= lanes)
     uint32_t split;             // 0: quantized symbols; else a split frame's value bytes (1, 2 or 4)
+    uint32_t e8m3, split_base;  // split-e8m3 (BF16) and its base
     wqc_dtype dtype;            // the tensor's
     uint32_t max_chunk_bytes;   // the longest chunk's stream
     int aligned;                // 32 or 64 lanes, and every 32 symbols of a round lie in one parameter group (wqc_cuda_frame_aligned)
     uint8_t *payload;           // device, PAYLOAD_PAD bytes longer
-    const uint8_t *rest[3];     // split: the rest streams (n bytes each), in the payload after the symbols'
+    const uint8_t *rest[3];     // split: the rest streams (n bytes each; e8m3: nibbles, signs), in the payload after the symbols'
     uint64_t *offset;           // device, nchunks + 1
     uint32_t ntables;           // 1, or a context's tables, chosen per parameter group
     uint2 *table;               // device, ntables x 2^P: {freq, (slot - cum) | symbol << 16}
@@ -40,7 +41,7 @@ struct wqc_cuda_frame {
 /* A frame's fields and small arrays made on the host (the device pointers
  * of g unset): what wqc_cuda_frame_upload copies into allocations of its
  * own and the loader into its arena. The payload is the symbols' chunks,
- * then (split frames) the rest streams decoded, n bytes each. */
+ * then (split frames) the rest streams decoded. */
 typedef struct frame_host {
     wqc_cuda_frame g;
     const uint8_t *payload;     // the frame's bytes, or `joined`

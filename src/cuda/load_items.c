@@ -6,6 +6,7 @@
 
 #include "../container/format.h"
 #include "../container/segment_checks.h"
+#include "../container/split_streams.h"
 #include "load_internal.h"
 #include "wqc/dtype.h"
 
@@ -26,8 +27,9 @@ static wqc_dtype form_dtype(wqc_rans_form form, const wqc_frame *f)
 static int gpu_candidate(const wqc_frame *f)
 {
     if (f->encoding == WQC_ENC_RANS) return f->quantized && f->quant.method != WQC_QUANT_GIVEN;
-    if (f->encoding != WQC_ENC_SPLIT) return 0;
-    for (unsigned k = 0; k < wqc_split_rest_count(f->dtype); k++)
+    if (!wqc_encoding_split(f->encoding)) return 0;
+    if (f->encoding == WQC_ENC_SPLIT_E8M3 && f->coded.nchunks > 1 && f->coded.chunk % 8) return 0;
+    for (unsigned k = 0; k < split_rest_count(f); k++)
         if (f->rest_coding[k] != WQC_ENC_RAW) return 0;
     return 1;
 }

@@ -311,8 +311,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
 
 void wqc_encoded_free(wqc_frame *f)
 {
-    /* A SPLIT or GGUF frame's symbol chunks lie in its payload, the caller's scratch. */
-    if (f->encoding == WQC_ENC_SPLIT || f->encoding == WQC_ENC_GGUF) f->coded.payload = NULL;
+    /* A split or GGUF frame's symbol chunks lie in its payload, the caller's scratch. */
+    if (wqc_encoding_split(f->encoding) || f->encoding == WQC_ENC_GGUF) f->coded.payload = NULL;
     wqc_rans_coded_free(&f->coded);
     wqc_symbol_model_free(&f->model);
 }

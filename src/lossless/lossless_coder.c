@@ -1,4 +1,4 @@
-/* The SPLIT coding of a float tensor and the choice against the
+/* The split codings of a float tensor and the choice against the
  * passthrough codings (wqc_frame_lossless in wqc/encode.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,8 @@
 #include "../entropy/byte_probe.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
+#include "wqc/entropy.h"
+#include "wqc/lossless.h"
 
 /* Below this many values a table and lane states cost more than SPLIT saves. */
 #define SPLIT_MIN 256
@@ -21,6 +23,21 @@
  * trained matrices (below 0.05) are smaller split. */
 #define SPLIT_ORDER1_WORTH 0.15
 #define SPLIT_REPEATS_WORTH 0.02
+/* Values equal to the one a row above: 0.1-0.2% in trained matrices (the
+ * chance of two BF16 values meeting), 4% in a byte-level LM's head, whose
+ * rows of unseen tokens were pushed alike and which LZMA codes 7% smaller
+ * at a match distance of one row, a structure the symbol probe does not see. */
+#define SPLIT_ROW_REPEATS_WORTH 0.02
+
+static double row_repeats(const wqc_tensor *t)
+{
+    size_t size = wqc_dtype_size(t->dtype), n = (size_t)t->nelem;
+    if (t->ndim < 2 || t->shape[0] < 2 || n == 0) return 0;
+    size_t cols = n / (size_t)t->shape[0], same = 0;
+    const uint8_t *p = t->data;
+    for (size_t i = cols; i < n; i++) same += memcmp(p + size * i, p + size * (i - cols), size) == 0;
+    return (double)same / (double)(n - cols);
+}
 
 /* A quick look: does zstd -1 save 3% on the stream's first 256 KiB? */
 static int compressible(const uint8_t *stream, size_t n)
@@ -32,31 +49,63 @@ static int compressible(const uint8_t *stream, size_t n)
     return yes;
 }
 
-/* Codes t as SPLIT into f (payload in *buf: the symbols' rANS chunks, then
- * the rest streams). *symbols gets the probe of the symbol stream. */
-static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
-                             uint8_t **buf, wqc_byte_structure *symbols, wqc_error *err)
+/* Whether a BF16 tensor takes the split-e8m3 layout (base in *base): its
+ * exponents fit the window and the estimate, order-0 entropy and tables,
+ * says the joint symbol and 5 rest bits cost less than the exponent and 8. */
+static int e8m3_pays(const wqc_tensor *t, unsigned *base)
 {
     size_t n = (size_t)t->nelem;
-    unsigned nrest = wqc_split_rest_count(t->dtype);
-    uint8_t *mem = malloc((1 + nrest) * n), *rest[WQC_SPLIT_REST_MAX] = {0}, *packed[WQC_SPLIT_REST_MAX] = {0};
+    if (t->dtype != WQC_DTYPE_BF16 || !wqc_e8m3_window(t->data, n, base)) return 0;
+    uint64_t exponents[256] = {0}, joint[256] = {0};
+    const uint8_t *p = t->data;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = (unsigned)p[2 * i] | (unsigned)p[2 * i + 1] << 8;
+        exponents[v >> 7 & 0xff]++;
+        joint[(v >> 4 & 0x7ff) - 8 * *base]++;
+    }
+    double cost[2];
+    const uint64_t *h[2] = {exponents, joint};
+    for (int k = 0; k < 2; k++) {
+        unsigned used = 0;
+        for (int c = 0; c < 256; c++) used += h[k][c] != 0;
+        /* A table entry takes about 2 bytes. */
+        cost[k] = wqc_entropy_bits(h[k], 256) * (double)n / 8 + 2.0 * used;
+    }
+    return cost[1] + 5.0 * (double)n / 8 < cost[0] + (double)n;
+}
+
+/* Codes t as SPLIT, or with e8m3 as SPLIT_E8M3 (base), into f (payload in
+ * *buf: the symbols' rANS chunks, then the rest streams). *symbols gets the
+ * probe of the symbol stream. */
+static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, int zstd_level, int e8m3, unsigned base,
+                             wqc_frame *f, uint8_t **buf, wqc_byte_structure *symbols, wqc_error *err)
+{
+    size_t n = (size_t)t->nelem, rest_bytes[WQC_SPLIT_REST_MAX] = {0};
+    unsigned nrest = e8m3 ? 2 : wqc_split_rest_count(t->dtype);
+    for (unsigned k = 0; k < nrest; k++) rest_bytes[k] = e8m3 ? (size_t)wqc_e8m3_rest_bytes(k, n) : n;
+    uint8_t *mem = malloc(n + rest_bytes[0] + rest_bytes[1] + rest_bytes[2] + 1), *rest[WQC_SPLIT_REST_MAX] = {0};
+    uint8_t *packed[WQC_SPLIT_REST_MAX] = {0};
     size_t packed_len[WQC_SPLIT_REST_MAX] = {0};
     if (!mem) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding '%s'", t->name);
-    for (unsigned k = 0; k < nrest; k++) rest[k] = mem + (1 + k) * n;
-    wqc_float_split(t->dtype, t->data, n, mem, rest);
+    for (unsigned k = 0; k < nrest; k++) rest[k] = (k ? rest[k - 1] + rest_bytes[k - 1] : mem + n);
+    if (e8m3) wqc_e8m3_split(t->data, n, base, mem, rest[0], rest[1]);
+    else wqc_float_split(t->dtype, t->data, n, mem, rest);
+    f->encoding = e8m3 ? WQC_ENC_SPLIT_E8M3 : WQC_ENC_SPLIT;
+    f->split_base = (uint8_t)base;
     wqc_byte_probe(mem, n, 1, symbols);
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, n, 256);
     wqc_status st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
     uint64_t total = f->coded.payload_len;
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {
+        size_t len = rest_bytes[k];
         f->rest_coding[k] = WQC_ENC_RAW;
-        f->rest_len[k] = n;
+        f->rest_len[k] = len;
         /* zstd where the stream is not near-random (F32 made from BF16, say),
          * judged first on a sample at level 1. */
-        if (zstd_level > 0 && compressible(rest[k], n) &&
-            wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], n, &packed[k], &packed_len[k], NULL) == WQC_OK &&
-            packed_len[k] < n - n / 100) {
+        if (zstd_level > 0 && compressible(rest[k], len) &&
+            wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], len, &packed[k], &packed_len[k], NULL) == WQC_OK &&
+            packed_len[k] < len - len / 100) {
             f->rest_coding[k] = WQC_ENC_ZSTD;
             f->rest_len[k] = packed_len[k];
         }
@@ -88,12 +137,13 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
         return wqc_frame_passthrough(t, zstd_level, f, scratch, err);
     wqc_frame s;
     wqc_frame_init(&s, t);
-    s.encoding = WQC_ENC_SPLIT;
     s.raw_len = t->nbytes;
     s.q.alphabet = 256;
     uint8_t *buf = NULL;
     wqc_byte_structure symbols = {0};
-    wqc_status st = split_code(t, o, zstd_level, &s, &buf, &symbols, err);
+    unsigned base = 0;
+    int e8m3 = e8m3_pays(t, &base);
+    wqc_status st = split_code(t, o, zstd_level, e8m3, base, &s, &buf, &symbols, err);
     /* The passthrough codings: the float coder of small tensors, zstd of
      * tensors the split coding does not shrink much, the general-purpose
      * peers of tensors with long repeats, or neighbouring values that tell
@@ -102,6 +152,7 @@ wqc_status wqc_frame_lossless(const wqc_tensor *t, const wqc_encode_options *o, 
      * where the symbol stream repeats. 1-byte values are their own symbols,
      * judged by the probe's general rule. */
     int lz = wqc_dtype_size(t->dtype) == 1 ? wqc_byte_structured(&symbols) : symbols.order1_gain >= SPLIT_ORDER1_WORTH;
+    if (!lz && wqc_dtype_size(t->dtype) > 1) lz = row_repeats(t) >= SPLIT_ROW_REPEATS_WORTH;
     if (!lz && symbols.repeats >= SPLIT_REPEATS_WORTH) {
         /* Repeated symbols may be repeated exponents of different values:
          * the bytes themselves must repeat. */

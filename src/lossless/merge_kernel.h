@@ -13,4 +13,13 @@ void wqc_merge_scalar(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const 
 size_t wqc_merge_avx2(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, void *out);
 size_t wqc_merge_avx512(wqc_dtype dtype, const uint8_t *sym, const uint8_t *const *rest, size_t n, void *out);
 
+/* split-e8m3 (wqc/lossless.h): values first .. first + n - 1, first a
+ * multiple of 8 for the kernels. */
+void wqc_e8m3_merge_scalar(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs, uint64_t first, size_t n,
+                           unsigned base, uint16_t *out);
+size_t wqc_e8m3_merge_avx2(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs, uint64_t first, size_t n,
+                           unsigned base, uint16_t *out);
+size_t wqc_e8m3_merge_avx512(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs, uint64_t first, size_t n,
+                             unsigned base, uint16_t *out);
+
 #endif

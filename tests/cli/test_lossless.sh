@@ -53,6 +53,7 @@ expect_status 0 "verify --against the original" -- "$wqc" verify m.wqc --against
 check "every tensor identical" '[[ $(grep -c "identical to the original" "$tmp/out") -eq 8 ]]'
 expect_status 0 "info" -- "$wqc" info m.wqc
 check "info shows the split coding" 'grep -q "kept (split)" "$tmp/out"'
+check "BF16 weights take the exponent and 3 mantissa bits as their symbol" 'grep -qE "^embed .*kept \(split-e8m3\)" "$tmp/out"'
 expect_status 0 "one tensor, dequantized path" -- "$wqc" decode m.wqc --tensors half -o half.npy
 check "the tensor as .npy" '"$py" -c "
 import numpy as np, json, struct

@@ -297,14 +297,16 @@ int main(void)
         CHECK(wqc_archive_open(quant, NULL, &aq, &err) == WQC_OK, "%s", err.msg);
         CHECK(wqc_archive_open(lossless, NULL, &al, &err) == WQC_OK, "%s", err.msg);
         /* The lossless file must hold what the test is about. */
-        int split = 0, host = 0;
+        int split = 0, e8m3 = 0, host = 0;
         for (size_t i = 0; al && i < wqc_archive_count(al); i++) {
             const wqc_frame *f;
             wqc_archive_describe(al, i, &f, &err);
-            split += f->encoding == WQC_ENC_SPLIT;
-            host += f->encoding != WQC_ENC_SPLIT || f->rest_coding[0] != WQC_ENC_RAW;
+            split += wqc_encoding_split(f->encoding);
+            e8m3 += f->encoding == WQC_ENC_SPLIT_E8M3;
+            host += !wqc_encoding_split(f->encoding) || f->rest_coding[0] != WQC_ENC_RAW;
         }
-        CHECK(split >= 4 && host >= 2, "lossless file: %d split frames, %d for the host", split, host);
+        CHECK(split >= 4 && e8m3 >= 2 && host >= 2, "lossless file: %d split frames (%d e8m3), %d for the host", split, e8m3,
+              host);
         CHECK(al && wqc_archive_has_segments(al, BIG) && !wqc_archive_has_segments(al, 4),
               "lossless file: segment checks of '%s', none of '%s'", names[BIG], names[4]);
         if (aq && al) {

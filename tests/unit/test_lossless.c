@@ -1,7 +1,8 @@
 /* Lossless floats: split and merge are inverse for every bit pattern, every
- * merge ISA writes the scalar reference's bytes, and SPLIT frames go through
- * the container and come back bit-exact (whole, streamed, with the source
- * layout), with damage refused. */
+ * merge ISA writes the scalar reference's bytes (BF16's split-e8m3 layout
+ * too, from any first value), and split frames go through the container
+ * and come back bit-exact (whole, streamed, with the source layout), with
+ * damage refused. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -90,16 +91,95 @@ static void test_lossless_split_merge_every_isa(void **state)
     free(back);
 }
 
+/* Trained-like BF16 values: Gaussian, no zeros (exponents within a window). */
+static uint8_t *trained_bf16(size_t n, uint64_t seed)
+{
+    uint8_t *b = malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        double u = 0;
+        for (int k = 0; k < 4; k++) u += (double)(test_rand(&seed) >> 11) / 9007199254740992.0 - 0.5;
+        float x = (float)(0.02 * (u + (u >= 0 ? 1e-3 : -1e-3)));
+        uint32_t bits;
+        memcpy(&bits, &x, 4);
+        uint16_t h = (uint16_t)(bits >> 16);
+        memcpy(b + 2 * i, &h, 2);
+    }
+    return b;
+}
+
+/* split-e8m3: every pattern whose exponent lies in the window (zeros and
+ * subnormals at base 0, infinities and NaNs at the top base) comes back
+ * from every ISA, merged from any first value; the window is refused past
+ * 32 exponents. */
+static void test_lossless_e8m3_every_isa(void **state)
+{
+    (void)state;
+    static const unsigned bases[] = {0, 1, 100, 119, WQC_E8M3_BASE_MAX};
+    const size_t n = 32u << 8; /* 32 exponents x 256 patterns of sign and mantissa */
+    uint8_t *v = malloc(2 * n), *sym = malloc(n), *nib = malloc(n / 2), *sig = malloc(n / 8), *out = malloc(2 * n + 2);
+    uint64_t seed = 7;
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned e = bases[b] + (unsigned)(i >> 8), pat = (unsigned)(i & 255);
+            uint16_t h = (uint16_t)((pat >> 7) << 15 | e << 7 | (pat & 127));
+            memcpy(v + 2 * i, &h, 2);
+        }
+        /* Shuffled, so that neighbours differ. */
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = (size_t)(test_rand(&seed) % (i + 1));
+            uint16_t a, c;
+            memcpy(&a, v + 2 * i, 2), memcpy(&c, v + 2 * j, 2);
+            memcpy(v + 2 * i, &c, 2), memcpy(v + 2 * j, &a, 2);
+        }
+        unsigned base = 999;
+        assert_true(wqc_e8m3_window(v, n, &base));
+        assert_int_equal(base, bases[b]);
+        wqc_e8m3_split(v, n, base, sym, nib, sig);
+        static const uint64_t firsts[] = {0, 1, 5, 8, 13, 64, 1000};
+        for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
+            wqc_error err;
+            if (!wqc_isa_available((wqc_isa)isa)) {
+                assert_fails_with(wqc_e8m3_merge(sym, nib, sig, 0, n, base, out, (wqc_isa)isa, &err), WQC_ERR_UNSUPPORTED, err,
+                                  "merge");
+                continue;
+            }
+            for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++)
+                for (size_t len = 0; len < 80; len += 7) {
+                    size_t first = (size_t)firsts[f], m = len == 77 ? n - first : len;
+                    memset(out, 0xa5, 2 * m + 2);
+                    assert_int_equal(wqc_e8m3_merge(sym + first, nib, sig, first, m, base, out, (wqc_isa)isa, &err), WQC_OK);
+                    if (m) assert_memory_equal(out, v + 2 * first, 2 * m);
+                    assert_int_equal(out[2 * m], 0xa5); /* nothing past the end */
+                }
+        }
+    }
+    assert_int_equal(wqc_e8m3_merge(sym, nib, sig, 0, 8, WQC_E8M3_BASE_MAX + 1, out, WQC_ISA_SCALAR, NULL), WQC_ERR_INVALID_ARG);
+    /* 33 exponents, or a zero among trained values, leave the window. */
+    uint16_t two[2] = {(uint16_t)(100 << 7), (uint16_t)(132 << 7)};
+    unsigned base;
+    assert_false(wqc_e8m3_window(two, 2, &base));
+    two[1] = (uint16_t)(131 << 7);
+    assert_true(wqc_e8m3_window(two, 2, &base) && base == 100);
+    two[1] = 0x8000;
+    assert_false(wqc_e8m3_window(two, 2, &base));
+    assert_int_equal(wqc_e8m3_rest_bytes(0, 7), 4);
+    assert_int_equal(wqc_e8m3_rest_bytes(1, 7), 1);
+    assert_int_equal(wqc_e8m3_rest_bytes(1, 9), 2);
+    free(v), free(sym), free(nib), free(sig), free(out);
+}
+
 /* A file of lossless tensors, read back lazily and sequentially. */
 static void test_lossless_frames_in_the_container(void **state)
 {
     (void)state;
-    static const wqc_dtype dtypes[] = {WQC_DTYPE_F32, WQC_DTYPE_F16, WQC_DTYPE_BF16, WQC_DTYPE_F32, WQC_DTYPE_BF16};
-    static const uint64_t rows[] = {1000, 64, 1000, 1000, 3}; /* past WQC_FLOATS_MAX but the 2nd and 5th */
-    const char *names[] = {"f32", "f16", "bf16", "f32_from_bf16", "tiny"};
-    uint8_t *data[5];
-    wqc_frame frames[5];
-    void *scratch[5];
+    enum { N = 6 };
+    static const wqc_dtype dtypes[N] = {WQC_DTYPE_F32, WQC_DTYPE_F16,  WQC_DTYPE_BF16,
+                                        WQC_DTYPE_F32, WQC_DTYPE_BF16, WQC_DTYPE_BF16};
+    static const uint64_t rows[N] = {1000, 64, 1000, 1000, 3, 999}; /* past WQC_FLOATS_MAX but the 2nd and 5th */
+    const char *names[N] = {"f32", "f16", "bf16", "f32_from_bf16", "tiny", "bf16_trained"};
+    uint8_t *data[N];
+    wqc_frame frames[N];
+    void *scratch[N];
     wqc_encode_options o;
     wqc_encode_options_default(&o);
     o.rans.chunk = 4096; /* several chunks, for the streamed windows */
@@ -107,9 +187,9 @@ static void test_lossless_frames_in_the_container(void **state)
     wqc_writer *w;
     wqc_error err;
     assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N; i++) {
         uint64_t n = rows[i] * 70;
-        data[i] = values(dtypes[i], (size_t)n, (uint64_t)i);
+        data[i] = i == 5 ? trained_bf16((size_t)n, 5) : values(dtypes[i], (size_t)n, (uint64_t)i);
         if (i == 3) /* F32 widened from BF16: its two low bytes are zero, zstd takes them */
             for (uint64_t k = 0; k < n; k++) data[i][4 * k] = data[i][4 * k + 1] = 0;
         wqc_tensor t = {names[i], dtypes[i], 2, {rows[i], 70}, n, data[i], n * wqc_dtype_size(dtypes[i])};
@@ -122,12 +202,17 @@ static void test_lossless_frames_in_the_container(void **state)
     assert_int_equal(frames[3].rest_coding[2], WQC_ENC_ZSTD);
     assert_true(frames[3].rest_len[2] < 1000);
     assert_int_not_equal(frames[4].encoding, WQC_ENC_SPLIT); /* 210 values: the float coder */
+    /* Trained-like BF16 takes the exponent and 3 mantissa bits as its
+     * symbol; the specials of "bf16" leave the window. */
+    assert_int_equal(frames[5].encoding, WQC_ENC_SPLIT_E8M3);
+    assert_int_equal(frames[5].rest_len[0], 999 * 35);
+    assert_int_equal(frames[5].rest_len[1], (999 * 70 + 7) / 8);
     assert_int_equal(wqc_writer_finish(w, &err), WQC_OK);
     wqc_writer_free(w);
     for (int lazy = 0; lazy < 2; lazy++) {
         wqc_reader *r;
         assert_int_equal(wqc_reader_open(s.data, s.len, lazy, NULL, 0, &r, &err), WQC_OK);
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < N; i++) {
             const wqc_frame *f;
             assert_int_equal(wqc_reader_frame(r, (size_t)i, &f, &err), WQC_OK);
             uint8_t *back = malloc(f->raw_len + 1);
@@ -148,7 +233,16 @@ static void test_lossless_frames_in_the_container(void **state)
     wqc_reader *r;
     wqc_status st = wqc_reader_open(s.data, s.len, 0, NULL, 0, &r, &err);
     assert_true(st == WQC_ERR_CHECKSUM || st == WQC_ERR_FORMAT);
-    for (int i = 0; i < 5; i++) {
+    /* A split-e8m3 base whose symbols could overflow the exponent is refused. */
+    wqc_memory_out bad = {0};
+    frames[5].split_base = WQC_E8M3_BASE_MAX + 1;
+    assert_int_equal(wqc_writer_open(wqc_memory_sink, &bad, NULL, 0, &w, &err), WQC_OK);
+    assert_int_equal(wqc_writer_add(w, &frames[5], &err), WQC_OK);
+    assert_int_equal(wqc_writer_finish(w, &err), WQC_OK);
+    wqc_writer_free(w);
+    assert_fails_with(wqc_reader_open(bad.data, bad.len, 0, NULL, 0, &r, &err), WQC_ERR_FORMAT, err, "base");
+    free(bad.data);
+    for (int i = 0; i < N; i++) {
         wqc_encoded_free(&frames[i]);
         free(scratch[i]);
         free(data[i]);
@@ -210,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lossless_split_merge_every_isa),
+        cmocka_unit_test(test_lossless_e8m3_every_isa),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
     };

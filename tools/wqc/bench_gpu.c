@@ -108,7 +108,7 @@ static wqc_status make_lossless(gpu_bench *b, wqc_error *err)
         memset(&fr, 0, sizeof fr);
         void *scratch = NULL;
         if (st == WQC_OK) st = wqc_frame_lossless(&t, &o, 9, &fr, &scratch, err);
-        if (st == WQC_OK && fr.encoding != WQC_ENC_SPLIT)
+        if (st == WQC_OK && !wqc_encoding_split(fr.encoding))
             st = wqc_fail(err, WQC_ERR_UNSUPPORTED, "the BF16 of %llux%llu is not stored split", (unsigned long long)m->rows,
                           (unsigned long long)m->cols);
         if (st == WQC_OK) st = wqc_writer_add(wr, &fr, err);

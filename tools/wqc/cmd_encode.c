@@ -80,7 +80,7 @@ static void account(const wqc_frame *f, const wqc_mode_sizes *sizes, encode_tota
 {
     tot->tensors++;
     if (!f->quantized) {
-        tot->split += f->encoding == WQC_ENC_SPLIT;
+        tot->split += wqc_encoding_split(f->encoding);
         tot->kept_raw += f->raw_len;
         tot->kept_bytes += f->payload_len;
         return;

@@ -127,7 +127,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
                 json_object_set_new(o, "tables", json_integer(f->model.ntables));
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
             }
-            if (f->encoding == WQC_ENC_GGUF || f->encoding == WQC_ENC_SPLIT)
+            if (f->encoding == WQC_ENC_GGUF || wqc_encoding_split(f->encoding))
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
             if (stats) json_object_set_new(o, "stats", cli_stats_json(stats));
             json_array_append_new(list, o);
