@@ -168,6 +168,30 @@ static void test_lossless_e8m3_every_isa(void **state)
     free(v), free(sym), free(nib), free(sig), free(out);
 }
 
+/* Rows that repeat a third of the row above, at the same columns (a head's
+ * rows of unseen tokens): the general-purpose peers are tried, and one of
+ * them is smaller than the split coding. */
+static void test_lossless_row_repeats_try_the_peers(void **state)
+{
+    (void)state;
+    const size_t rows = 256, cols = 192, n = rows * cols;
+    uint8_t *v = trained_bf16(n, 11);
+    uint64_t seed = 3;
+    for (size_t i = cols; i < n; i++)
+        if (test_rand(&seed) % 3 == 0) memcpy(v + 2 * i, v + 2 * (i - cols), 2);
+    wqc_tensor t = {"head", WQC_DTYPE_BF16, 2, {rows, cols}, n, v, 2 * n};
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    wqc_frame f;
+    void *scratch = NULL;
+    assert_int_equal(wqc_frame_lossless(&t, &o, 19, &f, &scratch, NULL), WQC_OK);
+    assert_false(wqc_encoding_split(f.encoding));
+    assert_true(f.encoding == WQC_ENC_LZMA || f.encoding == WQC_ENC_BROTLI || f.encoding == WQC_ENC_ZSTD);
+    wqc_encoded_free(&f);
+    free(scratch);
+    free(v);
+}
+
 /* A file of lossless tensors, read back lazily and sequentially. */
 static void test_lossless_frames_in_the_container(void **state)
 {
@@ -305,6 +329,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lossless_split_merge_every_isa),
         cmocka_unit_test(test_lossless_e8m3_every_isa),
+        cmocka_unit_test(test_lossless_row_repeats_try_the_peers),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
     };
