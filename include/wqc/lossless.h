@@ -18,10 +18,15 @@
  * the symbol is the exponent with the top 3 mantissa bits, less a base, so
  * that rANS codes what the exponent says of the mantissa's first bits
  * (trained weights' density falls across each binade: 0.4-0.5% of a BF16
- * checkpoint). It needs the tensor's exponents within 32 of each other:
- *   BF16 s|e8|m7:   symbol = (e8 << 3 | m7 >> 4) - 8 base,
+ * checkpoint). The base's window holds 32 exponents (trained weights span
+ * 17-27); a value outside it (a zero, an outlier) is an exception, its
+ * symbol clamped into the window and its e8 << 3 | m7 >> 4 kept apart:
+ *   BF16 s|e8|m7:   symbol = (clamp(e8, base, base + 31) - base) << 3 | m7 >> 4,
  *                   nibbles[k / 2] holds m7 & 15 of value k (value 2j in the low half),
- *                   signs[k / 8] holds s of value k in bit k mod 8. */
+ *                   signs[k / 8] holds s of value k in bit k mod 8,
+ *                   exceptions: varint count, then per exception a varint gap
+ *                   (its index less the previous one's, less 1; the first: its
+ *                   index) and 2 bytes little-endian e8 << 3 | m7 >> 4. */
 #ifndef WQC_LOSSLESS_H
 #define WQC_LOSSLESS_H
 
@@ -55,26 +60,43 @@ wqc_status wqc_float_merge(wqc_dtype dtype, const uint8_t *sym, const uint8_t *c
 
 /* ---- BF16, split-e8m3 --------------------------------------------------- */
 
-/* Bytes of its two rest streams for n values: nibbles, then signs. */
+/* Bytes of its first two rest streams for n values: nibbles, then signs. */
 uint64_t wqc_e8m3_rest_bytes(unsigned k, uint64_t n);
 
 /* The highest base: every symbol then decodes to an exponent <= 255. */
 #define WQC_E8M3_BASE_MAX 224u
 
-/* Whether every exponent of the n BF16 values lies in base .. base + 31,
- * with *base the smallest of them (at most WQC_E8M3_BASE_MAX). */
-int wqc_e8m3_window(const void *src, size_t n, unsigned *base);
+/* The base whose window (base .. base + 31, base <= WQC_E8M3_BASE_MAX)
+ * holds the most of the n BF16 values; returns how many it leaves out. */
+uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base);
 
-/* Splits n BF16 values (their exponents in base's window) into sym[n],
- * nibbles[(n + 1) / 2] and signs[(n + 7) / 8]. */
+/* Splits n BF16 values into sym[n], nibbles[(n + 1) / 2] and
+ * signs[(n + 7) / 8] (the symbols of exceptions clamped). */
 void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint8_t *nibbles, uint8_t *signs);
 
+/* The exceptions stream of n values (*out malloc'd). */
+wqc_status wqc_e8m3_exceptions_encode(const void *src, size_t n, unsigned base, uint8_t **out, size_t *len,
+                                      wqc_error *err);
+
+/* Exceptions read back: indexes increasing, below the value count. */
+typedef struct wqc_e8m3_exceptions {
+    size_t count;
+    uint64_t *index;
+    uint16_t *bits;     /* e8 << 3 | m7 >> 4 */
+} wqc_e8m3_exceptions;
+/* WQC_ERR_FORMAT for a stream that is malformed, does not end where its
+ * last exception does, or names an index >= n. */
+wqc_status wqc_e8m3_exceptions_decode(const uint8_t *in, size_t len, uint64_t n, wqc_e8m3_exceptions *out, wqc_error *err);
+void wqc_e8m3_exceptions_free(wqc_e8m3_exceptions *x);
+
 /* Joins values first .. first + n - 1 into dst: their symbols at sym[0..n),
- * the rest streams whole (indexed from value 0). Every ISA writes the same
- * bytes; the scalar code is the reference. WQC_ERR_UNSUPPORTED for an ISA
- * this CPU lacks, WQC_ERR_INVALID_ARG for base > WQC_E8M3_BASE_MAX. */
-wqc_status wqc_e8m3_merge(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs, uint64_t first, size_t n,
-                          unsigned base, void *dst, wqc_isa isa, wqc_error *err);
+ * the rest streams whole (indexed from value 0), then the exceptions among
+ * them (x may be NULL: none). Every ISA writes the same bytes; the scalar
+ * code is the reference. WQC_ERR_UNSUPPORTED for an ISA this CPU lacks,
+ * WQC_ERR_INVALID_ARG for base > WQC_E8M3_BASE_MAX. */
+wqc_status wqc_e8m3_merge(const uint8_t *sym, const uint8_t *nibbles, const uint8_t *signs,
+                          const wqc_e8m3_exceptions *x, uint64_t first, size_t n, unsigned base, void *dst, wqc_isa isa,
+                          wqc_error *err);
 
 #ifdef __cplusplus
 }

@@ -125,7 +125,9 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         if (f->encoding == WQC_ENC_SPLIT_E8M3) wqc_bytes_u8(out, f->split_base);
         for (unsigned k = 0; k < split_rest_count(f); k++) {
             wqc_bytes_u8(out, f->rest_coding[k]);
-            if (f->rest_coding[k] != WQC_ENC_RAW) wqc_bytes_varint(out, f->rest_len[k]);
+            /* split-e8m3's exceptions: their length even raw. */
+            if (f->rest_coding[k] != WQC_ENC_RAW || (f->encoding == WQC_ENC_SPLIT_E8M3 && k == 2))
+                wqc_bytes_varint(out, f->rest_len[k]);
         }
     }
     /* Extensions. k and step as the quantizer had them, when not the defaults. */
@@ -285,9 +287,11 @@ static wqc_status read_rest(wqc_cursor *c, uint64_t sym_len, uint64_t payload_le
         if (c->failed || f->split_base > WQC_E8M3_BASE_MAX) return BAD("bad split-e8m3 description: base");
     }
     for (unsigned k = 0; k < split_rest_count(f); k++) {
+        /* split-e8m3's exceptions: raw, their length given. */
+        int exceptions = f->encoding == WQC_ENC_SPLIT_E8M3 && k == 2;
         uint8_t coding = wqc_cursor_u8(c);
-        uint64_t len = coding == WQC_ENC_RAW ? split_rest_bytes(f, k) : wqc_cursor_varint(c);
-        if (c->failed || (coding != WQC_ENC_RAW && coding != WQC_ENC_ZSTD) || len > payload_len - at)
+        uint64_t len = coding == WQC_ENC_RAW && !exceptions ? split_rest_bytes(f, k) : wqc_cursor_varint(c);
+        if (c->failed || (coding != WQC_ENC_RAW && (coding != WQC_ENC_ZSTD || exceptions)) || len > payload_len - at)
             return BAD("bad split description: rest stream %u", k);
         f->rest_coding[k] = coding;
         f->rest_len[k] = len;

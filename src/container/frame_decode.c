@@ -88,7 +88,8 @@ static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wq
         wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym};
         if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
         if (st == WQC_OK && f->encoding == WQC_ENC_SPLIT_E8M3)
-            st = wqc_e8m3_merge(sym, r.stream[0], r.stream[1], 0, (size_t)f->nelem, f->split_base, out, isa, err);
+            st = wqc_e8m3_merge(sym, r.stream[0], r.stream[1], &r.exceptions, 0, (size_t)f->nelem, f->split_base, out, isa,
+                                err);
         else if (st == WQC_OK) st = wqc_float_merge(f->dtype, sym, r.stream, (size_t)f->nelem, out, isa, err);
         if (sym) split_rest_close(&r);
         free(sym);

@@ -48,8 +48,8 @@ static wqc_status chunk_work(void *ctx, size_t t, int w, wqc_error *err)
     wqc_status st = wqc_rans_decode_range_with(s->d, c, k, count, &o, 1, s->isa, err);
     if (st != WQC_OK || !s->out) return st;
     if (s->f->encoding == WQC_ENC_SPLIT_E8M3)
-        return wqc_e8m3_merge(s->sym[w], s->rest->stream[0], s->rest->stream[1], first, (size_t)(last - first),
-                              s->f->split_base, s->out[w], s->isa, err);
+        return wqc_e8m3_merge(s->sym[w], s->rest->stream[0], s->rest->stream[1], &s->rest->exceptions, first,
+                              (size_t)(last - first), s->f->split_base, s->out[w], s->isa, err);
     const uint8_t *rest[WQC_SPLIT_REST_MAX];
     for (unsigned j = 0; j < wqc_split_rest_count(s->f->dtype); j++) rest[j] = s->rest->stream[j] + first;
     return wqc_float_merge(s->f->dtype, s->sym[w], rest, (size_t)(last - first), s->out[w], s->isa, err);

@@ -8,12 +8,13 @@
 
 unsigned split_rest_count(const wqc_frame *f)
 {
-    return f->encoding == WQC_ENC_SPLIT_E8M3 ? 2 : wqc_split_rest_count(f->dtype);
+    return f->encoding == WQC_ENC_SPLIT_E8M3 ? 3 : wqc_split_rest_count(f->dtype);
 }
 
 uint64_t split_rest_bytes(const wqc_frame *f, unsigned k)
 {
-    return f->encoding == WQC_ENC_SPLIT_E8M3 ? wqc_e8m3_rest_bytes(k, f->nelem) : f->nelem;
+    if (f->encoding != WQC_ENC_SPLIT_E8M3) return f->nelem;
+    return k < 2 ? wqc_e8m3_rest_bytes(k, f->nelem) : f->rest_len[2];
 }
 
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
@@ -33,11 +34,14 @@ wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
         }
         at += f->rest_len[k];
     }
-    return WQC_OK;
+    if (f->encoding != WQC_ENC_SPLIT_E8M3) return WQC_OK;
+    wqc_status st = wqc_e8m3_exceptions_decode(r->stream[2], (size_t)f->rest_len[2], f->nelem, &r->exceptions, err);
+    return st == WQC_OK ? st : wqc_fail_context(err, st, "tensor '%s'", f->name);
 }
 
 void split_rest_close(split_rest *r)
 {
     for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++) free(r->owned[k]);
+    wqc_e8m3_exceptions_free(&r->exceptions);
     memset(r, 0, sizeof *r);
 }

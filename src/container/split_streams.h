@@ -9,9 +9,11 @@
 typedef struct split_rest {
     const uint8_t *stream[WQC_SPLIT_REST_MAX];
     uint8_t *owned[WQC_SPLIT_REST_MAX];
+    wqc_e8m3_exceptions exceptions;     /* SPLIT_E8M3's third stream, read */
 } split_rest;
 
-/* A split frame's rest streams (wqc_encoding_split), and the decoded bytes of stream k. */
+/* A split frame's rest streams (wqc_encoding_split), and the decoded bytes
+ * of stream k (split-e8m3's exceptions: their stored length, always raw). */
 unsigned split_rest_count(const wqc_frame *f);
 uint64_t split_rest_bytes(const wqc_frame *f, unsigned k);
 

@@ -23,9 +23,11 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
                         f->name);
-    /* A chunk's nibbles and signs start on whole bytes. */
+    /* A chunk's nibbles and signs start on whole bytes; exceptions are put back on the host. */
     if (f->encoding == WQC_ENC_SPLIT_E8M3 && c->nchunks > 1 && c->chunk % 8)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes split-e8m3 chunks of 8k values", f->name);
+    if (f->encoding == WQC_ENC_SPLIT_E8M3 && f->rest_len[2] != 1)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes split-e8m3 without exceptions", f->name);
     wqc_cuda_frame *g = &h->g;
     g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
     g->split = wqc_encoding_split(f->encoding) ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
@@ -58,7 +60,11 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     const unsigned nrest = g->split ? split_rest_count(f) : 0;
     int joined = 0;
     uint64_t rests = 0;
-    for (unsigned k = 0; k < nrest; k++) joined |= f->rest_coding[k] != WQC_ENC_RAW, rests += split_rest_bytes(f, k);
+    for (unsigned k = 0; k < nrest; k++) {
+        joined |= f->rest_coding[k] != WQC_ENC_RAW;
+        h->rest_at[k] = c->payload_len + rests;
+        rests += split_rest_bytes(f, k);
+    }
     if (nrest && !joined) h->payload = f->payload, h->payload_len = f->payload_len; /* the rests follow, raw */
     if (joined) {
         split_rest r;
@@ -129,11 +135,9 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
     g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
     g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
     g->status = (int *)base[PART_STATUS];
+    /* The kernels read rest streams 0 and 1 of split-e8m3 (it has no exceptions here). */
     const unsigned nrest = !g->split ? 0 : g->e8m3 ? 2 : wqc_split_rest_count(g->dtype);
-    uint64_t len[3] = {0}, rests = 0;
-    for (unsigned k = 0; k < nrest; k++) rests += len[k] = g->e8m3 ? wqc_e8m3_rest_bytes(k, g->n) : g->n;
-    const uint8_t *at = g->payload + (h->payload_len - rests);
-    for (unsigned k = 0; k < 3; at += len[k], k++) g->rest[k] = k < nrest ? at : NULL;
+    for (unsigned k = 0; k < 3; k++) g->rest[k] = k < nrest ? g->payload + h->rest_at[k] : NULL;
 }
 
 const void *frame_host_part(const frame_host *h, int k)

@@ -47,6 +47,7 @@ typedef struct frame_host {
     const uint8_t *payload;     // the frame's bytes, or `joined`
     uint64_t payload_len;
     uint8_t *joined;            // split frames with zstd'd rest streams: symbols' chunks and rests, owned
+    uint64_t rest_at[3];        // split: where each rest stream starts in `payload`
     uint2 *table;               // ntables x 2^P, owned
     const uint64_t *offset;     // nchunks + 1
     const float *scale, *offset_g;

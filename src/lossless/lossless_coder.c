@@ -49,19 +49,26 @@ static int compressible(const uint8_t *stream, size_t n)
     return yes;
 }
 
-/* Whether a BF16 tensor takes the split-e8m3 layout (base in *base): its
- * exponents fit the window and the estimate, order-0 entropy and tables,
- * says the joint symbol and 5 rest bits cost less than the exponent and 8. */
+/* Whether a BF16 tensor takes the split-e8m3 layout (base in *base): the
+ * estimate, order-0 entropy and tables, says the joint symbol, 5 rest bits
+ * and its exceptions (about 4 bytes each) cost less than the exponent and 8. */
 static int e8m3_pays(const wqc_tensor *t, unsigned *base)
 {
     size_t n = (size_t)t->nelem;
-    if (t->dtype != WQC_DTYPE_BF16 || !wqc_e8m3_window(t->data, n, base)) return 0;
+    if (t->dtype != WQC_DTYPE_BF16) return 0;
+    uint64_t outside = wqc_e8m3_window(t->data, n, base);
+    if (outside > n / 16) return 0;
+    uint8_t sym[4096], nibbles[2048], signs[512];
     uint64_t exponents[256] = {0}, joint[256] = {0};
     const uint8_t *p = t->data;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = (unsigned)p[2 * i] | (unsigned)p[2 * i + 1] << 8;
-        exponents[v >> 7 & 0xff]++;
-        joint[(v >> 4 & 0x7ff) - 8 * *base]++;
+    for (size_t i = 0; i < n; i += sizeof sym) {
+        size_t m = n - i < sizeof sym ? n - i : sizeof sym;
+        wqc_e8m3_split(p + 2 * i, m, *base, sym, nibbles, signs);
+        for (size_t k = 0; k < m; k++) {
+            unsigned v = (unsigned)p[2 * (i + k)] | (unsigned)p[2 * (i + k) + 1] << 8;
+            joint[sym[k]]++;
+            exponents[v >> 7 & 0xff]++;
+        }
     }
     double cost[2];
     const uint64_t *h[2] = {exponents, joint};
@@ -71,7 +78,7 @@ static int e8m3_pays(const wqc_tensor *t, unsigned *base)
         /* A table entry takes about 2 bytes. */
         cost[k] = wqc_entropy_bits(h[k], 256) * (double)n / 8 + 2.0 * used;
     }
-    return cost[1] + 5.0 * (double)n / 8 < cost[0] + (double)n;
+    return cost[1] + 5.0 * (double)n / 8 + 4.0 * (double)outside < cost[0] + (double)n;
 }
 
 /* Codes t as SPLIT, or with e8m3 as SPLIT_E8M3 (base), into f (payload in
@@ -81,15 +88,24 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
                              wqc_frame *f, uint8_t **buf, wqc_byte_structure *symbols, wqc_error *err)
 {
     size_t n = (size_t)t->nelem, rest_bytes[WQC_SPLIT_REST_MAX] = {0};
-    unsigned nrest = e8m3 ? 2 : wqc_split_rest_count(t->dtype);
-    for (unsigned k = 0; k < nrest; k++) rest_bytes[k] = e8m3 ? (size_t)wqc_e8m3_rest_bytes(k, n) : n;
+    unsigned nrest = e8m3 ? 3 : wqc_split_rest_count(t->dtype);
+    for (unsigned k = 0; k < nrest; k++) rest_bytes[k] = !e8m3 ? n : k < 2 ? (size_t)wqc_e8m3_rest_bytes(k, n) : 0;
     uint8_t *mem = malloc(n + rest_bytes[0] + rest_bytes[1] + rest_bytes[2] + 1), *rest[WQC_SPLIT_REST_MAX] = {0};
-    uint8_t *packed[WQC_SPLIT_REST_MAX] = {0};
+    uint8_t *packed[WQC_SPLIT_REST_MAX] = {0}, *exceptions = NULL;
     size_t packed_len[WQC_SPLIT_REST_MAX] = {0};
     if (!mem) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory coding '%s'", t->name);
     for (unsigned k = 0; k < nrest; k++) rest[k] = (k ? rest[k - 1] + rest_bytes[k - 1] : mem + n);
-    if (e8m3) wqc_e8m3_split(t->data, n, base, mem, rest[0], rest[1]);
-    else wqc_float_split(t->dtype, t->data, n, mem, rest);
+    if (e8m3) {
+        wqc_e8m3_split(t->data, n, base, mem, rest[0], rest[1]);
+        wqc_status st = wqc_e8m3_exceptions_encode(t->data, n, base, &exceptions, &rest_bytes[2], err);
+        if (st != WQC_OK) {
+            free(mem);
+            return st;
+        }
+        rest[2] = exceptions;
+    } else {
+        wqc_float_split(t->dtype, t->data, n, mem, rest);
+    }
     f->encoding = e8m3 ? WQC_ENC_SPLIT_E8M3 : WQC_ENC_SPLIT;
     f->split_base = (uint8_t)base;
     wqc_byte_probe(mem, n, 1, symbols);
@@ -102,8 +118,8 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
         f->rest_coding[k] = WQC_ENC_RAW;
         f->rest_len[k] = len;
         /* zstd where the stream is not near-random (F32 made from BF16, say),
-         * judged first on a sample at level 1. */
-        if (zstd_level > 0 && compressible(rest[k], len) &&
+         * judged first on a sample at level 1; split-e8m3's exceptions raw. */
+        if (zstd_level > 0 && !(e8m3 && k == 2) && compressible(rest[k], len) &&
             wqc_byte_compress(WQC_ENC_ZSTD, zstd_level, rest[k], len, &packed[k], &packed_len[k], NULL) == WQC_OK &&
             packed_len[k] < len - len / 100) {
             f->rest_coding[k] = WQC_ENC_ZSTD;
@@ -126,6 +142,7 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
         f->payload_len = total;
     }
     for (unsigned k = 0; k < nrest; k++) free(packed[k]);
+    free(exceptions);
     free(mem);
     return st;
 }

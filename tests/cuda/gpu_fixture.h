@@ -96,10 +96,11 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
  * with bf16_values: rounded to BF16, so that its low rest bytes are zero)
  * coded lossless with the given lanes and chunk, as a one-tensor .wqc in
  * memory; *f its frame (split unless the coder chose otherwise). */
-/* bf16_values: F32 values rounded to BF16 (zstd'd rests); zero_first: a 0
- * in front, which takes BF16 out of split-e8m3's exponent window. */
+/* bf16_values: F32 values rounded to BF16 (zstd'd rests); zeros: 1 puts a
+ * 0 in front (a split-e8m3 exception), 8 makes every 8th value 0 (too many
+ * exceptions: BF16 stays split). */
 static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint64_t n, uint32_t lanes, uint32_t chunk,
-                                           int bf16_values, int zero_first, const wqc_frame **f, wqc_error *err)
+                                           int bf16_values, int zeros, const wqc_frame **f, wqc_error *err)
 {
     memset(file, 0, sizeof *file);
     char spec[96];
@@ -121,7 +122,7 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
         }
     }
     free(w);
-    if (zero_first) memset(data, 0, size);
+    for (uint64_t k = 0; zeros && k < n; k += zeros == 1 ? n : (uint64_t)zeros) memset(data + k * size, 0, size);
     wqc_tensor t = {.name = "w", .dtype = dtype, .ndim = 1, .shape = {n}, .nelem = n, .data = data, .nbytes = n * size};
     wqc_encode_options o;
     wqc_encode_options_default(&o);

@@ -132,14 +132,14 @@ static void test_lossless_e8m3_every_isa(void **state)
             memcpy(v + 2 * i, &c, 2), memcpy(v + 2 * j, &a, 2);
         }
         unsigned base = 999;
-        assert_true(wqc_e8m3_window(v, n, &base));
+        assert_int_equal(wqc_e8m3_window(v, n, &base), 0);
         assert_int_equal(base, bases[b]);
         wqc_e8m3_split(v, n, base, sym, nib, sig);
         static const uint64_t firsts[] = {0, 1, 5, 8, 13, 64, 1000};
         for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
             wqc_error err;
             if (!wqc_isa_available((wqc_isa)isa)) {
-                assert_fails_with(wqc_e8m3_merge(sym, nib, sig, 0, n, base, out, (wqc_isa)isa, &err), WQC_ERR_UNSUPPORTED, err,
+                assert_fails_with(wqc_e8m3_merge(sym, nib, sig, NULL, 0, n, base, out, (wqc_isa)isa, &err), WQC_ERR_UNSUPPORTED, err,
                                   "merge");
                 continue;
             }
@@ -147,25 +147,75 @@ static void test_lossless_e8m3_every_isa(void **state)
                 for (size_t len = 0; len < 80; len += 7) {
                     size_t first = (size_t)firsts[f], m = len == 77 ? n - first : len;
                     memset(out, 0xa5, 2 * m + 2);
-                    assert_int_equal(wqc_e8m3_merge(sym + first, nib, sig, first, m, base, out, (wqc_isa)isa, &err), WQC_OK);
+                    assert_int_equal(wqc_e8m3_merge(sym + first, nib, sig, NULL, first, m, base, out, (wqc_isa)isa, &err), WQC_OK);
                     if (m) assert_memory_equal(out, v + 2 * first, 2 * m);
                     assert_int_equal(out[2 * m], 0xa5); /* nothing past the end */
                 }
         }
     }
-    assert_int_equal(wqc_e8m3_merge(sym, nib, sig, 0, 8, WQC_E8M3_BASE_MAX + 1, out, WQC_ISA_SCALAR, NULL), WQC_ERR_INVALID_ARG);
-    /* 33 exponents, or a zero among trained values, leave the window. */
+    assert_int_equal(wqc_e8m3_merge(sym, nib, sig, NULL, 0, 8, WQC_E8M3_BASE_MAX + 1, out, WQC_ISA_SCALAR, NULL), WQC_ERR_INVALID_ARG);
+    /* 33 exponents, or a zero among trained values, leave one out. */
     uint16_t two[2] = {(uint16_t)(100 << 7), (uint16_t)(132 << 7)};
     unsigned base;
-    assert_false(wqc_e8m3_window(two, 2, &base));
+    assert_int_equal(wqc_e8m3_window(two, 2, &base), 1);
     two[1] = (uint16_t)(131 << 7);
-    assert_true(wqc_e8m3_window(two, 2, &base) && base == 100);
+    assert_true(wqc_e8m3_window(two, 2, &base) == 0 && base == 100);
     two[1] = 0x8000;
-    assert_false(wqc_e8m3_window(two, 2, &base));
+    assert_int_equal(wqc_e8m3_window(two, 2, &base), 1);
     assert_int_equal(wqc_e8m3_rest_bytes(0, 7), 4);
     assert_int_equal(wqc_e8m3_rest_bytes(1, 7), 1);
     assert_int_equal(wqc_e8m3_rest_bytes(1, 9), 2);
     free(v), free(sym), free(nib), free(sig), free(out);
+}
+
+/* split-e8m3 exceptions: zeros, subnormals, outliers and NaNs among
+ * trained values come back from every ISA and any first value; damaged
+ * exception streams are refused. */
+static void test_lossless_e8m3_exceptions(void **state)
+{
+    (void)state;
+    const size_t n = 5000;
+    uint8_t *v = trained_bf16(n, 21), *sym = malloc(n), *nib = malloc(n / 2 + 1), *sig = malloc(n / 8 + 1);
+    uint16_t *out = malloc(2 * n);
+    static const uint16_t odd[] = {0x0000, 0x8000, 0x0001, 0x807f, 0x4480, 0xc300, 0x7f80, 0x7fc1, 0x3f80};
+    static const size_t at[] = {0, 1, 7, 8, 9, 999, 1000, 2047, 4999}; /* the last 5 around tasks' edges */
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) memcpy(v + 2 * at[k], &odd[k], 2);
+    unsigned base;
+    /* Zeros, subnormals, the infinity and the NaN are out; 1.0, -128 and
+     * 1024 fit a window with the 0.02-sized values. */
+    assert_int_equal(wqc_e8m3_window(v, n, &base), 6);
+    wqc_e8m3_split(v, n, base, sym, nib, sig);
+    uint8_t *x = NULL;
+    size_t xlen = 0;
+    assert_int_equal(wqc_e8m3_exceptions_encode(v, n, base, &x, &xlen, NULL), WQC_OK);
+    wqc_e8m3_exceptions e;
+    assert_int_equal(wqc_e8m3_exceptions_decode(x, xlen, n, &e, NULL), WQC_OK);
+    assert_int_equal(e.count, 6);
+    assert_int_equal(e.index[0], 0);
+    assert_int_equal(e.index[5], 2047);
+    for (int isa = 0; isa < WQC_ISA_COUNT; isa++) {
+        if (!wqc_isa_available((wqc_isa)isa)) continue;
+        static const size_t firsts[] = {0, 1, 8, 999, 1000, 2040};
+        for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++) {
+            size_t first = firsts[f], m = f % 2 ? 1100 : n - first;
+            assert_int_equal(wqc_e8m3_merge(sym + first, nib, sig, &e, first, m, base, out, (wqc_isa)isa, NULL), WQC_OK);
+            assert_memory_equal(out, v + 2 * first, 2 * m);
+        }
+    }
+    wqc_e8m3_exceptions_free(&e);
+    /* Damage: each refused with a format error, nothing left allocated. */
+    wqc_error err;
+    assert_fails_with(wqc_e8m3_exceptions_decode(x, xlen - 1, n, &e, &err), WQC_ERR_FORMAT, err, "exception");
+    assert_fails_with(wqc_e8m3_exceptions_decode(x, xlen, 2047, &e, &err), WQC_ERR_FORMAT, err, "exception 5");
+    uint8_t longer[64];
+    memcpy(longer, x, xlen);
+    longer[xlen] = 0;
+    assert_fails_with(wqc_e8m3_exceptions_decode(longer, xlen + 1, n, &e, &err), WQC_ERR_FORMAT, err, "left over");
+    longer[0] = 100;
+    assert_fails_with(wqc_e8m3_exceptions_decode(longer, xlen, n, &e, &err), WQC_ERR_FORMAT, err, "count");
+    static const uint8_t big_bits[] = {1, 0, 0x00, 0x08}; /* 0x800: past 11 bits */
+    assert_fails_with(wqc_e8m3_exceptions_decode(big_bits, sizeof big_bits, n, &e, &err), WQC_ERR_FORMAT, err, "exception 0");
+    free(x), free(v), free(sym), free(nib), free(sig), free(out);
 }
 
 /* Rows that repeat a third of the row above, at the same columns (a head's
@@ -196,11 +246,11 @@ static void test_lossless_row_repeats_try_the_peers(void **state)
 static void test_lossless_frames_in_the_container(void **state)
 {
     (void)state;
-    enum { N = 6 };
-    static const wqc_dtype dtypes[N] = {WQC_DTYPE_F32, WQC_DTYPE_F16,  WQC_DTYPE_BF16,
-                                        WQC_DTYPE_F32, WQC_DTYPE_BF16, WQC_DTYPE_BF16};
-    static const uint64_t rows[N] = {1000, 64, 1000, 1000, 3, 999}; /* past WQC_FLOATS_MAX but the 2nd and 5th */
-    const char *names[N] = {"f32", "f16", "bf16", "f32_from_bf16", "tiny", "bf16_trained"};
+    enum { N = 7 };
+    static const wqc_dtype dtypes[N] = {WQC_DTYPE_F32,  WQC_DTYPE_F16,  WQC_DTYPE_BF16, WQC_DTYPE_F32,
+                                        WQC_DTYPE_BF16, WQC_DTYPE_BF16, WQC_DTYPE_BF16};
+    static const uint64_t rows[N] = {1000, 64, 1000, 1000, 3, 999, 1000}; /* past WQC_FLOATS_MAX but the 2nd and 5th */
+    const char *names[N] = {"f32", "f16", "bf16", "f32_from_bf16", "tiny", "bf16_trained", "bf16_zeros"};
     uint8_t *data[N];
     wqc_frame frames[N];
     void *scratch[N];
@@ -213,7 +263,9 @@ static void test_lossless_frames_in_the_container(void **state)
     assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
     for (int i = 0; i < N; i++) {
         uint64_t n = rows[i] * 70;
-        data[i] = i == 5 ? trained_bf16((size_t)n, 5) : values(dtypes[i], (size_t)n, (uint64_t)i);
+        data[i] = i >= 5 ? trained_bf16((size_t)n, (uint64_t)i) : values(dtypes[i], (size_t)n, (uint64_t)i);
+        if (i == 6) /* zeros here and there: exceptions, across the streamed tasks' edges */
+            for (uint64_t k = 0; k < n; k += 997) data[i][2 * k] = data[i][2 * k + 1] = 0;
         if (i == 3) /* F32 widened from BF16: its two low bytes are zero, zstd takes them */
             for (uint64_t k = 0; k < n; k++) data[i][4 * k] = data[i][4 * k + 1] = 0;
         wqc_tensor t = {names[i], dtypes[i], 2, {rows[i], 70}, n, data[i], n * wqc_dtype_size(dtypes[i])};
@@ -231,6 +283,9 @@ static void test_lossless_frames_in_the_container(void **state)
     assert_int_equal(frames[5].encoding, WQC_ENC_SPLIT_E8M3);
     assert_int_equal(frames[5].rest_len[0], 999 * 35);
     assert_int_equal(frames[5].rest_len[1], (999 * 70 + 7) / 8);
+    assert_int_equal(frames[5].rest_len[2], 1); /* no exceptions: the count */
+    assert_int_equal(frames[6].encoding, WQC_ENC_SPLIT_E8M3);
+    assert_true(frames[6].rest_len[2] > 3 * 70);
     assert_int_equal(wqc_writer_finish(w, &err), WQC_OK);
     wqc_writer_free(w);
     for (int lazy = 0; lazy < 2; lazy++) {
@@ -329,6 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lossless_split_merge_every_isa),
         cmocka_unit_test(test_lossless_e8m3_every_isa),
+        cmocka_unit_test(test_lossless_e8m3_exceptions),
         cmocka_unit_test(test_lossless_row_repeats_try_the_peers),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
