@@ -231,6 +231,16 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
     return e == cudaSuccess ? cudaGetLastError() : e;
 }
 
+/* split-e8m3's exceptions put back after the join: bits 4..14 of each. */
+__global__ void patch_exceptions_kernel(const uint64_t *x, uint64_t n, uint16_t *out)
+{
+    const uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const uint64_t e = x[i];
+    uint16_t *v = out + (e >> 16);
+    *v = (uint16_t)((*v & 0x800fu) | (uint32_t)(e & 0x7ffu) << 4);
+}
+
 extern "C" wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_form form, void *dev_out, void *stream,
                                             wqc_error *err)
 {
@@ -244,6 +254,11 @@ extern "C" wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_fo
         e = g->split == 1 ? launch<WQC_FORM_SYMBOLS>(g, dev_out, s)
             : g->e8m3 ? launch<FORM_JOIN_E8M3>(g, dev_out, s)
             : g->split == 2 ? launch<FORM_JOIN16>(g, dev_out, s) : launch<FORM_JOIN32>(g, dev_out, s);
+        if (e == cudaSuccess && g->nexceptions) {
+            patch_exceptions_kernel<<<(unsigned)((g->nexceptions + 255) / 256), 256, 0, s>>>(g->exceptions, g->nexceptions,
+                                                                                      (uint16_t *)dev_out);
+            e = cudaGetLastError();
+        }
         return e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "decode");
     }
     if (g->nchunks == 0) return WQC_OK;

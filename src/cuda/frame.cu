@@ -12,7 +12,8 @@ extern "C" wqc_status wqc_cuda_error(wqc_error *err, int cuda_error, const char 
     return wqc_fail(err, WQC_ERR_IO, "CUDA: %s: %s", what, cudaGetErrorString((cudaError_t)cuda_error));
 }
 
-static const char *const part_name[PARTS] = {"payload", "chunk offsets", "table", "scales", "offsets", "group tables", "status"};
+static const char *const part_name[PARTS] = {"payload", "chunk offsets", "table",     "scales",
+                                             "offsets", "group tables",  "exceptions", "status"};
 
 wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
 {
@@ -23,11 +24,10 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
                         f->name);
-    /* A chunk's nibbles and signs start on whole bytes; exceptions are put back on the host. */
+    /* A chunk's nibbles and signs start on whole bytes. */
     if (f->encoding == WQC_ENC_SPLIT_E8M3 && c->nchunks > 1 && c->chunk % 8)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes split-e8m3 chunks of 8k values", f->name);
-    if (f->encoding == WQC_ENC_SPLIT_E8M3 && f->rest_len[2] != 1)
-        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes split-e8m3 without exceptions", f->name);
+
     wqc_cuda_frame *g = &h->g;
     g->n = c->n, g->nchunks = c->nchunks, g->lanes = c->lanes, g->chunk = c->chunk, g->precision = c->table.precision;
     g->split = wqc_encoding_split(f->encoding) ? (uint32_t)wqc_dtype_size(f->dtype) : 0;
@@ -65,6 +65,18 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         h->rest_at[k] = c->payload_len + rests;
         rests += split_rest_bytes(f, k);
     }
+    if (g->e8m3) {
+        /* The exceptions, read where they lie (always raw), packed for the patch kernel. */
+        wqc_e8m3_exceptions x;
+        const uint8_t *at = f->payload + c->payload_len + f->rest_len[0] + f->rest_len[1];
+        wqc_status st = wqc_e8m3_exceptions_decode(at, (size_t)f->rest_len[2], f->nelem, &x, err);
+        if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", f->name);
+        h->exceptions = (uint64_t *)malloc(x.count ? x.count * sizeof *h->exceptions : 1);
+        for (size_t k = 0; h->exceptions && k < x.count; k++) h->exceptions[k] = x.index[k] << 16 | x.bits[k];
+        g->nexceptions = x.count;
+        wqc_e8m3_exceptions_free(&x);
+        if (!h->exceptions) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
     if (nrest && !joined) h->payload = f->payload, h->payload_len = f->payload_len; /* the rests follow, raw */
     if (joined) {
         split_rest r;
@@ -79,7 +91,10 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
                 memcpy(h->joined + c->payload_len + at, r.stream[k], (size_t)split_rest_bytes(f, k));
         }
         split_rest_close(&r);
-        if (st != WQC_OK) return st;
+        if (st != WQC_OK) {
+            frame_host_free(h);
+            return st;
+        }
         h->payload = h->joined;
     }
     wqc_rans_dtable d;
@@ -111,8 +126,8 @@ wqc_rans_form frame_own_form(const wqc_cuda_frame *g)
 
 void frame_host_free(frame_host *h)
 {
-    free(h->joined), free(h->table);
-    h->joined = NULL, h->table = NULL;
+    free(h->joined), free(h->table), free(h->exceptions);
+    h->joined = NULL, h->table = NULL, h->exceptions = NULL;
 }
 
 void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])
@@ -123,6 +138,7 @@ void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])
     size[PART_TABLE] = ((uint64_t)g->ntables << g->precision) * sizeof(uint2);
     size[PART_SCALE] = size[PART_OFFSET_G] = g->ngroups * sizeof(float);
     size[PART_GROUP_TABLE] = h->group_table ? g->ngroups : 0;
+    size[PART_EXCEPTIONS] = g->nexceptions * sizeof(uint64_t);
     size[PART_STATUS] = (g->nchunks + 1) * sizeof(int);
 }
 
@@ -134,6 +150,7 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
     g->table = (uint2 *)base[PART_TABLE];
     g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
     g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
+    g->exceptions = g->nexceptions ? (uint64_t *)base[PART_EXCEPTIONS] : NULL;
     g->status = (int *)base[PART_STATUS];
     /* The kernels read rest streams 0 and 1 of split-e8m3 (it has no exceptions here). */
     const unsigned nrest = !g->split ? 0 : g->e8m3 ? 2 : wqc_split_rest_count(g->dtype);
@@ -149,6 +166,7 @@ const void *frame_host_part(const frame_host *h, int k)
     case PART_SCALE: return h->scale;
     case PART_OFFSET_G: return h->offset_g;
     case PART_GROUP_TABLE: return h->group_table;
+    case PART_EXCEPTIONS: return h->exceptions;
     default: return NULL;
     }
 }
@@ -192,7 +210,7 @@ extern "C" wqc_status wqc_cuda_frame_upload(const wqc_frame *f, wqc_cuda_frame *
 extern "C" void wqc_cuda_frame_free(wqc_cuda_frame *g)
 {
     if (!g) return;
-    cudaFree(g->payload), cudaFree(g->offset), cudaFree(g->table), cudaFree(g->group_table);
+    cudaFree(g->payload), cudaFree(g->offset), cudaFree(g->table), cudaFree(g->group_table), cudaFree(g->exceptions);
     cudaFree(g->scale), cudaFree(g->offset_g), cudaFree(g->status), cudaFree(g->x_scratch);
     free(g);
 }

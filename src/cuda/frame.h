@@ -32,6 +32,8 @@ struct wqc_cuda_frame {
     uint32_t ntables;           // 1, or a context's tables, chosen per parameter group
     uint2 *table;               // device, ntables x 2^P: {freq, (slot - cum) | symbol << 16}
     uint8_t *group_table;       // device, ngroups: each group's table (context frames; else NULL)
+    uint64_t *exceptions;       // device, split-e8m3: index << 16 | e8 << 3 | m7 >> 4 of each value outside the window
+    uint64_t nexceptions;
     float *scale, *offset_g;    // device, ngroups
     int *status;                // device, per chunk: 0 ok, else an error code
     float *x_scratch;           // device, 8 x cols: the product's interleaved vectors (made on first use)
@@ -48,6 +50,7 @@ typedef struct frame_host {
     uint64_t payload_len;
     uint8_t *joined;            // split frames with zstd'd rest streams: symbols' chunks and rests, owned
     uint64_t rest_at[3];        // split: where each rest stream starts in `payload`
+    uint64_t *exceptions;       // split-e8m3: g.nexceptions entries as on the device, owned
     uint2 *table;               // ntables x 2^P, owned
     const uint64_t *offset;     // nchunks + 1
     const float *scale, *offset_g;
@@ -59,7 +62,7 @@ typedef struct frame_host {
 wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err);
 void frame_host_free(frame_host *h);
 /* The device bytes of each array (status: nchunks + 1 ints), in upload order. */
-enum { PART_PAYLOAD, PART_OFFSET, PART_TABLE, PART_SCALE, PART_OFFSET_G, PART_GROUP_TABLE, PART_STATUS, PARTS };
+enum { PART_PAYLOAD, PART_OFFSET, PART_TABLE, PART_SCALE, PART_OFFSET_G, PART_GROUP_TABLE, PART_EXCEPTIONS, PART_STATUS, PARTS };
 void frame_host_sizes(const frame_host *h, uint64_t size[PARTS]);
 /* Points g's device pointers at base[k] for each part (and the rest streams
  * into the payload). */

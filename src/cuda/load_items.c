@@ -28,7 +28,7 @@ static int gpu_candidate(const wqc_frame *f)
 {
     if (f->encoding == WQC_ENC_RANS) return f->quantized && f->quant.method != WQC_QUANT_GIVEN;
     if (!wqc_encoding_split(f->encoding)) return 0;
-    if (f->encoding == WQC_ENC_SPLIT_E8M3 && ((f->coded.nchunks > 1 && f->coded.chunk % 8) || f->rest_len[2] != 1)) return 0;
+    if (f->encoding == WQC_ENC_SPLIT_E8M3 && f->coded.nchunks > 1 && f->coded.chunk % 8) return 0;
     for (unsigned k = 0; k < split_rest_count(f); k++)
         if (f->rest_coding[k] != WQC_ENC_RAW) return 0;
     return 1;

@@ -64,7 +64,7 @@ static void make_tensors(wqc_tensor *t, void **mem)
                 memcpy(p + 4 * k, &v, 4);
             }
         }
-        if (i == 0) memset(p + 2 * 1000, 0, 2); /* a zero: a split-e8m3 exception, put back on the host */
+        if (i == 0) memset(p + 2 * 1000, 0, 2); /* a zero: a split-e8m3 exception */
         mem[i] = p;
         t[i] = (wqc_tensor){.name = names[i], .dtype = dtypes[i], .ndim = shapes[i][1] ? 2 : 1,
                             .shape = {shapes[i][0], shapes[i][1]}, .nelem = n, .data = p, .nbytes = n * size};

@@ -332,9 +332,11 @@ static int bench_matrix(gpu_bench *b, gpu_mat *m, double *copy_gbs, double *fuse
     printf("| decode to F16 (dequantized) | %.3f | %.1f GB/s of F16 written, %.1f G symbols/s |\n", dec,
            f16_bytes / dec / 1e6, n / dec / 1e6);
     printf("| decode to symbols | %.3f | %.1f G symbols/s |\n", sym, n / sym / 1e6);
-    printf("| lossless BF16 decode (%.2f bits/weight: exponents rANS-coded with %u lanes, sign and mantissa raw) | %.3f | "
+    printf("| lossless BF16 decode (%.2f bits/weight, %s: %s rANS-coded with %u lanes, the rest raw) | %.3f | "
            "%.1f GB/s of BF16 written |\n",
-           8.0 * (double)m->lf->payload_len / (double)n, m->lf->coded.lanes, lossless, f16_bytes / lossless / 1e6);
+           8.0 * (double)m->lf->payload_len / (double)n, wqc_encoding_name(m->lf->encoding),
+           m->lf->encoding == WQC_ENC_SPLIT_E8M3 ? "exponents and 3 mantissa bits" : "exponents", m->lf->coded.lanes,
+           lossless, f16_bytes / lossless / 1e6);
     printf("| device-to-device copy of the F16 bytes | %.3f | %.1f GB/s written (%.1f read + written) |\n", copy,
            *copy_gbs, 2 * *copy_gbs);
     printf("| pure write of the F16 bytes (cudaMemsetAsync) | %.3f | %.1f GB/s written |\n", write, f16_bytes / write / 1e6);
