@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../lossless/row_tables.h"
 #include "../symbol_model/describe.h"
 #include "format.h"
 #include "wqc/lossless.h"
@@ -142,6 +143,10 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         wqc_bytes_u8(&v, WQC_LAYOUT_GEMV);
         wqc_bytes_varint(&v, f->gemv_tile);
         field(out, WQC2_FIELD_LAYOUT | WQC2_FIELD_CRITICAL, &v);
+    }
+    if (wqc_encoding_split(f->encoding) && f->coded.ctx.ntables > 1) {
+        wqc_row_tables_write(&f->coded.ctx, &v);
+        field(out, WQC2_FIELD_ROWS | WQC2_FIELD_CRITICAL, &v);
     }
     int failed = v.failed || out->failed;
     wqc_bytes_free(&v);
@@ -360,6 +365,11 @@ static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
             if (v.failed || v.p != v.end || layout != WQC_LAYOUT_GEMV || tile == 0 || tile > WQC_RANS_LANES_MAX)
                 return BAD("bad LAYOUT field");
             f->gemv_tile = (uint32_t)tile;
+        } else if (id == WQC2_FIELD_ROWS && wqc_encoding_split(f->encoding) && f->model.ntables == 1) {
+            uint64_t rows, cols;
+            matrix_view(f, &rows, &cols);
+            wqc_status st = wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err);
+            if (st != WQC_OK) return st;
         } else if (tag & WQC2_FIELD_CRITICAL) {
             return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown critical descriptor field %u", id);
         }

@@ -41,7 +41,8 @@ enum wqc2_record_type {
 #define WQC2_QUANTIZED 0x80u        /* in the encoding byte: QUANT and SCALES follow */
 enum wqc2_field_tag {
     WQC2_FIELD_QPARAM = 1,
-    WQC2_FIELD_LAYOUT = 2
+    WQC2_FIELD_LAYOUT = 2,
+    WQC2_FIELD_ROWS = 3
 };
 #define WQC2_FIELD_CRITICAL 0x80u
 

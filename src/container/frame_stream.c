@@ -126,7 +126,8 @@ static wqc_status stream_split(const wqc_frame *f, int threads, size_t window, w
     split_rest r = {0};
     wqc_rans_dtable d = {0};
     wqc_status st = split_rest_open(f, &r, err);
-    if (st == WQC_OK) st = wqc_rans_dtable_init(&d, &c->table, err);
+    if (st == WQC_OK)
+        st = c->ctx.ntables ? wqc_rans_dtable_init_context(&d, &c->ctx, err) : wqc_rans_dtable_init(&d, &c->table, err);
     chunk_stream s = {f, &d, WQC_FORM_SYMBOLS, 0, 0, NULL, NULL, &r, size, wqc_isa_active(), sink, ctx};
     if (st == WQC_OK) {
         s.per = task_chunks(c->nchunks, t, (uint64_t)c->chunk * size, window, rans_multi_most(WQC_FORM_SYMBOLS, d.alphabet));

@@ -20,8 +20,12 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     memset(h, 0, sizeof *h);
     const wqc_rans_coded *c = &f->coded;
     const int context = c->ctx.ntables > 1;
+    /* Split frames' contexts are row tables: a group a row. */
+    const int row_tables = context && wqc_encoding_split(f->encoding);
     if ((f->encoding != WQC_ENC_RANS && !wqc_encoding_split(f->encoding)) || (c->lanes > 32 && c->lanes != 64) ||
-        (context && (!f->quantized || c->ctx.ngroups != f->q.ngroups)))
+        (context && !row_tables && (!f->quantized || c->ctx.ngroups != f->q.ngroups)) ||
+        (row_tables && (c->ctx.ngroups != c->ctx.rows || c->ctx.group_len != c->ctx.cols || c->ctx.cols >= (1ull << 31) ||
+                        c->ctx.rows >= (1ull << 31))))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
                         f->name);
     /* A chunk's nibbles and signs start on whole bytes. */
@@ -37,8 +41,11 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     for (uint64_t k = 0; k < c->nchunks; k++)
         if (c->offset[k + 1] - c->offset[k] > g->max_chunk_bytes) g->max_chunk_bytes = (uint32_t)(c->offset[k + 1] - c->offset[k]);
     const int quantized = f->quantized && f->q.scale && f->q.offset;
-    g->ngroups = quantized ? f->q.ngroups : 1;
-    if (g->split) {
+    g->ngroups = quantized ? f->q.ngroups : row_tables ? c->ctx.ngroups : 1;
+    if (row_tables) {
+        g->rows = c->ctx.rows, g->cols = g->group_len = c->ctx.cols;
+        g->aligned = (g->lanes == 32 || g->lanes == 64) && g->chunk % 32 == 0 && g->cols % 32 == 0;
+    } else if (g->split) {
         /* One row: no groups, and every round of 32 lies in it when the
          * chunks and the count are whole rounds. */
         g->rows = 1, g->cols = g->group_len = g->n ? g->n : 1;
@@ -54,6 +61,12 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     h->one = 1.0f, h->zero = 0.0f;
     h->scale = quantized ? f->q.scale : &h->one;
     h->offset_g = quantized ? f->q.offset : &h->zero;
+    if (row_tables) {
+        /* The group walk reads a scale and offset a row; joins ignore them. */
+        h->no_scales = (float *)calloc((size_t)g->ngroups, sizeof(float));
+        if (!h->no_scales) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        h->scale = h->offset_g = h->no_scales;
+    }
     h->group_table = context ? c->ctx.group_table : NULL;
     h->offset = c->offset;
     h->payload = c->payload, h->payload_len = c->payload_len;
@@ -70,12 +83,18 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         wqc_e8m3_exceptions x;
         const uint8_t *at = f->payload + c->payload_len + f->rest_len[0] + f->rest_len[1];
         wqc_status st = wqc_e8m3_exceptions_decode(at, (size_t)f->rest_len[2], f->nelem, &x, err);
-        if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", f->name);
+        if (st != WQC_OK) {
+            frame_host_free(h);
+            return wqc_fail_context(err, st, "tensor '%s'", f->name);
+        }
         h->exceptions = (uint64_t *)malloc(x.count ? x.count * sizeof *h->exceptions : 1);
         for (size_t k = 0; h->exceptions && k < x.count; k++) h->exceptions[k] = x.index[k] << 16 | x.bits[k];
         g->nexceptions = x.count;
         wqc_e8m3_exceptions_free(&x);
-        if (!h->exceptions) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        if (!h->exceptions) {
+            frame_host_free(h);
+            return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        }
     }
     if (nrest && !joined) h->payload = f->payload, h->payload_len = f->payload_len; /* the rests follow, raw */
     if (joined) {
@@ -126,8 +145,8 @@ wqc_rans_form frame_own_form(const wqc_cuda_frame *g)
 
 void frame_host_free(frame_host *h)
 {
-    free(h->joined), free(h->table), free(h->exceptions);
-    h->joined = NULL, h->table = NULL, h->exceptions = NULL;
+    free(h->joined), free(h->table), free(h->exceptions), free(h->no_scales);
+    h->joined = NULL, h->table = NULL, h->exceptions = NULL, h->no_scales = NULL;
 }
 
 void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])

@@ -51,6 +51,7 @@ typedef struct frame_host {
     uint8_t *joined;            // split frames with zstd'd rest streams: symbols' chunks and rests, owned
     uint64_t rest_at[3];        // split: where each rest stream starts in `payload`
     uint64_t *exceptions;       // split-e8m3: g.nexceptions entries as on the device, owned
+    float *no_scales;           // split frames with row tables: zeros a row for the group walk, owned
     uint2 *table;               // ntables x 2^P, owned
     const uint64_t *offset;     // nchunks + 1
     const float *scale, *offset_g;

@@ -42,10 +42,25 @@ static unsigned e8m3_symbol(unsigned v, unsigned base)
 
 void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint8_t *nibbles, uint8_t *signs)
 {
-    for (size_t j = 0; j < wqc_e8m3_rest_bytes(0, n); j++) nibbles[j] = 0;
-    for (size_t j = 0; j < wqc_e8m3_rest_bytes(1, n); j++) signs[j] = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = bf16_at(src, i);
+    const uint8_t *p = src;
+    size_t i = 0;
+    /* 8 values a step: a sign byte and 4 nibble bytes, written once. */
+    for (; i + 8 <= n; i += 8) {
+        unsigned sb = 0;
+        for (unsigned j = 0; j < 8; j++) {
+            unsigned v = bf16_at(p, i + j);
+            sym[i + j] = (uint8_t)e8m3_symbol(v, base);
+            sb |= (v >> 15) << j;
+        }
+        for (unsigned j = 0; j < 4; j++)
+            nibbles[i / 2 + j] = (uint8_t)((p[2 * (i + 2 * j)] & 15) | (p[2 * (i + 2 * j + 1)] & 15) << 4);
+        signs[i / 8] = (uint8_t)sb;
+    }
+    if (i == n) return;
+    for (size_t j = i / 2; j < wqc_e8m3_rest_bytes(0, n); j++) nibbles[j] = 0;
+    signs[i / 8] = 0;
+    for (; i < n; i++) {
+        unsigned v = bf16_at(p, i);
         sym[i] = (uint8_t)e8m3_symbol(v, base);
         nibbles[i / 2] |= (uint8_t)((v & 15) << (4 * (i & 1)));
         signs[i / 8] |= (uint8_t)((v >> 15) << (i & 7));

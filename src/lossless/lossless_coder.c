@@ -5,6 +5,7 @@
 
 #include "../common/byte_codec.h"
 #include "../entropy/byte_probe.h"
+#include "row_tables.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
@@ -35,7 +36,10 @@ static double row_repeats(const wqc_tensor *t)
     if (t->ndim < 2 || t->shape[0] < 2 || n == 0) return 0;
     size_t cols = n / (size_t)t->shape[0], same = 0;
     const uint8_t *p = t->data;
-    for (size_t i = cols; i < n; i++) same += memcmp(p + size * i, p + size * (i - cols), size) == 0;
+    if (size == 2)
+        for (size_t i = cols; i < n; i++) same += (p[2 * i] == p[2 * (i - cols)]) & (p[2 * i + 1] == p[2 * (i - cols) + 1]);
+    else
+        for (size_t i = cols; i < n; i++) same += memcmp(p + size * i, p + size * (i - cols), size) == 0;
     return (double)same / (double)(n - cols);
 }
 
@@ -58,17 +62,14 @@ static int e8m3_pays(const wqc_tensor *t, unsigned *base)
     if (t->dtype != WQC_DTYPE_BF16) return 0;
     uint64_t outside = wqc_e8m3_window(t->data, n, base);
     if (outside > n / 16) return 0;
-    uint8_t sym[4096], nibbles[2048], signs[512];
-    uint64_t exponents[256] = {0}, joint[256] = {0};
+    uint64_t exponents[256] = {0}, joint[256] = {0}, e8m3[2048] = {0};
     const uint8_t *p = t->data;
-    for (size_t i = 0; i < n; i += sizeof sym) {
-        size_t m = n - i < sizeof sym ? n - i : sizeof sym;
-        wqc_e8m3_split(p + 2 * i, m, *base, sym, nibbles, signs);
-        for (size_t k = 0; k < m; k++) {
-            unsigned v = (unsigned)p[2 * (i + k)] | (unsigned)p[2 * (i + k) + 1] << 8;
-            joint[sym[k]]++;
-            exponents[v >> 7 & 0xff]++;
-        }
+    for (size_t i = 0; i < n; i++) e8m3[((unsigned)p[2 * i] | (unsigned)p[2 * i + 1] << 8) >> 4 & 0x7ff]++;
+    /* The symbol of an exception is clamped into the window. */
+    for (unsigned v = 0; v < 2048; v++) {
+        unsigned e = v >> 3, in = e < *base ? *base : e > *base + 31 ? *base + 31 : e;
+        exponents[e] += e8m3[v];
+        joint[(in - *base) << 3 | (v & 7)] += e8m3[v];
     }
     double cost[2];
     const uint64_t *h[2] = {exponents, joint};
@@ -111,7 +112,18 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     wqc_byte_probe(mem, n, 1, symbols);
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, n, 256);
-    wqc_status st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
+    /* Rows of different scale take tables of their own where that pays. */
+    uint64_t rows = t->ndim >= 2 ? t->shape[0] : 1;
+    wqc_rans_context by_row;
+    wqc_status st;
+    if (rows > 1 && wqc_row_tables(mem, rows, n / rows, p.precision, &by_row)) {
+        f->shared_model = 0;
+        st = wqc_rans_encode_context(mem, n, &by_row, &p, &f->coded, err);
+        free(by_row.tables);
+        free(by_row.group_table);
+    } else {
+        st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
+    }
     uint64_t total = f->coded.payload_len;
     for (unsigned k = 0; st == WQC_OK && k < nrest; k++) {
         size_t len = rest_bytes[k];

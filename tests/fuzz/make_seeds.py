@@ -101,13 +101,15 @@ def with_segment_checks(src, dst):
 
 with_segment_checks(os.path.join(dirs["fuzz_wqc_reader"], "lossless.wqc"), os.path.join(dirs["fuzz_wqc_reader"], "segments.wqc"))
 
-# BF16 weights with a zero: split-e8m3 with an exception (27 KB, under -max_len).
-bf16 = os.path.join(out, "bf16.safetensors")
-w = (rng.standard_normal((160, 128)) * 0.02).astype("<f4").view("<u4") >> 16
-w[0, 3] = 0
-safetensors(bf16, {"x": ("BF16", [160, 128], w.astype("<u2").tobytes())})
-subprocess.run([wqc, "encode", bf16, "--lossless", "--chunk", "1024", "-o",
-                os.path.join(dirs["fuzz_wqc_reader"], "split_e8m3.wqc"), "-f", "-q"], check=True)
+# BF16 weights with a zero: split-e8m3 with an exception; rows at three
+# scales: row tables (27 KB each, under -max_len).
+for name, scale in (("split_e8m3", 1.0), ("split_rows", 4.0 ** rng.integers(0, 3, (160, 1)))):
+    bf16 = os.path.join(out, name + ".safetensors")
+    w = (rng.standard_normal((160, 128)) * 0.02 * scale).astype("<f4").view("<u4") >> 16
+    w[0, 3] = 0
+    safetensors(bf16, {"x": ("BF16", [160, 128], w.astype("<u2").tobytes())})
+    subprocess.run([wqc, "encode", bf16, "--lossless", "--chunk", "1024", "-o",
+                    os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"), "-f", "-q"], check=True)
 
 
 # Files of format 1.0, written by an earlier wqc.

@@ -1,0 +1,27 @@
+/* Internal: classes of rows, each with its own rANS table, for the symbol
+ * bytes of a split frame (a matrix's exponents, FP8 values): rows of
+ * different scale have different symbol statistics, which one order-0
+ * table averages away. Rows are grouped by a few rounds of Lloyd's
+ * algorithm (each row to the table that codes it in the fewest bits, each
+ * table rebuilt from its rows), 2, 4 or 8 classes, and kept where the
+ * payload they save pays for the extra tables and the rows' class map. */
+#ifndef WQC_LOSSLESS_ROW_TABLES_H
+#define WQC_LOSSLESS_ROW_TABLES_H
+
+#include "../common/bytes.h"
+#include "wqc/rans.h"
+
+/* Fills ctx (tables and group_table malloc'd: the caller frees both) and
+ * returns 1 when row classes pay for the rows x cols symbols; else 0 with
+ * ctx untouched. */
+int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precision, wqc_rans_context *ctx);
+
+/* The ROWS descriptor field's value (docs/FORMAT.md): the table count, each
+ * row's table, and tables 1..ntables-1 (table 0 is the frame's model). */
+void wqc_row_tables_write(const wqc_rans_context *ctx, wqc_bytes *out);
+/* Reads it for a rows x cols matrix into ctx (tables[0] = *table0; tables
+ * and group_table malloc'd). WQC_ERR_FORMAT when malformed. */
+wqc_status wqc_row_tables_read(const uint8_t *in, size_t len, const wqc_rans_table *table0, uint64_t rows, uint64_t cols,
+                               wqc_rans_context *ctx, wqc_error *err);
+
+#endif
