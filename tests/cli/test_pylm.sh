@@ -27,6 +27,9 @@ cp "$tmp/out" "$tmp/st.json"
 mkdir "$tmp/lossless"
 expect_status 0 "encode --lossless" -- "$wqc" encode --lossless -q "$model/model.safetensors" -o "$tmp/lossless/model.wqc"
 cp "$model/config.json" "$tmp/lossless/"
+w=$(stat -c %s "$tmp/lossless/model.wqc") size=$(stat -c %s "$model/model.safetensors")
+echo "pylm-22M --lossless: $w of $size bytes ($(( 10000 * w / size ))/10000)"
+check "pylm-22M --lossless: .wqc ($w) <= 66% of the file ($size)" '(( 100 * w <= 66 * size ))'
 expect_status 0 "eval of the lossless .wqc" -- "$llama" eval "$tmp/lossless/model.wqc" --reference "$reference" --json
 cp "$tmp/out" "$tmp/wqc.json"
 check "pylm-22M: NLL as PyTorch's, identical from the .wqc" '"$py" - "$tmp/st.json" "$tmp/wqc.json" "$mode" <<"PY"
