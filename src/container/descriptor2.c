@@ -365,9 +365,10 @@ static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
             if (v.failed || v.p != v.end || layout != WQC_LAYOUT_GEMV || tile == 0 || tile > WQC_RANS_LANES_MAX)
                 return BAD("bad LAYOUT field");
             f->gemv_tile = (uint32_t)tile;
-        } else if (id == WQC2_FIELD_ROWS && wqc_encoding_split(f->encoding) && f->model.ntables == 1) {
+        } else if (id == WQC2_FIELD_ROWS && wqc_encoding_split(f->encoding)) {
             uint64_t rows, cols;
             matrix_view(f, &rows, &cols);
+            if (f->model.ntables != 1) return BAD("ROWS field beside a context model");
             wqc_status st = wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err);
             if (st != WQC_OK) return st;
         } else if (tag & WQC2_FIELD_CRITICAL) {
