@@ -225,8 +225,9 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
             memcpy(best_freq, freq, kept * sizeof *freq);
         }
     }
-    /* Kept where it saves 0.2% and 64 bytes. */
-    if (best_k < 2 || base - best < 64 || base - best < 0.002 * base) goto done;
+    /* Kept where it saves 0.5% of the symbols and 64 bytes: the context decoders
+     * are some 10% slower than order-0 on byte alphabets. */
+    if (best_k < 2 || base - best < 64 || base - best < 0.005 * base) goto done;
     ctx->tables = calloc(best_k, sizeof *ctx->tables);
     if (!ctx->tables) goto done;
     for (uint32_t t = 0; t < best_k; t++) wqc_rans_table_init(&ctx->tables[t], best_freq[t], 256, precision, NULL);

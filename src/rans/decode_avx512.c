@@ -286,7 +286,9 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
 static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base)
 {
     __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base);
-    return c->d->packed ? gathered_step(c, x, idx, LOOKUP_PACKED) : gathered_step(c, x, idx, LOOKUP_GATHERS);
+    if (c->d->packed) return gathered_step(c, x, idx, LOOKUP_PACKED);
+    /* Byte alphabets (split frames' row tables): one gather, as order-0 takes. */
+    return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
 }
 
 /* Small-alphabet search tables of every table of the context. */
@@ -410,9 +412,21 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
         int room = 1;
         for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
         if (!room) break;
+        /* Large alphabets whose chunks each lie in one group this round
+         * (row tables): a table base each, then the order-0 interleaving. */
+        int uniform = context && !small;
+        __m512i base[4];
+        for (int i = 0; uniform && i < nk; i++) {
+            uint32_t t = 0;
+            uniform = rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t);
+            base[i] = _mm512_set1_epi32((int)(t << d->precision));
+        }
         if (!context) {
             for (int v = 0; v < 2; v++)
                 for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
+        } else if (uniform) {
+            for (int v = 0; v < 2; v++)
+                for (int i = 0; i < nk; i++) s[i][v] = advance_lanes(&c, &x[i][v], base[i]);
         } else {
             for (int i = 0; i < nk; i++) {
                 uint32_t t;
