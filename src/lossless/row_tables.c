@@ -20,6 +20,9 @@
 #define CLASSES_MAX 8
 #define CLASS_BITS 3
 #define CLASSES_TRIED 4
+/* Kept where they save this share of the symbols' bytes (and 64 bytes):
+ * the context decoders are some 10% slower than order-0 on byte alphabets. */
+#define KEEP 0.005
 #define ROUNDS 4
 
 typedef struct rows_view {
@@ -108,9 +111,9 @@ static int by_mean(const void *a, const void *b)
     return x->mean < y->mean ? -1 : x->mean > y->mean ? 1 : x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Lloyd's rounds from classes by rank of the rows' mean symbol; cls[rows]
- * out, and the counts per class (k x 256). */
-static void lloyd(const rows_view *v, uint32_t k, uint8_t *cls, uint64_t *counts)
+/* Lloyd's rounds from classes by rank of the rows' mean symbol (0 rounds:
+ * those classes); cls[rows] out, and the counts per class (k x 256). */
+static void lloyd(const rows_view *v, uint32_t k, int rounds, uint8_t *cls, uint64_t *counts)
 {
     float *logp = malloc((size_t)k * v->used * sizeof *logp);
     ranked *order = malloc((size_t)v->rows * sizeof *order);
@@ -125,7 +128,7 @@ static void lloyd(const rows_view *v, uint32_t k, uint8_t *cls, uint64_t *counts
     }
     qsort(order, (size_t)v->rows, sizeof *order, by_mean);
     for (uint64_t i = 0; i < v->rows; i++) cls[order[i].row] = (uint8_t)(i * k / v->rows);
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < rounds; round++) {
         uint64_t n[CLASSES_MAX] = {0}, *c = calloc((size_t)k * v->used, sizeof *c);
         if (!c) break;
         for (uint64_t r = 0; r < v->rows; r++)
@@ -201,8 +204,10 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
         for (uint64_t c = 0; c < cols; c++) v.h[r * v.used + dense[sym[r * cols + c]]] += 1.0f;
     double table0, base = table_cost(total, total, precision, freq[0], &table0) / 8 + table0, best = base;
     uint32_t best_k = 1;
-    for (uint32_t k = 2; k <= CLASSES_TRIED && k * 4 <= rows; k *= 2) {
-        lloyd(&v, k, cls, counts);
+    /* Two halves by rank first: rows that differ in scale show there, and
+     * where they save under half the bar, Lloyd's rounds are not run. */
+    for (uint32_t k = 2, rounds = 0; k <= CLASSES_TRIED && k * 4 <= rows; k = rounds ? 2 * k : k, rounds = ROUNDS) {
+        lloyd(&v, k, (int)rounds, cls, counts);
         /* Empty classes dropped, the others renumbered. */
         uint32_t kept = 0, renum[CLASSES_MAX];
         for (uint32_t t = 0; t < k; t++) {
@@ -219,15 +224,14 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
             if (t == 0) bytes += tb; /* table 0 is the frame's model; the others are in the map's bytes */
         }
         bytes += map_bytes(cls, rows, kept, freq, precision);
+        if (!rounds && base - bytes < 0.5 * KEEP * base) break;
         if (bytes < best) {
             best = bytes, best_k = kept;
             memcpy(best_cls, cls, (size_t)rows);
             memcpy(best_freq, freq, kept * sizeof *freq);
         }
     }
-    /* Kept where it saves 0.5% of the symbols and 64 bytes: the context decoders
-     * are some 10% slower than order-0 on byte alphabets. */
-    if (best_k < 2 || base - best < 64 || base - best < 0.005 * base) goto done;
+    if (best_k < 2 || base - best < 64 || base - best < KEEP * base) goto done;
     ctx->tables = calloc(best_k, sizeof *ctx->tables);
     if (!ctx->tables) goto done;
     for (uint32_t t = 0; t < best_k; t++) wqc_rans_table_init(&ctx->tables[t], best_freq[t], 256, precision, NULL);

@@ -412,21 +412,9 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
         int room = 1;
         for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
         if (!room) break;
-        /* Large alphabets whose chunks each lie in one group this round
-         * (row tables): a table base each, then the order-0 interleaving. */
-        int uniform = context && !small;
-        __m512i base[4];
-        for (int i = 0; uniform && i < nk; i++) {
-            uint32_t t = 0;
-            uniform = rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t);
-            base[i] = _mm512_set1_epi32((int)(t << d->precision));
-        }
         if (!context) {
             for (int v = 0; v < 2; v++)
                 for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
-        } else if (uniform) {
-            for (int v = 0; v < 2; v++)
-                for (int i = 0; i < nk; i++) s[i][v] = advance_lanes(&c, &x[i][v], base[i]);
         } else {
             for (int i = 0; i < nk; i++) {
                 uint32_t t;
