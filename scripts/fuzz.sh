@@ -13,16 +13,35 @@ cmake --build "$build" -j"$(nproc)"
 /usr/bin/python3 tests/fuzz/make_seeds.py "$build/wqc" "$build/seeds"
 mkdir -p "$build/crashes"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-status=0
-for h in fuzz_npy fuzz_safetensors fuzz_index fuzz_wqc_reader fuzz_rans_decode fuzz_roundtrip fuzz_gguf; do
+# The harnesses run side by side, one a core: each gets its SECONDS of a
+# whole core, and the stage takes SECONDS x ceil(7 / cores).
+harnesses=(fuzz_npy fuzz_safetensors fuzz_index fuzz_wqc_reader fuzz_rans_decode fuzz_roundtrip fuzz_gguf)
+run() {
+    local h=$1
     mkdir -p "$build/corpus/$h"
-    echo "== $h: $seconds s"
-    if ! "$build/tests/fuzz/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+    if "$build/tests/fuzz/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
         -artifact_prefix="$build/crashes/$h-" -print_final_stats=1 \
         "$build/corpus/$h" "$build/seeds/$h" 2>"$build/$h.log"; then
+        echo 0 >"$build/$h.status"
+    else
+        echo 1 >"$build/$h.status"
+    fi
+}
+for h in "${harnesses[@]}"; do rm -f "$build/$h.status"; done
+jobs_max=$(nproc)
+for h in "${harnesses[@]}"; do
+    echo "== $h: $seconds s"
+    run "$h" &
+    while (( $(jobs -rp | wc -l) >= jobs_max )); do wait -n || true; done
+done
+wait
+status=0
+for h in "${harnesses[@]}"; do
+    if [[ $(cat "$build/$h.status" 2>/dev/null) != 0 ]]; then
         status=1
+        echo "== $h failed:"
         tail -40 "$build/$h.log"
     fi
-    grep -E "^stat::number_of_executed_units|^Done|^#[0-9]+ +DONE" "$build/$h.log" | tail -2 || true
+    echo "$h: $(grep -E "^stat::number_of_executed_units" "$build/$h.log" | tail -1)"
 done
 exit $status
