@@ -69,6 +69,11 @@ uint64_t wqc_e8m3_rest_bytes(unsigned k, uint64_t n);
 /* The base whose window (base .. base + 31, base <= WQC_E8M3_BASE_MAX)
  * holds the most of the n BF16 values; returns how many it leaves out. */
 uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base);
+/* The same from the values' counts per exponent (e8 = 0..255). */
+uint64_t wqc_e8m3_window_counts(const uint64_t *exponents, unsigned *base);
+
+/* The symbol of one BF16 value (its exponent clamped into the window). */
+unsigned wqc_e8m3_symbol(unsigned bf16, unsigned base);
 
 /* Splits n BF16 values into sym[n], nibbles[(n + 1) / 2] and
  * signs[(n + 7) / 8] (the symbols of exceptions clamped). */

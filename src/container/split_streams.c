@@ -17,11 +17,18 @@ uint64_t split_rest_bytes(const wqc_frame *f, unsigned k)
     return k < 2 ? wqc_e8m3_rest_bytes(k, f->nelem) : f->rest_len[2];
 }
 
+const uint8_t *split_rest_stored(const wqc_frame *f, unsigned k)
+{
+    const uint8_t *at = f->payload + f->coded.payload_len;
+    for (unsigned j = 0; j < k; j++) at += f->rest_len[j];
+    return at;
+}
+
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
 {
     memset(r, 0, sizeof *r);
-    const uint8_t *at = f->payload + f->coded.payload_len;
     for (unsigned k = 0; k < split_rest_count(f); k++) {
+        const uint8_t *at = split_rest_stored(f, k);
         if (f->rest_coding[k] == WQC_ENC_RAW) {
             r->stream[k] = at;
         } else {
@@ -32,7 +39,6 @@ wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err)
             if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s': rest stream %u", f->name, k);
             r->stream[k] = r->owned[k];
         }
-        at += f->rest_len[k];
     }
     if (f->encoding != WQC_ENC_SPLIT_E8M3) return WQC_OK;
     wqc_status st = wqc_e8m3_exceptions_decode(r->stream[2], (size_t)f->rest_len[2], f->nelem, &r->exceptions, err);

@@ -17,6 +17,9 @@ typedef struct split_rest {
 unsigned split_rest_count(const wqc_frame *f);
 uint64_t split_rest_bytes(const wqc_frame *f, unsigned k);
 
+/* Where stream k lies in the payload, as stored (raw or zstd'd). */
+const uint8_t *split_rest_stored(const wqc_frame *f, unsigned k);
+
 wqc_status split_rest_open(const wqc_frame *f, split_rest *r, wqc_error *err);
 void split_rest_close(split_rest *r);
 

@@ -81,8 +81,7 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     if (g->e8m3) {
         /* The exceptions, read where they lie (always raw), packed for the patch kernel. */
         wqc_e8m3_exceptions x;
-        const uint8_t *at = f->payload + c->payload_len + f->rest_len[0] + f->rest_len[1];
-        wqc_status st = wqc_e8m3_exceptions_decode(at, (size_t)f->rest_len[2], f->nelem, &x, err);
+        wqc_status st = wqc_e8m3_exceptions_decode(split_rest_stored(f, 2), (size_t)f->rest_len[2], f->nelem, &x, err);
         if (st != WQC_OK) {
             frame_host_free(h);
             return wqc_fail_context(err, st, "tensor '%s'", f->name);
@@ -105,9 +104,7 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
             st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         if (st == WQC_OK) {
             memcpy(h->joined, c->payload, (size_t)c->payload_len);
-            uint64_t at = 0;
-            for (unsigned k = 0; k < nrest; at += split_rest_bytes(f, k), k++)
-                memcpy(h->joined + c->payload_len + at, r.stream[k], (size_t)split_rest_bytes(f, k));
+            for (unsigned k = 0; k < nrest; k++) memcpy(h->joined + h->rest_at[k], r.stream[k], (size_t)split_rest_bytes(f, k));
         }
         split_rest_close(&r);
         if (st != WQC_OK) {

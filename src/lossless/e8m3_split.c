@@ -11,7 +11,7 @@
 
 static unsigned bf16_at(const uint8_t *p, size_t i)
 {
-    return (unsigned)p[2 * i] | (unsigned)p[2 * i + 1] << 8;
+    return wqc_le16(p + 2 * i);
 }
 
 uint64_t wqc_e8m3_rest_bytes(unsigned k, uint64_t n)
@@ -19,10 +19,10 @@ uint64_t wqc_e8m3_rest_bytes(unsigned k, uint64_t n)
     return k == 0 ? (n + 1) / 2 : (n + 7) / 8;
 }
 
-uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base)
+uint64_t wqc_e8m3_window_counts(const uint64_t *h, unsigned *base)
 {
-    uint64_t h[256] = {0}, in = 0, best = 0;
-    for (size_t i = 0; i < n; i++) h[bf16_at(src, i) >> 7 & 0xff]++;
+    uint64_t in = 0, best, n = 0;
+    for (unsigned e = 0; e < 256; e++) n += h[e];
     *base = 0;
     for (unsigned e = 0; e < WINDOW; e++) in += h[e];
     best = in;
@@ -30,10 +30,17 @@ uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base)
         in += h[b + WINDOW - 1] - h[b - 1];
         if (in > best) best = in, *base = b;
     }
-    return (uint64_t)n - best;
+    return n - best;
 }
 
-static unsigned e8m3_symbol(unsigned v, unsigned base)
+uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base)
+{
+    uint64_t h[256] = {0};
+    for (size_t i = 0; i < n; i++) h[bf16_at(src, i) >> 7 & 0xff]++;
+    return wqc_e8m3_window_counts(h, base);
+}
+
+unsigned wqc_e8m3_symbol(unsigned v, unsigned base)
 {
     unsigned e = v >> 7 & 0xff;
     e = e < base ? base : e > base + WINDOW - 1 ? base + WINDOW - 1 : e;
@@ -49,7 +56,7 @@ void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint
         unsigned sb = 0;
         for (unsigned j = 0; j < 8; j++) {
             unsigned v = bf16_at(p, i + j);
-            sym[i + j] = (uint8_t)e8m3_symbol(v, base);
+            sym[i + j] = (uint8_t)wqc_e8m3_symbol(v, base);
             sb |= (v >> 15) << j;
         }
         for (unsigned j = 0; j < 4; j++)
@@ -61,7 +68,7 @@ void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint
     signs[i / 8] = 0;
     for (; i < n; i++) {
         unsigned v = bf16_at(p, i);
-        sym[i] = (uint8_t)e8m3_symbol(v, base);
+        sym[i] = (uint8_t)wqc_e8m3_symbol(v, base);
         nibbles[i / 2] |= (uint8_t)((v & 15) << (4 * (i & 1)));
         signs[i / 8] |= (uint8_t)((v >> 15) << (i & 7));
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "../common/bytes.h"
 #include "../entropy/byte_probe.h"
 #include "row_tables.h"
 #include "shared_table.h"
@@ -60,17 +61,14 @@ static int e8m3_pays(const wqc_tensor *t, unsigned *base)
 {
     size_t n = (size_t)t->nelem;
     if (t->dtype != WQC_DTYPE_BF16) return 0;
-    uint64_t outside = wqc_e8m3_window(t->data, n, base);
-    if (outside > n / 16) return 0;
+    /* One pass: counts of e8 << 3 | m7 >> 4, whence both layouts' symbols. */
     uint64_t exponents[256] = {0}, joint[256] = {0}, e8m3[2048] = {0};
     const uint8_t *p = t->data;
-    for (size_t i = 0; i < n; i++) e8m3[((unsigned)p[2 * i] | (unsigned)p[2 * i + 1] << 8) >> 4 & 0x7ff]++;
-    /* The symbol of an exception is clamped into the window. */
-    for (unsigned v = 0; v < 2048; v++) {
-        unsigned e = v >> 3, in = e < *base ? *base : e > *base + 31 ? *base + 31 : e;
-        exponents[e] += e8m3[v];
-        joint[(in - *base) << 3 | (v & 7)] += e8m3[v];
-    }
+    for (size_t i = 0; i < n; i++) e8m3[wqc_le16(p + 2 * i) >> 4 & 0x7ff]++;
+    for (unsigned v = 0; v < 2048; v++) exponents[v >> 3] += e8m3[v];
+    uint64_t outside = wqc_e8m3_window_counts(exponents, base);
+    if (outside > n / 16) return 0;
+    for (unsigned v = 0; v < 2048; v++) joint[wqc_e8m3_symbol(v << 4, *base)] += e8m3[v];
     double cost[2];
     const uint64_t *h[2] = {exponents, joint};
     for (int k = 0; k < 2; k++) {

@@ -86,13 +86,13 @@ wqc_status wqc_row_tables_read(const uint8_t *in, size_t len, const wqc_rans_tab
     return WQC_OK;
 }
 
-/* Bits of coding counts[0..256) with the normalised table of `fit` (freq
- * out), and the table's bytes as a model description. */
-static double table_cost(const uint64_t *counts, const uint64_t *fit, int precision, uint32_t *freq, double *table_bytes)
+/* Bits of coding counts[0..256) with their normalised table (freq out),
+ * and the table's bytes as a model description. */
+static double table_cost(const uint64_t *counts, int precision, uint32_t *freq, double *table_bytes)
 {
     uint64_t total = 0;
     for (int s = 0; s < 256; s++) total += counts[s];
-    if (wqc_freq_normalize(fit, 256, precision, freq, NULL) != WQC_OK) return INFINITY;
+    if (wqc_freq_normalize(counts, 256, precision, freq, NULL) != WQC_OK) return INFINITY;
     wqc_rans_table t;
     if (wqc_rans_table_init(&t, freq, 256, precision, NULL) != WQC_OK) return INFINITY;
     wqc_symbol_model m = {.precision = precision, .alphabet = 256, .nbins = 1, .ntables = 1, .tables = &t};
@@ -202,7 +202,7 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
     if (!v.h || !cls || !best_cls || !counts || !freq || !best_freq) goto done;
     for (uint64_t r = 0; r < rows; r++)
         for (uint64_t c = 0; c < cols; c++) v.h[r * v.used + dense[sym[r * cols + c]]] += 1.0f;
-    double table0, base = table_cost(total, total, precision, freq[0], &table0) / 8 + table0, best = base;
+    double table0, base = table_cost(total, precision, freq[0], &table0) / 8 + table0, best = base;
     uint32_t best_k = 1;
     /* Two halves by rank first: rows that differ in scale show there, and
      * where they save under half the bar, Lloyd's rounds are not run. */
@@ -220,7 +220,7 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
         for (uint64_t r = 0; r < rows; r++) cls[r] = (uint8_t)renum[cls[r]];
         double bytes = 0, tb = 0;
         for (uint32_t t = 0; t < kept; t++) {
-            bytes += table_cost(counts + t * 256, counts + t * 256, precision, freq[t], &tb) / 8;
+            bytes += table_cost(counts + t * 256, precision, freq[t], &tb) / 8;
             if (t == 0) bytes += tb; /* table 0 is the frame's model; the others are in the map's bytes */
         }
         bytes += map_bytes(cls, rows, kept, freq, precision);
