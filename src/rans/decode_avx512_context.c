@@ -1,0 +1,121 @@
+/* AVX-512 context kernel: each element's table from its parameter group. */
+#include "decode_avx512_step.h"
+
+/* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all
+ * lie in one group takes one table for all of them. `tables`: the search
+ * tables (small alphabets), made once by the entry point: an array in every
+ * inlined copy would grow its stack frame by 20 KiB a copy (megabytes under
+ * AddressSanitizer, which keeps them apart). */
+static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small,
+                                                                   uint32_t nv, const small_table *tables)
+{
+    const wqc_rans_dtable *d = k->d;
+    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    size_t r = 0;
+    const size_t need = 2 * (size_t)k->lanes;
+    __m512i x[4], s[4];
+    for (uint32_t v = 0; v < nv; v++) x[v] = _mm512_loadu_si512(k->state + V * v);
+    for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+        uint32_t t;
+        if (rans_context_uniform(&k->context, pos, k->lanes, &t)) {
+            if (small) {
+                const small_table *tab = &tables[t];
+                for (uint32_t v = 0; v < nv; v++) s[v] = advance_small(&c, tab, &x[v]);
+            } else {
+                __m512i base = _mm512_set1_epi32((int)(t << d->precision));
+                for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], base);
+            }
+        } else {
+            for (uint32_t v = 0; v < nv; v++) s[v] = advance_context(k, &c, tables, small, pos + V * v, &x[v]);
+        }
+        for (uint32_t v = 0; v < nv; v++) renormalise(&c, &x[v], &w);
+        for (uint32_t v = 0; v < nv; v++) store(k, form, pos + V * v, s[v]);
+        pos += V * nv;
+    }
+    for (uint32_t v = 0; v < nv; v++) _mm512_storeu_si512(k->state + V * v, x[v]);
+    k->w = w;
+    k->pos = pos;
+    return r;
+}
+
+/* Any multiple of 16 lanes: states in memory, a vector at a time. */
+static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kernel_ctx *k, wqc_rans_form form,
+                                                                       int small, const small_table *tables)
+{
+    const wqc_rans_dtable *d = k->d;
+    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const uint8_t *w = k->w;
+    uint64_t pos = k->pos;
+    size_t r = 0;
+    const size_t need = 2 * (size_t)k->lanes;
+    for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
+        for (uint32_t v = 0; v < k->lanes / V; v++) {
+            __m512i x = _mm512_loadu_si512(k->state + V * v);
+            __m512i sv = advance_context(k, &c, tables, small, pos, &x);
+            renormalise(&c, &x, &w);
+            _mm512_storeu_si512(k->state + V * v, x);
+            store(k, form, pos, sv);
+            pos += V;
+        }
+    }
+    k->w = w;
+    k->pos = pos;
+    return r;
+}
+
+static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel_ctx *k, wqc_rans_form form,
+                                                                     int small, const small_table *tables)
+{
+    switch (k->lanes) {
+    case 16: return context_rounds(k, form, small, 1, tables);
+    case 32: return context_rounds(k, form, small, 2, tables);
+    case 64: return context_rounds(k, form, small, 4, tables);
+    default: return context_rounds_any(k, form, small, tables);
+    }
+}
+
+size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
+{
+    if (k->lanes % V) return 0;
+    int small = k->d->alphabet <= 16;
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (small) context_small_tables(k->d, tables);
+#define BY_TABLE(form) (small ? context_by_lanes(k, form, 1, tables) : context_by_lanes(k, form, 0, tables))
+    switch (k->out->form) {
+    case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
+    case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
+    case WQC_FORM_F32: return BY_TABLE(WQC_FORM_F32);
+    case WQC_FORM_F16: return BY_TABLE(WQC_FORM_F16);
+    case WQC_FORM_BF16: return BY_TABLE(WQC_FORM_BF16);
+    case WQC_FORM_DOT: return BY_TABLE(WQC_FORM_DOT);
+    }
+#undef BY_TABLE
+    return 0;
+}
+
+static inline __attribute__((always_inline)) size_t multi_by_search(rans_kernel_ctx *const *k, int nk,
+                                                                    wqc_rans_form form, const small_table *tables)
+{
+    /* Small alphabets by the search tables, others by gathers. */
+    return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, 1, tables) : multi_by_count(k, nk, form, 0, 1, tables);
+}
+
+size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
+{
+    if (!multi_fits(k, nk)) return 0;
+    small_table tables[WQC_RANS_TABLES_MAX];
+    if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
+    switch (k[0]->out->form) {
+    case WQC_FORM_SYMBOLS: return multi_by_search(k, nk, WQC_FORM_SYMBOLS, tables);
+    case WQC_FORM_NIBBLES: return multi_by_search(k, nk, WQC_FORM_NIBBLES, tables);
+    case WQC_FORM_F32: return multi_by_search(k, nk, WQC_FORM_F32, tables);
+    case WQC_FORM_F16: return multi_by_search(k, nk, WQC_FORM_F16, tables);
+    case WQC_FORM_BF16: return multi_by_search(k, nk, WQC_FORM_BF16, tables);
+    case WQC_FORM_DOT: return multi_by_search(k, nk, WQC_FORM_DOT, tables);
+    }
+    return 0;
+}

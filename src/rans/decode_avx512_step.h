@@ -1,0 +1,322 @@
+/* Internal: the AVX-512 decoding steps shared by the kernels of
+ * decode_avx512.c (order-0), decode_avx512_context.c (a table per group) and
+ * decode_avx512_multi.c (several chunks at once), kept in three files so that
+ * their many inlined variants compile side by side.
+ *
+ * 16 lanes per vector. Per vector: the symbol and its (freq, start) from an
+ * in-register search for alphabets <= 16 symbols, or gathers for larger ones;
+ * the state update; and renormalisation by expanding the next words into the
+ * lanes that need one, in lane order. Output is stored per vector. */
+#ifndef WQC_RANS_DECODE_AVX512_STEP_H
+#define WQC_RANS_DECODE_AVX512_STEP_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "decode_kernel.h"
+
+enum { V = 16 };
+
+static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c, uint64_t pos, __m512i s)
+{
+    __m512 sc, of;
+    rans_group_reach(c, pos);
+    if (pos + V <= c->end) {
+        sc = _mm512_set1_ps(c->scale);
+        of = _mm512_set1_ps(c->offset);
+    } else {
+        float scale[V], offset[V];
+        rans_group_lanes(c, pos, V, scale, offset);
+        sc = _mm512_loadu_ps(scale);
+        of = _mm512_loadu_ps(offset);
+    }
+    return _mm512_add_ps(of, _mm512_mul_ps(sc, _mm512_cvtepi32_ps(s)));
+}
+
+/* acc[row] = fma(q, x[col], acc[row]) for the 16 elements at pos. */
+static inline __attribute__((always_inline)) void dot(rans_dot_cursor *c, uint64_t pos, __m512i s)
+{
+    if (rans_dot_whole(c, pos, V)) {
+        rans_dot_reach(c, pos);
+        float *a = rans_dot_acc(c, pos);
+        _mm512_storeu_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(c->xj), _mm512_loadu_ps(a)));
+    } else {
+        uint32_t q[V];
+        _mm512_storeu_si512(q, s);
+        for (int l = 0; l < V; l++) rans_dot_add(c, pos + (uint64_t)l, q[l]);
+    }
+}
+
+static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_rans_form form, uint64_t pos,
+                                                        __m512i s)
+{
+    uint8_t *dst = k->out->dst;
+    uint64_t at = pos - k->out->first;
+    switch (form) {
+    case WQC_FORM_SYMBOLS:
+        _mm_storeu_si128((__m128i *)(dst + at),
+                         _mm_add_epi8(_mm512_cvtepi32_epi8(s), _mm_set1_epi8((char)k->out->add)));
+        break;
+    case WQC_FORM_NIBBLES: {
+        /* Within each 64-bit pair: low symbol | high symbol << 4 in byte 0. */
+        __m512i pair = _mm512_or_si512(s, _mm512_srli_epi64(s, 28));
+        _mm_storel_epi64((__m128i *)(dst + at / 2), _mm512_cvtepi64_epi8(pair));
+        break;
+    }
+    case WQC_FORM_F32:
+        _mm512_storeu_ps(dst + 4 * at, dequant(&k->groups, pos, s));
+        break;
+    case WQC_FORM_F16:
+        _mm256_storeu_si256((__m256i *)(dst + 2 * at),
+                            _mm512_cvtps_ph(dequant(&k->groups, pos, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        break;
+    case WQC_FORM_BF16: {
+        /* Round to nearest even on the 16 dropped bits (the values are finite). */
+        __m512i u = _mm512_castps_si512(dequant(&k->groups, pos, s));
+        u = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
+                                                 _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
+        _mm256_storeu_si256((__m256i *)(dst + 2 * at), _mm512_cvtepi32_epi16(_mm512_srli_epi32(u, 16)));
+        break;
+    }
+    case WQC_FORM_DOT:
+        dot(&k->dot, pos, s);
+        break;
+    }
+}
+
+/* Alphabets of at most 16 symbols, without a gather: the symbol owning a
+ * slot is found by a 4-ary search over the cumulative frequencies held in a
+ * register (cum of absent symbols is 2^P, above every slot), and freq and
+ * cum come from in-register permutes. */
+typedef struct small_table {
+    __m512i cum, freq, c4, c8, c12;
+} small_table;
+
+static inline small_table small_table_make(const wqc_rans_dtable *d)
+{
+    uint32_t cum[16], freq[16];
+    for (uint32_t s = 0; s < 16; s++) {
+        cum[s] = s < d->alphabet ? d->cum[s] : 1u << d->precision;
+        freq[s] = s < d->alphabet ? d->freq[s] : 0;
+    }
+    small_table t = {_mm512_loadu_si512(cum), _mm512_loadu_si512(freq), _mm512_set1_epi32((int)cum[4]),
+                     _mm512_set1_epi32((int)cum[8]), _mm512_set1_epi32((int)cum[12])};
+    return t;
+}
+
+static inline __attribute__((always_inline)) __m512i small_symbol(const small_table *t, __m512i slot)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i s = _mm512_maskz_mov_epi32(_mm512_cmpge_epu32_mask(slot, t->c4), _mm512_set1_epi32(4));
+    s = _mm512_mask_mov_epi32(s, _mm512_cmpge_epu32_mask(slot, t->c8), _mm512_set1_epi32(8));
+    s = _mm512_mask_mov_epi32(s, _mm512_cmpge_epu32_mask(slot, t->c12), _mm512_set1_epi32(12));
+    __m512i s1 = _mm512_add_epi32(s, one), s2 = _mm512_add_epi32(s, _mm512_set1_epi32(2)),
+            s3 = _mm512_add_epi32(s, _mm512_set1_epi32(3));
+    __mmask16 m1 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s1, t->cum));
+    __mmask16 m2 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s2, t->cum));
+    __mmask16 m3 = _mm512_cmpge_epu32_mask(slot, _mm512_permutexvar_epi32(s3, t->cum));
+    /* Cumulative frequencies rise, so m3 implies m2 implies m1. */
+    s = _mm512_mask_mov_epi32(s, m1, s1);
+    s = _mm512_mask_mov_epi32(s, m2, s2);
+    return _mm512_mask_mov_epi32(s, m3, s3);
+}
+
+typedef struct kernel_consts {
+    small_table t;
+    __m128i shift;
+    __m512i mask, low16, state_low;
+    const wqc_rans_dtable *d;
+} kernel_consts;
+
+/* One vector's step with a small table t (no gather). */
+static inline __attribute__((always_inline)) __m512i advance_small(const kernel_consts *c, const small_table *t,
+                                                                   __m512i *x)
+{
+    __m512i slot = _mm512_and_si512(*x, c->mask);
+    __m512i s = small_symbol(t, slot);
+    __m512i f = _mm512_permutexvar_epi32(s, t->freq);
+    __m512i b = _mm512_sub_epi32(slot, _mm512_permutexvar_epi32(s, t->cum));
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
+/* How a vector's symbols are found: a search of a small alphabet, two
+ * gathers (entry and symbol), or one (packed8; packed for small alphabets). */
+enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3 };
+
+/* Small alphabets by the search (permutes and compares: port 5 on Intel
+ * cores, where 512-bit ops issue on two ports) or by one gather of the
+ * packed entry (load ports). WQC_AVX512_SMALL=search|gather chooses, for
+ * benchmarks; else the search. */
+int wqc_avx512_small_by_gather(void);
+
+/* The lookup of an order-0 table. */
+static inline int order0_lookup(const wqc_rans_dtable *d)
+{
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed && wqc_avx512_small_by_gather() ? LOOKUP_PACKED : LOOKUP_SMALL;
+    return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+}
+
+/* The step of a vector whose entries are gathered (lookup: LOOKUP_PACKED,
+ * LOOKUP_PACKED8 or LOOKUP_GATHERS) at slots idx: returns the symbols. */
+static inline __attribute__((always_inline)) __m512i gathered_step(const kernel_consts *c, __m512i *x, __m512i idx,
+                                                                   int lookup)
+{
+    const wqc_rans_dtable *d = c->d;
+    __m512i f, b, s;
+    if (lookup == LOOKUP_PACKED) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED_FIELD);
+        __m512i e = _mm512_i32gather_epi32(idx, d->packed, 4);
+        f = _mm512_and_si512(e, field);
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 14), field);
+        s = _mm512_srli_epi32(e, 28);
+    } else if (lookup == LOOKUP_PACKED8) {
+        const __m512i field = _mm512_set1_epi32(RANS_PACKED8_FIELD);
+        __m512i e = _mm512_i32gather_epi32(idx, d->packed8, 4);
+        f = _mm512_add_epi32(_mm512_and_si512(e, field), _mm512_set1_epi32(1));
+        b = _mm512_and_si512(_mm512_srli_epi32(e, 12), field);
+        s = _mm512_srli_epi32(e, 24);
+    } else {
+        __m512i e = _mm512_i32gather_epi32(idx, d->entry, 4);
+        f = _mm512_and_si512(e, c->low16);
+        b = _mm512_srli_epi32(e, 16);
+        s = _mm512_and_si512(_mm512_i32gather_epi32(idx, d->symbol, 1), _mm512_set1_epi32(0xff));
+    }
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    return s;
+}
+
+/* One vector's decoding step before renormalisation: returns the symbols. */
+static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
+{
+    if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
+    return gathered_step(c, x, _mm512_and_si512(*x, c->mask), small);
+}
+
+/* Lanes below 2^16 take the next words, in lane order. */
+static inline __attribute__((always_inline)) void renormalise(const kernel_consts *c, __m512i *x,
+                                                              const uint8_t **w)
+{
+    __mmask16 m = _mm512_cmplt_epu32_mask(*x, c->state_low);
+    __m512i words = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)*w));
+    words = _mm512_maskz_expand_epi32(m, words);
+    *x = _mm512_mask_or_epi32(*x, m, _mm512_slli_epi32(*x, 16), words);
+    *w += 2 * (size_t)__builtin_popcount(m);
+}
+
+/* Context-modelled streams: a table per parameter group. */
+
+/* One vector's step with a table per lane, by gathers: `base` holds each
+ * lane's first slot (its table times 2^P). */
+static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base)
+{
+    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base);
+    if (c->d->packed) return gathered_step(c, x, idx, LOOKUP_PACKED);
+    /* Byte alphabets (split frames' row tables): one gather, as order-0 takes. */
+    return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
+}
+
+/* Small-alphabet search tables of every table of the context. */
+static inline void context_small_tables(const wqc_rans_dtable *d, small_table *out)
+{
+    for (uint32_t t = 0; t < d->ntables; t++) {
+        wqc_rans_dtable one = *d;
+        memcpy(one.freq, d->context->tables[t].freq, sizeof one.freq);
+        memcpy(one.cum, d->context->tables[t].cum, sizeof one.cum);
+        out[t] = small_table_make(&one);
+    }
+}
+
+/* One vector's step with its table(s) chosen from the context: one search
+ * table when all lanes share it, else gathers with per-lane bases. */
+static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel_ctx *k, const kernel_consts *c,
+                                                                     const small_table *tables, int small,
+                                                                     uint64_t pos, __m512i *x)
+{
+    uint32_t t;
+    if (rans_context_uniform(&k->context, pos, V, &t)) {
+        if (small) return advance_small(c, &tables[t], x);
+        return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)));
+    }
+    uint32_t lane_table[V];
+    rans_context_lanes(&k->context, pos, V, lane_table);
+    return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)));
+}
+
+/* NK chunks of 32 lanes each, states in registers: 2 NK independent
+ * vectors per round instead of two. With a context, each chunk takes one
+ * table per round while its lanes lie in one group. */
+static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
+                                                                 wqc_rans_form form, int small, int context,
+                                                                 const small_table *tables)
+{
+    const wqc_rans_dtable *d = k[0]->d;
+    const kernel_consts c = {small == LOOKUP_SMALL && !context ? small_table_make(d) : (small_table){{0}},
+                             _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const uint8_t *w[4];
+    uint64_t pos[4];
+    __m512i x[4][2], s[4][2];
+    size_t rounds = k[0]->rounds;
+    const size_t need = 2 * (size_t)k[0]->lanes;
+    for (int i = 0; i < nk; i++) {
+        w[i] = k[i]->w;
+        pos[i] = k[i]->pos;
+        x[i][0] = _mm512_loadu_si512(k[i]->state);
+        x[i][1] = _mm512_loadu_si512(k[i]->state + V);
+        if (k[i]->rounds < rounds) rounds = k[i]->rounds;
+    }
+    size_t r = 0;
+    for (; r < rounds; r++) {
+        int room = 1;
+        for (int i = 0; i < nk; i++) room &= (size_t)(k[i]->end - w[i]) >= need;
+        if (!room) break;
+        if (!context) {
+            for (int v = 0; v < 2; v++)
+                for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
+        } else {
+            for (int i = 0; i < nk; i++) {
+                uint32_t t;
+                if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                    s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
+                    s[i][1] = advance_small(&c, &tables[t], &x[i][1]);
+                } else {
+                    s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
+                    s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);
+                }
+            }
+        }
+        for (int v = 0; v < 2; v++)
+            for (int i = 0; i < nk; i++) renormalise(&c, &x[i][v], &w[i]);
+        for (int i = 0; i < nk; i++) {
+            store(k[i], form, pos[i], s[i][0]);
+            store(k[i], form, pos[i] + V, s[i][1]);
+            pos[i] += 2 * V;
+        }
+    }
+    for (int i = 0; i < nk; i++) {
+        _mm512_storeu_si512(k[i]->state, x[i][0]);
+        _mm512_storeu_si512(k[i]->state + V, x[i][1]);
+        k[i]->w = w[i];
+        k[i]->pos = pos[i];
+    }
+    return r;
+}
+
+static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
+                                                                   wqc_rans_form form, int small, int context,
+                                                                   const small_table *tables)
+{
+    return nk == 4 ? multi_rounds(k, 4, form, small, context, tables) : multi_rounds(k, 2, form, small, context, tables);
+}
+
+/* The multi kernels take 2 or 4 chunks of 32 lanes. */
+static inline int multi_fits(rans_kernel_ctx *const *k, int nk)
+{
+    if (nk != 2 && nk != 4) return 0;
+    for (int i = 0; i < nk; i++)
+        if (k[i]->lanes != 32) return 0;
+    return 1;
+}
+
+#endif
