@@ -64,9 +64,16 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
 typedef struct wqc_rans_context {
     uint32_t ntables;                   /* 1..WQC_RANS_TABLES_MAX; 0: none (order-0) */
     wqc_rans_table *tables;             /* same precision and alphabet */
-    uint8_t *group_table;               /* ngroups indices below ntables */
+    uint8_t *group_table;               /* ngroups indices below ntables; with col_shift, bins below nbins */
     uint64_t rows, cols, group_len, ngroups;
     uint32_t tile;
+    /* Column shifts (row-major only, tile 0): NULL, or cols shifts, and then
+     * element (r, c) of group g is coded with table
+     * bin_table[min(max(group_table[g] + col_shift[c], 0), nbins - 1)]:
+     * a column whose values sit off the row's zero point moves its bin. */
+    int8_t *col_shift;
+    uint8_t *bin_table;                 /* nbins (1..256) indices below ntables */
+    uint32_t nbins;
 } wqc_rans_context;
 
 /* Checks tables, indices and geometry (what a reader must before decoding). */

@@ -69,10 +69,23 @@ double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *cou
 /* Bytes of m's description as a .wqc stores it (docs/FORMAT.md). */
 size_t wqc_symbol_model_bytes(const wqc_symbol_model *m);
 
-/* The rANS context that codes q with m (tables borrowed from m; group_table
- * allocated: free it). tile: 0 for row-major symbols, else the gemv layout's. */
-wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile, wqc_rans_context *ctx,
-                             wqc_error *err);
+/* The rANS context that codes q with m (tables borrowed from m; the maps
+ * allocated: free them with wqc_symbol_model_context_free). tile: 0 for
+ * row-major symbols, else the gemv layout's. col_shift: NULL, or q->cols
+ * column shifts (row-major, q->ngroups > 1; wqc_rans_context). */
+wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile,
+                                    const int8_t *col_shift, wqc_rans_context *ctx, wqc_error *err);
+void wqc_symbol_model_context_free(wqc_rans_context *ctx);
+
+/* Column shifts of q at m's resolution (q->ngroups > 1): column c's shift
+ * is R times the mean over groups of (symbol - the group's zero point),
+ * rounded, within -127..127 (out: q->cols). */
+void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out);
+
+/* Counts per bin as wqc_symbol_model_count makes them, each element's bin
+ * moved by its column's shift. */
+void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
+                                    uint64_t *counts);
 
 /* ---- models shared by the tensors of a file ---------------------------- */
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../lossless/row_tables.h"
+#include "../symbol_model/col_shift_field.h"
 #include "../symbol_model/describe.h"
 #include "format.h"
 #include "wqc/lossless.h"
@@ -148,6 +149,10 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         wqc_row_tables_write(&f->coded.ctx, &v);
         field(out, WQC2_FIELD_ROWS | WQC2_FIELD_CRITICAL, &v);
     }
+    if (f->encoding == WQC_ENC_RANS && f->coded.ctx.col_shift) {
+        wqc_col_shifts_write(f->coded.ctx.col_shift, f->coded.ctx.cols, &v);
+        field(out, WQC2_FIELD_COLUMNS | WQC2_FIELD_CRITICAL, &v);
+    }
     int failed = v.failed || out->failed;
     wqc_bytes_free(&v);
     if (st != WQC_OK) return st;
@@ -249,10 +254,21 @@ static wqc_status ready_rans(wqc_frame *f, const uint8_t *payload, uint64_t payl
 {
     wqc_rans_coded *c = &f->coded;
     c->table = f->model.tables[0];
+    int8_t *col_shift = c->ctx.col_shift;
+    c->ctx.col_shift = NULL;
+    if (col_shift && (f->model.ntables < 2 || f->gemv_tile || f->q.ngroups < 2)) {
+        free(col_shift);
+        return BAD("COLUMNS field without a context model of groups, or with LAYOUT");
+    }
     if (f->model.ntables > 1) {
         wqc_rans_context ctx;
-        wqc_status st = wqc_symbol_model_context(&f->model, &f->q, f->gemv_tile, &ctx, err);
-        if (st != WQC_OK) return st;
+        wqc_status st = wqc_symbol_model_context(&f->model, &f->q, f->gemv_tile, col_shift, &ctx, err);
+        free(col_shift);
+        if (st == WQC_OK) st = wqc_rans_context_check(&ctx, err);
+        if (st != WQC_OK) {
+            wqc_symbol_model_context_free(&ctx);
+            return st;
+        }
         c->ctx = ctx;
         c->ctx.tables = malloc(ctx.ntables * sizeof *ctx.tables);
         if (!c->ctx.tables) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -370,6 +386,12 @@ static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
             matrix_view(f, &rows, &cols);
             if (f->model.ntables != 1) return BAD("ROWS field beside a context model");
             wqc_status st = wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err);
+            if (st != WQC_OK) return st;
+        } else if (id == WQC2_FIELD_COLUMNS && f->encoding == WQC_ENC_RANS) {
+            uint64_t rows, cols;
+            matrix_view(f, &rows, &cols);
+            /* Held here until ready_rans makes the context. */
+            wqc_status st = wqc_col_shifts_read(value, (size_t)flen, cols, &f->coded.ctx.col_shift, err);
             if (st != WQC_OK) return st;
         } else if (tag & WQC2_FIELD_CRITICAL) {
             return wqc_fail(err, WQC_ERR_UNSUPPORTED, "unknown critical descriptor field %u", id);

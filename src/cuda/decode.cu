@@ -182,7 +182,7 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
             else if (g.ngroups > 1) grp = (uint64_t)row * per_row + col / group_len;
             /* Per-row scales change every cols / lanes rounds: kept in registers. */
             if (dequantizes<FORM>() && grp != held) held = grp, scale = __ldg(&g.scale[grp]), offset = __ldg(&g.offset_g[grp]);
-            const uint2 e = table[table_offset(g, grp) + (x & mask)];
+            const uint2 e = table[(g.col_shift ? shifted_table_offset(g, grp, col) : table_offset(g, grp)) + (x & mask)];
             x = e.x * (x >> precision) + (e.y & 0xffffu);
             store_value<FORM>(out, at, e.y >> 16, scale, offset, g.rest, 8u * g.split_base);
             need = x < STATE_LOW;

@@ -68,6 +68,20 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         h->scale = h->offset_g = h->no_scales;
     }
     h->group_table = context ? c->ctx.group_table : NULL;
+    if (context && c->ctx.col_shift) {
+        /* One part: the groups' bins, the column shifts, the bins' tables. */
+        const size_t ng = (size_t)c->ctx.ngroups, nc = (size_t)c->ctx.cols;
+        if (!(h->maps = (uint8_t *)malloc(ng + nc + c->ctx.nbins))) {
+            frame_host_free(h);
+            return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        }
+        memcpy(h->maps, c->ctx.group_table, ng);
+        memcpy(h->maps + ng, c->ctx.col_shift, nc);
+        memcpy(h->maps + ng + nc, c->ctx.bin_table, c->ctx.nbins);
+        h->group_table = h->maps;
+        g->nbins = c->ctx.nbins;
+        g->aligned = 0; /* the general kernel tracks each lane's column */
+    }
     h->offset = c->offset;
     h->payload = c->payload, h->payload_len = c->payload_len;
     const unsigned nrest = g->split ? split_rest_count(f) : 0;
@@ -142,8 +156,8 @@ wqc_rans_form frame_own_form(const wqc_cuda_frame *g)
 
 void frame_host_free(frame_host *h)
 {
-    free(h->joined), free(h->table), free(h->exceptions), free(h->no_scales);
-    h->joined = NULL, h->table = NULL, h->exceptions = NULL, h->no_scales = NULL;
+    free(h->joined), free(h->table), free(h->exceptions), free(h->no_scales), free(h->maps);
+    h->joined = NULL, h->table = NULL, h->exceptions = NULL, h->no_scales = NULL, h->maps = NULL;
 }
 
 void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])
@@ -153,7 +167,7 @@ void frame_host_sizes(const frame_host *h, uint64_t size[PARTS])
     size[PART_OFFSET] = (g->nchunks + 1) * sizeof(uint64_t);
     size[PART_TABLE] = ((uint64_t)g->ntables << g->precision) * sizeof(uint2);
     size[PART_SCALE] = size[PART_OFFSET_G] = g->ngroups * sizeof(float);
-    size[PART_GROUP_TABLE] = h->group_table ? g->ngroups : 0;
+    size[PART_GROUP_TABLE] = h->group_table ? g->ngroups + (g->nbins ? g->cols + g->nbins : 0) : 0;
     size[PART_EXCEPTIONS] = g->nexceptions * sizeof(uint64_t);
     size[PART_STATUS] = (g->nchunks + 1) * sizeof(int);
 }
@@ -166,6 +180,8 @@ void frame_host_place(frame_host *h, uint8_t *const base[PARTS])
     g->table = (uint2 *)base[PART_TABLE];
     g->scale = (float *)base[PART_SCALE], g->offset_g = (float *)base[PART_OFFSET_G];
     g->group_table = h->group_table ? base[PART_GROUP_TABLE] : NULL;
+    g->col_shift = g->nbins ? (const int8_t *)g->group_table + g->ngroups : NULL;
+    g->bin_table = g->nbins ? g->group_table + g->ngroups + g->cols : NULL;
     g->exceptions = g->nexceptions ? (uint64_t *)base[PART_EXCEPTIONS] : NULL;
     g->status = (int *)base[PART_STATUS];
     /* The kernels read rest streams 0 and 1 of split-e8m3 (it has no exceptions here). */

@@ -68,6 +68,14 @@ __device__ inline uint32_t table_offset(const wqc_cuda_frame &g, uint64_t grp)
     return g.ntables > 1 ? (uint32_t)g.group_table[grp] << g.precision : 0;
 }
 
+/* Where the table of the element in column col of group grp starts, in a
+ * frame with column shifts: its group's bin moved by the column's shift. */
+__device__ inline uint32_t shifted_table_offset(const wqc_cuda_frame &g, uint64_t grp, uint32_t col)
+{
+    const int b = min(max((int)g.group_table[grp] + (int)g.col_shift[col], 0), (int)g.nbins - 1);
+    return (uint32_t)g.bin_table[b] << g.precision;
+}
+
 /* Loads the decoding tables into shared memory (all threads of the block)
  * and returns where they are. */
 __device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem)

@@ -31,7 +31,11 @@ struct wqc_cuda_frame {
     uint64_t *offset;           // device, nchunks + 1
     uint32_t ntables;           // 1, or a context's tables, chosen per parameter group
     uint2 *table;               // device, ntables x 2^P: {freq, (slot - cum) | symbol << 16}
-    uint8_t *group_table;       // device, ngroups: each group's table (context frames; else NULL)
+    uint8_t *group_table;       // device, ngroups: each group's table (context frames; else NULL), or its bin
+                                // with column shifts, followed by col_shift and bin_table
+    const int8_t *col_shift;    // device, cols: column shifts (wqc_rans_context), else NULL
+    const uint8_t *bin_table;   // device, nbins: with column shifts, each bin's table
+    uint32_t nbins;
     uint64_t *exceptions;       // device, split-e8m3: index << 16 | e8 << 3 | m7 >> 4 of each value outside the window
     uint64_t nexceptions;
     float *scale, *offset_g;    // device, ngroups
@@ -52,6 +56,7 @@ typedef struct frame_host {
     uint64_t rest_at[3];        // split: where each rest stream starts in `payload`
     uint64_t *exceptions;       // split-e8m3: g.nexceptions entries as on the device, owned
     float *no_scales;           // split frames with row tables: zeros a row for the group walk, owned
+    uint8_t *maps;              // frames with column shifts: group bins, column shifts, bin tables, owned
     uint2 *table;               // ntables x 2^P, owned
     const uint64_t *offset;     // nchunks + 1
     const float *scale, *offset_g;

@@ -5,6 +5,7 @@
 
 #include "../common/byte_codec.h"
 #include "../entropy/byte_probe.h"
+#include "../symbol_model/col_shift_field.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
@@ -50,6 +51,7 @@ typedef struct candidate {
     wqc_symbol_model model;     /* own models; shared ones are borrowed */
     const wqc_symbol_model *use;
     uint32_t shared;            /* k + 1 for shared model k */
+    const int8_t *col_shift;    /* NULL, or the column shifts (borrowed) */
     double bytes;
 } candidate;
 
@@ -105,15 +107,37 @@ static const wqc_symbol_model *shared_for(const wqc_encode_options *o, const wqc
 }
 
 /* rANS-codes sym (coding order) with m. */
-static wqc_status rans_code(const uint8_t *sym, const wqc_frame *f, const wqc_symbol_model *m, uint32_t tile,
+static wqc_status rans_code(const uint8_t *sym, const wqc_frame *f, const candidate *c, uint32_t tile,
                             const wqc_rans_params *p, wqc_rans_coded *out, wqc_error *err)
 {
+    const wqc_symbol_model *m = c->use;
     if (m->ntables == 1) return wqc_rans_encode_table(sym, f->nelem, &m->tables[0], p, out, err);
     wqc_rans_context ctx;
-    wqc_status st = wqc_symbol_model_context(m, &f->q, tile, &ctx, err);
+    wqc_status st = wqc_symbol_model_context(m, &f->q, tile, c->col_shift, &ctx, err);
     if (st == WQC_OK) st = wqc_rans_encode_context(sym, f->nelem, &ctx, p, out, err);
-    free(ctx.group_table);
+    wqc_symbol_model_context_free(&ctx);
     return st;
+}
+
+/* Descriptor bytes of a COLUMNS field holding these shifts. */
+static double col_shift_field_bytes(const int8_t *shift, uint64_t cols)
+{
+    size_t len = wqc_col_shifts_bytes(shift, cols);
+    return (double)len + 1.0 + (len < 128 ? 1 : len < 16384 ? 2 : 3);
+}
+
+/* Column shifts worth counting: some column of q sits a bin or more off
+ * its rows' zero points. NULL otherwise (or without memory). */
+static int8_t *col_shifts(const wqc_quantized *q, uint32_t resolution)
+{
+    if (resolution == 0 || q->ngroups < 2 || q->cols > WQC_COL_SHIFT_COLS_MAX) return NULL;
+    int8_t *shift = malloc((size_t)q->cols);
+    if (!shift) return NULL;
+    wqc_symbol_model_col_shifts(q, resolution, shift);
+    for (uint64_t c = 0; c < q->cols; c++)
+        if (shift[c]) return shift;
+    free(shift);
+    return NULL;
 }
 
 /* Bytes of the chunk lengths a descriptor stores (LEB128 each but the last). */
@@ -127,8 +151,10 @@ static double chunk_list_bytes(const wqc_rans_coded *c)
 uint64_t wqc_frame_symbol_bytes(const wqc_frame *f)
 {
     if (f->encoding != WQC_ENC_RANS) return f->payload_len;
+    const wqc_rans_context *ctx = &f->coded.ctx;
     return f->coded.payload_len + (uint64_t)chunk_list_bytes(&f->coded) +
-           (f->shared_model ? 2u : (uint64_t)wqc_symbol_model_bytes(&f->model));
+           (f->shared_model ? 2u : (uint64_t)wqc_symbol_model_bytes(&f->model)) +
+           (ctx->col_shift ? (uint64_t)col_shift_field_bytes(ctx->col_shift, ctx->cols) : 0u);
 }
 
 /* Tries a general-purpose coder on the symbols; keeps it in f when smaller
@@ -188,13 +214,16 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     if (st != WQC_OK) return st;
     double lane_bytes = 4.0 * p.lanes * (double)wqc_rans_chunk_count(f->nelem, p.chunk);
 
-    /* The rANS candidates: own order-0, own context, the shared model. */
-    candidate c[3];
+    /* The rANS candidates: own order-0, own context, the shared model, and
+     * both context models again with column shifts. */
+    enum { CANDIDATES = 5 };
+    candidate c[CANDIDATES];
     memset(c, 0, sizeof c);
     int rans_wanted = o->mode == WQC_MODE_AUTO || o->mode == WQC_MODE_ORDER0 || o->mode == WQC_MODE_CONTEXT;
     const wqc_symbol_model *shared = rans_wanted && o->mode != WQC_MODE_ORDER0 ? shared_for(o, &f->q, &c[2].shared) : NULL;
-    bin_counts own = {0}, other = {0};
-    c[0].bytes = c[1].bytes = c[2].bytes = INFINITY;
+    bin_counts own = {0}, other = {0}, shifted = {0};
+    int8_t *shift = NULL;
+    for (int i = 0; i < CANDIDATES; i++) c[i].bytes = INFINITY;
     if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
     else wqc_histogram(f->q.symbols, (size_t)f->nelem, own.all);
     sizes->entropy_bits = wqc_entropy_bits(own.all, f->q.alphabet);
@@ -211,20 +240,40 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             c[2].bytes = wqc_symbol_model_cost_bits(shared, sc->per_bin ? sc->per_bin : sc->all) / 8 + 2;
         }
     }
+    if (st == WQC_OK && isfinite(c[1].bytes) && !tile && (shift = col_shifts(&f->q, own.resolution))) {
+        shifted = own;
+        shifted.per_bin = calloc(256 * (size_t)own.nbins, sizeof *shifted.per_bin);
+        if (!shifted.per_bin) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        if (st == WQC_OK) {
+            double field = col_shift_field_bytes(shift, f->q.cols);
+            wqc_symbol_model_count_shifted(&f->q, own.resolution, shift, shifted.per_bin);
+            st = own_model(&shifted, 0, f->q.alphabet, p.precision, &c[3], err);
+            c[3].bytes += field;
+            c[3].col_shift = shift;
+            if (st == WQC_OK && c[2].use && shared->resolution == own.resolution) {
+                c[4].use = shared;
+                c[4].shared = c[2].shared;
+                c[4].col_shift = shift;
+                c[4].bytes = wqc_symbol_model_cost_bits(shared, shifted.per_bin) / 8 + 2 + field;
+            }
+        }
+    }
     free(own.per_bin);
     free(other.per_bin);
+    free(shifted.per_bin);
     if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
         /* Nothing to condition on: one table. */
         st = count_bins(&f->q, 0, &own, err);
         if (st == WQC_OK) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
     }
     if (isfinite(c[0].bytes)) sizes->bytes[WQC_MODE_ORDER0] = (int64_t)llround(c[0].bytes + lane_bytes);
-    double ctx_best = fmin(c[1].bytes, c[2].bytes);
+    double ctx_best = fmin(fmin(c[1].bytes, c[2].bytes), fmin(c[3].bytes, c[4].bytes));
     if (isfinite(ctx_best)) sizes->bytes[WQC_MODE_CONTEXT] = (int64_t)llround(ctx_best + lane_bytes);
-    if (isfinite(c[2].bytes)) sizes->shared_bytes = (int64_t)llround(c[2].bytes + lane_bytes);
+    double shared_best = fmin(c[2].bytes, c[4].bytes);
+    if (isfinite(shared_best)) sizes->shared_bytes = (int64_t)llround(shared_best + lane_bytes);
 
     int pick = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < CANDIDATES; i++)
         if (c[i].use && isfinite(c[i].bytes) && (pick < 0 || c[i].bytes < c[pick].bytes)) pick = i;
     /* Auto keeps order-0, whose decoder is faster, unless a context saves enough. */
     if (o->mode == WQC_MODE_AUTO && pick > 0 && c[0].use &&
@@ -243,7 +292,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             if (!tiled) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
             else wqc_gemv_tile(f->q.symbols, f->q.rows, f->q.cols, tile, tiled), sym = tiled;
         }
-        if (st == WQC_OK) st = rans_code(sym, f, c[pick].use, tile, &p, &f->coded, err);
+        if (st == WQC_OK) st = rans_code(sym, f, &c[pick], tile, &p, &f->coded, err);
         free(tiled);
         if (st == WQC_OK) {
             f->encoding = WQC_ENC_RANS;
@@ -257,10 +306,11 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             sizes->chosen = pick == 0 ? WQC_MODE_ORDER0 : WQC_MODE_CONTEXT;
             /* What the chosen mode writes, not its estimate. */
             sizes->bytes[sizes->chosen] = (int64_t)best;
-            if (pick == 2) sizes->shared_bytes = (int64_t)best;
+            if (c[pick].shared) sizes->shared_bytes = (int64_t)best;
         }
     }
-    for (int i = 0; i < 3; i++) wqc_symbol_model_free(&c[i].model);
+    for (int i = 0; i < CANDIDATES; i++) wqc_symbol_model_free(&c[i].model);
+    free(shift);
 
     /* The general-purpose coders: the one asked for, or in auto mode all
      * three peers where the probe finds structure they exploit (long

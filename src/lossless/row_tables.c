@@ -232,6 +232,7 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
         }
     }
     if (best_k < 2 || base - best < 64 || base - best < KEEP * base) goto done;
+    memset(ctx, 0, sizeof *ctx);
     ctx->tables = calloc(best_k, sizeof *ctx->tables);
     if (!ctx->tables) goto done;
     for (uint32_t t = 0; t < best_k; t++) wqc_rans_table_init(&ctx->tables[t], best_freq[t], 256, precision, NULL);

@@ -36,9 +36,20 @@ static inline uint64_t rans_context_tiled_row(const rans_context_cursor *c, uint
     return c->full_rows + (pos - c->full_end) % c->tail_rows;
 }
 
+/* Table of bin b moved by a column's shift. */
+static inline uint32_t rans_context_shifted(const wqc_rans_context *ctx, uint32_t b, int8_t shift)
+{
+    int32_t s = (int32_t)b + shift;
+    return ctx->bin_table[s < 0 ? 0 : s >= (int32_t)ctx->nbins ? ctx->nbins - 1 : (uint32_t)s];
+}
+
 /* Table of element pos; in row-major order pos never goes backwards. */
 static inline uint32_t rans_context_table(rans_context_cursor *c, uint64_t pos)
 {
+    if (c->ctx->col_shift) {
+        rans_group_reach(&c->groups, pos);
+        return rans_context_shifted(c->ctx, c->groups.table, c->ctx->col_shift[pos - (c->groups.row_end - c->ctx->cols)]);
+    }
     if (c->ctx->ngroups == 1) return c->ctx->group_table[0];
     if (c->ctx->tile) return c->ctx->group_table[rans_context_tiled_row(c, pos)];
     rans_group_reach(&c->groups, pos);
@@ -49,6 +60,7 @@ static inline uint32_t rans_context_table(rans_context_cursor *c, uint64_t pos)
  * they lie in one group (row-major order only; the gemv layout says no). */
 static inline int rans_context_uniform(rans_context_cursor *c, uint64_t pos, uint32_t v, uint32_t *table)
 {
+    if (c->ctx->col_shift) return 0;
     if (c->ctx->ngroups == 1) {
         *table = c->ctx->group_table[0];
         return 1;
@@ -66,6 +78,15 @@ static inline void rans_context_lanes(rans_context_cursor *c, uint64_t pos, uint
         const uint8_t *t = c->ctx->group_table + rans_context_tiled_row(c, pos);
         for (uint32_t l = 0; l < v; l++) table[l] = t[l];
         return;
+    }
+    if (c->ctx->col_shift) {
+        rans_group_reach(&c->groups, pos);
+        if (pos + v <= c->groups.end) {
+            /* One group: its bin moved by each column's shift. */
+            const int8_t *shift = c->ctx->col_shift + (pos - (c->groups.row_end - c->ctx->cols));
+            for (uint32_t l = 0; l < v; l++) table[l] = rans_context_shifted(c->ctx, c->groups.table, shift[l]);
+            return;
+        }
     }
     for (uint32_t l = 0; l < v; l++) table[l] = rans_context_table(c, pos + l);
 }

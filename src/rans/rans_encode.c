@@ -159,8 +159,9 @@ wqc_status wqc_rans_encode_chunk_context_isa(const wqc_rans_context *ctx, uint32
     rans_context_seek(&c, ctx, pos);
     for (size_t i = 0; i < n;) {
         uint32_t t = rans_context_table(&c, pos + i);
-        /* In row-major order a whole group's run shares the table. */
-        size_t run = ctx->tile ? 1 : ctx->ngroups == 1 ? n - i : (size_t)(c.groups.end - (pos + i));
+        /* In row-major order a whole group's run shares the table (unless
+         * columns shift it). */
+        size_t run = ctx->tile || ctx->col_shift ? 1 : ctx->ngroups == 1 ? n - i : (size_t)(c.groups.end - (pos + i));
         if (run > n - i) run = n - i;
         memset(table + i, (int)t, run);
         i += run;

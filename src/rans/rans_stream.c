@@ -49,11 +49,15 @@ void wqc_rans_coded_free(wqc_rans_coded *c)
     free(c->payload);
     free(c->ctx.tables);
     free(c->ctx.group_table);
+    free(c->ctx.col_shift);
+    free(c->ctx.bin_table);
     c->chunk_bytes = NULL;
     c->offset = NULL;
     c->payload = NULL;
     c->ctx.tables = NULL;
     c->ctx.group_table = NULL;
+    c->ctx.col_shift = NULL;
+    c->ctx.bin_table = NULL;
     c->ctx.ntables = 0;
 }
 
@@ -196,12 +200,18 @@ wqc_status wqc_rans_encode_context(const uint8_t *sym, uint64_t n, const wqc_ran
     c->ctx = *ctx;
     c->ctx.tables = malloc(ctx->ntables * sizeof *ctx->tables);
     c->ctx.group_table = malloc(ctx->ngroups ? (size_t)ctx->ngroups : 1);
-    if (!c->ctx.tables || !c->ctx.group_table) {
+    c->ctx.col_shift = ctx->col_shift ? malloc(ctx->cols ? (size_t)ctx->cols : 1) : NULL;
+    c->ctx.bin_table = ctx->col_shift ? malloc(ctx->nbins) : NULL;
+    if (!c->ctx.tables || !c->ctx.group_table || (ctx->col_shift && (!c->ctx.col_shift || !c->ctx.bin_table))) {
         wqc_rans_coded_free(c);
         return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     }
     memcpy(c->ctx.tables, ctx->tables, ctx->ntables * sizeof *ctx->tables);
     memcpy(c->ctx.group_table, ctx->group_table, (size_t)ctx->ngroups);
+    if (ctx->col_shift) {
+        memcpy(c->ctx.col_shift, ctx->col_shift, (size_t)ctx->cols);
+        memcpy(c->ctx.bin_table, ctx->bin_table, ctx->nbins);
+    }
     c->table = ctx->tables[0];
     c->lanes = p->lanes;
     c->chunk = p->chunk;

@@ -90,10 +90,16 @@ wqc_status wqc_rans_context_check(const wqc_rans_context *ctx, wqc_error *err)
     for (uint32_t t = 1; t < ctx->ntables; t++)
         if (ctx->tables[t].precision != ctx->tables[0].precision || ctx->tables[t].alphabet != ctx->tables[0].alphabet)
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "context tables differ in precision or alphabet");
+    uint32_t below = ctx->col_shift ? ctx->nbins : ctx->ntables;
+    if (ctx->col_shift && (ctx->tile || ctx->ngroups < 2 || !ctx->bin_table || ctx->nbins < 1 || ctx->nbins > 256))
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "column shifts need groups, 1..256 bins with a table each, and no tiles");
+    for (uint32_t b = 0; ctx->col_shift && b < ctx->nbins; b++)
+        if (ctx->bin_table[b] >= ctx->ntables)
+            return wqc_fail(err, WQC_ERR_FORMAT, "bin %u names table %u of %u", b, ctx->bin_table[b], ctx->ntables);
     for (uint64_t g = 0; g < ctx->ngroups; g++)
-        if (ctx->group_table[g] >= ctx->ntables)
-            return wqc_fail(err, WQC_ERR_FORMAT, "group %llu names table %u of %u", (unsigned long long)g,
-                            ctx->group_table[g], ctx->ntables);
+        if (ctx->group_table[g] >= below)
+            return wqc_fail(err, WQC_ERR_FORMAT, "group %llu names %s %u of %u", (unsigned long long)g,
+                            ctx->col_shift ? "bin" : "table", ctx->group_table[g], below);
     uint64_t per_row = ctx->group_len ? (ctx->cols + ctx->group_len - 1) / ctx->group_len : 0;
     int geometry = ctx->ngroups == 1 || (ctx->group_len && ctx->ngroups == ctx->rows * per_row);
     if (ctx->tile) geometry &= ctx->ngroups == 1 || (ctx->ngroups == ctx->rows && ctx->group_len == ctx->cols);

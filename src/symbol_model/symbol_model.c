@@ -74,14 +74,28 @@ double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *cou
     return bits;
 }
 
-wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile, wqc_rans_context *ctx,
-                             wqc_error *err)
+wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantized *q, uint32_t tile,
+                                    const int8_t *col_shift, wqc_rans_context *ctx, wqc_error *err)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->group_table = malloc(q->ngroups ? (size_t)q->ngroups : 1);
-    if (!ctx->group_table) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    for (uint64_t g = 0; g < q->ngroups; g++)
-        ctx->group_table[g] = m->bin_table[wqc_symbol_model_bin(m->nbins, m->resolution, q->scale[g], q->offset[g])];
+    if (col_shift) {
+        ctx->col_shift = malloc(q->cols ? (size_t)q->cols : 1);
+        ctx->bin_table = malloc(m->nbins);
+    }
+    if (!ctx->group_table || (col_shift && (!ctx->col_shift || !ctx->bin_table))) {
+        wqc_symbol_model_context_free(ctx);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    for (uint64_t g = 0; g < q->ngroups; g++) {
+        uint32_t b = wqc_symbol_model_bin(m->nbins, m->resolution, q->scale[g], q->offset[g]);
+        ctx->group_table[g] = col_shift ? (uint8_t)b : m->bin_table[b];
+    }
+    if (col_shift) {
+        memcpy(ctx->col_shift, col_shift, (size_t)q->cols);
+        memcpy(ctx->bin_table, m->bin_table, m->nbins);
+        ctx->nbins = m->nbins;
+    }
     ctx->ntables = m->ntables;
     ctx->tables = m->tables;
     ctx->rows = q->rows;
@@ -90,6 +104,16 @@ wqc_status wqc_symbol_model_context(const wqc_symbol_model *m, const wqc_quantiz
     ctx->ngroups = q->ngroups;
     ctx->tile = tile;
     return WQC_OK;
+}
+
+void wqc_symbol_model_context_free(wqc_rans_context *ctx)
+{
+    free(ctx->group_table);
+    free(ctx->col_shift);
+    free(ctx->bin_table);
+    ctx->group_table = NULL;
+    ctx->col_shift = NULL;
+    ctx->bin_table = NULL;
 }
 
 size_t wqc_symbol_model_bytes(const wqc_symbol_model *m)

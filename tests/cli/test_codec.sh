@@ -135,6 +135,30 @@ PY'
 check "auto is no larger than order-0 and within 1% of context" \
     '(( $(stat -c %s m-auto.wqc) <= $(stat -c %s m-order0.wqc) && 100 * $(stat -c %s m-auto.wqc) <= 101 * $(stat -c %s m-context.wqc) ))'
 check "encode summary counts the modes" '"$wqc" encode model.safetensors -o /dev/null --mode context 2>&1 | grep -q "modes: context 5"'
+# Column shifts: a matrix whose input channels sit off the rows' zero points
+# (an lm_head's outlier channels) codes its columns' bins moved, smaller,
+# and decodes to the quantize output (every decoder ISA, and streamed).
+"$py" - <<'PY'
+import numpy as np
+from numpy.lib.format import write_array
+rng = np.random.default_rng(11)
+w = (rng.standard_normal((640, 384)) + rng.standard_normal(384) * 0.8).astype("<f4") * 0.02
+np.save("cols.npy", w)
+PY
+expect_status 0 "quantize columns" -- "$wqc" quantize cols.npy -o cols-q.safetensors -f
+expect_status 0 "encode columns" -- "$wqc" encode cols.npy -o cols.wqc -f --chunk 4096
+expect_status 0 "info columns" -- "$wqc" info --json cols.wqc
+check "a matrix of shifted columns takes column shifts" '"$py" -c "import json,sys; t=json.load(open(sys.argv[1]))[\"tensors\"][0]; assert t[\"column_shifts\"] and t[\"mode\"] == \"context\", t" "$tmp/out"'
+check "info names the shifts" '"$wqc" info cols.wqc | grep -q "context/[0-9]*+cols"'
+expect_status 0 "encode columns --mode order0" -- "$wqc" encode cols.npy -o cols-o0.wqc -f --mode order0
+check "column shifts beat order-0 by 3%" '(( 100 * $(stat -c %s cols.wqc) <= 97 * $(stat -c %s cols-o0.wqc) ))'
+for isa in scalar avx2 avx512 neon; do
+    WQC_ISA=$isa "$wqc" decode cols.wqc -o "cols-$isa.safetensors" -f -q -T 3 2>/dev/null || continue
+    check "column shifts decode ($isa, streamed)" 'cmp -s cols-q.safetensors "cols-$isa.safetensors"'
+done
+expect_status 0 "decode columns --dequantize" -- "$wqc" decode cols.wqc --dequantize -o cols-d.npy -f
+expect_status 0 "decode order-0 --dequantize" -- "$wqc" decode cols-o0.wqc --dequantize -o cols-o0d.npy -f
+check "column shifts dequantize as order-0 does" 'cmp -s cols-d.npy cols-o0d.npy'
 expect_status 2 "unknown mode" -- "$wqc" encode model.safetensors -o x.wqc --mode lz4
 check "unknown mode message" 'grep -q "unknown mode .lz4." "$tmp/err"'
 expect_status 2 "gemv layout needs rANS" -- "$wqc" encode model.safetensors -o x.wqc --layout gemv --mode brotli

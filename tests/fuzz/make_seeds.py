@@ -111,6 +111,12 @@ for name, scale in (("split_e8m3", 1.0), ("split_rows", 4.0 ** rng.integers(0, 3
     subprocess.run([wqc, "encode", bf16, "--lossless", "--chunk", "1024", "-o",
                     os.path.join(dirs["fuzz_wqc_reader"], name + ".wqc"), "-f", "-q"], check=True)
 
+# A matrix whose columns sit off the rows' zero points: column shifts (COLUMNS).
+cols = os.path.join(out, "cols.safetensors")
+safetensors(cols, {"x": ("F32", [96, 64], ((rng.standard_normal((96, 64)) + rng.standard_normal(64)) * 0.02)
+                         .astype("<f4").tobytes())})
+subprocess.run([wqc, "encode", cols, "--mode", "context", "--chunk", "1024", "-o",
+                os.path.join(dirs["fuzz_wqc_reader"], "columns.wqc"), "-f", "-q"], check=True)
 
 # Files of format 1.0, written by an earlier wqc.
 v1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "v1")

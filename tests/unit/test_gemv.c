@@ -84,7 +84,7 @@ static void encode_context(matrix *m, const wqc_rans_params *p, wqc_rans_coded *
     wqc_rans_params gp = *p;
     gp.chunk = wqc_gemv_chunk(q->cols, p->lanes, p->chunk);
     wqc_rans_context ctx;
-    assert_int_equal(wqc_symbol_model_context(&model, q, p->lanes, &ctx, NULL), WQC_OK);
+    assert_int_equal(wqc_symbol_model_context(&model, q, p->lanes, NULL, &ctx, NULL), WQC_OK);
     uint8_t *tiled = malloc(q->rows * q->cols + 1);
     wqc_gemv_tile(q->symbols, q->rows, q->cols, p->lanes, tiled);
     assert_int_equal(wqc_rans_encode_context(tiled, q->rows * q->cols, &ctx, &gp, c, NULL), WQC_OK);

@@ -96,7 +96,7 @@ static void test_encode_isa_contexts(void **state)
             uint64_t cols = 150, rows = 61, per_row = 4, n = rows * cols;
             uint8_t group_table[61 * 4];
             for (size_t g = 0; g < rows * per_row; g++) group_table[g] = (uint8_t)(test_rand(&seed) % ntables);
-            wqc_rans_context ctx = {ntables, tables, group_table, rows, cols, 40, rows * per_row, 0};
+            wqc_rans_context ctx = {.ntables = ntables, .tables = tables, .group_table = group_table, .rows = rows, .cols = cols, .group_len = 40, .ngroups = rows * per_row};
             uint8_t *sym = malloc(n);
             /* Each symbol codable by every table: kind 1 tables code all of them, so draw from the common ones. */
             for (uint64_t i = 0; i < n; i++) {

@@ -182,22 +182,37 @@ static void make_context(wqc_rans_context *ctx, wqc_quantized *g, uint64_t n, ui
     if (n == 0) ctx->rows = 0, ctx->cols = 0;
 }
 
+/* Column shifts (-4..4, some past either end of the bins) over 2 ntables + 1
+ * bins, each bin given a table at random; the groups get bins. */
+static void add_col_shifts(wqc_rans_context *ctx, uint64_t seed)
+{
+    ctx->nbins = 2 * ctx->ntables + 1;
+    ctx->bin_table = malloc(ctx->nbins);
+    ctx->col_shift = malloc(ctx->cols ? ctx->cols : 1);
+    for (uint32_t b = 0; b < ctx->nbins; b++) ctx->bin_table[b] = (uint8_t)(test_rand(&seed) % ctx->ntables);
+    for (uint64_t c = 0; c < ctx->cols; c++) ctx->col_shift[c] = (int8_t)((int)(test_rand(&seed) % 9) - 4);
+    for (uint64_t i = 0; i < ctx->ngroups; i++) ctx->group_table[i] = (uint8_t)(test_rand(&seed) % ctx->nbins);
+}
+
 static void free_context(wqc_rans_context *ctx, wqc_quantized *g)
 {
     free(ctx->tables);
     free(ctx->group_table);
+    free(ctx->col_shift);
+    free(ctx->bin_table);
     free(g->scale);
     free(g->offset);
 }
 
 /* Context-coded tensors: every ISA and form against first principles, and a
  * decoder told the wrong tables does not give the symbols back. */
-static void check_context(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, uint32_t chunk, int kind,
-                          uint32_t ntables, uint64_t seed)
+static void check_context_shifted(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, uint32_t chunk,
+                                  int kind, uint32_t ntables, uint64_t seed, int shifted)
 {
     wqc_rans_context ctx;
     wqc_quantized g;
     make_context(&ctx, &g, n, alphabet, precision, kind, ntables, seed);
+    if (shifted) add_col_shifts(&ctx, seed);
     n = ctx.rows * ctx.cols;
     uint8_t *sym = malloc(n + 1);
     fill(sym, n, alphabet, seed);
@@ -220,6 +235,30 @@ static void check_context(uint64_t n, uint32_t alphabet, int precision, uint32_t
     wqc_rans_coded_free(&c);
     free_context(&ctx, &g);
     free(sym);
+}
+
+static void check_context(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, uint32_t chunk, int kind,
+                          uint32_t ntables, uint64_t seed)
+{
+    check_context_shifted(n, alphabet, precision, lanes, chunk, kind, ntables, seed, 0);
+}
+
+/* Column shifts: each element's table from its group's bin moved by its
+ * column's shift; every ISA and form against first principles. */
+static void test_isa_context_column_shifts(void **state)
+{
+    (void)state;
+    /* Rows of 100 (vectors straddle rows) and groups of 32 with a short last one. */
+    for (int kind = 1; kind < 3; kind++) {
+        check_context_shifted(20000, 16, 12, 32, 4096, kind, 5, (uint64_t)kind, 1);
+        check_context_shifted(20000, 16, 12, 64, 8192, kind, 9, (uint64_t)kind + 5, 1);
+        check_context_shifted(20000, 16, 13, 16, 8192, kind, 1, (uint64_t)kind + 10, 1);
+        check_context_shifted(9000, 63, 12, 32, 2048, kind, 7, (uint64_t)kind + 20, 1);
+        check_context_shifted(7000, 200, 11, 8, 1024, kind, 3, (uint64_t)kind + 30, 1);
+        check_context_shifted(3001, 3, 10, 24, 1031, kind, 2, (uint64_t)kind + 40, 1);
+    }
+    static const uint64_t sizes[] = {101, 199, 1023, 1025};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) check_context_shifted(sizes[i], 16, 12, 16, 1024, 1, 3, i, 1);
 }
 
 static void test_isa_context_tables_per_group(void **state)
@@ -250,7 +289,7 @@ static void test_isa_context_of_one_table_is_order0(void **state)
     wqc_error err;
     assert_int_equal(wqc_rans_encode(sym, n, 16, &p, &a, &err), WQC_OK);
     uint8_t zero = 0;
-    wqc_rans_context ctx = {1, &a.table, &zero, 1, n, n, 1, 0};
+    wqc_rans_context ctx = {.ntables = 1, .tables = &a.table, .group_table = &zero, .rows = 1, .cols = n, .group_len = n, .ngroups = 1};
     assert_int_equal(wqc_rans_encode_context(sym, n, &ctx, &p, &b, &err), WQC_OK);
     assert_int_equal(a.payload_len, b.payload_len);
     assert_memory_equal(a.payload, b.payload, a.payload_len);
@@ -442,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_isa_same_verdict_on_damaged_tensors),
         cmocka_unit_test(test_isa_names_and_availability),
         cmocka_unit_test(test_isa_context_tables_per_group),
+        cmocka_unit_test(test_isa_context_column_shifts),
         cmocka_unit_test(test_isa_context_of_one_table_is_order0),
         cmocka_unit_test(test_isa_chunk_windows),
         cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../../src/symbol_model/col_shift_field.h"
 #include "../../src/symbol_model/describe.h"
+#include "../../src/side/range_coder.h"
 
 static void test_model_bins_follow_the_zero_point(void **state)
 {
@@ -67,7 +69,7 @@ static void test_model_build_merges_bins_by_their_statistics(void **state)
     assert_true(ctx_bytes < 0.8 * o0_bytes);
     /* The context picks each row's table from its zero point. */
     wqc_rans_context ctx;
-    assert_int_equal(wqc_symbol_model_context(&m, &q, 0, &ctx, &err), WQC_OK);
+    assert_int_equal(wqc_symbol_model_context(&m, &q, 0, NULL, &ctx, &err), WQC_OK);
     for (uint64_t r = 0; r < q.rows; r++) assert_int_equal(ctx.group_table[r], r % 3 == 0 ? 0 : 1);
     /* Coded with it, the payload is within 1% of the estimate. */
     wqc_rans_params p = {12, 8, 1u << 20, 1};
@@ -165,6 +167,63 @@ static void test_model_refuses_malformed_descriptions(void **state)
     wqc_bytes_free(&b);
 }
 
+/* Column shifts: R times the mean of (symbol - z) over a column's rows, and
+ * their COLUMNS field round trip; damaged fields are refused. */
+static void test_model_column_shifts(void **state)
+{
+    (void)state;
+    enum { ROWS = 6, COLS = 5 };
+    float scale[ROWS], offset[ROWS];
+    uint8_t sym[ROWS * COLS];
+    for (int r = 0; r < ROWS; r++) {
+        scale[r] = 0.5f, offset[r] = -0.5f * (7.0f + 0.25f * (float)r); /* z = 7 .. 8.25 */
+        for (int c = 0; c < COLS; c++) sym[r * COLS + c] = (uint8_t)(7 + r / 4 + (c == 1 ? 3 : c == 3 ? -2 : 0));
+    }
+    scale[5] = 0.0f; /* a constant row: no zero point, left out of the means */
+    wqc_quantized q = {.symbols = sym, .scale = scale, .offset = offset, .rows = ROWS, .cols = COLS,
+                       .group_len = COLS, .ngroups = ROWS, .alphabet = 16, .bits = 4};
+    int8_t shift[COLS];
+    /* Rows 0..4: mean z = 7.5, mean symbol 7.2 (+ the column's): 2 x -0.3 -> -1 (column 0) */
+    wqc_symbol_model_col_shifts(&q, 2, shift);
+    static const int8_t want[COLS] = {-1, 5, -1, -5, -1};
+    assert_memory_equal(shift, want, COLS);
+    /* Counts: rows 0 and 1 are in bin 14 at R = 2 (z = 7, 7.25); column 1 moves them to 19. */
+    uint64_t *counts = calloc(256 * 32, sizeof *counts);
+    wqc_symbol_model_count_shifted(&q, 2, shift, counts);
+    assert_int_equal(counts[256 * 19 + 10], 2);
+    assert_int_equal(counts[256 * 9 + 5], 2); /* column 3: bin 14 - 5 */
+    free(counts);
+
+    int8_t many[300];
+    for (int c = 0; c < 300; c++) many[c] = (int8_t)(c % 7 == 0 ? (c % 2 ? 127 : -127) : c % 3 == 0 ? c % 5 - 2 : 0);
+    wqc_bytes b = {0};
+    wqc_col_shifts_write(many, 300, &b);
+    assert_int_equal(b.len, wqc_col_shifts_bytes(many, 300));
+    int8_t *back;
+    wqc_error err;
+    assert_int_equal(wqc_col_shifts_read(b.data, b.len, 300, &back, &err), WQC_OK);
+    assert_memory_equal(back, many, 300);
+    free(back);
+    assert_int_equal(wqc_col_shifts_read(b.data, b.len / 2, 300, &back, &err), WQC_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "COLUMNS"));
+    assert_int_equal(wqc_col_shifts_read(b.data, b.len, 0, &back, &err), WQC_ERR_FORMAT);
+    assert_int_equal(wqc_col_shifts_read(b.data, b.len, WQC_COL_SHIFT_COLS_MAX + 1, &back, &err), WQC_ERR_FORMAT);
+    wqc_bytes_free(&b);
+    /* A magnitude of 128 (no writer makes it). */
+    wqc_bytes big = {0};
+    wqc_rc_enc e;
+    wqc_rc_bit nz = {0}, sign = {0};
+    wqc_rc_uint mag = {0};
+    wqc_rc_enc_init(&e, &big);
+    wqc_rc_encode(&e, &nz, 1);
+    wqc_rc_encode(&e, &sign, 0);
+    wqc_rc_encode_uint(&e, &mag, 127);
+    wqc_rc_enc_finish(&e);
+    assert_int_equal(wqc_col_shifts_read(big.data, big.len, 1, &back, &err), WQC_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "beyond 127"));
+    wqc_bytes_free(&big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_model_build_merges_bins_by_their_statistics),
         cmocka_unit_test(test_model_descriptions_roundtrip),
         cmocka_unit_test(test_model_refuses_malformed_descriptions),
+        cmocka_unit_test(test_model_column_shifts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

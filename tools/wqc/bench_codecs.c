@@ -175,7 +175,7 @@ static int encode_context(const bench_item *it, const wqc_rans_params *p, bench_
     wqc_symbol_model_count(&it->q, res, counts);
     wqc_status st = wqc_symbol_model_build(counts, res, it->q.alphabet, p->precision, 0, &m, err);
     free(counts);
-    if (st == WQC_OK) st = wqc_symbol_model_context(&m, &it->q, 0, &ctx, err);
+    if (st == WQC_OK) st = wqc_symbol_model_context(&m, &it->q, 0, NULL, &ctx, err);
     if (st == WQC_OK) st = wqc_rans_encode_context(it->q.symbols, it->n, &ctx, p, &out->coded, err);
     if (st == WQC_OK) {
         out->has_coded = 1;

@@ -58,13 +58,14 @@ static void describe(const wqc_frame *f, char *buf, size_t cap)
 }
 
 /* The coding mode as info shows it: order0, context (T tables, or shared
- * tables), brotli, zstd; "-" for kept tensors. */
+ * tables; "+cols" with column shifts), brotli, zstd; "-" for kept tensors. */
 static void mode_text(const wqc_frame *f, char *buf, size_t cap)
 {
     wqc_mode m = wqc_frame_mode(f);
+    const char *cols = f->coded.ctx.col_shift ? "+cols" : "";
     if (!f->quantized) snprintf(buf, cap, "-");
-    else if (m == WQC_MODE_CONTEXT && f->shared_model) snprintf(buf, cap, "context/shared");
-    else if (m == WQC_MODE_CONTEXT) snprintf(buf, cap, "context/%u", f->model.ntables);
+    else if (m == WQC_MODE_CONTEXT && f->shared_model) snprintf(buf, cap, "context/shared%s", cols);
+    else if (m == WQC_MODE_CONTEXT) snprintf(buf, cap, "context/%u%s", f->model.ntables, cols);
     else snprintf(buf, cap, "%s", wqc_mode_name(m));
 }
 
@@ -74,7 +75,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
     uint64_t coded_w = 0, coded_bytes = 0, packed_bits = 0;
     if (!a->json && a->stats) cli_stats_header(stdout);
     else if (!a->json)
-        printf("%-48s %-14s %-5s %-24s %-14s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
+        printf("%-48s %-14s %-5s %-24s %-19s %10s %8s %7s\n", "tensor", "shape", "dtype", "encoding", "mode", "bytes",
                "bits/w", "ratio");
     for (size_t i = 0; i < wqc_archive_count(in); i++) {
         if (!coding_args_selected(a, wqc_archive_name(in, i))) continue;
@@ -128,6 +129,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
                 json_object_set_new(o, "layout", json_string(f->gemv_tile ? "gemv" : "row"));
                 json_object_set_new(o, "tables", json_integer(f->model.ntables));
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
+                json_object_set_new(o, "column_shifts", json_boolean(f->coded.ctx.col_shift != NULL));
             }
             if (f->encoding == WQC_ENC_GGUF || wqc_encoding_split(f->encoding))
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
@@ -143,7 +145,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
         }
         cli_put_escaped(stdout, f->name);
         for (size_t k = cli_escaped_len(f->name); k < 48; k++) fputc(' ', stdout);
-        printf(" %-14s %-5s %-24s %-14s %10llu %8.4f %6.3fx\n", shape, dtype, desc, mode,
+        printf(" %-14s %-5s %-24s %-19s %10llu %8.4f %6.3fx\n", shape, dtype, desc, mode,
                (unsigned long long)bytes, bpw, bpw > 0 ? b / bpw : 0.0);
     }
     double total_bpw = coded_w ? coded_bytes * 8.0 / (double)coded_w : 0.0;

@@ -1,0 +1,128 @@
+/* Column shifts of a zero-point model (wqc/symbol_model.h): in trained
+ * matrices whole columns (input channels) sit off the row's zero point, so
+ * an element's bin is its group's moved by its column's shift. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "col_shift_field.h"
+#include "../side/range_coder.h"
+
+/* Zero point of group g in symbol steps, or NAN where the bin rule gives bin 0. */
+static double zero_point(const wqc_quantized *q, uint64_t g)
+{
+    double z = -(double)q->offset[g] / (double)q->scale[g];
+    return q->scale[g] == 0.0f || !isfinite(z) ? NAN : z;
+}
+
+void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out)
+{
+    double *sum = calloc(q->cols ? (size_t)q->cols : 1, sizeof *sum);
+    uint64_t *n = calloc(q->cols ? (size_t)q->cols : 1, sizeof *n);
+    uint64_t glen = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
+    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
+    for (uint64_t c = 0; c < q->cols; c++) out[c] = 0;
+    if (!sum || !n || resolution == 0) {
+        free(sum), free(n);
+        return;
+    }
+    for (uint64_t r = 0; r < q->rows; r++) {
+        const uint8_t *s = q->symbols + r * q->cols;
+        for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
+            double z = zero_point(q, q->ngroups == 1 ? 0 : r * per_row + j);
+            uint64_t end = c + glen < q->cols ? c + glen : q->cols;
+            if (isnan(z)) continue;
+            for (uint64_t i = c; i < end; i++) sum[i] += (double)s[i] - z, n[i]++;
+        }
+    }
+    for (uint64_t c = 0; c < q->cols; c++) {
+        double shift = n[c] ? nearbyint((double)resolution * sum[c] / (double)n[c]) : 0.0;
+        out[c] = (int8_t)(shift < -127.0 ? -127 : shift > 127.0 ? 127 : shift);
+    }
+    free(sum), free(n);
+}
+
+void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
+                                    uint64_t *counts)
+{
+    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
+    if (nbins == 0) return;
+    uint64_t glen = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
+    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
+    for (uint64_t r = 0; r < q->rows && glen; r++) {
+        const uint8_t *s = q->symbols + r * q->cols;
+        for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
+            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
+            int32_t b = (int32_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
+            uint64_t end = c + glen < q->cols ? c + glen : q->cols;
+            for (uint64_t i = c; i < end; i++) {
+                int32_t m = b + col_shift[i];
+                m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
+                counts[256 * (size_t)m + s[i]]++;
+            }
+        }
+    }
+}
+
+/* Per shift: is it non-zero (modelled on whether the previous one was),
+ * then its sign and its magnitude - 1. */
+typedef struct shift_models {
+    wqc_rc_bit nonzero[2], sign;
+    wqc_rc_uint magnitude;
+} shift_models;
+
+void wqc_col_shifts_write(const int8_t *shift, uint64_t cols, wqc_bytes *out)
+{
+    shift_models m = {0};
+    wqc_rc_enc e;
+    wqc_rc_enc_init(&e, out);
+    int prev = 0;
+    for (uint64_t c = 0; c < cols; c++) {
+        int s = shift[c];
+        wqc_rc_encode(&e, &m.nonzero[prev], s != 0);
+        if (s) {
+            wqc_rc_encode(&e, &m.sign, s < 0);
+            wqc_rc_encode_uint(&e, &m.magnitude, (uint64_t)(s < 0 ? -s : s) - 1);
+        }
+        prev = s != 0;
+    }
+    wqc_rc_enc_finish(&e);
+}
+
+size_t wqc_col_shifts_bytes(const int8_t *shift, uint64_t cols)
+{
+    wqc_bytes b = {0};
+    wqc_col_shifts_write(shift, cols, &b);
+    size_t len = b.failed ? SIZE_MAX : b.len;
+    wqc_bytes_free(&b);
+    return len;
+}
+
+wqc_status wqc_col_shifts_read(const uint8_t *in, size_t len, uint64_t cols, int8_t **out, wqc_error *err)
+{
+    *out = NULL;
+    if (cols == 0 || cols > WQC_COL_SHIFT_COLS_MAX) return wqc_fail(err, WQC_ERR_FORMAT, "bad COLUMNS field: %llu columns", (unsigned long long)cols);
+    int8_t *shift = malloc((size_t)cols);
+    if (!shift) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    shift_models m = {0};
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, in, len);
+    int prev = 0, bad = 0;
+    for (uint64_t c = 0; c < cols && !bad; c++) {
+        int s = 0;
+        if (wqc_rc_decode(&d, &m.nonzero[prev])) {
+            int negative = wqc_rc_decode(&d, &m.sign);
+            uint64_t mag = wqc_rc_decode_uint(&d, &m.magnitude);
+            bad = mag >= 127;
+            s = bad ? 0 : negative ? -(int)(mag + 1) : (int)(mag + 1);
+        }
+        shift[c] = (int8_t)s;
+        prev = s != 0;
+        bad |= d.overrun > WQC_RC_TAIL;
+    }
+    if (bad) {
+        free(shift);
+        return wqc_fail(err, WQC_ERR_FORMAT, "bad COLUMNS field: %s", d.overrun > WQC_RC_TAIL ? "truncated" : "shift beyond 127");
+    }
+    *out = shift;
+    return WQC_OK;
+}
