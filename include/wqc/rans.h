@@ -97,6 +97,7 @@ typedef struct wqc_rans_dtable {
     uint32_t *packed8;
     uint32_t ntables;
     const wqc_rans_context *context;    /* NULL: one table for every symbol */
+    uint32_t bin_base[256];             /* context with column shifts: bin b's first slot, bin_table[b] << P */
 } wqc_rans_dtable;
 
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);

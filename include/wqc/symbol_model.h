@@ -81,6 +81,8 @@ void wqc_symbol_model_context_free(wqc_rans_context *ctx);
  * is R times the mean over groups of (symbol - the group's zero point),
  * rounded, within -127..127 (out: q->cols). */
 void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out);
+/* The finer resolution the encoder also tries with column shifts. */
+#define WQC_COL_SHIFT_RESOLUTION 2
 
 /* Counts per bin as wqc_symbol_model_count makes them, each element's bin
  * moved by its column's shift. */

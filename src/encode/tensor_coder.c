@@ -215,14 +215,14 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     double lane_bytes = 4.0 * p.lanes * (double)wqc_rans_chunk_count(f->nelem, p.chunk);
 
     /* The rANS candidates: own order-0, own context, the shared model, and
-     * both context models again with column shifts. */
-    enum { CANDIDATES = 5 };
+     * both context models again with column shifts at two resolutions. */
+    enum { CANDIDATES = 7 };
     candidate c[CANDIDATES];
     memset(c, 0, sizeof c);
     int rans_wanted = o->mode == WQC_MODE_AUTO || o->mode == WQC_MODE_ORDER0 || o->mode == WQC_MODE_CONTEXT;
     const wqc_symbol_model *shared = rans_wanted && o->mode != WQC_MODE_ORDER0 ? shared_for(o, &f->q, &c[2].shared) : NULL;
     bin_counts own = {0}, other = {0}, shifted = {0};
-    int8_t *shift = NULL;
+    int8_t *shift[2] = {NULL, NULL};
     for (int i = 0; i < CANDIDATES; i++) c[i].bytes = INFINITY;
     if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
     else wqc_histogram(f->q.symbols, (size_t)f->nelem, own.all);
@@ -240,36 +240,50 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             c[2].bytes = wqc_symbol_model_cost_bits(shared, sc->per_bin ? sc->per_bin : sc->all) / 8 + 2;
         }
     }
-    if (st == WQC_OK && isfinite(c[1].bytes) && !tile && (shift = col_shifts(&f->q, own.resolution))) {
-        shifted = own;
-        shifted.per_bin = calloc(256 * (size_t)own.nbins, sizeof *shifted.per_bin);
-        if (!shifted.per_bin) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-        if (st == WQC_OK) {
-            double field = col_shift_field_bytes(shift, f->q.cols);
-            wqc_symbol_model_count_shifted(&f->q, own.resolution, shift, shifted.per_bin);
-            st = own_model(&shifted, 0, f->q.alphabet, p.precision, &c[3], err);
-            c[3].bytes += field;
-            c[3].col_shift = shift;
-            if (st == WQC_OK && c[2].use && shared->resolution == own.resolution) {
-                c[4].use = shared;
-                c[4].shared = c[2].shared;
-                c[4].col_shift = shift;
-                c[4].bytes = wqc_symbol_model_cost_bits(shared, shifted.per_bin) / 8 + 2 + field;
-            }
+    /* Column shifts at the model's resolution and at a finer one (a shift
+     * of half a symbol pays where columns sit between bins). */
+    const uint32_t shift_res[2] = {own.resolution, WQC_COL_SHIFT_RESOLUTION};
+    for (int k = 0; k < 2 && st == WQC_OK && isfinite(c[1].bytes) && !tile; k++) {
+        uint32_t res = shift_res[k];
+        if ((k && res == own.resolution) || !wqc_symbol_model_nbins(f->q.alphabet, res) || !(shift[k] = col_shifts(&f->q, res)))
+            continue;
+        candidate *own_c = &c[3 + 2 * k], *shared_c = &c[4 + 2 * k];
+        uint32_t nbins = wqc_symbol_model_nbins(f->q.alphabet, res);
+        shifted = (bin_counts){.resolution = res, .nbins = nbins};
+        memcpy(shifted.all, own.all, sizeof own.all);
+        shifted.per_bin = calloc(256 * (size_t)nbins, sizeof *shifted.per_bin);
+        if (!shifted.per_bin) {
+            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            break;
         }
+        double field = col_shift_field_bytes(shift[k], f->q.cols);
+        wqc_symbol_model_count_shifted(&f->q, res, shift[k], shifted.per_bin);
+        st = own_model(&shifted, 0, f->q.alphabet, p.precision, own_c, err);
+        own_c->bytes += field;
+        own_c->col_shift = shift[k];
+        if (st == WQC_OK && c[2].use && shared->resolution == res) {
+            shared_c->use = shared;
+            shared_c->shared = c[2].shared;
+            shared_c->col_shift = shift[k];
+            shared_c->bytes = wqc_symbol_model_cost_bits(shared, shifted.per_bin) / 8 + 2 + field;
+        }
+        free(shifted.per_bin);
+        shifted.per_bin = NULL;
     }
     free(own.per_bin);
     free(other.per_bin);
-    free(shifted.per_bin);
     if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
         /* Nothing to condition on: one table. */
         st = count_bins(&f->q, 0, &own, err);
         if (st == WQC_OK) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
     }
     if (isfinite(c[0].bytes)) sizes->bytes[WQC_MODE_ORDER0] = (int64_t)llround(c[0].bytes + lane_bytes);
-    double ctx_best = fmin(fmin(c[1].bytes, c[2].bytes), fmin(c[3].bytes, c[4].bytes));
+    double ctx_best = INFINITY, shared_best = INFINITY;
+    for (int i = 1; i < CANDIDATES; i++) {
+        ctx_best = fmin(ctx_best, c[i].bytes);
+        if (c[i].shared) shared_best = fmin(shared_best, c[i].bytes);
+    }
     if (isfinite(ctx_best)) sizes->bytes[WQC_MODE_CONTEXT] = (int64_t)llround(ctx_best + lane_bytes);
-    double shared_best = fmin(c[2].bytes, c[4].bytes);
     if (isfinite(shared_best)) sizes->shared_bytes = (int64_t)llround(shared_best + lane_bytes);
 
     int pick = -1;
@@ -310,7 +324,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         }
     }
     for (int i = 0; i < CANDIDATES; i++) wqc_symbol_model_free(&c[i].model);
-    free(shift);
+    free(shift[0]);
+    free(shift[1]);
 
     /* The general-purpose coders: the one asked for, or in auto mode all
      * three peers where the probe finds structure they exploit (long

@@ -71,6 +71,18 @@ static inline int rans_context_uniform(rans_context_cursor *c, uint64_t pos, uin
     return pos + v <= c->groups.end;
 }
 
+/* With column shifts: true when elements pos..pos+v lie in one group, with
+ * the group's bin and the shifts of their columns. */
+static inline int rans_context_shift_span(rans_context_cursor *c, uint64_t pos, uint32_t v, uint32_t *bin,
+                                          const int8_t **shift)
+{
+    rans_group_reach(&c->groups, pos);
+    if (pos + v > c->groups.end) return 0;
+    *bin = c->groups.table;
+    *shift = c->ctx->col_shift + (pos - (c->groups.row_end - c->ctx->cols));
+    return 1;
+}
+
 /* The table of each of elements pos..pos+v. */
 static inline void rans_context_lanes(rans_context_cursor *c, uint64_t pos, uint32_t v, uint32_t *table)
 {
@@ -79,14 +91,11 @@ static inline void rans_context_lanes(rans_context_cursor *c, uint64_t pos, uint
         for (uint32_t l = 0; l < v; l++) table[l] = t[l];
         return;
     }
-    if (c->ctx->col_shift) {
-        rans_group_reach(&c->groups, pos);
-        if (pos + v <= c->groups.end) {
-            /* One group: its bin moved by each column's shift. */
-            const int8_t *shift = c->ctx->col_shift + (pos - (c->groups.row_end - c->ctx->cols));
-            for (uint32_t l = 0; l < v; l++) table[l] = rans_context_shifted(c->ctx, c->groups.table, shift[l]);
-            return;
-        }
+    uint32_t bin;
+    const int8_t *shift;
+    if (c->ctx->col_shift && rans_context_shift_span(c, pos, v, &bin, &shift)) {
+        for (uint32_t l = 0; l < v; l++) table[l] = rans_context_shifted(c->ctx, bin, shift[l]);
+        return;
     }
     for (uint32_t l = 0; l < v; l++) table[l] = rans_context_table(c, pos + l);
 }

@@ -156,6 +156,14 @@ static inline __attribute__((always_inline)) __m256i lane_bases(rans_kernel_ctx 
 {
     uint32_t t;
     if (rans_context_uniform(&k->context, pos, V, &t)) return _mm256_set1_epi32((int)(t << k->d->precision));
+    uint32_t bin;
+    const int8_t *shift;
+    if (k->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift)) {
+        /* Each lane's bin: the group's moved by its column's shift, clamped. */
+        __m256i b = _mm256_add_epi32(_mm256_set1_epi32((int)bin), _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)shift)));
+        b = _mm256_min_epi32(_mm256_max_epi32(b, _mm256_setzero_si256()), _mm256_set1_epi32((int)k->d->context->nbins - 1));
+        return _mm256_i32gather_epi32((const int *)k->d->bin_base, b, 4);
+    }
     uint32_t lane_table[V];
     rans_context_lanes(&k->context, pos, V, lane_table);
     return _mm256_sllv_epi32(_mm256_loadu_si256((const __m256i *)lane_table), _mm256_set1_epi32(k->d->precision));

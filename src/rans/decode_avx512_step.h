@@ -238,6 +238,18 @@ static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel
         if (small) return advance_small(c, &tables[t], x);
         return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)));
     }
+    uint32_t bin;
+    const int8_t *shift;
+    if (c->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift)) {
+        /* Each lane's bin: the group's moved by its column's shift, clamped. */
+        __m512i b = _mm512_add_epi32(_mm512_set1_epi32((int)bin), _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)shift)));
+        b = _mm512_min_epi32(_mm512_max_epi32(b, _mm512_setzero_si512()), _mm512_set1_epi32((int)c->d->context->nbins - 1));
+        /* Up to 32 bins (16 symbols at R = 2): two registers' permute, not a gather. */
+        if (c->d->context->nbins <= 32)
+            return advance_lanes(c, x, _mm512_permutex2var_epi32(_mm512_loadu_si512(c->d->bin_base), b,
+                                                                 _mm512_loadu_si512(c->d->bin_base + 16)));
+        return advance_lanes(c, x, _mm512_i32gather_epi32(b, c->d->bin_base, 4));
+    }
     uint32_t lane_table[V];
     rans_context_lanes(&k->context, pos, V, lane_table);
     return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)));

@@ -78,6 +78,7 @@ wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_conte
     if (st == WQC_OK) st = dtable_alloc(d, &ctx->tables[0], ctx->ntables, err);
     if (st != WQC_OK) return st;
     for (uint32_t t = 0; t < ctx->ntables; t++) fill_slots(d, &ctx->tables[t], (size_t)t << d->precision);
+    for (uint32_t b = 0; ctx->col_shift && b < ctx->nbins; b++) d->bin_base[b] = (uint32_t)ctx->bin_table[b] << d->precision;
     d->context = ctx;
     return WQC_OK;
 }

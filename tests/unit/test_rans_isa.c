@@ -252,6 +252,7 @@ static void test_isa_context_column_shifts(void **state)
     for (int kind = 1; kind < 3; kind++) {
         check_context_shifted(20000, 16, 12, 32, 4096, kind, 5, (uint64_t)kind, 1);
         check_context_shifted(20000, 16, 12, 64, 8192, kind, 9, (uint64_t)kind + 5, 1);
+        check_context_shifted(20000, 16, 12, 32, 8192, kind, 20, (uint64_t)kind + 7, 1); /* 41 bins */
         check_context_shifted(20000, 16, 13, 16, 8192, kind, 1, (uint64_t)kind + 10, 1);
         check_context_shifted(9000, 63, 12, 32, 2048, kind, 7, (uint64_t)kind + 20, 1);
         check_context_shifted(7000, 200, 11, 8, 1024, kind, 3, (uint64_t)kind + 30, 1);
