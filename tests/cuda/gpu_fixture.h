@@ -29,7 +29,8 @@ typedef struct gpu_file {
 
 enum {
     GPU_GEMV = 1,       /* the gemv layout */
-    GPU_CONTEXT = 2     /* odd rows uniform, even rows Gaussian, coded with a context's tables */
+    GPU_CONTEXT = 2,    /* odd rows uniform, even rows Gaussian, coded with a context's tables */
+    GPU_COLUMNS = 4     /* with GPU_CONTEXT: each column off the rows' zero points (column shifts) */
 };
 
 /* Writes frame fr as a one-tensor .wqc into file (when st is WQC_OK) and
@@ -66,6 +67,11 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
             state = state * 6364136223846793005ull + 1442695040888963407ull;
             w[r * cols + c] = (float)((double)(state >> 40) / (double)(1ull << 24) - 0.5) * 0.1f;
         }
+    for (uint64_t c = 0; st == WQC_OK && (flags & GPU_COLUMNS) && c < cols; c++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        float shift = (float)((double)(state >> 40) / (double)(1ull << 24) - 0.5) * 0.08f;
+        for (uint64_t r = 0; r < rows; r++) w[r * cols + c] += shift;
+    }
     wqc_tensor t = {.name = "w", .dtype = WQC_DTYPE_F32, .ndim = 2, .shape = {rows, cols}, .nelem = rows * cols,
                     .data = (const unsigned char *)w, .nbytes = rows * cols * 4};
     wqc_frame fr;

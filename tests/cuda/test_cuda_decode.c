@@ -311,6 +311,12 @@ int main(void)
          GPU_CONTEXT},
         {"context tables by row, gemv layout", 70, 256, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0,
          GPU_CONTEXT | GPU_GEMV},
+        {"column shifts, 32 lanes, chunks of 4096", 128, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 0,
+         GPU_CONTEXT | GPU_COLUMNS},
+        {"column shifts, 64 lanes, rows of 1000", 100, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 64, 4096, 0,
+         GPU_CONTEXT | GPU_COLUMNS},
+        {"column shifts, group:64, 16 lanes", 96, 640, WQC_QUANT_AFFINE, 4, WQC_GRAN_GROUP, 64, 16, 1024, 0,
+         GPU_CONTEXT | GPU_COLUMNS},
     };
     const wqc_frame *keep = NULL;
     gpu_file keep_file = {0};
@@ -331,6 +337,8 @@ int main(void)
                 CHECK(!(cases[i].flags & GPU_GEMV) || f->gemv_tile, "%s: not in the gemv layout", cases[i].label);
                 CHECK(!(cases[i].flags & GPU_CONTEXT) || f->coded.ctx.ntables > 1, "%s: not context-coded (%u tables)",
                       cases[i].label, f->coded.ctx.ntables);
+                CHECK(!(cases[i].flags & GPU_COLUMNS) == !f->coded.ctx.col_shift, "%s: column shifts %s", cases[i].label,
+                      f->coded.ctx.col_shift ? "present" : "absent");
                 CHECK(wqc_cuda_frame_aligned(g) == cases[i].aligned, "%s: aligned %d, expected %d", cases[i].label,
                       wqc_cuda_frame_aligned(g), cases[i].aligned);
                 if (!cases[i].aligned) {
