@@ -140,6 +140,39 @@ static int8_t *col_shifts(const wqc_quantized *q, uint32_t resolution)
     return NULL;
 }
 
+/* The context candidates with column shifts, at the model's resolution
+ * and at a finer one (a shift of half a symbol pays where columns sit
+ * between bins): out[2k] the own model, out[2k + 1] the shared one (when
+ * `shared` is a candidate of that resolution). shift[k] gets the shifts
+ * (the caller frees them), NULL where no column moves. */
+static wqc_status shifted_candidates(const wqc_quantized *q, const bin_counts *own, const candidate *shared,
+                                     int precision, int8_t *shift[2], candidate *out, wqc_error *err)
+{
+    const uint32_t resolution[2] = {own->resolution, WQC_COL_SHIFT_RESOLUTION};
+    wqc_status st = WQC_OK;
+    for (int k = 0; k < 2 && st == WQC_OK; k++) {
+        uint32_t res = resolution[k], nbins = wqc_symbol_model_nbins(q->alphabet, res);
+        if ((k && res == own->resolution) || !nbins || !(shift[k] = col_shifts(q, res))) continue;
+        bin_counts shifted = {.resolution = res, .nbins = nbins};
+        memcpy(shifted.all, own->all, sizeof own->all);
+        shifted.per_bin = calloc(256 * (size_t)nbins, sizeof *shifted.per_bin);
+        if (!shifted.per_bin) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        double field = col_shift_field_bytes(shift[k], q->cols);
+        wqc_symbol_model_count_shifted(q, res, shift[k], shifted.per_bin);
+        candidate *mine = &out[2 * k], *theirs = &out[2 * k + 1];
+        st = own_model(&shifted, 0, q->alphabet, precision, mine, err);
+        mine->bytes += field;
+        mine->col_shift = shift[k];
+        if (st == WQC_OK && shared && shared->use->resolution == res) {
+            *theirs = *shared;
+            theirs->col_shift = shift[k];
+            theirs->bytes = wqc_symbol_model_cost_bits(shared->use, shifted.per_bin) / 8 + 2 + field;
+        }
+        free(shifted.per_bin);
+    }
+    return st;
+}
+
 /* Bytes of the chunk lengths a descriptor stores (LEB128 each but the last). */
 static double chunk_list_bytes(const wqc_rans_coded *c)
 {
@@ -221,7 +254,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     memset(c, 0, sizeof c);
     int rans_wanted = o->mode == WQC_MODE_AUTO || o->mode == WQC_MODE_ORDER0 || o->mode == WQC_MODE_CONTEXT;
     const wqc_symbol_model *shared = rans_wanted && o->mode != WQC_MODE_ORDER0 ? shared_for(o, &f->q, &c[2].shared) : NULL;
-    bin_counts own = {0}, other = {0}, shifted = {0};
+    bin_counts own = {0}, other = {0};
     int8_t *shift[2] = {NULL, NULL};
     for (int i = 0; i < CANDIDATES; i++) c[i].bytes = INFINITY;
     if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
@@ -240,36 +273,8 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             c[2].bytes = wqc_symbol_model_cost_bits(shared, sc->per_bin ? sc->per_bin : sc->all) / 8 + 2;
         }
     }
-    /* Column shifts at the model's resolution and at a finer one (a shift
-     * of half a symbol pays where columns sit between bins). */
-    const uint32_t shift_res[2] = {own.resolution, WQC_COL_SHIFT_RESOLUTION};
-    for (int k = 0; k < 2 && st == WQC_OK && isfinite(c[1].bytes) && !tile; k++) {
-        uint32_t res = shift_res[k];
-        if ((k && res == own.resolution) || !wqc_symbol_model_nbins(f->q.alphabet, res) || !(shift[k] = col_shifts(&f->q, res)))
-            continue;
-        candidate *own_c = &c[3 + 2 * k], *shared_c = &c[4 + 2 * k];
-        uint32_t nbins = wqc_symbol_model_nbins(f->q.alphabet, res);
-        shifted = (bin_counts){.resolution = res, .nbins = nbins};
-        memcpy(shifted.all, own.all, sizeof own.all);
-        shifted.per_bin = calloc(256 * (size_t)nbins, sizeof *shifted.per_bin);
-        if (!shifted.per_bin) {
-            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        double field = col_shift_field_bytes(shift[k], f->q.cols);
-        wqc_symbol_model_count_shifted(&f->q, res, shift[k], shifted.per_bin);
-        st = own_model(&shifted, 0, f->q.alphabet, p.precision, own_c, err);
-        own_c->bytes += field;
-        own_c->col_shift = shift[k];
-        if (st == WQC_OK && c[2].use && shared->resolution == res) {
-            shared_c->use = shared;
-            shared_c->shared = c[2].shared;
-            shared_c->col_shift = shift[k];
-            shared_c->bytes = wqc_symbol_model_cost_bits(shared, shifted.per_bin) / 8 + 2 + field;
-        }
-        free(shifted.per_bin);
-        shifted.per_bin = NULL;
-    }
+    if (st == WQC_OK && isfinite(c[1].bytes) && !tile)
+        st = shifted_candidates(&f->q, &own, c[2].use ? &c[2] : NULL, p.precision, shift, &c[3], err);
     free(own.per_bin);
     free(other.per_bin);
     if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
