@@ -41,4 +41,18 @@ if sys.argv[3] == "full":
     assert st["windows"] == 16 and st["predictions"] == 4096, st
     assert abs(st["difference"]) < 2e-3, st
 PY'
+# Quantized (affine 4-bit row, the default): the .wqc <= 0.98 of the smallest
+# general-purpose coding of what it holds, the quantize output. brotli -q 11 -w
+# 24 (smaller than xz -9e and zstd -19 --long=27 here) takes a minute on its
+# 22 MB, so its size is kept here with the SHA-256 of the output it was
+# measured on; a quantizer change that alters the output fails until both are
+# measured again (bash bench/size.sh build/wqc ../shared/data/pylm-22M/model.safetensors).
+expect_status 0 "quantize" -- "$wqc" quantize -q "$model/model.safetensors" -o "$tmp/q.safetensors"
+expect_status 0 "encode" -- "$wqc" encode -q "$model/model.safetensors" -o "$tmp/q.wqc"
+peer_sha=44e6c2cd23bf1c99c07f236109640cb201a10cb813cdd0566903677d2956b434 peer_bytes=9357520
+check "pylm-22M quantize output is the one brotli's size was measured on" \
+    '[[ $(sha256sum "$tmp/q.safetensors" | cut -c1-64) == "$peer_sha" ]]'
+q=$(stat -c %s "$tmp/q.wqc")
+echo "pylm-22M affine 4-bit: $q bytes, brotli $peer_bytes ($(( 10000 * q / peer_bytes ))/10000)"
+check "pylm-22M affine 4-bit: .wqc ($q) <= 0.98 of brotli ($peer_bytes)" '(( 100 * q <= 98 * peer_bytes ))'
 finish
