@@ -54,7 +54,7 @@ typedef struct wqc_encode_options {
     wqc_mode mode;
     wqc_rans_params rans;           /* lanes 0: wqc_rans_lanes_auto */
     int gemv;                       /* the gemv layout (rANS modes only) */
-    uint32_t resolution;            /* zero-point bins per symbol step of the tensor's own models */
+    uint32_t resolution;            /* zero-point bins per symbol step of the tensor's own and shared models */
     int zstd_level, brotli_quality;
     const wqc_symbol_model *shared; /* the file's shared models */
     size_t nshared;
@@ -62,7 +62,7 @@ typedef struct wqc_encode_options {
                                        are the cross-entropy estimates) */
 } wqc_encode_options;
 
-/* auto; rANS defaults with auto lanes; resolution 1; zstd 15, brotli 11. */
+/* auto; rANS defaults with auto lanes; resolution 2; zstd 15, brotli 11. */
 void wqc_encode_options_default(wqc_encode_options *o);
 
 /* What each mode costs a tensor, in bytes of payload and description (-1:

@@ -45,6 +45,9 @@ wqc_status wqc_symbol_model_copy(const wqc_symbol_model *src, wqc_symbol_model *
 /* Zero-point bins of a tensor at a resolution: R * alphabet, at most
  * WQC_SYMBOL_MODEL_BINS_MAX (0 when the alphabet is too large for R). */
 uint32_t wqc_symbol_model_nbins(uint32_t alphabet, uint32_t resolution);
+/* The finest resolution up to `resolution` whose bins fit (alphabet <= 256;
+ * 0 stays 0): 8-bit symbols take R = 1 where 4-bit ones take 2. */
+uint32_t wqc_symbol_model_fit(uint32_t alphabet, uint32_t resolution);
 
 /* The zero-point bin of a group with this scale and offset (see above). */
 uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset);

@@ -41,7 +41,7 @@ void wqc_encode_options_default(wqc_encode_options *o)
     o->mode = WQC_MODE_AUTO;
     wqc_rans_params_default(&o->rans);
     o->rans.lanes = 0;
-    o->resolution = 1;
+    o->resolution = 2;
     o->zstd_level = 15;
     o->brotli_quality = 11;
 }
@@ -66,7 +66,7 @@ typedef struct bin_counts {
 static wqc_status count_bins(const wqc_quantized *q, uint32_t resolution, bin_counts *bc, wqc_error *err)
 {
     memset(bc, 0, sizeof *bc);
-    bc->resolution = resolution;
+    bc->resolution = resolution = wqc_symbol_model_fit(q->alphabet, resolution);
     bc->nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
     if (resolution == 0 || bc->nbins == 0) {
         wqc_histogram(q->symbols, (size_t)(q->rows * q->cols), bc->all);
@@ -151,7 +151,7 @@ static wqc_status shifted_candidates(const wqc_quantized *q, const bin_counts *o
     const uint32_t resolution[2] = {own->resolution, WQC_COL_SHIFT_RESOLUTION};
     wqc_status st = WQC_OK;
     for (int k = 0; k < 2 && st == WQC_OK; k++) {
-        uint32_t res = resolution[k], nbins = wqc_symbol_model_nbins(q->alphabet, res);
+        uint32_t res = wqc_symbol_model_fit(q->alphabet, resolution[k]), nbins = wqc_symbol_model_nbins(q->alphabet, res);
         if ((k && res == own->resolution) || !nbins || !(shift[k] = col_shifts(q, res))) continue;
         bin_counts shifted = {.resolution = res, .nbins = nbins};
         memcpy(shifted.all, own->all, sizeof own->all);

@@ -149,7 +149,7 @@ static wqc_status shared_models(wqc_model_encoder *e, wqc_error *err)
     wqc_mode mode = e->o.coding.mode;
     if (mode != WQC_MODE_AUTO && mode != WQC_MODE_CONTEXT) return WQC_OK;
     wqc_model_pool *pool;
-    wqc_status st = wqc_model_pool_create(e->o.coding.rans.precision, 1, &pool, err);
+    wqc_status st = wqc_model_pool_create(e->o.coding.rans.precision, e->o.coding.resolution, &pool, err);
     int threads = coding_threads(e);
     size_t most = 2 * (size_t)threads;
     size_t *batch = calloc(most, sizeof *batch);

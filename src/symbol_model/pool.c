@@ -20,10 +20,9 @@ wqc_status wqc_model_pool_create(int precision, uint32_t resolution, wqc_model_p
 
 wqc_status wqc_model_pool_add(wqc_model_pool *p, const wqc_quantized *q, wqc_error *err)
 {
-    uint32_t a = q->alphabet, nbins = wqc_symbol_model_nbins(a, p->resolution);
+    uint32_t a = q->alphabet;
     if (a < 1 || a > 256) return wqc_fail(err, WQC_ERR_INVALID_ARG, "alphabet of %u symbols", a);
-    /* Alphabets too large for the resolution pool everything in bin 0. */
-    uint32_t res = nbins ? p->resolution : 0;
+    uint32_t res = wqc_symbol_model_fit(a, p->resolution), nbins = wqc_symbol_model_nbins(a, res);
     if (!p->counts[a]) {
         p->counts[a] = calloc(256 * (size_t)(nbins ? nbins : 1), sizeof(uint64_t));
         if (!p->counts[a]) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
@@ -39,7 +38,7 @@ wqc_status wqc_model_pool_build(const wqc_model_pool *p, wqc_symbol_model **mode
     if (!*models) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     for (uint32_t a = 1; a <= 256; a++) {
         if (!p->counts[a]) continue;
-        uint32_t res = wqc_symbol_model_nbins(a, p->resolution) ? p->resolution : 0;
+        uint32_t res = wqc_symbol_model_fit(a, p->resolution);
         wqc_status st = wqc_symbol_model_build(p->counts[a], res, a, p->precision, 1, &(*models)[*n], err);
         if (st != WQC_OK) {
             for (size_t i = 0; i < *n; i++) wqc_symbol_model_free(&(*models)[i]);

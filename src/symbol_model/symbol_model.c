@@ -30,6 +30,12 @@ uint32_t wqc_symbol_model_nbins(uint32_t alphabet, uint32_t resolution)
     return n <= WQC_SYMBOL_MODEL_BINS_MAX ? (uint32_t)n : 0;
 }
 
+uint32_t wqc_symbol_model_fit(uint32_t alphabet, uint32_t resolution)
+{
+    while (resolution > 1 && !wqc_symbol_model_nbins(alphabet, resolution)) resolution--;
+    return resolution;
+}
+
 uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset)
 {
     if (resolution == 0 || nbins <= 1) return 0;
