@@ -1,7 +1,7 @@
 /* libFuzzer: every rANS chunk decoder of this machine (scalar, AVX2,
  * AVX-512, NEON) on arbitrary streams, each output form (the fused product
  * too, on a matrix in the gemv layout), with one table or a context of up to
- * four tables chosen per group; a SIMD decoder must give the scalar one's
+ * four tables chosen per group (and moved by column shifts); a SIMD decoder must give the scalar one's
  * verdict and bytes. The first bytes pick the precision, lane count, symbol
  * count, output form, context and frequency tables; the rest is the stream. */
 #include <stdlib.h>
@@ -38,8 +38,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint8_t group_table[5000];
     for (int g = 0; g < 5000; g++) group_table[g] = ntables ? (uint8_t)((data[g % (size ? size : 1)] >> 3) % ntables) : 0;
-    wqc_rans_context ctx = {ntables, t, group_table, 50, 100, group_len, 50 * (100 / group_len + (100 % group_len != 0)), 0};
-    if (form == WQC_FORM_DOT) ctx = (wqc_rans_context){ntables, t, group_table, rows, cols, cols, rows, lanes};
+    wqc_rans_context ctx = {.ntables = ntables, .tables = t, .group_table = group_table, .rows = 50, .cols = 100,
+                            .group_len = group_len, .ngroups = 50 * (100 / group_len + (100 % group_len != 0))};
+    if (form == WQC_FORM_DOT)
+        ctx = (wqc_rans_context){.ntables = ntables, .tables = t, .group_table = group_table, .rows = rows,
+                                 .cols = cols, .group_len = cols, .ngroups = rows, .tile = lanes};
+    /* Column shifts (bit 6 of the context byte): 2 ntables + 1 bins, shifts of -4..4. */
+    int8_t col_shift[100];
+    uint8_t bin_table[9];
+    if (ntables && form != WQC_FORM_DOT && (data[-1] & 0x40)) {
+        ctx.nbins = 2 * ntables + 1;
+        for (uint32_t b = 0; b < ctx.nbins; b++) bin_table[b] = (uint8_t)((b * 7 + data[b % size]) % ntables);
+        for (int c = 0; c < 100; c++) col_shift[c] = (int8_t)(data[(c + 11) % size] % 9) - 4;
+        for (int g = 0; g < 5000; g++) group_table[g] = (uint8_t)(group_table[g] * 2 % ctx.nbins);
+        ctx.col_shift = col_shift, ctx.bin_table = bin_table;
+    }
     wqc_rans_dtable d = {0};
     if ((ntables ? wqc_rans_dtable_init_context(&d, &ctx, NULL) : wqc_rans_dtable_init(&d, &t[0], NULL)) != WQC_OK)
         return 0;
