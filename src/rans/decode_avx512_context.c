@@ -10,8 +10,7 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
                                                                    uint32_t nv, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
-                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const kernel_consts c = kernel_consts_of(d, 0);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
@@ -46,8 +45,7 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
                                                                        int small, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = {{{0}}, _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
-                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const kernel_consts c = kernel_consts_of(d, 0);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;

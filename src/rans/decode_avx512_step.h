@@ -128,6 +128,18 @@ typedef struct kernel_consts {
     const wqc_rans_dtable *d;
 } kernel_consts;
 
+/* A kernel's constants for d; `search`: with the search table of d's
+ * order-0 table (else zeros: context kernels make one a table). */
+static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(const wqc_rans_dtable *d, int search)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    const small_table none = {zero, zero, zero, zero, zero};
+    kernel_consts c = {search ? small_table_make(d) : none, _mm_cvtsi32_si128(d->precision),
+                       _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
+                       _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    return c;
+}
+
 /* One vector's step with a small table t (no gather). */
 static inline __attribute__((always_inline)) __m512i advance_small(const kernel_consts *c, const small_table *t,
                                                                    __m512i *x)
@@ -263,9 +275,7 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                                                                  const small_table *tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = {small == LOOKUP_SMALL && !context ? small_table_make(d) : (small_table){{0}},
-                             _mm_cvtsi32_si128(d->precision), _mm512_set1_epi32((int)((1u << d->precision) - 1)),
-                             _mm512_set1_epi32(0xffff), _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_SMALL && !context);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];
