@@ -49,6 +49,9 @@ uint32_t wqc_symbol_model_nbins(uint32_t alphabet, uint32_t resolution);
  * 0 stays 0): 8-bit symbols take R = 1 where 4-bit ones take 2. */
 uint32_t wqc_symbol_model_fit(uint32_t alphabet, uint32_t resolution);
 
+/* A group's zero point -offset / scale in symbol steps, in double; NAN where
+ * the scale is 0 or the quotient not finite (the bin rule gives such groups bin 0). */
+double wqc_symbol_model_zero_point(float scale, float offset);
 /* The zero-point bin of a group with this scale and offset (see above). */
 uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset);
 
@@ -88,7 +91,7 @@ void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, in
 #define WQC_COL_SHIFT_RESOLUTION 2
 
 /* Counts per bin as wqc_symbol_model_count makes them, each element's bin
- * moved by its column's shift. */
+ * moved by its column's shift (col_shift NULL: no shifts). */
 void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
                                     uint64_t *counts);
 

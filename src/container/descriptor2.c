@@ -264,11 +264,7 @@ static wqc_status ready_rans(wqc_frame *f, const uint8_t *payload, uint64_t payl
         wqc_rans_context ctx;
         wqc_status st = wqc_symbol_model_context(&f->model, &f->q, f->gemv_tile, col_shift, &ctx, err);
         free(col_shift);
-        if (st == WQC_OK) st = wqc_rans_context_check(&ctx, err);
-        if (st != WQC_OK) {
-            wqc_symbol_model_context_free(&ctx);
-            return st;
-        }
+        if (st != WQC_OK) return st;
         c->ctx = ctx;
         c->ctx.tables = malloc(ctx.ntables * sizeof *ctx.tables);
         if (!c->ctx.tables) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");

@@ -43,12 +43,18 @@ static inline uint32_t rans_context_shifted(const wqc_rans_context *ctx, uint32_
     return ctx->bin_table[s < 0 ? 0 : s >= (int32_t)ctx->nbins ? ctx->nbins - 1 : (uint32_t)s];
 }
 
+/* Column of element pos, once the cursor has reached it (row-major). */
+static inline uint64_t rans_context_col(const rans_context_cursor *c, uint64_t pos)
+{
+    return pos - (c->groups.row_end - c->ctx->cols);
+}
+
 /* Table of element pos; in row-major order pos never goes backwards. */
 static inline uint32_t rans_context_table(rans_context_cursor *c, uint64_t pos)
 {
     if (c->ctx->col_shift) {
         rans_group_reach(&c->groups, pos);
-        return rans_context_shifted(c->ctx, c->groups.table, c->ctx->col_shift[pos - (c->groups.row_end - c->ctx->cols)]);
+        return rans_context_shifted(c->ctx, c->groups.table, c->ctx->col_shift[rans_context_col(c, pos)]);
     }
     if (c->ctx->ngroups == 1) return c->ctx->group_table[0];
     if (c->ctx->tile) return c->ctx->group_table[rans_context_tiled_row(c, pos)];
@@ -79,7 +85,7 @@ static inline int rans_context_shift_span(rans_context_cursor *c, uint64_t pos, 
     rans_group_reach(&c->groups, pos);
     if (pos + v > c->groups.end) return 0;
     *bin = c->groups.table;
-    *shift = c->ctx->col_shift + (pos - (c->groups.row_end - c->ctx->cols));
+    *shift = c->ctx->col_shift + rans_context_col(c, pos);
     return 1;
 }
 

@@ -7,13 +7,6 @@
 #include "col_shift_field.h"
 #include "../side/range_coder.h"
 
-/* Zero point of group g in symbol steps, or NAN where the bin rule gives bin 0. */
-static double zero_point(const wqc_quantized *q, uint64_t g)
-{
-    double z = -(double)q->offset[g] / (double)q->scale[g];
-    return q->scale[g] == 0.0f || !isfinite(z) ? NAN : z;
-}
-
 void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out)
 {
     double *sum = calloc(q->cols ? (size_t)q->cols : 1, sizeof *sum);
@@ -28,7 +21,8 @@ void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, in
     for (uint64_t r = 0; r < q->rows; r++) {
         const uint8_t *s = q->symbols + r * q->cols;
         for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
-            double z = zero_point(q, q->ngroups == 1 ? 0 : r * per_row + j);
+            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
+            double z = wqc_symbol_model_zero_point(q->scale[g], q->offset[g]);
             uint64_t end = c + glen < q->cols ? c + glen : q->cols;
             if (isnan(z)) continue;
             for (uint64_t i = c; i < end; i++) sum[i] += (double)s[i] - z, n[i]++;
@@ -39,28 +33,6 @@ void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, in
         out[c] = (int8_t)(shift < -127.0 ? -127 : shift > 127.0 ? 127 : shift);
     }
     free(sum), free(n);
-}
-
-void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
-                                    uint64_t *counts)
-{
-    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
-    if (nbins == 0) return;
-    uint64_t glen = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
-    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
-    for (uint64_t r = 0; r < q->rows && glen; r++) {
-        const uint8_t *s = q->symbols + r * q->cols;
-        for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
-            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
-            int32_t b = (int32_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
-            uint64_t end = c + glen < q->cols ? c + glen : q->cols;
-            for (uint64_t i = c; i < end; i++) {
-                int32_t m = b + col_shift[i];
-                m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
-                counts[256 * (size_t)m + s[i]]++;
-            }
-        }
-    }
 }
 
 /* Per shift: is it non-zero (modelled on whether the previous one was),

@@ -39,13 +39,25 @@ uint32_t wqc_symbol_model_fit(uint32_t alphabet, uint32_t resolution)
 uint32_t wqc_symbol_model_bin(uint32_t nbins, uint32_t resolution, float scale, float offset)
 {
     if (resolution == 0 || nbins <= 1) return 0;
-    double z = -(double)offset / (double)scale;
-    if (scale == 0.0f || !isfinite(z)) return 0;
+    double z = wqc_symbol_model_zero_point(scale, offset);
+    if (isnan(z)) return 0;
     double b = floor(z * (double)resolution);
     return b < 0.0 ? 0 : b >= (double)nbins ? nbins - 1 : (uint32_t)b;
 }
 
+double wqc_symbol_model_zero_point(float scale, float offset)
+{
+    double z = -(double)offset / (double)scale;
+    return scale == 0.0f || !isfinite(z) ? NAN : z;
+}
+
 void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_t *counts)
+{
+    wqc_symbol_model_count_shifted(q, resolution, NULL, counts);
+}
+
+void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
+                                    uint64_t *counts)
 {
     uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
     if (nbins == 0) return;
@@ -55,8 +67,17 @@ void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_
         for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
             uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
             uint64_t len = q->cols - c < glen ? q->cols - c : glen;
-            uint64_t *h = counts + 256 * (size_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
+            uint32_t b = wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
             const uint8_t *s = q->symbols + r * q->cols + c;
+            if (col_shift) {
+                for (uint64_t i = 0; i < len; i++) {
+                    int32_t m = (int32_t)b + col_shift[c + i];
+                    m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
+                    counts[256 * (size_t)m + s[i]]++;
+                }
+                continue;
+            }
+            uint64_t *h = counts + 256 * (size_t)b;
             if (len >= 4096) wqc_histogram(s, (size_t)len, h); /* independent sub-counts, faster on long runs */
             else
                 for (uint64_t i = 0; i < len; i++) h[s[i]]++;
