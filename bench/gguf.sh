@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GGUF files recompressed by `wqc encode` (byte-identical on decode) against
-# zstd -19 and brotli -q 11 of the same files: Q4_0 and Q8_0 GGUF written by
+# zstd -19 --long=27, brotli -q 11 -w 24 and xz -9e of the same files: Q4_0 and Q8_0 GGUF written by
 # `wqc quantize --format gguf` from ../shared/data's stories260K (trained)
 # and from seeded Gaussian matrices, and a Q4_K/Q6_K mix written by
 # tests/support/gguf_write.py. Writes bench/results/gguf-<machine>.md.
@@ -36,15 +36,15 @@ files+=("$work/kmix.gguf")
     echo
     echo "\`bash bench/gguf.sh\`; every .wqc decodes to the identical GGUF (checked here)."
     echo
-    echo "| file | bytes | .wqc | .wqc / file | zstd -19 | brotli -q 11 | .wqc / smallest peer |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| file | bytes | .wqc | .wqc / file | zstd -19 --long=27 | brotli -q 11 -w 24 | xz -9e | .wqc / smallest peer |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     for f in "${files[@]}"; do
         "$wqc" encode "$f" -o "$work/x.wqc" -q -f
         "$wqc" decode "$work/x.wqc" -o "$work/x.gguf" -q -f
         cmp -s "$f" "$work/x.gguf" || { echo "bench/gguf.sh: $f did not come back" >&2; exit 1; }
         size=$(stat -c %s "$f") w=$(stat -c %s "$work/x.wqc")
-        z=$(zstd -19 -T1 -q -c "$f" | wc -c) b=$(brotli -q 11 -c "$f" | wc -c)
-        "$py" -c "import sys; s,w,z,b=map(int,sys.argv[2:]); print('| %s | %d | %d | %.4f | %d | %d | %.4f |' % (sys.argv[1], s, w, w/s, z, b, w/min(z,b)))" \
-            "$(basename "$f")" "$size" "$w" "$z" "$b"
+        z=$(zstd -19 --long=27 -T1 -q -c "$f" | wc -c) b=$(brotli -q 11 -w 24 -c "$f" | wc -c) x=$(xz -9e -T1 -c "$f" | wc -c)
+        "$py" -c "import sys; s,w,z,b,x=map(int,sys.argv[2:]); print('| %s | %d | %d | %.4f | %d | %d | %d | %.4f |' % (sys.argv[1], s, w, w/s, z, b, x, w/min(z,b,x)))" \
+            "$(basename "$f")" "$size" "$w" "$z" "$b" "$x"
     done
 } | tee "bench/results/gguf-$(hostname -s).md"

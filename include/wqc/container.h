@@ -79,6 +79,13 @@ typedef struct wqc_frame {
     uint64_t rest_len[WQC_SPLIT_REST_MAX];
     uint8_t split_base;             /* SPLIT_E8M3: the exponent of symbol 0 */
     uint32_t ggml_type;             /* GGUF: the blocks' ggml type (rest_* hold its fields) */
+    uint64_t gguf_peaks;            /* GGUF: blocks whose peak code is left out of `coded` (0: no
+                                       peak stream); then peak_coded, its payload after the codes',
+                                       holds a peak symbol per block, with peak_model's table or the
+                                       shared model peak_shared_model - 1 */
+    wqc_rans_coded peak_coded;
+    wqc_symbol_model peak_model;
+    uint32_t peak_shared_model;
     const uint8_t *payload;         /* not RANS (SPLIT: the whole payload) */
     uint64_t payload_len;
     uint64_t raw_len;               /* decoded bytes */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../lossless/gguf_peaks.h"
 #include "../lossless/row_tables.h"
 #include "../symbol_model/col_shift_field.h"
 #include "../symbol_model/describe.h"
@@ -20,8 +21,11 @@ void wqc_descriptor_free(wqc_frame *f)
     free(f->q.scale);
     free(f->q.offset);
     f->coded.payload = NULL; /* the file's bytes */
+    f->peak_coded.payload = NULL;
     wqc_rans_coded_free(&f->coded);
     wqc_symbol_model_free(&f->model);
+    wqc_rans_coded_free(&f->peak_coded);
+    wqc_symbol_model_free(&f->peak_model);
     memset(f, 0, sizeof *f);
 }
 
@@ -41,24 +45,27 @@ static uint32_t implied_alphabet(wqc_quant_method method, int bits)
     return 0;
 }
 
-static wqc_status write_rans(const wqc_frame *f, wqc_bytes *v, wqc_error *err)
+/* A rANS stream's description: precision, lanes, chunk layout, then its
+ * model (a shared model's index, or the model inline: `model` when it has
+ * tables, else the stream's order-0 table). */
+static wqc_status write_rans_stream(const wqc_rans_coded *c, const wqc_symbol_model *model, uint32_t shared_model,
+                                    uint32_t alphabet, const char *name, wqc_bytes *v, wqc_error *err)
 {
-    const wqc_rans_coded *c = &f->coded;
     wqc_bytes_u8(v, (uint8_t)c->table.precision);
     wqc_bytes_varint(v, c->lanes);
     wqc_bytes_varint(v, c->nchunks > 1 ? c->chunk : 0);
     for (uint64_t i = 0; i + 1 < c->nchunks; i++) wqc_bytes_varint(v, c->chunk_bytes[i]);
-    if (f->shared_model) {
+    if (shared_model) {
         wqc_bytes_u8(v, WQC2_MODEL_SHARED);
-        wqc_bytes_varint(v, f->shared_model - 1);
+        wqc_bytes_varint(v, shared_model - 1);
         return WQC_OK;
     }
-    /* A frame coded with wqc_rans_encode alone: its table is an order-0 model. */
+    /* A stream coded with wqc_rans_encode alone: its table is an order-0 model. */
     wqc_symbol_model order0 = {.precision = c->table.precision, .alphabet = c->table.alphabet, .nbins = 1,
                                .ntables = 1, .tables = (wqc_rans_table *)&c->table};
-    const wqc_symbol_model *m = f->model.ntables ? &f->model : &order0;
-    if (m->alphabet != f->q.alphabet || m->precision != c->table.precision)
-        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': its model does not fit its symbols", f->name);
+    const wqc_symbol_model *m = model->ntables ? model : &order0;
+    if (m->alphabet != alphabet || m->precision != c->table.precision)
+        return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': its model does not fit its symbols", name);
     wqc_bytes_u8(v, WQC2_MODEL_INLINE);
     wqc_bytes d = {0};
     wqc_rc_enc e;
@@ -70,6 +77,11 @@ static wqc_status write_rans(const wqc_frame *f, wqc_bytes *v, wqc_error *err)
     if (d.failed) v->failed = 1;
     wqc_bytes_free(&d);
     return WQC_OK;
+}
+
+static wqc_status write_rans(const wqc_frame *f, wqc_bytes *v, wqc_error *err)
+{
+    return write_rans_stream(&f->coded, &f->model, f->shared_model, f->q.alphabet, f->name, v, err);
 }
 
 /* An extension field: u8 tag (with the critical bit), varint length, value. */
@@ -111,9 +123,16 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX];
         if (!wqc_gguf_layout(f->ggml_type, &alphabet, &nfields, flen))
             return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': ggml type %u is not split", f->name, f->ggml_type);
-        wqc_bytes_varint(out, f->ggml_type);
+        wqc_bytes_varint(out, f->ggml_type | (f->gguf_peaks ? WQC2_GGUF_PEAKS : 0));
         wqc_bytes_varint(out, f->coded.payload_len);
+        if (f->gguf_peaks) {
+            wqc_bytes_varint(out, f->gguf_peaks);
+            wqc_bytes_varint(out, f->peak_coded.payload_len);
+        }
         st = write_rans(f, out, err);
+        if (st == WQC_OK && f->gguf_peaks)
+            st = write_rans_stream(&f->peak_coded, &f->peak_model, f->peak_shared_model, WQC_GGUF_PEAK_ALPHABET, f->name,
+                                   out, err);
         for (uint32_t k = 0; k < nfields; k++) {
             wqc_bytes_u8(out, f->rest_coding[k]);
             wqc_bytes_varint(out, f->rest_len[k]);
@@ -197,55 +216,78 @@ static wqc_status read_quant(wqc_cursor *c, wqc_frame *f, wqc_error *err)
 }
 
 /* The rANS description, read in place: chunk lengths and the model. */
-static wqc_status read_rans(wqc_cursor *cur, const wqc_symbol_model *shared, size_t nshared, uint64_t payload_len,
-                            wqc_frame *f, wqc_error *err)
+/* A rANS stream's description (write_rans_stream) for n symbols of the
+ * alphabet in payload_len bytes: the chunk layout into *c, the model into
+ * *model (*shared_model: 0 inline, k + 1 for shared model k). */
+static wqc_status read_rans_stream(wqc_cursor *cur, const wqc_symbol_model *shared, size_t nshared, uint32_t alphabet,
+                                   uint64_t n, uint64_t payload_len, wqc_rans_coded *c, wqc_symbol_model *model,
+                                   uint32_t *shared_model, wqc_error *err)
 {
-    wqc_rans_coded *c = &f->coded;
     int precision = wqc_cursor_u8(cur);
     uint64_t lanes = wqc_cursor_varint(cur), chunk = wqc_cursor_varint(cur);
-    /* 0: the tensor is one chunk (its length then says nothing more). */
-    if (chunk == 0) chunk = f->nelem < WQC_RANS_CHUNK_MIN ? WQC_RANS_CHUNK_MIN : f->nelem;
+    /* 0: the stream is one chunk (its length then says nothing more). */
+    if (chunk == 0) chunk = n < WQC_RANS_CHUNK_MIN ? WQC_RANS_CHUNK_MIN : n;
     wqc_rans_params p = {precision, (uint32_t)lanes, (uint32_t)(chunk > UINT32_MAX ? 0 : chunk), 1};
     if (cur->failed || lanes > UINT32_MAX || wqc_rans_params_check(&p, NULL) != WQC_OK)
         return BAD("bad rANS description");
     c->lanes = (uint32_t)lanes;
     c->chunk = (uint32_t)chunk;
-    c->n = f->nelem;
+    c->n = n;
     c->nchunks = wqc_rans_chunk_count(c->n, c->chunk);
     if (c->nchunks > (uint64_t)(cur->end - cur->p) + 1) return BAD("bad rANS description: more chunks than bytes");
     c->chunk_bytes = malloc(c->nchunks ? c->nchunks * sizeof(uint32_t) : 1);
     if (!c->chunk_bytes) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     uint64_t sum = 0;
     for (uint64_t i = 0; i < c->nchunks; i++) {
-        uint64_t n = c->n - i * c->chunk < c->chunk ? c->n - i * c->chunk : c->chunk;
+        uint64_t k = c->n - i * c->chunk < c->chunk ? c->n - i * c->chunk : c->chunk;
         uint64_t bytes = i + 1 < c->nchunks ? wqc_cursor_varint(cur) : payload_len - sum;
         if (cur->failed || sum > payload_len || bytes < 4ull * c->lanes ||
-            bytes > wqc_rans_chunk_bound((size_t)n, c->lanes))
+            bytes > wqc_rans_chunk_bound((size_t)k, c->lanes))
             return BAD("chunk %llu has an impossible length", (unsigned long long)i);
         c->chunk_bytes[i] = (uint32_t)bytes;
         sum += bytes;
     }
     if (sum != payload_len) return BAD("chunk lengths do not add up to the payload");
     int source = wqc_cursor_u8(cur);
-    wqc_status st;
     if (source == WQC2_MODEL_SHARED) {
         uint64_t k = wqc_cursor_varint(cur);
         if (cur->failed || k >= nshared) return BAD("bad rANS description: no shared model %llu", (unsigned long long)k);
-        if (shared[k].alphabet != f->q.alphabet || shared[k].precision != precision)
+        if (shared[k].alphabet != alphabet || shared[k].precision != precision)
             return BAD("shared model %llu does not fit the tensor's alphabet or precision", (unsigned long long)k);
-        f->shared_model = (uint32_t)k + 1;
-        st = wqc_symbol_model_copy(&shared[k], &f->model, err);
-    } else if (source == WQC2_MODEL_INLINE) {
-        uint64_t len = wqc_cursor_varint(cur);
-        const uint8_t *m = len <= (uint64_t)(cur->end - cur->p) ? wqc_cursor_take(cur, (size_t)len) : NULL;
-        if (!m) return BAD("bad rANS description: truncated model");
-        wqc_rc_dec d;
-        wqc_rc_dec_init(&d, m, (size_t)len);
-        st = wqc_symbol_model_read(&d, f->q.alphabet, precision, &f->model, err);
-    } else {
-        return BAD("bad rANS description: unknown model source");
+        *shared_model = (uint32_t)k + 1;
+        return wqc_symbol_model_copy(&shared[k], model, err);
     }
-    return st;
+    if (source != WQC2_MODEL_INLINE) return BAD("bad rANS description: unknown model source");
+    uint64_t len = wqc_cursor_varint(cur);
+    const uint8_t *m = len <= (uint64_t)(cur->end - cur->p) ? wqc_cursor_take(cur, (size_t)len) : NULL;
+    if (!m) return BAD("bad rANS description: truncated model");
+    wqc_rc_dec d;
+    wqc_rc_dec_init(&d, m, (size_t)len);
+    return wqc_symbol_model_read(&d, alphabet, precision, model, err);
+}
+
+static wqc_status read_rans(wqc_cursor *cur, const wqc_symbol_model *shared, size_t nshared, uint64_t payload_len,
+                            wqc_frame *f, wqc_error *err)
+{
+    /* A GGUF frame's codes leave its block peaks out. */
+    return read_rans_stream(cur, shared, nshared, f->q.alphabet, f->nelem - f->gguf_peaks, payload_len, &f->coded,
+                            &f->model, &f->shared_model, err);
+}
+
+/* A GGUF frame's peak symbols, one a block: their description after the
+ * codes', their payload after the codes' sym_len bytes. */
+static wqc_status read_peaks(wqc_cursor *cur, const wqc_symbol_model *shared, size_t nshared, const uint8_t *payload,
+                             uint64_t sym_len, uint64_t peaks_len, wqc_frame *f, wqc_error *err)
+{
+    wqc_rans_coded *c = &f->peak_coded;
+    wqc_status st = read_rans_stream(cur, shared, nshared, WQC_GGUF_PEAK_ALPHABET, f->nelem / WQC_GGUF_PEAK_BLOCK,
+                                     peaks_len, c, &f->peak_model, &f->peak_shared_model, err);
+    if (st != WQC_OK) return st;
+    if (f->peak_model.ntables != 1) return BAD("peak symbols with a context model");
+    c->table = f->peak_model.tables[0];
+    c->payload = (uint8_t *)payload + sym_len;
+    c->payload_len = peaks_len;
+    return wqc_rans_coded_index(c, err);
 }
 
 /* What the rANS description needs from the rest: the tables ready to decode
@@ -317,28 +359,42 @@ static wqc_status read_rest(wqc_cursor *c, uint64_t sym_len, uint64_t payload_le
     return at == payload_len ? WQC_OK : BAD("split streams do not add up to the payload");
 }
 
-/* A GGUF frame's description after its encoding byte: the ggml type and
- * the codes' length (before the rANS description), then its fields. */
-static wqc_status read_gguf_head(wqc_cursor *c, uint64_t payload_len, wqc_frame *f, uint64_t *sym_len, wqc_error *err)
+/* A GGUF frame's description after its encoding byte: the ggml type (and
+ * the peaks flag), the codes' length, with peaks their count and their
+ * stream's length (before the rANS descriptions), then its fields. */
+static wqc_status read_gguf_head(wqc_cursor *c, uint64_t payload_len, wqc_frame *f, uint64_t *sym_len,
+                                 uint64_t *peaks_len, wqc_error *err)
 {
-    uint64_t type = wqc_cursor_varint(c);
+    uint64_t word = wqc_cursor_varint(c), type = word & (WQC2_GGUF_PEAKS - 1);
     uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
-    if (c->failed || type > UINT32_MAX || !wqc_gguf_layout((uint32_t)type, &alphabet, &nfields, flen) ||
-        !wqc_ggml_type_block((uint32_t)type, &bw, &bb))
+    if (!c->failed && word >> 8 > 1)
+        return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': GGUF frame flags %llu (written by a newer wqc?)", f->name,
+                        (unsigned long long)(word >> 8));
+    int peaks = (word & WQC2_GGUF_PEAKS) != 0;
+    if (c->failed || !wqc_gguf_layout((uint32_t)type, &alphabet, &nfields, flen) ||
+        !wqc_ggml_type_block((uint32_t)type, &bw, &bb) || (peaks && !wqc_gguf_has_peaks((uint32_t)type)))
         return BAD("bad GGUF description: ggml type");
     if (f->quantized || f->dtype != WQC_DTYPE_U8 || f->nelem % bw) return BAD("bad GGUF description: shape");
     f->ggml_type = (uint32_t)type;
     f->q.alphabet = alphabet;
     *sym_len = wqc_cursor_varint(c);
+    if (peaks) {
+        f->gguf_peaks = wqc_cursor_varint(c);
+        *peaks_len = wqc_cursor_varint(c);
+        if (c->failed || f->gguf_peaks == 0 || f->gguf_peaks > f->nelem / bw || *sym_len > payload_len ||
+            *peaks_len > payload_len - *sym_len)
+            return BAD("bad GGUF description: peaks");
+    }
     return c->failed || *sym_len > payload_len ? BAD("bad GGUF description") : WQC_OK;
 }
 
-static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t payload_len, wqc_frame *f, wqc_error *err)
+static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t payload_len, wqc_frame *f,
+                                   wqc_error *err)
 {
     uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
     wqc_gguf_layout(f->ggml_type, &alphabet, &nfields, flen);
     wqc_ggml_type_block(f->ggml_type, &bw, &bb);
-    uint64_t at = sym_len, blocks = f->nelem / bw;
+    uint64_t at = sym_len + f->peak_coded.payload_len, blocks = f->nelem / bw;
     for (uint32_t k = 0; k < nfields; k++) {
         uint8_t coding = wqc_cursor_u8(c);
         uint64_t len = wqc_cursor_varint(c);
@@ -425,11 +481,11 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
         return BAD("split coding of a tensor that is not a float tensor");
     if (f->encoding == WQC_ENC_SPLIT_E8M3 && (f->quantized || f->dtype != WQC_DTYPE_BF16))
         return BAD("split-e8m3 coding of a tensor that is not BF16");
-    uint64_t sym_len = payload_len;
+    uint64_t sym_len = payload_len, peaks_len = 0;
     /* SPLIT and GGUF: a rANS symbol stream of sym_len bytes, then more streams. */
     int streams = wqc_encoding_split(f->encoding) || f->encoding == WQC_ENC_GGUF;
     if (f->encoding == WQC_ENC_GGUF) {
-        st = read_gguf_head(&c, payload_len, f, &sym_len, err);
+        st = read_gguf_head(&c, payload_len, f, &sym_len, &peaks_len, err);
         if (st != WQC_OK) return st;
     }
     if (wqc_encoding_split(f->encoding)) {
@@ -439,6 +495,7 @@ wqc_status wqc_descriptor2_read(const uint8_t *desc, uint64_t len, const uint8_t
     }
     if (f->encoding == WQC_ENC_RANS || streams) st = read_rans(&c, shared, nshared, sym_len, f, err);
     if (st == WQC_OK && wqc_encoding_split(f->encoding)) st = read_rest(&c, sym_len, payload_len, f, err);
+    if (st == WQC_OK && f->gguf_peaks) st = read_peaks(&c, shared, nshared, payload, sym_len, peaks_len, f, err);
     if (st == WQC_OK && f->encoding == WQC_ENC_GGUF) st = read_gguf_fields(&c, sym_len, payload_len, f, err);
     if (st == WQC_OK) st = read_extensions(&c, f, err);
     if (st == WQC_OK && f->quantized) st = read_scales(scales, scales_len, f, err);

@@ -39,6 +39,7 @@ enum wqc2_record_type {
 
 /* Descriptor: a fixed core, then extension fields (tag, length, value). */
 #define WQC2_QUANTIZED 0x80u        /* in the encoding byte: QUANT and SCALES follow */
+#define WQC2_GGUF_PEAKS 0x100u      /* added to a GGUF frame's ggml type: its codes leave out block peaks */
 enum wqc2_field_tag {
     WQC2_FIELD_QPARAM = 1,
     WQC2_FIELD_LAYOUT = 2,

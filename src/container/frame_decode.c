@@ -1,14 +1,37 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "../side/float_array.h"
 #include "../side/half_field.h"
 #include "../common/byte_codec.h"
+#include "../lossless/gguf_peaks.h"
 #include "format.h"
 #include "split_streams.h"
 #include "wqc/gguf.h"
 #include "wqc/gemv.h"
 
 /* Bytes of a payload that is not rANS-coded: raw, zstd, brotli, floats or split. */
+/* GGUF codes whose block peaks were left out: the peak symbols and the
+ * other codes decoded, the peaks put back. */
+static wqc_status decode_with_peaks(const wqc_frame *f, uint8_t *codes, wqc_isa isa, wqc_error *err)
+{
+    uint64_t blocks = f->nelem / WQC_GGUF_PEAK_BLOCK, rest_n = f->nelem - f->gguf_peaks;
+    uint8_t *sym = malloc(blocks ? (size_t)blocks : 1), *rest = malloc((size_t)rest_n + WQC_GGUF_PEAK_SLACK);
+    wqc_status st = sym && rest ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym};
+    if (st == WQC_OK) st = wqc_rans_decode_to(&f->peak_coded, &o, 1, isa, err);
+    o.dst = rest;
+    if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+    if (st == WQC_OK) {
+        memset(rest + rest_n, 0, WQC_GGUF_PEAK_SLACK);
+        st = wqc_gguf_peaks_put(f->ggml_type, sym, f->gguf_peaks, rest, codes, f->nelem, err);
+        if (st != WQC_OK) st = wqc_fail_context(err, st, "tensor '%s'", f->name);
+    }
+    free(sym);
+    free(rest);
+    return st;
+}
+
 /* GGUF blocks: the codes decoded, the fields unpacked, merged into blocks. */
 static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc_error *err)
 {
@@ -18,12 +41,13 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
     uint64_t blocks = f->nelem / bw;
     wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX] = {{0}};
     uint8_t *owned[WQC_GGUF_STREAMS_MAX] = {0};
-    s[0].data = owned[0] = malloc(f->nelem ? (size_t)f->nelem : 1);
+    s[0].data = owned[0] = malloc((size_t)f->nelem + WQC_GGUF_PEAK_SLACK);
     s[0].len = f->nelem;
     wqc_status st = s[0].data ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    if (st == WQC_OK && f->gguf_peaks) st = decode_with_peaks(f, s[0].data, isa, err);
     wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = s[0].data};
-    if (st == WQC_OK) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
-    const uint8_t *at = f->payload + f->coded.payload_len;
+    if (st == WQC_OK && !f->gguf_peaks) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+    const uint8_t *at = f->payload + f->coded.payload_len + f->peak_coded.payload_len;
     for (uint32_t k = 0; st == WQC_OK && k < nfields; k++) {
         uint64_t want = blocks * flen[k];
         s[1 + k].len = want;

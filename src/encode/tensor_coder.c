@@ -383,6 +383,9 @@ void wqc_encoded_free(wqc_frame *f)
 {
     /* A split or GGUF frame's symbol chunks lie in its payload, the caller's scratch. */
     if (wqc_encoding_split(f->encoding) || f->encoding == WQC_ENC_GGUF) f->coded.payload = NULL;
+    if (f->gguf_peaks) f->peak_coded.payload = NULL;
     wqc_rans_coded_free(&f->coded);
     wqc_symbol_model_free(&f->model);
+    wqc_rans_coded_free(&f->peak_coded);
+    wqc_symbol_model_free(&f->peak_model);
 }

@@ -1,6 +1,7 @@
 /* A GGUF tensor stored bit-exactly (wqc_frame_gguf in wqc/encode.h): the
  * quantized blocks of a split type as their codes (rANS, order-0: the
- * tensor's own table or the file's shared one, whichever costs less) and
+ * tensor's own table or the file's shared one, whichever costs less; Q8_0
+ * and Q4_0 without their block peaks where that is smaller) and
  * their fields (raw, zstd or, for F16 values, the adaptive half coder,
  * whichever is smallest); float tensors as encode
  * --lossless stores them; anything else passed through. */
@@ -9,6 +10,7 @@
 
 #include "../common/byte_codec.h"
 #include "../side/half_field.h"
+#include "gguf_peaks.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
@@ -22,6 +24,58 @@ static void shape_of(const wqc_gguf_tensor *t, wqc_tensor *v)
     v->nelem = t->nelem;
 }
 
+/* An order-0 stream of n symbols, the own table or the file's shared one. */
+static wqc_status code_stream(const uint8_t *sym, uint64_t n, uint32_t alphabet, const wqc_encode_options *o,
+                              wqc_rans_coded *out, uint32_t *shared_model, wqc_error *err)
+{
+    wqc_rans_params p = o->rans;
+    p.lanes = wqc_rans_lanes_for(p.lanes, n, alphabet);
+    return wqc_code_order0(sym, n, alphabet, o, &p, out, shared_model, err);
+}
+
+/* A stream's bytes in the frame: payload, chunk lengths, and its own table
+ * or a shared model's reference. */
+static uint64_t stream_bytes(const wqc_rans_coded *c, uint32_t shared_model)
+{
+    wqc_symbol_model own = {.precision = c->table.precision, .alphabet = c->table.alphabet, .nbins = 1, .ntables = 1,
+                            .tables = (wqc_rans_table *)&c->table};
+    return c->payload_len + 3 * c->nchunks + (shared_model ? 2 : wqc_symbol_model_bytes(&own));
+}
+
+/* The codes as one order-0 rANS stream, or (types with block peaks) without
+ * each block's peak code plus a stream of peak symbols, whichever is smaller. */
+static wqc_status code_codes(uint32_t type, const wqc_gguf_stream *codes, const wqc_encode_options *o, wqc_frame *f,
+                             wqc_error *err)
+{
+    wqc_status st = code_stream(codes->data, codes->len, codes->alphabet, o, &f->coded, &f->shared_model, err);
+    uint64_t blocks = codes->len / WQC_GGUF_PEAK_BLOCK;
+    if (st != WQC_OK || !wqc_gguf_has_peaks(type) || !blocks) return st;
+    uint8_t *rest = malloc((size_t)codes->len), *sym = malloc((size_t)blocks);
+    wqc_rans_coded alt = {0}, peaks = {0};
+    uint32_t alt_shared = 0, peaks_shared = 0;
+    uint64_t npeaks = 0;
+    if (!rest || !sym) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    else npeaks = wqc_gguf_peaks_take(type, codes->data, codes->len, rest, sym);
+    if (st == WQC_OK && npeaks) st = code_stream(rest, codes->len - npeaks, codes->alphabet, o, &alt, &alt_shared, err);
+    if (st == WQC_OK && npeaks) st = code_stream(sym, blocks, WQC_GGUF_PEAK_ALPHABET, o, &peaks, &peaks_shared, err);
+    free(rest);
+    free(sym);
+    /* 4: the head's peak count and the second description's fixed bytes. */
+    if (st == WQC_OK && npeaks &&
+        stream_bytes(&alt, alt_shared) + stream_bytes(&peaks, peaks_shared) + 4 < stream_bytes(&f->coded, f->shared_model)) {
+        wqc_rans_coded_free(&f->coded);
+        f->coded = alt;
+        f->shared_model = alt_shared;
+        f->gguf_peaks = npeaks;
+        f->peak_coded = peaks;
+        f->peak_shared_model = peaks_shared;
+        return WQC_OK;
+    }
+    wqc_rans_coded_free(&alt);
+    wqc_rans_coded_free(&peaks);
+    return st;
+}
+
 static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options *o, int zstd_level, wqc_frame *f,
                               void **scratch, wqc_error *err)
 {
@@ -29,11 +83,9 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     size_t n = 0;
     wqc_status st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &n, err);
     if (st != WQC_OK) return st;
-    wqc_rans_params p = o->rans;
-    p.lanes = wqc_rans_lanes_for(p.lanes, s[0].len, s[0].alphabet);
-    st = wqc_code_order0(s[0].data, s[0].len, s[0].alphabet, o, &p, &f->coded, &f->shared_model, err);
+    st = code_codes(t->type, &s[0], o, f, err);
     uint8_t *packed[WQC_GGUF_STREAMS_MAX] = {0};
-    uint64_t total = f->coded.payload_len;
+    uint64_t total = f->coded.payload_len + f->peak_coded.payload_len;
     for (size_t k = 1; st == WQC_OK && k < n; k++) {
         size_t plen = 0;
         f->rest_coding[k - 1] = WQC_FIELD_RAW;
@@ -62,6 +114,12 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
     if (st == WQC_OK) {
         memcpy(buf, f->coded.payload, (size_t)f->coded.payload_len);
         uint64_t at = f->coded.payload_len;
+        if (f->gguf_peaks) {
+            memcpy(buf + at, f->peak_coded.payload, (size_t)f->peak_coded.payload_len);
+            free(f->peak_coded.payload);
+            f->peak_coded.payload = buf + at;
+            at += f->peak_coded.payload_len;
+        }
         for (size_t k = 1; k < n; k++) {
             memcpy(buf + at, f->rest_coding[k - 1] == WQC_FIELD_RAW ? s[k].data : packed[k], (size_t)f->rest_len[k - 1]);
             at += f->rest_len[k - 1];
@@ -137,7 +195,8 @@ wqc_status wqc_gguf_shared_models(const wqc_gguf *g, int precision, wqc_symbol_m
 {
     *models = NULL;
     *n = 0;
-    /* Code counts per alphabet over the small tensors of split types. */
+    /* Code counts per alphabet over the small tensors of split types (peak
+     * symbols have alphabet 65, which no codes have). */
     uint64_t counts[257][256];
     size_t tensors[257] = {0};
     memset(counts, 0, sizeof counts);
@@ -150,8 +209,21 @@ wqc_status wqc_gguf_shared_models(const wqc_gguf *g, int precision, wqc_symbol_m
         size_t ns = 0;
         st = wqc_gguf_split(t->type, t->data, t->nbytes, s, &ns, err);
         if (st != WQC_OK) break;
-        uint64_t h[256] = {0};
-        wqc_histogram(s[0].data, (size_t)s[0].len, h);
+        /* Types with block peaks: the codes as they are coded, peaks left
+         * out, and the peak symbols (their own alphabet). */
+        uint64_t h[256] = {0}, len = s[0].len, blocks = len / WQC_GGUF_PEAK_BLOCK;
+        uint8_t *sym = wqc_gguf_has_peaks(t->type) ? malloc(blocks ? (size_t)blocks : 1) : NULL;
+        if (sym) {
+            len -= wqc_gguf_peaks_take(t->type, s[0].data, s[0].len, s[0].data, sym);
+            wqc_histogram(sym, (size_t)blocks, h);
+            for (int k = 0; k < WQC_GGUF_PEAK_ALPHABET; k++) counts[WQC_GGUF_PEAK_ALPHABET][k] += h[k];
+            tensors[WQC_GGUF_PEAK_ALPHABET]++;
+            free(sym);
+            memset(h, 0, sizeof h);
+        } else if (wqc_gguf_has_peaks(t->type)) {
+            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+        }
+        wqc_histogram(s[0].data, (size_t)len, h);
         for (int k = 0; k < 256; k++) counts[s[0].alphabet][k] += h[k];
         tensors[s[0].alphabet]++;
         wqc_gguf_streams_free(s, ns);

@@ -121,11 +121,45 @@ check "q8_0: and the same as the default -T" 'cmp -s small.q8_0.t1.gguf small.gg
 expect_status 0 "encode the Q8_0 file" -- "$wqc" encode small.gguf -o small.wqc
 expect_status 0 "decode it" -- "$wqc" decode small.wqc -o small.back.gguf
 check "the Q8_0 file back" 'cmp -s small.gguf small.back.gguf'
+# ggml's quantizers give each block's largest weight a fixed code (Q8_0
+# +-127, Q4_0 0): its position is stored apart and the code left out.
+expect_status 0 "info on the Q8_0 .wqc" -- "$wqc" info small.wqc
+check "Q8_0: every tensor leaves its block peaks out" '[[ $(grep -c "gguf Q8_0+peaks" "$tmp/out") -eq 8 ]]'
+expect_status 0 "encode the Q4_0 file" -- "$wqc" encode small.q4_0.t1.gguf -o small.q4_0.wqc
+expect_status 0 "decode it" -- "$wqc" decode small.q4_0.wqc -o small.q4_0.back.gguf
+check "the Q4_0 file back" 'cmp -s small.q4_0.t1.gguf small.q4_0.back.gguf'
+expect_status 0 "info on the Q4_0 .wqc" -- "$wqc" info small.q4_0.wqc
+check "Q4_0: block peaks too" '[[ $(grep -c "gguf Q4_0+peaks" "$tmp/out") -eq 8 ]]'
+# Blocks without a peak (a quantizer that searched its scales) beside blocks
+# with one or two, most in one column (an outlier channel): the same bytes
+# back; no peak at all: no peak stream.
+"$py" - <<'PY'
+import numpy as np
+from gguf_write import write
+rng = np.random.default_rng(12)
+def q8(blocks, peaks):
+    out = bytearray()
+    for b in range(blocks):
+        q = np.clip(np.round(rng.standard_normal(32) * 20), -100, 100).astype(np.int8)
+        for _ in range(peaks(b)):
+            q[7 if rng.random() < 0.8 else rng.integers(0, 32)] = rng.choice([127, -127])
+        out += np.float16(0.001 * (1 + b % 5)).tobytes() + q.tobytes()
+    return bytes(out)
+write("mixed.gguf", [], [("mixed", "Q8_0", [256, 64], q8(512, lambda b: [0, 2, 1, 1, 1][b % 5])),
+                        ("none", "Q8_0", [256, 64], q8(512, lambda b: 0))])
+PY
+expect_status 0 "encode blocks with 0 to 2 peaks" -- "$wqc" encode mixed.gguf -o mixed.wqc
+expect_status 0 "decode them" -- "$wqc" decode mixed.wqc -o mixed.back.gguf
+check "0 to 2 peaks a block: the file back" 'cmp -s mixed.gguf mixed.back.gguf'
+expect_status 0 "info" -- "$wqc" info mixed.wqc
+check "peaks where blocks have them, none where none has" \
+    'grep -q "^mixed .*gguf Q8_0+peaks" "$tmp/out" && grep -q "^none .*gguf Q8_0)" "$tmp/out"'
 expect_status 0 "info --json" -- "$wqc" info --json small.wqc
-check "one shared code table, used by every tensor" '"$py" -c "
+check "shared tables (codes, peak symbols), used by every tensor; a peak in every block" '"$py" -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d[\"shared_models\"] == 1 and all(t[\"shared_tables\"] for t in d[\"tensors\"]), d
+assert d[\"shared_models\"] == 2 and all(t[\"shared_tables\"] for t in d[\"tensors\"]), d
+assert all(t[\"block_peaks\"] == 64 * 64 // 32 for t in d[\"tensors\"]), d
 " "$tmp/out"'
 expect_status 0 "encode with an HMAC" -- "$wqc" encode t.gguf -o k.wqc --key-file key
 expect_status 0 "verify the HMAC" -- "$wqc" verify k.wqc --key-file key

@@ -155,3 +155,9 @@ for kind, cols in (("Q4_0", 64), ("Q8_0", 32), ("Q4_K", 256), ("Q6_K", 256), ("F
 gw.write(os.path.join(dirs["fuzz_gguf"], "v2_align64.gguf"), meta,
          [("a", "Q4_0", [32, 1], gw.blocks("Q4_0", w(1, 32), rng)), ("b", "F32", [3], gw.blocks("F32", w(1, 3), rng))],
          version=2, alignment=64)
+
+# A .wqc of a GGUF file whose Q8_0 and Q4_0 codes leave their block peaks out.
+peaks = os.path.join(out, "peaks.gguf")
+gw.write(peaks, meta, [(k, k, [256, 24], gw.blocks(k, w(24, 256), rng)) for k in ("Q8_0", "Q4_0")])
+subprocess.run([wqc, "encode", peaks, "-o", os.path.join(dirs["fuzz_wqc_reader"], "gguf_peaks.wqc"), "-f", "-q"],
+               check=True)

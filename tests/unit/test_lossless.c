@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "test_common.h"
+#include "../../src/lossless/gguf_peaks.h"
 
 /* Values of a dtype: Gaussian-like with every special pattern mixed in
  * (zeros of both signs, subnormals, infinities, NaNs with payloads). */
@@ -459,6 +460,65 @@ static void test_lossless_source_record(void **state)
     }
 }
 
+/* GGUF block peaks: each block's first peak code (Q8_0 +-127, Q4_0 0) out of
+ * the codes and back; blocks without a peak or with several; symbols out of
+ * range, or giving another peak count, refused. */
+static void test_lossless_gguf_peaks(void **state)
+{
+    (void)state;
+    static const uint32_t types[2] = {WQC_GGML_Q8_0, WQC_GGML_Q4_0};
+    const uint64_t blocks = 300, n = 32 * blocks;
+    for (int k = 0; k < 2; k++) {
+        uint32_t type = types[k];
+        uint8_t *codes = malloc(n), *want = malloc(n), *rest = malloc(n + WQC_GGUF_PEAK_SLACK);
+        uint8_t *back = malloc(n + WQC_GGUF_PEAK_SLACK), *sym = malloc(blocks), *want_sym = malloc(blocks);
+        uint64_t seed = 17 + (uint64_t)k, expect_peaks = 0, w = 0;
+        for (uint64_t b = 0; b < blocks; b++) {
+            uint8_t *block = codes + 32 * b;
+            for (int j = 0; j < 32; j++) /* codes near the middle: never a peak */
+                block[j] = type == WQC_GGML_Q8_0 ? (uint8_t)(int8_t)((int)(test_rand(&seed) % 61) - 30)
+                                                 : (uint8_t)(4 + test_rand(&seed) % 9);
+            uint64_t r = test_rand(&seed) % 10;
+            int first = -1, negative = 0;
+            if (r < 8) { /* one peak */
+                first = (int)(test_rand(&seed) % 32);
+                negative = type == WQC_GGML_Q8_0 && test_rand(&seed) % 2;
+                block[first] = type == WQC_GGML_Q4_0 ? 0 : negative ? (uint8_t)-127 : 127;
+            } else if (r == 8) { /* two: the first is taken */
+                first = (int)(test_rand(&seed) % 16);
+                block[first] = type == WQC_GGML_Q4_0 ? 0 : 127;
+                block[first + 1 + test_rand(&seed) % 15] = type == WQC_GGML_Q4_0 ? 0 : (uint8_t)-127;
+            }
+            want_sym[b] = first < 0 ? WQC_GGUF_PEAK_NONE : (uint8_t)(first | negative << 5);
+            expect_peaks += first >= 0;
+            for (int j = 0; j < 32; j++)
+                if (j != first) want[w++] = block[j];
+        }
+        uint64_t npeaks = wqc_gguf_peaks_take(type, codes, n, rest, sym);
+        assert_int_equal(npeaks, expect_peaks);
+        assert_memory_equal(rest, want, (size_t)(n - npeaks));
+        assert_memory_equal(sym, want_sym, (size_t)blocks);
+        wqc_error err;
+        memset(rest + n - npeaks, 0xee, WQC_GGUF_PEAK_SLACK);
+        assert_int_equal(wqc_gguf_peaks_put(type, sym, npeaks, rest, back, n, &err), WQC_OK);
+        assert_memory_equal(back, codes, (size_t)n);
+        /* In place on the encoder's side. */
+        memcpy(back, codes, (size_t)n);
+        assert_int_equal(wqc_gguf_peaks_take(type, back, n, back, sym), npeaks);
+        assert_memory_equal(back, want, (size_t)(n - npeaks));
+        /* Damage: another count, a symbol past the alphabet, a signed Q4_0 peak. */
+        assert_int_equal(wqc_gguf_peaks_put(type, sym, npeaks + 1, rest, back, n, &err), WQC_ERR_FORMAT);
+        assert_int_equal(wqc_gguf_peaks_put(type, sym, npeaks - 1, rest, back, n, &err), WQC_ERR_FORMAT);
+        uint8_t keep = sym[7];
+        sym[7] = WQC_GGUF_PEAK_ALPHABET;
+        assert_int_equal(wqc_gguf_peaks_put(type, sym, npeaks, rest, back, n, &err), WQC_ERR_FORMAT);
+        sym[7] = 32 | 3;
+        assert_int_equal(wqc_gguf_peaks_put(type, sym, npeaks + (keep == WQC_GGUF_PEAK_NONE), rest, back, n, &err),
+                         type == WQC_GGML_Q4_0 ? WQC_ERR_FORMAT : WQC_OK);
+        free(codes), free(want), free(rest), free(back), free(sym), free(want_sym);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_lossless_row_tables),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
+        cmocka_unit_test(test_lossless_gguf_peaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
