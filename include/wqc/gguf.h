@@ -95,14 +95,15 @@ typedef struct wqc_gguf_stream {
  * fields (count and lengths); 0 for types kept as one byte stream. */
 int wqc_gguf_layout(uint32_t type, uint32_t *alphabet, uint32_t *nfields, uint32_t field_len[WQC_GGUF_STREAMS_MAX]);
 /* How a .wqc stores a field stream (docs/FORMAT.md): as it is, zstd'd, or
- * (fields of F16 values) through the adaptive range coder. */
+ * (fields of F16 values) through the adaptive range coder or rANS. */
 #define WQC_FIELD_RAW 0
 #define WQC_FIELD_ZSTD 1
 #define WQC_FIELD_HALVES 2
+#define WQC_FIELD_HALVES_RANS 3
 /* How many F16 values a block's field k holds (0: not F16 values). */
 uint32_t wqc_gguf_field_halves(uint32_t type, uint32_t k);
-/* Bytes field k's stream (len bytes) takes as WQC_FIELD_HALVES; 0 where
- * that coding does not apply. */
+/* Bytes field k's stream (len bytes) takes as WQC_FIELD_HALVES or
+ * WQC_FIELD_HALVES_RANS, the smaller; 0 where they do not apply. */
 uint64_t wqc_gguf_halves_bytes(uint32_t type, uint32_t k, const uint8_t *field, uint64_t len);
 /* Splits nbytes of blocks of `type` (allocates each stream's data). */
 wqc_status wqc_gguf_split(uint32_t type, const uint8_t *data, uint64_t nbytes, wqc_gguf_stream *out, size_t *n,

@@ -399,7 +399,8 @@ static wqc_status read_gguf_fields(wqc_cursor *c, uint64_t sym_len, uint64_t pay
         uint8_t coding = wqc_cursor_u8(c);
         uint64_t len = wqc_cursor_varint(c);
         int known = coding == WQC_FIELD_RAW || coding == WQC_FIELD_ZSTD ||
-                    (coding == WQC_FIELD_HALVES && wqc_gguf_field_halves(f->ggml_type, k));
+                    ((coding == WQC_FIELD_HALVES || coding == WQC_FIELD_HALVES_RANS) &&
+                     wqc_gguf_field_halves(f->ggml_type, k));
         if (c->failed || !known || len > payload_len - at || (coding == WQC_FIELD_RAW && len != blocks * flen[k]))
             return BAD("bad GGUF description: field %u", k);
         f->rest_coding[k] = coding;

@@ -59,6 +59,8 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
             else if (f->rest_coding[k] == WQC_FIELD_HALVES)
                 st = wqc_half_field_decode(at, (size_t)f->rest_len[k], wqc_gguf_field_halves(f->ggml_type, k), owned[1 + k],
                                            (size_t)want, err);
+            else if (f->rest_coding[k] == WQC_FIELD_HALVES_RANS)
+                st = wqc_half_rans_decode(at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, isa, err);
             else st = wqc_byte_decompress(WQC_ENC_ZSTD, at, (size_t)f->rest_len[k], owned[1 + k], (size_t)want, err);
             if (st != WQC_OK) st = wqc_fail_context(err, st, "tensor '%s': GGUF field %u", f->name, k);
         }

@@ -96,16 +96,20 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
             f->rest_coding[k - 1] = WQC_FIELD_ZSTD;
             f->rest_len[k - 1] = plen;
         }
-        /* F16 values: their high bytes through the adaptive coder, where smaller. */
-        wqc_bytes h = {0};
-        if (s[k].halves && wqc_half_field_encode(s[k].data, (size_t)s[k].len, s[k].halves, &h, NULL) == WQC_OK &&
-            h.len < f->rest_len[k - 1]) {
-            free(packed[k]);
-            packed[k] = h.data;
-            f->rest_coding[k - 1] = WQC_FIELD_HALVES;
-            f->rest_len[k - 1] = h.len;
-        } else {
-            free(h.data);
+        /* F16 values: their high bytes through rANS or the adaptive coder, where smaller. */
+        for (int codec = WQC_FIELD_HALVES; s[k].halves && codec <= WQC_FIELD_HALVES_RANS; codec++) {
+            wqc_bytes h = {0};
+            wqc_status hs = codec == WQC_FIELD_HALVES
+                                ? wqc_half_field_encode(s[k].data, (size_t)s[k].len, s[k].halves, &h, NULL)
+                                : wqc_half_rans_encode(s[k].data, (size_t)s[k].len, &h, NULL);
+            if (hs == WQC_OK && h.len < f->rest_len[k - 1]) {
+                free(packed[k]);
+                packed[k] = h.data;
+                f->rest_coding[k - 1] = (uint8_t)codec;
+                f->rest_len[k - 1] = h.len;
+            } else {
+                free(h.data);
+            }
         }
         total += f->rest_len[k - 1];
     }
@@ -138,9 +142,11 @@ static wqc_status code_blocks(const wqc_gguf_tensor *t, const wqc_encode_options
 uint64_t wqc_gguf_halves_bytes(uint32_t type, uint32_t k, const uint8_t *field, uint64_t len)
 {
     uint32_t halves = wqc_gguf_field_halves(type, k);
-    wqc_bytes h = {0};
+    wqc_bytes h = {0}, r = {0};
     uint64_t n = halves && wqc_half_field_encode(field, (size_t)len, halves, &h, NULL) == WQC_OK ? h.len : 0;
-    free(h.data);
+    if (halves && wqc_half_rans_encode(field, (size_t)len, &r, NULL) == WQC_OK && r.len < n) n = r.len;
+    wqc_bytes_free(&h);
+    wqc_bytes_free(&r);
     return n;
 }
 

@@ -196,6 +196,53 @@ static void test_half_fields_roundtrip_and_refuse_a_short_stream(void **state)
     wqc_bytes_free(&b);
 }
 
+/* The rANS coding of F16 fields: back bit-exact from every ISA at lengths
+ * around the chunk minimum and the lane thresholds, about as small as the
+ * adaptive coder on a large field, and damage refused. */
+static void test_half_rans_roundtrip_every_isa(void **state)
+{
+    (void)state;
+    static const size_t values[] = {0, 1, 7, 1023, 1025, 3000, 70001};
+    uint64_t rng = 12;
+    for (size_t l = 0; l < sizeof values / sizeof *values; l++) {
+        size_t n = values[l], len = 2 * n;
+        uint8_t *field = malloc(len + 1), *back = malloc(len + 1);
+        for (size_t i = 0; i < n; i++) {
+            float v = (float)(1e-3 * (1.0 + (double)(test_rand(&rng) % 1000) / 250.0));
+            uint16_t h = wqc_f32_to_f16(i % 3 ? v : -v);
+            if (i % 501 == 7) h = (uint16_t)test_rand(&rng); /* any pattern at all */
+            field[2 * i] = (uint8_t)h, field[2 * i + 1] = (uint8_t)(h >> 8);
+        }
+        wqc_bytes b = {0};
+        wqc_error err;
+        if (n == 0) { /* GGUF fields hold a value a block at least */
+            assert_fails_with(wqc_half_rans_encode(field, len, &b, &err), WQC_ERR_INVALID_ARG, err, "0 bytes");
+            free(field), free(back);
+            continue;
+        }
+        assert_int_equal(wqc_half_rans_encode(field, len, &b, &err), WQC_OK);
+        for (int isa = WQC_ISA_SCALAR; isa <= WQC_ISA_NEON; isa++) {
+            if (!wqc_isa_available((wqc_isa)isa)) continue;
+            memset(back, 0xaa, len + 1);
+            assert_int_equal(wqc_half_rans_decode(b.data, b.len, back, len, (wqc_isa)isa, &err), WQC_OK);
+            assert_memory_equal(back, field, len);
+        }
+        if (n == 70001) {
+            wqc_bytes a = {0};
+            assert_int_equal(wqc_half_field_encode(field, len, 1, &a, &err), WQC_OK);
+            assert_true(b.len < a.len + a.len / 50);
+            wqc_bytes_free(&a);
+        }
+        assert_fails_with(wqc_half_rans_decode(b.data, b.len - 1, back, len, WQC_ISA_SCALAR, &err), WQC_ERR_FORMAT, err, "");
+        assert_fails_with(wqc_half_rans_decode(b.data, 3, back, len, WQC_ISA_SCALAR, &err), WQC_ERR_FORMAT, err, "");
+        b.data[1] = 0; /* no lanes */
+        assert_fails_with(wqc_half_rans_decode(b.data, b.len, back, len, WQC_ISA_SCALAR, &err), WQC_ERR_FORMAT, err,
+                          "F16 field");
+        wqc_bytes_free(&b);
+        free(field), free(back);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_float_arrays_roundtrip_and_cost_what_they_carry),
         cmocka_unit_test(test_tables_roundtrip_and_refuse_a_bad_sum),
         cmocka_unit_test(test_half_fields_roundtrip_and_refuse_a_short_stream),
+        cmocka_unit_test(test_half_rans_roundtrip_every_isa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
