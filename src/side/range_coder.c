@@ -3,11 +3,26 @@
 #define TOP (1u << 24)
 #define COUNT_LIMIT 255u
 
+/* floor(2^32 / d) + 1 for the KT denominators d = 2 (n0 + n1) + 2 <= 2 x 257 + 2:
+ * with it, a / d is (a x r) >> 32 exactly for numerators a < 2^22 (the
+ * error a / 2^32 < 2^-10 stays below 1 / d; test_side checks every pair). */
+#define RECIP(d) ((d) ? (uint32_t)(0x100000000ull / (d) + 1u) : 0u)
+#define RECIP8(d) RECIP(d), RECIP(d + 1), RECIP(d + 2), RECIP(d + 3), RECIP(d + 4), RECIP(d + 5), RECIP(d + 6), RECIP(d + 7)
+#define RECIP64(d) RECIP8(d), RECIP8(d + 8), RECIP8(d + 16), RECIP8(d + 24), RECIP8(d + 32), RECIP8(d + 40), \
+                   RECIP8(d + 48), RECIP8(d + 56)
+static const uint32_t reciprocal[576] = {RECIP64(0),   RECIP64(64),  RECIP64(128), RECIP64(192), RECIP64(256),
+                                         RECIP64(320), RECIP64(384), RECIP64(448), RECIP64(512)};
+
+uint32_t wqc_rc_kt_prob(uint32_t n0, uint32_t n1)
+{
+    uint64_t a = (2ull * n0 + 1u) << WQC_RC_PROB_BITS;
+    return (uint32_t)((a * reciprocal[2 * (n0 + n1) + 2]) >> 32);
+}
+
 /* P(bit = 0) in 12 bits from the KT estimate (n0 + 1/2) / (n0 + n1 + 1). */
 static uint32_t prob0(const wqc_rc_bit *m)
 {
-    uint32_t p = (uint32_t)(((2u * m->n0 + 1u) << WQC_RC_PROB_BITS) / (2u * (m->n0 + m->n1) + 2u));
-    return p < 1 ? 1 : p > (1u << WQC_RC_PROB_BITS) - 1 ? (1u << WQC_RC_PROB_BITS) - 1 : p;
+    return (uint32_t)(m->p0 + (1 << (WQC_RC_PROB_BITS - 1)));
 }
 
 static void update(wqc_rc_bit *m, int bit)
@@ -18,6 +33,9 @@ static void update(wqc_rc_bit *m, int bit)
         m->n0 = (uint16_t)((m->n0 + 1) / 2);
         m->n1 = (uint16_t)((m->n1 + 1) / 2);
     }
+    uint32_t p = wqc_rc_kt_prob(m->n0, m->n1);
+    p = p < 1 ? 1 : p > (1u << WQC_RC_PROB_BITS) - 1 ? (1u << WQC_RC_PROB_BITS) - 1 : p;
+    m->p0 = (int16_t)((int)p - (1 << (WQC_RC_PROB_BITS - 1)));
 }
 
 void wqc_rc_enc_init(wqc_rc_enc *e, wqc_bytes *out)
@@ -106,13 +124,10 @@ void wqc_rc_dec_init(wqc_rc_dec *d, const uint8_t *p, size_t len)
 
 static int decode_split(wqc_rc_dec *d, uint32_t bound)
 {
-    int bit = d->code >= bound;
-    if (bit) {
-        d->code -= bound;
-        d->range -= bound;
-    } else {
-        d->range = bound;
-    }
+    /* Without branches: the bit is data, and mispredicted half the time. */
+    uint32_t bit = d->code >= bound, mask = 0u - bit;
+    d->code -= bound & mask;
+    d->range = ((d->range - bound) & mask) | (bound & ~mask);
     while (d->range < TOP) {
         d->range <<= 8;
         d->code = d->code << 8 | next_byte(d);

@@ -19,9 +19,12 @@
 /* The encoder leaves out the stream's trailing zero bytes, at most 4. */
 #define WQC_RC_TAIL 4
 
-/* A binary model: counts of zeros and ones seen. Zero-initialise. */
+/* A binary model: counts of zeros and ones seen, and P(0) from them less
+ * 2048 (computed when the counts change, off the decoder's critical path).
+ * Zero-initialise. */
 typedef struct wqc_rc_bit {
     uint16_t n0, n1;
+    int16_t p0;
 } wqc_rc_bit;
 
 typedef struct wqc_rc_enc {
@@ -39,6 +42,10 @@ typedef struct wqc_rc_dec {
     uint64_t overrun;       /* bytes read past the end (as zeros); a whole stream
                                needs at most WQC_RC_TAIL of them */
 } wqc_rc_dec;
+
+/* floor((2 n0 + 1) 2^12 / (2 (n0 + n1) + 2)), the KT estimate of P(0) before
+ * clamping, for counts n0 + n1 <= 257 (all a model holds). */
+uint32_t wqc_rc_kt_prob(uint32_t n0, uint32_t n1);
 
 void wqc_rc_enc_init(wqc_rc_enc *e, wqc_bytes *out);
 /* Writes the bytes still held in the registers. */

@@ -243,10 +243,21 @@ static void test_half_rans_roundtrip_every_isa(void **state)
     }
 }
 
+/* The models' probabilities come from a reciprocal table: the same as the
+ * division for every pair of counts a model can hold. */
+static void test_range_coder_reciprocals_are_exact(void **state)
+{
+    (void)state;
+    for (uint32_t n0 = 0; n0 <= 257; n0++)
+        for (uint32_t n1 = 0; n0 + n1 <= 257; n1++)
+            assert_int_equal(wqc_rc_kt_prob(n0, n1), ((2 * n0 + 1) << WQC_RC_PROB_BITS) / (2 * (n0 + n1) + 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_range_coder_roundtrip_bits_trees_and_integers),
+        cmocka_unit_test(test_range_coder_reciprocals_are_exact),
         cmocka_unit_test(test_range_coder_costs_near_the_entropy),
         cmocka_unit_test(test_range_decoder_reports_a_short_stream),
         cmocka_unit_test(test_float_arrays_roundtrip_and_cost_what_they_carry),
