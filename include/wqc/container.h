@@ -78,6 +78,8 @@ typedef struct wqc_frame {
                                        the rest streams, each WQC_ENC_RAW or WQC_ENC_ZSTD, of rest_len bytes */
     uint64_t rest_len[WQC_SPLIT_REST_MAX];
     uint8_t split_base;             /* SPLIT_E8M3: the exponent of symbol 0 */
+    uint32_t table_tile;            /* SPLIT with a context: 0 for a table class a row (ROWS),
+                                       else a class a tile of table_tile x table_tile (TILES) */
     uint32_t ggml_type;             /* GGUF: the blocks' ggml type (rest_* hold its fields) */
     uint64_t gguf_peaks;            /* GGUF: blocks whose peak code is left out of `coded` (0: no
                                        peak stream); then peak_coded, its payload after the codes',

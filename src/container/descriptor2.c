@@ -164,7 +164,10 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         wqc_bytes_varint(&v, f->gemv_tile);
         field(out, WQC2_FIELD_LAYOUT | WQC2_FIELD_CRITICAL, &v);
     }
-    if (wqc_encoding_split(f->encoding) && f->coded.ctx.ntables > 1) {
+    if (wqc_encoding_split(f->encoding) && f->coded.ctx.ntables > 1 && f->table_tile) {
+        wqc_tile_tables_write(&f->coded.ctx, f->table_tile, &v);
+        field(out, WQC2_FIELD_TILES | WQC2_FIELD_CRITICAL, &v);
+    } else if (wqc_encoding_split(f->encoding) && f->coded.ctx.ntables > 1) {
         wqc_row_tables_write(&f->coded.ctx, &v);
         field(out, WQC2_FIELD_ROWS | WQC2_FIELD_CRITICAL, &v);
     }
@@ -434,11 +437,14 @@ static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
             if (v.failed || v.p != v.end || layout != WQC_LAYOUT_GEMV || tile == 0 || tile > WQC_RANS_LANES_MAX)
                 return BAD("bad LAYOUT field");
             f->gemv_tile = (uint32_t)tile;
-        } else if (id == WQC2_FIELD_ROWS && wqc_encoding_split(f->encoding)) {
+        } else if ((id == WQC2_FIELD_ROWS || id == WQC2_FIELD_TILES) && wqc_encoding_split(f->encoding)) {
             uint64_t rows, cols;
             matrix_view(f, &rows, &cols);
-            if (f->model.ntables != 1) return BAD("ROWS field beside a context model");
-            wqc_status st = wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err);
+            if (f->model.ntables != 1 || f->coded.ctx.ntables) return BAD("ROWS or TILES field beside a context model");
+            wqc_status st = id == WQC2_FIELD_ROWS
+                                ? wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err)
+                                : wqc_tile_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx,
+                                                       &f->table_tile, err);
             if (st != WQC_OK) return st;
         } else if (id == WQC2_FIELD_COLUMNS && f->encoding == WQC_ENC_RANS) {
             uint64_t rows, cols;

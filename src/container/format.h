@@ -44,7 +44,8 @@ enum wqc2_field_tag {
     WQC2_FIELD_QPARAM = 1,
     WQC2_FIELD_LAYOUT = 2,
     WQC2_FIELD_ROWS = 3,
-    WQC2_FIELD_COLUMNS = 4
+    WQC2_FIELD_COLUMNS = 4,
+    WQC2_FIELD_TILES = 5
 };
 #define WQC2_FIELD_CRITICAL 0x80u
 

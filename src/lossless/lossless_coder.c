@@ -10,6 +10,7 @@
 #include "shared_table.h"
 #include "wqc/encode.h"
 #include "wqc/entropy.h"
+#include "wqc/fp8.h"
 #include "wqc/lossless.h"
 
 /* Below this many values a table and lane states cost more than SPLIT saves. */
@@ -110,15 +111,32 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
     wqc_byte_probe(mem, n, 1, symbols);
     wqc_rans_params p = o->rans;
     p.lanes = wqc_rans_lanes_for(p.lanes, n, 256);
-    /* Rows of different scale take tables of their own where that pays. */
+    /* Rows (or, for FP8, tiles: block scales) of different scale take
+     * tables of their own where that pays. */
     uint64_t rows = t->ndim >= 2 ? t->shape[0] : 1;
-    wqc_rans_context by_row;
+    wqc_rans_context by_row, by_tile;
+    double row_saved = 0, tile_saved = 0;
+    /* The bar classes must clear: the context decoders are some 10% slower
+     * than order-0 on byte alphabets. FP8's symbols are the whole value,
+     * which brotli's block splitting also models by region: there classes
+     * that save 0.1% keep each tensor below brotli's bytes (pylm-22M FP8). */
+    double keep = wqc_dtype_size(t->dtype) == 1 ? 0.001 : 0.005;
+    int row_classes = rows > 1 && wqc_row_tables(mem, rows, n / rows, p.precision, keep, &by_row, &row_saved);
+    int tile_classes = rows > 1 && wqc_dtype_size(t->dtype) == 1 &&
+                       wqc_tile_tables(mem, rows, n / rows, WQC_FP8_BLOCK, p.precision, keep, &by_tile, &tile_saved);
+    if (row_classes && tile_classes) {
+        wqc_rans_context *loser = tile_saved > row_saved ? &by_row : &by_tile;
+        free(loser->tables), free(loser->group_table);
+        row_classes = !(tile_classes = tile_saved > row_saved);
+    }
     wqc_status st;
-    if (rows > 1 && wqc_row_tables(mem, rows, n / rows, p.precision, &by_row)) {
+    if (row_classes || tile_classes) {
+        wqc_rans_context *ctx = tile_classes ? &by_tile : &by_row;
         f->shared_model = 0;
-        st = wqc_rans_encode_context(mem, n, &by_row, &p, &f->coded, err);
-        free(by_row.tables);
-        free(by_row.group_table);
+        f->table_tile = tile_classes ? WQC_FP8_BLOCK : 0;
+        st = wqc_rans_encode_context(mem, n, ctx, &p, &f->coded, err);
+        free(ctx->tables);
+        free(ctx->group_table);
     } else {
         st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
     }

@@ -20,17 +20,42 @@
 #define CLASSES_MAX 8
 #define CLASS_BITS 3
 #define CLASSES_TRIED 4
-/* Kept where they save this share of the symbols' bytes (and 64 bytes):
- * the context decoders are some 10% slower than order-0 on byte alphabets. */
-#define KEEP 0.005
 #define ROUNDS 4
 
+/* The units that get a class each: rows, or tiles of tile_rows x tile_cols
+ * (the last ones in a row or column of tiles may be smaller). */
 typedef struct rows_view {
-    uint64_t rows, cols;
+    uint64_t rows;          /* units */
     uint32_t used;          /* distinct symbols */
     uint8_t symbol[256];    /* dense index -> symbol */
-    float *h;               /* rows x used counts (exact: below 2^24) */
+    float *h;               /* units x used counts (exact: below 2^24) */
 } rows_view;
+
+typedef struct unit_layout {
+    uint64_t rows, cols;            /* the matrix */
+    uint64_t tile_rows, tile_cols;  /* a unit; tile_cols = cols for rows */
+    uint64_t across, units;         /* units in a row of units, all of them */
+} unit_layout;
+
+static unit_layout layout_of(uint64_t rows, uint64_t cols, uint64_t tile_rows, uint64_t tile_cols)
+{
+    unit_layout u = {rows, cols, tile_rows, tile_cols, (cols + tile_cols - 1) / tile_cols, 0};
+    u.units = (rows + tile_rows - 1) / tile_rows * u.across;
+    return u;
+}
+
+/* The context of the unit classes: a group per row segment of tile_cols. */
+static int segment_groups(const unit_layout *u, const uint8_t *cls, wqc_rans_context *ctx)
+{
+    uint8_t *g = malloc((size_t)(u->rows * u->across));
+    if (!g) return 0;
+    for (uint64_t r = 0; r < u->rows; r++)
+        for (uint64_t j = 0; j < u->across; j++) g[r * u->across + j] = cls[r / u->tile_rows * u->across + j];
+    ctx->group_table = g;
+    ctx->rows = u->rows, ctx->cols = u->cols, ctx->group_len = u->tile_cols, ctx->ngroups = u->rows * u->across;
+    ctx->tile = 0;
+    return 1;
+}
 
 void wqc_row_tables_write(const wqc_rans_context *ctx, wqc_bytes *out)
 {
@@ -122,9 +147,9 @@ static void lloyd(const rows_view *v, uint32_t k, int rounds, uint8_t *cls, uint
         goto counts;
     }
     for (uint64_t r = 0; r < v->rows; r++) {
-        double s = 0;
-        for (uint32_t j = 0; j < v->used; j++) s += (double)v->h[r * v->used + j] * (double)j;
-        order[r] = (ranked){s / (double)v->cols, r};
+        double s = 0, count = 0;
+        for (uint32_t j = 0; j < v->used; j++) s += (double)v->h[r * v->used + j] * (double)j, count += v->h[r * v->used + j];
+        order[r] = (ranked){count > 0 ? s / count : 0, r};
     }
     qsort(order, (size_t)v->rows, sizeof *order, by_mean);
     for (uint64_t i = 0; i < v->rows; i++) cls[order[i].row] = (uint8_t)(i * k / v->rows);
@@ -182,31 +207,38 @@ static double map_bytes(const uint8_t *cls, uint64_t rows, uint32_t k, uint32_t 
     return bytes;
 }
 
-int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precision, wqc_rans_context *ctx)
+/* Classes of the units of u where they pay (see row_tables.h). */
+static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, double keep, wqc_rans_context *ctx,
+                       double *saved)
 {
-    /* cols < 2^24: a row's counts are exact in float. */
-    if (rows < ROWS_MIN || cols < COLS_MIN || cols >= (1u << 24) || rows * cols < VALUES_MIN) return 0;
+    uint64_t rows = u->rows, cols = u->cols, units = u->units;
+    /* A unit's counts are exact in float below 2^24. */
+    if (units < ROWS_MIN || u->tile_cols < COLS_MIN || u->tile_rows * u->tile_cols >= (1u << 24) ||
+        rows * cols < VALUES_MIN)
+        return 0;
     uint64_t total[256] = {0};
     uint64_t n = rows * cols;
     for (uint64_t i = 0; i < n; i++) total[sym[i]]++;
-    rows_view v = {.rows = rows, .cols = cols};
+    rows_view v = {.rows = units};
     uint8_t dense[256];
     for (int s = 0; s < 256; s++)
         if (total[s]) dense[s] = (uint8_t)v.used, v.symbol[v.used++] = (uint8_t)s;
-    if (rows * v.used > CELLS_MAX || v.used < 2) return 0;
-    v.h = calloc((size_t)(rows * v.used), sizeof *v.h);
-    uint8_t *cls = malloc((size_t)rows), *best_cls = malloc((size_t)rows);
+    if (units * v.used > CELLS_MAX || v.used < 2) return 0;
+    v.h = calloc((size_t)(units * v.used), sizeof *v.h);
+    uint8_t *cls = malloc((size_t)units), *best_cls = malloc((size_t)units);
     uint64_t *counts = malloc(CLASSES_MAX * 256 * sizeof *counts);
     uint32_t(*freq)[256] = malloc(CLASSES_MAX * sizeof *freq), (*best_freq)[256] = malloc(CLASSES_MAX * sizeof *best_freq);
     int found = 0;
     if (!v.h || !cls || !best_cls || !counts || !freq || !best_freq) goto done;
-    for (uint64_t r = 0; r < rows; r++)
-        for (uint64_t c = 0; c < cols; c++) v.h[r * v.used + dense[sym[r * cols + c]]] += 1.0f;
+    for (uint64_t r = 0; r < rows; r++) {
+        float *row_units = v.h + r / u->tile_rows * u->across * v.used;
+        for (uint64_t c = 0; c < cols; c++) row_units[c / u->tile_cols * v.used + dense[sym[r * cols + c]]] += 1.0f;
+    }
     double table0, base = table_cost(total, precision, freq[0], &table0) / 8 + table0, best = base;
     uint32_t best_k = 1;
-    /* Two halves by rank first: rows that differ in scale show there, and
+    /* Two halves by rank first: units that differ in scale show there, and
      * where they save under half the bar, Lloyd's rounds are not run. */
-    for (uint32_t k = 2, rounds = 0; k <= CLASSES_TRIED && k * 4 <= rows; k = rounds ? 2 * k : k, rounds = ROUNDS) {
+    for (uint32_t k = 2, rounds = 0; k <= CLASSES_TRIED && k * 4 <= units; k = rounds ? 2 * k : k, rounds = ROUNDS) {
         lloyd(&v, k, (int)rounds, cls, counts);
         /* Empty classes dropped, the others renumbered. */
         uint32_t kept = 0, renum[CLASSES_MAX];
@@ -217,31 +249,89 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
             if (m) memmove(counts + kept * 256, counts + t * 256, 256 * sizeof *counts), kept++;
         }
         if (kept < 2) continue;
-        for (uint64_t r = 0; r < rows; r++) cls[r] = (uint8_t)renum[cls[r]];
+        for (uint64_t r = 0; r < units; r++) cls[r] = (uint8_t)renum[cls[r]];
         double bytes = 0, tb = 0;
         for (uint32_t t = 0; t < kept; t++) {
             bytes += table_cost(counts + t * 256, precision, freq[t], &tb) / 8;
             if (t == 0) bytes += tb; /* table 0 is the frame's model; the others are in the map's bytes */
         }
-        bytes += map_bytes(cls, rows, kept, freq, precision);
-        if (!rounds && base - bytes < 0.5 * KEEP * base) break;
+        bytes += map_bytes(cls, units, kept, freq, precision);
+        if (!rounds && base - bytes < 0.5 * keep * base) break;
         if (bytes < best) {
             best = bytes, best_k = kept;
-            memcpy(best_cls, cls, (size_t)rows);
+            memcpy(best_cls, cls, (size_t)units);
             memcpy(best_freq, freq, kept * sizeof *freq);
         }
     }
-    if (best_k < 2 || base - best < 64 || base - best < KEEP * base) goto done;
+    if (best_k < 2 || base - best < 64 || base - best < keep * base) goto done;
     memset(ctx, 0, sizeof *ctx);
     ctx->tables = calloc(best_k, sizeof *ctx->tables);
     if (!ctx->tables) goto done;
+    if (!segment_groups(u, best_cls, ctx)) {
+        free(ctx->tables);
+        goto done;
+    }
     for (uint32_t t = 0; t < best_k; t++) wqc_rans_table_init(&ctx->tables[t], best_freq[t], 256, precision, NULL);
     ctx->ntables = best_k;
-    ctx->group_table = best_cls;
-    best_cls = NULL;
-    ctx->rows = rows, ctx->cols = cols, ctx->group_len = cols, ctx->ngroups = rows, ctx->tile = 0;
+    *saved = base - best;
     found = 1;
 done:
     free(v.h), free(cls), free(best_cls), free(counts), free(freq), free(best_freq);
     return found;
+}
+
+int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precision, double keep, wqc_rans_context *ctx,
+                   double *saved)
+{
+    unit_layout u = layout_of(rows, cols, 1, cols);
+    return unit_tables(sym, &u, precision, keep, ctx, saved);
+}
+
+int wqc_tile_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, uint32_t tile, int precision, double keep,
+                    wqc_rans_context *ctx, double *saved)
+{
+    if (tile == 0 || rows <= tile || cols <= tile) return 0;
+    unit_layout u = layout_of(rows, cols, tile, tile);
+    return unit_tables(sym, &u, precision, keep, ctx, saved);
+}
+
+void wqc_tile_tables_write(const wqc_rans_context *ctx, uint32_t tile, wqc_bytes *out)
+{
+    /* The segments' classes back to one a tile. */
+    unit_layout u = layout_of(ctx->rows, ctx->cols, tile, tile);
+    uint8_t *cls = malloc(u.units ? (size_t)u.units : 1);
+    if (!cls) {
+        out->failed = 1;
+        return;
+    }
+    for (uint64_t t = 0; t < u.units; t++) cls[t] = ctx->group_table[t / u.across * tile * u.across + t % u.across];
+    wqc_rans_context by_tile = *ctx;
+    by_tile.group_table = cls, by_tile.ngroups = u.units;
+    wqc_bytes_varint(out, tile);
+    wqc_row_tables_write(&by_tile, out);
+    free(cls);
+}
+
+wqc_status wqc_tile_tables_read(const uint8_t *in, size_t len, const wqc_rans_table *table0, uint64_t rows,
+                                uint64_t cols, wqc_rans_context *ctx, uint32_t *tile, wqc_error *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    wqc_cursor c = {in, in + len, 0};
+    uint64_t t = wqc_cursor_varint(&c);
+    if (c.failed || t == 0 || t >= rows || t >= cols || t > UINT32_MAX)
+        return wqc_fail(err, WQC_ERR_FORMAT, "bad TILES field: tiles of %llu", (unsigned long long)t);
+    unit_layout u = layout_of(rows, cols, t, t);
+    wqc_rans_context by_tile;
+    wqc_status st = wqc_row_tables_read(c.p, (size_t)(c.end - c.p), table0, u.units, t * t, &by_tile, err);
+    if (st != WQC_OK) return wqc_fail_context(err, st, "TILES field");
+    uint8_t *per_tile = by_tile.group_table;
+    int ok = segment_groups(&u, per_tile, &by_tile);
+    free(per_tile);
+    if (!ok) {
+        free(by_tile.tables);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    *ctx = by_tile;
+    *tile = (uint32_t)t;
+    return WQC_OK;
 }

@@ -6,7 +6,7 @@
 /* floor(2^32 / d) + 1 for the KT denominators d = 2 (n0 + n1) + 2 <= 2 x 257 + 2:
  * with it, a / d is (a x r) >> 32 exactly for numerators a < 2^22 (the
  * error a / 2^32 < 2^-10 stays below 1 / d; test_side checks every pair). */
-#define RECIP(d) ((d) ? (uint32_t)(0x100000000ull / (d) + 1u) : 0u)
+#define RECIP(d) ((uint32_t)(0x100000000ull / ((d) + !(d)) + 1u)) /* d = 0: unused */
 #define RECIP8(d) RECIP(d), RECIP(d + 1), RECIP(d + 2), RECIP(d + 3), RECIP(d + 4), RECIP(d + 5), RECIP(d + 6), RECIP(d + 7)
 #define RECIP64(d) RECIP8(d), RECIP8(d + 8), RECIP8(d + 16), RECIP8(d + 24), RECIP8(d + 32), RECIP8(d + 40), \
                    RECIP8(d + 48), RECIP8(d + 56)

@@ -161,3 +161,12 @@ peaks = os.path.join(out, "peaks.gguf")
 gw.write(peaks, meta, [(k, k, [256, 24], gw.blocks(k, w(24, 256), rng)) for k in ("Q8_0", "Q4_0")])
 subprocess.run([wqc, "encode", peaks, "-o", os.path.join(dirs["fuzz_wqc_reader"], "gguf_peaks.wqc"), "-f", "-q"],
                check=True)
+
+# FP8 values whose 128 x 128 blocks differ in spread: a table a class of tiles (TILES).
+from fp8_convert import to_e4m3  # noqa: E402
+spread = 4.0 ** rng.integers(0, 3, (3, 3))
+x = rng.standard_normal((260, 260)) * np.kron(spread, np.ones((128, 128)))[:260, :260] * 4
+tiles = os.path.join(out, "tiles.safetensors")
+safetensors(tiles, {"x": ("F8_E4M3", [260, 260], np.asarray(to_e4m3(x), dtype=np.uint8).tobytes())})
+subprocess.run([wqc, "encode", tiles, "--lossless", "--chunk", "4096", "-o",
+                os.path.join(dirs["fuzz_wqc_reader"], "fp8_tiles.wqc"), "-f", "-q"], check=True)

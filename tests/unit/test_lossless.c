@@ -219,9 +219,68 @@ static void test_lossless_e8m3_exceptions(void **state)
     free(x), free(v), free(sym), free(nib), free(sig), free(out);
 }
 
-/* Row tables: a BF16 matrix whose rows come at three scales takes a table
- * per class of rows; it comes back bit-exact, whole and streamed, and every
- * decoder ISA gives the scalar one's symbols. Its FP8 copy too, however
+/* A split frame of t with classes of rows (tile 0) or of tile x tile
+ * tiles, where the classes are kept: every ISA's context decoder gives the
+ * scalar symbols, and the container gives t back whole and streamed. */
+static void check_classes(const wqc_tensor *t, uint32_t tile)
+{
+    wqc_encode_options o;
+    wqc_encode_options_default(&o);
+    o.rans.chunk = 8192;
+    wqc_frame f;
+    void *scratch = NULL;
+    wqc_error err;
+    size_t n = (size_t)t->nelem;
+    assert_int_equal(wqc_frame_lossless(t, &o, 3, &f, &scratch, &err), WQC_OK);
+    /* FP8 rows: split with row tables, or a peer where brotli's context
+     * modelling finds the rows too; either way back bit-exact below. */
+    assert_true(t->dtype == WQC_DTYPE_F8_E4M3 || wqc_encoding_split(f.encoding));
+    if (wqc_encoding_split(f.encoding)) {
+        uint64_t rows = t->shape[0], cols = t->shape[1];
+        assert_true(f.coded.ctx.ntables >= 2);
+        assert_int_equal(f.table_tile, tile);
+        assert_int_equal(f.coded.ctx.ngroups, tile ? rows * ((cols + tile - 1) / tile) : rows);
+        uint8_t *ref = malloc(n), *sym = malloc(n);
+        wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = ref};
+        assert_int_equal(wqc_rans_decode_to(&f.coded, &out, 1, WQC_ISA_SCALAR, &err), WQC_OK);
+        for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
+            if (!wqc_isa_available((wqc_isa)isa)) continue;
+            out.dst = sym;
+            assert_int_equal(wqc_rans_decode_to(&f.coded, &out, 2, (wqc_isa)isa, &err), WQC_OK);
+            assert_memory_equal(sym, ref, n);
+        }
+        free(ref), free(sym);
+    }
+    /* Through the container: whole and streamed on 3 threads. */
+    wqc_memory_out s = {0};
+    wqc_writer *w;
+    assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
+    assert_int_equal(wqc_writer_add(w, &f, &err), WQC_OK);
+    assert_int_equal(wqc_writer_finish(w, &err), WQC_OK);
+    wqc_writer_free(w);
+    wqc_reader *r;
+    assert_int_equal(wqc_reader_open(s.data, s.len, 0, NULL, 0, &r, &err), WQC_OK);
+    const wqc_frame *g;
+    assert_int_equal(wqc_reader_frame(r, 0, &g, &err), WQC_OK);
+    assert_int_equal(g->coded.ctx.ntables, wqc_encoding_split(f.encoding) ? f.coded.ctx.ntables : 0);
+    assert_int_equal(g->table_tile, f.table_tile);
+    assert_int_equal(g->coded.ctx.ngroups, f.coded.ctx.ngroups);
+    uint8_t *back = malloc(t->nbytes);
+    assert_int_equal(wqc_frame_decode_raw(g, back, &err), WQC_OK);
+    assert_memory_equal(back, t->data, t->nbytes);
+    wqc_memory_out streamed = {0};
+    assert_int_equal(wqc_frame_stream(g, WQC_FORM_SYMBOLS, 3, 8192, wqc_memory_sink, &streamed, &err), WQC_OK);
+    assert_int_equal(streamed.len, t->nbytes);
+    assert_memory_equal(streamed.data, t->data, t->nbytes);
+    free(streamed.data), free(back);
+    wqc_reader_free(r);
+    free(s.data);
+    wqc_encoded_free(&f);
+    free(scratch);
+}
+
+/* BF16 values (split-e8m3's symbols) and FP8 values whose rows differ in
+ * scale take a table per class of rows, and come back bit-exact however
  * it is coded. */
 static void test_lossless_row_tables(void **state)
 {
@@ -246,56 +305,32 @@ static void test_lossless_row_tables(void **state)
     static const wqc_dtype dtypes[2] = {WQC_DTYPE_BF16, WQC_DTYPE_F8_E4M3};
     for (int d = 0; d < 2; d++) {
         wqc_tensor t = {"rows", dtypes[d], 2, {rows, cols}, n, d ? f8 : v, n * wqc_dtype_size(dtypes[d])};
-        wqc_encode_options o;
-        wqc_encode_options_default(&o);
-        o.rans.chunk = 8192;
-        wqc_frame f;
-        void *scratch = NULL;
-        wqc_error err;
-        assert_int_equal(wqc_frame_lossless(&t, &o, 3, &f, &scratch, &err), WQC_OK);
-        /* FP8: split with row tables, or a peer where brotli's context
-         * modelling finds the rows too; either way back bit-exact below. */
-        assert_true(d == 1 || wqc_encoding_split(f.encoding));
-        if (wqc_encoding_split(f.encoding)) {
-            assert_true(f.coded.ctx.ntables >= 2);
-            assert_int_equal(f.coded.ctx.ngroups, rows);
-            /* Every ISA's context decoder gives the scalar symbols. */
-            uint8_t *ref = malloc(n), *sym = malloc(n);
-            wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = ref};
-            assert_int_equal(wqc_rans_decode_to(&f.coded, &out, 1, WQC_ISA_SCALAR, &err), WQC_OK);
-            for (int isa = 1; isa < WQC_ISA_COUNT; isa++) {
-                if (!wqc_isa_available((wqc_isa)isa)) continue;
-                out.dst = sym;
-                assert_int_equal(wqc_rans_decode_to(&f.coded, &out, 2, (wqc_isa)isa, &err), WQC_OK);
-                assert_memory_equal(sym, ref, n);
-            }
-            free(ref), free(sym);
-        }
-        /* Through the container: whole and streamed on 3 threads. */
-        wqc_memory_out s = {0};
-        wqc_writer *w;
-        assert_int_equal(wqc_writer_open(wqc_memory_sink, &s, NULL, 0, &w, &err), WQC_OK);
-        assert_int_equal(wqc_writer_add(w, &f, &err), WQC_OK);
-        assert_int_equal(wqc_writer_finish(w, &err), WQC_OK);
-        wqc_writer_free(w);
-        wqc_reader *r;
-        assert_int_equal(wqc_reader_open(s.data, s.len, 0, NULL, 0, &r, &err), WQC_OK);
-        const wqc_frame *g;
-        assert_int_equal(wqc_reader_frame(r, 0, &g, &err), WQC_OK);
-        assert_int_equal(g->coded.ctx.ntables, wqc_encoding_split(f.encoding) ? f.coded.ctx.ntables : 0);
-        uint8_t *back = malloc(t.nbytes);
-        assert_int_equal(wqc_frame_decode_raw(g, back, &err), WQC_OK);
-        assert_memory_equal(back, t.data, t.nbytes);
-        wqc_memory_out streamed = {0};
-        assert_int_equal(wqc_frame_stream(g, WQC_FORM_SYMBOLS, 3, 8192, wqc_memory_sink, &streamed, &err), WQC_OK);
-        assert_int_equal(streamed.len, t.nbytes);
-        assert_memory_equal(streamed.data, t.data, t.nbytes);
-        free(streamed.data), free(back);
-        wqc_reader_free(r);
-        free(s.data);
-        wqc_encoded_free(&f);
-        free(scratch);
+        check_classes(&t, 0);
     }
+    free(v), free(f8);
+}
+
+/* FP8 values scaled per 128 x 128 block, as FP8 checkpoints are, where the
+ * blocks' value distributions differ (a block of small weights fills the
+ * FP8 range less): a table per class of tiles (TILES), the last tiles of
+ * a row and of a column narrower. */
+static void test_lossless_tile_tables(void **state)
+{
+    (void)state;
+    const size_t rows = 400, cols = 600, n = rows * cols;
+    uint8_t *v = trained_bf16(n, 41), *f8 = malloc(n);
+    double spread[4][5];
+    uint64_t seed = 5;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 5; j++) spread[i][j] = (double)(1u << (test_rand(&seed) % 3 * 2)); /* 1, 4 or 16 */
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, v + 2 * i, 2);
+        double x = wqc_bf16_to_f32(h) * 64.0, s = spread[i / cols / 128][i % cols / 128];
+        f8[i] = wqc_e4m3_encode(x / s);
+    }
+    wqc_tensor t = {"tiles", WQC_DTYPE_F8_E4M3, 2, {rows, cols}, n, f8, n};
+    check_classes(&t, 128);
     free(v), free(f8);
 }
 
@@ -527,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_lossless_e8m3_exceptions),
         cmocka_unit_test(test_lossless_row_repeats_try_the_peers),
         cmocka_unit_test(test_lossless_row_tables),
+        cmocka_unit_test(test_lossless_tile_tables),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
         cmocka_unit_test(test_lossless_gguf_peaks),

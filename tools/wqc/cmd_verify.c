@@ -54,7 +54,8 @@ static void describe(const wqc_frame *f, char *buf, size_t cap)
     else if (f->encoding == WQC_ENC_GGUF)
         snprintf(buf, cap, "kept (gguf %s%s)", wqc_ggml_type_name(f->ggml_type), f->gguf_peaks ? "+peaks" : "");
     else if (f->coded.ctx.ntables > 1 && wqc_encoding_split(f->encoding))
-        snprintf(buf, cap, "kept (%s, %u row tables)", wqc_encoding_name(f->encoding), f->coded.ctx.ntables);
+        snprintf(buf, cap, "kept (%s, %u %s tables)", wqc_encoding_name(f->encoding), f->coded.ctx.ntables,
+                 f->table_tile ? "tile" : "row");
     else snprintf(buf, cap, "kept (%s)", wqc_encoding_name(f->encoding));
 }
 
@@ -135,8 +136,13 @@ static int run_info(const coding_args *a, wqc_archive *in)
             if (f->encoding == WQC_ENC_GGUF || wqc_encoding_split(f->encoding))
                 json_object_set_new(o, "shared_tables", json_boolean(f->shared_model != 0));
             if (f->encoding == WQC_ENC_GGUF) json_object_set_new(o, "block_peaks", json_integer((json_int_t)f->gguf_peaks));
-            if (wqc_encoding_split(f->encoding))
-                json_object_set_new(o, "row_tables", json_integer(f->coded.ctx.ntables > 1 ? f->coded.ctx.ntables : 1));
+            if (wqc_encoding_split(f->encoding)) {
+                int tiles = f->coded.ctx.ntables > 1 && f->table_tile;
+                json_object_set_new(o, "row_tables",
+                                    json_integer(f->coded.ctx.ntables > 1 && !tiles ? f->coded.ctx.ntables : 1));
+                json_object_set_new(o, "tile_tables", json_integer(tiles ? f->coded.ctx.ntables : 1));
+                json_object_set_new(o, "table_tile", json_integer(tiles ? f->table_tile : 0));
+            }
             if (stats) json_object_set_new(o, "stats", cli_stats_json(stats));
             json_array_append_new(list, o);
             continue;
