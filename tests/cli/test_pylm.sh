@@ -55,4 +55,22 @@ check "pylm-22M quantize output is the one brotli's size was measured on" \
 q=$(stat -c %s "$tmp/q.wqc")
 echo "pylm-22M affine 4-bit: $q bytes, brotli $peer_bytes ($(( 10000 * q / peer_bytes ))/10000)"
 check "pylm-22M affine 4-bit: .wqc ($q) <= 0.98 of brotli ($peer_bytes)" '(( 100 * q <= 98 * peer_bytes ))'
+# FP8 as DeepSeek ships it, stored losslessly: no tensor larger than the
+# smallest general-purpose coding of its own bytes + 32 (those sizes cached,
+# with the SHA-256 of the file they were measured on, in tests/data).
+peers=$(dirname "$0")/../data/pylm-22M-fp8-peers.json
+expect_status 0 "quantize --format fp8" -- "$wqc" quantize -q "$model/model.safetensors" --format fp8 -o "$tmp/fp8.safetensors"
+expect_status 0 "encode --lossless the FP8 file" -- "$wqc" encode --lossless -q "$tmp/fp8.safetensors" -o "$tmp/fp8.wqc"
+expect_status 0 "info --json" -- "$wqc" info --json "$tmp/fp8.wqc"
+check "pylm-22M FP8: every tensor <= the smallest peer's coding of it + 32 bytes" '"$py" - "$peers" "$tmp/out" "$tmp/fp8.safetensors" <<"PY"
+import hashlib, json, sys
+peers = json.load(open(sys.argv[1]))
+tensors = {t["name"]: t["payload_bytes"] for t in json.load(open(sys.argv[2]))["tensors"]}
+assert hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest() == peers["sha256"], "FP8 output changed: measure the peers again"
+smallest = peers["smallest_peer_bytes"]
+assert set(smallest) <= set(tensors) and len(smallest) == 87, "tensors differ from those measured (all of 64 bytes and more)"
+over = {k: (tensors[k], v) for k, v in smallest.items() if tensors[k] > v + 32}
+print("pylm-22M FP8: %d tensors, %d bytes against %d of their smallest peers" % (len(smallest), sum(tensors[k] for k in smallest), sum(smallest.values())))
+assert not over, over
+PY'
 finish
