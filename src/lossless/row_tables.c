@@ -9,8 +9,7 @@
 #include "wqc/entropy.h"
 #include "wqc/symbol_model.h"
 
-/* Below these a matrix's rows are too few or too short to tell apart. */
-#define ROWS_MIN 8
+/* Below these a matrix's rows are too short to tell apart. */
 #define COLS_MIN 32
 #define VALUES_MIN 16384
 /* Row histograms held at once (4 bytes each). */
@@ -213,7 +212,9 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
 {
     uint64_t rows = u->rows, cols = u->cols, units = u->units;
     /* A unit's counts are exact in float below 2^24. */
-    if (units < ROWS_MIN || u->tile_cols < COLS_MIN || u->tile_rows * u->tile_cols >= (1u << 24) ||
+    /* A tile holds thousands of symbols: one makes a class; a row may not. */
+    uint64_t per_class = u->tile_rows > 1 ? 1 : 4;
+    if (units < 2 * per_class || u->tile_cols < COLS_MIN || u->tile_rows * u->tile_cols >= (1u << 24) ||
         rows * cols < VALUES_MIN)
         return 0;
     uint64_t total[256] = {0};
@@ -238,7 +239,7 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
     uint32_t best_k = 1;
     /* Two halves by rank first: units that differ in scale show there, and
      * where they save under half the bar, Lloyd's rounds are not run. */
-    for (uint32_t k = 2, rounds = 0; k <= CLASSES_TRIED && k * 4 <= units; k = rounds ? 2 * k : k, rounds = ROUNDS) {
+    for (uint32_t k = 2, rounds = 0; k <= CLASSES_TRIED && k * per_class <= units; k = rounds ? 2 * k : k, rounds = ROUNDS) {
         lloyd(&v, k, (int)rounds, cls, counts);
         /* Empty classes dropped, the others renumbered. */
         uint32_t kept = 0, renum[CLASSES_MAX];
