@@ -13,10 +13,15 @@
 static const uint32_t reciprocal[576] = {RECIP64(0),   RECIP64(64),  RECIP64(128), RECIP64(192), RECIP64(256),
                                          RECIP64(320), RECIP64(384), RECIP64(448), RECIP64(512)};
 
-uint32_t wqc_rc_kt_prob(uint32_t n0, uint32_t n1)
+static inline uint32_t kt_prob(uint32_t n0, uint32_t n1)
 {
     uint64_t a = (2ull * n0 + 1u) << WQC_RC_PROB_BITS;
     return (uint32_t)((a * reciprocal[2 * (n0 + n1) + 2]) >> 32);
+}
+
+uint32_t wqc_rc_kt_prob(uint32_t n0, uint32_t n1)
+{
+    return kt_prob(n0, n1);
 }
 
 /* P(bit = 0) in 12 bits from the KT estimate (n0 + 1/2) / (n0 + n1 + 1). */
@@ -33,7 +38,7 @@ static void update(wqc_rc_bit *m, int bit)
         m->n0 = (uint16_t)((m->n0 + 1) / 2);
         m->n1 = (uint16_t)((m->n1 + 1) / 2);
     }
-    uint32_t p = wqc_rc_kt_prob(m->n0, m->n1);
+    uint32_t p = kt_prob(m->n0, m->n1);
     p = p < 1 ? 1 : p > (1u << WQC_RC_PROB_BITS) - 1 ? (1u << WQC_RC_PROB_BITS) - 1 : p;
     m->p0 = (int16_t)((int)p - (1 << (WQC_RC_PROB_BITS - 1)));
 }
