@@ -1,5 +1,6 @@
-/* libFuzzer: the GGUF reader, and every tensor's blocks split into streams
- * and merged back (which must give the same bytes). */
+/* libFuzzer: the GGUF reader, every tensor's blocks split into streams and
+ * merged back, and coded as encode stores them (block peaks, F16 field
+ * codecs) and decoded: both must give the same bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wqc_gguf_merge(t->type, s, n, back, t->nbytes);
             if (memcmp(back, t->data, (size_t)t->nbytes) != 0) abort();
         }
-        free(back);
         wqc_gguf_streams_free(s, n);
+        wqc_encode_options o;
+        wqc_encode_options_default(&o);
+        wqc_frame f;
+        void *scratch = NULL;
+        if (back && wqc_frame_gguf(t, &o, 1, &f, &scratch, NULL) == WQC_OK) {
+            memset(back, 0, (size_t)t->nbytes);
+            if (wqc_frame_decode_raw(&f, back, NULL) != WQC_OK || memcmp(back, t->data, (size_t)t->nbytes) != 0) abort();
+            wqc_encoded_free(&f);
+            free(scratch);
+        }
+        free(back);
     }
     wqc_gguf_free(&g);
     return 0;
