@@ -3,6 +3,7 @@
 
 #include "../side/float_array.h"
 #include "../side/half_field.h"
+#include "../common/big_buffer.h"
 #include "../common/byte_codec.h"
 #include "../lossless/gguf_peaks.h"
 #include "format.h"
@@ -16,7 +17,7 @@
 static wqc_status decode_with_peaks(const wqc_frame *f, uint8_t *codes, wqc_isa isa, wqc_error *err)
 {
     uint64_t blocks = f->nelem / WQC_GGUF_PEAK_BLOCK, rest_n = f->nelem - f->gguf_peaks;
-    uint8_t *sym = malloc(blocks ? (size_t)blocks : 1), *rest = malloc((size_t)rest_n + WQC_GGUF_PEAK_SLACK);
+    uint8_t *sym = malloc(blocks ? (size_t)blocks : 1), *rest = wqc_big_alloc((size_t)rest_n + WQC_GGUF_PEAK_SLACK);
     wqc_status st = sym && rest ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = sym};
     if (st == WQC_OK) st = wqc_rans_decode_to(&f->peak_coded, &o, 1, isa, err);
@@ -41,7 +42,8 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
     uint64_t blocks = f->nelem / bw;
     wqc_gguf_stream s[WQC_GGUF_STREAMS_MAX] = {{0}};
     uint8_t *owned[WQC_GGUF_STREAMS_MAX] = {0};
-    s[0].data = owned[0] = malloc((size_t)f->nelem + WQC_GGUF_PEAK_SLACK);
+    /* MiBs written at once: huge pages (a fault a 2 MiB, not a 4 KiB). */
+    s[0].data = owned[0] = wqc_big_alloc((size_t)f->nelem + WQC_GGUF_PEAK_SLACK);
     s[0].len = f->nelem;
     wqc_status st = s[0].data ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     if (st == WQC_OK && f->gguf_peaks) st = decode_with_peaks(f, s[0].data, isa, err);
