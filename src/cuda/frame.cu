@@ -20,11 +20,13 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     memset(h, 0, sizeof *h);
     const wqc_rans_coded *c = &f->coded;
     const int context = c->ctx.ntables > 1;
-    /* Split frames' contexts are row tables: a group a row. */
+    /* Split frames' contexts are row or tile tables: a group a row, or a
+     * group a tile's row segment. */
     const int row_tables = context && wqc_encoding_split(f->encoding);
+    const uint64_t per_row = row_tables && c->ctx.group_len ? (c->ctx.cols + c->ctx.group_len - 1) / c->ctx.group_len : 0;
     if ((f->encoding != WQC_ENC_RANS && !wqc_encoding_split(f->encoding)) || (c->lanes > 32 && c->lanes != 64) ||
         (context && !row_tables && (!f->quantized || c->ctx.ngroups != f->q.ngroups)) ||
-        (row_tables && (c->ctx.ngroups != c->ctx.rows || c->ctx.group_len != c->ctx.cols || c->ctx.cols >= (1ull << 31) ||
+        (row_tables && (!per_row || c->ctx.ngroups != c->ctx.rows * per_row || c->ctx.cols >= (1ull << 31) ||
                         c->ctx.rows >= (1ull << 31))))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': the GPU decoder takes rANS with up to 32 lanes or 64",
                         f->name);
@@ -43,8 +45,8 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
     const int quantized = f->quantized && f->q.scale && f->q.offset;
     g->ngroups = quantized ? f->q.ngroups : row_tables ? c->ctx.ngroups : 1;
     if (row_tables) {
-        g->rows = c->ctx.rows, g->cols = g->group_len = c->ctx.cols;
-        g->aligned = (g->lanes == 32 || g->lanes == 64) && g->chunk % 32 == 0 && g->cols % 32 == 0;
+        g->rows = c->ctx.rows, g->cols = c->ctx.cols, g->group_len = c->ctx.group_len;
+        g->aligned = (g->lanes == 32 || g->lanes == 64) && g->chunk % 32 == 0 && g->cols % 32 == 0 && g->group_len % 32 == 0;
     } else if (g->split) {
         /* One row: no groups, and every round of 32 lies in it when the
          * chunks and the count are whole rounds. */

@@ -129,7 +129,13 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
         }
     }
     free(w);
-    const uint64_t cols = zeros == 2 ? 512 : 200;
+    const uint64_t cols = zeros == 2 || zeros == 4 ? 512 : 200;
+    /* zeros 4, bytes: the spread differs by 128 x 128 tile (tile tables). */
+    for (uint64_t k = 0; zeros == 4 && size == 1 && k < n; k++) {
+        static const float spread[3] = {0.5f, 1.0f, 2.0f};
+        float v = 600.0f * spread[(k / cols / 128 + k % cols / 128 * 2) % 3] * (float)((int)data[k] - 128) / 600.0f;
+        data[k] = (uint8_t)(v < -128 ? 0 : v > 127 ? 255 : 128 + (int)v);
+    }
     for (uint64_t k = 0; (zeros == 1 || zeros == 8) && k < n; k += zeros == 1 ? n : (uint64_t)zeros) memset(data + k * size, 0, size);
     for (uint64_t k = 0; (zeros == 2 || zeros == 3) && size == 2 && k < n; k++) {
         uint16_t h;
@@ -138,7 +144,7 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
         memcpy(data + 2 * k, &h, 2);
     }
     wqc_tensor t = {.name = "w", .dtype = dtype, .ndim = 1, .shape = {n}, .nelem = n, .data = data, .nbytes = n * size};
-    if (zeros == 2 || zeros == 3) t.ndim = 2, t.shape[0] = n / cols, t.shape[1] = cols;
+    if (zeros >= 2 && zeros <= 4) t.ndim = 2, t.shape[0] = n / cols, t.shape[1] = cols;
     wqc_encode_options o;
     wqc_encode_options_default(&o);
     o.rans.lanes = lanes;
