@@ -75,6 +75,10 @@ double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *cou
 /* Bytes of m's description as a .wqc stores it (docs/FORMAT.md). */
 size_t wqc_symbol_model_bytes(const wqc_symbol_model *m);
 
+/* The order-0 model of one table, borrowing it (nothing to free): what a
+ * stream coded with wqc_rans_encode alone stores as its model. */
+wqc_symbol_model wqc_symbol_model_order0(const wqc_rans_table *t);
+
 /* The rANS context that codes q with m (tables borrowed from m; the maps
  * allocated: free them with wqc_symbol_model_context_free). tile: 0 for
  * row-major symbols, else the gemv layout's. col_shift: NULL, or q->cols

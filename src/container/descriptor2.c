@@ -61,8 +61,7 @@ static wqc_status write_rans_stream(const wqc_rans_coded *c, const wqc_symbol_mo
         return WQC_OK;
     }
     /* A stream coded with wqc_rans_encode alone: its table is an order-0 model. */
-    wqc_symbol_model order0 = {.precision = c->table.precision, .alphabet = c->table.alphabet, .nbins = 1,
-                               .ntables = 1, .tables = (wqc_rans_table *)&c->table};
+    wqc_symbol_model order0 = wqc_symbol_model_order0(&c->table);
     const wqc_symbol_model *m = model->ntables ? model : &order0;
     if (m->alphabet != alphabet || m->precision != c->table.precision)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': its model does not fit its symbols", name);
@@ -218,8 +217,7 @@ static wqc_status read_quant(wqc_cursor *c, wqc_frame *f, wqc_error *err)
     return WQC_OK;
 }
 
-/* The rANS description, read in place: chunk lengths and the model. */
-/* A rANS stream's description (write_rans_stream) for n symbols of the
+/* A rANS stream's description (write_rans_stream), read in place, for n symbols of the
  * alphabet in payload_len bytes: the chunk layout into *c, the model into
  * *model (*shared_model: 0 inline, k + 1 for shared model k). */
 static wqc_status read_rans_stream(wqc_cursor *cur, const wqc_symbol_model *shared, size_t nshared, uint32_t alphabet,
@@ -370,9 +368,9 @@ static wqc_status read_gguf_head(wqc_cursor *c, uint64_t payload_len, wqc_frame 
 {
     uint64_t word = wqc_cursor_varint(c), type = word & (WQC2_GGUF_PEAKS - 1);
     uint32_t alphabet, nfields, flen[WQC_GGUF_STREAMS_MAX], bw, bb;
-    if (!c->failed && word >> 8 > 1)
+    if (!c->failed && word >= 2 * WQC2_GGUF_PEAKS)
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': GGUF frame flags %llu (written by a newer wqc?)", f->name,
-                        (unsigned long long)(word >> 8));
+                        (unsigned long long)(word / WQC2_GGUF_PEAKS));
     int peaks = (word & WQC2_GGUF_PEAKS) != 0;
     if (c->failed || !wqc_gguf_layout((uint32_t)type, &alphabet, &nfields, flen) ||
         !wqc_ggml_type_block((uint32_t)type, &bw, &bb) || (peaks && !wqc_gguf_has_peaks((uint32_t)type)))

@@ -11,7 +11,6 @@
 #include "wqc/gguf.h"
 #include "wqc/gemv.h"
 
-/* Bytes of a payload that is not rANS-coded: raw, zstd, brotli, floats or split. */
 /* GGUF codes whose block peaks were left out: the peak symbols and the
  * other codes decoded, the peaks put back. */
 static wqc_status decode_with_peaks(const wqc_frame *f, uint8_t *codes, wqc_isa isa, wqc_error *err)
@@ -46,9 +45,9 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
     s[0].data = owned[0] = wqc_big_alloc((size_t)f->nelem + WQC_GGUF_PEAK_SLACK);
     s[0].len = f->nelem;
     wqc_status st = s[0].data ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK && f->gguf_peaks) st = decode_with_peaks(f, s[0].data, isa, err);
     wqc_rans_output o = {.form = WQC_FORM_SYMBOLS, .dst = s[0].data};
-    if (st == WQC_OK && !f->gguf_peaks) st = wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
+    if (st == WQC_OK)
+        st = f->gguf_peaks ? decode_with_peaks(f, s[0].data, isa, err) : wqc_rans_decode_to(&f->coded, &o, 1, isa, err);
     const uint8_t *at = f->payload + f->coded.payload_len + f->peak_coded.payload_len;
     for (uint32_t k = 0; st == WQC_OK && k < nfields; k++) {
         uint64_t want = blocks * flen[k];
@@ -73,6 +72,7 @@ static wqc_status decode_gguf(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc
     return st;
 }
 
+/* Bytes of a payload that is not rANS-coded: raw, zstd, brotli, floats or split. */
 static wqc_status decode_bytes(const wqc_frame *f, uint8_t *out, wqc_isa isa, wqc_error *err)
 {
     wqc_status st = WQC_OK;

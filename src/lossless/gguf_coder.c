@@ -2,8 +2,8 @@
  * quantized blocks of a split type as their codes (rANS, order-0: the
  * tensor's own table or the file's shared one, whichever costs less; Q8_0
  * and Q4_0 without their block peaks where that is smaller) and
- * their fields (raw, zstd or, for F16 values, the adaptive half coder,
- * whichever is smallest); float tensors as encode
+ * their fields (raw, zstd or, for F16 values, the adaptive half coder or
+ * its rANS form, whichever is smallest); float tensors as encode
  * --lossless stores them; anything else passed through. */
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +37,7 @@ static wqc_status code_stream(const uint8_t *sym, uint64_t n, uint32_t alphabet,
  * or a shared model's reference. */
 static uint64_t stream_bytes(const wqc_rans_coded *c, uint32_t shared_model)
 {
-    wqc_symbol_model own = {.precision = c->table.precision, .alphabet = c->table.alphabet, .nbins = 1, .ntables = 1,
-                            .tables = (wqc_rans_table *)&c->table};
+    wqc_symbol_model own = wqc_symbol_model_order0(&c->table);
     return c->payload_len + 3 * c->nchunks + (shared_model ? 2 : wqc_symbol_model_bytes(&own));
 }
 
@@ -220,17 +219,15 @@ wqc_status wqc_gguf_shared_models(const wqc_gguf *g, int precision, wqc_symbol_m
         if (st != WQC_OK) break;
         /* Types with block peaks: the codes as they are coded, peaks left
          * out, and the peak symbols (their own alphabet). */
-        uint64_t h[256] = {0}, len = s[0].len, blocks = len / WQC_GGUF_PEAK_BLOCK;
-        uint8_t *sym = wqc_gguf_has_peaks(t->type) ? malloc(blocks ? (size_t)blocks : 1) : NULL;
-        if (sym) {
-            len -= wqc_gguf_peaks_take(t->type, s[0].data, s[0].len, s[0].data, sym);
-            wqc_histogram(sym, (size_t)blocks, h);
-            for (int k = 0; k < WQC_GGUF_PEAK_ALPHABET; k++) counts[WQC_GGUF_PEAK_ALPHABET][k] += h[k];
-            tensors[WQC_GGUF_PEAK_ALPHABET]++;
+        uint64_t h[256] = {0}, hp[256] = {0}, len = s[0].len, blocks = len / WQC_GGUF_PEAK_BLOCK;
+        if (wqc_gguf_has_peaks(t->type)) {
+            uint8_t *sym = malloc(blocks ? (size_t)blocks : 1);
+            if (!sym) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+            else len -= wqc_gguf_peaks_take(t->type, s[0].data, s[0].len, s[0].data, sym);
+            if (sym) wqc_histogram(sym, (size_t)blocks, hp);
+            for (int k = 0; k < WQC_GGUF_PEAK_ALPHABET; k++) counts[WQC_GGUF_PEAK_ALPHABET][k] += hp[k];
+            tensors[WQC_GGUF_PEAK_ALPHABET] += sym != NULL;
             free(sym);
-            memset(h, 0, sizeof h);
-        } else if (wqc_gguf_has_peaks(t->type)) {
-            st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         }
         wqc_histogram(s[0].data, (size_t)len, h);
         for (int k = 0; k < 256; k++) counts[s[0].alphabet][k] += h[k];

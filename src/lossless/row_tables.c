@@ -119,7 +119,7 @@ static double table_cost(const uint64_t *counts, int precision, uint32_t *freq, 
     if (wqc_freq_normalize(counts, 256, precision, freq, NULL) != WQC_OK) return INFINITY;
     wqc_rans_table t;
     if (wqc_rans_table_init(&t, freq, 256, precision, NULL) != WQC_OK) return INFINITY;
-    wqc_symbol_model m = {.precision = precision, .alphabet = 256, .nbins = 1, .ntables = 1, .tables = &t};
+    wqc_symbol_model m = wqc_symbol_model_order0(&t);
     *table_bytes = (double)wqc_symbol_model_bytes(&m);
     return wqc_cross_entropy_bits(counts, freq, 256, 1u << precision) * (double)total;
 }
@@ -211,9 +211,9 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
                        double *saved)
 {
     uint64_t rows = u->rows, cols = u->cols, units = u->units;
-    /* A unit's counts are exact in float below 2^24. */
     /* A tile holds thousands of symbols: one makes a class; a row may not. */
     uint64_t per_class = u->tile_rows > 1 ? 1 : 4;
+    /* A unit's counts are exact in float below 2^24. */
     if (units < 2 * per_class || u->tile_cols < COLS_MIN || u->tile_rows * u->tile_cols >= (1u << 24) ||
         rows * cols < VALUES_MIN)
         return 0;

@@ -24,8 +24,7 @@ wqc_status wqc_code_order0(const uint8_t *sym, uint64_t n, uint32_t alphabet, co
     /* The shared model covers every symbol: coding with it cannot fail on range. */
     st = wqc_rans_encode_table(sym, n, &shared->tables[0], p, &alt, err);
     if (st != WQC_OK) return st;
-    wqc_symbol_model own = {.precision = p->precision, .alphabet = alphabet, .nbins = 1, .ntables = 1,
-                            .tables = &out->table};
+    wqc_symbol_model own = wqc_symbol_model_order0(&out->table);
     if (alt.payload_len + 2 < out->payload_len + wqc_symbol_model_bytes(&own)) {
         wqc_rans_coded_free(out);
         *out = alt;

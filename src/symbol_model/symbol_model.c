@@ -143,6 +143,12 @@ void wqc_symbol_model_context_free(wqc_rans_context *ctx)
     ctx->bin_table = NULL;
 }
 
+wqc_symbol_model wqc_symbol_model_order0(const wqc_rans_table *t)
+{
+    return (wqc_symbol_model){.precision = t->precision, .alphabet = t->alphabet, .nbins = 1, .ntables = 1,
+                              .tables = (wqc_rans_table *)t};
+}
+
 size_t wqc_symbol_model_bytes(const wqc_symbol_model *m)
 {
     wqc_bytes b = {0};
