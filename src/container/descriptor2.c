@@ -170,7 +170,7 @@ wqc_status wqc_descriptor2_write(const wqc_frame *f, wqc_bytes *out, wqc_error *
         wqc_row_tables_write(&f->coded.ctx, &v);
         field(out, WQC2_FIELD_ROWS | WQC2_FIELD_CRITICAL, &v);
     }
-    if (f->encoding == WQC_ENC_RANS && f->coded.ctx.col_shift) {
+    if ((f->encoding == WQC_ENC_RANS || wqc_encoding_split(f->encoding)) && f->coded.ctx.col_shift) {
         wqc_col_shifts_write(f->coded.ctx.col_shift, f->coded.ctx.cols, &v);
         field(out, WQC2_FIELD_COLUMNS | WQC2_FIELD_CRITICAL, &v);
     }
@@ -291,6 +291,26 @@ static wqc_status read_peaks(wqc_cursor *cur, const wqc_symbol_model *shared, si
     return wqc_rans_coded_index(c, err);
 }
 
+/* A split frame's COLUMNS field: shifts over the bins of its ROWS field,
+ * each bin its own table. */
+static wqc_status split_shifts(wqc_frame *f, int8_t *col_shift, wqc_error *err)
+{
+    wqc_rans_context *ctx = &f->coded.ctx;
+    if (ctx->ntables < 2 || f->table_tile || ctx->ngroups != ctx->rows || ctx->group_len != ctx->cols) {
+        free(col_shift);
+        return BAD("COLUMNS field of a split frame without a ROWS field");
+    }
+    ctx->bin_table = malloc(ctx->ntables);
+    if (!ctx->bin_table) {
+        free(col_shift);
+        return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t b = 0; b < ctx->ntables; b++) ctx->bin_table[b] = (uint8_t)b;
+    ctx->nbins = ctx->ntables;
+    ctx->col_shift = col_shift;
+    return wqc_rans_context_check(ctx, err) == WQC_OK ? WQC_OK : wqc_fail_context(err, WQC_ERR_FORMAT, "bad COLUMNS field");
+}
+
 /* What the rANS description needs from the rest: the tables ready to decode
  * (a context when the model has several), the layout checked. */
 static wqc_status ready_rans(wqc_frame *f, const uint8_t *payload, uint64_t payload_len, wqc_error *err)
@@ -299,6 +319,11 @@ static wqc_status ready_rans(wqc_frame *f, const uint8_t *payload, uint64_t payl
     c->table = f->model.tables[0];
     int8_t *col_shift = c->ctx.col_shift;
     c->ctx.col_shift = NULL;
+    if (col_shift && wqc_encoding_split(f->encoding)) {
+        wqc_status st = split_shifts(f, col_shift, err);
+        if (st != WQC_OK) return st;
+        col_shift = NULL;
+    }
     if (col_shift && (f->model.ntables < 2 || f->gemv_tile || f->q.ngroups < 2)) {
         free(col_shift);
         return BAD("COLUMNS field without a context model of groups, or with LAYOUT");
@@ -438,13 +463,14 @@ static wqc_status read_extensions(wqc_cursor *c, wqc_frame *f, wqc_error *err)
         } else if ((id == WQC2_FIELD_ROWS || id == WQC2_FIELD_TILES) && wqc_encoding_split(f->encoding)) {
             uint64_t rows, cols;
             matrix_view(f, &rows, &cols);
-            if (f->model.ntables != 1 || f->coded.ctx.ntables) return BAD("ROWS or TILES field beside a context model");
+            if (f->model.ntables != 1 || f->coded.ctx.ntables || f->coded.ctx.col_shift)
+                return BAD("ROWS or TILES field beside a context model, or after COLUMNS");
             wqc_status st = id == WQC2_FIELD_ROWS
                                 ? wqc_row_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx, err)
                                 : wqc_tile_tables_read(value, (size_t)flen, &f->model.tables[0], rows, cols, &f->coded.ctx,
                                                        &f->table_tile, err);
             if (st != WQC_OK) return st;
-        } else if (id == WQC2_FIELD_COLUMNS && f->encoding == WQC_ENC_RANS) {
+        } else if (id == WQC2_FIELD_COLUMNS && (f->encoding == WQC_ENC_RANS || wqc_encoding_split(f->encoding))) {
             uint64_t rows, cols;
             matrix_view(f, &rows, &cols);
             /* Held here until ready_rans makes the context. */

@@ -6,6 +6,7 @@
 #include "../common/byte_codec.h"
 #include "../common/bytes.h"
 #include "../entropy/byte_probe.h"
+#include "class_shifts.h"
 #include "row_tables.h"
 #include "shared_table.h"
 #include "wqc/encode.h"
@@ -129,14 +130,23 @@ static wqc_status split_code(const wqc_tensor *t, const wqc_encode_options *o, i
         free(loser->tables), free(loser->group_table);
         row_classes = !(tile_classes = tile_saved > row_saved);
     }
+    /* Wider values' symbols (exponents) also by rows x columns, where that
+     * clears the bar over the row classes. */
+    wqc_rans_context by_shift;
+    double shift_saved = 0;
+    int shifts = rows > 1 && wqc_dtype_size(t->dtype) > 1 &&
+                 wqc_class_shifts(mem, rows, n / rows, p.precision, 2 * keep, row_saved, &by_shift, &shift_saved);
+    if (shifts && row_classes) {
+        free(by_row.tables), free(by_row.group_table);
+        row_classes = 0;
+    }
     wqc_status st;
-    if (row_classes || tile_classes) {
-        wqc_rans_context *ctx = tile_classes ? &by_tile : &by_row;
+    if (row_classes || tile_classes || shifts) {
+        wqc_rans_context *ctx = shifts ? &by_shift : tile_classes ? &by_tile : &by_row;
         f->shared_model = 0;
         f->table_tile = tile_classes ? WQC_FP8_BLOCK : 0;
         st = wqc_rans_encode_context(mem, n, ctx, &p, &f->coded, err);
-        free(ctx->tables);
-        free(ctx->group_table);
+        free(ctx->tables), free(ctx->group_table), free(ctx->col_shift), free(ctx->bin_table);
     } else {
         st = wqc_code_order0(mem, n, 256, o, &p, &f->coded, &f->shared_model, err);
     }

@@ -110,9 +110,7 @@ wqc_status wqc_row_tables_read(const uint8_t *in, size_t len, const wqc_rans_tab
     return WQC_OK;
 }
 
-/* Bits of coding counts[0..256) with their normalised table (freq out),
- * and the table's bytes as a model description. */
-static double table_cost(const uint64_t *counts, int precision, uint32_t *freq, double *table_bytes)
+double wqc_class_table_bits(const uint64_t *counts, int precision, uint32_t *freq, double *table_bytes)
 {
     uint64_t total = 0;
     for (int s = 0; s < 256; s++) total += counts[s];
@@ -124,15 +122,10 @@ static double table_cost(const uint64_t *counts, int precision, uint32_t *freq, 
     return wqc_cross_entropy_bits(counts, freq, 256, 1u << precision) * (double)total;
 }
 
-typedef struct ranked {
-    double mean;
-    uint64_t row;
-} ranked;
-
-static int by_mean(const void *a, const void *b)
+int wqc_ranked_by_mean(const void *a, const void *b)
 {
-    const ranked *x = a, *y = b;
-    return x->mean < y->mean ? -1 : x->mean > y->mean ? 1 : x->row < y->row ? -1 : x->row > y->row;
+    const wqc_ranked *x = a, *y = b;
+    return x->mean < y->mean ? -1 : x->mean > y->mean ? 1 : x->at < y->at ? -1 : x->at > y->at;
 }
 
 /* Lloyd's rounds from classes by rank of the rows' mean symbol (0 rounds:
@@ -140,7 +133,7 @@ static int by_mean(const void *a, const void *b)
 static void lloyd(const rows_view *v, uint32_t k, int rounds, uint8_t *cls, uint64_t *counts)
 {
     float *logp = malloc((size_t)k * v->used * sizeof *logp);
-    ranked *order = malloc((size_t)v->rows * sizeof *order);
+    wqc_ranked *order = malloc((size_t)v->rows * sizeof *order);
     if (!logp || !order) {
         memset(cls, 0, (size_t)v->rows);
         goto counts;
@@ -148,10 +141,10 @@ static void lloyd(const rows_view *v, uint32_t k, int rounds, uint8_t *cls, uint
     for (uint64_t r = 0; r < v->rows; r++) {
         double s = 0, count = 0;
         for (uint32_t j = 0; j < v->used; j++) s += (double)v->h[r * v->used + j] * (double)j, count += v->h[r * v->used + j];
-        order[r] = (ranked){count > 0 ? s / count : 0, r};
+        order[r] = (wqc_ranked){count > 0 ? s / count : 0, r};
     }
-    qsort(order, (size_t)v->rows, sizeof *order, by_mean);
-    for (uint64_t i = 0; i < v->rows; i++) cls[order[i].row] = (uint8_t)(i * k / v->rows);
+    qsort(order, (size_t)v->rows, sizeof *order, wqc_ranked_by_mean);
+    for (uint64_t i = 0; i < v->rows; i++) cls[order[i].at] = (uint8_t)(i * k / v->rows);
     for (int round = 0; round < rounds; round++) {
         uint64_t n[CLASSES_MAX] = {0}, *c = calloc((size_t)k * v->used, sizeof *c);
         if (!c) break;
@@ -191,8 +184,7 @@ counts:
     free(logp), free(order);
 }
 
-/* The ROWS description's bytes for these classes (tables of freq). */
-static double map_bytes(const uint8_t *cls, uint64_t rows, uint32_t k, uint32_t freq[][256], int precision)
+double wqc_class_map_bytes(const uint8_t *cls, uint64_t rows, uint32_t k, uint32_t freq[][256], int precision)
 {
     wqc_rans_table *t = calloc(k, sizeof *t);
     if (!t) return INFINITY;
@@ -235,7 +227,7 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
         float *row_units = v.h + r / u->tile_rows * u->across * v.used;
         for (uint64_t c = 0; c < cols; c++) row_units[c / u->tile_cols * v.used + dense[sym[r * cols + c]]] += 1.0f;
     }
-    double table0, base = table_cost(total, precision, freq[0], &table0) / 8 + table0, best = base;
+    double table0, base = wqc_class_table_bits(total, precision, freq[0], &table0) / 8 + table0, best = base;
     uint32_t best_k = 1;
     /* Two halves by rank first: units that differ in scale show there, and
      * where they save under half the bar, Lloyd's rounds are not run. */
@@ -253,10 +245,10 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
         for (uint64_t r = 0; r < units; r++) cls[r] = (uint8_t)renum[cls[r]];
         double bytes = 0, tb = 0;
         for (uint32_t t = 0; t < kept; t++) {
-            bytes += table_cost(counts + t * 256, precision, freq[t], &tb) / 8;
+            bytes += wqc_class_table_bits(counts + t * 256, precision, freq[t], &tb) / 8;
             if (t == 0) bytes += tb; /* table 0 is the frame's model; the others are in the map's bytes */
         }
-        bytes += map_bytes(cls, units, kept, freq, precision);
+        bytes += wqc_class_map_bytes(cls, units, kept, freq, precision);
         if (!rounds && base - bytes < 0.5 * keep * base) break;
         if (bytes < best) {
             best = bytes, best_k = kept;

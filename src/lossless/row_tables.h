@@ -24,6 +24,19 @@ int wqc_row_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, int precisi
 int wqc_tile_tables(const uint8_t *sym, uint64_t rows, uint64_t cols, uint32_t tile, int precision, double keep,
                     wqc_rans_context *ctx, double *saved);
 
+/* Bits of coding counts[0..256) with their normalised table (freq out),
+ * and in *table_bytes the table's bytes as a model description. */
+double wqc_class_table_bits(const uint64_t *counts, int precision, uint32_t *freq, double *table_bytes);
+/* The ROWS field's bytes for these classes of rows (k tables of freq). */
+double wqc_class_map_bytes(const uint8_t *cls, uint64_t rows, uint32_t k, uint32_t freq[][256], int precision);
+
+/* Units (rows, columns) ranked by a mean: qsort's comparison, ties by index. */
+typedef struct wqc_ranked {
+    double mean;
+    uint64_t at;
+} wqc_ranked;
+int wqc_ranked_by_mean(const void *a, const void *b);
+
 /* The ROWS descriptor field's value (docs/FORMAT.md): the table count, each
  * row's table, and tables 1..ntables-1 (table 0 is the frame's model). */
 void wqc_row_tables_write(const wqc_rans_context *ctx, wqc_bytes *out);

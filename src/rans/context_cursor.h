@@ -79,8 +79,8 @@ static inline int rans_context_uniform(rans_context_cursor *c, uint64_t pos, uin
 
 /* With column shifts: true when elements pos..pos+v lie in one group, with
  * the group's bin and the shifts of their columns. */
-static inline int rans_context_shift_span(rans_context_cursor *c, uint64_t pos, uint32_t v, uint32_t *bin,
-                                          const int8_t **shift)
+static inline __attribute__((always_inline)) int rans_context_shift_span(rans_context_cursor *c, uint64_t pos, uint32_t v,
+                                                                          uint32_t *bin, const int8_t **shift)
 {
     rans_group_reach(&c->groups, pos);
     if (pos + v > c->groups.end) return 0;

@@ -5,16 +5,18 @@
 #include "decode_avx512_step.h"
 
 /* Read once from the environment (see decode_avx512_step.h). */
-int wqc_avx512_small_by_gather(void)
+int wqc_avx512_small_lookup(void)
 {
-    static int choice; /* 0 unknown, 1 search, 2 gather */
+    static int choice = -1;
     int c = __atomic_load_n(&choice, __ATOMIC_RELAXED);
-    if (!c) {
+    if (c < 0) {
         const char *e = getenv("WQC_AVX512_SMALL");
-        c = e && strcmp(e, "gather") == 0 ? 2 : 1;
+        c = e && strcmp(e, "gather") == 0  ? LOOKUP_PACKED
+            : e && strcmp(e, "mixed") == 0 ? LOOKUP_MIXED
+                                           : LOOKUP_SMALL;
         __atomic_store_n(&choice, c, __ATOMIC_RELAXED);
     }
-    return c == 2;
+    return c;
 }
 
 /* nv_fixed > 0: the lanes are exactly nv_fixed vectors, kept in registers
@@ -34,7 +36,7 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
         __m512i x[4], s[4];
         for (uint32_t v = 0; v < nv_fixed; v++) x[v] = _mm512_loadu_si512(k->state + V * v);
         for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
-            for (uint32_t v = 0; v < nv_fixed; v++) s[v] = advance(&c, &x[v], small);
+            for (uint32_t v = 0; v < nv_fixed; v++) s[v] = advance(&c, &x[v], vector_lookup(small, (int)v));
             for (uint32_t v = 0; v < nv_fixed; v++) renormalise(&c, &x[v], &w);
             for (uint32_t v = 0; v < nv_fixed; v++) store(k, form, pos + V * v, s[v]);
             pos += V * nv_fixed;
@@ -45,7 +47,7 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
         for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
             for (uint32_t v = 0; v < nv; v++) {
                 __m512i x = _mm512_loadu_si512(k->state + V * v);
-                __m512i s = advance(&c, &x, small);
+                __m512i s = advance(&c, &x, vector_lookup(small, (int)v));
                 renormalise(&c, &x, &w);
                 _mm512_storeu_si512(k->state + V * v, x);
                 store(k, form, pos, s);
@@ -73,6 +75,7 @@ size_t wqc_rans_kernel_avx512(rans_kernel_ctx *k)
     const int lookup = order0_lookup(k->d);
 #define BY_LOOKUP(form)                                                                                       \
     (lookup == LOOKUP_SMALL     ? by_lanes(k, form, LOOKUP_SMALL)                                            \
+     : lookup == LOOKUP_MIXED   ? by_lanes(k, form, LOOKUP_MIXED)                                            \
      : lookup == LOOKUP_PACKED  ? by_lanes(k, form, LOOKUP_PACKED)                                           \
      : lookup == LOOKUP_PACKED8 ? by_lanes(k, form, LOOKUP_PACKED8)                                          \
                                 : by_lanes(k, form, LOOKUP_GATHERS))

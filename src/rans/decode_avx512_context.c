@@ -1,6 +1,14 @@
 /* AVX-512 context kernel: each element's table from its parameter group. */
 #include "decode_avx512_step.h"
 
+/* How a context's uniform rounds find symbols: 0 (gathers, large
+ * alphabets), LOOKUP_SMALL (search tables) or LOOKUP_MIXED. */
+static int context_small_lookup(const wqc_rans_dtable *d)
+{
+    if (d->alphabet > 16) return 0;
+    return d->packed && wqc_avx512_small_lookup() == LOOKUP_MIXED ? LOOKUP_MIXED : LOOKUP_SMALL;
+}
+
 /* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all
  * lie in one group takes one table for all of them. `tables`: the search
  * tables (small alphabets), made once by the entry point: an array in every
@@ -18,11 +26,18 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
     __m512i x[4], s[4];
     for (uint32_t v = 0; v < nv; v++) x[v] = _mm512_loadu_si512(k->state + V * v);
     for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
-        uint32_t t;
-        if (rans_context_uniform(&k->context, pos, k->lanes, &t)) {
+        uint32_t t, bin;
+        const int8_t *shift;
+        if (d->context->col_shift && rans_context_shift_span(&k->context, pos, k->lanes, &bin, &shift)) {
+            /* Column shifts, the round in one row: one span check. */
+            for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], shifted_bases(&c, bin, shift + V * v));
+        } else if (rans_context_uniform(&k->context, pos, k->lanes, &t)) {
             if (small) {
                 const small_table *tab = &tables[t];
-                for (uint32_t v = 0; v < nv; v++) s[v] = advance_small(&c, tab, &x[v]);
+                const __m512i base = _mm512_set1_epi32((int)(t << d->precision));
+                for (uint32_t v = 0; v < nv; v++)
+                    s[v] = vector_lookup(small, (int)v) == LOOKUP_PACKED ? advance_lanes(&c, &x[v], base)
+                                                                         : advance_small(&c, tab, &x[v]);
             } else {
                 __m512i base = _mm512_set1_epi32((int)(t << d->precision));
                 for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], base);
@@ -79,10 +94,13 @@ static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
     if (k->lanes % V) return 0;
-    int small = k->d->alphabet <= 16;
+    int small = context_small_lookup(k->d);
     small_table tables[WQC_RANS_TABLES_MAX];
     if (small) context_small_tables(k->d, tables);
-#define BY_TABLE(form) (small ? context_by_lanes(k, form, 1, tables) : context_by_lanes(k, form, 0, tables))
+#define BY_TABLE(form)                                                                                        \
+    (small == LOOKUP_MIXED ? context_by_lanes(k, form, LOOKUP_MIXED, tables)                                  \
+     : small               ? context_by_lanes(k, form, LOOKUP_SMALL, tables)                                  \
+                           : context_by_lanes(k, form, 0, tables))
     switch (k->out->form) {
     case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
@@ -98,8 +116,12 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 static inline __attribute__((always_inline)) size_t multi_by_search(rans_kernel_ctx *const *k, int nk,
                                                                     wqc_rans_form form, const small_table *tables)
 {
-    /* Small alphabets by the search tables, others by gathers. */
-    return k[0]->d->alphabet <= 16 ? multi_by_count(k, nk, form, 1, 1, tables) : multi_by_count(k, nk, form, 0, 1, tables);
+    /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
+    switch (context_small_lookup(k[0]->d)) {
+    case LOOKUP_MIXED: return multi_by_count(k, nk, form, LOOKUP_MIXED, 1, tables);
+    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 1, tables);
+    default: return multi_by_count(k, nk, form, 0, 1, tables);
+    }
 }
 
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)

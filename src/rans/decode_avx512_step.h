@@ -153,20 +153,29 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
 }
 
 /* How a vector's symbols are found: a search of a small alphabet, two
- * gathers (entry and symbol), or one (packed8; packed for small alphabets). */
-enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3 };
+ * gathers (entry and symbol), or one (packed8; packed for small alphabets);
+ * mixed: a small alphabet's vectors alternate between the search and the
+ * packed gather. */
+enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3, LOOKUP_MIXED = 4 };
 
 /* Small alphabets by the search (permutes and compares: port 5 on Intel
- * cores, where 512-bit ops issue on two ports) or by one gather of the
- * packed entry (load ports). WQC_AVX512_SMALL=search|gather chooses, for
- * benchmarks; else the search. */
-int wqc_avx512_small_by_gather(void);
+ * cores, where 512-bit ops issue on two ports), by one gather of the
+ * packed entry (load ports), or both in turn (the two kinds of ports busy
+ * at once). WQC_AVX512_SMALL=search|gather|mixed chooses, for benchmarks;
+ * else the search. Returns the LOOKUP_ value. */
+int wqc_avx512_small_lookup(void);
 
 /* The lookup of an order-0 table. */
 static inline int order0_lookup(const wqc_rans_dtable *d)
 {
-    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed && wqc_avx512_small_by_gather() ? LOOKUP_PACKED : LOOKUP_SMALL;
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed ? wqc_avx512_small_lookup() : LOOKUP_SMALL;
     return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
+}
+
+/* Vector i's lookup under `lookup` (mixed: odd vectors gather). */
+static inline __attribute__((always_inline)) int vector_lookup(int lookup, int i)
+{
+    return lookup == LOOKUP_MIXED ? (i & 1 ? LOOKUP_PACKED : LOOKUP_SMALL) : lookup;
 }
 
 /* The step of a vector whose entries are gathered (lookup: LOOKUP_PACKED,
@@ -228,6 +237,19 @@ static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_
     return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
 }
 
+/* Each lane's first slot under column shifts: its bin is the group's
+ * (bin) moved by its column's shift (16 of them at shift), clamped. */
+static inline __attribute__((always_inline)) __m512i shifted_bases(const kernel_consts *c, uint32_t bin,
+                                                                   const int8_t *shift)
+{
+    __m512i b = _mm512_add_epi32(_mm512_set1_epi32((int)bin), _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)shift)));
+    b = _mm512_min_epi32(_mm512_max_epi32(b, _mm512_setzero_si512()), _mm512_set1_epi32((int)c->d->context->nbins - 1));
+    /* Up to 32 bins (16 symbols at R = 2): two registers' permute, not a gather. */
+    if (c->d->context->nbins <= 32)
+        return _mm512_permutex2var_epi32(_mm512_loadu_si512(c->d->bin_base), b, _mm512_loadu_si512(c->d->bin_base + 16));
+    return _mm512_i32gather_epi32(b, c->d->bin_base, 4);
+}
+
 /* Small-alphabet search tables of every table of the context. */
 static inline void context_small_tables(const wqc_rans_dtable *d, small_table *out)
 {
@@ -252,16 +274,8 @@ static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel
     }
     uint32_t bin;
     const int8_t *shift;
-    if (c->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift)) {
-        /* Each lane's bin: the group's moved by its column's shift, clamped. */
-        __m512i b = _mm512_add_epi32(_mm512_set1_epi32((int)bin), _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)shift)));
-        b = _mm512_min_epi32(_mm512_max_epi32(b, _mm512_setzero_si512()), _mm512_set1_epi32((int)c->d->context->nbins - 1));
-        /* Up to 32 bins (16 symbols at R = 2): two registers' permute, not a gather. */
-        if (c->d->context->nbins <= 32)
-            return advance_lanes(c, x, _mm512_permutex2var_epi32(_mm512_loadu_si512(c->d->bin_base), b,
-                                                                 _mm512_loadu_si512(c->d->bin_base + 16)));
-        return advance_lanes(c, x, _mm512_i32gather_epi32(b, c->d->bin_base, 4));
-    }
+    if (c->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift))
+        return advance_lanes(c, x, shifted_bases(c, bin, shift));
     uint32_t lane_table[V];
     rans_context_lanes(&k->context, pos, V, lane_table);
     return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)));
@@ -275,7 +289,7 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                                                                  const small_table *tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_SMALL && !context);
+    const kernel_consts c = kernel_consts_of(d, (small == LOOKUP_SMALL || small == LOOKUP_MIXED) && !context);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];
@@ -295,13 +309,20 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
         if (!room) break;
         if (!context) {
             for (int v = 0; v < 2; v++)
-                for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], small);
+                for (int i = 0; i < nk; i++) s[i][v] = advance(&c, &x[i][v], vector_lookup(small, i + v));
         } else {
             for (int i = 0; i < nk; i++) {
-                uint32_t t;
-                if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                uint32_t t, bin;
+                const int8_t *shift;
+                if (d->context->col_shift && rans_context_shift_span(&k[i]->context, pos[i], 2 * V, &bin, &shift)) {
+                    /* Column shifts, both vectors in one row: one span check. */
+                    s[i][0] = advance_lanes(&c, &x[i][0], shifted_bases(&c, bin, shift));
+                    s[i][1] = advance_lanes(&c, &x[i][1], shifted_bases(&c, bin, shift + V));
+                } else if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
                     s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
-                    s[i][1] = advance_small(&c, &tables[t], &x[i][1]);
+                    s[i][1] = small == LOOKUP_MIXED
+                                  ? advance_lanes(&c, &x[i][1], _mm512_set1_epi32((int)(t << d->precision)))
+                                  : advance_small(&c, &tables[t], &x[i][1]);
                 } else {
                     s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
                     s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);

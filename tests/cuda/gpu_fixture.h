@@ -105,7 +105,8 @@ static inline wqc_status gpu_file_make(gpu_file *file, uint64_t rows, uint64_t c
 /* bf16_values: F32 values rounded to BF16 (zstd'd rests); zeros: 1 puts a
  * 0 in front (a split-e8m3 exception), 8 makes every 8th value 0 (too many
  * exceptions: BF16 stays split); zeros 2: a matrix of rows of 512 at three
- * scales (BF16 row tables), 3: the same with 200-value rows. */
+ * scales (BF16 row tables), 3: the same with 200-value rows; 5: rows of 512
+ * whose columns are at three scales and rows at two (column shifts). */
 static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint64_t n, uint32_t lanes, uint32_t chunk,
                                            int bf16_values, int zeros, const wqc_frame **f, wqc_error *err)
 {
@@ -129,7 +130,7 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
         }
     }
     free(w);
-    const uint64_t cols = zeros == 2 || zeros == 4 ? 512 : 200;
+    const uint64_t cols = zeros == 2 || zeros == 4 || zeros == 5 ? 512 : 200;
     /* zeros 4, bytes: the spread differs by 128 x 128 tile (tile tables). */
     for (uint64_t k = 0; zeros == 4 && size == 1 && k < n; k++) {
         static const float spread[3] = {0.5f, 1.0f, 2.0f};
@@ -143,8 +144,14 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
         h = (uint16_t)(h + ((k / cols * 7 % 3) * 2 << 7)); /* rows 1, 4 or 16 x larger */
         memcpy(data + 2 * k, &h, 2);
     }
+    for (uint64_t k = 0; zeros == 5 && size == 2 && k < n; k++) {
+        uint16_t h;
+        memcpy(&h, data + 2 * k, 2);
+        h = (uint16_t)(h + ((k % cols * 5 % 3 * 2 + k / cols * 3 % 2) << 7)); /* columns 1, 4 or 16 x, rows 1 or 2 x */
+        memcpy(data + 2 * k, &h, 2);
+    }
     wqc_tensor t = {.name = "w", .dtype = dtype, .ndim = 1, .shape = {n}, .nelem = n, .data = data, .nbytes = n * size};
-    if (zeros >= 2 && zeros <= 4) t.ndim = 2, t.shape[0] = n / cols, t.shape[1] = cols;
+    if (zeros >= 2 && zeros <= 5) t.ndim = 2, t.shape[0] = n / cols, t.shape[1] = cols;
     wqc_encode_options o;
     wqc_encode_options_default(&o);
     o.rans.lanes = lanes;

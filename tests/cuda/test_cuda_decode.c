@@ -208,6 +208,8 @@ static void lossless_cases(void)
         {"lossless F8_E4M3, tile tables, 64 lanes, rows of 512", WQC_DTYPE_F8_E4M3, 512 * 384, 64, 4096, 0, 4, 1, SPLIT},
         {"lossless F8_E4M3, tile tables, 32 lanes, chunks of 2000 (general kernel)", WQC_DTYPE_F8_E4M3, 512 * 384, 32, 2000, 0, 4,
          0, SPLIT},
+        {"lossless BF16 e8m3, column shifts, 64 lanes (general kernel)", WQC_DTYPE_BF16, 262144, 64, 4096, 0, 5, 0, E8M3},
+        {"lossless F16, column shifts, 32 lanes, chunks of 3000 (general kernel)", WQC_DTYPE_F16, 262144, 32, 3000, 0, 5, 0, SPLIT},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         gpu_file file;
@@ -219,9 +221,11 @@ static void lossless_cases(void)
               st == WQC_OK ? "" : err.msg, f ? (int)f->encoding : -1);
         CHECK(st != WQC_OK || !cases[i].bf16_values || f->rest_coding[1] == WQC_ENC_ZSTD, "%s: rests not zstd'd",
               cases[i].label);
-        const int row_scales = cases[i].zeros >= 2 && cases[i].zeros <= 4;
+        const int row_scales = cases[i].zeros >= 2 && cases[i].zeros <= 5;
         CHECK(st != WQC_OK || row_scales == (f->coded.ctx.ntables > 1), "%s: row tables %u", cases[i].label,
               f ? f->coded.ctx.ntables : 0);
+        CHECK(st != WQC_OK || (cases[i].zeros == 5) == (f->coded.ctx.col_shift != NULL), "%s: column shifts %d",
+              cases[i].label, f && f->coded.ctx.col_shift);
         CHECK(st != WQC_OK || (cases[i].zeros == 4) == (f->table_tile != 0), "%s: tile tables %u", cases[i].label,
               f ? f->table_tile : 0);
         if (st == WQC_OK && (int)f->encoding == cases[i].encoding) compare_lossless(cases[i].label, f, cases[i].aligned);

@@ -170,3 +170,12 @@ tiles = os.path.join(out, "tiles.safetensors")
 safetensors(tiles, {"x": ("F8_E4M3", [260, 260], np.asarray(to_e4m3(x), dtype=np.uint8).tobytes())})
 subprocess.run([wqc, "encode", tiles, "--lossless", "--chunk", "4096", "-o",
                 os.path.join(dirs["fuzz_wqc_reader"], "fp8_tiles.wqc"), "-f", "-q"], check=True)
+
+# BF16 values whose columns and rows differ in scale: column shifts over
+# classes of rows (COLUMNS beside ROWS in a split frame).
+x = rng.standard_normal((96, 200)) * 4.0 ** rng.integers(0, 3, 200) * 2.0 ** rng.integers(0, 2, (96, 1)) * 0.02
+bf16 = (x.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+columns = os.path.join(out, "columns.safetensors")
+safetensors(columns, {"x": ("BF16", [96, 200], bf16.tobytes())})
+subprocess.run([wqc, "encode", columns, "--lossless", "--chunk", "4096", "-o",
+                os.path.join(dirs["fuzz_wqc_reader"], "column_shifts.wqc"), "-f", "-q"], check=True)

@@ -220,9 +220,10 @@ static void test_lossless_e8m3_exceptions(void **state)
 }
 
 /* A split frame of t with classes of rows (tile 0) or of tile x tile
- * tiles, where the classes are kept: every ISA's context decoder gives the
- * scalar symbols, and the container gives t back whole and streamed. */
-static void check_classes(const wqc_tensor *t, uint32_t tile)
+ * tiles, where the classes are kept, with column shifts over them or not
+ * (shifts: 1 or 0; -1 either): every ISA's context decoder gives the scalar
+ * symbols, and the container gives t back whole and streamed. */
+static void check_classes(const wqc_tensor *t, uint32_t tile, int shifts)
 {
     wqc_encode_options o;
     wqc_encode_options_default(&o);
@@ -240,6 +241,7 @@ static void check_classes(const wqc_tensor *t, uint32_t tile)
         assert_true(f.coded.ctx.ntables >= 2);
         assert_int_equal(f.table_tile, tile);
         assert_int_equal(f.coded.ctx.ngroups, tile ? rows * ((cols + tile - 1) / tile) : rows);
+        if (shifts >= 0) assert_int_equal(f.coded.ctx.col_shift != NULL, shifts);
         uint8_t *ref = malloc(n), *sym = malloc(n);
         wqc_rans_output out = {.form = WQC_FORM_SYMBOLS, .dst = ref};
         assert_int_equal(wqc_rans_decode_to(&f.coded, &out, 1, WQC_ISA_SCALAR, &err), WQC_OK);
@@ -265,6 +267,8 @@ static void check_classes(const wqc_tensor *t, uint32_t tile)
     assert_int_equal(g->coded.ctx.ntables, wqc_encoding_split(f.encoding) ? f.coded.ctx.ntables : 0);
     assert_int_equal(g->table_tile, f.table_tile);
     assert_int_equal(g->coded.ctx.ngroups, f.coded.ctx.ngroups);
+    assert_int_equal(g->coded.ctx.col_shift != NULL, f.coded.ctx.col_shift != NULL);
+    if (g->coded.ctx.col_shift) assert_memory_equal(g->coded.ctx.col_shift, f.coded.ctx.col_shift, (size_t)t->shape[1]);
     uint8_t *back = malloc(t->nbytes);
     assert_int_equal(wqc_frame_decode_raw(g, back, &err), WQC_OK);
     assert_memory_equal(back, t->data, t->nbytes);
@@ -305,9 +309,37 @@ static void test_lossless_row_tables(void **state)
     static const wqc_dtype dtypes[2] = {WQC_DTYPE_BF16, WQC_DTYPE_F8_E4M3};
     for (int d = 0; d < 2; d++) {
         wqc_tensor t = {"rows", dtypes[d], 2, {rows, cols}, n, d ? f8 : v, n * wqc_dtype_size(dtypes[d])};
-        check_classes(&t, 0);
+        check_classes(&t, 0, -1);
     }
     free(v), free(f8);
+}
+
+/* BF16 and F16 matrices whose columns (input channels) and rows differ in
+ * scale: column shifts over ordered classes of rows (COLUMNS beside ROWS). */
+static void test_lossless_column_shifts(void **state)
+{
+    (void)state;
+    const size_t rows = 300, cols = 700, n = rows * cols;
+    uint8_t *v = trained_bf16(n, 77), *h16 = malloc(2 * n);
+    uint64_t seed = 13;
+    unsigned *col_up = malloc(cols * sizeof *col_up);
+    for (size_t c = 0; c < cols; c++) col_up[c] = (unsigned)(test_rand(&seed) % 3) * 2; /* 1, 4 or 16 x larger */
+    for (size_t r = 0; r < rows; r++) {
+        unsigned row_up = (unsigned)(test_rand(&seed) % 2);
+        for (size_t c = 0; c < cols; c++) {
+            uint16_t h;
+            memcpy(&h, v + 2 * (r * cols + c), 2);
+            h = (uint16_t)(h + ((col_up[c] + row_up) << 7));
+            memcpy(v + 2 * (r * cols + c), &h, 2);
+            uint16_t half = wqc_f32_to_f16(wqc_bf16_to_f32(h));
+            memcpy(h16 + 2 * (r * cols + c), &half, 2);
+        }
+    }
+    wqc_tensor t = {"columns", WQC_DTYPE_BF16, 2, {rows, cols}, n, v, 2 * n};
+    check_classes(&t, 0, 1);
+    wqc_tensor half = {"columns", WQC_DTYPE_F16, 2, {rows, cols}, n, h16, 2 * n};
+    check_classes(&half, 0, 1);
+    free(v), free(h16), free(col_up);
 }
 
 /* FP8 values scaled per 128 x 128 block, as FP8 checkpoints are, where the
@@ -330,7 +362,7 @@ static void test_lossless_tile_tables(void **state)
         f8[i] = wqc_e4m3_encode(x / s);
     }
     wqc_tensor t = {"tiles", WQC_DTYPE_F8_E4M3, 2, {rows, cols}, n, f8, n};
-    check_classes(&t, 128);
+    check_classes(&t, 128, 0);
     free(v), free(f8);
 }
 
@@ -563,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_lossless_row_repeats_try_the_peers),
         cmocka_unit_test(test_lossless_row_tables),
         cmocka_unit_test(test_lossless_tile_tables),
+        cmocka_unit_test(test_lossless_column_shifts),
         cmocka_unit_test(test_lossless_frames_in_the_container),
         cmocka_unit_test(test_lossless_source_record),
         cmocka_unit_test(test_lossless_gguf_peaks),

@@ -54,8 +54,8 @@ static void describe(const wqc_frame *f, char *buf, size_t cap)
     else if (f->encoding == WQC_ENC_GGUF)
         snprintf(buf, cap, "kept (gguf %s%s)", wqc_ggml_type_name(f->ggml_type), f->gguf_peaks ? "+peaks" : "");
     else if (f->coded.ctx.ntables > 1 && wqc_encoding_split(f->encoding))
-        snprintf(buf, cap, "kept (%s, %u %s tables)", wqc_encoding_name(f->encoding), f->coded.ctx.ntables,
-                 f->table_tile ? "tile" : "row");
+        snprintf(buf, cap, "kept (%s, %u %s tables%s)", wqc_encoding_name(f->encoding), f->coded.ctx.ntables,
+                 f->table_tile ? "tile" : "row", f->coded.ctx.col_shift ? " +cols" : "");
     else snprintf(buf, cap, "kept (%s)", wqc_encoding_name(f->encoding));
 }
 
@@ -142,6 +142,7 @@ static int run_info(const coding_args *a, wqc_archive *in)
                                     json_integer(f->coded.ctx.ntables > 1 && !tiles ? f->coded.ctx.ntables : 1));
                 json_object_set_new(o, "tile_tables", json_integer(tiles ? f->coded.ctx.ntables : 1));
                 json_object_set_new(o, "table_tile", json_integer(tiles ? f->table_tile : 0));
+                json_object_set_new(o, "column_shifts", json_boolean(f->coded.ctx.col_shift != NULL));
             }
             if (stats) json_object_set_new(o, "stats", cli_stats_json(stats));
             json_array_append_new(list, o);
