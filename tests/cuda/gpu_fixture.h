@@ -147,7 +147,8 @@ static inline wqc_status gpu_lossless_make(gpu_file *file, wqc_dtype dtype, uint
     for (uint64_t k = 0; zeros == 5 && size == 2 && k < n; k++) {
         uint16_t h;
         memcpy(&h, data + 2 * k, 2);
-        h = (uint16_t)(h + ((k % cols * 5 % 3 * 2 + k / cols * 3 % 2) << 7)); /* columns 1, 4 or 16 x, rows 1 or 2 x */
+        /* Columns 1, 4 or 16 x larger, rows 1 or 2 x: added to the exponent field. */
+        h = (uint16_t)(h + ((k % cols * 5 % 3 * 2 + k / cols * 3 % 2) << (dtype == WQC_DTYPE_F16 ? 10 : 7)));
         memcpy(data + 2 * k, &h, 2);
     }
     wqc_tensor t = {.name = "w", .dtype = dtype, .ndim = 1, .shape = {n}, .nelem = n, .data = data, .nbytes = n * size};
