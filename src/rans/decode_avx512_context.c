@@ -6,7 +6,7 @@
 static int context_small_lookup(const wqc_rans_dtable *d)
 {
     if (d->alphabet > 16) return 0;
-    return d->packed && wqc_avx512_small_lookup() == LOOKUP_MIXED ? LOOKUP_MIXED : LOOKUP_SMALL;
+    return d->packed ? wqc_avx512_small_lookup(1) : LOOKUP_SMALL;
 }
 
 /* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all

@@ -161,14 +161,16 @@ enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED =
 /* Small alphabets by the search (permutes and compares: port 5 on Intel
  * cores, where 512-bit ops issue on two ports), by one gather of the
  * packed entry (load ports), or both in turn (the two kinds of ports busy
- * at once). WQC_AVX512_SMALL=search|gather|mixed chooses, for benchmarks;
- * else the search. Returns the LOOKUP_ value. */
-int wqc_avx512_small_lookup(void);
+ * at once), for order-0 tables (context 0) or a context's rounds in one
+ * group (1): LOOKUP_SMALL, LOOKUP_PACKED (order-0 only) or LOOKUP_MIXED.
+ * Per CPU vendor; WQC_AVX512_SMALL=search|gather|mixed chooses instead,
+ * for benchmarks and tests (gather: the search in context rounds). */
+int wqc_avx512_small_lookup(int context);
 
 /* The lookup of an order-0 table. */
 static inline int order0_lookup(const wqc_rans_dtable *d)
 {
-    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed ? wqc_avx512_small_lookup() : LOOKUP_SMALL;
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) return d->packed ? wqc_avx512_small_lookup(0) : LOOKUP_SMALL;
     return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
 }
 
