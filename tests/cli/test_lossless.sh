@@ -289,4 +289,27 @@ assert \"packed\" not in s and \"MXFP4\" in d[\"by_dtype\"], (s, d[\"by_dtype\"]
 " "$tmp/out"'
 expect_status 0 "MXFP4: analyze" -- "$wqc" analyze mx.safetensors
 check "MXFP4: analyze names the packing and skips the blocks and scales" 'grep -q "weight_blocks .*skipped: MXFP4" "$tmp/out" && grep -q "weight_scales .*skipped: block scales" "$tmp/out"'
+# A BF16 matrix whose columns (input channels) and rows differ in scale, as an MLP's
+# down projection: column shifts over classes of rows, which info and analyze name.
+SUPPORT=$support "$py" - <<'PY'
+import numpy as np, os, sys
+sys.path.insert(0, os.environ["SUPPORT"])
+from safetensors_write import write
+rng = np.random.default_rng(5)
+x = rng.standard_normal((512, 768)) * 4.0 ** rng.integers(0, 3, 768) * 2.0 ** rng.integers(0, 2, (512, 1)) * 0.02
+write("cols.safetensors", {"down_proj.weight": ("BF16", [512, 768], (x.astype(np.float32).view(np.uint32) >> 16).astype("<u2").tobytes())})
+PY
+expect_status 0 "column shifts: encode --lossless" -- "$wqc" encode --lossless cols.safetensors -o cols.wqc -f
+expect_status 0 "column shifts: info" -- "$wqc" info cols.wqc
+check "column shifts: info shows row tables +cols" 'grep -q "row tables +cols" "$tmp/out"'
+expect_status 0 "column shifts: decode" -- "$wqc" decode cols.wqc -o cols.back.safetensors -f
+check "column shifts: the file back byte for byte" 'cmp cols.safetensors cols.back.safetensors'
+expect_status 0 "column shifts: analyze --lossless --json" -- "$wqc" analyze --lossless --json cols.safetensors
+check "column shifts: analyze predicts them and the stored size" '"$py" -c "
+import json, subprocess, sys
+t = json.load(open(sys.argv[1]))[\"tensors\"][0]
+info = json.loads(subprocess.run([sys.argv[2], \"info\", \"--json\", \"cols.wqc\"], capture_output=True, check=True).stdout)[\"tensors\"][0]
+assert t[\"classes\"] == \"rows+cols\" and info[\"column_shifts\"] is True, (t, info)
+assert t[\"coded_bytes\"] == info[\"payload_bytes\"], (t[\"coded_bytes\"], info[\"payload_bytes\"])
+" "$tmp/out" "$wqc"'
 finish

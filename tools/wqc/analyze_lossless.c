@@ -20,6 +20,7 @@ typedef struct lossless_row {
     int fp8;
     wqc_packed_float packed;        /* values are E2M1 codes, two a byte */
     const char *coding;
+    const char *classes;            /* split frames: "none", "rows", "tiles" or "rows+cols" */
 } lossless_row;
 
 /* Entropies per code of the E2M1 codes s|e2|m1 packed two a byte: the
@@ -76,6 +77,11 @@ static wqc_status analyse(const wqc_tensor *t, wqc_packed_float packed, const lo
     if (st == WQC_OK) {
         r->coded = f.payload_len;
         r->coding = wqc_encoding_name(f.encoding);
+        r->classes = !wqc_encoding_split(f.encoding) ? NULL
+                     : f.coded.ctx.ntables < 2      ? "none"
+                     : f.table_tile                 ? "tiles"
+                     : f.coded.ctx.col_shift        ? "rows+cols"
+                                                    : "rows";
     }
     wqc_encoded_free(&f);
     free(scratch);
@@ -154,6 +160,7 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             }
             json_object_set_new(e, "coded_bytes", json_integer((json_int_t)r->coded));
             json_object_set_new(e, "coding", json_string(r->coding));
+            if (r->classes) json_object_set_new(e, "classes", json_string(r->classes));
             json_object_set_new(e, "zstd_bytes", json_integer((json_int_t)r->zstd));
             json_object_set_new(e, "brotli_bytes", json_integer((json_int_t)r->brotli));
             json_object_set_new(e, "xz_bytes", json_integer((json_int_t)r->xz));
@@ -188,8 +195,11 @@ int analyze_lossless(const lossless_options *o, analyze_input *inputs, size_t ni
             for (unsigned k = 0; k < WQC_SPLIT_REST_MAX; k++)
                 if ((r->fp8 || r->packed) && k < 2) printf(" %6.3f", k ? r->h_mantissa : r->h_exponent);
                 else k < wqc_split_rest_count(r->dtype) ? printf(" %6.3f", r->h_rest[k]) : printf(" %6s", "-");
+            char coding[48];
+            snprintf(coding, sizeof coding, "%s%s%s", r->coding, r->classes && strcmp(r->classes, "none") ? "+" : "",
+                     r->classes && strcmp(r->classes, "none") ? r->classes : "");
             printf(" %11llu %6.1f%% %-7s %11llu %11llu %11llu\n", (unsigned long long)r->coded,
-                   r->bytes ? 100.0 * (double)r->coded / (double)r->bytes : 0.0, r->coding, (unsigned long long)r->zstd,
+                   r->bytes ? 100.0 * (double)r->coded / (double)r->bytes : 0.0, coding, (unsigned long long)r->zstd,
                    (unsigned long long)r->brotli, (unsigned long long)r->xz);
         }
         printf("\n");
