@@ -24,6 +24,7 @@
 
 /* Shifts padded to 8 for the per-column sums. */
 #define SHIFT_SLOTS 8
+_Static_assert(SHIFT_SLOTS >= SHIFTS, "a column's sums hold every shift");
 
 typedef struct shift_model {
     const uint8_t *sym;
