@@ -98,6 +98,9 @@ typedef struct wqc_rans_dtable {
     uint32_t ntables;
     const wqc_rans_context *context;    /* NULL: one table for every symbol */
     uint32_t bin_base[256];             /* context with column shifts: bin b's first slot, bin_table[b] << P */
+    /* Context with column shifts, up to 2^22 bins x columns (else NULL): the
+     * first slot of column c's table in a group of bin b, at b * cols + c. */
+    uint32_t *shift_base;
 } wqc_rans_dtable;
 
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);

@@ -15,7 +15,7 @@ static int context_small_lookup(const wqc_rans_dtable *d)
  * inlined copy would grow its stack frame by 20 KiB a copy (megabytes under
  * AddressSanitizer, which keeps them apart). */
 static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_ctx *k, wqc_rans_form form, int small,
-                                                                   uint32_t nv, const small_table *tables)
+                                                                   int lanes, uint32_t nv, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = kernel_consts_of(d, 0);
@@ -30,20 +30,20 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
         const int8_t *shift;
         if (d->context->col_shift && rans_context_shift_span(&k->context, pos, k->lanes, &bin, &shift)) {
             /* Column shifts, the round in one row: one span check. */
-            for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], shifted_bases(&c, bin, shift + V * v));
+            for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], shifted_bases(&c, bin, shift + V * v), lanes);
         } else if (rans_context_uniform(&k->context, pos, k->lanes, &t)) {
             if (small) {
                 const small_table *tab = &tables[t];
                 const __m512i base = _mm512_set1_epi32((int)(t << d->precision));
                 for (uint32_t v = 0; v < nv; v++)
-                    s[v] = vector_lookup(small, (int)v) == LOOKUP_PACKED ? advance_lanes(&c, &x[v], base)
+                    s[v] = vector_lookup(small, (int)v) == LOOKUP_PACKED ? advance_lanes(&c, &x[v], base, lanes)
                                                                          : advance_small(&c, tab, &x[v]);
             } else {
                 __m512i base = _mm512_set1_epi32((int)(t << d->precision));
-                for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], base);
+                for (uint32_t v = 0; v < nv; v++) s[v] = advance_lanes(&c, &x[v], base, lanes);
             }
         } else {
-            for (uint32_t v = 0; v < nv; v++) s[v] = advance_context(k, &c, tables, small, pos + V * v, &x[v]);
+            for (uint32_t v = 0; v < nv; v++) s[v] = advance_context(k, &c, tables, small, lanes, pos + V * v, &x[v]);
         }
         for (uint32_t v = 0; v < nv; v++) renormalise(&c, &x[v], &w);
         for (uint32_t v = 0; v < nv; v++) store(k, form, pos + V * v, s[v]);
@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
 
 /* Any multiple of 16 lanes: states in memory, a vector at a time. */
 static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kernel_ctx *k, wqc_rans_form form,
-                                                                       int small, const small_table *tables)
+                                                                       int small, int lanes, const small_table *tables)
 {
     const wqc_rans_dtable *d = k->d;
     const kernel_consts c = kernel_consts_of(d, 0);
@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
     for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
         for (uint32_t v = 0; v < k->lanes / V; v++) {
             __m512i x = _mm512_loadu_si512(k->state + V * v);
-            __m512i sv = advance_context(k, &c, tables, small, pos, &x);
+            __m512i sv = advance_context(k, &c, tables, small, lanes, pos, &x);
             renormalise(&c, &x, &w);
             _mm512_storeu_si512(k->state + V * v, x);
             store(k, form, pos, sv);
@@ -81,15 +81,24 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
 }
 
 static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel_ctx *k, wqc_rans_form form,
-                                                                     int small, const small_table *tables)
+                                                                     int small, int lanes, const small_table *tables)
 {
     switch (k->lanes) {
-    case 16: return context_rounds(k, form, small, 1, tables);
-    case 32: return context_rounds(k, form, small, 2, tables);
-    case 64: return context_rounds(k, form, small, 4, tables);
-    default: return context_rounds_any(k, form, small, tables);
+    case 16: return context_rounds(k, form, small, lanes, 1, tables);
+    case 32: return context_rounds(k, form, small, lanes, 2, tables);
+    case 64: return context_rounds(k, form, small, lanes, 4, tables);
+    default: return context_rounds_any(k, form, small, lanes, tables);
     }
 }
+
+/* The kernel variants: the small-alphabet lookup (0: none) and the
+ * lanes' gather, both constants in each (mixed implies packed entries). */
+#define BY_LOOKUPS(call, small, lanes, ...)                                                                   \
+    (small == LOOKUP_MIXED                              ? call(__VA_ARGS__, LOOKUP_MIXED, LOOKUP_PACKED, tables)   \
+     : small && lanes == LOOKUP_PACKED                  ? call(__VA_ARGS__, LOOKUP_SMALL, LOOKUP_PACKED, tables)   \
+     : small                                            ? call(__VA_ARGS__, LOOKUP_SMALL, LOOKUP_GATHERS, tables)  \
+     : lanes == LOOKUP_PACKED8                          ? call(__VA_ARGS__, 0, LOOKUP_PACKED8, tables)             \
+                                                        : call(__VA_ARGS__, 0, LOOKUP_GATHERS, tables))
 
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
@@ -97,10 +106,8 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     int small = context_small_lookup(k->d);
     small_table tables[WQC_RANS_TABLES_MAX];
     if (small) context_small_tables(k->d, tables);
-#define BY_TABLE(form)                                                                                        \
-    (small == LOOKUP_MIXED ? context_by_lanes(k, form, LOOKUP_MIXED, tables)                                  \
-     : small               ? context_by_lanes(k, form, LOOKUP_SMALL, tables)                                  \
-                           : context_by_lanes(k, form, 0, tables))
+    const int lanes = lanes_lookup(k->d);
+#define BY_TABLE(form) BY_LOOKUPS(context_by_lanes, small, lanes, k, form)
     switch (k->out->form) {
     case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
@@ -113,15 +120,18 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     return 0;
 }
 
+static inline __attribute__((always_inline)) size_t multi_context(rans_kernel_ctx *const *k, int nk, wqc_rans_form form,
+                                                                  int small, int lanes, const small_table *tables)
+{
+    return multi_by_count(k, nk, form, small, 1, lanes, tables);
+}
+
 static inline __attribute__((always_inline)) size_t multi_by_search(rans_kernel_ctx *const *k, int nk,
                                                                     wqc_rans_form form, const small_table *tables)
 {
     /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
-    switch (context_small_lookup(k[0]->d)) {
-    case LOOKUP_MIXED: return multi_by_count(k, nk, form, LOOKUP_MIXED, 1, tables);
-    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 1, tables);
-    default: return multi_by_count(k, nk, form, 0, 1, tables);
-    }
+    const int small = context_small_lookup(k[0]->d), lanes = lanes_lookup(k[0]->d);
+    return BY_LOOKUPS(multi_context, small, lanes, k, nk, form);
 }
 
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)

@@ -230,13 +230,19 @@ static inline __attribute__((always_inline)) void renormalise(const kernel_const
 /* Context-modelled streams: a table per parameter group. */
 
 /* One vector's step with a table per lane, by gathers: `base` holds each
- * lane's first slot (its table times 2^P). */
-static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base)
+ * lane's first slot (its table times 2^P); lanes: the lookup of the
+ * context's tables (lanes_lookup), a constant in each kernel. */
+static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base,
+                                                                   int lanes)
 {
-    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base);
-    if (c->d->packed) return gathered_step(c, x, idx, LOOKUP_PACKED);
-    /* Byte alphabets (split frames' row tables): one gather, as order-0 takes. */
-    return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
+    return gathered_step(c, x, _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base), lanes);
+}
+
+/* How a context's tables are gathered: one packed entry (small alphabets;
+ * packed8 for byte alphabets, as split frames' row tables), or two. */
+static inline int lanes_lookup(const wqc_rans_dtable *d)
+{
+    return d->packed ? LOOKUP_PACKED : d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
 }
 
 /* Each lane's first slot under column shifts: its bin is the group's
@@ -244,6 +250,9 @@ static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_
 static inline __attribute__((always_inline)) __m512i shifted_bases(const kernel_consts *c, uint32_t bin,
                                                                    const int8_t *shift)
 {
+    const wqc_rans_context *ctx = c->d->context;
+    if (c->d->shift_base)
+        return _mm512_loadu_si512(c->d->shift_base + (size_t)bin * ctx->cols + (size_t)(shift - ctx->col_shift));
     __m512i b = _mm512_add_epi32(_mm512_set1_epi32((int)bin), _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)shift)));
     b = _mm512_min_epi32(_mm512_max_epi32(b, _mm512_setzero_si512()), _mm512_set1_epi32((int)c->d->context->nbins - 1));
     /* Up to 32 bins (16 symbols at R = 2): two registers' permute, not a gather. */
@@ -266,21 +275,22 @@ static inline void context_small_tables(const wqc_rans_dtable *d, small_table *o
 /* One vector's step with its table(s) chosen from the context: one search
  * table when all lanes share it, else gathers with per-lane bases. */
 static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel_ctx *k, const kernel_consts *c,
-                                                                     const small_table *tables, int small,
+                                                                     const small_table *tables, int small, int lanes,
                                                                      uint64_t pos, __m512i *x)
 {
     uint32_t t;
     if (rans_context_uniform(&k->context, pos, V, &t)) {
         if (small) return advance_small(c, &tables[t], x);
-        return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)));
+        return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)), lanes);
     }
     uint32_t bin;
     const int8_t *shift;
     if (c->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift))
-        return advance_lanes(c, x, shifted_bases(c, bin, shift));
+        return advance_lanes(c, x, shifted_bases(c, bin, shift), lanes);
     uint32_t lane_table[V];
     rans_context_lanes(&k->context, pos, V, lane_table);
-    return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)));
+    return advance_lanes(c, x, _mm512_sllv_epi32(_mm512_loadu_si512(lane_table), _mm512_set1_epi32(c->d->precision)),
+                         lanes);
 }
 
 /* NK chunks of 32 lanes each, states in registers: 2 NK independent
@@ -288,7 +298,7 @@ static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel
  * table per round while its lanes lie in one group. */
 static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
                                                                  wqc_rans_form form, int small, int context,
-                                                                 const small_table *tables)
+                                                                 int lanes, const small_table *tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
     const kernel_consts c = kernel_consts_of(d, (small == LOOKUP_SMALL || small == LOOKUP_MIXED) && !context);
@@ -318,16 +328,16 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                 const int8_t *shift;
                 if (d->context->col_shift && rans_context_shift_span(&k[i]->context, pos[i], 2 * V, &bin, &shift)) {
                     /* Column shifts, both vectors in one row: one span check. */
-                    s[i][0] = advance_lanes(&c, &x[i][0], shifted_bases(&c, bin, shift));
-                    s[i][1] = advance_lanes(&c, &x[i][1], shifted_bases(&c, bin, shift + V));
+                    s[i][0] = advance_lanes(&c, &x[i][0], shifted_bases(&c, bin, shift), lanes);
+                    s[i][1] = advance_lanes(&c, &x[i][1], shifted_bases(&c, bin, shift + V), lanes);
                 } else if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
                     s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
                     s[i][1] = small == LOOKUP_MIXED
-                                  ? advance_lanes(&c, &x[i][1], _mm512_set1_epi32((int)(t << d->precision)))
+                                  ? advance_lanes(&c, &x[i][1], _mm512_set1_epi32((int)(t << d->precision)), lanes)
                                   : advance_small(&c, &tables[t], &x[i][1]);
                 } else {
-                    s[i][0] = advance_context(k[i], &c, tables, small, pos[i], &x[i][0]);
-                    s[i][1] = advance_context(k[i], &c, tables, small, pos[i] + V, &x[i][1]);
+                    s[i][0] = advance_context(k[i], &c, tables, small, lanes, pos[i], &x[i][0]);
+                    s[i][1] = advance_context(k[i], &c, tables, small, lanes, pos[i] + V, &x[i][1]);
                 }
             }
         }
@@ -350,9 +360,10 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
 
 static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
                                                                    wqc_rans_form form, int small, int context,
-                                                                   const small_table *tables)
+                                                                   int lanes, const small_table *tables)
 {
-    return nk == 4 ? multi_rounds(k, 4, form, small, context, tables) : multi_rounds(k, 2, form, small, context, tables);
+    return nk == 4 ? multi_rounds(k, 4, form, small, context, lanes, tables)
+                   : multi_rounds(k, 2, form, small, context, lanes, tables);
 }
 
 /* The multi kernels take 2 or 4 chunks of 32 lanes. */

@@ -30,6 +30,9 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
 }
 
 /* Fills the slots of table t at its place in d's arrays. */
+/* Bins x columns of precomputed column bases (16 MiB at most). */
+#define SHIFT_BASES_MAX (1u << 22)
+
 static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
 {
     for (uint32_t s = 0; s < t->alphabet; s++) {
@@ -79,6 +82,15 @@ wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_conte
     if (st != WQC_OK) return st;
     for (uint32_t t = 0; t < ctx->ntables; t++) fill_slots(d, &ctx->tables[t], (size_t)t << d->precision);
     for (uint32_t b = 0; ctx->col_shift && b < ctx->nbins; b++) d->bin_base[b] = (uint32_t)ctx->bin_table[b] << d->precision;
+    /* Each bin's column bases at once, where they are few: SIMD decoders
+     * load a vector's bases instead of clamping and looking up each lane's. */
+    if (ctx->col_shift && (uint64_t)ctx->nbins * ctx->cols <= SHIFT_BASES_MAX &&
+        (d->shift_base = malloc((size_t)ctx->nbins * (size_t)ctx->cols * sizeof *d->shift_base)))
+        for (uint32_t b = 0; b < ctx->nbins; b++)
+            for (uint64_t c = 0; c < ctx->cols; c++) {
+                int32_t moved = (int32_t)b + ctx->col_shift[c];
+                d->shift_base[b * ctx->cols + c] = d->bin_base[moved < 0 ? 0 : moved >= (int32_t)ctx->nbins ? ctx->nbins - 1 : (uint32_t)moved];
+            }
     d->context = ctx;
     return WQC_OK;
 }
@@ -116,8 +128,10 @@ void wqc_rans_dtable_free(wqc_rans_dtable *d)
     free(d->entry);
     free(d->packed);
     free(d->packed8);
+    free(d->shift_base);
     d->symbol = NULL;
     d->entry = NULL;
     d->packed = NULL;
     d->packed8 = NULL;
+    d->shift_base = NULL;
 }
