@@ -91,14 +91,17 @@ static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel
     }
 }
 
-/* The kernel variants: the small-alphabet lookup (0: none) and the
- * lanes' gather, both constants in each (mixed implies packed entries). */
-#define BY_LOOKUPS(call, small, lanes, ...)                                                                   \
-    (small == LOOKUP_MIXED                              ? call(__VA_ARGS__, LOOKUP_MIXED, LOOKUP_PACKED, tables)   \
-     : small && lanes == LOOKUP_PACKED                  ? call(__VA_ARGS__, LOOKUP_SMALL, LOOKUP_PACKED, tables)   \
-     : small                                            ? call(__VA_ARGS__, LOOKUP_SMALL, LOOKUP_GATHERS, tables)  \
-     : lanes == LOOKUP_PACKED8                          ? call(__VA_ARGS__, 0, LOOKUP_PACKED8, tables)             \
-                                                        : call(__VA_ARGS__, 0, LOOKUP_GATHERS, tables))
+/* The kernel variants: the small-alphabet lookup (0: none) and the lanes'
+ * gather. Only split frames' symbols (byte alphabets, one form) take the
+ * packed8 gather as a constant; the rest choose it per vector: every
+ * variant is another copy of this file's large inlined kernels, which the
+ * sanitizer builds compile for minutes. */
+#define BY_LOOKUPS(call, small, lanes, form, ...)                                                             \
+    (small == LOOKUP_MIXED ? call(__VA_ARGS__, form, LOOKUP_MIXED, LOOKUP_ANY, tables)                        \
+     : small               ? call(__VA_ARGS__, form, LOOKUP_SMALL, LOOKUP_ANY, tables)                        \
+     : form == WQC_FORM_SYMBOLS && lanes == LOOKUP_PACKED8                                                  \
+         ? call(__VA_ARGS__, form, 0, LOOKUP_PACKED8, tables)                                               \
+         : call(__VA_ARGS__, form, 0, LOOKUP_ANY, tables))
 
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
@@ -107,7 +110,7 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     small_table tables[WQC_RANS_TABLES_MAX];
     if (small) context_small_tables(k->d, tables);
     const int lanes = lanes_lookup(k->d);
-#define BY_TABLE(form) BY_LOOKUPS(context_by_lanes, small, lanes, k, form)
+#define BY_TABLE(form) BY_LOOKUPS(context_by_lanes, small, lanes, form, k)
     switch (k->out->form) {
     case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
@@ -126,26 +129,22 @@ static inline __attribute__((always_inline)) size_t multi_context(rans_kernel_ct
     return multi_by_count(k, nk, form, small, 1, lanes, tables);
 }
 
-static inline __attribute__((always_inline)) size_t multi_by_search(rans_kernel_ctx *const *k, int nk,
-                                                                    wqc_rans_form form, const small_table *tables)
-{
-    /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
-    const int small = context_small_lookup(k[0]->d), lanes = lanes_lookup(k[0]->d);
-    return BY_LOOKUPS(multi_context, small, lanes, k, nk, form);
-}
-
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
 {
     if (!multi_fits(k, nk)) return 0;
     small_table tables[WQC_RANS_TABLES_MAX];
     if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
+    /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
+    const int small = context_small_lookup(k[0]->d), lanes = lanes_lookup(k[0]->d);
+#define BY_FORM(form) BY_LOOKUPS(multi_context, small, lanes, form, k, nk)
     switch (k[0]->out->form) {
-    case WQC_FORM_SYMBOLS: return multi_by_search(k, nk, WQC_FORM_SYMBOLS, tables);
-    case WQC_FORM_NIBBLES: return multi_by_search(k, nk, WQC_FORM_NIBBLES, tables);
-    case WQC_FORM_F32: return multi_by_search(k, nk, WQC_FORM_F32, tables);
-    case WQC_FORM_F16: return multi_by_search(k, nk, WQC_FORM_F16, tables);
-    case WQC_FORM_BF16: return multi_by_search(k, nk, WQC_FORM_BF16, tables);
-    case WQC_FORM_DOT: return multi_by_search(k, nk, WQC_FORM_DOT, tables);
+    case WQC_FORM_SYMBOLS: return BY_FORM(WQC_FORM_SYMBOLS);
+    case WQC_FORM_NIBBLES: return BY_FORM(WQC_FORM_NIBBLES);
+    case WQC_FORM_F32: return BY_FORM(WQC_FORM_F32);
+    case WQC_FORM_F16: return BY_FORM(WQC_FORM_F16);
+    case WQC_FORM_BF16: return BY_FORM(WQC_FORM_BF16);
+    case WQC_FORM_DOT: return BY_FORM(WQC_FORM_DOT);
     }
+#undef BY_FORM
     return 0;
 }

@@ -157,6 +157,9 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
  * mixed: a small alphabet's vectors alternate between the search and the
  * packed gather. */
 enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3, LOOKUP_MIXED = 4 };
+/* A context's lanes: whichever gather the tables have, chosen per vector
+ * (one kernel variant for all; see decode_avx512_context.c). */
+enum { LOOKUP_ANY = 5 };
 
 /* Small alphabets by the search (permutes and compares: port 5 on Intel
  * cores, where 512-bit ops issue on two ports), by one gather of the
@@ -231,11 +234,14 @@ static inline __attribute__((always_inline)) void renormalise(const kernel_const
 
 /* One vector's step with a table per lane, by gathers: `base` holds each
  * lane's first slot (its table times 2^P); lanes: the lookup of the
- * context's tables (lanes_lookup), a constant in each kernel. */
+ * context's tables (lanes_lookup), or LOOKUP_ANY. */
 static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base,
                                                                    int lanes)
 {
-    return gathered_step(c, x, _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base), lanes);
+    __m512i idx = _mm512_add_epi32(_mm512_and_si512(*x, c->mask), base);
+    if (lanes != LOOKUP_ANY) return gathered_step(c, x, idx, lanes);
+    if (c->d->packed) return gathered_step(c, x, idx, LOOKUP_PACKED);
+    return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
 }
 
 /* How a context's tables are gathered: one packed entry (small alphabets;
