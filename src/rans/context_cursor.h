@@ -89,6 +89,13 @@ static inline __attribute__((always_inline)) int rans_context_shift_span(rans_co
     return 1;
 }
 
+/* The first slots of the tables of the columns from `shift` on (pointers
+ * into ctx->col_shift) in a group of bin `bin`, precomputed (shift_base). */
+static inline const uint32_t *rans_shift_bases(const wqc_rans_dtable *d, uint32_t bin, const int8_t *shift)
+{
+    return d->shift_base + (size_t)bin * d->context->cols + (size_t)(shift - d->context->col_shift);
+}
+
 /* The table of each of elements pos..pos+v. */
 static inline void rans_context_lanes(rans_context_cursor *c, uint64_t pos, uint32_t v, uint32_t *table)
 {

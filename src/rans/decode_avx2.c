@@ -159,9 +159,7 @@ static inline __attribute__((always_inline)) __m256i lane_bases(rans_kernel_ctx 
     uint32_t bin;
     const int8_t *shift;
     if (k->d->context->col_shift && rans_context_shift_span(&k->context, pos, V, &bin, &shift)) {
-        const wqc_rans_context *ctx = k->d->context;
-        if (k->d->shift_base)
-            return _mm256_loadu_si256((const __m256i *)(k->d->shift_base + (size_t)bin * ctx->cols + (size_t)(shift - ctx->col_shift)));
+        if (k->d->shift_base) return _mm256_loadu_si256((const __m256i *)rans_shift_bases(k->d, bin, shift));
         /* Each lane's bin: the group's moved by its column's shift, clamped. */
         __m256i b = _mm256_add_epi32(_mm256_set1_epi32((int)bin), _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)shift)));
         b = _mm256_min_epi32(_mm256_max_epi32(b, _mm256_setzero_si256()), _mm256_set1_epi32((int)k->d->context->nbins - 1));

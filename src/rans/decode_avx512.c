@@ -23,11 +23,12 @@ int wqc_avx512_small_lookup(int context)
     static int choice[2] = {-1, -1};
     int c = __atomic_load_n(&choice[context], __ATOMIC_RELAXED);
     if (c < 0) {
+        /* [choice][order-0, context]: search, gather, mixed, Intel's default. */
+        static const int lookups[4][2] = {{LOOKUP_SMALL, LOOKUP_SMALL}, {LOOKUP_PACKED, LOOKUP_SMALL},
+                                          {LOOKUP_MIXED, LOOKUP_MIXED}, {LOOKUP_PACKED, LOOKUP_MIXED}};
         const char *e = getenv("WQC_AVX512_SMALL");
-        int intel = !e && intel_cpu();
-        if (e && strcmp(e, "mixed") == 0) c = LOOKUP_MIXED;
-        else if ((e && strcmp(e, "gather") == 0) || intel) c = context ? (intel ? LOOKUP_MIXED : LOOKUP_SMALL) : LOOKUP_PACKED;
-        else c = LOOKUP_SMALL;
+        int k = e ? (strcmp(e, "gather") == 0 ? 1 : strcmp(e, "mixed") == 0 ? 2 : 0) : intel_cpu() ? 3 : 0;
+        c = lookups[k][context];
         __atomic_store_n(&choice[context], c, __ATOMIC_RELAXED);
     }
     return c;

@@ -96,12 +96,11 @@ static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel
  * packed8 gather as a constant; the rest choose it per vector: every
  * variant is another copy of this file's large inlined kernels, which the
  * sanitizer builds compile for minutes. */
-#define BY_LOOKUPS(call, small, lanes, form, ...)                                                             \
+#define BY_LOOKUPS(call, small, packed8, form, ...)                                                           \
     (small == LOOKUP_MIXED ? call(__VA_ARGS__, form, LOOKUP_MIXED, LOOKUP_ANY, tables)                        \
      : small               ? call(__VA_ARGS__, form, LOOKUP_SMALL, LOOKUP_ANY, tables)                        \
-     : form == WQC_FORM_SYMBOLS && lanes == LOOKUP_PACKED8                                                  \
-         ? call(__VA_ARGS__, form, 0, LOOKUP_PACKED8, tables)                                               \
-         : call(__VA_ARGS__, form, 0, LOOKUP_ANY, tables))
+     : form == WQC_FORM_SYMBOLS && packed8 ? call(__VA_ARGS__, form, 0, LOOKUP_PACKED8, tables)               \
+                                           : call(__VA_ARGS__, form, 0, LOOKUP_ANY, tables))
 
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
@@ -109,8 +108,7 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     int small = context_small_lookup(k->d);
     small_table tables[WQC_RANS_TABLES_MAX];
     if (small) context_small_tables(k->d, tables);
-    const int lanes = lanes_lookup(k->d);
-#define BY_TABLE(form) BY_LOOKUPS(context_by_lanes, small, lanes, form, k)
+#define BY_TABLE(form) BY_LOOKUPS(context_by_lanes, small, k->d->packed8, form, k)
     switch (k->out->form) {
     case WQC_FORM_SYMBOLS: return BY_TABLE(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_TABLE(WQC_FORM_NIBBLES);
@@ -135,8 +133,8 @@ size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
     small_table tables[WQC_RANS_TABLES_MAX];
     if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
     /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
-    const int small = context_small_lookup(k[0]->d), lanes = lanes_lookup(k[0]->d);
-#define BY_FORM(form) BY_LOOKUPS(multi_context, small, lanes, form, k, nk)
+    const int small = context_small_lookup(k[0]->d);
+#define BY_FORM(form) BY_LOOKUPS(multi_context, small, k[0]->d->packed8, form, k, nk)
     switch (k[0]->out->form) {
     case WQC_FORM_SYMBOLS: return BY_FORM(WQC_FORM_SYMBOLS);
     case WQC_FORM_NIBBLES: return BY_FORM(WQC_FORM_NIBBLES);

@@ -233,8 +233,9 @@ static inline __attribute__((always_inline)) void renormalise(const kernel_const
 /* Context-modelled streams: a table per parameter group. */
 
 /* One vector's step with a table per lane, by gathers: `base` holds each
- * lane's first slot (its table times 2^P); lanes: the lookup of the
- * context's tables (lanes_lookup), or LOOKUP_ANY. */
+ * lane's first slot (its table times 2^P); lanes: the gather the
+ * context's tables take (LOOKUP_PACKED, _PACKED8 or _GATHERS), or
+ * LOOKUP_ANY to ask the tables per vector. */
 static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_consts *c, __m512i *x, __m512i base,
                                                                    int lanes)
 {
@@ -244,21 +245,12 @@ static inline __attribute__((always_inline)) __m512i advance_lanes(const kernel_
     return c->d->packed8 ? gathered_step(c, x, idx, LOOKUP_PACKED8) : gathered_step(c, x, idx, LOOKUP_GATHERS);
 }
 
-/* How a context's tables are gathered: one packed entry (small alphabets;
- * packed8 for byte alphabets, as split frames' row tables), or two. */
-static inline int lanes_lookup(const wqc_rans_dtable *d)
-{
-    return d->packed ? LOOKUP_PACKED : d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
-}
-
 /* Each lane's first slot under column shifts: its bin is the group's
  * (bin) moved by its column's shift (16 of them at shift), clamped. */
 static inline __attribute__((always_inline)) __m512i shifted_bases(const kernel_consts *c, uint32_t bin,
                                                                    const int8_t *shift)
 {
-    const wqc_rans_context *ctx = c->d->context;
-    if (c->d->shift_base)
-        return _mm512_loadu_si512(c->d->shift_base + (size_t)bin * ctx->cols + (size_t)(shift - ctx->col_shift));
+    if (c->d->shift_base) return _mm512_loadu_si512(rans_shift_bases(c->d, bin, shift));
     __m512i b = _mm512_add_epi32(_mm512_set1_epi32((int)bin), _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)shift)));
     b = _mm512_min_epi32(_mm512_max_epi32(b, _mm512_setzero_si512()), _mm512_set1_epi32((int)c->d->context->nbins - 1));
     /* Up to 32 bins (16 symbols at R = 2): two registers' permute, not a gather. */

@@ -29,10 +29,10 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
     return WQC_OK;
 }
 
-/* Fills the slots of table t at its place in d's arrays. */
 /* Bins x columns of precomputed column bases (16 MiB at most). */
 #define SHIFT_BASES_MAX (1u << 22)
 
+/* Fills the slots of table t at its place in d's arrays. */
 static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
 {
     for (uint32_t s = 0; s < t->alphabet; s++) {
@@ -87,10 +87,8 @@ wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_conte
     if (ctx->col_shift && (uint64_t)ctx->nbins * ctx->cols <= SHIFT_BASES_MAX &&
         (d->shift_base = malloc((size_t)ctx->nbins * (size_t)ctx->cols * sizeof *d->shift_base)))
         for (uint32_t b = 0; b < ctx->nbins; b++)
-            for (uint64_t c = 0; c < ctx->cols; c++) {
-                int32_t moved = (int32_t)b + ctx->col_shift[c];
-                d->shift_base[b * ctx->cols + c] = d->bin_base[moved < 0 ? 0 : moved >= (int32_t)ctx->nbins ? ctx->nbins - 1 : (uint32_t)moved];
-            }
+            for (uint64_t c = 0; c < ctx->cols; c++)
+                d->shift_base[b * ctx->cols + c] = rans_context_shifted(ctx, b, ctx->col_shift[c]) << d->precision;
     d->context = ctx;
     return WQC_OK;
 }
