@@ -102,8 +102,10 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     }
 }
 
+/* shift: the precision in every lane (a variable shift is one uop; by an
+ * xmm count two on Intel cores). */
 typedef struct kernel_consts {
-    __m128i shift;
+    __m256i shift;
     __m256i mask, field, low16, zero, nibble_shift, seven;
 } kernel_consts;
 
@@ -134,7 +136,7 @@ static inline __attribute__((always_inline)) __m256i advance(const kernel_consts
         b = _mm256_srli_epi32(e, 16);
         s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)d->symbol, slot, 1), _mm256_set1_epi32(0xff));
     }
-    *x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srl_epi32(*x, c->shift)), b);
+    *x = _mm256_add_epi32(_mm256_mullo_epi32(f, _mm256_srlv_epi32(*x, c->shift)), b);
     return s;
 }
 
@@ -177,7 +179,7 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
                                                            int context, uint32_t nv_fixed)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = {_mm_cvtsi32_si128(d->precision), _mm256_set1_epi32((int)((1u << d->precision) - 1)),
+    const kernel_consts c = {_mm256_set1_epi32((int)d->precision), _mm256_set1_epi32((int)((1u << d->precision) - 1)),
                              _mm256_set1_epi32(RANS_PACKED_FIELD), _mm256_set1_epi32(0xffff), _mm256_setzero_si256(),
                              _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), _mm256_set1_epi32(7)};
     const uint8_t *w = k->w;

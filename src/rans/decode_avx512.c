@@ -40,7 +40,7 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
                                                            uint32_t nv_fixed)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = {small_table_make(d), _mm_cvtsi32_si128(d->precision),
+    const kernel_consts c = {small_table_make(d), _mm512_set1_epi32((int)d->precision),
                              _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
                              _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     const uint8_t *w = k->w;
@@ -53,7 +53,9 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
         for (; r < k->rounds && (size_t)(k->end - w) >= need; r++) {
             for (uint32_t v = 0; v < nv_fixed; v++) s[v] = advance(&c, &x[v], vector_lookup(small, (int)v));
             for (uint32_t v = 0; v < nv_fixed; v++) renormalise(&c, &x[v], &w);
-            for (uint32_t v = 0; v < nv_fixed; v++) store(k, form, pos + V * v, s[v]);
+            if (form == WQC_FORM_SYMBOLS && nv_fixed > 1) store_symbols(k, pos, s, nv_fixed);
+            else
+                for (uint32_t v = 0; v < nv_fixed; v++) store(k, form, pos + V * v, s[v]);
             pos += V * nv_fixed;
         }
         for (uint32_t v = 0; v < nv_fixed; v++) _mm512_storeu_si512(k->state + V * v, x[v]);

@@ -46,7 +46,9 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
             for (uint32_t v = 0; v < nv; v++) s[v] = advance_context(k, &c, tables, small, lanes, pos + V * v, &x[v]);
         }
         for (uint32_t v = 0; v < nv; v++) renormalise(&c, &x[v], &w);
-        for (uint32_t v = 0; v < nv; v++) store(k, form, pos + V * v, s[v]);
+        if (form == WQC_FORM_SYMBOLS && nv > 1) store_symbols(k, pos, s, nv);
+        else
+            for (uint32_t v = 0; v < nv; v++) store(k, form, pos + V * v, s[v]);
         pos += V * nv;
     }
     for (uint32_t v = 0; v < nv; v++) _mm512_storeu_si512(k->state + V * v, x[v]);

@@ -84,6 +84,30 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
     }
 }
 
+/* Symbols (< 256) of four vectors a, b, c, d as 64 bytes in that order: two
+ * packs and a dword permute, 4 uops on Intel's port 5 where four vpmovdb
+ * take 8. The packs interleave 128-bit lanes: lane j of the result holds
+ * dword j of a, b, c and d. */
+static inline __attribute__((always_inline)) __m512i symbol_bytes4(__m512i a, __m512i b, __m512i c, __m512i d)
+{
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(_mm512_packus_epi32(a, b), _mm512_packus_epi32(c, d)));
+}
+
+/* The symbols of 2 or 4 vectors from pos on: bytes written together. */
+static inline __attribute__((always_inline)) void store_symbols(rans_kernel_ctx *k, uint64_t pos, const __m512i *s,
+                                                                uint32_t nv)
+{
+    uint8_t *dst = k->out->dst + (pos - k->out->first);
+    const __m512i add = _mm512_set1_epi8((char)k->out->add);
+    if (nv == 4) {
+        _mm512_storeu_si512(dst, _mm512_add_epi8(symbol_bytes4(s[0], s[1], s[2], s[3]), add));
+    } else {
+        __m512i b = symbol_bytes4(s[0], s[1], s[0], s[1]);
+        _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(_mm512_add_epi8(b, add)));
+    }
+}
+
 /* Alphabets of at most 16 symbols, without a gather: the symbol owning a
  * slot is found by a 4-ary search over the cumulative frequencies held in a
  * register (cum of absent symbols is 2^P, above every slot), and freq and
@@ -121,9 +145,11 @@ static inline __attribute__((always_inline)) __m512i small_symbol(const small_ta
     return _mm512_mask_mov_epi32(s, m3, s3);
 }
 
+/* shift: the precision in every lane, for the variable shift (one uop on
+ * Intel's port 0, where a shift by an xmm count also takes port 5). */
 typedef struct kernel_consts {
     small_table t;
-    __m128i shift;
+    __m512i shift;
     __m512i mask, low16, state_low;
     const wqc_rans_dtable *d;
 } kernel_consts;
@@ -134,7 +160,7 @@ static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(cons
 {
     const __m512i zero = _mm512_setzero_si512();
     const small_table none = {zero, zero, zero, zero, zero};
-    kernel_consts c = {search ? small_table_make(d) : none, _mm_cvtsi32_si128(d->precision),
+    kernel_consts c = {search ? small_table_make(d) : none, _mm512_set1_epi32((int)d->precision),
                        _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
                        _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
     return c;
@@ -148,7 +174,7 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
     __m512i s = small_symbol(t, slot);
     __m512i f = _mm512_permutexvar_epi32(s, t->freq);
     __m512i b = _mm512_sub_epi32(slot, _mm512_permutexvar_epi32(s, t->cum));
-    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srlv_epi32(*x, c->shift)), b);
     return s;
 }
 
@@ -208,7 +234,7 @@ static inline __attribute__((always_inline)) __m512i gathered_step(const kernel_
         b = _mm512_srli_epi32(e, 16);
         s = _mm512_and_si512(_mm512_i32gather_epi32(idx, d->symbol, 1), _mm512_set1_epi32(0xff));
     }
-    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srl_epi32(*x, c->shift)), b);
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(f, _mm512_srlv_epi32(*x, c->shift)), b);
     return s;
 }
 
@@ -341,11 +367,24 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
         }
         for (int v = 0; v < 2; v++)
             for (int i = 0; i < nk; i++) renormalise(&c, &x[i][v], &w[i]);
-        for (int i = 0; i < nk; i++) {
-            store(k[i], form, pos[i], s[i][0]);
-            store(k[i], form, pos[i] + V, s[i][1]);
-            pos[i] += 2 * V;
+        if (form == WQC_FORM_SYMBOLS) {
+            /* Two chunks' four vectors packed at once, a half each. */
+            for (int i = 0; i < nk; i += 2) {
+                __m512i b = symbol_bytes4(s[i][0], s[i][1], s[i + 1][0], s[i + 1][1]);
+                __m512i add = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)k[i]->out->add),
+                                                      _mm512_set1_epi8((char)k[i + 1]->out->add));
+                b = _mm512_add_epi8(b, add);
+                _mm256_storeu_si256((__m256i *)(k[i]->out->dst + (pos[i] - k[i]->out->first)), _mm512_castsi512_si256(b));
+                _mm256_storeu_si256((__m256i *)(k[i + 1]->out->dst + (pos[i + 1] - k[i + 1]->out->first)),
+                                    _mm512_extracti64x4_epi64(b, 1));
+            }
+        } else {
+            for (int i = 0; i < nk; i++) {
+                store(k[i], form, pos[i], s[i][0]);
+                store(k[i], form, pos[i] + V, s[i][1]);
+            }
         }
+        for (int i = 0; i < nk; i++) pos[i] += 2 * V;
     }
     for (int i = 0; i < nk; i++) {
         _mm512_storeu_si512(k[i]->state, x[i][0]);
