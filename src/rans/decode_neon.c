@@ -152,8 +152,12 @@ static inline __attribute__((always_inline)) void store(rans_kernel_ctx *k, wqc_
 /* The first slot of each lane's table for the vector at pos (a context). */
 static inline __attribute__((always_inline)) uint32x4_t lane_bases(rans_kernel_ctx *k, uint64_t pos)
 {
-    uint32_t t, lane_table[V];
+    uint32_t t, bin, lane_table[V];
+    const int8_t *shift;
     if (rans_context_uniform(&k->context, pos, V, &t)) return vdupq_n_u32(t << k->d->precision);
+    /* Column shifts with precomputed bases: the vector's 4, loaded. */
+    if (k->d->shift_base && rans_context_shift_span(&k->context, pos, V, &bin, &shift))
+        return vld1q_u32(rans_shift_bases(k->d, bin, shift));
     rans_context_lanes(&k->context, pos, V, lane_table);
     return vshlq_u32(vld1q_u32(lane_table), vdupq_n_s32(k->d->precision));
 }
