@@ -45,50 +45,78 @@ struct GroupWalk {
     }
 };
 
+/* One round of 32 symbols on state x (aligned frames), symbols i..i+31 of
+ * the chunk (i the same in every lane): the lane's symbol to the sink,
+ * then the lanes below 2^16 take the next words in lane order. Every
+ * lane reads a word (inside the slot: clamped to cap) and the ones that need
+ * it keep it, so that the round has no branch. */
+template <bool STREAM_SHARED, bool T32, class Sink>
+__device__ __forceinline__ void aligned_round(uint32_t &x, const uint2 *tab, uint32_t mask, uint32_t precision,
+                                              uint32_t below, const uint8_t *in, uint32_t cap, uint32_t &w, uint32_t i,
+                                              Sink &sink)
+{
+    if (T32) {
+        /* EXPERIMENT: freq - 1 | symbol << 12 | bias << 20 */
+        const uint32_t e = ((const uint32_t *)tab)[x & mask], q = x >> precision;
+        x = (e & 0xfffu) * q + q + (e >> 20);
+        sink.put(i, (e >> 12) & 0xffu);
+    } else {
+        const uint2 e = tab[x & mask];
+        x = e.x * (x >> precision) + (e.y & 0xffffu);
+        sink.put(i, e.y >> 16);
+    }
+    const bool need = x < STATE_LOW;
+    const uint32_t needs = __ballot_sync(FULL_MASK, need);
+    /* Clamped: a damaged stream reads inside its slot, and the count past
+     * the end reports it after the chunk. */
+    const uint32_t at = min(w + 2u * __popc(needs & below), cap);
+    const uint32_t word = STREAM_SHARED ? *(const uint16_t *)(in + at) : in[at] | (uint32_t)in[at + 1] << 8;
+    /* x << 16 | word where needed, else x: a byte permute whose selector
+     * uses the word in every lane (so that the read stays unconditional). */
+    x = __byte_perm(x, word, need ? 0x1054u : 0x3210u);
+    w += 2u * __popc(needs);
+}
+
 /* Decodes chunk c of an aligned frame into sink. `in` is the chunk's stream,
  * in shared memory (STREAM_SHARED: 16-byte aligned, `cap` + 2 bytes
- * readable) or global memory (cap = len - 2). Returns the chunk's status. */
-template <bool STREAM_SHARED, class Sink>
+ * readable) or global memory (cap = len - 2). TWO: 64 lanes, else 32.
+ * Returns the chunk's status. */
+template <bool STREAM_SHARED, bool TWO, class Sink, bool T32 = false>
 __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table, uint64_t c, const uint8_t *in,
                                      uint32_t len, uint32_t cap, Sink &sink)
 {
     const uint32_t l = threadIdx.x % 32;
     /* 64 lanes: the thread holds lanes l and 32 + l, and a round runs as two
-     * halves of 32 symbols, each on its own state (x the half being decoded,
-     * y the other): the halves' renormalisations read the stream in lane
-     * order, as one round's do. */
-    const bool two = g.lanes == 64;
-    if (len < 4u * g.lanes) return E_STATE;
-    uint32_t x = read_state(in, l), y = two ? read_state(in, 32 + l) : STATE_LOW;
+     * halves of 32 symbols, on x and then y: the halves' renormalisations
+     * read the stream in lane order, as one round's do. */
+    const uint32_t lanes = TWO ? 64 : 32;
+    if (len < 4u * lanes) return E_STATE;
+    uint32_t x = read_state(in, l), y = TWO ? read_state(in, 32 + l) : STATE_LOW;
     if (__any_sync(FULL_MASK, x < STATE_LOW || y < STATE_LOW)) return E_STATE;
     const uint64_t first = c * g.chunk;
     const uint32_t n = (uint32_t)min(g.n - first, (uint64_t)g.chunk);
     const uint32_t precision = g.precision, mask = (1u << precision) - 1, below = (1u << l) - 1;
-    uint32_t w = 4u * g.lanes;
+    uint32_t w = 4u * lanes;
     sink.start(g, first);
     for (uint32_t done = 0; done < n;) {
         const uint32_t seg = sink.segment(g, n - done);
-        const uint2 *tab = table + sink.walk.table;
-        uint32_t i = done + l;
-#pragma unroll 4
-        for (uint32_t r = 0; r < seg / 32; r++, i += 32) {
-            const uint2 e = tab[x & mask];
-            x = e.x * (x >> precision) + (e.y & 0xffffu);
-            sink.put(i, e.y >> 16);
-            const bool need = x < STATE_LOW;
-            const uint32_t needs = __ballot_sync(FULL_MASK, need);
-            /* Clamped: a damaged stream reads inside its slot, and the
-             * count past the end reports it below. */
-            const uint32_t at = min(w + 2u * __popc(needs & below), cap);
-            if (need) {
-                const uint32_t word = STREAM_SHARED ? *(const uint16_t *)(in + at) : in[at] | (uint32_t)in[at + 1] << 8;
-                x = x << 16 | word;
+        const uint2 *tab = T32 ? (const uint2 *)((const uint32_t *)table + sink.walk.table) : table + sink.walk.table;
+        uint32_t i = done, r = 0;
+        if (TWO) {
+            /* Pairs of halves; an odd one left leaves y first for the next segment. */
+#pragma unroll 2
+            for (; r + 2 <= seg / 32; r += 2, i += 64) {
+                aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
+                aligned_round<STREAM_SHARED, T32>(y, tab, mask, precision, below, in, cap, w, i + 32, sink);
             }
-            w += 2u * __popc(needs);
-            if (two) {
+            if (r < seg / 32) {
+                aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
                 const uint32_t t = x;
                 x = y, y = t;
             }
+        } else {
+#pragma unroll 4
+            for (; r < seg / 32; r++, i += 32) aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
         }
         done += seg;
         sink.end_segment(seg);
@@ -101,12 +129,16 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
 
 /* Runs decode_aligned over the chunks a persistent grid's warps take in
  * turn, each chunk's stream copied into the warp's slot of shared memory
- * when it fits (SHARED), and records every chunk's status. */
-template <bool SHARED, class Sink>
+ * when it fits (SHARED), and records every chunk's status. TWO: 64 lanes. */
+template <bool SHARED, bool TWO, class Sink>
 __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint32_t stride)
 {
     extern __shared__ uint2 smem[];
+#ifdef WQC_GPU_TABLE32
+    const uint2 *table = SHARED ? shared_table(g, smem, true) : g.table;
+#else
     const uint2 *table = SHARED ? shared_table(g, smem) : g.table;
+#endif
     const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
     uint8_t *slot = (uint8_t *)(smem + ((size_t)g.ntables << g.precision)) + (size_t)warp * stride;
     for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
@@ -116,9 +148,13 @@ __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint3
         if (SHARED) {
             __syncwarp();
             copy_stream(slot, in, len, l);
-            status = decode_aligned<true>(g, table, c, slot, len, stride - 2, sink);
+#ifdef WQC_GPU_TABLE32
+            if (g.precision <= 12) status = decode_aligned<true, TWO, Sink, true>(g, table, c, slot, len, stride - 2, sink);
+            else
+#endif
+            status = decode_aligned<true, TWO>(g, table, c, slot, len, stride - 2, sink);
         } else {
-            status = decode_aligned<false>(g, table, c, in, len, len - 2, sink);
+            status = decode_aligned<false, TWO>(g, table, c, in, len, len - 2, sink);
         }
         if (l == 0) g.status[c] = status;
     }

@@ -65,37 +65,83 @@ __host__ __device__ constexpr int decode_min_blocks()
 
 /* Whether a form's values need their parameter group (the dequantizing ones). */
 template <int FORM>
-__device__ constexpr bool dequantizes()
+__host__ __device__ constexpr bool dequantizes()
 {
     return FORM == WQC_FORM_F32 || FORM == WQC_FORM_F16 || FORM == WQC_FORM_BF16;
 }
 
+/* The bits of symbol s's value in a group (dequantizing forms): what
+ * store_value writes. */
+template <int FORM>
+__device__ inline uint32_t value_bits(uint32_t s, float scale, float offset)
+{
+    const float v = __fadd_rn(offset, __fmul_rn(scale, (float)s));
+    if (FORM == WQC_FORM_F32) return __float_as_uint(v);
+    if (FORM == WQC_FORM_F16) return __half_as_ushort(__float2half_rn(v));
+    return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
 /* The aligned loop's sink for the decoder: each symbol, or its value, to
  * its place in the output. Symbols of an order-0 frame need no groups: the
- * chunk is one segment. */
-template <int FORM>
+ * chunk is one segment. SMALL (dequantizing forms, alphabets of at most 32
+ * symbols): lane s holds the value of symbol s in the segment's group, and
+ * a symbol's value is a shuffle from its lane instead of a conversion, a
+ * product, a sum and a rounding. */
+template <int FORM, bool SMALL>
 struct StoreSink {
     void *out;
-    void *chunk_out;
+    /* The lane's first output and rest bytes in the chunk (split-e8m3: the
+     * bytes of its nibble and sign, which it finds at shifts nib_shift and
+     * sign_shift: rounds start on whole bytes of both). */
+    uint8_t *lane_out;
     const uint8_t *rest[3];
-    uint32_t add;
+    uint32_t add, lane_value, nib_shift, sign_shift;
     GroupWalk walk;
     bool groups;
 
     __device__ void start(const wqc_cuda_frame &g, uint64_t first)
     {
         const uint32_t size = FORM == WQC_FORM_SYMBOLS ? 1 : FORM == WQC_FORM_F32 || FORM == FORM_JOIN32 ? 4 : 2;
-        chunk_out = (uint8_t *)out + first * size;
+        const uint32_t l = threadIdx.x % 32;
+        lane_out = (uint8_t *)out + (first + l) * size;
         /* split-e8m3 chunks start on a whole byte of signs (frame_host_make). */
         for (int k = 0; k < 3; k++)
-            rest[k] = !g.rest[k] ? NULL : FORM != FORM_JOIN_E8M3 ? g.rest[k] + first : g.rest[k] + first / (k ? 8 : 2);
+            rest[k] = !g.rest[k] ? NULL : FORM != FORM_JOIN_E8M3 ? g.rest[k] + first + l
+                                    : k == 0 ? g.rest[0] + first / 2 + l / 2 : g.rest[1] + first / 8 + l / 8;
+        nib_shift = 4 * (l & 1), sign_shift = l & 7;
         add = 8u * g.split_base;
         groups = dequantizes<FORM>() || g.ntables > 1;
         walk.table = 0;
         if (groups) walk.start(g, first);
     }
-    __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left) { return groups ? walk.segment(g, left) : left; }
-    __device__ void put(uint32_t i, uint32_t s) { store_value<FORM>(chunk_out, i, s, walk.scale, walk.offset, rest, add); }
+    __device__ uint32_t segment(const wqc_cuda_frame &g, uint32_t left)
+    {
+        if (!groups) return left;
+        const uint32_t len = walk.segment(g, left);
+        if (SMALL) lane_value = value_bits<FORM>(threadIdx.x % 32, walk.scale, walk.offset);
+        return len;
+    }
+    /* The lane's symbol s of the round at chunk index i. */
+    __device__ void put(uint32_t i, uint32_t s)
+    {
+        if (FORM == WQC_FORM_SYMBOLS) {
+            lane_out[i] = (uint8_t)s;
+        } else if (FORM == FORM_JOIN16) {
+            const uint32_t r = __ldg(&rest[0][i]);
+            ((uint16_t *)lane_out)[i] = (uint16_t)((r & 0x80) << 8 | s << 7 | (r & 0x7f));
+        } else if (FORM == FORM_JOIN_E8M3) {
+            const uint32_t nib = __ldg(&rest[0][i / 2]) >> nib_shift & 15, sign = __ldg(&rest[1][i / 8]) >> sign_shift & 1;
+            ((uint16_t *)lane_out)[i] = (uint16_t)(sign << 15 | (s + add) << 4 | nib);
+        } else if (FORM == FORM_JOIN32) {
+            const uint32_t r = __ldg(&rest[0][i]);
+            ((uint32_t *)lane_out)[i] =
+                (r & 0x80) << 24 | s << 23 | (r & 0x7f) << 16 | (uint32_t)__ldg(&rest[1][i]) << 8 | __ldg(&rest[2][i]);
+        } else {
+            const uint32_t v = SMALL ? __shfl_sync(FULL_MASK, lane_value, s) : value_bits<FORM>(s, walk.scale, walk.offset);
+            if (FORM == WQC_FORM_F32) ((uint32_t *)lane_out)[i] = v;
+            else ((uint16_t *)lane_out)[i] = (uint16_t)v;
+        }
+    }
     __device__ void end_segment(uint32_t len)
     {
         if (groups) walk.advance(len);
@@ -103,12 +149,12 @@ struct StoreSink {
     __device__ void finish() {}
 };
 
-template <int FORM, bool SHARED>
+template <int FORM, bool SHARED, bool TWO, bool SMALL>
 __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_aligned_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
-    StoreSink<FORM> sink;
+    StoreSink<FORM, SMALL> sink;
     sink.out = out;
-    aligned_chunks<SHARED>(g, sink, stride);
+    aligned_chunks<SHARED, TWO>(g, sink, stride);
 }
 
 /* Where symbol k of a gemv-layout tensor goes (docs/FORMAT.md, "Symbol
@@ -211,6 +257,18 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
     if (l == 0) g.status[c] = bad;
 }
 
+template <int FORM, bool SMALL>
+static cudaError_t launch_aligned(const wqc_cuda_frame *g, void *out, cudaStream_t stream, uint64_t blocks, uint32_t stride,
+                                  size_t shared)
+{
+    const bool fits = shared <= SHARED_MAX;
+    if (g->lanes == 64)
+        return fits ? launch_persistent(decode_aligned_kernel<FORM, true, true, SMALL>, shared, blocks, stream, *g, out, stride)
+                    : launch_persistent(decode_aligned_kernel<FORM, false, true, SMALL>, 0, blocks, stream, *g, out, 0u);
+    return fits ? launch_persistent(decode_aligned_kernel<FORM, true, false, SMALL>, shared, blocks, stream, *g, out, stride)
+                : launch_persistent(decode_aligned_kernel<FORM, false, false, SMALL>, 0, blocks, stream, *g, out, 0u);
+}
+
 template <int FORM>
 static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t stream)
 {
@@ -219,9 +277,11 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
     const size_t shared = block_shared_bytes(g);
     const bool fits = shared <= SHARED_MAX;
     cudaError_t e = cudaSuccess;
-    if (g->aligned)
-        return fits ? launch_persistent(decode_aligned_kernel<FORM, true>, shared, blocks, stream, *g, out, stride)
-                    : launch_persistent(decode_aligned_kernel<FORM, false>, 0, blocks, stream, *g, out, 0u);
+    if (g->aligned) {
+        if constexpr (dequantizes<FORM>())
+            if (g->alphabet <= 32) return launch_aligned<FORM, true>(g, out, stream, blocks, stride, shared);
+        return launch_aligned<FORM, false>(g, out, stream, blocks, stride, shared);
+    }
     if (fits) {
         e = allow_shared(decode_general_kernel<FORM, true>);
         if (e == cudaSuccess) decode_general_kernel<FORM, true><<<(unsigned)blocks, 32 * WARPS, shared, stream>>>(*g, out, stride);

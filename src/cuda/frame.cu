@@ -136,6 +136,7 @@ wqc_status frame_host_make(const wqc_frame *f, frame_host *h, wqc_error *err)
         return st;
     }
     g->ntables = context ? c->ctx.ntables : 1;
+    g->alphabet = d.alphabet;
     const size_t slots = (size_t)g->ntables << d.precision;
     if (!(h->table = (uint2 *)malloc(slots * sizeof *h->table))) {
         wqc_rans_dtable_free(&d);

@@ -78,9 +78,19 @@ __device__ inline uint32_t shifted_table_offset(const wqc_cuda_frame &g, uint64_
 
 /* Loads the decoding tables into shared memory (all threads of the block)
  * and returns where they are. */
-__device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem)
+__device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem, bool pack32 = false)
 {
     const uint32_t slots = g.ntables << g.precision;
+#ifdef WQC_GPU_TABLE32
+    if (pack32 && g.precision <= 12) {
+        for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) {
+            const uint2 e = g.table[i];
+            ((uint32_t *)smem)[i] = (e.x - 1) | (e.y >> 16) << 12 | (e.y & 0xffffu) << 20;
+        }
+        __syncthreads();
+        return smem;
+    }
+#endif
     for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) smem[i] = g.table[i];
     __syncthreads();
     return smem;
@@ -94,6 +104,8 @@ __device__ inline void copy_stream(uint8_t *dst, const uint8_t *in, uint32_t len
     const uint32_t shift = 8u * (uint32_t)((uintptr_t)in & 3);
     const uint32_t *src = (const uint32_t *)((uintptr_t)in & ~(uintptr_t)3);
     uint32_t *out = (uint32_t *)dst;
+    /* Unrolled, so that several loads are in flight before the first store. */
+#pragma unroll 4
     for (uint32_t i = l; 4 * i < len; i += 32) out[i] = __funnelshift_r(__ldg(&src[i]), __ldg(&src[i + 1]), shift);
     __syncwarp();
 }

@@ -20,6 +20,7 @@ struct wqc_cuda_frame {
     uint64_t n, nchunks;
     uint64_t rows, cols, group_len, ngroups;
     uint32_t lanes, chunk, precision;
+    uint32_t alphabet;          // symbols 0..alphabet-1 (every table's)
     uint32_t tile;              // 0: row-major symbols; else the gemv layout's tile height (= lanes)
     uint32_t split;             // 0: quantized symbols; else a split frame's value bytes (1, 2 or 4)
     uint32_t e8m3, split_base;  // split-e8m3 (BF16) and its base

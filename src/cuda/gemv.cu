@@ -33,10 +33,11 @@ struct ProductSink {
         col_base = walk.col - done;
         return walk.segment(g, left);
     }
+    /* The lane's symbol s of the round at chunk index i. */
     __device__ void put(uint32_t i, uint32_t s)
     {
         const float q = (float)s;
-        const float *xs = x + (size_t)(col_base + i) * B;
+        const float *xs = x + (size_t)(col_base + i + threadIdx.x % 32) * B;
         float v[B];
         if constexpr (B == 1) {
             v[0] = __ldg(xs);
@@ -84,12 +85,12 @@ struct ProductSink {
 };
 
 /* One vector's sums fit 40 registers (three blocks a multiprocessor), more need 64. */
-template <int B, bool SHARED>
+template <int B, bool SHARED, bool TWO>
 __global__ void __launch_bounds__(32 * WARPS, B == 1 ? 3 : 2) product_kernel(const wqc_cuda_frame g, const float *x, float *y, uint32_t stride)
 {
     ProductSink<B> sink;
     sink.x = x, sink.y = y, sink.rows = g.rows;
-    aligned_chunks<SHARED>(g, sink, stride);
+    aligned_chunks<SHARED, TWO>(g, sink, stride);
 }
 
 __global__ void interleave(const float *x, uint32_t batch, uint32_t cols, float *out)
@@ -107,8 +108,12 @@ static cudaError_t launch_product(const wqc_cuda_frame *g, const float *x, float
     }
     const uint64_t blocks = (g->nchunks + WARPS - 1) / WARPS;
     const size_t shared = block_shared_bytes(g);
-    return shared <= SHARED_MAX ? launch_persistent(product_kernel<B, true>, shared, blocks, 0, *g, x, y, stream_stride(g))
-                                : launch_persistent(product_kernel<B, false>, 0, blocks, 0, *g, x, y, 0u);
+    const bool fits = shared <= SHARED_MAX;
+    if (g->lanes == 64)
+        return fits ? launch_persistent(product_kernel<B, true, true>, shared, blocks, 0, *g, x, y, stream_stride(g))
+                    : launch_persistent(product_kernel<B, false, true>, 0, blocks, 0, *g, x, y, 0u);
+    return fits ? launch_persistent(product_kernel<B, true, false>, shared, blocks, 0, *g, x, y, stream_stride(g))
+                : launch_persistent(product_kernel<B, false, false>, 0, blocks, 0, *g, x, y, 0u);
 }
 
 extern "C" wqc_status wqc_cuda_gemv(const wqc_cuda_frame *g, const float *dev_x, uint32_t batch, float *dev_y, wqc_error *err)

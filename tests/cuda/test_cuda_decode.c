@@ -312,6 +312,9 @@ int main(void)
         {"affine 4-bit row, 64 lanes, chunks of 4096", 256, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 64, 4096, 1, 0},
         {"affine 4-bit row, 64 lanes, rows of 1000", 100, 1000, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 64, 4096, 0, 0},
         {"affine 8-bit tensor, 1 lane", 7, 131, WQC_QUANT_AFFINE, 8, WQC_GRAN_TENSOR, 0, 1, 1024, 0, 0},
+        /* Aligned, alphabets over 32: values computed, not shuffled from lanes. */
+        {"affine 6-bit row, 64 lanes, chunks of 4096", 128, 1024, WQC_QUANT_AFFINE, 6, WQC_GRAN_ROW, 0, 64, 4096, 1, 0},
+        {"affine 8-bit group:64, 32 lanes, chunks of 2048", 96, 640, WQC_QUANT_AFFINE, 8, WQC_GRAN_GROUP, 64, 32, 2048, 1, 0},
         {"gemv layout, 32 lanes, 100 rows (tail tile of 4)", 100, 96, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 1024, 0, 1},
         {"gemv layout, 8 lanes, tensor scales, one chunk", 37, 50, WQC_QUANT_AFFINE, 4, WQC_GRAN_TENSOR, 0, 8, 1 << 20, 0, 1},
         {"context tables by row, 32 lanes, chunks of 4096", 128, 1024, WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0, 32, 4096, 1,
