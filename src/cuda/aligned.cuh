@@ -56,7 +56,7 @@ __device__ __forceinline__ void aligned_round(uint32_t &x, const uint2 *tab, uin
                                               Sink &sink)
 {
     if (T32) {
-        /* EXPERIMENT: freq - 1 | symbol << 12 | bias << 20 */
+        /* Packed (shared_table<true>): freq - 1 | symbol << 12 | (slot - cum) << 20. */
         const uint32_t e = ((const uint32_t *)tab)[x & mask], q = x >> precision;
         x = (e & 0xfffu) * q + q + (e >> 20);
         sink.put(i, (e >> 12) & 0xffu);
@@ -129,18 +129,15 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
 
 /* Runs decode_aligned over the chunks a persistent grid's warps take in
  * turn, each chunk's stream copied into the warp's slot of shared memory
- * when it fits (SHARED), and records every chunk's status. TWO: 64 lanes. */
-template <bool SHARED, bool TWO, class Sink>
+ * when it fits (SHARED), and records every chunk's status. TWO: 64 lanes;
+ * T32 (SHARED only): the tables packed in shared memory (packs_table). */
+template <bool SHARED, bool TWO, bool T32 = false, class Sink>
 __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint32_t stride)
 {
     extern __shared__ uint2 smem[];
-#ifdef WQC_GPU_TABLE32
-    const uint2 *table = SHARED ? shared_table(g, smem, true) : g.table;
-#else
-    const uint2 *table = SHARED ? shared_table(g, smem) : g.table;
-#endif
+    const uint2 *table = SHARED ? shared_table<T32>(g, smem) : g.table;
     const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
-    uint8_t *slot = (uint8_t *)(smem + ((size_t)g.ntables << g.precision)) + (size_t)warp * stride;
+    uint8_t *slot = (uint8_t *)smem + ((size_t)(T32 ? 4 : 8) * g.ntables << g.precision) + (size_t)warp * stride;
     for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
         const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
         const uint8_t *in = g.payload + g.offset[c];
@@ -148,13 +145,9 @@ __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint3
         if (SHARED) {
             __syncwarp();
             copy_stream(slot, in, len, l);
-#ifdef WQC_GPU_TABLE32
-            if (g.precision <= 12) status = decode_aligned<true, TWO, Sink, true>(g, table, c, slot, len, stride - 2, sink);
-            else
-#endif
-            status = decode_aligned<true, TWO>(g, table, c, slot, len, stride - 2, sink);
+            status = decode_aligned<true, TWO, Sink, T32>(g, table, c, slot, len, stride - 2, sink);
         } else {
-            status = decode_aligned<false, TWO>(g, table, c, in, len, len - 2, sink);
+            status = decode_aligned<false, TWO, Sink>(g, table, c, in, len, len - 2, sink);
         }
         if (l == 0) g.status[c] = status;
     }

@@ -52,14 +52,20 @@ __device__ inline void store_value(void *out, uint64_t k, uint32_t s, float scal
  * of 4096): with 4 (32 registers) the joins spill and lossless BF16 wrote
  * 585 GB/s, with 3 713 and with 2 (no spills, 48 registers) 759; decode to
  * F16 is fastest with 4 (1095 GB/s against 1080 and 987), symbols with 3.
- * -DDECODE_MIN_BLOCKS=N sets one count for all (benchmarks). */
+ * -DDECODE_MIN_BLOCKS=N sets one count for all, -DDECODE_DEQUANT_BLOCKS=N
+ * the dequantizing forms' (benchmarks). */
+#ifndef DECODE_DEQUANT_BLOCKS
+#define DECODE_DEQUANT_BLOCKS 4
+#endif
 template <int FORM>
 __host__ __device__ constexpr int decode_min_blocks()
 {
 #ifdef DECODE_MIN_BLOCKS
     return DECODE_MIN_BLOCKS;
 #else
-    return FORM == FORM_JOIN16 || FORM == FORM_JOIN32 || FORM == FORM_JOIN_E8M3 ? 2 : FORM == WQC_FORM_SYMBOLS ? 3 : 4;
+    return FORM == FORM_JOIN16 || FORM == FORM_JOIN32 || FORM == FORM_JOIN_E8M3 ? 2
+           : FORM == WQC_FORM_SYMBOLS                                         ? 3
+                                                                              : DECODE_DEQUANT_BLOCKS;
 #endif
 }
 
@@ -149,12 +155,12 @@ struct StoreSink {
     __device__ void finish() {}
 };
 
-template <int FORM, bool SHARED, bool TWO, bool SMALL>
+template <int FORM, bool SHARED, bool TWO, bool SMALL, bool T32 = false>
 __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_aligned_kernel(const wqc_cuda_frame g, void *out, uint32_t stride)
 {
     StoreSink<FORM, SMALL> sink;
     sink.out = out;
-    aligned_chunks<SHARED, TWO>(g, sink, stride);
+    aligned_chunks<SHARED, TWO, T32>(g, sink, stride);
 }
 
 /* Where symbol k of a gemv-layout tensor goes (docs/FORMAT.md, "Symbol
@@ -257,12 +263,23 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
     if (l == 0) g.status[c] = bad;
 }
 
+/* Aligned frames: 32 or 64 lanes; the dequantizing forms take packed
+ * tables where they fit (measured on an H100, 4096 x 14336 4-bit: decode to
+ * F16 1109-1144 GB/s against 1038-1055 unpacked; symbols were faster
+ * unpacked, 630-635 G/s against 603-616). */
 template <int FORM, bool SMALL>
-static cudaError_t launch_aligned(const wqc_cuda_frame *g, void *out, cudaStream_t stream, uint64_t blocks, uint32_t stride,
-                                  size_t shared)
+static cudaError_t launch_aligned(const wqc_cuda_frame *g, void *out, cudaStream_t stream, uint64_t blocks, uint32_t stride)
 {
+    const bool two = g->lanes == 64;
+    if constexpr (dequantizes<FORM>()) {
+        const size_t packed = block_shared_bytes(g, true);
+        if (packs_table(g) && packed <= SHARED_MAX)
+            return two ? launch_persistent(decode_aligned_kernel<FORM, true, true, SMALL, true>, packed, blocks, stream, *g, out, stride)
+                       : launch_persistent(decode_aligned_kernel<FORM, true, false, SMALL, true>, packed, blocks, stream, *g, out, stride);
+    }
+    const size_t shared = block_shared_bytes(g);
     const bool fits = shared <= SHARED_MAX;
-    if (g->lanes == 64)
+    if (two)
         return fits ? launch_persistent(decode_aligned_kernel<FORM, true, true, SMALL>, shared, blocks, stream, *g, out, stride)
                     : launch_persistent(decode_aligned_kernel<FORM, false, true, SMALL>, 0, blocks, stream, *g, out, 0u);
     return fits ? launch_persistent(decode_aligned_kernel<FORM, true, false, SMALL>, shared, blocks, stream, *g, out, stride)
@@ -279,8 +296,8 @@ static cudaError_t launch(const wqc_cuda_frame *g, void *out, cudaStream_t strea
     cudaError_t e = cudaSuccess;
     if (g->aligned) {
         if constexpr (dequantizes<FORM>())
-            if (g->alphabet <= 32) return launch_aligned<FORM, true>(g, out, stream, blocks, stride, shared);
-        return launch_aligned<FORM, false>(g, out, stream, blocks, stride, shared);
+            if (g->alphabet <= 32) return launch_aligned<FORM, true>(g, out, stream, blocks, stride);
+        return launch_aligned<FORM, false>(g, out, stream, blocks, stride);
     }
     if (fits) {
         e = allow_shared(decode_general_kernel<FORM, true>);

@@ -25,9 +25,20 @@ enum { E_OK = 0, E_STATE = 1, E_SHORT = 2, E_LEFT = 3, E_FINAL = 4 };
  * reads of a damaged stream. */
 static inline uint32_t stream_stride(const wqc_cuda_frame *g) { return (g->max_chunk_bytes + 4 + 15) / 16 * 16; }
 
-static inline size_t block_shared_bytes(const wqc_cuda_frame *g)
+/* Packed decoding entries (4 bytes instead of 8: half the shared-memory
+ * wavefronts of a round's random lookups) hold freq - 1, the symbol and
+ * slot - cum in 12, 8 and 12 bits: precisions up to 12. */
+static inline bool packs_table(const wqc_cuda_frame *g) { return g->precision <= 12; }
+
+/* Bytes of a block's tables in shared memory, packed (T32) or not. */
+static inline size_t table_shared_bytes(const wqc_cuda_frame *g, bool t32)
 {
-    return ((size_t)8 * g->ntables << g->precision) + (size_t)WARPS * stream_stride(g);
+    return ((size_t)(t32 ? 4 : 8) * g->ntables << g->precision);
+}
+
+static inline size_t block_shared_bytes(const wqc_cuda_frame *g, bool t32 = false)
+{
+    return table_shared_bytes(g, t32) + (size_t)WARPS * stream_stride(g);
 }
 
 /* Lets kernel take up to SHARED_MAX bytes of dynamic shared memory. The
@@ -77,21 +88,17 @@ __device__ inline uint32_t shifted_table_offset(const wqc_cuda_frame &g, uint64_
 }
 
 /* Loads the decoding tables into shared memory (all threads of the block)
- * and returns where they are. */
-__device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem, bool pack32 = false)
+ * and returns where they are; T32: packed, freq - 1 | symbol << 12 |
+ * (slot - cum) << 20 (packs_table). */
+template <bool T32 = false>
+__device__ inline const uint2 *shared_table(const wqc_cuda_frame &g, uint2 *smem)
 {
     const uint32_t slots = g.ntables << g.precision;
-#ifdef WQC_GPU_TABLE32
-    if (pack32 && g.precision <= 12) {
-        for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) {
-            const uint2 e = g.table[i];
-            ((uint32_t *)smem)[i] = (e.x - 1) | (e.y >> 16) << 12 | (e.y & 0xffffu) << 20;
-        }
-        __syncthreads();
-        return smem;
+    for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) {
+        const uint2 e = g.table[i];
+        if (T32) ((uint32_t *)smem)[i] = (e.x - 1) | (e.y >> 16) << 12 | (e.y & 0xffffu) << 20;
+        else smem[i] = e;
     }
-#endif
-    for (uint32_t i = threadIdx.x; i < slots; i += blockDim.x) smem[i] = g.table[i];
     __syncthreads();
     return smem;
 }
