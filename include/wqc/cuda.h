@@ -85,7 +85,7 @@ wqc_status wqc_cuda_q4_0_gemv(const wqc_q4_0_block *dev_w, uint64_t rows, uint64
  * tensors as they are, GGUF quantized blocks (Q4_0, ...) as U8 bytes. */
 typedef struct wqc_cuda_load_options {
     wqc_decode_as as;           /* quantized tensors; WQC_AS_ORIGINAL by default */
-    int threads;                /* reading threads; <= 0: the cores, at most 8 */
+    int threads;                /* reading threads (at most 32); <= 0: the cores, at most 8 */
     size_t piece;               /* bytes read and copied at a time; 0: 2 MiB (4 staging buffers a thread) */
 } wqc_cuda_load_options;
 
@@ -101,6 +101,11 @@ typedef struct wqc_cuda_load_times {
     uint64_t file_bytes;        /* read from the file */
     uint64_t gpu_bytes;         /* copied to the GPU */
     uint64_t out_bytes;         /* the tensors' bytes in GPU memory */
+    /* The wall clock's milestones, from the call: the first unit taken
+     * (threads started), the last unit's reads and GPU work issued (what
+     * follows is the GPU finishing and the chunk statuses' check). */
+    double started;
+    double issued;
 } wqc_cuda_load_times;
 
 typedef struct wqc_cuda_model wqc_cuda_model;

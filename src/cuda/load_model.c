@@ -24,7 +24,11 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     }
     m->fd = -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    m->threads = o.threads > 0 ? o.threads : cores < 1 ? 1 : cores > LOAD_THREADS_MAX ? LOAD_THREADS_MAX : (int)cores;
+    m->threads = o.threads > LOAD_THREADS_MAX ? LOAD_THREADS_MAX
+                 : o.threads > 0                ? o.threads
+                 : cores < 1                    ? 1
+                 : cores > LOAD_THREADS_DEFAULT_MAX ? LOAD_THREADS_DEFAULT_MAX
+                                                    : (int)cores;
     m->piece = o.piece ? o.piece : LOAD_PIECE_DEFAULT;
     /* WQC_LOAD_SUBREAD: the part size in bytes, 0 for whole pieces (benchmarks). */
     const char *sub = getenv("WQC_LOAD_SUBREAD");
@@ -47,6 +51,7 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
         XXH3_generateSecret_fromSeed(secret, 0);
         for (size_t k = 0; k < 24; k++) m->secret.w[k] = wqc_le64(secret + 8 * k);
     }
+    if (e == cudaSuccess && st == WQC_OK) st = load_streams_make(m, err);
     if (e == cudaSuccess && st == WQC_OK)
         e = cudaHostAlloc((void **)&m->staging, (size_t)m->threads * LOAD_RING * m->piece, cudaHostAllocDefault);
     for (size_t i = 0; e == cudaSuccess && st == WQC_OK && i < m->count; i++)
@@ -80,6 +85,7 @@ void wqc_cuda_model_close(wqc_cuda_model *m)
             if (m->items[i].unit_sent[u]) cudaEventDestroy(m->items[i].unit_sent[u]);
         free(m->items[i].unit_sent);
     }
+    load_streams_free(m);
     cudaFree(m->arena), cudaFree(m->status), cudaFree(m->outputs), cudaFree(m->seg_out);
     cudaFreeHost(m->staging);
     load_items_free(m);

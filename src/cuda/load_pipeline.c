@@ -28,12 +28,13 @@ typedef struct worker {
     pthread_t thread;
     cudaStream_t stream;
     uint8_t *slot[LOAD_RING];
-    cudaEvent_t sent[LOAD_RING];
+    cudaEvent_t *sent;
     int busy[LOAD_RING];
     unsigned at;
     wqc_xxh3_state hash;        /* the record (or segment) being read */
     int seg_open, seg_bad;      /* segment checks: a segment's hash started; one failed */
     double read, check, cpu, wait;
+    double t0, started, issued;  /* the call's start; wall milestones (wqc_cuda_load_times) */
     uint64_t file_bytes, gpu_bytes;
     wqc_status st;
     wqc_error err;
@@ -292,6 +293,7 @@ static void *work(void *arg)
     wqc_cuda_model *m = w->m;
     cudaError_t e = cudaSetDevice(m->device);
     if (e != cudaSuccess) w->st = cuda_fail(w, e, "device");
+    w->started = now() - w->t0;
     for (size_t k; w->st == WQC_OK && !atomic_load(w->failed) && (k = atomic_fetch_add(w->next, 1)) < m->nunits;) {
         const load_unit *u = &m->units[k];
         load_item *it = &m->items[u->item];
@@ -302,6 +304,7 @@ static void *work(void *arg)
         case LOAD_HOST: w->st = load_host(w, it, out); break;
         }
     }
+    w->issued = now() - w->t0;
     if (w->st != WQC_OK) atomic_store(w->failed, 1);
     /* Every copy and decode of this thread done before the ring can go. */
     e = cudaStreamSynchronize(w->stream);
@@ -361,13 +364,10 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
     }
     for (int k = 0; k < m->threads && st == WQC_OK; k++) {
         worker *x = &w[k];
-        x->m = m, x->dst = dst, x->next = &next, x->failed = &failed;
+        x->m = m, x->dst = dst, x->next = &next, x->failed = &failed, x->t0 = t0;
+        x->stream = m->stream[k], x->sent = m->sent[k];
         for (unsigned s = 0; s < LOAD_RING; s++) x->slot[s] = m->staging + ((size_t)k * LOAD_RING + s) * m->piece;
-        cudaError_t e = cudaStreamCreateWithFlags(&x->stream, cudaStreamNonBlocking);
-        for (unsigned s = 0; e == cudaSuccess && s < LOAD_RING; s++)
-            e = cudaEventCreateWithFlags(&x->sent[s], cudaEventDisableTiming);
-        if (e != cudaSuccess) st = wqc_cuda_error(err, e, "streams");
-        else if (pthread_create(&x->thread, NULL, work, x) != 0) st = wqc_fail(err, WQC_ERR_NOMEM, "cannot start a thread");
+        if (pthread_create(&x->thread, NULL, work, x) != 0) st = wqc_fail(err, WQC_ERR_NOMEM, "cannot start a thread");
         else started++;
     }
     if (st != WQC_OK) atomic_store(&failed, 1);
@@ -381,6 +381,8 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
         for (int k = 0; k < started; k++) {
             t->read += w[k].read, t->check += w[k].check, t->cpu_decode += w[k].cpu, t->wait += w[k].wait;
             t->file_bytes += w[k].file_bytes, t->gpu_bytes += w[k].gpu_bytes;
+            if (k == 0 || w[k].started < t->started) t->started = w[k].started;
+            if (w[k].issued > t->issued) t->issued = w[k].issued;
         }
         for (size_t i = 0; i < m->count; i++) {
             t->out_bytes += m->items[i].out.bytes;
@@ -390,11 +392,26 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
         }
         t->total = now() - t0;
     }
-    for (int k = 0; k < m->threads; k++) {
-        if (w[k].stream) cudaStreamDestroy(w[k].stream);
-        for (unsigned s = 0; s < LOAD_RING; s++)
-            if (w[k].sent[s]) cudaEventDestroy(w[k].sent[s]);
-    }
     free(w);
     return st;
+}
+
+wqc_status load_streams_make(wqc_cuda_model *m, wqc_error *err)
+{
+    cudaError_t e = cudaSuccess;
+    for (int k = 0; e == cudaSuccess && k < m->threads; k++) {
+        e = cudaStreamCreateWithFlags(&m->stream[k], cudaStreamNonBlocking);
+        for (unsigned s = 0; e == cudaSuccess && s < LOAD_RING; s++)
+            e = cudaEventCreateWithFlags(&m->sent[k][s], cudaEventDisableTiming);
+    }
+    return e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "streams");
+}
+
+void load_streams_free(wqc_cuda_model *m)
+{
+    for (int k = 0; k < LOAD_THREADS_MAX; k++) {
+        if (m->stream[k]) cudaStreamDestroy(m->stream[k]);
+        for (unsigned s = 0; s < LOAD_RING; s++)
+            if (m->sent[k][s]) cudaEventDestroy(m->sent[k][s]);
+    }
 }
