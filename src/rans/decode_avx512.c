@@ -40,9 +40,7 @@ static inline __attribute__((always_inline)) size_t rounds(rans_kernel_ctx *k, w
                                                            uint32_t nv_fixed)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = {small_table_make(d), _mm512_set1_epi32((int)d->precision),
-                             _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
-                             _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    const kernel_consts c = kernel_consts_of(d, 1);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
