@@ -90,6 +90,7 @@ struct wqc_cuda_model {
     uint64_t output_bytes;
     int threads;
     size_t piece;
+    uint64_t unit;                  /* the threads' unit of work (load_units_make) */
     size_t subread;                 /* a checked piece is read and hashed in parts of this size (0: whole) */
     uint8_t *staging;               /* pinned: threads x LOAD_RING x piece */
     /* Each thread's stream and its ring's copy events, made once at open

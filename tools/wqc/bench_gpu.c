@@ -7,13 +7,13 @@
  * files in the page cache (bench_gpu_load.c). Synthetic Gaussian weights, quantized as the
  * quantizer options say (default affine 4-bit per row), coded order-0 with
  * 32 lanes (their BF16 losslessly: 64 lanes, as encode codes bytes). A Markdown report on stdout (bench/gpu.sh saves it). */
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_cublas.h"
 #include "bench_gpu.h"
 #include "wqc/cuda.h"
 
@@ -50,7 +50,7 @@ typedef struct gpu_bench {
     uint32_t chunk;
     long repeat;
     cudaEvent_t t0, t1;
-    cublasHandle_t blas;
+    bench_cublas blas;
 } gpu_bench;
 
 static int cuda_ok(cudaError_t e, const char *what)
@@ -207,7 +207,7 @@ static int run_op(gpu_bench *b, const gpu_mat *m, gpu_op op, uint32_t batch, con
     case OP_Q4_0: st = wqc_cuda_q4_0_gemv(m->dev_q4, m->rows, m->cols, io->x, batch, io->y, &err); break;
     case OP_CUBLAS:
         /* Row-major W (rows x cols) is column-major W^T: y = (W^T)^T x. */
-        if (cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)m->rows, (int)batch, (int)m->cols, &one, m->dev_h,
+        if (b->blas.gemm_ex(b->blas.handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)m->rows, (int)batch, (int)m->cols, &one, m->dev_h,
                          CUDA_R_16F, (int)m->cols, io->x16, CUDA_R_16F, (int)m->cols, &zero, io->y, CUDA_R_32F,
                          (int)m->rows, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS) {
             cli_error("cuBLAS: the F16 product failed");
@@ -444,8 +444,7 @@ int bench_gpu(const bench_args *a)
     struct cudaDeviceProp prop;
     cudaGetDeviceProperties(&prop, 0);
     if (!make_weights(a, &b)) return WQC_EXIT_ERROR;
-    int ok = cublasCreate(&b.blas) == CUBLAS_STATUS_SUCCESS;
-    if (!ok) cli_error("cuBLAS: cannot start");
+    int ok = bench_cublas_open(&b.blas);
     cudaEventCreate(&b.t0), cudaEventCreate(&b.t1);
     wqc_error err;
     for (size_t i = 0; ok && i < b.n; i++) {
@@ -491,7 +490,7 @@ int bench_gpu(const bench_args *a)
         cudaFree(b.m[i].dev_h), cudaFree(b.m[i].dev_q4);
         free(b.m[i].h), free(b.m[i].q4);
     }
-    if (b.blas) cublasDestroy(b.blas);
+    bench_cublas_close(&b.blas);
     wqc_reader_free(b.r), wqc_reader_free(b.lr);
     free(b.m), free(b.wqc.data), free(b.lossless.data);
     return ok ? WQC_EXIT_OK : WQC_EXIT_ERROR;
