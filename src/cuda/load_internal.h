@@ -17,9 +17,9 @@
 #define LOAD_SUBREAD_DEFAULT (256u << 10)
 #define LOAD_THREADS_DEFAULT_MAX 8  /* threads by default: the cores, at most this */
 #define LOAD_THREADS_MAX 32         /* a count asked for is clamped to this */
-/* The workers take the file in units of two pieces (rounded up to whole
- * segments of a record's segment checks): a large tensor is read, checked
- * and copied by all of them at once. */
+/* The workers take the file in units of at most two pieces (sized so that
+ * their rounds are full, rounded up to whole segments of a record's segment
+ * checks): a large tensor is read, checked and copied by all of them at once. */
 #define LOAD_UNIT_PIECES 2
 /* GPU allocations inside the arena start at multiples of this. */
 #define LOAD_ALIGN 256u

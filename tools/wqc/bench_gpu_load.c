@@ -126,7 +126,7 @@ static int default_threads(void)
 static void print_header(int threads, long repeat)
 {
     printf("Each file loaded by the library's loader (`wqc_cuda_model_load`) with %d threads, which take it in units "
-           "of 4 MiB (a large tensor is read by all of them): pread into pinned staging (4 buffers of 2 MiB a thread), "
+           "of up to 4 MiB, as many full rounds of the threads as that takes (a large tensor is read by all of them): pread into pinned staging (4 buffers of 2 MiB a thread), "
            "records checked as they arrive (a record's 64 KiB segment checks on the GPU where the file has them), copies to the GPU "
            "on each thread's stream, frames decoded on the GPU once all their units have landed. `open` (once: index, descriptors, GPU and pinned memory) is not "
            "part of `load`. Wall-clock medians of %ld loads from the page cache, in ms; `started` and `issued` are the wall "
