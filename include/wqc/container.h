@@ -263,9 +263,9 @@ wqc_status wqc_frame_decode_raw_with(const wqc_frame *f, wqc_isa isa, uint8_t *o
  * (WQC_FORM_SYMBOLS, F32, F16 or BF16), where SYMBOLS of given integers
  * (WQC_QUANT_GIVEN) are the integers themselves, offset added, as I8/U8
  * bytes. Row-major rANS frames (and split frames) are decoded a few whole
- * chunks at a time, each thread into a buffer of its own, buffers of about
- * `window` bytes in all (0: WQC_STREAM_WINDOW_DEFAULT; more where each
- * thread needs two chunks), so a tensor needs no buffer of its own size;
+ * chunks at a time, each thread into a buffer of its own of about `window`
+ * bytes (0: WQC_STREAM_WINDOW_DEFAULT; more where a chunk is larger: two
+ * chunks), so a tensor needs no buffer of its own size;
  * other frames are decoded whole. sink is called in element order, one call
  * at a time, but on any of the decoding threads: a piece is handed over as
  * soon as it and those before it are decoded. threads as in
