@@ -217,9 +217,11 @@ static wqc_status stream_symbols(const wqc_frame *f, wqc_rans_form form, uint8_t
 wqc_status wqc_frame_stream(const wqc_frame *f, wqc_rans_form form, int threads, size_t window, wqc_sink_fn sink,
                             void *ctx, wqc_error *err)
 {
-    /* WQC_STREAM_WINDOW: the default in bytes (benchmarks). */
-    const char *env = getenv("WQC_STREAM_WINDOW");
-    if (window == 0) window = env && atoll(env) > 0 ? (size_t)atoll(env) : WQC_STREAM_WINDOW_DEFAULT;
+    if (window == 0) {
+        /* WQC_STREAM_WINDOW: the default in bytes (benchmarks). */
+        const char *env = getenv("WQC_STREAM_WINDOW");
+        window = env && atoll(env) > 0 ? (size_t)atoll(env) : WQC_STREAM_WINDOW_DEFAULT;
+    }
     if (!f->quantized) return stream_bytes(f, threads, window, sink, ctx, err);
     if (form != WQC_FORM_SYMBOLS && form != WQC_FORM_F32 && form != WQC_FORM_F16 && form != WQC_FORM_BF16)
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "tensor '%s': a stream gives symbols, F32, F16 or BF16", f->name);

@@ -137,7 +137,7 @@ __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint3
     extern __shared__ uint2 smem[];
     const uint2 *table = SHARED ? shared_table<T32>(g, smem) : g.table;
     const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
-    uint8_t *slot = (uint8_t *)smem + ((size_t)(T32 ? 4 : 8) * g.ntables << g.precision) + (size_t)warp * stride;
+    uint8_t *slot = (uint8_t *)smem + table_shared_bytes(&g, T32) + (size_t)warp * stride;
     for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
         const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
         const uint8_t *in = g.payload + g.offset[c];

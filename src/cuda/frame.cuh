@@ -31,7 +31,7 @@ static inline uint32_t stream_stride(const wqc_cuda_frame *g) { return (g->max_c
 static inline bool packs_table(const wqc_cuda_frame *g) { return g->precision <= 12; }
 
 /* Bytes of a block's tables in shared memory, packed (T32) or not. */
-static inline size_t table_shared_bytes(const wqc_cuda_frame *g, bool t32)
+__host__ __device__ inline size_t table_shared_bytes(const wqc_cuda_frame *g, bool t32)
 {
     return ((size_t)(t32 ? 4 : 8) * g->ntables << g->precision);
 }

@@ -24,11 +24,9 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     }
     m->fd = -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    m->threads = o.threads > LOAD_THREADS_MAX ? LOAD_THREADS_MAX
-                 : o.threads > 0                ? o.threads
-                 : cores < 1                    ? 1
-                 : cores > LOAD_THREADS_DEFAULT_MAX ? LOAD_THREADS_DEFAULT_MAX
-                                                    : (int)cores;
+    if (cores > LOAD_THREADS_DEFAULT_MAX) cores = LOAD_THREADS_DEFAULT_MAX;
+    m->threads = o.threads > 0 ? o.threads : cores > 0 ? (int)cores : 1;
+    if (m->threads > LOAD_THREADS_MAX) m->threads = LOAD_THREADS_MAX;
     m->piece = o.piece ? o.piece : LOAD_PIECE_DEFAULT;
     /* WQC_LOAD_SUBREAD: the part size in bytes, 0 for whole pieces (benchmarks). */
     const char *sub = getenv("WQC_LOAD_SUBREAD");
