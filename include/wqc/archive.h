@@ -144,6 +144,11 @@ wqc_status wqc_archive_write_source(wqc_archive *a, const wqc_isa *isa, int thre
 typedef struct wqc_frame_reader wqc_frame_reader;
 wqc_status wqc_frame_reader_open(wqc_archive *a, wqc_frame_reader **out, wqc_error *err);
 wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame **f, wqc_error *err);
+/* The same for a record with segment checks (wqc_archive_has_segments),
+ * read on up to `threads` threads, each verifying the segments it read
+ * (wqc_reader_frame_read_segmented). */
+wqc_status wqc_frame_reader_read_segmented(wqc_frame_reader *fr, size_t i, int threads, const wqc_frame **f,
+                                           wqc_error *err);
 void wqc_frame_reader_close(wqc_frame_reader *fr);
 
 /* ---- records checked on a thread of their own ---- */
@@ -174,19 +179,19 @@ wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_check
                                                void *ctx, wqc_error *err);
 
 /* Where a pass takes the frames it decodes: with threads >= 2, a record
- * that has segment checks is verified that many threads wide and read in
- * place (wqc_archive_checks_segments; a checker need not be given those
- * records); else described,
- * while `checker` checks their records; else from `copies`; else read and
- * checked in place. wqc_frame_source_done ends a frame the way it was
+ * that has segment checks is verified that many threads wide
+ * (wqc_archive_checks_segments; a checker need not be given those
+ * records), read into `copies` where the archive allows them, else in
+ * place; else described, while `checker` checks their records; else from
+ * `copies`; else read and checked in place. wqc_frame_source_done ends a frame the way it was
  * taken. */
 typedef struct wqc_frame_source {
     wqc_archive_checker *checker;
     wqc_frame_reader *copies;
     int threads;
 } wqc_frame_source;
-/* With checker (may be NULL), or without one the copies where the archive
- * allows them (wqc_frame_reader_open); _end closes the copies (the checker
+/* With checker (may be NULL) and the copies where the archive allows them
+ * (wqc_frame_reader_open); _end closes the copies (the checker
  * ends with wqc_archive_checker_finish). */
 void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, int threads, wqc_frame_source *s);
 void wqc_frame_source_end(wqc_frame_source *s);

@@ -232,6 +232,12 @@ int wqc_reader_has_segments(const wqc_reader *r, size_t i);
  * record on one (through the mapping). WQC_ERR_UNSUPPORTED when the record
  * has none. */
 wqc_status wqc_reader_frame_segmented(wqc_reader *r, size_t i, int threads, const wqc_frame **out, wqc_error *err);
+/* wqc_reader_frame_copy that reads the copy itself: tensor i's record, len
+ * bytes, read from fd (the file r reads, wqc_mapped_reopen) into copy on up
+ * to `threads` threads, each verifying the segments it read while they are
+ * in cache. The record must have segment checks (else WQC_ERR_UNSUPPORTED). */
+wqc_status wqc_reader_frame_read_segmented(wqc_reader *r, size_t i, int fd, uint8_t *copy, uint64_t len, int threads,
+                                           wqc_frame *out, wqc_error *err);
 /* The source layout the file carries (checked: a permutation of its
  * tensors), or NULL. */
 const wqc_source *wqc_reader_source(const wqc_reader *r);

@@ -47,10 +47,11 @@ wqc_status wqc_reader2_open(wqc_reader *r, int lazy, wqc_error *err);
 /* verify = 0: the descriptor only (e->described); 1: also the record's check (e->parsed). */
 wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_error *err);
 /* Tensor e's frame parsed from copy, a copy of its record (len bytes, the
- * file's from e->offset on), with the record's check verified; the frame's
- * pointers point into copy. */
-wqc_status wqc_reader2_frame_copy(wqc_reader *r, reader_entry *e, const uint8_t *copy, uint64_t len, wqc_frame *f,
-                                  wqc_error *err);
+ * file's from e->offset on), with the record's check verified unless
+ * `checked` (its segment checks held); the frame's pointers point into
+ * copy. */
+wqc_status wqc_reader2_frame_copy(wqc_reader *r, reader_entry *e, const uint8_t *copy, uint64_t len, int checked,
+                                  wqc_frame *f, wqc_error *err);
 
 /* Reads the STATS record at offset (r->count known). */
 wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../common/xxh3.h"
+#include "wqc/mapped_file.h"
 #include "format.h"
 #include "segment_checks.h"
 
@@ -119,4 +120,40 @@ uint64_t wqc_segments_verify(const uint8_t *head, size_t head_len, const uint8_t
         if (HASH_MISMATCH(hash[j], wqc_xxh3(body + at, (size_t)n, seed + j)) && j < bad) bad = j;
     }
     return bad;
+}
+
+/* Segments a piece of the parallel read: 1 MiB at the writer's 64 KiB. */
+#define SEGMENTS_A_READ 16
+
+wqc_status wqc_segments_read_verify(int fd, uint64_t at, const uint8_t *head, size_t head_len, uint8_t *body,
+                                    uint64_t len, unsigned log, const uint64_t *hash, uint64_t nseg, int threads,
+                                    uint64_t *bad, wqc_error *err)
+{
+    uint64_t seed = wqc_segment_seed(head, head_len), size = 1ull << log, first_bad = nseg;
+    uint64_t pieces = (nseg + SEGMENTS_A_READ - 1) / SEGMENTS_A_READ, failed_at = pieces;
+    wqc_error read_err;
+    wqc_error_clear(&read_err);
+    if (threads < 1) threads = 1;
+    if ((uint64_t)threads > pieces) threads = pieces ? (int)pieces : 1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(min : first_bad) if (threads > 1)
+    for (uint64_t p = 0; p < pieces; p++) {
+        uint64_t j0 = p * SEGMENTS_A_READ, j1 = j0 + SEGMENTS_A_READ < nseg ? j0 + SEGMENTS_A_READ : nseg;
+        uint64_t from = j0 * size, to = j1 * size < len ? j1 * size : len;
+        wqc_error e;
+        if (wqc_read_at(fd, body + from, (size_t)(to - from), at + from, &e) != WQC_OK) {
+#pragma omp critical(wqc_segments_read)
+            if (p < failed_at) failed_at = p, read_err = e;
+            continue;
+        }
+        for (uint64_t j = j0; j < j1; j++) {
+            uint64_t off = j * size, n = len - off < size ? len - off : size;
+            if (HASH_MISMATCH(hash[j], wqc_xxh3(body + off, (size_t)n, seed + j)) && j < first_bad) first_bad = j;
+        }
+    }
+    *bad = first_bad;
+    if (failed_at < pieces) {
+        if (err) *err = read_err;
+        return read_err.status;
+    }
+    return WQC_OK;
 }

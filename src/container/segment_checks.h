@@ -58,6 +58,16 @@ void wqc_segment_table_free(wqc_segment_table *t);
 uint64_t wqc_segments_verify(const uint8_t *head, size_t head_len, const uint8_t *body, uint64_t len, unsigned log,
                              const uint64_t *hash, uint64_t nseg, int threads);
 
+/* Reads a record's body of len bytes from fd at file offset `at` into body
+ * on up to `threads` threads, each piece (whole segments) verified right
+ * after its pread while it is in cache: the first touch of a file's mapped
+ * pages costs more than pread's copy (2 against 6-13 GB/s a thread on the
+ * VM's shadow-paged memory). *bad: the first failing segment, or nseg
+ * when all hold; WQC_ERR_IO when a read fails. */
+wqc_status wqc_segments_read_verify(int fd, uint64_t at, const uint8_t *head, size_t head_len, uint8_t *body,
+                                    uint64_t len, unsigned log, const uint64_t *hash, uint64_t nseg, int threads,
+                                    uint64_t *bad, wqc_error *err);
+
 /* Tensor i's segment checks: 1 with hash[0..*n) of 2^*log-byte segments,
  * else 0 (the record is checked whole). The count is the K record's: the
  * caller compares it with the record's body (wqc_segment_count). */

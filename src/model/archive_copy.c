@@ -45,7 +45,11 @@ static void end_frame(wqc_frame_reader *fr)
     fr->has_frame = 0;
 }
 
-wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame **f, wqc_error *err)
+/* Tensor i's record read into the buffer (grown as needed) on `threads`
+ * threads: segmented (its segment checks verified as the pieces arrive) or
+ * whole, then checked. */
+static wqc_status read_frame(wqc_frame_reader *fr, size_t i, int threads, int segmented, const wqc_frame **f,
+                             wqc_error *err)
 {
     end_frame(fr);
     const wqc_frame *d;
@@ -62,14 +66,29 @@ wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame
         }
     }
     uint8_t *copy = fr->buf + skew;
-    st = wqc_read_at(fr->fd, copy, (size_t)d->frame_bytes, d->file_offset, err);
-    if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", d->name);
-    st = wqc_reader_frame_copy(wqc_archive_reader(fr->a), i, copy, d->frame_bytes,
-                               &fr->frame, err);
+    wqc_reader *r = wqc_archive_reader(fr->a);
+    if (segmented) {
+        st = wqc_reader_frame_read_segmented(r, i, fr->fd, copy, d->frame_bytes, threads, &fr->frame, err);
+    } else {
+        st = wqc_read_at(fr->fd, copy, (size_t)d->frame_bytes, d->file_offset, err);
+        if (st != WQC_OK) return wqc_fail_context(err, st, "tensor '%s'", d->name);
+        st = wqc_reader_frame_copy(r, i, copy, d->frame_bytes, &fr->frame, err);
+    }
     if (st != WQC_OK) return st;
     fr->has_frame = 1;
     *f = &fr->frame;
     return WQC_OK;
+}
+
+wqc_status wqc_frame_reader_read(wqc_frame_reader *fr, size_t i, const wqc_frame **f, wqc_error *err)
+{
+    return read_frame(fr, i, 1, 0, f, err);
+}
+
+wqc_status wqc_frame_reader_read_segmented(wqc_frame_reader *fr, size_t i, int threads, const wqc_frame **f,
+                                           wqc_error *err)
+{
+    return read_frame(fr, i, threads, 1, f, err);
 }
 
 void wqc_frame_reader_close(wqc_frame_reader *fr)
@@ -86,7 +105,7 @@ void wqc_frame_source_start(wqc_archive *a, wqc_archive_checker *checker, int th
     s->threads = threads;
     s->checker = checker;
     s->copies = NULL;
-    if (!checker) (void)wqc_frame_reader_open(a, &s->copies, NULL);
+    (void)wqc_frame_reader_open(a, &s->copies, NULL);
 }
 
 void wqc_frame_source_end(wqc_frame_source *s)
@@ -98,7 +117,9 @@ void wqc_frame_source_end(wqc_frame_source *s)
 wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,
                                 wqc_error *err)
 {
-    if (wqc_archive_checks_segments(a, i, s->threads)) return wqc_archive_frame_segmented(a, i, s->threads, f, err);
+    if (wqc_archive_checks_segments(a, i, s->threads))
+        return s->copies ? wqc_frame_reader_read_segmented(s->copies, i, s->threads, f, err)
+                         : wqc_archive_frame_segmented(a, i, s->threads, f, err);
     if (s->checker) return wqc_archive_describe(a, i, f, err);
     if (s->copies) return wqc_frame_reader_read(s->copies, i, f, err);
     return wqc_archive_frame(a, i, f, err);
@@ -107,9 +128,13 @@ wqc_status wqc_frame_source_get(wqc_archive *a, const wqc_frame_source *s, size_
 void wqc_frame_source_done(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame *f)
 {
     /* A copy's pages are the reader's buffer; the mapping's go when nothing needs them. */
-    if (wqc_archive_checks_segments(a, i, s->threads)) wqc_archive_release(a, i, f);
-    else if (s->checker) wqc_archive_checker_release(s->checker, i, f);
-    else if (!s->copies) wqc_archive_release(a, i, f);
+    if (wqc_archive_checks_segments(a, i, s->threads)) {
+        if (!s->copies) wqc_archive_release(a, i, f);
+    } else if (s->checker) {
+        wqc_archive_checker_release(s->checker, i, f);
+    } else if (!s->copies) {
+        wqc_archive_release(a, i, f);
+    }
 }
 
 wqc_status wqc_frame_source_get_kept(wqc_archive *a, const wqc_frame_source *s, size_t i, const wqc_frame **f,

@@ -146,6 +146,11 @@ for t in 1 4; do
     expect_status 4 "a damaged segment to stdout, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o - -f
 done
 expect_status 4 "verify: the damaged segment" -- "$wqc" verify bigbad.wqc
+# From -T 2 the records are read into copies, their segments checked as the
+# pieces arrive; WQC_READ_COPIES=0 checks them in place, through the mapping.
+expect_status 0 "in place, -T 4" -- env WQC_READ_COPIES=0 "$wqc" decode -T 4 big.wqc -o bigm.npy -q
+check "in place: the original, byte for byte" 'cmp -s big.npy bigm.npy'
+expect_status 4 "in place: the damaged segment, -T 4" -- env WQC_READ_COPIES=0 "$wqc" decode -T 4 bigbad.wqc -o bad.npy
 # 8-bit floats (DeepSeek-style FP8: E4M3 with 128x128 block scales, made by
 # tests/support/fp8_convert.py): kept in their entropy in every mode, the
 # file back byte for byte, their fields' entropies in analyze --lossless.

@@ -1,5 +1,8 @@
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test_common.h"
 #include "../../src/container/format.h"
@@ -347,11 +350,10 @@ static void test_container_hostile_records_with_valid_checks(void **state)
     free(out.data);
 }
 
-/* A file of one 256 KiB kept U8 tensor (a record of 5 segments of 64 KiB)
- * and one small one; *rec gets the large record, *k the K record. */
-static void segmented_file(wqc_memory_out *out, uint8_t **bytes, wqc_record2 *rec, wqc_record2 *k)
+/* A file of one n-byte kept U8 tensor (256 KiB: a record of 5 segments of
+ * 64 KiB) and one small one; *rec gets the large record, *k the K record. */
+static void segmented_file_of(uint64_t n, wqc_memory_out *out, uint8_t **bytes, wqc_record2 *rec, wqc_record2 *k)
 {
-    const uint64_t n = 1u << 18;
     uint8_t *b = malloc(n), small[64] = {1, 2, 3};
     uint64_t s = 5;
     for (uint64_t i = 0; i < n; i++) b[i] = (uint8_t)((s = s * 6364136223846793005ull + 1) >> 56);
@@ -377,6 +379,11 @@ static void segmented_file(wqc_memory_out *out, uint8_t **bytes, wqc_record2 *re
         if (x.type == WQC2_REC_SEGMENTS) *k = x;
     }
     assert_int_equal(k->type, WQC2_REC_SEGMENTS);
+}
+
+static void segmented_file(wqc_memory_out *out, uint8_t **bytes, wqc_record2 *rec, wqc_record2 *k)
+{
+    segmented_file_of(1u << 18, out, bytes, rec, k);
 }
 
 /* Opens file (lazy) and asks for tensor 0 by its segment checks, 4 threads wide. */
@@ -461,6 +468,84 @@ static void test_container_segment_checks(void **state)
     free(fixed);
     free(damaged);
     free(body);
+    free(bytes);
+    free(out.data);
+}
+
+/* Tensor 0 of `file` (len bytes, also written to path) read with pread into
+ * a copy, its segments verified `threads` wide as they arrive. */
+static wqc_status read_segmented(const char *path, const uint8_t *file, size_t len, int threads, const uint8_t *want,
+                                 uint64_t n, wqc_error *err)
+{
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(file, 1, len, out), len);
+    fclose(out);
+    wqc_reader *r;
+    assert_int_equal(wqc_reader_open(file, len, 1, NULL, 0, &r, NULL), WQC_OK);
+    const wqc_frame *d;
+    assert_int_equal(wqc_reader_describe(r, 0, &d, NULL), WQC_OK);
+    uint8_t *copy = malloc((size_t)d->frame_bytes);
+    wqc_frame f;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    wqc_status st = wqc_reader_frame_read_segmented(r, 0, fd, copy, d->frame_bytes, threads, &f, err);
+    close(fd);
+    if (st == WQC_OK) {
+        assert_true(f.payload >= copy && f.payload + n <= copy + d->frame_bytes);
+        if (want) assert_memory_equal(f.payload, want, (size_t)n);
+        wqc_descriptor_free(&f);
+    }
+    assert_int_equal(wqc_reader_frame_read_segmented(r, 1, -1, copy, 64, threads, &f, NULL), WQC_ERR_UNSUPPORTED);
+    free(copy);
+    wqc_reader_free(r);
+    return st;
+}
+
+/* A record of 34 segments (three pieces of the parallel read, the last
+ * segment short) read into a copy by 1 to 5 threads: the payload the
+ * mapping holds; a damaged payload byte in any piece, in the short last
+ * segment or in the record's stored check refused; a file cut short is a
+ * read error. */
+static void test_container_segments_read(void **state)
+{
+    (void)state;
+    const uint64_t n = (33u << 16) + 12345;
+    wqc_memory_out out = {0};
+    uint8_t *bytes;
+    wqc_record2 rec = {0}, k;
+    segmented_file_of(n, &out, &bytes, &rec, &k);
+    char path[] = "/tmp/wqc_segments_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    wqc_error err;
+    for (int threads = 1; threads <= 5; threads += 2)
+        assert_int_equal(read_segmented(path, out.data, out.len, threads, bytes, n, &err), WQC_OK);
+    uint8_t *damaged = malloc(out.len);
+    const uint64_t at[] = {rec.next - n + 5, rec.body_offset + (20u << 16) + 99, rec.next - 3, rec.body_offset - 1};
+    for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
+        memcpy(damaged, out.data, out.len);
+        damaged[at[j]] ^= 0x08;
+        assert_fails_with(read_segmented(path, damaged, out.len, 3, NULL, n, &err), WQC_ERR_CHECKSUM, err,
+                          "checksum mismatch");
+    }
+    /* The reader opened on the whole file, the file on disk cut inside the record. */
+    wqc_reader *r;
+    assert_int_equal(wqc_reader_open(out.data, out.len, 1, NULL, 0, &r, NULL), WQC_OK);
+    const wqc_frame *d;
+    assert_int_equal(wqc_reader_describe(r, 0, &d, NULL), WQC_OK);
+    assert_int_equal(truncate(path, (off_t)(rec.body_offset + (30u << 16))), 0);
+    uint8_t *copy = malloc((size_t)d->frame_bytes);
+    wqc_frame f;
+    fd = open(path, O_RDONLY);
+    assert_fails_with(wqc_reader_frame_read_segmented(r, 0, fd, copy, d->frame_bytes, 4, &f, &err), WQC_ERR_IO, err,
+                      "shrunk");
+    close(fd);
+    wqc_reader_free(r);
+    unlink(path);
+    free(copy);
+    free(damaged);
     free(bytes);
     free(out.data);
 }
@@ -675,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_container_rejects_non_finite_scales),
         cmocka_unit_test(test_container_hostile_records_with_valid_checks),
         cmocka_unit_test(test_container_segment_checks),
+        cmocka_unit_test(test_container_segments_read),
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
         cmocka_unit_test(test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure),
     };
