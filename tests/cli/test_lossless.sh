@@ -146,11 +146,13 @@ for t in 1 4; do
     expect_status 4 "a damaged segment to stdout, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o - -f
 done
 expect_status 4 "verify: the damaged segment" -- "$wqc" verify bigbad.wqc
-# From -T 2 the records are read into copies, their segments checked as the
-# pieces arrive; WQC_READ_COPIES=0 checks them in place, through the mapping.
-expect_status 0 "in place, -T 4" -- env WQC_READ_COPIES=0 "$wqc" decode -T 4 big.wqc -o bigm.npy -q
-check "in place: the original, byte for byte" 'cmp -s big.npy bigm.npy'
-expect_status 4 "in place: the damaged segment, -T 4" -- env WQC_READ_COPIES=0 "$wqc" decode -T 4 bigbad.wqc -o bad.npy
+# From -T 2 the segments are checked in place, through the mapping; with
+# WQC_READ_COPIES=1 the record is read into a copy, its segments checked as
+# the pieces arrive.
+expect_status 0 "into a copy, -T 4" -- env WQC_READ_COPIES=1 "$wqc" decode -T 4 big.wqc -o bigm.npy -q
+check "into a copy: the original, byte for byte" 'cmp -s big.npy bigm.npy'
+expect_status 4 "into a copy: the damaged segment, -T 4" -- env WQC_READ_COPIES=1 "$wqc" decode -T 4 bigbad.wqc -o bad.npy
+check "into a copy: the checksum named" 'grep -q "checksum mismatch" "$tmp/err"'
 # 8-bit floats (DeepSeek-style FP8: E4M3 with 128x128 block scales, made by
 # tests/support/fp8_convert.py): kept in their entropy in every mode, the
 # file back byte for byte, their fields' entropies in analyze --lossless.
