@@ -146,6 +146,9 @@ for t in 1 4; do
     expect_status 4 "a damaged segment to stdout, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o - -f
 done
 expect_status 4 "verify: the damaged segment" -- "$wqc" verify bigbad.wqc
+expect_status 4 "verify --list checks every record" -- "$wqc" verify --list bigbad.wqc
+expect_status 0 "info reads the descriptors only, not the damaged payload" -- "$wqc" info bigbad.wqc
+check "info: the tensor listed" 'grep -q "^big " "$tmp/out"'
 # From -T 2 the segments are checked in place, through the mapping; with
 # WQC_READ_COPIES=1 the record is read into a copy, its segments checked as
 # the pieces arrive.
