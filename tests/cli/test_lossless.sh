@@ -145,7 +145,11 @@ for t in 1 4; do
     check "-T $t: the checksum named, no output left" 'grep -q "checksum mismatch" "$tmp/err" && [[ ! -e bad.npy ]]'
     expect_status 4 "a damaged segment to stdout, -T $t" -- "$wqc" decode -T $t bigbad.wqc -o - -f
 done
-expect_status 4 "verify: the damaged segment" -- "$wqc" verify bigbad.wqc
+for t in 1 4; do
+    expect_status 4 "verify -T $t: the damaged segment" -- "$wqc" verify -T $t bigbad.wqc
+    check "verify -T $t: the checksum named" 'grep -q "checksum mismatch" "$tmp/err"'
+    expect_status 0 "verify -T $t: the intact file" -- "$wqc" verify -T $t big.wqc
+done
 expect_status 4 "verify --list checks every record" -- "$wqc" verify --list bigbad.wqc
 expect_status 0 "info reads the descriptors only, not the damaged payload" -- "$wqc" info bigbad.wqc
 check "info: the tensor listed" 'grep -q "^big " "$tmp/out"'
