@@ -188,7 +188,7 @@ wqc_status wqc_archive_write_source_checked_by(wqc_archive *a, wqc_archive_check
  * In place or copies, measured (128 Mi symbols, 50 MB record, decode to
  * /dev/null): on the device's Xeon in place is faster (-T 2 40 against 49-52
  * ms, -T 16 10.7-12.9 against 12.7-14.8: the copy's pages are zeroed and
- * filled by the kernel), on the VM copies are (-T 2 43.5 against 29.7-32.9:
+ * filled by the kernel), on the VM copies are (-T 2 36.5-37 against 46.5-47.6:
  * its shadow-paged memory makes a mapped page's first touch cost ~2 us). */
 typedef struct wqc_frame_source {
     wqc_archive_checker *checker;

@@ -243,24 +243,7 @@ wqc_status wqc_reader_frame_read_segmented(wqc_reader *r, size_t i, int fd, uint
 {
     if (!wqc_reader_has_segments(r, i))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor %zu's record has no segment checks", i);
-    const entry *e = &r->entries[i];
-    const wqc_segment_table *t = &r->segments;
-    uint64_t k = e->segments - 1, head = len < WQC2_RECORD_HEADER_MAX ? len : WQC2_RECORD_HEADER_MAX, bad;
-    /* The header first (the segments' seed), then the body in parallel. */
-    wqc_status st = wqc_read_at(fd, copy, (size_t)head, e->offset, err);
-    wqc_record2 rec;
-    if (st == WQC_OK) st = wqc_record2_read(copy, len, 0, 0, &rec, err);
-    if (st != WQC_OK) return wqc_fail_context(err, st, "tensor record at offset %llu", (unsigned long long)e->offset);
-    if (t->nseg[k] != wqc_segment_count(rec.body_len, t->log))
-        return wqc_fail(err, WQC_ERR_FORMAT, "K record: %llu segment checks for the record at offset %llu, which has %llu segments",
-                        (unsigned long long)t->nseg[k], (unsigned long long)e->offset,
-                        (unsigned long long)wqc_segment_count(rec.body_len, t->log));
-    uint8_t *body = copy + rec.body_offset;
-    st = wqc_segments_read_verify(fd, e->offset + rec.body_offset, copy, (size_t)rec.body_offset, body, rec.body_len,
-                                  t->log, t->hash + t->first[k], t->nseg[k], threads, &bad, err);
-    if (st != WQC_OK) return st;
-    if (bad != t->nseg[k]) return wqc_record2_mismatch(rec.type, e->offset, err);
-    return wqc_reader2_frame_copy(r, &r->entries[i], copy, len, 1, out, err);
+    return wqc_reader2_frame_read_segmented(r, &r->entries[i], fd, copy, len, threads, out, err);
 }
 
 wqc_status wqc_reader_describe(wqc_reader *r, size_t i, const wqc_frame **out, wqc_error *err)

@@ -8,6 +8,7 @@
 #include "reader_internal.h"
 #include "stats_record.h"
 #include "wqc/entropy.h"
+#include "wqc/mapped_file.h"
 
 #define BAD(...) wqc_fail(err, WQC_ERR_FORMAT, __VA_ARGS__)
 
@@ -269,20 +270,50 @@ wqc_status wqc_reader2_segments(wqc_reader *r, uint64_t offset, wqc_error *err)
     return st;
 }
 
+/* Whether the K record lists as many segments as e's record (rec) has. */
+static wqc_status segment_count_holds(const wqc_reader *r, const reader_entry *e, const wqc_record2 *rec,
+                                      wqc_error *err)
+{
+    const wqc_segment_table *t = &r->segments;
+    uint64_t k = e->segments - 1;
+    if (t->nseg[k] != wqc_segment_count(rec->body_len, t->log))
+        return BAD("K record: %llu segment checks for the record at offset %llu, which has %llu segments",
+                   (unsigned long long)t->nseg[k], (unsigned long long)e->offset,
+                   (unsigned long long)wqc_segment_count(rec->body_len, t->log));
+    return WQC_OK;
+}
+
 wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e, int threads, wqc_error *err)
 {
     const wqc_segment_table *t = &r->segments;
     uint64_t k = e->segments - 1;
     wqc_record2 rec;
     wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, 0, &rec, err);
+    if (st == WQC_OK) st = segment_count_holds(r, e, &rec, err);
     if (st != WQC_OK) return st;
-    if (t->nseg[k] != wqc_segment_count(rec.body_len, t->log))
-        return BAD("K record: %llu segment checks for the record at offset %llu, which has %llu segments",
-                   (unsigned long long)t->nseg[k], (unsigned long long)e->offset,
-                   (unsigned long long)wqc_segment_count(rec.body_len, t->log));
     uint64_t bad = wqc_segments_verify(r->buf + rec.offset, (size_t)(rec.body_offset - rec.offset), rec.body,
                                        rec.body_len, t->log, t->hash + t->first[k], t->nseg[k], threads);
     return bad == t->nseg[k] ? WQC_OK : wqc_record2_mismatch(rec.type, rec.offset, err);
+}
+
+wqc_status wqc_reader2_frame_read_segmented(wqc_reader *r, reader_entry *e, int fd, uint8_t *copy, uint64_t len,
+                                            int threads, wqc_frame *f, wqc_error *err)
+{
+    const wqc_segment_table *t = &r->segments;
+    uint64_t k = e->segments - 1, head = len < WQC2_RECORD_HEADER_MAX ? len : WQC2_RECORD_HEADER_MAX, bad;
+    /* The header first (the segments' seed), then the body in parallel. */
+    wqc_status st = wqc_read_at(fd, copy, (size_t)head, e->offset, err);
+    wqc_record2 rec;
+    if (st == WQC_OK) st = wqc_record2_read(copy, len, 0, 0, &rec, err);
+    if (st != WQC_OK) return wqc_fail_context(err, st, "tensor record at offset %llu", (unsigned long long)e->offset);
+    st = segment_count_holds(r, e, &rec, err);
+    if (st == WQC_OK)
+        st = wqc_segments_read_verify(fd, e->offset + rec.body_offset, copy, (size_t)rec.body_offset,
+                                      copy + rec.body_offset, rec.body_len, t->log, t->hash + t->first[k], t->nseg[k],
+                                      threads, &bad, err);
+    if (st != WQC_OK) return st;
+    if (bad != t->nseg[k]) return wqc_record2_mismatch(rec.type, e->offset, err);
+    return wqc_reader2_frame_copy(r, e, copy, len, 1, f, err);
 }
 
 /* The records between the last tensor and the index (NAMES may be there),

@@ -60,6 +60,9 @@ wqc_status wqc_reader2_stats(wqc_reader *r, uint64_t offset, wqc_error *err);
 wqc_status wqc_reader2_segments(wqc_reader *r, uint64_t offset, wqc_error *err);
 /* Verifies entry e's record against its segment checks on `threads` threads. */
 wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e, int threads, wqc_error *err);
+/* wqc_reader_frame_read_segmented of entry e (which has segment checks). */
+wqc_status wqc_reader2_frame_read_segmented(wqc_reader *r, reader_entry *e, int fd, uint8_t *copy, uint64_t len,
+                                            int threads, wqc_frame *f, wqc_error *err);
 
 /* Appends an entry (zeroed) and returns it, or NULL when out of memory. */
 reader_entry *wqc_reader_push(wqc_reader *r, size_t *cap);
