@@ -44,6 +44,7 @@ typedef struct wqc_archive_options {
     const uint8_t *key;          /* HMAC-SHA256 key: every file must carry an HMAC under it */
     size_t key_len;
     int sequential;              /* check every record at open (verify), instead of through the index */
+    int threads;                 /* threads for those checks (<= 0: every core, as the decoders) */
 } wqc_archive_options;
 
 /* Opens a .wqc file, or a sharded .wqc through its index (a path ending in

@@ -185,6 +185,13 @@ wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8
  * it resident. */
 wqc_status wqc_reader_open_file(const wqc_mapped_file *file, int lazy, const uint8_t *key, size_t key_len,
                                 wqc_reader **out, wqc_error *err);
+/* Both with the eager walk's record checks (lazy = 0) spread over `threads`
+ * threads: the tensor records are checked once, by their segment checks
+ * where the file has them. */
+wqc_status wqc_reader_open_threads(const uint8_t *buf, size_t len, int lazy, int threads, const uint8_t *key,
+                                   size_t key_len, wqc_reader **out, wqc_error *err);
+wqc_status wqc_reader_open_file_threads(const wqc_mapped_file *file, int lazy, int threads, const uint8_t *key,
+                                        size_t key_len, wqc_reader **out, wqc_error *err);
 void wqc_reader_free(wqc_reader *r);
 
 size_t wqc_reader_count(const wqc_reader *r);

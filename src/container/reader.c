@@ -92,7 +92,7 @@ wqc_status wqc_reader_stats(wqc_reader *r, size_t i, const wqc_tensor_stats **ou
     return WQC_OK;
 }
 
-static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_file *file, int lazy,
+static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_file *file, int lazy, int threads,
                               const uint8_t *key, size_t key_len, wqc_reader **out, wqc_error *err)
 {
     *out = NULL;
@@ -101,6 +101,7 @@ static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_f
     r->buf = buf;
     r->len = len;
     r->file = file;
+    r->threads = threads > 1 ? threads : 1;
     wqc_status st = read_file_header(r, err);
     if (st == WQC_OK && r->version == 1) st = wqc_reader1_end(r, err);
     if (st == WQC_OK && r->version == 2) st = wqc_reader2_end(r, err);
@@ -118,13 +119,25 @@ static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_f
 wqc_status wqc_reader_open(const uint8_t *buf, size_t len, int lazy, const uint8_t *key, size_t key_len,
                            wqc_reader **out, wqc_error *err)
 {
-    return reader_open(buf, len, NULL, lazy, key, key_len, out, err);
+    return reader_open(buf, len, NULL, lazy, 1, key, key_len, out, err);
+}
+
+wqc_status wqc_reader_open_threads(const uint8_t *buf, size_t len, int lazy, int threads, const uint8_t *key,
+                                   size_t key_len, wqc_reader **out, wqc_error *err)
+{
+    return reader_open(buf, len, NULL, lazy, threads, key, key_len, out, err);
 }
 
 wqc_status wqc_reader_open_file(const wqc_mapped_file *file, int lazy, const uint8_t *key, size_t key_len,
                                 wqc_reader **out, wqc_error *err)
 {
-    return reader_open(file->data, file->size, file, lazy && file->is_mmap, key, key_len, out, err);
+    return reader_open(file->data, file->size, file, lazy && file->is_mmap, 1, key, key_len, out, err);
+}
+
+wqc_status wqc_reader_open_file_threads(const wqc_mapped_file *file, int lazy, int threads, const uint8_t *key,
+                                        size_t key_len, wqc_reader **out, wqc_error *err)
+{
+    return reader_open(file->data, file->size, file, lazy && file->is_mmap, threads, key, key_len, out, err);
 }
 
 void wqc_reader_free(wqc_reader *r)

@@ -332,6 +332,51 @@ static wqc_status read_tail(wqc_reader *r, wqc_error *err)
     return st;
 }
 
+/* Checks the tensor records the walk has met, on r->threads threads: by
+ * their segment checks where the K record has them (with_segments; the
+ * segments' seed covers the record's header and stored check, so every
+ * byte is under a hash) and whole otherwise. The first damaged record in
+ * file order is the one reported; each record's pages go once checked. */
+static wqc_status check_tensors(wqc_reader *r, int with_segments, wqc_error *err)
+{
+    size_t n = r->count;
+    uint8_t *whole_ok = malloc(n ? n : 1);
+    if (!whole_ok) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    int threads = r->threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && n > 1)
+    for (size_t i = 0; i < n; i++) {
+        const reader_entry *e = &r->entries[i];
+        wqc_record2 rec;
+        whole_ok[i] = (with_segments && e->segments) ||
+                      wqc_record2_read(r->buf, r->end_offset, e->offset, 1, &rec, NULL) == WQC_OK;
+    }
+    wqc_status st = WQC_OK;
+    for (size_t i = 0; st == WQC_OK && i < n; i++) {
+        const reader_entry *e = &r->entries[i];
+        if (!whole_ok[i]) st = wqc_record2_mismatch(WQC2_REC_TENSOR, e->offset, err);
+        else if (with_segments && e->segments) st = wqc_reader2_check_segments(r, e, threads, err);
+        wqc_record2 rec;
+        if (wqc_record2_read(r->buf, r->end_offset, e->offset, 0, &rec, NULL) == WQC_OK)
+            wqc_reader_release(r, e->offset, rec.next - e->offset);
+    }
+    free(whole_ok);
+    return st;
+}
+
+/* A walk that stopped at st: a damaged tensor record before the stop is
+ * what damaged the file (a wrong length sends the walk astray), so its
+ * checksum mismatch is reported first, as a reader checking in order would. */
+static wqc_status damage_first(wqc_reader *r, wqc_status st, wqc_error *err)
+{
+    wqc_error mine;
+    wqc_error_clear(&mine);
+    if (check_tensors(r, 0, &mine) == WQC_ERR_CHECKSUM) {
+        if (err) *err = mine;
+        return WQC_ERR_CHECKSUM;
+    }
+    return st;
+}
+
 static wqc_status walk(wqc_reader *r, wqc_error *err)
 {
     uint64_t at = WQC2_FILE_HEADER_BYTES, names_at = 0, stats_at = 0, segments_at = 0;
@@ -339,9 +384,12 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     int index_seen = 0;
     while (at < r->end_offset) {
         wqc_record2 rec;
-        wqc_status st = wqc_record2_read(r->buf, r->end_offset, at, 1, &rec, err);
-        if (st != WQC_OK) return st;
-        if (index_seen) return BAD("record after the index");
+        wqc_status st = wqc_record2_read(r->buf, r->end_offset, at, 0, &rec, err);
+        /* Tensor records are checked after the walk (check_tensors), the others here. */
+        if (st == WQC_OK && rec.type != WQC2_REC_TENSOR && !wqc_record2_check(r->buf, &rec))
+            st = wqc_record2_mismatch(rec.type, at, err);
+        if (st == WQC_OK && index_seen) st = BAD("record after the index");
+        if (st != WQC_OK) return damage_first(r, st, err);
         switch (rec.type) {
         case WQC2_REC_META:
         case WQC2_REC_SOURCE:
@@ -378,18 +426,19 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
         case WQC2_REC_END: return BAD("END record before the end of the file");
         default: st = unknown_record(&rec, err);
         }
-        if (st != WQC_OK) return st;
-        wqc_reader_release(r, at, rec.next - at);
+        if (st != WQC_OK) return damage_first(r, st, err);
+        if (rec.type != WQC2_REC_TENSOR) wqc_reader_release(r, at, rec.next - at);
         at = rec.next;
     }
-    if (!index_seen) return BAD("no index record");
-    if (r->count && !names_at) return BAD("no NAMES record");
-    wqc_status st = read_names_at(r, names_at, err);
+    wqc_status st = WQC_OK;
+    if (!index_seen) st = BAD("no index record");
+    else if (r->count && !names_at) st = BAD("no NAMES record");
+    if (st == WQC_OK) st = read_names_at(r, names_at, err);
     if (st == WQC_OK && stats_at) st = wqc_reader2_stats(r, stats_at, err);
     if (st == WQC_OK && segments_at) st = wqc_reader2_segments(r, segments_at, err);
+    if (st != WQC_OK) return damage_first(r, st, err);
     /* A file whose segment checks disagree with its records is damaged, whichever reader meets it. */
-    for (size_t i = 0; st == WQC_OK && i < r->count; i++)
-        if (r->entries[i].segments) st = wqc_reader2_check_segments(r, &r->entries[i], 1, err);
+    st = check_tensors(r, 1, err);
     /* Every record's check held above: the frames are parsed without hashing their bodies again. */
     for (size_t i = 0; st == WQC_OK && i < r->count; i++) {
         reader_entry *e = &r->entries[i];

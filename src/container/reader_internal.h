@@ -35,6 +35,7 @@ struct wqc_reader {
     wqc_tensor_stats *stats;        /* from the STATS record: count entries, or NULL */
     uint8_t *stats_present;
     wqc_segment_table segments;     /* from the K record (n = 0: none) */
+    int threads;                    /* for the eager walk's checks */
 };
 
 /* Done reading buf[offset, offset + len) for now: a mapped file's pages go. */

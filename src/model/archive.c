@@ -37,7 +37,8 @@ static wqc_status open_shard(archive_shard *s, const wqc_archive_options *o, wqc
 {
     wqc_status st = wqc_map_file(s->path, &s->file, err);
     if (st == WQC_OK)
-        st = wqc_reader_open_file(&s->file, !o->sequential, o->key_len ? o->key : NULL, o->key_len, &s->reader, err);
+        st = wqc_reader_open_file_threads(&s->file, !o->sequential, wqc_rans_threads(o->threads),
+                                          o->key_len ? o->key : NULL, o->key_len, &s->reader, err);
     return st;
 }
 
@@ -152,7 +153,7 @@ static wqc_status finish_open(wqc_archive *in, json_t *map, wqc_archive **out, w
 
 wqc_status wqc_archive_open(const char *path, const wqc_archive_options *opts, wqc_archive **out, wqc_error *err)
 {
-    static const wqc_archive_options none = {NULL, 0, 0};
+    static const wqc_archive_options none = {NULL, 0, 0, 0};
     const wqc_archive_options *o = opts ? opts : &none;
     *out = NULL;
     wqc_archive *in = calloc(1, sizeof *in);
@@ -182,7 +183,7 @@ wqc_status wqc_archive_open(const char *path, const wqc_archive_options *opts, w
 wqc_status wqc_archive_open_memory(const void *buf, size_t len, const wqc_archive_options *opts, wqc_archive **out,
                                    wqc_error *err)
 {
-    static const wqc_archive_options none = {NULL, 0, 0};
+    static const wqc_archive_options none = {NULL, 0, 0, 0};
     const wqc_archive_options *o = opts ? opts : &none;
     *out = NULL;
     wqc_archive *in = calloc(1, sizeof *in);
@@ -196,7 +197,8 @@ wqc_status wqc_archive_open_memory(const void *buf, size_t len, const wqc_archiv
     s->borrowed = 1;
     s->file.data = (unsigned char *)buf;
     s->file.size = len;
-    wqc_status st = wqc_reader_open(buf, len, !o->sequential, o->key_len ? o->key : NULL, o->key_len, &s->reader, err);
+    wqc_status st = wqc_reader_open_threads(buf, len, !o->sequential, wqc_rans_threads(o->threads),
+                                            o->key_len ? o->key : NULL, o->key_len, &s->reader, err);
     if (st != WQC_OK) {
         wqc_archive_close(in);
         return st;

@@ -472,6 +472,63 @@ static void test_container_segment_checks(void **state)
     free(out.data);
 }
 
+/* The eager walk (what verify does) on 1 and 4 threads: the big record is
+ * checked by its segments, the small one whole, and the first damaged
+ * record in file order is the one named, even where damage to a length
+ * sends the walk astray. */
+static void test_container_eager_walk_threads(void **state)
+{
+    (void)state;
+    wqc_memory_out out = {0};
+    uint8_t *bytes;
+    wqc_record2 rec, k, small;
+    segmented_file(&out, &bytes, &rec, &k);
+    assert_int_equal(wqc_record2_read(out.data, out.len, rec.next, 1, &small, NULL), WQC_OK);
+    assert_int_equal(small.type, WQC2_REC_TENSOR);
+    char big_at[64], small_at[64];
+    snprintf(big_at, sizeof big_at, "record 'T' at offset %llu:", (unsigned long long)rec.offset);
+    snprintf(small_at, sizeof small_at, "record 'T' at offset %llu:", (unsigned long long)small.offset);
+    uint8_t *body = malloc((size_t)rec.body_len), *damaged = malloc(out.len);
+    memcpy(body, rec.body, (size_t)rec.body_len);
+    body[(3u << 16) + 11] ^= 0x40;
+    uint8_t *fixed = with_record(&out, &rec, WQC2_REC_TENSOR, rec.flags, body);
+    wqc_error err;
+    wqc_reader *r;
+    for (int threads = 1; threads <= 4; threads += 3) {
+        assert_int_equal(wqc_reader_open_threads(out.data, out.len, 0, threads, NULL, 0, &r, &err), WQC_OK);
+        const wqc_frame *f;
+        assert_int_equal(wqc_reader_frame(r, 0, &f, &err), WQC_OK);
+        assert_memory_equal(f->payload, bytes, 1u << 18);
+        wqc_reader_free(r);
+        /* The record's own check made to hold: its segments still refuse it. */
+        assert_fails_with(wqc_reader_open_threads(fixed, out.len, 0, threads, NULL, 0, &r, &err), WQC_ERR_CHECKSUM,
+                          err, big_at);
+        /* Its stored check alone (it seeds every segment). */
+        memcpy(damaged, out.data, out.len);
+        damaged[rec.body_offset - 2] ^= 4;
+        assert_fails_with(wqc_reader_open_threads(damaged, out.len, 0, threads, NULL, 0, &r, &err), WQC_ERR_CHECKSUM,
+                          err, big_at);
+        /* The small record (no segments), then both: the first is named. */
+        memcpy(damaged, out.data, out.len);
+        damaged[small.next - 1] ^= 1;
+        assert_fails_with(wqc_reader_open_threads(damaged, out.len, 0, threads, NULL, 0, &r, &err), WQC_ERR_CHECKSUM,
+                          err, small_at);
+        damaged[rec.body_offset + 100] ^= 1;
+        assert_fails_with(wqc_reader_open_threads(damaged, out.len, 0, threads, NULL, 0, &r, &err), WQC_ERR_CHECKSUM,
+                          err, big_at);
+        /* The big record's length 16 bytes short: the walk lands inside it. */
+        memcpy(damaged, out.data, out.len);
+        damaged[rec.offset + 2] = (uint8_t)(damaged[rec.offset + 2] - 16);
+        assert_fails_with(wqc_reader_open_threads(damaged, out.len, 0, threads, NULL, 0, &r, &err), WQC_ERR_CHECKSUM,
+                          err, big_at);
+    }
+    free(fixed);
+    free(damaged);
+    free(body);
+    free(bytes);
+    free(out.data);
+}
+
 /* Tensor 0 of `file` (len bytes, also written to path) read with pread into
  * a copy, its segments verified `threads` wide as they arrive. */
 static wqc_status read_segmented(const char *path, const uint8_t *file, size_t len, int threads, const uint8_t *want,
@@ -760,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_container_rejects_non_finite_scales),
         cmocka_unit_test(test_container_hostile_records_with_valid_checks),
         cmocka_unit_test(test_container_segment_checks),
+        cmocka_unit_test(test_container_eager_walk_threads),
         cmocka_unit_test(test_container_segments_read),
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
         cmocka_unit_test(test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure),

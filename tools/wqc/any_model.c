@@ -11,7 +11,7 @@ int any_model_open(any_model *am, const coding_args *a, const char *path)
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(path);
-    wqc_archive_options o = {a->key_len ? a->key : NULL, a->key_len, 0};
+    wqc_archive_options o = {a->key_len ? a->key : NULL, a->key_len, 0, 0};
     wqc_status st = wqc_weights_open(path, &o, &am->w, &err);
     if (st != WQC_OK) {
         cli_file_error(path, st, &err);

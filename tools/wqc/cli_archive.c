@@ -19,7 +19,7 @@ int cli_archive_open(const coding_args *a, int sequential, wqc_archive **out)
     wqc_error err;
     wqc_error_clear(&err);
     cli_watch_input(a->input);
-    wqc_archive_options o = {a->key_len ? a->key : NULL, a->key_len, sequential};
+    wqc_archive_options o = {a->key_len ? a->key : NULL, a->key_len, sequential, (int)a->threads};
     wqc_status st = wqc_archive_open(a->input, &o, out, &err);
     if (st == WQC_OK) return WQC_EXIT_OK;
     cli_file_error(a->input, st, &err);
