@@ -1,13 +1,6 @@
-/* AVX-512 context kernel: each element's table from its parameter group. */
+/* AVX-512 context kernel: each element's table from its parameter group
+ * (one chunk; decode_avx512_context_multi.c decodes several at once). */
 #include "decode_avx512_step.h"
-
-/* How a context's uniform rounds find symbols: 0 (gathers, large
- * alphabets), LOOKUP_SMALL (search tables) or LOOKUP_MIXED. */
-static int context_small_lookup(const wqc_rans_dtable *d)
-{
-    if (d->alphabet > 16) return 0;
-    return d->packed ? wqc_avx512_small_lookup(1) : LOOKUP_SMALL;
-}
 
 /* nv vectors of lanes (1, 2 or 4) kept in registers; a round whose lanes all
  * lie in one group takes one table for all of them. `tables`: the search
@@ -93,17 +86,6 @@ static inline __attribute__((always_inline)) size_t context_by_lanes(rans_kernel
     }
 }
 
-/* The kernel variants: the small-alphabet lookup (0: none) and the lanes'
- * gather. Only split frames' symbols (byte alphabets, one form) take the
- * packed8 gather as a constant; the rest choose it per vector: every
- * variant is another copy of this file's large inlined kernels, which the
- * sanitizer builds compile for minutes. */
-#define BY_LOOKUPS(call, small, packed8, form, ...)                                                           \
-    (small == LOOKUP_MIXED ? call(__VA_ARGS__, form, LOOKUP_MIXED, LOOKUP_ANY, tables)                        \
-     : small               ? call(__VA_ARGS__, form, LOOKUP_SMALL, LOOKUP_ANY, tables)                        \
-     : form == WQC_FORM_SYMBOLS && packed8 ? call(__VA_ARGS__, form, 0, LOOKUP_PACKED8, tables)               \
-                                           : call(__VA_ARGS__, form, 0, LOOKUP_ANY, tables))
-
 size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
 {
     if (k->lanes % V) return 0;
@@ -120,31 +102,5 @@ size_t wqc_rans_kernel_context_avx512(rans_kernel_ctx *k)
     case WQC_FORM_DOT: return BY_TABLE(WQC_FORM_DOT);
     }
 #undef BY_TABLE
-    return 0;
-}
-
-static inline __attribute__((always_inline)) size_t multi_context(rans_kernel_ctx *const *k, int nk, wqc_rans_form form,
-                                                                  int small, int lanes, const small_table *tables)
-{
-    return multi_by_count(k, nk, form, small, 1, lanes, tables);
-}
-
-size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
-{
-    if (!multi_fits(k, nk)) return 0;
-    small_table tables[WQC_RANS_TABLES_MAX];
-    if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
-    /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
-    const int small = context_small_lookup(k[0]->d);
-#define BY_FORM(form) BY_LOOKUPS(multi_context, small, k[0]->d->packed8, form, k, nk)
-    switch (k[0]->out->form) {
-    case WQC_FORM_SYMBOLS: return BY_FORM(WQC_FORM_SYMBOLS);
-    case WQC_FORM_NIBBLES: return BY_FORM(WQC_FORM_NIBBLES);
-    case WQC_FORM_F32: return BY_FORM(WQC_FORM_F32);
-    case WQC_FORM_F16: return BY_FORM(WQC_FORM_F16);
-    case WQC_FORM_BF16: return BY_FORM(WQC_FORM_BF16);
-    case WQC_FORM_DOT: return BY_FORM(WQC_FORM_DOT);
-    }
-#undef BY_FORM
     return 0;
 }

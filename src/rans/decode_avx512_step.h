@@ -203,6 +203,14 @@ static inline int order0_lookup(const wqc_rans_dtable *d)
     return d->packed8 ? LOOKUP_PACKED8 : LOOKUP_GATHERS;
 }
 
+/* How a context's uniform rounds find symbols: 0 (gathers, large
+ * alphabets), LOOKUP_SMALL (search tables) or LOOKUP_MIXED. */
+static inline int context_small_lookup(const wqc_rans_dtable *d)
+{
+    if (d->alphabet > 16) return 0;
+    return d->packed ? wqc_avx512_small_lookup(1) : LOOKUP_SMALL;
+}
+
 /* Vector i's lookup under `lookup` (mixed: odd vectors gather). */
 static inline __attribute__((always_inline)) int vector_lookup(int lookup, int i)
 {
@@ -421,5 +429,16 @@ static inline int multi_fits(rans_kernel_ctx *const *k, int nk)
         if (k[i]->lanes != 32) return 0;
     return 1;
 }
+
+/* The kernel variants: the small-alphabet lookup (0: none) and the lanes'
+ * gather. Only split frames' symbols (byte alphabets, one form) take the
+ * packed8 gather as a constant; the rest choose it per vector: every
+ * variant is another copy of the context kernels' large inlined loops,
+ * which the sanitizer builds compile for minutes. */
+#define BY_LOOKUPS(call, small, packed8, form, ...)                                                           \
+    (small == LOOKUP_MIXED ? call(__VA_ARGS__, form, LOOKUP_MIXED, LOOKUP_ANY, tables)                        \
+     : small               ? call(__VA_ARGS__, form, LOOKUP_SMALL, LOOKUP_ANY, tables)                        \
+     : form == WQC_FORM_SYMBOLS && packed8 ? call(__VA_ARGS__, form, 0, LOOKUP_PACKED8, tables)               \
+                                           : call(__VA_ARGS__, form, 0, LOOKUP_ANY, tables))
 
 #endif
