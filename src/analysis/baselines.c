@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <zstd.h>
 
+#include "../common/byte_codec.h"
 #include "wqc/analysis.h"
 #include "wqc/entropy.h"
 
@@ -28,13 +29,18 @@ static wqc_status brotli_size(const uint8_t *src, size_t n, int quality, void *d
     return WQC_OK;
 }
 
-/* xz -9e: LZMA2 at preset 9, extreme, in an .xz container (what `xz` writes). */
+/* xz -9e: LZMA2 at preset 9, extreme, in an .xz container (what `xz` writes,
+ * with its dictionary sized to the input as `xz` sizes it). */
 static wqc_status xz_size(const uint8_t *src, size_t n, int64_t *out, wqc_error *err)
 {
     size_t cap = lzma_stream_buffer_bound(n), pos = 0;
     uint8_t *dst = malloc(cap ? cap : 1);
     if (!dst) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    lzma_ret r = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, NULL, src, n, dst, &pos, cap);
+    lzma_options_lzma opt;
+    lzma_lzma_preset(&opt, 9 | LZMA_PRESET_EXTREME);
+    opt.dict_size = wqc_lzma_dict(n);
+    lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_ret r = lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC64, NULL, src, n, dst, &pos, cap);
     free(dst);
     if (r != LZMA_OK) return wqc_fail(err, WQC_ERR_IO, "xz: compression failed (%d)", (int)r);
     *out = (int64_t)pos;

@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <zstd.h>
 
-/* An LZMA2 stream's dictionary: the smallest power of two >= max(4 KiB, n),
- * at most 64 MiB (xz -9's). The decoder derives it from the decoded size, so
- * the stream carries no header. */
-static uint32_t lzma_dict(size_t n)
+uint32_t wqc_lzma_dict(size_t n)
 {
     uint32_t d = 4096;
     while (d < n && d < (64u << 20)) d <<= 1;
@@ -21,7 +18,7 @@ static wqc_status lzma_pack(int level, const uint8_t *src, size_t n, uint8_t **o
     lzma_options_lzma opt;
     if (lzma_lzma_preset(&opt, (uint32_t)(level > 9 ? 9 | LZMA_PRESET_EXTREME : level < 0 ? 0 : level)))
         return wqc_fail(err, WQC_ERR_INVALID_ARG, "LZMA: bad preset %d", level);
-    opt.dict_size = lzma_dict(n);
+    opt.dict_size = wqc_lzma_dict(n);
     lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     /* LZMA2 stores incompressible chunks as they are: n plus 3 bytes per 64 KiB, and the end mark. */
     size_t cap = n + n / 16384 + 64, pos = 0;
@@ -41,7 +38,7 @@ static wqc_status lzma_unpack(const uint8_t *src, size_t n, uint8_t *dst, size_t
 {
     lzma_options_lzma opt;
     lzma_lzma_preset(&opt, 6);
-    opt.dict_size = lzma_dict(raw_len);
+    opt.dict_size = wqc_lzma_dict(raw_len);
     lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     size_t in_pos = 0, out_pos = 0;
     lzma_ret r = lzma_raw_buffer_decode(filters, NULL, src, &in_pos, n, dst, &out_pos, raw_len);

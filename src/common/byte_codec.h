@@ -19,6 +19,13 @@ wqc_status wqc_byte_compress(wqc_encoding codec, int level, const uint8_t *src, 
 wqc_status wqc_byte_decompress(wqc_encoding codec, const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len,
                                wqc_error *err);
 
+/* An LZMA2 dictionary for n bytes: the smallest power of two >= max(4 KiB,
+ * n), at most 64 MiB (xz -9's). The stored streams' decoder derives it from
+ * the decoded size, so they carry no header; `xz` sizes its dictionary to
+ * the input alike, which the same bytes out show (and a 64 MiB dictionary
+ * for a small tensor costs most of the time in setting up its tables). */
+uint32_t wqc_lzma_dict(size_t n);
+
 /* The levels of the general-purpose peers users compare with: zstd -19,
  * brotli -q 11, xz -9e. */
 #define WQC_GP_ZSTD_LEVEL 19
