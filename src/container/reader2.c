@@ -332,6 +332,15 @@ static wqc_status read_tail(wqc_reader *r, wqc_error *err)
     return st;
 }
 
+/* Whether entry i's record holds its whole check (or is left to its
+ * segment checks). */
+static uint8_t whole_check_holds(const wqc_reader *r, int with_segments, size_t i)
+{
+    const reader_entry *e = &r->entries[i];
+    wqc_record2 rec;
+    return (with_segments && e->segments) || wqc_record2_read(r->buf, r->end_offset, e->offset, 1, &rec, NULL) == WQC_OK;
+}
+
 /* Checks the tensor records the walk has met, on r->threads threads: by
  * their segment checks where the K record has them (with_segments; the
  * segments' seed covers the record's header and stored check, so every
@@ -343,12 +352,11 @@ static wqc_status check_tensors(wqc_reader *r, int with_segments, wqc_error *err
     uint8_t *whole_ok = malloc(n ? n : 1);
     if (!whole_ok) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     int threads = r->threads;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && n > 1)
-    for (size_t i = 0; i < n; i++) {
-        const reader_entry *e = &r->entries[i];
-        wqc_record2 rec;
-        whole_ok[i] = (with_segments && e->segments) ||
-                      wqc_record2_read(r->buf, r->end_offset, e->offset, 1, &rec, NULL) == WQC_OK;
+    if (threads > 1 && n > 1) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (size_t i = 0; i < n; i++) whole_ok[i] = whole_check_holds(r, with_segments, i);
+    } else {
+        for (size_t i = 0; i < n; i++) whole_ok[i] = whole_check_holds(r, with_segments, i);
     }
     wqc_status st = WQC_OK;
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
