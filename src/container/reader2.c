@@ -332,42 +332,107 @@ static wqc_status read_tail(wqc_reader *r, wqc_error *err)
     return st;
 }
 
-/* Whether entry i's record holds its whole check (or is left to its
- * segment checks). */
-static uint8_t whole_check_holds(const wqc_reader *r, int with_segments, size_t i)
+/* Whether the walk checks rec as it meets it: all but the tensor records
+ * that may have segment checks (more than one segment of the smallest
+ * size), which check_tensors checks once the K record is known. */
+static int checked_in_walk(const wqc_record2 *rec)
 {
-    const reader_entry *e = &r->entries[i];
-    wqc_record2 rec;
-    return (with_segments && e->segments) || wqc_record2_read(r->buf, r->end_offset, e->offset, 1, &rec, NULL) == WQC_OK;
+    return rec->type != WQC2_REC_TENSOR || rec->body_len <= 1ull << WQC2_SEGMENT_LOG_MIN;
+}
+
+/* One piece of the walk's checks: entry `entry`'s segments [j0, j1), or
+ * its whole record (j1 = 0). */
+typedef struct check_item {
+    size_t entry;
+    uint64_t j0, j1;
+} check_item;
+
+/* Segments a piece: 1 MiB at the writer's 64 KiB, as the decoders verify. */
+#define CHECK_SEGMENTS 16
+
+/* Whether item c holds (rec: its entry's record, seed: its segments' seed). */
+static int check_item_holds(const wqc_reader *r, const check_item *c, const wqc_record2 *rec, uint64_t seed)
+{
+    if (!c->j1) return wqc_record2_check(r->buf, rec);
+    const wqc_segment_table *t = &r->segments;
+    const uint64_t *hash = t->hash + t->first[r->entries[c->entry].segments - 1];
+    return wqc_segments_first_failing(rec->body, rec->body_len, t->log, hash, seed, c->j0, c->j1) == c->j1;
+}
+
+/* The pieces of the checks of entries [0, n), by their segments where
+ * with_segments and the K record lists them (their counts checked first:
+ * *count_bad is the first entry whose count is wrong, or n), else whole.
+ * NULL when out of memory. */
+static check_item *check_items(const wqc_reader *r, int with_segments, wqc_record2 *recs, uint64_t *seeds,
+                               size_t *nitems, size_t *count_bad, wqc_error *err)
+{
+    size_t n = r->count, cap = n + 1, k = 0;
+    check_item *items = malloc(cap * sizeof *items);
+    *count_bad = n;
+    for (size_t i = 0; items && i < n; i++) {
+        const reader_entry *e = &r->entries[i];
+        /* The walk parsed every header: this read cannot fail. */
+        wqc_record2_read(r->buf, r->end_offset, e->offset, 0, &recs[i], NULL);
+        if (checked_in_walk(&recs[i])) continue;
+        if (!with_segments || !e->segments) {
+            items[k++] = (check_item){i, 0, 0};
+        } else if (segment_count_holds(r, e, &recs[i], i < *count_bad ? err : NULL) != WQC_OK) {
+            if (i < *count_bad) *count_bad = i;
+        } else {
+            const wqc_record2 *rec = &recs[i];
+            seeds[i] = wqc_segment_seed(r->buf + rec->offset, (size_t)(rec->body_offset - rec->offset));
+            uint64_t nseg = r->segments.nseg[e->segments - 1];
+            for (uint64_t j = 0; items && j < nseg; j += CHECK_SEGMENTS) {
+                if (k == cap) {
+                    check_item *more = realloc(items, 2 * cap * sizeof *items);
+                    if (!more) free(items);
+                    items = more, cap *= 2;
+                }
+                if (items) items[k++] = (check_item){i, j, j + CHECK_SEGMENTS < nseg ? j + CHECK_SEGMENTS : nseg};
+            }
+        }
+    }
+    if (!items) wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    *nitems = k;
+    return items;
 }
 
 /* Checks the tensor records the walk has met, on r->threads threads: by
  * their segment checks where the K record has them (with_segments; the
  * segments' seed covers the record's header and stored check, so every
- * byte is under a hash) and whole otherwise. The first damaged record in
- * file order is the one reported; each record's pages go once checked. */
+ * byte is under a hash) and whole otherwise, all the records' pieces in one
+ * parallel loop. The first damaged record in file order is the one
+ * reported; each record's pages go once checked. */
 static wqc_status check_tensors(wqc_reader *r, int with_segments, wqc_error *err)
 {
-    size_t n = r->count;
-    uint8_t *whole_ok = malloc(n ? n : 1);
-    if (!whole_ok) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    int threads = r->threads;
-    if (threads > 1 && n > 1) {
+    size_t n = r->count, nitems = 0, count_bad = n;
+    wqc_record2 *recs = malloc((n ? n : 1) * sizeof *recs);
+    uint64_t *seeds = calloc(n ? n : 1, sizeof *seeds);
+    uint8_t *bad = calloc(n ? n : 1, 1);
+    check_item *items = recs && seeds && bad ? check_items(r, with_segments, recs, seeds, &nitems, &count_bad, err) : NULL;
+    wqc_status st = items ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    int threads = (size_t)r->threads > nitems ? (int)nitems : r->threads;
+    if (st == WQC_OK && threads > 1) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (size_t i = 0; i < n; i++) whole_ok[i] = whole_check_holds(r, with_segments, i);
-    } else {
-        for (size_t i = 0; i < n; i++) whole_ok[i] = whole_check_holds(r, with_segments, i);
+        for (size_t k = 0; k < nitems; k++) {
+            size_t i = items[k].entry;
+            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) bad[i] = 1;
+        }
+    } else if (st == WQC_OK) {
+        for (size_t k = 0; k < nitems; k++) {
+            size_t i = items[k].entry;
+            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) bad[i] = 1;
+        }
     }
-    wqc_status st = WQC_OK;
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
-        const reader_entry *e = &r->entries[i];
-        if (!whole_ok[i]) st = wqc_record2_mismatch(WQC2_REC_TENSOR, e->offset, err);
-        else if (with_segments && e->segments) st = wqc_reader2_check_segments(r, e, threads, err);
-        wqc_record2 rec;
-        if (wqc_record2_read(r->buf, r->end_offset, e->offset, 0, &rec, NULL) == WQC_OK)
-            wqc_reader_release(r, e->offset, rec.next - e->offset);
+        if (i == count_bad) st = WQC_ERR_FORMAT; /* err holds segment_count_holds' message */
+        else if (bad[i]) st = wqc_record2_mismatch(WQC2_REC_TENSOR, r->entries[i].offset, err);
+        if (!checked_in_walk(&recs[i])) wqc_reader_release(r, recs[i].offset, recs[i].next - recs[i].offset);
     }
-    free(whole_ok);
+    free(items);
+    free(bad);
+    free(seeds);
+    free(recs);
     return st;
 }
 
@@ -393,8 +458,7 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
     while (at < r->end_offset) {
         wqc_record2 rec;
         wqc_status st = wqc_record2_read(r->buf, r->end_offset, at, 0, &rec, err);
-        /* Tensor records are checked after the walk (check_tensors), the others here. */
-        if (st == WQC_OK && rec.type != WQC2_REC_TENSOR && !wqc_record2_check(r->buf, &rec))
+        if (st == WQC_OK && checked_in_walk(&rec) && !wqc_record2_check(r->buf, &rec))
             st = wqc_record2_mismatch(rec.type, at, err);
         if (st == WQC_OK && index_seen) st = BAD("record after the index");
         if (st != WQC_OK) return damage_first(r, st, err);
@@ -435,7 +499,7 @@ static wqc_status walk(wqc_reader *r, wqc_error *err)
         default: st = unknown_record(&rec, err);
         }
         if (st != WQC_OK) return damage_first(r, st, err);
-        if (rec.type != WQC2_REC_TENSOR) wqc_reader_release(r, at, rec.next - at);
+        if (checked_in_walk(&rec)) wqc_reader_release(r, at, rec.next - at);
         at = rec.next;
     }
     wqc_status st = WQC_OK;

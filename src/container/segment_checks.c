@@ -108,9 +108,7 @@ wqc_status wqc_segment_table_read(const uint8_t *body, uint64_t len, uint64_t re
     return WQC_OK;
 }
 
-/* The first of segments j0..j1-1 of body (len bytes, 2^log-byte segments)
- * whose hash fails, or j1. */
-static uint64_t first_failing(const uint8_t *body, uint64_t len, unsigned log, const uint64_t *hash, uint64_t seed,
+uint64_t wqc_segments_first_failing(const uint8_t *body, uint64_t len, unsigned log, const uint64_t *hash, uint64_t seed,
                               uint64_t j0, uint64_t j1)
 {
     const uint64_t size = 1ull << log;
@@ -129,7 +127,7 @@ uint64_t wqc_segments_verify(const uint8_t *head, size_t head_len, const uint8_t
     if ((uint64_t)threads > nseg) threads = (int)nseg;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(min : bad) if (threads > 1)
     for (uint64_t j = 0; j < nseg; j++)
-        if (first_failing(body, len, log, hash, seed, j, j + 1) == j && j < bad) bad = j;
+        if (wqc_segments_first_failing(body, len, log, hash, seed, j, j + 1) == j && j < bad) bad = j;
     return bad;
 }
 
@@ -156,7 +154,7 @@ wqc_status wqc_segments_read_verify(int fd, uint64_t at, const uint8_t *head, si
             if (p < failed_at) failed_at = p, read_err = e;
             continue;
         }
-        uint64_t j = first_failing(body, len, log, hash, seed, j0, j1);
+        uint64_t j = wqc_segments_first_failing(body, len, log, hash, seed, j0, j1);
         if (j < j1 && j < first_bad) first_bad = j;
     }
     *bad = first_bad;

@@ -52,6 +52,11 @@ wqc_status wqc_segment_table_read(const uint8_t *body, uint64_t len, uint64_t re
                                   wqc_error *err);
 void wqc_segment_table_free(wqc_segment_table *t);
 
+/* The first of segments j0..j1-1 of body (len bytes, 2^log-byte segments,
+ * hash[j] for segment j) whose hash fails, or j1. */
+uint64_t wqc_segments_first_failing(const uint8_t *body, uint64_t len, unsigned log, const uint64_t *hash, uint64_t seed,
+                                    uint64_t j0, uint64_t j1);
+
 /* Verifies body[0..len) against nseg hashes of 2^log-byte segments, seeded
  * from the record's header, on up to `threads` threads. Returns the first
  * failing segment, or nseg when all hold. */
