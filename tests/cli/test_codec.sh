@@ -205,6 +205,15 @@ expect_status 2 "quantize has no default output" -- "$wqc" quantize model.safete
 # verify and info.
 expect_status 0 "verify intact" -- "$wqc" verify b.wqc
 check "verify summary" 'grep -q "b.wqc: 7 tensors intact, checksums ok, HMAC absent" "$tmp/out"'
+# Small tensors verify side by side from -T 2 (as decode decodes them): the same report, in order.
+expect_status 0 "verify -T 1" -- "$wqc" verify -T 1 b.wqc
+cp "$tmp/out" verify1.txt
+for T in 2 4; do
+    expect_status 0 "verify -T $T" -- "$wqc" verify -T $T b.wqc
+    check "verify -T $T reports as -T 1, in order" 'cmp -s "$tmp/out" verify1.txt'
+    expect_status 0 "verify --json -T $T" -- "$wqc" verify --json -T $T b.wqc
+    check "verify --json -T $T: 7 results" '[[ $(grep -c "\"ok\": true" "$tmp/out") -eq 7 ]]'
+done
 expect_status 0 "verify --against" -- "$wqc" verify b.wqc --against model.safetensors
 check "SQNR reported" 'grep -qE "^ok  layers.0.attn.weight  SQNR [0-9.]+ dB" "$tmp/out"'
 expect_status 1 "verify against another model" -- "$wqc" verify i.wqc --against w.npy

@@ -56,6 +56,23 @@ for cmd in decode verify; do
     check_one_line_error "$cmd above --max-elements" "$tmp/bomb.wqc" "4194304 elements, more than --max-elements 4194303"
 done
 check "no output from the refused bomb" '[[ -z $(compgen -G "$tmp/bomb.npy*") ]]'
+# The bomb among small tensors: verify -T 4 decodes those side by side, and still refuses it by name.
+"$py" - "$tmp" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+h, at = {}, 0
+for name, n in [("a", 16), ("b", 1 << 22), ("c", 16)]:
+    h[name] = {"dtype": "I8", "shape": [n], "data_offsets": [at, at + n]}
+    at += n
+hb = json.dumps(h).encode()
+with open(d + "/three.safetensors", "wb") as f:
+    f.write(struct.pack("<Q", len(hb)) + hb + bytes(at))
+PY
+"$wqc" encode -q "$tmp/three.safetensors" -o "$tmp/three.wqc" -f || exit 1
+expect_status 1 "verify -T 4 above --max-elements among small tensors" -- \
+    "$wqc" verify -q -T 4 --max-elements 4194303 "$tmp/three.wqc"
+check_one_line_error "verify -T 4 among small tensors" "$tmp/three.wqc" "4194304 elements, more than --max-elements 4194303"
+expect_status 0 "verify -T 4 within --max-elements" -- "$wqc" verify -T 4 "$tmp/three.wqc"
 expect_status 0 "decode within --max-elements" -- "$wqc" decode --max-elements 4194304 "$tmp/bomb.wqc" -o "$tmp/bomb.npy"
 check "decoded bomb equals its source" 'cmp -s "$tmp/bomb.npy" "$tmp/zeros.npy"'
 for bad in 0 68719476737 lots; do

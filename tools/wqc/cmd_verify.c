@@ -218,6 +218,78 @@ static wqc_status count_bytes(void *ctx, const void *buf, size_t len, wqc_error 
     return WQC_OK;
 }
 
+/* One tensor's result: a JSON entry, or a line (stdout, stderr when it failed). */
+static void report(const coding_args *a, const char *name, int ok, const char *line, json_t *results,
+                   cli_progress *progress)
+{
+    if (a->json) {
+        json_t *o = json_object(), *js = json_string(name);
+        json_object_set_new(o, "name", js ? js : json_null());
+        json_object_set_new(o, "ok", json_boolean(ok));
+        json_object_set_new(o, "detail", json_string(line));
+        json_array_append_new(results, o);
+    } else if (!a->quiet || !ok) {
+        cli_progress_end(progress); /* the line goes above the progress line */
+        FILE *to = ok ? stdout : stderr;
+        fprintf(to, "%s  ", ok ? "ok" : "FAILED");
+        cli_put_escaped(to, name);
+        fprintf(to, "  %s\n", line);
+    }
+    fflush(stdout);
+}
+
+/* How many selected tensors from i on verify side by side (wqc_frame_batch,
+ * as decode does): with -T >= 2 and no ORIGINAL, up to 2 x threads whose
+ * output is within a thread's share of the batch's budget; their frames in
+ * jobs. Fewer than 2: none (the tensor streams on every thread). */
+static size_t take_batch(const coding_args *a, wqc_archive *in, size_t i, size_t n, wqc_frame_job *jobs)
+{
+    int threads = (int)a->threads;
+    uint64_t budget = (uint64_t)WQC_FRAME_BATCH_BYTES_PER_THREAD * (uint64_t)threads, bytes = 0;
+    size_t k = 0;
+    for (; threads >= 2 && i + k < n && k < 2 * (size_t)threads; k++) {
+        const wqc_frame *f;
+        if (!coding_args_selected(a, wqc_archive_name(in, i + k)) || wqc_archive_frame(in, i + k, &f, NULL) != WQC_OK)
+            break;
+        if (f->nelem > a->max_elements || f->raw_len > WQC_FRAME_BATCH_BYTES_PER_THREAD || bytes + f->raw_len > budget) {
+            wqc_archive_release(in, i + k, f);
+            break;
+        }
+        bytes += f->raw_len;
+        jobs[k] = (wqc_frame_job){.f = f, .in = in, .index = i + k, .form = WQC_FORM_SYMBOLS, .len = f->raw_len};
+    }
+    if (k >= 2) return k;
+    for (size_t j = 0; j < k; j++) wqc_archive_release(in, i + j, jobs[j].f);
+    return 0;
+}
+
+/* Tensors i.. of a batch taken by take_batch, decoded at once and reported
+ * in order; the exit status. */
+static int verify_batch(const coding_args *a, wqc_archive *in, wqc_frame_batch *b, wqc_frame_job *jobs, size_t count,
+                        json_t *results, cli_progress *progress, size_t *checked)
+{
+    wqc_error err;
+    wqc_error_clear(&err);
+    wqc_status st = wqc_frame_batch_decode(b, jobs, count, (int)a->threads, &err);
+    int rc = WQC_EXIT_OK;
+    for (size_t k = 0; k < count; k++) {
+        wqc_frame_job *j = &jobs[k];
+        if (st == WQC_OK && j->status != WQC_OK) st = j->status, err = j->err;
+        if (st != WQC_OK && rc == WQC_EXIT_OK) {
+            cli_progress_end(progress);
+            cli_file_error(wqc_archive_path(in, j->index), st, &err);
+            rc = cli_exit_status(st);
+        }
+        if (rc == WQC_EXIT_OK) {
+            (*checked)++;
+            report(a, j->f->name, 1, "decoded", results, progress);
+            cli_progress_add(progress, 1, j->f->frame_bytes);
+        }
+        wqc_archive_release(in, j->index, j->f);
+    }
+    return rc;
+}
+
 static int run_verify(const coding_args *a, wqc_archive *in)
 {
     wqc_model *orig = NULL;
@@ -235,9 +307,17 @@ static int run_verify(const coding_args *a, wqc_archive *in)
     json_t *results = json_array();
     cli_progress progress;
     cli_progress_start(&progress, n, wqc_archive_bytes(in), a->quiet);
+    wqc_frame_batch batch = {0};
+    wqc_frame_job *jobs = orig ? NULL : calloc(2 * (size_t)a->threads, sizeof *jobs);
     for (size_t i = 0; i < n && rc == WQC_EXIT_OK; i++) {
         if (!coding_args_selected(a, wqc_archive_name(in, i))) {
             cli_progress_add(&progress, 1, 0);
+            continue;
+        }
+        size_t run = jobs ? take_batch(a, in, i, n, jobs) : 0;
+        if (run) {
+            rc = verify_batch(a, in, &batch, jobs, run, results, &progress, &checked);
+            i += run - 1;
             continue;
         }
         const wqc_frame *f;
@@ -275,24 +355,13 @@ static int run_verify(const coding_args *a, wqc_archive *in)
             if (!t || !compare(a, f, buf, t, line, sizeof line)) rc = WQC_EXIT_ERROR;
             if (t) wqc_model_release_data(orig, t->data, t->nbytes);
         }
+        report(a, f->name, rc == WQC_EXIT_OK, line, results, &progress);
         wqc_archive_release(in, i, f);
-        if (a->json) {
-            json_t *o = json_object(), *name = json_string(f->name);
-            json_object_set_new(o, "name", name ? name : json_null());
-            json_object_set_new(o, "ok", json_boolean(rc == WQC_EXIT_OK));
-            json_object_set_new(o, "detail", json_string(line));
-            json_array_append_new(results, o);
-        } else if (!a->quiet || rc != WQC_EXIT_OK) {
-            cli_progress_end(&progress); /* the line goes above the progress line */
-            FILE *to = rc == WQC_EXIT_OK ? stdout : stderr;
-            fprintf(to, "%s  ", rc == WQC_EXIT_OK ? "ok" : "FAILED");
-            cli_put_escaped(to, f->name);
-            fprintf(to, "  %s\n", line);
-        }
         free(buf);
-        fflush(stdout);
         cli_progress_add(&progress, 1, f->frame_bytes);
     }
+    free(jobs);
+    wqc_frame_batch_free(&batch);
     cli_progress_end(&progress);
     const char *hmac = !wqc_archive_has_hmac(in) ? "absent" : a->key_len ? "verified" : "present (not checked: no key)";
     if (a->json) {
