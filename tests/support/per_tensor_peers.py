@@ -6,6 +6,7 @@ own bytes against its payload. Prints a Markdown table; --json FILE writes
 the rows; --check exits 1 when a tensor is larger than the smallest peer
 plus 32 bytes.
 usage: per_tensor_peers.py WQC MODEL.safetensors [--lossless] [--check] [--json FILE] [-- ENCODE OPTIONS...]"""
+import concurrent.futures
 import json
 import os
 import struct
@@ -28,8 +29,16 @@ def safetensors(path):
     return {k: b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in h.items()}
 
 
-def peer_sizes(data):
-    return {name: len(subprocess.run(cmd, input=data, capture_output=True, check=True).stdout) for name, cmd in PEERS.items()}
+def peer_size(cmd, data):
+    return len(subprocess.run(cmd, input=data, capture_output=True, check=True).stdout)
+
+
+def all_peer_sizes(tensors):
+    """{name: {peer: bytes}} for every tensor, the peers' processes side by side (a core each)."""
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        jobs = {(name, peer): pool.submit(peer_size, cmd, data) for name, data in tensors.items()
+                for peer, cmd in PEERS.items()}
+        return {name: {peer: jobs[(name, peer)].result() for peer in PEERS} for name in tensors}
 
 
 def main():
@@ -52,12 +61,12 @@ def main():
             subprocess.run([wqc, "quantize", model, "-o", q, "-q", "-f"] + extra, check=True)
             source = safetensors(q)
     rows, worst = [], 0
-    for name, t in info.items():
-        quantized = "symbol_bytes" in t
-        if quantized == lossless or name not in source or len(source[name]) < 64:
-            continue
-        ours = t["symbol_bytes"] if quantized else t["payload_bytes"]
-        peers = peer_sizes(source[name])
+    measured = {name: t for name, t in info.items()
+                if ("symbol_bytes" in t) != lossless and name in source and len(source[name]) >= 64}
+    sizes = all_peer_sizes({name: source[name] for name in measured})
+    for name, t in measured.items():
+        ours = t["symbol_bytes"] if "symbol_bytes" in t else t["payload_bytes"]
+        peers = sizes[name]
         best = min(peers.values())
         rows.append({"tensor": name, "bytes": len(source[name]), "wqc": ours, "storage": t.get("storage"),
                      "mode": t.get("mode", t.get("storage")), **peers, "ratio": ours / best})
