@@ -416,7 +416,10 @@ static wqc_status check_tensors(wqc_reader *r, int with_segments, wqc_error *err
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (size_t k = 0; k < nitems; k++) {
             size_t i = items[k].entry;
-            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) bad[i] = 1;
+            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) {
+#pragma omp atomic write
+                bad[i] = 1;
+            }
         }
     } else if (st == WQC_OK) {
         for (size_t k = 0; k < nitems; k++) {
