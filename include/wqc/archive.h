@@ -240,6 +240,11 @@ typedef struct wqc_frame_job {
 } wqc_frame_job;
 /* Outputs up to this many bytes a thread are decoded in one batch. */
 #define WQC_FRAME_BATCH_BYTES_PER_THREAD (8u << 20)
+/* Whether a tensor of len output bytes joins a batch of `count` tensors
+ * holding `bytes` so far, decoded `threads` wide: at least 2 threads, at
+ * most 2 x threads tensors, each within a thread's share and all within
+ * threads x that share (larger ones stream, their chunks on every thread). */
+int wqc_frame_batch_admits(int threads, size_t count, uint64_t bytes, uint64_t len);
 wqc_status wqc_frame_batch_reserve(wqc_frame_batch *b, uint64_t bytes, wqc_error *err);
 wqc_status wqc_frame_batch_decode(wqc_frame_batch *b, wqc_frame_job *jobs, size_t n, int threads, wqc_error *err);
 void wqc_frame_batch_free(wqc_frame_batch *b);

@@ -87,13 +87,12 @@ static size_t batch_count(wqc_archive *a, const wqc_frame_source *from, size_t k
     const wqc_source *src = wqc_reader_source(wqc_archive_reader(a));
     *bytes = 0;
     if (from->threads < 2) return 1;
-    uint64_t budget = (uint64_t)WQC_FRAME_BATCH_BYTES_PER_THREAD * (uint64_t)from->threads;
     size_t n = 0;
-    while (k + n < src->n && n < 2 * (size_t)from->threads) {
+    while (k + n < src->n && wqc_frame_batch_admits(from->threads, n, *bytes, 0)) {
         const wqc_frame *f;
         if (wqc_archive_describe(a, src->order[k + n], &f, NULL) != WQC_OK) break;
         uint64_t b = frame_output(f);
-        if (b > WQC_FRAME_BATCH_BYTES_PER_THREAD || *bytes + b > budget) break;
+        if (!wqc_frame_batch_admits(from->threads, n, *bytes, b)) break;
         *bytes += b;
         n++;
     }

@@ -18,6 +18,12 @@ wqc_status wqc_frame_batch_reserve(wqc_frame_batch *b, uint64_t bytes, wqc_error
     return b->data ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
 }
 
+int wqc_frame_batch_admits(int threads, size_t count, uint64_t bytes, uint64_t len)
+{
+    const uint64_t share = WQC_FRAME_BATCH_BYTES_PER_THREAD;
+    return threads >= 2 && count < 2 * (size_t)threads && len <= share && bytes + len <= share * (uint64_t)threads;
+}
+
 void wqc_frame_batch_free(wqc_frame_batch *b)
 {
     free(b->data);

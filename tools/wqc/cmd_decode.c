@@ -217,13 +217,12 @@ static wqc_status write_tensor(const coding_args *a, wqc_archive *in, const wqc_
  * *bytes: their output. */
 static size_t tensor_batch(int threads, const wqc_tensor *tensors, size_t t, size_t nt, uint64_t *bytes)
 {
-    uint64_t budget = (uint64_t)WQC_FRAME_BATCH_BYTES_PER_THREAD * (uint64_t)threads;
     size_t n = 0, decoded = 0;
     *bytes = 0;
-    for (; threads >= 2 && t + n < nt && decoded < 2 * (size_t)threads; n++) {
+    for (; t + n < nt; n++) {
         const wqc_tensor *x = &tensors[t + n];
+        if (!wqc_frame_batch_admits(threads, decoded, *bytes, x->data ? 0 : x->nbytes)) break;
         if (x->data) continue;
-        if (x->nbytes > WQC_FRAME_BATCH_BYTES_PER_THREAD || *bytes + x->nbytes > budget) break;
         *bytes += x->nbytes;
         decoded++;
     }

@@ -245,13 +245,13 @@ static void report(const coding_args *a, const char *name, int ok, const char *l
 static size_t take_batch(const coding_args *a, wqc_archive *in, size_t i, size_t n, wqc_frame_job *jobs)
 {
     int threads = (int)a->threads;
-    uint64_t budget = (uint64_t)WQC_FRAME_BATCH_BYTES_PER_THREAD * (uint64_t)threads, bytes = 0;
+    uint64_t bytes = 0;
     size_t k = 0;
-    for (; threads >= 2 && i + k < n && k < 2 * (size_t)threads; k++) {
+    for (; i + k < n && wqc_frame_batch_admits(threads, k, bytes, 0); k++) {
         const wqc_frame *f;
         if (!coding_args_selected(a, wqc_archive_name(in, i + k)) || wqc_archive_frame(in, i + k, &f, NULL) != WQC_OK)
             break;
-        if (f->nelem > a->max_elements || f->raw_len > WQC_FRAME_BATCH_BYTES_PER_THREAD || bytes + f->raw_len > budget) {
+        if (f->nelem > a->max_elements || !wqc_frame_batch_admits(threads, k, bytes, f->raw_len)) {
             wqc_archive_release(in, i + k, f);
             break;
         }
