@@ -359,6 +359,17 @@ static int check_item_holds(const wqc_reader *r, const check_item *c, const wqc_
     return wqc_segments_first_failing(rec->body, rec->body_len, t->log, hash, seed, c->j0, c->j1) == c->j1;
 }
 
+/* Checks item c, marking its entry in bad when it fails (threads checking
+ * pieces of one record may both mark it). */
+static void check_piece(const wqc_reader *r, const check_item *c, const wqc_record2 *recs, const uint64_t *seeds,
+                        uint8_t *bad)
+{
+    if (!check_item_holds(r, c, &recs[c->entry], seeds[c->entry])) {
+#pragma omp atomic write
+        bad[c->entry] = 1;
+    }
+}
+
 /* The pieces of the checks of entries [0, n), by their segments where
  * with_segments and the K record lists them (their counts checked first:
  * *count_bad is the first entry whose count is wrong, or n), else whole.
@@ -412,20 +423,12 @@ static wqc_status check_tensors(wqc_reader *r, int with_segments, wqc_error *err
     check_item *items = recs && seeds && bad ? check_items(r, with_segments, recs, seeds, &nitems, &count_bad, err) : NULL;
     wqc_status st = items ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
     int threads = (size_t)r->threads > nitems ? (int)nitems : r->threads;
+    /* Without an OpenMP region on one thread: the walk runs at every sequential open. */
     if (st == WQC_OK && threads > 1) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (size_t k = 0; k < nitems; k++) {
-            size_t i = items[k].entry;
-            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) {
-#pragma omp atomic write
-                bad[i] = 1;
-            }
-        }
+        for (size_t k = 0; k < nitems; k++) check_piece(r, &items[k], recs, seeds, bad);
     } else if (st == WQC_OK) {
-        for (size_t k = 0; k < nitems; k++) {
-            size_t i = items[k].entry;
-            if (!check_item_holds(r, &items[k], &recs[i], seeds[i])) bad[i] = 1;
-        }
+        for (size_t k = 0; k < nitems; k++) check_piece(r, &items[k], recs, seeds, bad);
     }
     for (size_t i = 0; st == WQC_OK && i < n; i++) {
         if (i == count_bad) st = WQC_ERR_FORMAT; /* err holds segment_count_holds' message */
