@@ -1,5 +1,7 @@
 #include "ordered_tasks.h"
 
+#include "trace.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -26,12 +28,15 @@ wqc_status wqc_ordered_tasks(size_t n, int threads, const wqc_task_ops *ops, voi
 #endif
         wqc_error e;
         wqc_error_clear(&e);
+        WQC_TRACE("work", t);
         wqc_status st = __atomic_load_n(&stop, __ATOMIC_RELAXED) ? WQC_OK : ops->work(ctx, t, w, &e);
+        WQC_TRACE("worked", t);
 #ifdef _OPENMP
 #pragma omp ordered
 #endif
         {
             if (failed == WQC_OK && st == WQC_OK) st = ops->emit(ctx, t, w, &e);
+            WQC_TRACE("emitted", t);
             if (failed == WQC_OK && st != WQC_OK) {
                 failed = st;
                 if (err) *err = e;
@@ -39,5 +44,6 @@ wqc_status wqc_ordered_tasks(size_t n, int threads, const wqc_task_ops *ops, voi
             }
         }
     }
+    WQC_TRACE("tasks done", n);
     return failed;
 }

@@ -6,6 +6,7 @@
 
 #include "../common/big_buffer.h"
 #include "../common/ordered_tasks.h"
+#include "../common/trace.h"
 #include "../quant/group_cursor.h"
 #include "../rans/decode_kernel.h"
 #include "split_streams.h"
@@ -109,6 +110,7 @@ static wqc_status run_chunks(chunk_stream *s, int threads, uint64_t sym_bytes, u
     s->out = out_bytes ? worker_buffers(workers, out_bytes) : NULL;
     s->sym = worker_buffers(workers, sym_bytes);
     wqc_status st = s->sym && (s->out || !out_bytes) ? WQC_OK : wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    WQC_TRACE("stream tasks", tasks);
     static const wqc_task_ops ops = {chunk_work, chunk_emit};
     if (st == WQC_OK) st = wqc_ordered_tasks(tasks, workers, &ops, s, err);
     buffers_free(s->sym, workers);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "../common/trace.h"
 #include "legacy/format1.h"
 #include "reader_internal.h"
 #include "wqc/mapped_file.h"
@@ -102,6 +103,7 @@ static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_f
     r->len = len;
     r->file = file;
     r->threads = threads > 1 ? threads : 1;
+    WQC_TRACE("reader open", lazy);
     wqc_status st = read_file_header(r, err);
     if (st == WQC_OK && r->version == 1) st = wqc_reader1_end(r, err);
     if (st == WQC_OK && r->version == 2) st = wqc_reader2_end(r, err);
@@ -112,6 +114,7 @@ static wqc_status reader_open(const uint8_t *buf, size_t len, const wqc_mapped_f
         wqc_reader_free(r);
         return st;
     }
+    WQC_TRACE("reader opened", r->count);
     *out = r;
     return WQC_OK;
 }

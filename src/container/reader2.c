@@ -5,6 +5,7 @@
 
 #include "../symbol_model/describe.h"
 #include "../common/byte_codec.h"
+#include "../common/trace.h"
 #include "reader_internal.h"
 #include "stats_record.h"
 #include "wqc/entropy.h"
@@ -291,8 +292,10 @@ wqc_status wqc_reader2_check_segments(const wqc_reader *r, const reader_entry *e
     wqc_status st = wqc_record2_read(r->buf, r->index_offset, e->offset, 0, &rec, err);
     if (st == WQC_OK) st = segment_count_holds(r, e, &rec, err);
     if (st != WQC_OK) return st;
+    WQC_TRACE("segment checks", t->nseg[k]);
     uint64_t bad = wqc_segments_verify(r->buf + rec.offset, (size_t)(rec.body_offset - rec.offset), rec.body,
                                        rec.body_len, t->log, t->hash + t->first[k], t->nseg[k], threads);
+    WQC_TRACE("segments checked", threads);
     return bad == t->nseg[k] ? WQC_OK : wqc_record2_mismatch(rec.type, rec.offset, err);
 }
 
@@ -307,10 +310,12 @@ wqc_status wqc_reader2_frame_read_segmented(wqc_reader *r, reader_entry *e, int 
     if (st == WQC_OK) st = wqc_record2_read(copy, len, 0, 0, &rec, err);
     if (st != WQC_OK) return wqc_fail_context(err, st, "tensor record at offset %llu", (unsigned long long)e->offset);
     st = segment_count_holds(r, e, &rec, err);
+    WQC_TRACE("segment reads", t->nseg[k]);
     if (st == WQC_OK)
         st = wqc_segments_read_verify(fd, e->offset + rec.body_offset, copy, (size_t)rec.body_offset,
                                       copy + rec.body_offset, rec.body_len, t->log, t->hash + t->first[k], t->nseg[k],
                                       threads, &bad, err);
+    WQC_TRACE("segments read", threads);
     if (st != WQC_OK) return st;
     if (bad != t->nseg[k]) return wqc_record2_mismatch(rec.type, e->offset, err);
     return wqc_reader2_frame_copy(r, e, copy, len, 1, f, err);
