@@ -45,21 +45,39 @@ struct GroupWalk {
     }
 };
 
+/* Loads from a shared-memory address (__cvta_generic_to_shared): the
+ * round's lookups then cost no addition of a base. */
+__device__ __forceinline__ uint32_t shared_u32(uint32_t at)
+{
+    uint32_t v;
+    asm volatile("ld.shared.u32 %0, [%1];" : "=r"(v) : "r"(at));
+    return v;
+}
+__device__ __forceinline__ uint32_t shared_u16(uint32_t at)
+{
+    uint16_t v;
+    asm volatile("ld.shared.u16 %0, [%1];" : "=h"(v) : "r"(at));
+    return v;
+}
+
 /* One round of 32 symbols on state x (aligned frames), symbols i..i+31 of
  * the chunk (i the same in every lane): the lane's symbol to the sink,
  * then the lanes below 2^16 take the next words in lane order. Every
  * lane reads a word (inside the slot: clamped to cap) and the ones that need
- * it keep it, so that the round has no branch. */
+ * it keep it, so that the round has no branch. STREAM_SHARED: w and cap
+ * are shared-memory addresses, else offsets into in. T32: the packed
+ * table at shared address tab_at. A sink whose LOW5 is set uses only the
+ * symbol's low 5 bits (a shuffle's lane): it is given without a mask. */
 template <bool STREAM_SHARED, bool T32, class Sink>
-__device__ __forceinline__ void aligned_round(uint32_t &x, const uint2 *tab, uint32_t mask, uint32_t precision,
-                                              uint32_t below, const uint8_t *in, uint32_t cap, uint32_t &w, uint32_t i,
-                                              Sink &sink)
+__device__ __forceinline__ void aligned_round(uint32_t &x, const uint2 *tab, uint32_t tab_at, uint32_t mask,
+                                              uint32_t precision, uint32_t below, const uint8_t *in, uint32_t cap,
+                                              uint32_t &w, int i, Sink &sink)
 {
     if (T32) {
         /* Packed (shared_table<true>): freq - 1 | symbol << 12 | (slot - cum) << 20. */
-        const uint32_t e = ((const uint32_t *)tab)[x & mask], q = x >> precision;
+        const uint32_t e = shared_u32(tab_at + ((x & mask) << 2)), q = x >> precision;
         x = (e & 0xfffu) * q + q + (e >> 20);
-        sink.put(i, (e >> 12) & 0xffu);
+        sink.put(i, Sink::LOW5 ? e >> 12 : (e >> 12) & 0xffu);
     } else {
         const uint2 e = tab[x & mask];
         x = e.x * (x >> precision) + (e.y & 0xffffu);
@@ -70,7 +88,7 @@ __device__ __forceinline__ void aligned_round(uint32_t &x, const uint2 *tab, uin
     /* Clamped: a damaged stream reads inside its slot, and the count past
      * the end reports it after the chunk. */
     const uint32_t at = min(w + 2u * __popc(needs & below), cap);
-    const uint32_t word = STREAM_SHARED ? *(const uint16_t *)(in + at) : in[at] | (uint32_t)in[at + 1] << 8;
+    const uint32_t word = STREAM_SHARED ? shared_u16(at) : in[at] | (uint32_t)in[at + 1] << 8;
     /* x << 16 | word where needed, else x: a byte permute whose selector
      * uses the word in every lane (so that the read stays unconditional). */
     x = __byte_perm(x, word, need ? 0x1054u : 0x3210u);
@@ -96,32 +114,39 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
     const uint64_t first = c * g.chunk;
     const uint32_t n = (uint32_t)min(g.n - first, (uint64_t)g.chunk);
     const uint32_t precision = g.precision, mask = (1u << precision) - 1, below = (1u << l) - 1;
-    uint32_t w = 4u * lanes;
+    /* A shared stream is read by address: w and cap become addresses. */
+    const uint32_t base = STREAM_SHARED ? (uint32_t)__cvta_generic_to_shared(in) : 0;
+    uint32_t w = base + 4u * lanes;
+    cap += base;
     sink.start(g, first);
     for (uint32_t done = 0; done < n;) {
         const uint32_t seg = sink.segment(g, n - done);
-        const uint2 *tab = T32 ? (const uint2 *)((const uint32_t *)table + sink.walk.table) : table + sink.walk.table;
-        uint32_t i = done, r = 0;
+        const uint2 *tab = T32 ? NULL : table + sink.walk.table;
+        const uint32_t tab_at = T32 ? (uint32_t)__cvta_generic_to_shared(table) + 4u * sink.walk.table : 0;
+        /* Signed: the unrolled rounds' stores then take constant offsets. */
+        int i = (int)done;
+        uint32_t r = 0;
         if (TWO) {
             /* Pairs of halves; an odd one left leaves y first for the next segment. */
 #pragma unroll 2
             for (; r + 2 <= seg / 32; r += 2, i += 64) {
-                aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
-                aligned_round<STREAM_SHARED, T32>(y, tab, mask, precision, below, in, cap, w, i + 32, sink);
+                aligned_round<STREAM_SHARED, T32>(x, tab, tab_at, mask, precision, below, in, cap, w, i, sink);
+                aligned_round<STREAM_SHARED, T32>(y, tab, tab_at, mask, precision, below, in, cap, w, i + 32, sink);
             }
             if (r < seg / 32) {
-                aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
+                aligned_round<STREAM_SHARED, T32>(x, tab, tab_at, mask, precision, below, in, cap, w, i, sink);
                 const uint32_t t = x;
                 x = y, y = t;
             }
         } else {
 #pragma unroll 4
-            for (; r < seg / 32; r++, i += 32) aligned_round<STREAM_SHARED, T32>(x, tab, mask, precision, below, in, cap, w, i, sink);
+            for (; r < seg / 32; r++, i += 32) aligned_round<STREAM_SHARED, T32>(x, tab, tab_at, mask, precision, below, in, cap, w, i, sink);
         }
         done += seg;
         sink.end_segment(seg);
     }
     sink.finish();
+    w -= base;
     if (w > len) return E_SHORT;
     if (w != len) return E_LEFT;
     return __any_sync(FULL_MASK, x != STATE_LOW || y != STATE_LOW) ? E_FINAL : E_OK;

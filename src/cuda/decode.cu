@@ -95,6 +95,7 @@ __device__ inline uint32_t value_bits(uint32_t s, float scale, float offset)
  * product, a sum and a rounding. */
 template <int FORM, bool SMALL>
 struct StoreSink {
+    static constexpr bool LOW5 = SMALL && dequantizes<FORM>();
     void *out;
     /* The lane's first output and rest bytes in the chunk (split-e8m3: the
      * bytes of its nibble and sign, which it finds at shifts nib_shift and
@@ -128,7 +129,7 @@ struct StoreSink {
         return len;
     }
     /* The lane's symbol s of the round at chunk index i. */
-    __device__ void put(uint32_t i, uint32_t s)
+    __device__ void put(int i, uint32_t s)
     {
         if (FORM == WQC_FORM_SYMBOLS) {
             lane_out[i] = (uint8_t)s;
@@ -136,7 +137,7 @@ struct StoreSink {
             const uint32_t r = __ldg(&rest[0][i]);
             ((uint16_t *)lane_out)[i] = (uint16_t)((r & 0x80) << 8 | s << 7 | (r & 0x7f));
         } else if (FORM == FORM_JOIN_E8M3) {
-            const uint32_t nib = __ldg(&rest[0][i / 2]) >> nib_shift & 15, sign = __ldg(&rest[1][i / 8]) >> sign_shift & 1;
+            const uint32_t nib = __ldg(&rest[0][i >> 1]) >> nib_shift & 15, sign = __ldg(&rest[1][i >> 3]) >> sign_shift & 1;
             ((uint16_t *)lane_out)[i] = (uint16_t)(sign << 15 | (s + add) << 4 | nib);
         } else if (FORM == FORM_JOIN32) {
             const uint32_t r = __ldg(&rest[0][i]);

@@ -11,6 +11,7 @@
 
 template <int B>
 struct ProductSink {
+    static constexpr bool LOW5 = false;
     const float *x;     // B vectors interleaved: x[col * B + b]
     float *y;           // B vectors of rows
     uint64_t rows;
@@ -34,10 +35,10 @@ struct ProductSink {
         return walk.segment(g, left);
     }
     /* The lane's symbol s of the round at chunk index i. */
-    __device__ void put(uint32_t i, uint32_t s)
+    __device__ void put(int i, uint32_t s)
     {
         const float q = (float)s;
-        const float *xs = x + (size_t)(col_base + i + threadIdx.x % 32) * B;
+        const float *xs = x + (size_t)(col_base + (uint32_t)i + threadIdx.x % 32) * B;
         float v[B];
         if constexpr (B == 1) {
             v[0] = __ldg(xs);
