@@ -152,18 +152,24 @@ __device__ inline int decode_aligned(const wqc_cuda_frame &g, const uint2 *table
     return __any_sync(FULL_MASK, x != STATE_LOW || y != STATE_LOW) ? E_FINAL : E_OK;
 }
 
-/* Runs decode_aligned over the chunks a persistent grid's warps take in
- * turn, each chunk's stream copied into the warp's slot of shared memory
- * when it fits (SHARED), and records every chunk's status. TWO: 64 lanes;
- * T32 (SHARED only): the tables packed in shared memory (packs_table). */
+/* Runs decode_aligned over the chunks of a persistent grid's warps, each
+ * chunk's stream copied into the warp's slot of shared memory when it fits
+ * (SHARED), and records every chunk's status. A warp's first chunk is its
+ * index; with `tickets` (zeroed before the launch) it then takes the next
+ * chunk not taken, so that the multiprocessors that run ahead take more
+ * (a chunk is 1/1.7 of a warp's work on a 4096 x 14336 matrix: handed out
+ * in turn, a fifth of the multiprocessors' cycles went idle at the end),
+ * else every grid-th. TWO: 64 lanes; T32 (SHARED only): the tables packed
+ * in shared memory (packs_table). */
 template <bool SHARED, bool TWO, bool T32 = false, class Sink>
-__device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint32_t stride)
+__device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint32_t stride, unsigned *tickets = NULL)
 {
     extern __shared__ uint2 smem[];
     const uint2 *table = SHARED ? shared_table<T32>(g, smem) : g.table;
     const uint32_t l = threadIdx.x % 32, warp = threadIdx.x / 32;
     uint8_t *slot = (uint8_t *)smem + table_shared_bytes(&g, T32) + (size_t)warp * stride;
-    for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks; c += (uint64_t)gridDim.x * WARPS) {
+    const uint64_t warps = (uint64_t)gridDim.x * WARPS;
+    for (uint64_t c = (uint64_t)blockIdx.x * WARPS + warp; c < g.nchunks;) {
         const uint32_t len = (uint32_t)(g.offset[c + 1] - g.offset[c]);
         const uint8_t *in = g.payload + g.offset[c];
         int status;
@@ -175,6 +181,13 @@ __device__ inline void aligned_chunks(const wqc_cuda_frame &g, Sink &sink, uint3
             status = decode_aligned<false, TWO, Sink>(g, table, c, in, len, len - 2, sink);
         }
         if (l == 0) g.status[c] = status;
+        if (tickets) {
+            unsigned t = 0;
+            if (l == 0) t = atomicAdd(tickets, 1u);
+            c = warps + __shfl_sync(FULL_MASK, t, 0);
+        } else {
+            c += warps;
+        }
     }
 }
 

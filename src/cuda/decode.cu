@@ -161,7 +161,8 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
 {
     StoreSink<FORM, SMALL> sink;
     sink.out = out;
-    aligned_chunks<SHARED, TWO, T32>(g, sink, stride);
+    /* The status block's last int: the chunks handed out after the first round. */
+    aligned_chunks<SHARED, TWO, T32>(g, sink, stride, (unsigned *)&g.status[g.nchunks]);
 }
 
 /* Where symbol k of a gemv-layout tensor goes (docs/FORMAT.md, "Symbol
@@ -264,7 +265,7 @@ __global__ void __launch_bounds__(32 * WARPS, decode_min_blocks<FORM>()) decode_
     if (l == 0) g.status[c] = bad;
 }
 
-/* Aligned frames: 32 or 64 lanes; the dequantizing forms take packed
+/* Aligned frames: 32 or 64 lanes; every form but symbols takes packed
  * tables where they fit (measured on an H100, 4096 x 14336 4-bit: decode to
  * F16 1109-1144 GB/s against 1038-1055 unpacked; symbols were faster
  * unpacked, 630-635 G/s against 603-616). */
@@ -272,7 +273,9 @@ template <int FORM, bool SMALL>
 static cudaError_t launch_aligned(const wqc_cuda_frame *g, void *out, cudaStream_t stream, uint64_t blocks, uint32_t stride)
 {
     const bool two = g->lanes == 64;
-    if constexpr (dequantizes<FORM>()) {
+    cudaError_t e = cudaMemsetAsync(g->status + g->nchunks, 0, sizeof(int), stream);
+    if (e != cudaSuccess) return e;
+    if constexpr (FORM != WQC_FORM_SYMBOLS) {
         const size_t packed = block_shared_bytes(g, true);
         if (packs_table(g) && packed <= SHARED_MAX)
             return two ? launch_persistent(decode_aligned_kernel<FORM, true, true, SMALL, true>, packed, blocks, stream, *g, out, stride)

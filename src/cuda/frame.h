@@ -40,7 +40,7 @@ struct wqc_cuda_frame {
     uint64_t *exceptions;       // device, split-e8m3: index << 16 | e8 << 3 | m7 >> 4 of each value outside the window
     uint64_t nexceptions;
     float *scale, *offset_g;    // device, ngroups
-    int *status;                // device, per chunk: 0 ok, else an error code
+    int *status;                // device, per chunk: 0 ok, else an error code; then the aligned decoder's chunk counter
     float *x_scratch;           // device, 8 x cols: the product's interleaved vectors (made on first use)
     uint64_t bytes;
 };
