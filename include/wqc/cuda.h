@@ -106,6 +106,14 @@ typedef struct wqc_cuda_load_times {
      * follows is the GPU finishing and the chunk statuses' check). */
     double started;
     double issued;
+    /* After `issued`: on the GPU's clock (CUDA events, from an event at the
+     * call's start), when the last decode kernel started and when the last
+     * work of any thread's stream (copies, checks, decodes) ended; on the
+     * wall clock, when the last thread saw its stream's work end (what
+     * follows it to `total` is the chunk statuses' check). */
+    double gpu_last_decode;
+    double gpu_end;
+    double synced;
 } wqc_cuda_load_times;
 
 typedef struct wqc_cuda_model wqc_cuda_model;

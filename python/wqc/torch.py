@@ -34,7 +34,8 @@ class LoadTimes(ctypes.Structure):
     _fields_ = [("total", ctypes.c_double), ("read", ctypes.c_double), ("check", ctypes.c_double),
                 ("cpu_decode", ctypes.c_double), ("wait", ctypes.c_double), ("gpu_decode", ctypes.c_double),
                 ("file_bytes", ctypes.c_uint64), ("gpu_bytes", ctypes.c_uint64), ("out_bytes", ctypes.c_uint64),
-                ("started", ctypes.c_double), ("issued", ctypes.c_double)]
+                ("started", ctypes.c_double), ("issued", ctypes.c_double),
+                ("gpu_last_decode", ctypes.c_double), ("gpu_end", ctypes.c_double), ("synced", ctypes.c_double)]
 
 
 def _cuda_library():

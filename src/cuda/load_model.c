@@ -43,8 +43,12 @@ wqc_status wqc_cuda_model_open(const char *path, const wqc_cuda_load_options *op
     if (e == cudaSuccess && st == WQC_OK && m->arena_bytes) e = cudaMalloc((void **)&m->arena, (size_t)m->arena_bytes);
     if (e == cudaSuccess && st == WQC_OK && m->status_count)
         e = cudaMalloc((void **)&m->status, (size_t)m->status_count * sizeof(int));
+    if (e == cudaSuccess && st == WQC_OK && m->status_count)
+        e = cudaHostAlloc((void **)&m->status_host, (size_t)m->status_count * sizeof(int), cudaHostAllocDefault);
     if (e == cudaSuccess && st == WQC_OK && m->seg_out_count) {
         e = cudaMalloc((void **)&m->seg_out, (size_t)m->seg_out_count * sizeof(uint64_t));
+        if (e == cudaSuccess)
+            e = cudaHostAlloc((void **)&m->seg_out_host, (size_t)m->seg_out_count * sizeof(uint64_t), cudaHostAllocDefault);
         uint8_t secret[sizeof m->secret.w];
         XXH3_generateSecret_fromSeed(secret, 0);
         for (size_t k = 0; k < 24; k++) m->secret.w[k] = wqc_le64(secret + 8 * k);
@@ -85,7 +89,7 @@ void wqc_cuda_model_close(wqc_cuda_model *m)
     }
     load_streams_free(m);
     cudaFree(m->arena), cudaFree(m->status), cudaFree(m->outputs), cudaFree(m->seg_out);
-    cudaFreeHost(m->staging);
+    cudaFreeHost(m->staging), cudaFreeHost(m->status_host), cudaFreeHost(m->seg_out_host);
     load_items_free(m);
     if (m->fd >= 0) close(m->fd);
     wqc_unmap_file(&m->map);

@@ -8,14 +8,17 @@
  * segment checks computed on the GPU instead (segment_hash.cu). A frame the
  * GPU decodes is launched after its last piece, on the stream of the worker
  * that ends its last unit, made to wait for the other units' copies; the
- * host decodes the others and sends them the same way. Chunk statuses and
- * the GPU's segment checks are read back once, at the end. */
+ * host decodes the others and sends them the same way. Its chunk statuses
+ * and the GPU's segment checks come back on the same stream into pinned
+ * memory, and are compared once every stream has ended. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../common/trace.h"
 #include "../container/format.h"
 #include "load_internal.h"
 #include "wqc/mapped_file.h"
@@ -25,7 +28,6 @@ typedef struct worker {
     void *const *dst;
     atomic_size_t *next;
     atomic_int *failed;
-    pthread_t thread;
     cudaStream_t stream;
     uint8_t *slot[LOAD_RING];
     cudaEvent_t *sent;
@@ -34,11 +36,28 @@ typedef struct worker {
     wqc_xxh3_state hash;        /* the record (or segment) being read */
     int seg_open, seg_bad;      /* segment checks: a segment's hash started; one failed */
     double read, check, cpu, wait;
-    double t0, started, issued;  /* the call's start; wall milestones (wqc_cuda_load_times) */
+    double t0, started, issued, synced;  /* the call's start; wall milestones (wqc_cuda_load_times) */
+    cudaEvent_t end;            /* timed, after the thread's last work on its stream */
     uint64_t file_bytes, gpu_bytes;
     wqc_status st;
     wqc_error err;
 } worker;
+
+/* The model's worker threads, asleep between loads. */
+typedef struct load_pool {
+    pthread_t thread[LOAD_THREADS_MAX];
+    struct pool_arg {
+        struct load_pool *pool;
+        int index;
+    } arg[LOAD_THREADS_MAX];
+    int made;                   /* threads made: workers 1..made */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    uint64_t round;             /* one a load, under the lock */
+    int stop;
+    worker *jobs;               /* this round's workers */
+    atomic_int done;            /* workers of this round finished */
+} load_pool;
 
 static double now(void)
 {
@@ -216,6 +235,14 @@ static wqc_status record_decode(worker *w, load_item *it, uint8_t *out)
     cudaEventRecord(it->decode_start, w->stream);
     st = wqc_cuda_decode_async(&it->h.g, it->form, out, w->stream, &w->err);
     cudaEventRecord(it->decode_end, w->stream);
+    if (st == WQC_OK) {
+        e = cudaMemcpyAsync(m->status_host + it->part_at[PART_STATUS], base[PART_STATUS], (size_t)size[PART_STATUS],
+                            cudaMemcpyDeviceToHost, w->stream);
+        if (e == cudaSuccess && it->gpu_check)
+            e = cudaMemcpyAsync(m->seg_out_host + it->seg_out_at, m->seg_out + it->seg_out_at,
+                                (size_t)it->nseg * sizeof(uint64_t), cudaMemcpyDeviceToHost, w->stream);
+        if (e != cudaSuccess) return cuda_fail(w, e, "chunk statuses");
+    }
     if (st != WQC_OK) {
         const wqc_cuda_frame *g = &it->h.g;
         return wqc_fail_context(&w->err, st, "%s: tensor '%s' (form %d, %u lanes, %llu chunks of %u, %u tables, %s)",
@@ -297,6 +324,7 @@ static void *work(void *arg)
     for (size_t k; w->st == WQC_OK && !atomic_load(w->failed) && (k = atomic_fetch_add(w->next, 1)) < m->nunits;) {
         const load_unit *u = &m->units[k];
         load_item *it = &m->items[u->item];
+        WQC_TRACE("load unit", k);
         uint8_t *out = w->dst ? (uint8_t *)w->dst[u->item] : m->outputs + it->out_at;
         switch (it->kind) {
         case LOAD_RANGE: w->st = stream_file(w, it, u->from, u->to - u->from, CHECK_NONE, it->offset, it->len, out); break;
@@ -305,42 +333,36 @@ static void *work(void *arg)
         }
     }
     w->issued = now() - w->t0;
+    WQC_TRACE("load worker issued", w->st);
     if (w->st != WQC_OK) atomic_store(w->failed, 1);
+    cudaEventRecord(w->end, w->stream);
     /* Every copy and decode of this thread done before the ring can go. */
     e = cudaStreamSynchronize(w->stream);
+    w->synced = now() - w->t0;
+    WQC_TRACE("load worker synced", w->at);
     if (w->st == WQC_OK && e != cudaSuccess) w->st = cuda_fail(w, e, "decode");
     return NULL;
 }
 
-/* The GPU frames' chunk statuses, read back at once. */
-static wqc_status check_statuses(wqc_cuda_model *m, wqc_error *err)
+/* The GPU frames' chunk statuses and segment checks, back on the host
+ * (every stream has ended). */
+static wqc_status check_statuses(const wqc_cuda_model *m, wqc_error *err)
 {
-    if (!m->status_count) return WQC_OK;
-    int *status = malloc((size_t)m->status_count * sizeof *status);
-    if (!status) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    cudaError_t e = cudaMemcpy(status, m->status, (size_t)m->status_count * sizeof *status, cudaMemcpyDeviceToHost);
-    wqc_status st = e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "chunk statuses");
+    wqc_status st = WQC_OK;
     /* A failed record check is the cause of any chunk's failure: first. */
-    uint64_t *sums = m->seg_out_count ? malloc((size_t)m->seg_out_count * sizeof *sums) : NULL;
-    if (st == WQC_OK && m->seg_out_count && !sums) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    if (st == WQC_OK && sums && (e = cudaMemcpy(sums, m->seg_out, (size_t)m->seg_out_count * sizeof *sums,
-                                                cudaMemcpyDeviceToHost)) != cudaSuccess)
-        st = wqc_cuda_error(err, e, "segment checks");
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
         const load_item *it = &m->items[i];
         for (uint64_t j = 0; it->gpu_check && j < it->nseg && st == WQC_OK; j++) {
             const uint64_t n = j + 1 < it->nseg ? 1ull << it->seg_log : it->body_len - (j << it->seg_log);
-            if (n >= SEGMENT_GPU_MIN && HASH_MISMATCH(it->seg_hash[j], sums[it->seg_out_at + j]))
+            if (n >= SEGMENT_GPU_MIN && HASH_MISMATCH(it->seg_hash[j], m->seg_out_host[it->seg_out_at + j]))
                 st = wqc_fail(err, WQC_ERR_CHECKSUM, "%s: tensor '%s': record checksum mismatch", m->path, it->out.name);
         }
     }
     for (size_t i = 0; st == WQC_OK && i < m->count; i++) {
         const load_item *it = &m->items[i];
-        if (it->gpu && (st = frame_status_check(&it->h.g, status + it->part_at[PART_STATUS], err)) != WQC_OK)
+        if (it->gpu && (st = frame_status_check(&it->h.g, m->status_host + it->part_at[PART_STATUS], err)) != WQC_OK)
             st = wqc_fail_context(err, st, "%s: tensor '%s'", m->path, it->out.name);
     }
-    free(sums);
-    free(status);
     return st;
 }
 
@@ -351,8 +373,8 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
     atomic_int failed = 0;
     worker *w = calloc((size_t)m->threads, sizeof *w);
     if (!w) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    int started = 0;
     wqc_status st = WQC_OK;
+    cudaEventRecord(m->begin, m->stream[0]);
     for (size_t i = 0; i < m->count; i++) {
         load_item *it = &m->items[i];
         atomic_store(&it->units_left, it->nunits);
@@ -362,55 +384,128 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
             frame_host_place(&it->h, base);
         }
     }
-    for (int k = 0; k < m->threads && st == WQC_OK; k++) {
+    for (int k = 0; k < m->threads; k++) {
         worker *x = &w[k];
         x->m = m, x->dst = dst, x->next = &next, x->failed = &failed, x->t0 = t0;
-        x->stream = m->stream[k], x->sent = m->sent[k];
+        x->stream = m->stream[k], x->sent = m->sent[k], x->end = m->stream_end[k];
         for (unsigned s = 0; s < LOAD_RING; s++) x->slot[s] = m->staging + ((size_t)k * LOAD_RING + s) * m->piece;
-        if (pthread_create(&x->thread, NULL, work, x) != 0) st = wqc_fail(err, WQC_ERR_NOMEM, "cannot start a thread");
-        else started++;
     }
-    if (st != WQC_OK) atomic_store(&failed, 1);
-    for (int k = 0; k < started; k++) pthread_join(w[k].thread, NULL);
+    WQC_TRACE("load start", m->threads);
+    load_pool *p = m->pool;
+    atomic_store(&p->done, 0);
+    pthread_mutex_lock(&p->lock);
+    p->jobs = w, p->round++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    /* The calling thread is worker 0; the model's device is set for it and
+     * the caller's put back after. */
+    int caller_device = m->device;
+    (void)cudaGetDevice(&caller_device);
+    (void)work(&w[0]);
+    (void)cudaSetDevice(caller_device);
+    while (atomic_load(&p->done) < p->made) sched_yield();
+    WQC_TRACE("load joined", p->made);
+    const int started = m->threads;
     for (int k = 0; k < started && st == WQC_OK; k++)
         if (w[k].st != WQC_OK) st = w[k].st, *err = w[k].err;
     /* The first failure, not a thread's stop because another failed. */
     if (st == WQC_OK) st = check_statuses(m, err);
+    WQC_TRACE("load checked", st);
     if (t) {
         memset(t, 0, sizeof *t);
+        t->total = now() - t0;
         for (int k = 0; k < started; k++) {
             t->read += w[k].read, t->check += w[k].check, t->cpu_decode += w[k].cpu, t->wait += w[k].wait;
             t->file_bytes += w[k].file_bytes, t->gpu_bytes += w[k].gpu_bytes;
             if (k == 0 || w[k].started < t->started) t->started = w[k].started;
             if (w[k].issued > t->issued) t->issued = w[k].issued;
+            if (w[k].synced > t->synced) t->synced = w[k].synced;
+            float ms = 0;
+            if (st == WQC_OK && cudaEventElapsedTime(&ms, m->begin, m->stream_end[k]) == cudaSuccess && 1e-3 * ms > t->gpu_end)
+                t->gpu_end = 1e-3 * ms;
         }
         for (size_t i = 0; i < m->count; i++) {
             t->out_bytes += m->items[i].out.bytes;
             float ms = 0;
             if (st == WQC_OK && m->items[i].gpu && cudaEventElapsedTime(&ms, m->items[i].decode_start, m->items[i].decode_end) == cudaSuccess)
                 t->gpu_decode += 1e-3 * ms;
+            if (st == WQC_OK && m->items[i].gpu && cudaEventElapsedTime(&ms, m->begin, m->items[i].decode_start) == cudaSuccess &&
+                1e-3 * ms > t->gpu_last_decode)
+                t->gpu_last_decode = 1e-3 * ms;
         }
-        t->total = now() - t0;
     }
     free(w);
     return st;
 }
 
+static void *pool_main(void *arg)
+{
+    const struct pool_arg *a = arg;
+    load_pool *p = a->pool;
+    for (uint64_t seen = 0;;) {
+        pthread_mutex_lock(&p->lock);
+        while (p->round == seen && !p->stop) pthread_cond_wait(&p->wake, &p->lock);
+        const int stop = p->stop;
+        worker *w = p->jobs + a->index;
+        seen = p->round;
+        pthread_mutex_unlock(&p->lock);
+        if (stop) return NULL;
+        (void)work(w);
+        atomic_fetch_add(&p->done, 1);
+    }
+}
+
+static wqc_status pool_make(wqc_cuda_model *m, wqc_error *err)
+{
+    load_pool *p = calloc(1, sizeof *p);
+    if (!p) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    m->pool = p;
+    for (int k = 1; k < m->threads; k++) {
+        p->arg[k] = (struct pool_arg){p, k};
+        if (pthread_create(&p->thread[k], NULL, pool_main, &p->arg[k]) != 0) break;
+        p->made = k;
+    }
+    m->threads = p->made + 1;
+    return WQC_OK;
+}
+
+static void pool_free(wqc_cuda_model *m)
+{
+    load_pool *p = m->pool;
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (int k = 1; k <= p->made; k++) pthread_join(p->thread[k], NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    m->pool = NULL;
+}
+
 wqc_status load_streams_make(wqc_cuda_model *m, wqc_error *err)
 {
-    cudaError_t e = cudaSuccess;
+    cudaError_t e = cudaEventCreate(&m->begin);
     for (int k = 0; e == cudaSuccess && k < m->threads; k++) {
         e = cudaStreamCreateWithFlags(&m->stream[k], cudaStreamNonBlocking);
+        if (e == cudaSuccess) e = cudaEventCreate(&m->stream_end[k]);
         for (unsigned s = 0; e == cudaSuccess && s < LOAD_RING; s++)
             e = cudaEventCreateWithFlags(&m->sent[k][s], cudaEventDisableTiming);
     }
-    return e == cudaSuccess ? WQC_OK : wqc_cuda_error(err, e, "streams");
+    if (e != cudaSuccess) return wqc_cuda_error(err, e, "streams");
+    return pool_make(m, err);
 }
 
 void load_streams_free(wqc_cuda_model *m)
 {
+    pool_free(m);
+    if (m->begin) cudaEventDestroy(m->begin);
     for (int k = 0; k < LOAD_THREADS_MAX; k++) {
         if (m->stream[k]) cudaStreamDestroy(m->stream[k]);
+        if (m->stream_end[k]) cudaEventDestroy(m->stream_end[k]);
         for (unsigned s = 0; s < LOAD_RING; s++)
             if (m->sent[k][s]) cudaEventDestroy(m->sent[k][s]);
     }

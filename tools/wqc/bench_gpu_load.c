@@ -83,7 +83,7 @@ static wqc_status make_files(const gpu_load_matrix *m, size_t n, uint32_t chunk,
 }
 
 /* Stages of a load, in ms (medians): the wall time first. */
-enum { S_TOTAL, S_STARTED, S_ISSUED, S_READ, S_CHECK, S_HOST, S_WAIT, S_GPU, NSTAGES };
+enum { S_TOTAL, S_STARTED, S_ISSUED, S_LAST_DECODE, S_GPU_END, S_SYNCED, S_READ, S_CHECK, S_HOST, S_WAIT, S_GPU, NSTAGES };
 
 static int load_file(const char *path, wqc_decode_as as, int threads, long repeat, double med[NSTAGES], double *open_ms,
                      uint64_t *made)
@@ -101,7 +101,8 @@ static int load_file(const char *path, wqc_decode_as as, int threads, long repea
     for (long r = 0; st == WQC_OK && r <= repeat; r++) {
         wqc_cuda_load_times lt;
         st = wqc_cuda_model_load(m, NULL, &lt, &err);
-        const double v[NSTAGES] = {lt.total, lt.started, lt.issued, lt.read, lt.check, lt.cpu_decode, lt.wait, lt.gpu_decode};
+        const double v[NSTAGES] = {lt.total,   lt.started,     lt.issued, lt.gpu_last_decode, lt.gpu_end, lt.synced,
+                                   lt.read,    lt.check,       lt.cpu_decode, lt.wait,        lt.gpu_decode};
         for (int s = 0; s < NSTAGES; s++) t[r][s] = v[s] * 1e3;
         *made = lt.out_bytes;
     }
@@ -130,18 +131,21 @@ static void print_header(int threads, long repeat)
            "records checked as they arrive (a record's 64 KiB segment checks on the GPU where the file has them), copies to the GPU "
            "on each thread's stream, frames decoded on the GPU once all their units have landed. `open` (once: index, descriptors, GPU and pinned memory) is not "
            "part of `load`. Wall-clock medians of %ld loads from the page cache, in ms; `started` and `issued` are the wall "
-           "clock when the first thread took its first unit and when the last one had read and issued its last (the "
-           "rest of `load` is the GPU finishing), read, check, host decode and wait are thread-ms summed over the "
+           "clock when the first thread took its first unit and when the last one had read and issued its last; `last "
+           "decode` and `GPU end` on the GPU's clock (CUDA events from the load's start) when the last decode kernel "
+           "started and the last stream's work ended; `synced` the wall clock when the last thread saw its stream "
+           "finish (the rest of `load` is the chunk statuses' check); read, check, host decode and wait are thread-ms summed over the "
            "threads, GPU decode the kernels' time summed (CUDA events).\n\n",
            threads, repeat);
-    printf("| file | bytes | open | load | started | issued | read | check | host decode | wait for copies | GPU decode "
+    printf("| file | bytes | open | load | started | issued | last decode | GPU end | synced | read | check | host decode | wait for copies | GPU decode "
            "| made in GPU memory, GB/s |");
 }
 
 static void print_row(const char *name, uint64_t bytes, double open_ms, const double *s, uint64_t made)
 {
-    printf("| %s | %llu | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.1f |", name,
-           (unsigned long long)bytes, open_ms, s[S_TOTAL], s[S_STARTED], s[S_ISSUED], s[S_READ], s[S_CHECK], s[S_HOST],
+    printf("| %s | %llu | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.1f |",
+           name, (unsigned long long)bytes, open_ms, s[S_TOTAL], s[S_STARTED], s[S_ISSUED], s[S_LAST_DECODE],
+           s[S_GPU_END], s[S_SYNCED], s[S_READ], s[S_CHECK], s[S_HOST],
            s[S_WAIT], s[S_GPU], (double)made / s[S_TOTAL] / 1e6);
 }
 
@@ -161,7 +165,7 @@ int bench_gpu_load_file(const char *path, long repeat)
     if (!load_file(path, WQC_AS_ORIGINAL, threads, repeat, med, &open_ms, &made)) return 0;
     printf("## Loading %s into GPU memory\n\n", path);
     print_header(threads, repeat);
-    printf("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     print_row(path, (uint64_t)bytes, open_ms, med, made);
     printf("\n");
     return 1;
@@ -202,7 +206,7 @@ int bench_gpu_load(const gpu_load_matrix *m, size_t n, const void *wqc, size_t w
         printf("\n## Loading into GPU memory from a file in the page cache\n\n");
         printf("The distinct matrices above as five files; the lossless .wqc has chunks of %u symbols. ", chunk);
         print_header(threads, repeat);
-        printf(" load vs F16 file | vs BF16 file |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        printf(" load vs F16 file | vs BF16 file |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (int k = 0; k < NFILES; k++) {
             if (!len[k]) continue;
             print_row(file_names[k], len[k], open_ms[k], med[k], made[k]);
