@@ -36,7 +36,9 @@ static int gpu_candidate(const wqc_frame *f)
 
 /* Places a GPU frame's parts: the arena's, and its statuses in the block;
  * checked on the GPU, its whole body where its payload would be, the
- * payload inside it, and its segment checks' results. */
+ * payload inside it, and its segment checks' results. The parts after the
+ * payload follow each other in their order (the pipeline copies them as
+ * one span). */
 static void place_parts(wqc_cuda_model *m, load_item *it)
 {
     uint64_t size[PARTS];
