@@ -130,4 +130,15 @@ check "the error names the missing shard" 'grep -q "model-00001-of" "$tmp/err"'
 echo '{"weight_map": {"a": "../m.wqc"}}' >escape.wqc.index.json
 expect_status 4 "an index escaping its folder" -- "$wqc" info escape.wqc.index.json
 check "says the shard path is invalid" 'grep -q "invalid shard path" "$tmp/err"'
+
+# WQC_TRACE=1: the run's moments on stderr at exit (a tensor of 1 Mi symbols in
+# chunks of 64 Ki streams as tasks on the threads), the same output; nothing without it.
+"$py" "$make_model" big.safetensors 1 1024 1024 F16 || exit 1
+"$wqc" encode big.safetensors --chunk 65536 -o big.wqc -q -f || exit 1
+"$wqc" decode big.wqc -T 2 -o plain.safetensors -q -f 2>plain.err
+WQC_TRACE=1 "$wqc" decode big.wqc -T 2 -o traced.safetensors -q -f 2>traced.err
+check "WQC_TRACE=1 names the reader's open, the stream's tasks and the exit" \
+    'grep -q "ms  t0  reader opened 1$" traced.err && grep -q " stream tasks " traced.err && grep -q " worked 0$" traced.err && tail -1 traced.err | grep -q " exit 0$"'
+check "a traced run writes what an untraced one does" 'cmp -s traced.safetensors plain.safetensors'
+check "nothing on stderr without WQC_TRACE" '[[ ! -s plain.err ]]'
 finish
