@@ -353,7 +353,7 @@ static void *work(void *arg)
     /* Every copy and decode of this thread done before the ring can go. */
     e = cudaStreamSynchronize(w->stream);
     w->synced = now() - w->t0;
-    WQC_TRACE("load worker synced", w->at);
+    WQC_TRACE("load worker synced", w->st);
     if (w->st == WQC_OK && e != cudaSuccess) w->st = cuda_fail(w, e, "decode");
     return NULL;
 }
