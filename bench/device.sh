@@ -34,16 +34,21 @@ cmake -S . -B /tmp/wqc-build -DCMAKE_BUILD_TYPE=Release -DWQC_BUILD_TESTS=OFF \
 cmake --build /tmp/wqc-build -j"$(nproc)" >/dev/null
 b=/tmp/wqc-build
 lscpu | grep -E "Model name|Thread\(s\) per core|Core\(s\) per socket|Socket|^CPU\(s\)|MHz|NUMA node\(s\)" >"$out/cpu.txt"
-# Median of the whole-process wall times (ms) of a command run n times.
+# Median of the whole-process wall times (ms, to 0.1) of a command run n
+# times, read from bash's own clock ($EPOCHREALTIME, bash 5): a `date`
+# process before and after each run added its own start (1-2 ms) to every
+# figure.
 median_ms() {
     local n=$1
     shift
     for ((i = 0; i < n; i++)); do
-        local s=$(date +%s%N)
+        local s=$EPOCHREALTIME
         "$@" >/dev/null
-        echo $((($(date +%s%N) - s) / 1000000))
-    done | sort -n | sed -n "$(((n + 1) / 2))p"
+        local e=$EPOCHREALTIME
+        echo $((${e/[.,]/} - ${s/[.,]/}))
+    done | sort -n | sed -n "$(((n + 1) / 2))p" | awk '{printf "%.1f", $1 / 1000}'
 }
+[[ -n ${EPOCHREALTIME:-} ]] || { echo "bench/device.sh: needs bash 5 (EPOCHREALTIME)" >&2; exit 1; }
 if want codec; then "$b/wqc" bench --repeat 5 >"$out/codec-device.txt" 2>&1; fi
 if want lookups; then
     {
