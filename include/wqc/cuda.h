@@ -45,7 +45,9 @@ void wqc_cuda_frame_shape(const wqc_cuda_frame *g, uint64_t *rows, uint64_t *col
  * only: form F32, F16 or BF16 as its dtype is, SYMBOLS for 1-byte dtypes. */
 wqc_status wqc_cuda_decode(const wqc_cuda_frame *g, wqc_rans_form form, void *dev_out, wqc_error *err);
 /* The same queued on a cudaStream_t (NULL: the default stream), without
- * waiting: once the stream has run it, wqc_cuda_frame_check reports damage. */
+ * waiting: once the stream has run it, wqc_cuda_frame_check reports damage.
+ * A frame's decodes must not overlap on different streams: they share its
+ * chunk statuses and the counter that hands its chunks to the warps. */
 wqc_status wqc_cuda_decode_async(const wqc_cuda_frame *g, wqc_rans_form form, void *dev_out, void *stream,
                                  wqc_error *err);
 wqc_status wqc_cuda_frame_check(const wqc_cuda_frame *g, wqc_error *err);
