@@ -37,11 +37,14 @@ lscpu | grep -E "Model name|Thread\(s\) per core|Core\(s\) per socket|Socket|^CP
 # Median of the whole-process wall times (ms, to 0.1) of a command run n
 # times, read from bash's own clock ($EPOCHREALTIME, bash 5): a `date`
 # process before and after each run added its own start (1-2 ms) to every
-# figure.
+# figure. FRESH=FILE: FILE is removed before each run, untimed: replacing a
+# file frees its page cache in the rename (decode -T 2 of 128 Mi symbols to
+# a file on the VM: 51-65 ms new, 83-290 ms over the last run's output).
 median_ms() {
     local n=$1
     shift
     for ((i = 0; i < n; i++)); do
+        [[ -z ${FRESH:-} || $FRESH == /dev/null ]] || rm -f "$FRESH"
         local s=$EPOCHREALTIME
         "$@" >/dev/null
         local e=$EPOCHREALTIME
@@ -102,9 +105,9 @@ PY
         for t in 1 2 4 8 16; do
             r="| $t"
             for dst in /dev/null /tmp/s.out.npy; do
-                r="$r | $(median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
-                r="$r | $(WQC_SEGMENT_CHECKS=0 WQC_CHECK_AHEAD=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
-                r="$r | $(WQC_SEGMENT_CHECKS=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
+                r="$r | $(FRESH=$dst median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
+                r="$r | $(FRESH=$dst WQC_SEGMENT_CHECKS=0 WQC_CHECK_AHEAD=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
+                r="$r | $(FRESH=$dst WQC_SEGMENT_CHECKS=0 median_ms 9 "$b/wqc" decode --symbols -T $t /tmp/s.wqc -o $dst -f)"
             done
             echo "$r |"
         done
@@ -118,11 +121,11 @@ if want encode; then
         echo "| threads | pylm-22M 4-bit | pylm-22M --lossless | 8 x 4096x4096 F16, 4-bit | zstd -3 -T N pylm | zstd -3 -T N 8 x F16 |"
         echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
         for t in 1 2 4 8 16; do
-            echo "| $t | $(median_ms 5 "$b/wqc" encode "$pylm" -T $t -o /tmp/e$t.wqc -q -f)" \
-                "| $(median_ms 5 "$b/wqc" encode --lossless "$pylm" -T $t -o /tmp/el$t.wqc -q -f)" \
-                "| $(median_ms 5 "$b/wqc" encode /tmp/big.safetensors -T $t -o /tmp/eb$t.wqc -q -f)" \
-                "| $(median_ms 5 zstd -3 -T$t -q -f "$pylm" -o /tmp/z.zst)" \
-                "| $(median_ms 5 zstd -3 -T$t -q -f /tmp/big.safetensors -o /tmp/zb.zst) |"
+            echo "| $t | $(FRESH=/tmp/e$t.wqc median_ms 5 "$b/wqc" encode "$pylm" -T $t -o /tmp/e$t.wqc -q -f)" \
+                "| $(FRESH=/tmp/el$t.wqc median_ms 5 "$b/wqc" encode --lossless "$pylm" -T $t -o /tmp/el$t.wqc -q -f)" \
+                "| $(FRESH=/tmp/eb$t.wqc median_ms 5 "$b/wqc" encode /tmp/big.safetensors -T $t -o /tmp/eb$t.wqc -q -f)" \
+                "| $(FRESH=/tmp/z.zst median_ms 5 zstd -3 -T$t -q -f "$pylm" -o /tmp/z.zst)" \
+                "| $(FRESH=/tmp/zb.zst median_ms 5 zstd -3 -T$t -q -f /tmp/big.safetensors -o /tmp/zb.zst) |"
             for f in e el eb; do cmp -s /tmp/${f}1.wqc /tmp/$f$t.wqc || echo "$f: -T $t wrote another file"; done
         done
     } >"$out/encode-threads-device.txt" 2>&1
