@@ -419,8 +419,7 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
     (void)cudaSetDevice(caller_device);
     while (atomic_load(&p->done) < p->made) sched_yield();
     WQC_TRACE("load joined", p->made);
-    const int started = m->threads;
-    for (int k = 0; k < started && st == WQC_OK; k++)
+    for (int k = 0; k < m->threads && st == WQC_OK; k++)
         if (w[k].st != WQC_OK) st = w[k].st, *err = w[k].err;
     /* The first failure, not a thread's stop because another failed. */
     if (st == WQC_OK) st = check_statuses(m, err);
@@ -428,7 +427,7 @@ wqc_status load_pipeline_run(wqc_cuda_model *m, void *const *dst, wqc_cuda_load_
     if (t) {
         memset(t, 0, sizeof *t);
         t->total = now() - t0;
-        for (int k = 0; k < started; k++) {
+        for (int k = 0; k < m->threads; k++) {
             t->read += w[k].read, t->check += w[k].check, t->cpu_decode += w[k].cpu, t->wait += w[k].wait;
             t->file_bytes += w[k].file_bytes, t->gpu_bytes += w[k].gpu_bytes;
             if (k == 0 || w[k].started < t->started) t->started = w[k].started;

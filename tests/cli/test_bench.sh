@@ -127,6 +127,10 @@ expect_status 2 "--gpu with a FILE and --shapes" -- "$wqc" bench --gpu w.npy --s
 expect_status 2 "--gpu with a FILE and --model" -- "$wqc" bench --gpu w.npy --model llama-7b
 expect_status 2 "--gpu with --json" -- "$wqc" bench --gpu --json
 expect_status 2 "--gpu with --shapes and --model" -- "$wqc" bench --gpu --shapes 64x64 --model llama-7b
+expect_status 2 "--gpu --lanes the GPU does not decode" -- "$wqc" bench --gpu --lanes 48
+check "--gpu --lanes 48: says what the GPU takes" 'grep -q "up to 32 lanes or 64, got 48" "$tmp/err"'
+expect_status 2 "--gpu FILE with --lanes" -- "$wqc" bench --gpu w.npy --lanes 64
+check "--gpu FILE --lanes: says the file loads as coded" 'grep -q "loads the file as coded" "$tmp/err"'
 if ! nvidia-smi -L >/dev/null 2>&1; then
     expect_status 1 "--gpu without CUDA or a GPU" -- "$wqc" bench --gpu --shapes 64x64
     check "--gpu without CUDA or a GPU: one line that says which" \

@@ -47,7 +47,7 @@ typedef struct gpu_bench {
     wqc_reader *r;
     wqc_memory_out lossless;      /* their BF16, lossless */
     wqc_reader *lr;
-    uint32_t chunk;
+    uint32_t chunk, lanes;
     long repeat;
     cudaEvent_t t0, t1;
     bench_cublas blas;
@@ -161,7 +161,7 @@ static int make_weights(const bench_args *a, gpu_bench *b)
         wqc_encode_options o;
         wqc_encode_options_default(&o);
         o.mode = WQC_MODE_ORDER0;
-        o.rans.lanes = a->lanes ? (uint32_t)a->lanes : 32;
+        o.rans.lanes = b->lanes;
         o.rans.chunk = b->chunk;
         o.rans.threads = cli_cpu_count();
         void *scratch = NULL;
@@ -430,7 +430,8 @@ int bench_gpu(const bench_args *a)
         return WQC_EXIT_ERROR;
     }
     if (a->file) return bench_gpu_load_file(a->file, a->repeat) ? WQC_EXIT_OK : WQC_EXIT_ERROR;
-    gpu_bench b = {.chunk = a->chunk ? (uint32_t)a->chunk : DEFAULT_CHUNK, .repeat = a->repeat};
+    gpu_bench b = {.chunk = a->chunk ? (uint32_t)a->chunk : DEFAULT_CHUNK, .lanes = a->lanes ? (uint32_t)a->lanes : 32,
+                   .repeat = a->repeat};
     const char *spec = a->shapes ? a->shapes : BENCH_GPU_SHAPES, *what = NULL;
     if (a->model) {
         for (size_t i = 0; i < sizeof models / sizeof *models; i++)
@@ -460,10 +461,10 @@ int bench_gpu(const bench_args *a)
     char quant[96];
     printf("# GPU decode and products on %s\n\n", prop.name);
     printf("`wqc bench --gpu%s%s%s%s --chunk %u --repeat %ld`: synthetic Gaussian weights (sigma 0.02), %s, coded "
-           "order-0 with %ld lanes and chunks of %u symbols; %d SMs.\n",
+           "order-0 with %u lanes and chunks of %u symbols; %d SMs.\n",
            a->model ? " --model " : "", a->model ? a->model : "", a->shapes ? " --shapes " : "", a->shapes ? a->shapes : "",
-           b.chunk, b.repeat, wqc_quant_params_describe(&a->quant.params, quant, sizeof quant), a->lanes ? a->lanes : 32,
-           b.chunk, prop.multiProcessorCount);
+           b.chunk, b.repeat, wqc_quant_params_describe(&a->quant.params, quant, sizeof quant), b.lanes, b.chunk,
+           prop.multiProcessorCount);
     double copy_gbs = 0, rate = 0, largest = 0;
     for (size_t i = 0; ok && i < b.n; i++) {
         double cg = 0, r = 0;

@@ -137,6 +137,15 @@ static int parse_args(int argc, char **argv, bench_args *a)
                   "--synthetic, --gemv, --lossless or --json");
         return WQC_EXIT_USAGE;
     }
+    /* The GPU's decoders take 1 to 32 lanes or 64; a FILE loads with its own. */
+    if (a->gpu && a->lanes && a->file) {
+        cli_error("--gpu FILE loads the file as coded: --lanes goes with the synthetic matrices only");
+        return WQC_EXIT_USAGE;
+    }
+    if (a->gpu && a->lanes > 32 && a->lanes != 64) {
+        cli_error("--gpu --lanes: the GPU decodes up to 32 lanes or 64, got %ld", a->lanes);
+        return WQC_EXIT_USAGE;
+    }
     if (a->codecs && (a->gemv || a->gpu)) {
         cli_error("--codecs goes with the codec table or --lossless, not --gemv or --gpu (they race fixed peers)");
         return WQC_EXIT_USAGE;
