@@ -131,6 +131,9 @@ expect_status 2 "--gpu --lanes the GPU does not decode" -- "$wqc" bench --gpu --
 check "--gpu --lanes 48: says what the GPU takes" 'grep -q "up to 32 lanes or 64, got 48" "$tmp/err"'
 expect_status 2 "--gpu FILE with --lanes" -- "$wqc" bench --gpu w.npy --lanes 64
 check "--gpu FILE --lanes: says the file loads as coded" 'grep -q "loads the file as coded" "$tmp/err"'
+expect_status 2 "--gpu FILE with --chunk" -- "$wqc" bench --gpu w.npy --chunk 4096
+check "--gpu FILE --chunk: names --chunk" 'grep -q "loads the file as coded: --chunk goes" "$tmp/err"'
+expect_status 2 "--gpu FILE with --precision" -- "$wqc" bench --gpu w.npy --precision 11
 if ! nvidia-smi -L >/dev/null 2>&1; then
     expect_status 1 "--gpu without CUDA or a GPU" -- "$wqc" bench --gpu --shapes 64x64
     check "--gpu without CUDA or a GPU: one line that says which" \

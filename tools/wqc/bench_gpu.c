@@ -163,6 +163,7 @@ static int make_weights(const bench_args *a, gpu_bench *b)
         o.mode = WQC_MODE_ORDER0;
         o.rans.lanes = b->lanes;
         o.rans.chunk = b->chunk;
+        if (a->precision) o.rans.precision = (int)a->precision;
         o.rans.threads = cli_cpu_count();
         void *scratch = NULL;
         if (st == WQC_OK) st = wqc_encode_symbols(&fr, &o, NULL, &scratch, &err);

@@ -138,8 +138,9 @@ static int parse_args(int argc, char **argv, bench_args *a)
         return WQC_EXIT_USAGE;
     }
     /* The GPU's decoders take 1 to 32 lanes or 64; a FILE loads with its own. */
-    if (a->gpu && a->lanes && a->file) {
-        cli_error("--gpu FILE loads the file as coded: --lanes goes with the synthetic matrices only");
+    if (a->gpu && a->file && (a->lanes || a->chunk || a->precision)) {
+        cli_error("--gpu FILE loads the file as coded: --%s goes with the synthetic matrices only",
+                  a->lanes ? "lanes" : a->chunk ? "chunk" : "precision");
         return WQC_EXIT_USAGE;
     }
     if (a->gpu && a->lanes > 32 && a->lanes != 64) {
