@@ -1,16 +1,22 @@
 // What a (virtual) machine's CPUs can do, for reading thread-scaling figures:
 // which CPUs share a core with cpu 0 (four multiply chains, port-bound, alone
 // and beside it: a ratio near 2 is a sibling) and read and write bandwidth
-// with 1..N threads, 256 MiB each, already faulted.
-//   gcc -O2 -pthread bench/cpu_probe.c -o /tmp/cpu_probe && /tmp/cpu_probe $(nproc)
+// with 1..N threads, 256 MiB each, already faulted; with a FILE, how fast 128
+// MiB go into a new file's page cache (the bound of any decoder's output to
+// a file): write() on one thread, pwrite() from 1..N threads at their
+// offsets, a shared mapping filled by 1..N threads.
+//   gcc -O2 -pthread bench/cpu_probe.c -o /tmp/cpu_probe && /tmp/cpu_probe $(nproc) [FILE]
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static void pin(int cpu) { cpu_set_t s; CPU_ZERO(&s); CPU_SET(cpu, &s); pthread_setaffinity_np(pthread_self(), sizeof s, &s); }
@@ -43,6 +49,53 @@ static void *mem(void *p)
     }
     j->t = now() - t0; return NULL;
 }
+// File output: 4 MiB pieces of a 128 MiB file, taken in turn by the threads.
+enum { FILE_BYTES = 128 << 20, PIECE = 4 << 20 };
+typedef struct { int fd; uint8_t *map; const uint8_t *src; int *next; } fjob;
+static void *fill(void *p)
+{
+    fjob *j = p;
+    for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < FILE_BYTES / PIECE;) {
+        if (j->map) memcpy(j->map + (size_t)k * PIECE, j->src, PIECE);
+        else if (pwrite(j->fd, j->src, PIECE, (off_t)k * PIECE) != PIECE) abort();
+    }
+    return NULL;
+}
+// One run into a new file at path, in ms: mode 0 write(), 1 pwrite, 2 mapping.
+static double file_run(const char *path, int mode, int n, const uint8_t *src)
+{
+    unlink(path);
+    double t0 = now();
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644), next = 0;
+    if (fd < 0) { perror(path); exit(1); }
+    if (mode == 0) {
+        for (int k = 0; k < FILE_BYTES / PIECE; k++) if (write(fd, src, PIECE) != PIECE) abort();
+    } else {
+        uint8_t *map = NULL;
+        if (mode == 2 && (ftruncate(fd, FILE_BYTES) != 0 ||
+                          (map = mmap(NULL, FILE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)) abort();
+        fjob j = {fd, map, src, &next}; pthread_t t[64];
+        for (int k = 0; k < n; k++) pthread_create(&t[k], NULL, fill, &j);
+        for (int k = 0; k < n; k++) pthread_join(t[k], NULL);
+        if (map) munmap(map, FILE_BYTES);
+    }
+    close(fd);
+    double ms = 1e3 * (now() - t0);
+    unlink(path);
+    return ms;
+}
+static int by_value(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+static void file_probe(const char *path, int ncpu)
+{
+    static const char *name[] = {"write() ", "pwrite()", "mapping "};
+    uint8_t *src = malloc(PIECE); memset(src, 7, PIECE);
+    for (int mode = 0; mode < 3; mode++) for (int n = 1; n <= (mode ? ncpu : 1); n *= 2) {
+        double t[5]; for (int r = 0; r < 5; r++) t[r] = file_run(path, mode, n, src);
+        qsort(t, 5, sizeof *t, by_value);
+        printf("128 MiB to a new file, %s %2d threads: %.1f ms (%.1f GB/s), median of 5\n", name[mode], n, t[2], FILE_BYTES / t[2] / 1e6);
+    }
+    free(src);
+}
 int main(int argc, char **argv)
 {
     int ncpu = argc > 1 ? atoi(argv[1]) : 16;
@@ -58,5 +111,6 @@ int main(int argc, char **argv)
         printf("%s %2d threads: %.1f GB/s\n", w ? "memset" : "read  ", n, 4.0 * per * n / worst / 1e9);
         pthread_barrier_destroy(&b);
     }
+    if (argc > 2) file_probe(argv[2], ncpu);
     return 0;
 }
