@@ -6,6 +6,7 @@
 
 #include "test_common.h"
 #include "../../src/container/format.h"
+#include "../../src/common/async_sink.h"
 #include "../../src/common/ordered_tasks.h"
 #include "../../src/common/xxh3.h"
 #include <xxhash.h>
@@ -805,6 +806,100 @@ static void test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure(void 
     assert_int_equal(wqc_ordered_workers(0, 16), 1);
 }
 
+/* A sink that keeps what it is given and fails its call `fail` (0: none). */
+typedef struct kept_sink {
+    wqc_memory_out out;
+    int calls, fail;
+} kept_sink;
+
+static wqc_status keep_pieces(void *ctx, const void *buf, size_t len, wqc_error *err)
+{
+    kept_sink *k = ctx;
+    if (++k->calls == k->fail) return wqc_fail(err, WQC_ERR_IO, "write %d failed", k->calls);
+    return wqc_memory_sink(&k->out, buf, len, err);
+}
+
+static void test_async_sink_writes_in_order_and_reports_its_failure(void **state)
+{
+    (void)state;
+    /* Two buffers for 40 pieces: takes wait for the writer to give them back. */
+    kept_sink k = {0};
+    wqc_async_sink *a = wqc_async_sink_open(keep_pieces, &k, 2, 100);
+    assert_non_null(a);
+    wqc_error err;
+    for (int i = 0; i < 40; i++) {
+        uint8_t *buf = wqc_async_sink_take(a);
+        memset(buf, i, (size_t)(i % 7 + 1));
+        assert_int_equal(wqc_async_sink_put(a, buf, (size_t)(i % 7 + 1), &err), WQC_OK);
+    }
+    wqc_async_sink_give(a, wqc_async_sink_take(a)); /* taken, not put: not written */
+    assert_int_equal(wqc_async_sink_close(a, &err), WQC_OK);
+    assert_int_equal(k.calls, 40);
+    size_t at = 0;
+    for (int i = 0; i < 40; i++)
+        for (int j = 0; j < i % 7 + 1; j++) assert_int_equal(k.out.data[at++], i);
+    assert_int_equal(at, k.out.len);
+    free(k.out.data);
+    /* The 5th write fails: nothing after it is written, a later put or the
+     * close reports it, and a buffer taken and never put is freed at close. */
+    k = (kept_sink){.fail = 5};
+    assert_non_null(a = wqc_async_sink_open(keep_pieces, &k, 3, 16));
+    wqc_status st = WQC_OK;
+    for (int i = 0; i < 20 && st == WQC_OK; i++) {
+        uint8_t *buf = wqc_async_sink_take(a);
+        st = wqc_async_sink_put(a, buf, 16, &err);
+    }
+    (void)wqc_async_sink_take(a);
+    wqc_status closed = wqc_async_sink_close(a, &err);
+    assert_int_equal(st == WQC_OK ? closed : st, WQC_ERR_IO);
+    assert_int_equal(closed, WQC_ERR_IO);
+    assert_string_equal(err.msg, "write 5 failed");
+    assert_int_equal(k.calls, 5);
+    assert_int_equal(k.out.len, 4 * 16);
+    free(k.out.data);
+}
+
+/* A stream of many tasks gives the same bytes with and without the writer
+ * thread, and its sink's failure, on one thread and on three. */
+static void test_frame_stream_through_the_writer_thread(void **state)
+{
+    (void)state;
+    enum { ROWS = 256, COLS = 1024 };
+    wqc_synthetic_spec spec = {WQC_SYNTH_GAUSSIAN, ROWS, COLS, 0.02, 5};
+    float *w;
+    assert_int_equal(wqc_synthetic_generate(&spec, &w, NULL), WQC_OK);
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, ROWS, COLS, &p, "w", &q, NULL), WQC_OK);
+    wqc_rans_params rp = {12, 32, 1024, 1};
+    wqc_rans_coded c;
+    assert_int_equal(wqc_rans_encode(q.symbols, ROWS * COLS, q.alphabet, &rp, &c, NULL), WQC_OK);
+    wqc_frame f = coded_frame("w", ROWS, COLS, &p, &q, &c);
+    wqc_error err;
+    for (int threads = 1; threads <= 3; threads += 2) {
+        kept_sink ref = {0}, async = {0}, failing = {.fail = 3};
+        /* A window of 8 KiB: over a hundred tasks of a few chunks. */
+        setenv("WQC_ASYNC_WRITE", "0", 1);
+        assert_int_equal(wqc_frame_stream(&f, WQC_FORM_F16, threads, 8192, keep_pieces, &ref, &err), WQC_OK);
+        unsetenv("WQC_ASYNC_WRITE");
+        assert_int_equal(wqc_frame_stream(&f, WQC_FORM_F16, threads, 8192, keep_pieces, &async, &err), WQC_OK);
+        assert_int_equal(ref.out.len, 2 * ROWS * COLS);
+        assert_int_equal(async.out.len, ref.out.len);
+        assert_memory_equal(async.out.data, ref.out.data, ref.out.len);
+        assert_int_equal(wqc_frame_stream(&f, WQC_FORM_F16, threads, 8192, keep_pieces, &failing, &err), WQC_ERR_IO);
+        assert_string_equal(err.msg, "write 3 failed");
+        /* Two pieces written, the first two of the stream; no write after the failed one. */
+        assert_int_equal(failing.calls, 3);
+        assert_true(failing.out.len > 0 && failing.out.len < ref.out.len / 4);
+        assert_memory_equal(failing.out.data, ref.out.data, failing.out.len);
+        free(ref.out.data), free(async.out.data), free(failing.out.data);
+    }
+    wqc_rans_coded_free(&c);
+    wqc_quantized_free(&q);
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +916,8 @@ int main(void)
         cmocka_unit_test(test_container_segments_read),
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
         cmocka_unit_test(test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure),
+        cmocka_unit_test(test_async_sink_writes_in_order_and_reports_its_failure),
+        cmocka_unit_test(test_frame_stream_through_the_writer_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
