@@ -13,8 +13,8 @@ struct wqc_async_sink {
     pthread_mutex_t lock;
     pthread_cond_t queued, freed;
     int count;
-    size_t bytes;
     uint8_t **all;              /* every buffer, for close */
+    size_t *size;               /* each one's mapped size */
     uint8_t **free_list;        /* `nfree` of them free */
     int nfree;
     struct piece {
@@ -51,37 +51,82 @@ static void *writer(void *arg)
     return NULL;
 }
 
-/* The buffers are mapped, not taken from the heap, and unmapped at close:
- * from the heap, a stream's pool of 8 MiB blocks left the heap fragmented,
- * and decoding a model of twelve 8 MiB tensors peaked at 61 MB resident
- * instead of 13. Advised as huge pages (fewer first-touch faults). */
-static uint8_t *buffer_map(size_t bytes)
+/* The buffers are mapped, not taken from the heap: from the heap, a
+ * stream's pool of 8 MiB blocks left it fragmented, and decoding a model of
+ * twelve 8 MiB tensors peaked at 61 MB resident instead of 13. Mapped
+ * afresh for every stream they were faulted again each time (16 MiB a
+ * tensor: that model's -T 1 decode went 53-60 -> 64-78 ms), so closed
+ * pools leave their buffers here, up to KEPT, for the next stream. Advised
+ * as huge pages (fewer first-touch faults). */
+enum { KEPT = 16 };
+static struct kept_buffer {
+    uint8_t *p;
+    size_t bytes;
+} kept[KEPT];
+static int nkept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A buffer of at least `bytes` (its size in *size): a kept one, else mapped. */
+static uint8_t *buffer_get(size_t bytes, size_t *size)
 {
+    pthread_mutex_lock(&kept_lock);
+    for (int k = 0; k < nkept; k++)
+        if (kept[k].bytes >= bytes) {
+            uint8_t *p = kept[k].p;
+            *size = kept[k].bytes;
+            kept[k] = kept[--nkept];
+            pthread_mutex_unlock(&kept_lock);
+            return p;
+        }
+    pthread_mutex_unlock(&kept_lock);
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE); /* advice only */
 #endif
+    *size = bytes;
     return p;
+}
+
+/* Keeps a buffer for the next stream; past KEPT, the smallest goes. */
+static void buffer_put(uint8_t *p, size_t bytes)
+{
+    pthread_mutex_lock(&kept_lock);
+    if (nkept < KEPT) {
+        kept[nkept++] = (struct kept_buffer){p, bytes};
+        p = NULL;
+    } else {
+        int small = 0;
+        for (int k = 1; k < KEPT; k++)
+            if (kept[k].bytes < kept[small].bytes) small = k;
+        if (kept[small].bytes < bytes) {
+            struct kept_buffer out = kept[small];
+            kept[small] = (struct kept_buffer){p, bytes};
+            p = out.p, bytes = out.bytes;
+        }
+    }
+    pthread_mutex_unlock(&kept_lock);
+    if (p) munmap(p, bytes);
 }
 
 static void buffers_free(wqc_async_sink *a)
 {
     for (int k = 0; a->all && k < a->count; k++)
-        if (a->all[k]) munmap(a->all[k], a->bytes);
-    free(a->all), free(a->free_list), free(a->queue);
+        if (a->all[k]) buffer_put(a->all[k], a->size[k]);
+    free(a->all), free(a->size), free(a->free_list), free(a->queue);
 }
 
 wqc_async_sink *wqc_async_sink_open(wqc_sink_fn sink, void *ctx, int count, size_t bytes)
 {
     wqc_async_sink *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->sink = sink, a->ctx = ctx, a->count = count, a->bytes = bytes ? bytes : 1;
+    a->sink = sink, a->ctx = ctx, a->count = count;
     a->all = calloc((size_t)count, sizeof *a->all);
+    a->size = calloc((size_t)count, sizeof *a->size);
     a->free_list = calloc((size_t)count, sizeof *a->free_list);
     a->queue = calloc((size_t)count, sizeof *a->queue);
-    int ok = a->all && a->free_list && a->queue;
-    for (int k = 0; ok && k < count; k++) ok = (a->free_list[k] = a->all[k] = buffer_map(a->bytes)) != NULL;
+    int ok = a->all && a->size && a->free_list && a->queue;
+    for (int k = 0; ok && k < count; k++) ok = (a->free_list[k] = a->all[k] = buffer_get(bytes ? bytes : 1, &a->size[k])) != NULL;
     a->nfree = count;
     if (ok) {
         pthread_mutex_init(&a->lock, NULL);

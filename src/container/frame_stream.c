@@ -119,31 +119,34 @@ static void buffers_free(uint8_t **b, int workers)
     free(b);
 }
 
-/* Whether streams hand their output to a writer thread (WQC_ASYNC_WRITE=0:
- * not; benchmarks and the tests of the other path). */
-static int async_wanted(void)
+/* Whether streams hand their output to a writer thread: where two cores
+ * are spare (`spare`), or as WQC_ASYNC_WRITE=0 or 1 says (benchmarks and
+ * the tests of both paths). */
+static int async_wanted(int spare)
 {
     const char *v = getenv("WQC_ASYNC_WRITE");
-    return !(v && !strcmp(v, "0"));
+    return v && (!strcmp(v, "0") || !strcmp(v, "1")) ? v[0] == '1' : spare;
 }
 
 /* Runs s over the frame's chunks: a task's symbols (or output form) in
  * sym_bytes, its split values (out_bytes > 0) in out_bytes. With two tasks
- * or more and a core to spare, what a task hands over goes to the sink on
- * a writer thread (async_sink.h), from a pool of a buffer a worker and two
- * more: decode -T 1 of 128 Mi symbols to a file spent a third of its time
- * in its page-cache writes. Without a spare core the writer competes with
- * the workers (and OpenMP's spinning waits): on 2 cores, -T 2 to a file
- * went 42 -> 63-70 ms; and with every core decoding, the writes are back
- * to back already. */
+ * or more and two cores to spare, what a task hands over goes to the sink
+ * on a writer thread (async_sink.h), from a pool of a buffer a worker and
+ * one more: decode -T 1 of 128 Mi symbols to a file spent a third of its
+ * time in its page-cache writes. Without a core for it the writer competes
+ * with the workers (and OpenMP's spinning waits): on 2 cores, -T 2 to a
+ * file went 42 -> 63-70 ms, and -T 1 of a model of twelve tensors 59 ->
+ * 62-66 ms (a record checker beside: `decode` checks the next records on
+ * a thread of its own, hence two cores); with every core decoding, the
+ * writes follow each other already. */
 static wqc_status run_chunks(chunk_stream *s, int threads, uint64_t sym_bytes, uint64_t out_bytes, wqc_error *err)
 {
     const wqc_rans_coded *c = &s->f->coded;
     size_t tasks = (size_t)((c->nchunks + s->per - 1) / s->per);
     int workers = wqc_ordered_workers(tasks, threads);
     const uint64_t emitted = out_bytes ? out_bytes : sym_bytes;
-    const int spare = workers < wqc_rans_threads(0);
-    s->async = tasks > 1 && spare && async_wanted() ? wqc_async_sink_open(s->sink, s->ctx, workers + 1, (size_t)emitted) : NULL;
+    const int spare = workers + 2 <= wqc_rans_threads(0);
+    s->async = tasks > 1 && async_wanted(spare) ? wqc_async_sink_open(s->sink, s->ctx, workers + 1, (size_t)emitted) : NULL;
     /* The larger first: the heap then gives both back the blocks of the last tensor's. */
     s->out = !out_bytes ? NULL : s->async ? calloc((size_t)workers, sizeof *s->out) : worker_buffers(workers, out_bytes);
     s->sym = s->async && !out_bytes ? calloc((size_t)workers, sizeof *s->sym) : worker_buffers(workers, sym_bytes);
