@@ -55,15 +55,17 @@ static void *writer(void *arg)
  * stream's pool of 8 MiB blocks left it fragmented, and decoding a model of
  * twelve 8 MiB tensors peaked at 61 MB resident instead of 13. Mapped
  * afresh for every stream they were faulted again each time (16 MiB a
- * tensor: that model's -T 1 decode went 53-60 -> 64-78 ms), so closed
- * pools leave their buffers here, up to KEPT, for the next stream. Advised
- * as huge pages (fewer first-touch faults). */
+ * tensor), so closed pools leave their buffers here for the next stream,
+ * up to KEPT of them and KEPT_BYTES in all (what a client keeps mapped
+ * after its last stream). Advised as huge pages (fewer first-touch faults). */
 enum { KEPT = 16 };
+#define KEPT_BYTES ((size_t)64 << 20)
 static struct kept_buffer {
     uint8_t *p;
     size_t bytes;
 } kept[KEPT];
 static int nkept;
+static size_t kept_bytes;
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A buffer of at least `bytes` (its size in *size): a kept one, else mapped. */
@@ -74,6 +76,7 @@ static uint8_t *buffer_get(size_t bytes, size_t *size)
         if (kept[k].bytes >= bytes) {
             uint8_t *p = kept[k].p;
             *size = kept[k].bytes;
+            kept_bytes -= kept[k].bytes;
             kept[k] = kept[--nkept];
             pthread_mutex_unlock(&kept_lock);
             return p;
@@ -88,25 +91,14 @@ static uint8_t *buffer_get(size_t bytes, size_t *size)
     return p;
 }
 
-/* Keeps a buffer for the next stream; past KEPT, the smallest goes. */
+/* Keeps a buffer for the next stream, where there is room. */
 static void buffer_put(uint8_t *p, size_t bytes)
 {
     pthread_mutex_lock(&kept_lock);
-    if (nkept < KEPT) {
-        kept[nkept++] = (struct kept_buffer){p, bytes};
-        p = NULL;
-    } else {
-        int small = 0;
-        for (int k = 1; k < KEPT; k++)
-            if (kept[k].bytes < kept[small].bytes) small = k;
-        if (kept[small].bytes < bytes) {
-            struct kept_buffer out = kept[small];
-            kept[small] = (struct kept_buffer){p, bytes};
-            p = out.p, bytes = out.bytes;
-        }
-    }
+    const int keep = nkept < KEPT && kept_bytes + bytes <= KEPT_BYTES;
+    if (keep) kept[nkept++] = (struct kept_buffer){p, bytes}, kept_bytes += bytes;
     pthread_mutex_unlock(&kept_lock);
-    if (p) munmap(p, bytes);
+    if (!keep) munmap(p, bytes);
 }
 
 static void buffers_free(wqc_async_sink *a)
