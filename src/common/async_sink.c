@@ -26,6 +26,13 @@ struct wqc_async_sink {
     wqc_error error;
 };
 
+/* buf is free again (a's lock held): a take waiting for one goes on. */
+static void release(wqc_async_sink *a, uint8_t *buf)
+{
+    a->free_list[a->nfree++] = buf;
+    pthread_cond_signal(&a->freed);
+}
+
 static void *writer(void *arg)
 {
     wqc_async_sink *a = arg;
@@ -44,8 +51,7 @@ static void *writer(void *arg)
         WQC_TRACE("sink wrote", st);
         pthread_mutex_lock(&a->lock);
         if (st != WQC_OK && a->failed == WQC_OK) a->failed = st, a->error = e;
-        a->free_list[a->nfree++] = p.buf;
-        pthread_cond_signal(&a->freed);
+        release(a, p.buf);
     }
     pthread_mutex_unlock(&a->lock);
     return NULL;
@@ -146,8 +152,7 @@ uint8_t *wqc_async_sink_take(wqc_async_sink *a)
 void wqc_async_sink_give(wqc_async_sink *a, uint8_t *buf)
 {
     pthread_mutex_lock(&a->lock);
-    a->free_list[a->nfree++] = buf;
-    pthread_cond_signal(&a->freed);
+    release(a, buf);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -157,8 +162,7 @@ wqc_status wqc_async_sink_put(wqc_async_sink *a, uint8_t *buf, size_t len, wqc_e
     wqc_status st = a->failed;
     if (st != WQC_OK) {
         if (err) *err = a->error;
-        a->free_list[a->nfree++] = buf;
-        pthread_cond_signal(&a->freed);
+        release(a, buf);
     } else {
         a->queue[(a->head + a->nqueued) % a->count] = (struct piece){buf, len};
         a->nqueued++;
