@@ -153,13 +153,28 @@ typedef struct wqc_quant_error {
 
 /* Error of q against the original weights, without materialising w'. */
 void wqc_quant_measure(const float *w, const wqc_quantized *q, wqc_quant_error *out);
-/* Its sums over rows r0..r1-1 (w holds just those rows), added to *sums in
- * the order wqc_quant_measure adds them: blocks of rows in order give its
- * figures exactly. */
+/* A sum in double whose value does not depend on how its terms are cut
+ * into calls or threads, and whose adds vectorise: the term of element i
+ * (its index in the tensor) goes to lane i % 8 of its block of 2^16
+ * elements; a block's lanes are added in a fixed tree, then the blocks in
+ * order (src/common/lane_sum.h). Zero-initialise. */
+typedef struct wqc_lane_sum {
+    double lane[8], total;
+} wqc_lane_sum;
+
+/* Its sums over rows r0..r1-1 (w holds just those rows), added to *sums:
+ * any cut of the rows into calls in order gives wqc_quant_measure's
+ * figures exactly. clipped: weights more than half a step beyond their
+ * grid's ends. */
 typedef struct wqc_quant_sums {
-    double signal, noise, max_abs;
+    wqc_lane_sum signal, noise;
+    double max_abs;
+    uint64_t clipped;
 } wqc_quant_sums;
 void wqc_quant_measure_rows(const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1, wqc_quant_sums *sums);
+/* The same for elements i0..i1-1 (w holds them) of one block of 2^16, into
+ * the lanes only (no block is closed): how threads measure whole blocks. */
+void wqc_quant_measure_block(const float *w, const wqc_quantized *q, uint64_t i0, uint64_t i1, wqc_quant_sums *sums);
 
 #ifdef __cplusplus
 }

@@ -37,13 +37,17 @@ void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_s
  * every block through _first in order, then every block again through
  * _second in order (the mean is needed first), and, for a quantized tensor,
  * its blocks of rows r0..r1-1 through _quantized in order; _end gives
- * exactly what the whole-tensor functions give. */
+ * exactly what the whole-tensor functions give, for any cut into blocks.
+ * threads > 1: the calls share their work out among up to that many
+ * threads (OpenMP), with the same result. */
 typedef struct wqc_stats_stream {
-    uint64_t n;
-    double sum, m2, m4, min, max;
+    uint64_t n, n2;             /* elements through _first, through _second */
+    wqc_lane_sum sum, m2, m4;
+    float min[8], max[8];       /* the first pass's extremes, by lane */
+    int nan;
     int quantized;
-    uint64_t clipped;
     wqc_quant_sums sums;
+    int threads;
 } wqc_stats_stream;
 void wqc_stats_stream_first(wqc_stats_stream *s, const float *w, size_t n);
 void wqc_stats_stream_second(wqc_stats_stream *s, const float *w, size_t n);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/byte_codec.h"
+#include "../common/trace.h"
 #include "../entropy/byte_probe.h"
 #include "../symbol_model/col_shift_field.h"
 #include "wqc/encode.h"
@@ -257,8 +258,10 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     bin_counts own = {0}, other = {0};
     int8_t *shift[2] = {NULL, NULL};
     for (int i = 0; i < CANDIDATES; i++) c[i].bytes = INFINITY;
+    WQC_TRACE("count bins", 0);
     if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
     else wqc_histogram(f->q.symbols, (size_t)f->nelem, own.all);
+    WQC_TRACE("counted bins", 0);
     sizes->entropy_bits = wqc_entropy_bits(own.all, f->q.alphabet);
     if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_CONTEXT) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
     if (st == WQC_OK && rans_wanted && o->mode != WQC_MODE_ORDER0 && f->q.ngroups > 1)
@@ -275,6 +278,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     }
     if (st == WQC_OK && isfinite(c[1].bytes) && !tile)
         st = shifted_candidates(&f->q, &own, c[2].use ? &c[2] : NULL, p.precision, shift, &c[3], err);
+    WQC_TRACE("shifted", 0);
     free(own.per_bin);
     free(other.per_bin);
     if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
@@ -311,7 +315,9 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
             if (!tiled) st = wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
             else wqc_gemv_tile(f->q.symbols, f->q.rows, f->q.cols, tile, tiled), sym = tiled;
         }
+        WQC_TRACE("rans code", pick);
         if (st == WQC_OK) st = rans_code(sym, f, &c[pick], tile, &p, &f->coded, err);
+        WQC_TRACE("rans coded", pick);
         free(tiled);
         if (st == WQC_OK) {
             f->encoding = WQC_ENC_RANS;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/trace.h"
 #include "wqc/model_encode.h"
 #include "wqc/stats.h"
 
@@ -23,10 +24,10 @@ static wqc_status not_converted(const wqc_tensor *t, wqc_status st, wqc_error *e
 /* Row-wise quantizers: the floats made a block of rows at a time, so that a
  * tensor in flight holds its symbols and its blocks, not a float copy of
  * itself. With threads, a group of blocks (one a thread) is converted and
- * quantized at once; the statistics then take the group's blocks in order
- * (their second pass converts the blocks again, from input pages kept until
- * then), so that they are exactly the whole-tensor figures at any thread
- * count, and the first failing block (in order) is the error. */
+ * quantized at once; the statistics then take the group's blocks (their
+ * second pass converts the blocks again, from input pages kept until then),
+ * exactly the whole-tensor figures at any thread count, and the first
+ * failing block (in order) is the error. */
 typedef struct row_blocks {
     const wqc_model *m;
     const wqc_tensor *t;
@@ -51,10 +52,11 @@ static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, 
     wqc_error *errs = calloc((size_t)group, sizeof *errs);
     wqc_status st = b.w && status && errs ? wqc_quantized_alloc(rows, cols, &f->quant, t->name, &f->q, err)
                                           : wqc_fail(err, WQC_ERR_NOMEM, "out of memory for tensor '%s'", t->name);
-    wqc_stats_stream s = {0};
+    wqc_stats_stream s = {.threads = threads};
     for (int pass = 1; pass <= (stats ? 2 : 1); pass++) {
         for (uint64_t g0 = 0; st == WQC_OK && g0 < nblocks; g0 += group) {
             uint64_t gn = nblocks - g0 < group ? nblocks - g0 : group;
+            WQC_TRACE(pass == 1 ? "quantize rows" : "convert rows", g0 * b.per);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static, 1) num_threads((int)gn) if (gn > 1)
 #endif
@@ -69,17 +71,19 @@ static wqc_status quantize_by_rows(const wqc_model *m, size_t i, uint64_t rows, 
                     status[j] = wqc_quantize_rows(w, r0, r1, &f->quant, t->name, &f->q, &errs[j]);
             }
             for (uint64_t j = 0; st == WQC_OK && j < gn; j++) {
-                uint64_t r0 = (g0 + j) * b.per, r1 = block_end(&b, r0), n = (r1 - r0) * cols;
-                const float *w = b.w + j * b.per * cols;
                 if (status[j] != WQC_OK) {
                     st = status[j];
                     if (err) *err = errs[j];
-                } else if (stats && pass == 1) {
-                    wqc_stats_stream_first(&s, w, (size_t)n);
-                    wqc_stats_stream_quantized(&s, w, &f->q, r0, r1);
-                } else if (stats) {
-                    wqc_stats_stream_second(&s, w, (size_t)n);
                 }
+            }
+            WQC_TRACE("statistics", g0 * b.per);
+            /* The group's blocks lie one after another in b.w. */
+            uint64_t r0 = g0 * b.per, r1 = block_end(&b, (g0 + gn - 1) * b.per);
+            if (st == WQC_OK && stats && pass == 1) {
+                wqc_stats_stream_first(&s, b.w, (size_t)((r1 - r0) * cols));
+                wqc_stats_stream_quantized(&s, b.w, &f->q, r0, r1);
+            } else if (st == WQC_OK && stats) {
+                wqc_stats_stream_second(&s, b.w, (size_t)((r1 - r0) * cols));
             }
         }
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/ordered_batches.h"
+#include "../common/trace.h"
 #include "../rans/decode_kernel.h"
 #include "wqc/entropy.h"
 #include "wqc/gemv.h"
@@ -326,8 +327,11 @@ static wqc_status code_with(wqc_model_encoder *e, const wqc_encode_options *o, s
 {
     memset(c, 0, sizeof *c);
     c->input_bytes = e->given ? 0 : wqc_model_tensor(e->m, i)->nbytes;
+    WQC_TRACE("make frame", i);
     wqc_status st = make_frame(e, i, wqc_rans_threads(o->rans.threads), &c->frame, err);
+    WQC_TRACE("code frame", i);
     if (st == WQC_OK) st = code_frame(e, o, i, c, err);
+    WQC_TRACE("coded frame", i);
     if (st == WQC_OK && e->has_stats && e->has_stats[i]) {
         c->has_stats = 1;
         c->stats = e->stats[i];

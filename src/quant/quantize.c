@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/lane_sum.h"
 #include "methods.h"
 
 wqc_status wqc_quant_nonfinite(const float *w, uint64_t n, uint64_t base, const char *name,
@@ -105,20 +106,82 @@ void wqc_dequantize(const wqc_quantized *q, float *out)
     }
 }
 
+/* Elements i..end-1 of one group (scale s, offset o) in one lane block, a
+ * vector of eight lanes at a time where they line up, else one element in
+ * its lane (the same operations). lo, hi: the grid's reach, its ends
+ * widened by half a step. */
+static void measure_run(const float *w, const uint8_t *sym, uint64_t i, uint64_t end, float s, float o, double lo,
+                        double hi, lane_pair *signal, lane_pair *noise, lane_pair *most, lane_pair_mask *clipped)
+{
+    const lane_pair_mask magnitude = {INT64_MAX, INT64_MAX};
+    for (uint64_t k = 0, n = end - i; k < n;) {
+        if (((i + k) & 7) == 0 && n - k >= 8) {
+            for (int h = 0; h < 4; h++) {
+                const float *x = w + k + 2 * h;
+                const uint8_t *y = sym + k + 2 * h;
+                lane_pair v = lane_widen(x);
+                lane_pair d = v - (lane_pair){(double)(o + s * (float)y[0]), (double)(o + s * (float)y[1])};
+                lane_pair a = (lane_pair)((lane_pair_mask)d & magnitude);
+                signal[h] += v * v;
+                noise[h] += d * d;
+                most[h] = lane_pick_pair(a > most[h], a, most[h]);
+                clipped[h] -= (v < lo) | (v > hi);
+            }
+            k += 8;
+        } else {
+            int l = (int)((i + k) & 7);
+            double v = w[k], d = v - (double)(o + s * (float)sym[k]);
+            signal[l / 2][l % 2] += v * v;
+            noise[l / 2][l % 2] += d * d;
+            most[l / 2][l % 2] = fabs(d) > most[l / 2][l % 2] ? fabs(d) : most[l / 2][l % 2];
+            clipped[l / 2][l % 2] += v < lo || v > hi;
+            k++;
+        }
+    }
+}
+
+void wqc_quant_measure_block(const float *w, const wqc_quantized *q, uint64_t i0, uint64_t i1, wqc_quant_sums *sums)
+{
+    lane_pair signal[4], noise[4], most[4] = {{0}, {0}, {0}, {0}};
+    lane_pair_mask clipped[4] = {{0}, {0}, {0}, {0}};
+    lane_get(&sums->signal, signal);
+    lane_get(&sums->noise, noise);
+    uint64_t run = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
+    for (uint64_t i = i0; i < i1;) {
+        uint64_t r = i / q->cols, c = i % q->cols, g = wqc_quantized_group(q, r, c);
+        uint64_t end = q->ngroups == 1 ? i1 : r * q->cols + (c / run + 1) * run;
+        if (end > r * q->cols + q->cols) end = r * q->cols + q->cols;
+        if (end > i1) end = i1;
+        /* The grid's reach: its ends, widened by half a step. */
+        double st = q->scale[g], lo = q->offset[g], hi = lo + st * (double)(q->alphabet - 1);
+        if (st < 0) {
+            double t = lo;
+            lo = hi;
+            hi = t;
+            st = -st;
+        }
+        measure_run(w + (i - i0), q->symbols + i, i, end, q->scale[g], q->offset[g], lo - st / 2, hi + st / 2,
+                    signal, noise, most, clipped);
+        i = end;
+    }
+    lane_set(&sums->signal, signal);
+    lane_set(&sums->noise, noise);
+    for (int l = 0; l < LANE_COUNT; l++) {
+        if (most[l / 2][l % 2] > sums->max_abs) sums->max_abs = most[l / 2][l % 2];
+        sums->clipped += (uint64_t)clipped[l / 2][l % 2];
+    }
+}
+
 void wqc_quant_measure_rows(const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1, wqc_quant_sums *sums)
 {
-    for (uint64_t r = r0; r < r1; r++) {
-        for (uint64_t c0 = 0; c0 < q->cols; c0 += q->group_len ? q->group_len : 1) {
-            uint64_t g = wqc_quantized_group(q, r, c0);
-            uint64_t c1 = q->group_len && c0 + q->group_len < q->cols ? c0 + q->group_len : q->cols;
-            float s = q->scale[g], o = q->offset[g];
-            for (uint64_t c = c0; c < c1; c++) {
-                uint64_t i = r * q->cols + c;
-                double v = w[i - r0 * q->cols], d = v - (double)(o + s * (float)q->symbols[i]);
-                sums->signal += v * v;
-                sums->noise += d * d;
-                if (fabs(d) > sums->max_abs) sums->max_abs = fabs(d);
-            }
+    uint64_t i0 = r0 * q->cols, i1 = r1 * q->cols;
+    for (uint64_t i = i0; i < i1;) {
+        uint64_t end = lane_block_end(i, i1);
+        wqc_quant_measure_block(w + (i - i0), q, i, end, sums);
+        i = end;
+        if (lane_block_start(i)) {
+            lane_sum_close(&sums->signal);
+            lane_sum_close(&sums->noise);
         }
     }
 }
@@ -128,7 +191,8 @@ void wqc_quant_measure(const float *w, const wqc_quantized *q, wqc_quant_error *
     wqc_quant_sums sums = {0};
     wqc_quant_measure_rows(w, q, 0, q->rows, &sums);
     uint64_t n = q->rows * q->cols;
-    out->mse = n ? sums.noise / (double)n : 0.0;
+    double signal = lane_sum_value(&sums.signal), noise = lane_sum_value(&sums.noise);
+    out->mse = n ? noise / (double)n : 0.0;
     out->max_abs = sums.max_abs;
-    out->sqnr_db = sums.noise > 0.0 ? 10.0 * log10(sums.signal / sums.noise) : INFINITY;
+    out->sqnr_db = noise > 0.0 ? 10.0 * log10(signal / noise) : INFINITY;
 }

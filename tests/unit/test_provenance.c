@@ -113,6 +113,79 @@ static void test_stats_match_a_direct_computation(void **state)
     wqc_quantized_free(&q);
 }
 
+/* Streams of the statistics, cut anywhere and run on threads, give the
+ * whole-tensor figures bit for bit (lane sums, wqc/quant.h). */
+static void stats_through_stream(const float *w, const wqc_quantized *q, const uint64_t *cut, int ncuts, int threads,
+                                 wqc_tensor_stats *out)
+{
+    wqc_stats_stream s = {.threads = threads};
+    for (int k = 0; k + 1 < ncuts; k++) {
+        /* The first pass in pieces of 999 elements: most start mid-vector. */
+        for (uint64_t i = cut[k] * q->cols; i < cut[k + 1] * q->cols; i += 999) {
+            uint64_t end = cut[k + 1] * q->cols - i < 999 ? cut[k + 1] * q->cols : i + 999;
+            wqc_stats_stream_first(&s, w + i, (size_t)(end - i));
+        }
+        wqc_stats_stream_quantized(&s, w + cut[k] * q->cols, q, cut[k], cut[k + 1]);
+    }
+    /* The second in pieces of 1001 within each cut. */
+    for (int k = 0; k + 1 < ncuts; k++)
+        for (uint64_t i = cut[k] * q->cols; i < cut[k + 1] * q->cols; i += 1001) {
+            uint64_t end = cut[k + 1] * q->cols - i < 1001 ? cut[k + 1] * q->cols : i + 1001;
+            wqc_stats_stream_second(&s, w + i, (size_t)(end - i));
+        }
+    wqc_stats_stream_end(&s, out);
+}
+
+static void assert_same_stats(const wqc_tensor_stats *a, const wqc_tensor_stats *b)
+{
+    const double fa[7] = {a->mean, a->std, a->min, a->max, a->kurtosis, a->sqnr_db, (double)a->clipped};
+    const double fb[7] = {b->mean, b->std, b->min, b->max, b->kurtosis, b->sqnr_db, (double)b->clipped};
+    assert_memory_equal(fa, fb, sizeof fa);
+    assert_true(a->count == b->count && a->quantized == b->quantized);
+}
+
+static void test_stats_do_not_depend_on_cuts_or_threads(void **state)
+{
+    (void)state;
+    /* 1205 rows of 1001: 18 whole lane blocks of 2^16 and a part; values
+     * of many magnitudes, so that sums in another order round otherwise
+     * (several data sets: one may happen to round alike). */
+    enum { R = 1205, C = 1001 };
+    float *w = malloc(R * C * sizeof *w);
+    assert_non_null(w);
+    const uint64_t one[2] = {0, R}, many[6] = {0, 1, 4, 66, 731, R};
+    wqc_quant_params p;
+    wqc_quant_params_default(&p);
+    p.method = WQC_QUANT_SDCLIP, p.bits = 4, p.k = 2.0, p.granularity = WQC_GRAN_ROW;
+    wqc_quantized q;
+    wqc_tensor_stats whole, cut;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        uint64_t rng = seed;
+        for (int i = 0; i < R * C; i++)
+            w[i] = ldexpf((float)(test_rand(&rng) % 2000001) / 1e6f - 1.0f, (int)(test_rand(&rng) % 30) - 20);
+        w[70000] = -0.0f, w[70001] = 0.0f;
+        assert_int_equal(wqc_quantize(w, R, C, &p, "w", &q, NULL), WQC_OK);
+        wqc_stats_floats(w, R * C, &whole);
+        wqc_stats_quantization(w, &q, &whole);
+        assert_true(whole.clipped > 0);
+        for (int threads = 1; threads <= 4; threads += 3) {
+            stats_through_stream(w, &q, one, 2, threads, &cut);
+            assert_same_stats(&whole, &cut);
+            stats_through_stream(w, &q, many, 6, threads, &cut);
+            assert_same_stats(&whole, &cut);
+        }
+        if (seed < 4) wqc_quantized_free(&q);
+    }
+    /* A NaN anywhere: NaN extremes and moments, however cut. */
+    w[940001] = NAN;
+    wqc_stats_floats(w, R * C, &whole);
+    assert_true(isnan(whole.min) && isnan(whole.max) && isnan(whole.mean));
+    stats_through_stream(w, &q, many, 6, 4, &cut);
+    assert_true(isnan(cut.min) && isnan(cut.max) && isnan(cut.mean) && cut.count == whole.count);
+    wqc_quantized_free(&q);
+    free(w);
+}
+
 static void test_stats_record_roundtrips_within_its_rounding(void **state)
 {
     (void)state;
@@ -149,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_route_is_consistent_and_balanced),
         cmocka_unit_test(test_digests_change_with_any_part_of_the_tensor),
         cmocka_unit_test(test_stats_match_a_direct_computation),
+        cmocka_unit_test(test_stats_do_not_depend_on_cuts_or_threads),
         cmocka_unit_test(test_stats_record_roundtrips_within_its_rounding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
