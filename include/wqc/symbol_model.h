@@ -89,14 +89,16 @@ void wqc_symbol_model_context_free(wqc_rans_context *ctx);
 
 /* Column shifts of q at m's resolution (q->ngroups > 1): column c's shift
  * is R times the mean over groups of (symbol - the group's zero point),
- * rounded, within -127..127 (out: q->cols). */
-void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out);
+ * rounded, within -127..127 (out: q->cols); on up to `threads` threads,
+ * the same at any count. */
+void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int threads, int8_t *out);
 /* The finer resolution the encoder also tries with column shifts. */
 #define WQC_COL_SHIFT_RESOLUTION 2
 
 /* Counts per bin as wqc_symbol_model_count makes them, each element's bin
- * moved by its column's shift (col_shift NULL: no shifts). */
-void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
+ * moved by its column's shift (col_shift NULL: no shifts), on up to
+ * `threads` threads. */
+void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift, int threads,
                                     uint64_t *counts);
 
 /* ---- models shared by the tensors of a file ---------------------------- */

@@ -64,7 +64,7 @@ typedef struct bin_counts {
     uint64_t all[256];
 } bin_counts;
 
-static wqc_status count_bins(const wqc_quantized *q, uint32_t resolution, bin_counts *bc, wqc_error *err)
+static wqc_status count_bins(const wqc_quantized *q, uint32_t resolution, int threads, bin_counts *bc, wqc_error *err)
 {
     memset(bc, 0, sizeof *bc);
     bc->resolution = resolution = wqc_symbol_model_fit(q->alphabet, resolution);
@@ -75,7 +75,7 @@ static wqc_status count_bins(const wqc_quantized *q, uint32_t resolution, bin_co
     }
     bc->per_bin = calloc(256 * (size_t)bc->nbins, sizeof *bc->per_bin);
     if (!bc->per_bin) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    wqc_symbol_model_count(q, resolution, bc->per_bin);
+    wqc_symbol_model_count_shifted(q, resolution, NULL, threads, bc->per_bin);
     for (uint32_t b = 0; b < bc->nbins; b++)
         for (int s = 0; s < 256; s++) bc->all[s] += bc->per_bin[256 * (size_t)b + (size_t)s];
     return WQC_OK;
@@ -129,12 +129,12 @@ static double col_shift_field_bytes(const int8_t *shift, uint64_t cols)
 
 /* Column shifts worth counting: some column of q sits a bin or more off
  * its rows' zero points. NULL otherwise (or without memory). */
-static int8_t *col_shifts(const wqc_quantized *q, uint32_t resolution)
+static int8_t *col_shifts(const wqc_quantized *q, uint32_t resolution, int threads)
 {
     if (resolution == 0 || q->ngroups < 2 || q->cols > WQC_COL_SHIFT_COLS_MAX) return NULL;
     int8_t *shift = malloc((size_t)q->cols);
     if (!shift) return NULL;
-    wqc_symbol_model_col_shifts(q, resolution, shift);
+    wqc_symbol_model_col_shifts(q, resolution, threads, shift);
     for (uint64_t c = 0; c < q->cols; c++)
         if (shift[c]) return shift;
     free(shift);
@@ -147,21 +147,21 @@ static int8_t *col_shifts(const wqc_quantized *q, uint32_t resolution)
  * `shared` is a candidate of that resolution). shift[k] gets the shifts
  * (the caller frees them), NULL where no column moves. */
 static wqc_status shifted_candidates(const wqc_quantized *q, const bin_counts *own, const candidate *shared,
-                                     int precision, int8_t *shift[2], candidate *out, wqc_error *err)
+                                     const wqc_rans_params *p, int8_t *shift[2], candidate *out, wqc_error *err)
 {
     const uint32_t resolution[2] = {own->resolution, WQC_COL_SHIFT_RESOLUTION};
     wqc_status st = WQC_OK;
     for (int k = 0; k < 2 && st == WQC_OK; k++) {
         uint32_t res = wqc_symbol_model_fit(q->alphabet, resolution[k]), nbins = wqc_symbol_model_nbins(q->alphabet, res);
-        if ((k && res == own->resolution) || !nbins || !(shift[k] = col_shifts(q, res))) continue;
+        if ((k && res == own->resolution) || !nbins || !(shift[k] = col_shifts(q, res, p->threads))) continue;
         bin_counts shifted = {.resolution = res, .nbins = nbins};
         memcpy(shifted.all, own->all, sizeof own->all);
         shifted.per_bin = calloc(256 * (size_t)nbins, sizeof *shifted.per_bin);
         if (!shifted.per_bin) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
         double field = col_shift_field_bytes(shift[k], q->cols);
-        wqc_symbol_model_count_shifted(q, res, shift[k], shifted.per_bin);
+        wqc_symbol_model_count_shifted(q, res, shift[k], p->threads, shifted.per_bin);
         candidate *mine = &out[2 * k], *theirs = &out[2 * k + 1];
-        st = own_model(&shifted, 0, q->alphabet, precision, mine, err);
+        st = own_model(&shifted, 0, q->alphabet, p->precision, mine, err);
         mine->bytes += field;
         mine->col_shift = shift[k];
         if (st == WQC_OK && shared && shared->use->resolution == res) {
@@ -259,7 +259,7 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
     int8_t *shift[2] = {NULL, NULL};
     for (int i = 0; i < CANDIDATES; i++) c[i].bytes = INFINITY;
     WQC_TRACE("count bins", 0);
-    if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, &own, err);
+    if (rans_wanted) st = count_bins(&f->q, o->mode == WQC_MODE_ORDER0 ? 0 : o->resolution, p.threads, &own, err);
     else wqc_histogram(f->q.symbols, (size_t)f->nelem, own.all);
     WQC_TRACE("counted bins", 0);
     sizes->entropy_bits = wqc_entropy_bits(own.all, f->q.alphabet);
@@ -270,20 +270,20 @@ wqc_status wqc_encode_symbols(wqc_frame *f, const wqc_encode_options *o, wqc_mod
         /* The shared model's resolution, counted again only if it differs. */
         const bin_counts *sc = &own;
         if (shared->resolution != own.resolution || (shared->resolution && !own.per_bin))
-            st = count_bins(&f->q, shared->resolution, &other, err), sc = &other;
+            st = count_bins(&f->q, shared->resolution, p.threads, &other, err), sc = &other;
         if (st == WQC_OK) {
             c[2].use = shared;
             c[2].bytes = wqc_symbol_model_cost_bits(shared, sc->per_bin ? sc->per_bin : sc->all) / 8 + 2;
         }
     }
     if (st == WQC_OK && isfinite(c[1].bytes) && !tile)
-        st = shifted_candidates(&f->q, &own, c[2].use ? &c[2] : NULL, p.precision, shift, &c[3], err);
+        st = shifted_candidates(&f->q, &own, c[2].use ? &c[2] : NULL, &p, shift, &c[3], err);
     WQC_TRACE("shifted", 0);
     free(own.per_bin);
     free(other.per_bin);
     if (st == WQC_OK && o->mode == WQC_MODE_CONTEXT && !isfinite(c[1].bytes) && !isfinite(c[2].bytes)) {
         /* Nothing to condition on: one table. */
-        st = count_bins(&f->q, 0, &own, err);
+        st = count_bins(&f->q, 0, p.threads, &own, err);
         if (st == WQC_OK) st = own_model(&own, 1, f->q.alphabet, p.precision, &c[0], err);
     }
     if (isfinite(c[0].bytes)) sizes->bytes[WQC_MODE_ORDER0] = (int64_t)llround(c[0].bytes + lane_bytes);

@@ -4,29 +4,49 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../common/threads.h"
 #include "col_shift_field.h"
 #include "../side/range_coder.h"
 
-void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int8_t *out)
+/* Columns c0..c1-1 over every row: each column's sum in row order, as one
+ * thread would add it. */
+static void column_sums(const wqc_quantized *q, uint64_t c0, uint64_t c1, double *sum, uint64_t *n)
+{
+    uint64_t glen = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
+    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
+    for (uint64_t r = 0; r < q->rows; r++) {
+        const uint8_t *s = q->symbols + r * q->cols;
+        for (uint64_t c = c0 - c0 % glen, j = c0 / glen; c < c1; c += glen, j++) {
+            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
+            double z = wqc_symbol_model_zero_point(q->scale[g], q->offset[g]);
+            uint64_t start = c > c0 ? c : c0, end = c + glen < c1 ? c + glen : c1;
+            if (isnan(z)) continue;
+            for (uint64_t i = start; i < end; i++) sum[i] += (double)s[i] - z, n[i]++;
+        }
+    }
+}
+
+void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, int threads, int8_t *out)
 {
     double *sum = calloc(q->cols ? (size_t)q->cols : 1, sizeof *sum);
     uint64_t *n = calloc(q->cols ? (size_t)q->cols : 1, sizeof *n);
-    uint64_t glen = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
-    uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
     for (uint64_t c = 0; c < q->cols; c++) out[c] = 0;
     if (!sum || !n || resolution == 0) {
         free(sum), free(n);
         return;
     }
-    for (uint64_t r = 0; r < q->rows; r++) {
-        const uint8_t *s = q->symbols + r * q->cols;
-        for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
-            uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
-            double z = wqc_symbol_model_zero_point(q->scale[g], q->offset[g]);
-            uint64_t end = c + glen < q->cols ? c + glen : q->cols;
-            if (isnan(z)) continue;
-            for (uint64_t i = c; i < end; i++) sum[i] += (double)s[i] - z, n[i]++;
-        }
+    /* Threads take column ranges (of whole 64-byte lines): every sum is
+     * the same at any thread count. */
+    threads = wqc_threads_for_work(threads, q->rows * q->cols);
+    uint64_t lines = (q->cols + 63) / 64;
+    if ((uint64_t)threads > lines) threads = (int)lines;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+#endif
+    for (int t = 0; t < threads; t++) {
+        uint64_t c0 = 64 * (lines * (uint64_t)t / (uint64_t)threads);
+        uint64_t c1 = 64 * (lines * (uint64_t)(t + 1) / (uint64_t)threads);
+        column_sums(q, c0, c1 < q->cols ? c1 : q->cols, sum, n);
     }
     for (uint64_t c = 0; c < q->cols; c++) {
         double shift = n[c] ? nearbyint((double)resolution * sum[c] / (double)n[c]) : 0.0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/threads.h"
 #include "wqc/entropy.h"
 #include "describe.h"
 #include "wqc/symbol_model.h"
@@ -53,17 +54,16 @@ double wqc_symbol_model_zero_point(float scale, float offset)
 
 void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_t *counts)
 {
-    wqc_symbol_model_count_shifted(q, resolution, NULL, counts);
+    wqc_symbol_model_count_shifted(q, resolution, NULL, 1, counts);
 }
 
-void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift,
-                                    uint64_t *counts)
+/* Rows r0..r1-1 of q counted into counts. */
+static void count_rows(const wqc_quantized *q, uint32_t resolution, uint32_t nbins, const int8_t *col_shift,
+                       uint64_t r0, uint64_t r1, uint64_t *counts)
 {
-    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
-    if (nbins == 0) return;
     uint64_t glen = q->ngroups == 1 || q->group_len == 0 ? q->cols : q->group_len;
     uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
-    for (uint64_t r = 0; r < q->rows && glen; r++) {
+    for (uint64_t r = r0; r < r1 && glen; r++) {
         for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
             uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
             uint64_t len = q->cols - c < glen ? q->cols - c : glen;
@@ -83,6 +83,28 @@ void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution,
                 for (uint64_t i = 0; i < len; i++) h[s[i]]++;
         }
     }
+}
+
+void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift, int threads,
+                                    uint64_t *counts)
+{
+    uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
+    if (nbins == 0) return;
+    threads = q->rows < 2 ? 1 : wqc_threads_for_work(threads, q->rows * q->cols);
+    if ((uint64_t)threads > q->rows) threads = (int)q->rows;
+    /* Counts are integers: threads count row ranges apart and add up. */
+    size_t size = 256 * (size_t)nbins;
+    uint64_t *part = threads > 1 ? calloc((size_t)(threads - 1) * size, sizeof *part) : NULL;
+    if (!part) threads = 1;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+#endif
+    for (int t = 0; t < threads; t++)
+        count_rows(q, resolution, nbins, col_shift, q->rows * (uint64_t)t / (uint64_t)threads,
+                   q->rows * (uint64_t)(t + 1) / (uint64_t)threads, t ? part + (size_t)(t - 1) * size : counts);
+    for (int t = 1; t < threads; t++)
+        for (size_t i = 0; i < size; i++) counts[i] += part[(size_t)(t - 1) * size + i];
+    free(part);
 }
 
 double wqc_symbol_model_cost_bits(const wqc_symbol_model *m, const uint64_t *counts)

@@ -184,12 +184,12 @@ static void test_model_column_shifts(void **state)
                        .group_len = COLS, .ngroups = ROWS, .alphabet = 16, .bits = 4};
     int8_t shift[COLS];
     /* Rows 0..4: mean z = 7.5, mean symbol 7.2 (+ the column's): 2 x -0.3 -> -1 (column 0) */
-    wqc_symbol_model_col_shifts(&q, 2, shift);
+    wqc_symbol_model_col_shifts(&q, 2, 1, shift);
     static const int8_t want[COLS] = {-1, 5, -1, -5, -1};
     assert_memory_equal(shift, want, COLS);
     /* Counts: rows 0 and 1 are in bin 14 at R = 2 (z = 7, 7.25); column 1 moves them to 19. */
     uint64_t *counts = calloc(256 * 32, sizeof *counts);
-    wqc_symbol_model_count_shifted(&q, 2, shift, counts);
+    wqc_symbol_model_count_shifted(&q, 2, shift, 1, counts);
     assert_int_equal(counts[256 * 19 + 10], 2);
     assert_int_equal(counts[256 * 9 + 5], 2); /* column 3: bin 14 - 5 */
     free(counts);
