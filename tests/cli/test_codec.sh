@@ -31,8 +31,9 @@ st("nan.safetensors", {"w": ("F32", (16, 16), bad.tobytes())})
 st("nan5.safetensors", {"t%d" % i: ("F32", (16, 16), (bad if i == 2 else g(16, 16)).tobytes()) for i in range(5)})
 np.save("ints.npy", rng.integers(-6, 9, size=(40, 30)).astype(np.int8))
 np.save("w.npy", g(64, 128))
-# One tensor of three blocks of rows (1 Mi floats each), quantized a block a thread.
-big = g(2600, 1024); np.save("rows.npy", big)
+# One tensor of three blocks of rows (1 Mi floats each), quantized a block a thread;
+# every 7th column sits off its row's zero point (column shifts, counted on threads).
+big = g(2600, 1024); big[:, ::7] += 0.04; np.save("rows.npy", big)
 big[1900, 7] = np.nan; np.save("rows_nan.npy", big)
 PY
 
@@ -55,6 +56,7 @@ check "quantize: -T 1 and -T 5 write the same file" 'cmp -s q.safetensors q5.saf
 expect_status 0 "encode one tensor of three row blocks, -T 1" -- "$wqc" encode rows.npy -T 1 -o r1.wqc -q
 expect_status 0 "the same, its blocks on 3 threads" -- "$wqc" encode rows.npy -T 3 -o r3.wqc -q
 check "the blocks on threads write the same file (statistics included)" 'cmp -s r1.wqc r3.wqc'
+check "... with column shifts" '"$wqc" info --json r3.wqc | grep -q "\"column_shifts\": true"'
 expect_status 1 "a NaN in the second block, -T 3" -- "$wqc" encode rows_nan.npy -T 3 -o rn.wqc
 check "it names the element" 'grep -q "NaN at element 1945607" "$tmp/err" && [[ ! -e rn.wqc ]]'
 for mode in "" "--lossless"; do
