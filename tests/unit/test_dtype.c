@@ -45,6 +45,22 @@ static void test_f16_exhaustive(void **state)
     }
 }
 
+/* The bulk conversions (written to vectorise) against the scalar ones, for
+ * every 16-bit pattern, NaN payloads included. */
+static void test_bulk_half_conversions_match_the_scalar_ones(void **state)
+{
+    (void)state;
+    static unsigned char raw[2 * 65536];
+    static float out[65536];
+    for (uint32_t h = 0; h < 65536; h++) raw[2 * h] = (unsigned char)h, raw[2 * h + 1] = (unsigned char)(h >> 8);
+    assert_int_equal(wqc_convert_to_f32(WQC_DTYPE_F16, raw, 65536, out), WQC_OK);
+    for (uint32_t h = 0; h < 65536; h++)
+        if (bits_of(out[h]) != bits_of(wqc_f16_to_f32((uint16_t)h))) fail_msg("f16 0x%04x differs in bulk", h);
+    assert_int_equal(wqc_convert_to_f32(WQC_DTYPE_BF16, raw, 65536, out), WQC_OK);
+    for (uint32_t h = 0; h < 65536; h++)
+        if (bits_of(out[h]) != bits_of(wqc_bf16_to_f32((uint16_t)h))) fail_msg("bf16 0x%04x differs in bulk", h);
+}
+
 static void test_bf16_known_values(void **state)
 {
     (void)state;
@@ -94,6 +110,7 @@ int main(void)
         cmocka_unit_test(test_f16_known_values),
         cmocka_unit_test(test_f16_exhaustive),
         cmocka_unit_test(test_bf16_known_values),
+        cmocka_unit_test(test_bulk_half_conversions_match_the_scalar_ones),
         cmocka_unit_test(test_convert_integer_and_half_buffers),
         cmocka_unit_test(test_dtype_names_round_trip),
     };
