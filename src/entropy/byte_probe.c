@@ -68,6 +68,46 @@ static double order1_gain(const uint8_t *p, size_t n, const uint64_t *order0)
     return h0 > 0 ? 1.0 - fmin(h1, h0) / h0 : 0;
 }
 
+/* Sampled keys go into an open-addressed table of `size` slots in the
+ * order they come; the slots are asked for ahead (PENDING keys at a time),
+ * since a table of 2^16 slots misses the caches on every key. */
+enum { PENDING = 16 };
+
+typedef struct key_table {
+    uint64_t *slot;
+    size_t size, found;
+    uint64_t pending[PENDING];
+    int npending;
+} key_table;
+
+static void table_insert(key_table *t, uint64_t mixed)
+{
+    uint64_t key = mixed | 1;
+    for (size_t s = (size_t)(mixed >> 7) & (t->size - 1);; s = (s + 1) & (t->size - 1)) {
+        if (!t->slot[s]) {
+            t->slot[s] = key;
+            return;
+        }
+        if (t->slot[s] == key) {
+            t->found++;
+            return;
+        }
+    }
+}
+
+static void table_flush(key_table *t)
+{
+    for (int i = 0; i < t->npending; i++) table_insert(t, t->pending[i]);
+    t->npending = 0;
+}
+
+static void table_add(key_table *t, uint64_t mixed)
+{
+    __builtin_prefetch(&t->slot[(size_t)(mixed >> 7) & (t->size - 1)]);
+    t->pending[t->npending++] = mixed;
+    if (t->npending == PENDING) table_flush(t);
+}
+
 /* The share of sampled positions whose next k bytes occurred before: k
  * bytes carry at least 48 bits of order-0 information, so that chance
  * repeats of near-random data stay rare. */
@@ -77,36 +117,26 @@ static double repeats(const uint8_t *p, size_t n, double h0)
     if (k < 6) k = 6;
     if (k > 64) k = 64;
     if (n < 2 * k) return 0;
-    size_t size = 64;
-    while (size < (n >> (ANCHOR_BITS - 1))) size <<= 1;
-    uint64_t *slot = calloc(size, sizeof *slot);
-    if (!slot) return 0;
+    key_table t = {.size = 64};
+    while (t.size < (n >> (ANCHOR_BITS - 1))) t.size <<= 1;
+    if (!(t.slot = calloc(t.size, sizeof *t.slot))) return 0;
     const uint64_t B = 0x100000001b3ull;
     uint64_t top = 1, h = 0;
     for (size_t j = 0; j < k; j++) top = j ? top * B : 1, h = h * B + p[j] + 1;
-    size_t sampled = 0, found = 0;
+    size_t sampled = 0;
     for (size_t i = 0;; i++) {
         uint64_t mixed = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
         if (mixed >> (64 - ANCHOR_BITS) == 0) {
-            uint64_t key = mixed | 1;
             sampled++;
-            for (size_t s = (size_t)(mixed >> 7) & (size - 1);; s = (s + 1) & (size - 1)) {
-                if (!slot[s]) {
-                    slot[s] = key;
-                    break;
-                }
-                if (slot[s] == key) {
-                    found++;
-                    break;
-                }
-            }
-            if (sampled * 2 > size) break; /* the table is half full: enough evidence */
+            table_add(&t, mixed);
+            if (sampled * 2 > t.size) break; /* the table is half full: enough evidence */
         }
         if (i + k >= n) break;
         h = (h - (uint64_t)(p[i] + 1) * top) * B + p[i + k] + 1;
     }
-    free(slot);
-    return sampled ? (double)found / (double)sampled : 0;
+    table_flush(&t);
+    free(t.slot);
+    return sampled ? (double)t.found / (double)sampled : 0;
 }
 
 /* Streams longer than WQC_PROBE_BYTES are probed on PROBE_SLICES slices
