@@ -10,44 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lanes.h"
 #include "wqc/quant.h"
 
 enum { LANE_COUNT = 8, LANE_BLOCK = 1 << 16 };
-
-/* The eight lanes as vectors of 16 bytes (GCC's vector extensions: SSE2
- * or NEON, the same IEEE operation per lane as one element alone): doubles
- * as four pairs, floats as two quads. */
-typedef double lane_pair __attribute__((vector_size(16)));
-typedef float lane_quad __attribute__((vector_size(16)));
-typedef int32_t lane_quad_mask __attribute__((vector_size(16)));
-typedef int64_t lane_pair_mask __attribute__((vector_size(16)));
-typedef float lane_float_pair __attribute__((vector_size(8)));
-
-/* w[0], w[1] as doubles. */
-static inline lane_pair lane_widen(const float *w)
-{
-    lane_float_pair v;
-    memcpy(&v, w, sizeof v);
-    return __builtin_convertvector(v, lane_pair);
-}
-
-static inline lane_quad lane_load(const float *w)
-{
-    lane_quad v;
-    memcpy(&v, w, sizeof v);
-    return v;
-}
-
-/* a where m is set (all ones), else b. */
-static inline lane_quad lane_pick(lane_quad_mask m, lane_quad a, lane_quad b)
-{
-    return (lane_quad)(((lane_quad_mask)a & m) | ((lane_quad_mask)b & ~m));
-}
-
-static inline lane_pair lane_pick_pair(lane_pair_mask m, lane_pair a, lane_pair b)
-{
-    return (lane_pair)(((lane_pair_mask)a & m) | ((lane_pair_mask)b & ~m));
-}
 
 static inline void lane_get(const wqc_lane_sum *s, lane_pair *v) { memcpy(v, s->lane, sizeof s->lane); }
 

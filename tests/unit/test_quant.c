@@ -77,6 +77,24 @@ static void test_affine_row_and_group_match_formula(void **state)
     }
 }
 
+/* A group whose lowest value is zero takes the sign of its first zero as
+ * its offset, as a loop in order finds it (the extremes are found in lanes). */
+static void test_affine_low_end_keeps_the_first_zeros_sign(void **state)
+{
+    (void)state;
+    enum { C = 19 };
+    float w[2 * C];
+    for (int c = 0; c < C; c++) w[c] = w[C + c] = 0.25f + (float)c / 64.0f;
+    w[6] = -0.0f, w[9] = 0.0f;       /* row 0: -0 first, in a later lane */
+    w[C + 3] = 0.0f, w[C + 17] = -0.0f; /* row 1: +0 first, in the tail */
+    wqc_quant_params p = params(WQC_QUANT_AFFINE, 4, WQC_GRAN_ROW, 0);
+    wqc_quantized q;
+    assert_int_equal(wqc_quantize(w, 2, C, &p, "z", &q, NULL), WQC_OK);
+    assert_true(q.offset[0] == 0.0f && signbit(q.offset[0]));
+    assert_true(q.offset[1] == 0.0f && !signbit(q.offset[1]));
+    wqc_quantized_free(&q);
+}
+
 static void test_constant_rows_round_trip_exactly(void **state)
 {
     (void)state;
@@ -265,6 +283,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_affine_tensor_hand_values),
         cmocka_unit_test(test_affine_row_and_group_match_formula),
+        cmocka_unit_test(test_affine_low_end_keeps_the_first_zeros_sign),
         cmocka_unit_test(test_constant_rows_round_trip_exactly),
         cmocka_unit_test(test_sdclip_hand_values),
         cmocka_unit_test(test_grid_offsets_and_range_error),
