@@ -13,9 +13,8 @@
 #   threads   whole-process `wqc decode --symbols -T N` of 128 Mi symbols to
 #             /dev/null and to a file, N = 1..16, with and without the
 #             record's segment checks (threads-device.txt)
-#   encode    whole-process `wqc encode -T N` of pylm-22M (4-bit and
-#             --lossless) and of 8 F16 matrices of 4096x4096, N = 1..16,
-#             against `zstd -3 -T N` of the same files (encode-threads-device.txt)
+#   encode    bench/encode_threads.sh: whole-process `wqc encode -T N`
+#             against `zstd -3 -T N` (encode-threads-device.txt)
 #   scaling   in-memory decode thread scaling (scaling-device.md)
 #   llama     wqc-llama's tokens/s (llama-speed-device.txt)
 # Before the call, here: fetch .devlibs/ (see scripts/device-env.sh), copy
@@ -34,23 +33,7 @@ cmake -S . -B /tmp/wqc-build -DCMAKE_BUILD_TYPE=Release -DWQC_BUILD_TESTS=OFF \
 cmake --build /tmp/wqc-build -j"$(nproc)" >/dev/null
 b=/tmp/wqc-build
 lscpu | grep -E "Model name|Thread\(s\) per core|Core\(s\) per socket|Socket|^CPU\(s\)|MHz|NUMA node\(s\)" >"$out/cpu.txt"
-# Median of the whole-process wall times (ms, to 0.1) of a command run n
-# times, read from bash's own clock ($EPOCHREALTIME, bash 5): a `date`
-# process before and after each run added its own start (1-2 ms) to every
-# figure. FRESH=FILE: FILE is removed before each run, untimed: replacing a
-# file frees its page cache in the rename (decode -T 2 of 128 Mi symbols to
-# a file on the VM: 51-65 ms new, 83-290 ms over the last run's output).
-median_ms() {
-    local n=$1
-    shift
-    for ((i = 0; i < n; i++)); do
-        [[ -z ${FRESH:-} || $FRESH == /dev/null ]] || rm -f "$FRESH"
-        local s=$EPOCHREALTIME
-        "$@" >/dev/null
-        local e=$EPOCHREALTIME
-        echo $((${e/[.,]/} - ${s/[.,]/}))
-    done | sort -n | sed -n "$(((n + 1) / 2))p" | awk '{printf "%.1f", $1 / 1000}'
-}
+source bench/timing.sh
 [[ -n ${EPOCHREALTIME:-} ]] || { echo "bench/device.sh: needs bash 5 (EPOCHREALTIME)" >&2; exit 1; }
 if want codec; then "$b/wqc" bench --repeat 5 >"$out/codec-device.txt" 2>&1; fi
 if want lookups; then
@@ -114,21 +97,7 @@ PY
     } >"$out/threads-device.txt" 2>&1
 fi
 if want encode; then
-    python3 tests/support/make_model.py /tmp/big.safetensors 8 4096 4096 F16
-    {
-        cat "$out/cpu.txt"
-        echo "whole-process encode, median of 5, ms (the .wqc is the same at every -T: checked)"
-        echo "| threads | pylm-22M 4-bit | pylm-22M --lossless | 8 x 4096x4096 F16, 4-bit | zstd -3 -T N pylm | zstd -3 -T N 8 x F16 |"
-        echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
-        for t in 1 2 4 8 16; do
-            echo "| $t | $(FRESH=/tmp/e$t.wqc median_ms 5 "$b/wqc" encode "$pylm" -T $t -o /tmp/e$t.wqc -q -f)" \
-                "| $(FRESH=/tmp/el$t.wqc median_ms 5 "$b/wqc" encode --lossless "$pylm" -T $t -o /tmp/el$t.wqc -q -f)" \
-                "| $(FRESH=/tmp/eb$t.wqc median_ms 5 "$b/wqc" encode /tmp/big.safetensors -T $t -o /tmp/eb$t.wqc -q -f)" \
-                "| $(FRESH=/tmp/z.zst median_ms 5 zstd -3 -T$t -q -f "$pylm" -o /tmp/z.zst)" \
-                "| $(FRESH=/tmp/zb.zst median_ms 5 zstd -3 -T$t -q -f /tmp/big.safetensors -o /tmp/zb.zst) |"
-            for f in e el eb; do cmp -s /tmp/${f}1.wqc /tmp/$f$t.wqc || echo "$f: -T $t wrote another file"; done
-        done
-    } >"$out/encode-threads-device.txt" 2>&1
+    { cat "$out/cpu.txt"; bash bench/encode_threads.sh 5 "$b/wqc"; } >"$out/encode-threads-device.txt" 2>&1
 fi
 if want scaling; then
     WQC_BENCH_MACHINE=device bash bench/scaling.sh 3 gaussian:8192x8192 "$b/wqc" >/dev/null
