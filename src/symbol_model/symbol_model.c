@@ -57,9 +57,9 @@ void wqc_symbol_model_count(const wqc_quantized *q, uint32_t resolution, uint64_
     wqc_symbol_model_count_shifted(q, resolution, NULL, 1, counts);
 }
 
-/* Rows r0..r1-1 of q counted into counts. */
-static void count_rows(const wqc_quantized *q, uint32_t resolution, uint32_t nbins, const int8_t *col_shift,
-                       uint64_t r0, uint64_t r1, uint64_t *counts)
+/* Rows r0..r1-1 of q counted into counts, straight. */
+static void count_rows_direct(const wqc_quantized *q, uint32_t resolution, uint32_t nbins, const int8_t *col_shift,
+                              uint64_t r0, uint64_t r1, uint64_t *counts)
 {
     uint64_t glen = q->ngroups == 1 || q->group_len == 0 ? q->cols : q->group_len;
     uint64_t per_row = glen ? (q->cols + glen - 1) / glen : 0;
@@ -67,22 +67,71 @@ static void count_rows(const wqc_quantized *q, uint32_t resolution, uint32_t nbi
         for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
             uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
             uint64_t len = q->cols - c < glen ? q->cols - c : glen;
-            uint32_t b = wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
+            int32_t b = (int32_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
             const uint8_t *s = q->symbols + r * q->cols + c;
-            if (col_shift) {
-                for (uint64_t i = 0; i < len; i++) {
-                    int32_t m = (int32_t)b + col_shift[c + i];
-                    m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
-                    counts[256 * (size_t)m + s[i]]++;
-                }
-                continue;
+            for (uint64_t i = 0; i < len; i++) {
+                int32_t m = col_shift ? b + col_shift[c + i] : b;
+                m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
+                counts[256 * (size_t)m + s[i]]++;
             }
-            uint64_t *h = counts + 256 * (size_t)b;
-            if (len >= 4096) wqc_histogram(s, (size_t)len, h); /* independent sub-counts, faster on long runs */
-            else
-                for (uint64_t i = 0; i < len; i++) h[s[i]]++;
         }
     }
+}
+
+/* Bin x symbol cells small enough for four sub-counts of them (64 KiB). */
+enum { COUNT_CELLS_MAX = 4096 };
+
+/* The same into four interleaved sub-counts of (bin, symbol < alphabet, as
+ * every quantized tensor's are), so that repeats of one cell do not wait on
+ * each other's store; added to counts every 2^30 elements at most (32-bit
+ * cells). */
+static void count_rows(const wqc_quantized *q, uint32_t resolution, uint32_t nbins, const int8_t *col_shift,
+                       uint64_t r0, uint64_t r1, uint64_t *counts)
+{
+    size_t cells = (size_t)nbins * q->alphabet;
+    uint32_t *sub = cells <= COUNT_CELLS_MAX && q->cols ? calloc(4 * cells, sizeof *sub) : NULL;
+    if (!sub) {
+        count_rows_direct(q, resolution, nbins, col_shift, r0, r1, counts);
+        return;
+    }
+    uint64_t glen = q->ngroups == 1 || q->group_len == 0 ? q->cols : q->group_len;
+    uint64_t per_row = (q->cols + glen - 1) / glen, rows_per_flush = ((uint64_t)1 << 30) / q->cols + 1;
+    for (uint64_t f0 = r0; f0 < r1; f0 += rows_per_flush) {
+        uint64_t f1 = r1 - f0 < rows_per_flush ? r1 : f0 + rows_per_flush;
+        for (uint64_t r = f0; r < f1; r++) {
+            for (uint64_t c = 0, j = 0; c < q->cols; c += glen, j++) {
+                uint64_t g = q->ngroups == 1 ? 0 : r * per_row + j;
+                uint64_t len = q->cols - c < glen ? q->cols - c : glen, i = 0;
+                int32_t b = (int32_t)wqc_symbol_model_bin(nbins, resolution, q->scale[g], q->offset[g]);
+                const uint8_t *s = q->symbols + r * q->cols + c;
+                if (!col_shift) {
+                    uint32_t *h = sub + (size_t)b * q->alphabet;
+                    for (; i + 4 <= len; i += 4)
+                        for (size_t k = 0; k < 4; k++) h[k * cells + s[i + k]]++;
+                } else {
+                    const int8_t *shift = col_shift + c;
+                    for (; i + 4 <= len; i += 4)
+                        for (size_t k = 0; k < 4; k++) {
+                            int32_t m = b + shift[i + k];
+                            m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
+                            sub[k * cells + (size_t)m * q->alphabet + s[i + k]]++;
+                        }
+                }
+                for (; i < len; i++) {
+                    int32_t m = col_shift ? b + col_shift[c + i] : b;
+                    m = m < 0 ? 0 : m >= (int32_t)nbins ? (int32_t)nbins - 1 : m;
+                    sub[(i & 3) * cells + (size_t)m * q->alphabet + s[i]]++;
+                }
+            }
+        }
+        for (size_t m = 0; m < nbins; m++)
+            for (size_t x = 0; x < q->alphabet; x++) {
+                size_t at = m * q->alphabet + x;
+                counts[256 * m + x] += (uint64_t)sub[at] + sub[cells + at] + sub[2 * cells + at] + sub[3 * cells + at];
+            }
+        memset(sub, 0, 4 * cells * sizeof *sub);
+    }
+    free(sub);
 }
 
 void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution, const int8_t *col_shift, int threads,

@@ -167,6 +167,54 @@ static void test_model_refuses_malformed_descriptions(void **state)
     wqc_bytes_free(&b);
 }
 
+/* Counts per bin, with and without column shifts, on 1 and 3 threads and
+ * for alphabets counted in sub-counts (16) or straight (256), against the
+ * definition: element (r, c) counted in bin clamp(bin(group) + shift[c]). */
+static void test_model_counts_match_the_definition(void **state)
+{
+    (void)state;
+    enum { ROWS = 700, COLS = 301, GROUP = 64 }; /* 3 threads of 2^16 elements and more */
+    const uint64_t per_row = (COLS + GROUP - 1) / GROUP;
+    uint8_t *sym = malloc(ROWS * COLS);
+    float *scale = malloc(ROWS * per_row * sizeof *scale), *offset = malloc(ROWS * per_row * sizeof *offset);
+    int8_t shift[COLS];
+    assert_true(sym && scale && offset);
+    uint64_t seed = 5;
+    for (uint64_t g = 0; g < ROWS * per_row; g++) {
+        scale[g] = 0.01f;
+        offset[g] = -0.01f * (float)(test_rand(&seed) % 20); /* zero points 0 .. 19 */
+    }
+    for (int c = 0; c < COLS; c++) shift[c] = (int8_t)((int)(test_rand(&seed) % 9) - 4);
+    for (int alphabet = 16; alphabet <= 256; alphabet += 240) {
+        for (int i = 0; i < ROWS * COLS; i++) sym[i] = (uint8_t)(test_rand(&seed) % (uint64_t)alphabet);
+        wqc_quantized q = {.symbols = sym, .scale = scale, .offset = offset, .rows = ROWS, .cols = COLS,
+                           .group_len = GROUP, .ngroups = ROWS * per_row, .alphabet = (uint32_t)alphabet, .bits = 8};
+        uint32_t res = wqc_symbol_model_fit((uint32_t)alphabet, 2), nbins = wqc_symbol_model_nbins((uint32_t)alphabet, res);
+        uint64_t *want = calloc(256 * (size_t)nbins, sizeof *want), *got = calloc(256 * (size_t)nbins, sizeof *got);
+        assert_true(want && got && nbins > 1);
+        for (int shifted = 0; shifted < 2; shifted++) {
+            memset(want, 0, 256 * (size_t)nbins * sizeof *want);
+            for (uint64_t r = 0; r < ROWS; r++)
+                for (uint64_t c = 0; c < COLS; c++) {
+                    uint64_t g = r * per_row + c / GROUP;
+                    int m = (int)wqc_symbol_model_bin(nbins, res, scale[g], offset[g]) + (shifted ? shift[c] : 0);
+                    m = m < 0 ? 0 : m >= (int)nbins ? (int)nbins - 1 : m;
+                    want[256 * (size_t)m + sym[r * COLS + c]]++;
+                }
+            for (int threads = 1; threads <= 3; threads += 2) {
+                memset(got, 0, 256 * (size_t)nbins * sizeof *got);
+                wqc_symbol_model_count_shifted(&q, res, shifted ? shift : NULL, threads, got);
+                assert_memory_equal(got, want, 256 * (size_t)nbins * sizeof *got);
+            }
+        }
+        free(want);
+        free(got);
+    }
+    free(sym);
+    free(scale);
+    free(offset);
+}
+
 /* Column shifts: R times the mean of (symbol - z) over a column's rows, and
  * their COLUMNS field round trip; damaged fields are refused. */
 static void test_model_column_shifts(void **state)
@@ -232,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_model_descriptions_roundtrip),
         cmocka_unit_test(test_model_refuses_malformed_descriptions),
         cmocka_unit_test(test_model_column_shifts),
+        cmocka_unit_test(test_model_counts_match_the_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
