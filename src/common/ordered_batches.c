@@ -44,14 +44,21 @@ wqc_status wqc_ordered_batches(size_t n, int threads, uint64_t budget, const wqc
         count = batch_count(n, first, threads, budget, ops, ctx, order);
         memset(slots, 0, count * ops->slot_size);
         qsort(order, count, sizeof *order, by_size_down);
-        int each = count == 1 ? threads : 1;
+        if (count == 1) {
+            /* One item on every thread: made outside any parallel region, so
+             * that its own regions are not nested ones (libgomp starts new
+             * threads for each nested team instead of reusing its pool). */
+            wqc_error_clear(&errs[0]);
+            status[0] = ops->make(ctx, first, threads, slots, &errs[0]);
+        } else {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (count > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
-        for (size_t j = 0; j < count; j++) {
-            size_t k = order[j].k;
-            wqc_error_clear(&errs[k]);
-            status[k] = ops->make(ctx, first + k, each, slots + k * ops->slot_size, &errs[k]);
+            for (size_t j = 0; j < count; j++) {
+                size_t k = order[j].k;
+                wqc_error_clear(&errs[k]);
+                status[k] = ops->make(ctx, first + k, 1, slots + k * ops->slot_size, &errs[k]);
+            }
         }
         for (size_t k = 0; k < count; k++) {
             void *slot = slots + k * ops->slot_size;
