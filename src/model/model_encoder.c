@@ -370,7 +370,7 @@ static wqc_status pass_make(void *ctx, size_t i, int threads, void *slot, wqc_er
 {
     wqc_model_encoder *e = ((each_pass *)ctx)->e;
     wqc_encode_options o = e->o.coding;
-    if (threads == 1) o.rans.threads = 1; /* else, coded alone: its rANS chunks take every thread */
+    o.rans.threads = threads; /* 1 in a batch; coded alone, every thread (-T resolved) */
     return code_with(e, &o, i, slot, err);
 }
 

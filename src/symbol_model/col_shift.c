@@ -37,9 +37,9 @@ void wqc_symbol_model_col_shifts(const wqc_quantized *q, uint32_t resolution, in
     }
     /* Threads take column ranges (of whole 64-byte lines): every sum is
      * the same at any thread count. */
-    threads = wqc_threads_for_work(threads, q->rows * q->cols);
+    threads = wqc_threads_for_work(threads < 1 ? 1 : threads, q->rows * q->cols);
     uint64_t lines = (q->cols + 63) / 64;
-    if ((uint64_t)threads > lines) threads = (int)lines;
+    if ((uint64_t)threads > lines) threads = lines ? (int)lines : 1;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
 #endif

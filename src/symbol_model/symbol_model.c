@@ -139,7 +139,7 @@ void wqc_symbol_model_count_shifted(const wqc_quantized *q, uint32_t resolution,
 {
     uint32_t nbins = wqc_symbol_model_nbins(q->alphabet, resolution);
     if (nbins == 0) return;
-    threads = q->rows < 2 ? 1 : wqc_threads_for_work(threads, q->rows * q->cols);
+    threads = q->rows < 2 || threads < 1 ? 1 : wqc_threads_for_work(threads, q->rows * q->cols);
     if ((uint64_t)threads > q->rows) threads = (int)q->rows;
     /* Counts are integers: threads count row ranges apart and add up. */
     size_t size = 256 * (size_t)nbins;
