@@ -7,9 +7,13 @@
 #include "test_common.h"
 #include "../../src/container/format.h"
 #include "../../src/common/async_sink.h"
+#include "../../src/common/ordered_batches.h"
 #include "../../src/common/ordered_tasks.h"
 #include "../../src/common/xxh3.h"
 #include <xxhash.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
 
@@ -819,6 +823,60 @@ static wqc_status keep_pieces(void *ctx, const void *buf, size_t len, wqc_error 
     return wqc_memory_sink(&k->out, buf, len, err);
 }
 
+/* Ordered batches: what each item was made with, and the order of use. */
+typedef struct batch_probe {
+    int threads[5], level[5];
+    size_t used[5], nused;
+} batch_probe;
+
+static uint64_t probe_bytes(void *ctx, size_t i)
+{
+    (void)ctx;
+    return i == 2 ? 1000 : 10; /* item 2 over the budget of all threads: made alone */
+}
+
+static wqc_status probe_make(void *ctx, size_t i, int threads, void *slot, wqc_error *err)
+{
+    (void)err;
+    batch_probe *p = ctx;
+    p->threads[i] = threads;
+#ifdef _OPENMP
+    p->level[i] = omp_get_level();
+#endif
+    *(size_t *)slot = i;
+    return WQC_OK;
+}
+
+static wqc_status probe_use(void *ctx, size_t i, void *slot, wqc_error *err)
+{
+    (void)err;
+    batch_probe *p = ctx;
+    assert_int_equal(*(size_t *)slot, i);
+    p->used[p->nused++] = i;
+    return WQC_OK;
+}
+
+static void probe_release(void *ctx, size_t i, void *slot) { (void)ctx, (void)i, (void)slot; }
+
+/* Items are used in order; an item made alone gets every thread and runs
+ * outside any parallel region (nested there, each of its own regions
+ * started new threads); items made together get one thread each. */
+static void test_ordered_batches_make_a_lone_item_outside_any_region(void **state)
+{
+    (void)state;
+    static const wqc_batch_ops ops = {sizeof(size_t), probe_bytes, probe_make, probe_use, probe_release};
+    batch_probe p = {.nused = 0};
+    assert_int_equal(wqc_ordered_batches(5, 3, 100, &ops, &p, NULL), WQC_OK);
+    assert_int_equal(p.nused, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(p.used[i], i);
+        assert_int_equal(p.threads[i], i == 2 ? 3 : 1);
+#ifdef _OPENMP
+        assert_int_equal(p.level[i], i == 2 ? 0 : 1);
+#endif
+    }
+}
+
 static void test_async_sink_writes_in_order_and_reports_its_failure(void **state)
 {
     (void)state;
@@ -919,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_container_xxh3_kernels_match_the_library),
         cmocka_unit_test(test_ordered_tasks_emit_in_order_and_stop_at_the_first_failure),
         cmocka_unit_test(test_async_sink_writes_in_order_and_reports_its_failure),
+        cmocka_unit_test(test_ordered_batches_make_a_lone_item_outside_any_region),
         cmocka_unit_test(test_frame_stream_through_the_writer_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
