@@ -616,6 +616,9 @@ wqc_status wqc_reader2_frame(wqc_reader *r, reader_entry *e, int verify, wqc_err
         return WQC_OK;
     }
     st = tensor_frame(r, e, &rec, r->buf, 0, &e->frame, err);
+    /* A descriptor that does not parse, in a record that fails its check,
+     * is damage (exit 4), not an encoding from a newer writer. */
+    if (st != WQC_OK && !verify && !wqc_record2_check(r->buf, &rec)) return wqc_record2_mismatch(rec.type, e->offset, err);
     if (st != WQC_OK) return st;
     e->bytes = e->frame.frame_bytes;
     if (verify) e->parsed = 1;

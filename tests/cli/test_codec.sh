@@ -271,6 +271,19 @@ done
 check "corrupt message is one line naming the file" '[[ $(wc -l < "$tmp/err") -eq 1 ]] && grep -q "cut.wqc" "$tmp/err"'
 expect_status 4 "decode of a damaged file" -- "$wqc" decode f.wqc -o never.safetensors
 check "no output from a damaged file" '[[ ! -e never.safetensors ]]'
+# From -T 4 the descriptors are read ahead on threads: the same output, and
+# damage anywhere is still reported by the decode itself.
+expect_status 0 "decode -T 5" -- "$wqc" decode b.wqc -T 5 -o q5b.safetensors
+check "decode -T 5 writes what -T 1 does" 'cmp -s qb.safetensors q5b.safetensors'
+# A descriptor that no longer parses is damage too, not a newer writer's encoding.
+for t in 1 5; do
+    missed=0
+    for ((i = 0; i < size; i += 89)); do
+        "$wqc" decode -T $t -q flips/$i.wqc -o flipped.safetensors 2>/dev/null; rc=$?
+        [[ $rc -eq 4 && ! -e flipped.safetensors ]] || { missed=$((missed + 1)); echo "decode -T $t, flip at $i: exit $rc"; }
+    done
+    check "decode -T $t of each flipped copy: corrupt (exit 4), no output" '[[ $missed -eq 0 ]]'
+done
 
 # HMAC: keys from a file or the environment, never argv.
 printf 'k%.0s' {1..32} > key
