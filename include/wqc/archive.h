@@ -254,6 +254,12 @@ void wqc_frame_batch_free(wqc_frame_batch *b);
 /* wqc_reader_describe / wqc_reader_frame of tensor i (wqc/container.h). */
 wqc_status wqc_archive_describe(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
 wqc_status wqc_archive_frame(wqc_archive *a, size_t i, const wqc_frame **f, wqc_error *err);
+/* Describes tensors idx[0..n) (distinct) on up to `threads` threads (<= 0:
+ * every core; fewer than 4: not ahead) before they are asked for one by
+ * one: their descriptors (the range-coded scales among them, a fifth of a
+ * 4-bit model's decode on one thread) are read side by side instead of on
+ * the caller's thread. A failure is left for wqc_archive_describe to report. */
+void wqc_archive_describe_ahead(wqc_archive *a, const size_t *idx, size_t n, int threads);
 /* wqc_reader_has_segments / wqc_reader_frame_segmented of tensor i. */
 int wqc_archive_has_segments(const wqc_archive *a, size_t i);
 /* Whether a pass `threads` wide checks tensor i by its segment checks: it

@@ -102,6 +102,8 @@ static size_t batch_count(wqc_archive *a, const wqc_frame_source *from, size_t k
 static wqc_status write_source(wqc_archive *a, const wqc_isa *isa, wqc_archive_checker *checker, int threads,
                                wqc_sink_fn sink, void *ctx, wqc_error *err)
 {
+    const wqc_source *order = wqc_archive_files(a) == 1 ? wqc_reader_source(wqc_archive_reader(a)) : NULL;
+    if (order) wqc_archive_describe_ahead(a, order->order, order->n, threads);
     if (!wqc_archive_reproduces_source(a))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "the file does not hold its source exactly (quantized tensors, or no layout)");
     const wqc_source *src = wqc_reader_source(wqc_archive_reader(a));

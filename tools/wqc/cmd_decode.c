@@ -61,6 +61,11 @@ static int plan_make(const coding_args *a, wqc_archive *in, decode_plan *p)
         cli_error("out of memory");
         return WQC_EXIT_ERROR;
     }
+    /* p->index lends its room to the selected tensors, described -T wide first. */
+    size_t nsel = 0;
+    for (size_t i = 0; i < count; i++)
+        if (coding_args_selected(a, wqc_archive_name(in, i))) p->index[nsel++] = i;
+    wqc_archive_describe_ahead(in, p->index, nsel, (int)a->threads);
     for (size_t i = 0; i < count; i++) {
         if (!coding_args_selected(a, wqc_archive_name(in, i))) continue;
         wqc_error err;
