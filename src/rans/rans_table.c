@@ -35,14 +35,17 @@ wqc_status wqc_rans_table_init(wqc_rans_table *t, const uint32_t *freq, uint32_t
 /* Fills the slots of table t at its place in d's arrays. */
 static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
 {
+    /* An array at a time, so that each loop vectorises (a decode sets up a
+     * table per parameter group: 7% of a 4-bit model's decode on one thread). */
     for (uint32_t s = 0; s < t->alphabet; s++) {
-        for (uint32_t i = 0; i < t->freq[s]; i++) {
-            size_t slot = base + t->cum[s] + i;
-            d->symbol[slot] = (uint8_t)s;
-            d->entry[slot] = t->freq[s] | (i << 16);
-            if (d->packed) d->packed[slot] = t->freq[s] | i << 14 | s << 28;
-            if (d->packed8) d->packed8[slot] = (t->freq[s] - 1) | i << 12 | s << 24;
-        }
+        uint32_t f = t->freq[s];
+        size_t at = base + t->cum[s];
+        memset(d->symbol + at, (int)s, f);
+        for (uint32_t i = 0; i < f; i++) d->entry[at + i] = f | i << 16;
+        if (d->packed)
+            for (uint32_t i = 0; i < f; i++) d->packed[at + i] = f | i << 14 | s << 28;
+        if (d->packed8)
+            for (uint32_t i = 0; i < f; i++) d->packed8[at + i] = (f - 1) | i << 12 | s << 24;
     }
 }
 
