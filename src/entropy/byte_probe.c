@@ -68,75 +68,95 @@ static double order1_gain(const uint8_t *p, size_t n, const uint64_t *order0)
     return h0 > 0 ? 1.0 - fmin(h1, h0) / h0 : 0;
 }
 
-/* Sampled keys go into an open-addressed table of `size` slots in the
- * order they come; the slots are asked for ahead (PENDING keys at a time),
- * since a table of 2^16 slots misses the caches on every key. */
-enum { PENDING = 16 };
+/* Keys go into an open-addressed table of `size` slots in the order they
+ * come; the slot of the key AHEAD places later is asked for first, since a
+ * table of 2^16 slots misses the caches on every key. Returns how many
+ * were there before. */
+enum { AHEAD = 16 };
 
-typedef struct key_table {
-    uint64_t *slot;
-    size_t size, found;
-    uint64_t pending[PENDING];
-    int npending;
-} key_table;
-
-static void table_insert(key_table *t, uint64_t mixed)
+static size_t table_insert_all(uint64_t *slot, size_t size, const uint64_t *keys, size_t n)
 {
-    uint64_t key = mixed | 1;
-    for (size_t s = (size_t)(mixed >> 7) & (t->size - 1);; s = (s + 1) & (t->size - 1)) {
-        if (!t->slot[s]) {
-            t->slot[s] = key;
-            return;
-        }
-        if (t->slot[s] == key) {
-            t->found++;
-            return;
+    size_t found = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (j + AHEAD < n) __builtin_prefetch(&slot[(size_t)(keys[j + AHEAD] >> 7) & (size - 1)]);
+        uint64_t key = keys[j] | 1;
+        for (size_t s = (size_t)(keys[j] >> 7) & (size - 1);; s = (s + 1) & (size - 1)) {
+            if (!slot[s]) {
+                slot[s] = key;
+                break;
+            }
+            if (slot[s] == key) {
+                found++;
+                break;
+            }
         }
     }
+    return found;
 }
 
-static void table_flush(key_table *t)
+/* The polynomial hash of the k bytes at p, and its step to the next window
+ * (top = B^(k-1)), and the mixed value whose top bits pick the anchors. */
+#define HASH_B 0x100000001b3ull
+static uint64_t window_hash(const uint8_t *p, size_t k)
 {
-    for (int i = 0; i < t->npending; i++) table_insert(t, t->pending[i]);
-    t->npending = 0;
+    uint64_t h = 0;
+    for (size_t j = 0; j < k; j++) h = h * HASH_B + p[j] + 1;
+    return h;
 }
 
-static void table_add(key_table *t, uint64_t mixed)
+static inline uint64_t window_roll(uint64_t h, const uint8_t *p, size_t k, uint64_t top)
 {
-    __builtin_prefetch(&t->slot[(size_t)(mixed >> 7) & (t->size - 1)]);
-    t->pending[t->npending++] = mixed;
-    if (t->npending == PENDING) table_flush(t);
+    return (h - (uint64_t)(p[0] + 1) * top) * HASH_B + p[k] + 1;
 }
+
+static inline uint64_t window_mix(uint64_t h) { return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull; }
 
 /* The share of sampled positions whose next k bytes occurred before: k
  * bytes carry at least 48 bits of order-0 information, so that chance
- * repeats of near-random data stay rare. */
+ * repeats of near-random data stay rare. The windows' hashes are rolled
+ * in two chains at once (the first and second half of the windows), each
+ * anchor's key appended without a branch; the keys then go into the
+ * table in window order, until it is half full (enough evidence). */
 static double repeats(const uint8_t *p, size_t n, double h0)
 {
     size_t k = h0 > 0 ? (size_t)ceil(48.0 / h0) : 64;
     if (k < 6) k = 6;
     if (k > 64) k = 64;
     if (n < 2 * k) return 0;
-    key_table t = {.size = 64};
-    while (t.size < (n >> (ANCHOR_BITS - 1))) t.size <<= 1;
-    if (!(t.slot = calloc(t.size, sizeof *t.slot))) return 0;
-    const uint64_t B = 0x100000001b3ull;
-    uint64_t top = 1, h = 0;
-    for (size_t j = 0; j < k; j++) top = j ? top * B : 1, h = h * B + p[j] + 1;
-    size_t sampled = 0;
-    for (size_t i = 0;; i++) {
-        uint64_t mixed = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
-        if (mixed >> (64 - ANCHOR_BITS) == 0) {
-            sampled++;
-            table_add(&t, mixed);
-            if (sampled * 2 > t.size) break; /* the table is half full: enough evidence */
-        }
-        if (i + k >= n) break;
-        h = (h - (uint64_t)(p[i] + 1) * top) * B + p[i + k] + 1;
+    size_t size = 64;
+    while (size < (n >> (ANCHOR_BITS - 1))) size <<= 1;
+    size_t cap = size / 2 + 1, windows = n - k + 1, half = windows / 2;
+    uint64_t *slot = calloc(size, sizeof *slot), *keys = malloc(2 * (cap + 1) * sizeof *keys);
+    if (!slot || !keys) {
+        free(slot);
+        free(keys);
+        return 0;
     }
-    table_flush(&t);
-    free(t.slot);
-    return sampled ? (double)t.found / (double)sampled : 0;
+    uint64_t top = 1;
+    for (size_t j = 1; j < k; j++) top *= HASH_B;
+    uint64_t *ka = keys, *kb = keys + cap + 1;
+    uint64_t ha = window_hash(p, k), hb = window_hash(p + half, k);
+    size_t na = 0, nb = 0;
+    for (size_t j = 0; j < half; j++) {
+        uint64_t xa = window_mix(ha), xb = window_mix(hb);
+        ka[na] = xa, kb[nb] = xb;
+        na += na < cap && xa >> (64 - ANCHOR_BITS) == 0;
+        nb += nb < cap && xb >> (64 - ANCHOR_BITS) == 0;
+        if (j + 1 < half) ha = window_roll(ha, p + j, k, top);
+        if (half + j + 1 < windows) hb = window_roll(hb, p + half + j, k, top);
+    }
+    /* The second half has a window more when their count is odd. */
+    if (windows % 2) {
+        uint64_t xb = window_mix(hb);
+        kb[nb] = xb;
+        nb += nb < cap && xb >> (64 - ANCHOR_BITS) == 0;
+    }
+    if (nb > cap - na) nb = cap - na;
+    memmove(ka + na, kb, nb * sizeof *kb);
+    size_t sampled = na + nb, found = table_insert_all(slot, size, keys, sampled);
+    free(slot);
+    free(keys);
+    return sampled ? (double)found / (double)sampled : 0;
 }
 
 /* Streams longer than WQC_PROBE_BYTES are probed on PROBE_SLICES slices
