@@ -158,10 +158,20 @@ wqc_status wqc_rans_encode_chunk_context_isa(const wqc_rans_context *ctx, uint32
     rans_context_cursor c;
     rans_context_seek(&c, ctx, pos);
     for (size_t i = 0; i < n;) {
+        if (ctx->col_shift && !ctx->tile) {
+            /* A group's run: its bin moved by each column's shift. */
+            rans_group_reach(&c.groups, pos + i);
+            size_t run = (size_t)(c.groups.end - (pos + i));
+            if (run > n - i) run = n - i;
+            uint32_t bin = c.groups.table;
+            const int8_t *shift = ctx->col_shift + rans_context_col(&c, pos + i);
+            for (size_t l = 0; l < run; l++) table[i + l] = (uint8_t)rans_context_shifted(ctx, bin, shift[l]);
+            i += run;
+            continue;
+        }
         uint32_t t = rans_context_table(&c, pos + i);
-        /* In row-major order a whole group's run shares the table (unless
-         * columns shift it). */
-        size_t run = ctx->tile || ctx->col_shift ? 1 : ctx->ngroups == 1 ? n - i : (size_t)(c.groups.end - (pos + i));
+        /* In row-major order a whole group's run shares the table. */
+        size_t run = ctx->tile ? 1 : ctx->ngroups == 1 ? n - i : (size_t)(c.groups.end - (pos + i));
         if (run > n - i) run = n - i;
         memset(table + i, (int)t, run);
         i += run;
