@@ -210,12 +210,10 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
         rows * cols < VALUES_MIN)
         return 0;
     uint64_t total[256] = {0};
-    uint64_t n = rows * cols;
-    for (uint64_t i = 0; i < n; i++) total[sym[i]]++;
+    wqc_histogram(sym, (size_t)(rows * cols), total);
     rows_view v = {.rows = units};
-    uint8_t dense[256];
     for (int s = 0; s < 256; s++)
-        if (total[s]) dense[s] = (uint8_t)v.used, v.symbol[v.used++] = (uint8_t)s;
+        if (total[s]) v.symbol[v.used++] = (uint8_t)s;
     if (units * v.used > CELLS_MAX || v.used < 2) return 0;
     v.h = calloc((size_t)(units * v.used), sizeof *v.h);
     uint8_t *cls = malloc((size_t)units), *best_cls = malloc((size_t)units);
@@ -223,9 +221,17 @@ static int unit_tables(const uint8_t *sym, const unit_layout *u, int precision, 
     uint32_t(*freq)[256] = malloc(CLASSES_MAX * sizeof *freq), (*best_freq)[256] = malloc(CLASSES_MAX * sizeof *best_freq);
     int found = 0;
     if (!v.h || !cls || !best_cls || !counts || !freq || !best_freq) goto done;
+    /* Each row's part of a unit counted as integers first (four interleaved
+     * sub-counts: one float increment a symbol waited on the last), then
+     * added to the unit's floats, exactly (counts below 2^24). */
     for (uint64_t r = 0; r < rows; r++) {
         float *row_units = v.h + r / u->tile_rows * u->across * v.used;
-        for (uint64_t c = 0; c < cols; c++) row_units[c / u->tile_cols * v.used + dense[sym[r * cols + c]]] += 1.0f;
+        for (uint64_t c0 = 0; c0 < cols; c0 += u->tile_cols) {
+            uint64_t h[256] = {0};
+            wqc_histogram(sym + r * cols + c0, (size_t)(cols - c0 < u->tile_cols ? cols - c0 : u->tile_cols), h);
+            float *unit = row_units + c0 / u->tile_cols * v.used;
+            for (uint32_t k = 0; k < v.used; k++) unit[k] += (float)h[v.symbol[k]];
+        }
     }
     double table0, base = wqc_class_table_bits(total, precision, freq[0], &table0) / 8 + table0, best = base;
     uint32_t best_k = 1;
