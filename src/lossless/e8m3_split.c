@@ -40,12 +40,15 @@ uint64_t wqc_e8m3_window(const void *src, size_t n, unsigned *base)
     return wqc_e8m3_window_counts(h, base);
 }
 
-unsigned wqc_e8m3_symbol(unsigned v, unsigned base)
+/* Inline in the split's loop (as a call it was 7% of a lossless encode). */
+static inline unsigned e8m3_symbol(unsigned v, unsigned base)
 {
     unsigned e = v >> 7 & 0xff;
     e = e < base ? base : e > base + WINDOW - 1 ? base + WINDOW - 1 : e;
     return (e - base) << 3 | (v >> 4 & 7);
 }
+
+unsigned wqc_e8m3_symbol(unsigned v, unsigned base) { return e8m3_symbol(v, base); }
 
 void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint8_t *nibbles, uint8_t *signs)
 {
@@ -56,7 +59,7 @@ void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint
         unsigned sb = 0;
         for (unsigned j = 0; j < 8; j++) {
             unsigned v = bf16_at(p, i + j);
-            sym[i + j] = (uint8_t)wqc_e8m3_symbol(v, base);
+            sym[i + j] = (uint8_t)e8m3_symbol(v, base);
             sb |= (v >> 15) << j;
         }
         for (unsigned j = 0; j < 4; j++)
@@ -68,7 +71,7 @@ void wqc_e8m3_split(const void *src, size_t n, unsigned base, uint8_t *sym, uint
     signs[i / 8] = 0;
     for (; i < n; i++) {
         unsigned v = bf16_at(p, i);
-        sym[i] = (uint8_t)wqc_e8m3_symbol(v, base);
+        sym[i] = (uint8_t)e8m3_symbol(v, base);
         nibbles[i / 2] |= (uint8_t)((v & 15) << (4 * (i & 1)));
         signs[i / 8] |= (uint8_t)((v >> 15) << (i & 7));
     }
