@@ -28,8 +28,9 @@ typedef struct wqc_tensor_stats {
 /* Moments of w[0..n), computed in double in two passes. */
 void wqc_stats_floats(const float *w, uint64_t n, wqc_tensor_stats *out);
 /* The same for a tensor of F32, F16 or BF16 values (converted a block at a
- * time); WQC_ERR_UNSUPPORTED for other dtypes. */
-wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_error *err);
+ * time, on up to `threads` threads: the same figures at any count);
+ * WQC_ERR_UNSUPPORTED for other dtypes. */
+wqc_status wqc_stats_tensor(const wqc_tensor *t, int threads, wqc_tensor_stats *out, wqc_error *err);
 /* Adds clipped and sqnr_db of q against the weights w it was made from. */
 void wqc_stats_quantization(const float *w, const wqc_quantized *q, wqc_tensor_stats *out);
 

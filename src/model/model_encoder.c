@@ -94,7 +94,7 @@ static wqc_status make_frame(wqc_model_encoder *e, size_t i, int threads, wqc_fr
         return st;
     }
     /* Kept float tensors: one more pass over their bytes. */
-    if (stats && wqc_dtype_is_float(t->dtype)) e->has_stats[i] = wqc_stats_tensor(t, stats, NULL) == WQC_OK;
+    if (stats && wqc_dtype_is_float(t->dtype)) e->has_stats[i] = wqc_stats_tensor(t, threads, stats, NULL) == WQC_OK;
     wqc_frame_raw(f, t);
     return WQC_OK;
 }

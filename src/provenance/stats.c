@@ -10,8 +10,6 @@
 #include "../common/threads.h"
 #include "wqc/stats.h"
 
-#define BLOCK 65536
-
 static void extremes_empty(wqc_stats_stream *s)
 {
     for (int l = 0; l < LANE_COUNT; l++) {
@@ -232,19 +230,29 @@ void wqc_stats_floats(const float *w, uint64_t n, wqc_tensor_stats *out)
     wqc_stats_stream_end(&m, out);
 }
 
-wqc_status wqc_stats_tensor(const wqc_tensor *t, wqc_tensor_stats *out, wqc_error *err)
+wqc_status wqc_stats_tensor(const wqc_tensor *t, int threads, wqc_tensor_stats *out, wqc_error *err)
 {
     if (!wqc_dtype_is_float(t->dtype))
         return wqc_fail(err, WQC_ERR_UNSUPPORTED, "tensor '%s': dtype %s is not a float type", t->name,
                         wqc_dtype_name(t->dtype));
-    float *buf = malloc(BLOCK * sizeof *buf);
+    /* A lane block a thread converted at once, then summed on the threads
+     * (chunks of whole blocks: the same figures as one thread's). */
+    if (threads < 1) threads = 1;
+    size_t chunk = (size_t)threads * LANE_BLOCK, size = wqc_dtype_size(t->dtype);
+    float *buf = malloc(chunk * sizeof *buf);
     if (!buf) return wqc_fail(err, WQC_ERR_NOMEM, "out of memory");
-    size_t size = wqc_dtype_size(t->dtype);
-    wqc_stats_stream m = {0};
+    wqc_stats_stream m = {.threads = threads};
     for (int pass = 0; pass < 2; pass++) {
-        for (uint64_t at = 0; at < t->nelem; at += BLOCK) {
-            size_t n = t->nelem - at < BLOCK ? (size_t)(t->nelem - at) : BLOCK;
-            wqc_convert_to_f32(t->dtype, t->data + at * size, n, buf);
+        for (uint64_t at = 0; at < t->nelem; at += chunk) {
+            size_t n = t->nelem - at < chunk ? (size_t)(t->nelem - at) : chunk;
+            int blocks = (int)((n + LANE_BLOCK - 1) / LANE_BLOCK);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (blocks > 1)
+#endif
+            for (int b = 0; b < blocks; b++) {
+                size_t from = (size_t)b * LANE_BLOCK, len = n - from < LANE_BLOCK ? n - from : LANE_BLOCK;
+                wqc_convert_to_f32(t->dtype, t->data + (at + from) * size, len, buf + from);
+            }
             if (pass == 0) wqc_stats_stream_first(&m, buf, n);
             else wqc_stats_stream_second(&m, buf, n);
         }

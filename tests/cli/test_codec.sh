@@ -57,6 +57,10 @@ expect_status 0 "encode one tensor of three row blocks, -T 1" -- "$wqc" encode r
 expect_status 0 "the same, its blocks on 3 threads" -- "$wqc" encode rows.npy -T 3 -o r3.wqc -q
 check "the blocks on threads write the same file (statistics included)" 'cmp -s r1.wqc r3.wqc'
 check "... with column shifts" '"$wqc" info --json r3.wqc | grep -q "\"column_shifts\": true"'
+expect_status 0 "the tensor lossless, -T 1" -- "$wqc" encode rows.npy --lossless -T 1 -o rl1.wqc -q
+expect_status 0 "... and -T 3 (its statistics on threads)" -- "$wqc" encode rows.npy --lossless -T 3 -o rl3.wqc -q
+check "lossless: the same file at -T 1 and -T 3" 'cmp -s rl1.wqc rl3.wqc'
+
 expect_status 1 "a NaN in the second block, -T 3" -- "$wqc" encode rows_nan.npy -T 3 -o rn.wqc
 check "it names the element" 'grep -q "NaN at element 1945607" "$tmp/err" && [[ ! -e rn.wqc ]]'
 for mode in "" "--lossless"; do
