@@ -107,11 +107,18 @@ static void buffer_put(uint8_t *p, size_t bytes)
     if (!keep) munmap(p, bytes);
 }
 
-static void buffers_free(wqc_async_sink *a)
+/* Frees a and its buffers; `synced`: its lock and conditions were made. */
+static void sink_free(wqc_async_sink *a, int synced)
 {
+    if (synced) {
+        pthread_cond_destroy(&a->freed);
+        pthread_cond_destroy(&a->queued);
+        pthread_mutex_destroy(&a->lock);
+    }
     for (int k = 0; a->all && k < a->count; k++)
         if (a->all[k]) buffer_put(a->all[k], a->size[k]);
     free(a->all), free(a->size), free(a->free_list), free(a->queue);
+    free(a);
 }
 
 wqc_async_sink *wqc_async_sink_open(wqc_sink_fn sink, void *ctx, int count, size_t bytes)
@@ -131,12 +138,8 @@ wqc_async_sink *wqc_async_sink_open(wqc_sink_fn sink, void *ctx, int count, size
         pthread_cond_init(&a->queued, NULL);
         pthread_cond_init(&a->freed, NULL);
         if (pthread_create(&a->thread, NULL, writer, a) == 0) return a;
-        pthread_cond_destroy(&a->freed);
-        pthread_cond_destroy(&a->queued);
-        pthread_mutex_destroy(&a->lock);
     }
-    buffers_free(a);
-    free(a);
+    sink_free(a, ok);
     return NULL;
 }
 
@@ -181,10 +184,6 @@ wqc_status wqc_async_sink_close(wqc_async_sink *a, wqc_error *err)
     pthread_join(a->thread, NULL);
     wqc_status st = a->failed;
     if (st != WQC_OK && err) *err = a->error;
-    pthread_cond_destroy(&a->freed);
-    pthread_cond_destroy(&a->queued);
-    pthread_mutex_destroy(&a->lock);
-    buffers_free(a);
-    free(a);
+    sink_free(a, 1);
     return st;
 }
