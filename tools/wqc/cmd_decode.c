@@ -61,13 +61,13 @@ static int plan_make(const coding_args *a, wqc_archive *in, decode_plan *p)
         cli_error("out of memory");
         return WQC_EXIT_ERROR;
     }
-    /* p->index lends its room to the selected tensors, described -T wide first. */
+    /* The selected tensors, described -T wide first, then one by one. */
     size_t nsel = 0;
     for (size_t i = 0; i < count; i++)
         if (coding_args_selected(a, wqc_archive_name(in, i))) p->index[nsel++] = i;
     wqc_archive_describe_ahead(in, p->index, nsel, (int)a->threads);
-    for (size_t i = 0; i < count; i++) {
-        if (!coding_args_selected(a, wqc_archive_name(in, i))) continue;
+    for (size_t k = 0; k < nsel; k++) {
+        size_t i = p->index[k];
         wqc_error err;
         const wqc_frame *f;
         wqc_status st = wqc_archive_describe(in, i, &f, &err);
@@ -89,7 +89,6 @@ static int plan_make(const coding_args *a, wqc_archive *in, decode_plan *p)
             if (!given) o->dtype = a->out_dtype;
             o->raw_len = f->nelem * wqc_dtype_size(o->dtype);
         }
-        p->index[p->n] = i;
         p->stored[p->n++] = f;
     }
     return WQC_EXIT_OK;
