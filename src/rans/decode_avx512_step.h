@@ -17,6 +17,17 @@
 
 enum { V = 16 };
 
+/* How a vector's symbols are found: a search of a small alphabet, two
+ * gathers (entry and symbol), or one (packed8; packed for small alphabets);
+ * mixed: a small alphabet's vectors alternate between the search and the
+ * packed gather. */
+enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3, LOOKUP_MIXED = 4 };
+/* A context's lanes: whichever gather the tables have, chosen per vector
+ * (one kernel variant for all; see decode_avx512_context.c). */
+enum { LOOKUP_ANY = 5 };
+/* Order-0 small alphabets by the bucket tables (decode_avx512_vbmi.c). */
+enum { LOOKUP_BUCKET = 6 };
+
 static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c, uint64_t pos, __m512i s)
 {
     __m512 sc, of;
@@ -145,25 +156,107 @@ static inline __attribute__((always_inline)) __m512i small_symbol(const small_ta
     return _mm512_mask_mov_epi32(s, m3, s3);
 }
 
+#ifdef __AVX512VBMI__
+/* Alphabets of at most 16 symbols by byte permutes (VBMI): the slot's top 7
+ * bits pick a bucket of 2^(P-7) slots; two-register permutes of the bucket
+ * tables (wqc_rans_dtable.bucket) give the symbol owning its first slot and
+ * the offsets of the up to 3 symbol starts inside it, counted by
+ * subtraction where they lie at or below the slot; a dense bucket's slot
+ * takes its symbol from the slot table. 2 to 5 permutes on Intel's port 5
+ * where the search takes 9, and no gather. */
+typedef struct bucket_table {
+    __m512i first[2], start[3][2], slots[2];
+    __m512i fc;             /* freq | cum << 16 of symbols 0..15 */
+    __m512i bucket_shift, low_mask;
+    uint32_t starts, dense;
+} bucket_table;
+
+static inline bucket_table bucket_table_make(const wqc_rans_dtable *d)
+{
+    bucket_table b;
+    uint32_t fc[16];
+    for (uint32_t s = 0; s < 16; s++) fc[s] = s < d->alphabet ? d->freq[s] | d->cum[s] << 16 : 0;
+    b.fc = _mm512_loadu_si512(fc);
+    b.first[0] = _mm512_loadu_si512(d->bucket[0]);
+    b.first[1] = _mm512_loadu_si512(d->bucket[0] + 64);
+    for (int k = 0; k < 3; k++) {
+        b.start[k][0] = _mm512_loadu_si512(d->bucket[1 + k]);
+        b.start[k][1] = _mm512_loadu_si512(d->bucket[1 + k] + 64);
+    }
+    b.slots[0] = _mm512_loadu_si512(d->bucket[4]);
+    b.slots[1] = _mm512_loadu_si512(d->bucket[4] + 64);
+    b.bucket_shift = _mm512_set1_epi32(d->precision - RANS_BUCKET_BITS);
+    b.low_mask = _mm512_set1_epi32((int)((1u << (d->precision - RANS_BUCKET_BITS)) - 1));
+    b.starts = d->bucket_starts;
+    b.dense = d->bucket_dense;
+    return b;
+}
+
+static inline __attribute__((always_inline)) __m512i bucket_symbol(const bucket_table *t, __m512i slot)
+{
+    /* The byte permutes index with byte 0 of each lane and keep it alone. */
+    const __mmask64 lane_bytes = 0x1111111111111111ull;
+    __m512i b = _mm512_srlv_epi32(slot, t->bucket_shift), low = _mm512_and_si512(slot, t->low_mask);
+    __m512i e = _mm512_maskz_permutex2var_epi8(lane_bytes, t->first[0], b, t->first[1]), s = e;
+    for (uint32_t k = 0; k < 3 && k < t->starts; k++) {
+        /* offset - 1 - low < 0 where the start lies at or below the slot. */
+        __m512i o = _mm512_maskz_permutex2var_epi8(lane_bytes, t->start[k][0], b, t->start[k][1]);
+        s = _mm512_sub_epi32(s, _mm512_srai_epi32(_mm512_sub_epi32(o, low), 31));
+    }
+    if (t->dense) {
+        /* e = 0x80 | place in a dense bucket (no starts: s = e): slot place + low. */
+        __m512i d = _mm512_maskz_permutex2var_epi8(lane_bytes, t->slots[0], _mm512_add_epi32(e, low), t->slots[1]);
+        s = _mm512_mask_blend_epi8(_mm512_movepi8_mask(e), s, d);
+    }
+    return s;
+}
+#endif
+
 /* shift: the precision in every lane, for the variable shift (one uop on
  * Intel's port 0, where a shift by an xmm count also takes port 5). */
 typedef struct kernel_consts {
     small_table t;
+#ifdef __AVX512VBMI__
+    bucket_table bt;
+#endif
     __m512i shift;
     __m512i mask, low16, state_low;
     const wqc_rans_dtable *d;
 } kernel_consts;
 
 /* A kernel's constants for d; `search`: with the search table of d's
- * order-0 table (else zeros: context kernels make one a table). */
+ * order-0 table (else zeros: context kernels make one a table); in the
+ * VBMI build, `search` == LOOKUP_BUCKET makes the bucket table instead. */
 static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(const wqc_rans_dtable *d, int search)
 {
     const __m512i zero = _mm512_setzero_si512();
     const small_table none = {zero, zero, zero, zero, zero};
-    kernel_consts c = {search ? small_table_make(d) : none, _mm512_set1_epi32((int)d->precision),
-                       _mm512_set1_epi32((int)((1u << d->precision) - 1)), _mm512_set1_epi32(0xffff),
-                       _mm512_set1_epi32(WQC_RANS_STATE_LOW), d};
+    kernel_consts c = {.t = search && search != LOOKUP_BUCKET ? small_table_make(d) : none,
+                       .shift = _mm512_set1_epi32((int)d->precision),
+                       .mask = _mm512_set1_epi32((int)((1u << d->precision) - 1)),
+                       .low16 = _mm512_set1_epi32(0xffff),
+                       .state_low = _mm512_set1_epi32(WQC_RANS_STATE_LOW),
+                       .d = d};
+#ifdef __AVX512VBMI__
+    if (search == LOOKUP_BUCKET) c.bt = bucket_table_make(d);
+#endif
     return c;
+}
+
+/* One vector's step by the bucket tables (VBMI builds only). */
+static inline __attribute__((always_inline)) __m512i advance_bucket(const kernel_consts *c, __m512i *x)
+{
+#ifdef __AVX512VBMI__
+    __m512i slot = _mm512_and_si512(*x, c->mask);
+    __m512i s = bucket_symbol(&c->bt, slot);
+    __m512i e = _mm512_permutexvar_epi32(s, c->bt.fc);
+    __m512i b = _mm512_sub_epi32(slot, _mm512_srli_epi32(e, 16));
+    *x = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_and_si512(e, c->low16), _mm512_srlv_epi32(*x, c->shift)), b);
+    return s;
+#else
+    (void)c, (void)x;
+    __builtin_unreachable();
+#endif
 }
 
 /* One vector's step with a small table t (no gather). */
@@ -178,14 +271,6 @@ static inline __attribute__((always_inline)) __m512i advance_small(const kernel_
     return s;
 }
 
-/* How a vector's symbols are found: a search of a small alphabet, two
- * gathers (entry and symbol), or one (packed8; packed for small alphabets);
- * mixed: a small alphabet's vectors alternate between the search and the
- * packed gather. */
-enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED = 3, LOOKUP_MIXED = 4 };
-/* A context's lanes: whichever gather the tables have, chosen per vector
- * (one kernel variant for all; see decode_avx512_context.c). */
-enum { LOOKUP_ANY = 5 };
 
 /* Small alphabets by the search (permutes and compares: port 5 on Intel
  * cores, where 512-bit ops issue on two ports), by one gather of the
@@ -250,6 +335,7 @@ static inline __attribute__((always_inline)) __m512i gathered_step(const kernel_
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
     if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
+    if (small == LOOKUP_BUCKET) return advance_bucket(c, x);
     return gathered_step(c, x, _mm512_and_si512(*x, c->mask), small);
 }
 
@@ -343,7 +429,9 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                                                                  int lanes, const small_table *tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = kernel_consts_of(d, (small == LOOKUP_SMALL || small == LOOKUP_MIXED) && !context);
+    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_BUCKET                                     ? LOOKUP_BUCKET
+                                                : (small == LOOKUP_SMALL || small == LOOKUP_MIXED) && !context ? 1
+                                                                                                              : 0);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];

@@ -55,6 +55,11 @@ static inline uint64_t rans_multi_most(wqc_rans_form form, uint32_t alphabet)
 }
 typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
+/* Order-0 tables with bucket tables (d->bucket_starts <= 3), by VBMI byte
+ * permutes: where wqc_avx512_buckets() says so. */
+int wqc_avx512_buckets(void);
+size_t wqc_rans_kernel_avx512_bucket(rans_kernel_ctx *k);
+size_t wqc_rans_kernel_multi_avx512_bucket(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk);
 
 /* Decodes nk (<= RANS_MULTI_MAX) chunks, chunk c holding elements
@@ -80,6 +85,10 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
 #define RANS_PACKED_MAX_ALPHABET 16u
 #define RANS_PACKED_MAX_PRECISION 13
 #define RANS_PACKED_FIELD 0x3fffu
+/* The bucket tables' geometry (wqc_rans_dtable.bucket): 2^7 buckets, what
+ * one two-register byte permute indexes. */
+#define RANS_BUCKET_BITS 7
+#define RANS_BUCKETS (1u << RANS_BUCKET_BITS)
 /* The same for larger alphabets at P <= 12 (packed8): freq - 1 in bits
  * 0..11, slot - cum in 12..23, symbol in 24..31. */
 #define RANS_PACKED8_MAX_PRECISION 12

@@ -103,7 +103,9 @@ static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa 
 {
 #if defined(WQC_HAVE_X86_KERNELS)
     if (isa == WQC_ISA_AVX512 && lanes == 32)
-        return d->context ? wqc_rans_kernel_context_multi_avx512 : wqc_rans_kernel_multi_avx512;
+        return d->context                                      ? wqc_rans_kernel_context_multi_avx512
+               : d->bucket_starts <= 3 && wqc_avx512_buckets() ? wqc_rans_kernel_multi_avx512_bucket
+                                                               : wqc_rans_kernel_multi_avx512;
 #endif
     (void)d, (void)isa, (void)lanes;
     return NULL;
@@ -129,7 +131,9 @@ static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_
     if (d->context) return simd_context_kernel(isa, lanes);
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
-    case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_avx512 : wqc_rans_kernel_avx2;
+    case WQC_ISA_AVX512:
+        if (lanes % 16) return wqc_rans_kernel_avx2;
+        return d->bucket_starts <= 3 && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)

@@ -49,12 +49,51 @@ static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
     }
 }
 
+/* The bucket tables of an order-0 table of at most 16 symbols (wqc/rans.h),
+ * from its filled slots. */
+static void fill_buckets(wqc_rans_dtable *d)
+{
+    const uint32_t width = 1u << (d->precision - RANS_BUCKET_BITS);
+    uint8_t starts[RANS_BUCKETS];
+    for (uint32_t b = 0; b < RANS_BUCKETS; b++) {
+        /* Symbols starting inside, frequency 0 too: the owner of a slot is
+         * the first slot's owner plus the starts at or below it. */
+        uint32_t first = b * width, n = 0;
+        for (uint32_t t = d->symbol[first] + 1u; t < d->alphabet && d->cum[t] < first + width; t++) n++;
+        starts[b] = (uint8_t)n;
+    }
+    uint32_t most = 0;
+    for (; most <= 3; most++) {
+        uint32_t dense = 0;
+        for (uint32_t b = 0; b < RANS_BUCKETS; b++) dense += starts[b] > most ? width : 0;
+        if (dense <= RANS_BUCKETS) break;
+    }
+    if (most > 3) return;
+    memset(d->bucket[1], 255, 3 * sizeof d->bucket[1]);
+    uint32_t place = 0;
+    for (uint32_t b = 0; b < RANS_BUCKETS; b++) {
+        uint32_t first = b * width;
+        if (starts[b] > most) {
+            d->bucket[0][b] = (uint8_t)(0x80u | place);
+            memcpy(d->bucket[4] + place, d->symbol + first, width);
+            place += width;
+            continue;
+        }
+        d->bucket[0][b] = d->symbol[first];
+        for (uint32_t k = 0, t = d->symbol[first] + 1u; k < starts[b]; k++, t++)
+            d->bucket[1 + k][b] = (uint8_t)(d->cum[t] - first - 1);
+    }
+    d->bucket_starts = most;
+    d->bucket_dense = place;
+}
+
 static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uint32_t ntables, wqc_error *err)
 {
     size_t slots = (size_t)ntables << t0->precision;
     int packable = t0->alphabet <= RANS_PACKED_MAX_ALPHABET && t0->precision <= RANS_PACKED_MAX_PRECISION;
     int packable8 = !packable && t0->precision <= RANS_PACKED8_MAX_PRECISION;
     memset(d, 0, sizeof *d);
+    d->bucket_starts = 4;
     d->precision = t0->precision;
     d->alphabet = t0->alphabet;
     d->ntables = ntables;
@@ -74,8 +113,10 @@ static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uin
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err)
 {
     wqc_status st = dtable_alloc(d, t, 1, err);
-    if (st == WQC_OK) fill_slots(d, t, 0);
-    return st;
+    if (st != WQC_OK) return st;
+    fill_slots(d, t, 0);
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) fill_buckets(d);
+    return WQC_OK;
 }
 
 wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_context *ctx, wqc_error *err)

@@ -113,6 +113,91 @@ static void check(uint64_t n, uint32_t alphabet, int precision, uint32_t lanes, 
     free(sym);
 }
 
+/* Symbols with exactly m * freq[s] of each symbol s, shuffled: their
+ * normalised table is freq. */
+static uint8_t *symbols_of_table(const uint32_t *freq, uint32_t alphabet, uint64_t m, uint64_t *n, uint64_t seed)
+{
+    uint64_t total = 0;
+    for (uint32_t s = 0; s < alphabet; s++) total += m * freq[s];
+    uint8_t *sym = malloc(total + 1);
+    uint64_t at = 0;
+    for (uint32_t s = 0; s < alphabet; s++)
+        for (uint64_t i = 0; i < m * freq[s]; i++) sym[at++] = (uint8_t)s;
+    for (uint64_t i = total; i > 1; i--) {
+        uint64_t j = test_rand(&seed) % i;
+        uint8_t t = sym[i - 1];
+        sym[i - 1] = sym[j];
+        sym[j] = t;
+    }
+    *n = total;
+    return sym;
+}
+
+/* A table given by its frequencies: its bucket tables have `starts` and
+ * `dense` (wqc_rans_dtable), and every ISA decodes it as the scalar one. */
+static void check_bucket_table(const uint32_t *freq, int precision, uint32_t starts, uint32_t dense)
+{
+    uint64_t n, m = 40000 >> precision ? 40000 >> precision : 2;
+    uint8_t *sym = symbols_of_table(freq, 16, m, &n, (uint64_t)precision * 7 + starts);
+    wqc_rans_params p = {precision, 32, 4096, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    if (wqc_rans_encode(sym, n, 16, &p, &c, &err) != WQC_OK) fail_msg("encode: %s", err.msg);
+    assert_memory_equal(c.table.freq, freq, 16 * sizeof *freq);
+    wqc_rans_dtable d;
+    assert_int_equal(wqc_rans_dtable_init(&d, &c.table, &err), WQC_OK);
+    if (d.bucket_starts != starts || (starts <= 3 && d.bucket_dense != dense))
+        fail_msg("P %d, first frequencies %u %u %u: %u starts and %u dense slots, expected %u and %u", precision,
+                 freq[0], freq[1], freq[2], d.bucket_starts, d.bucket_dense, starts, dense);
+    wqc_rans_dtable_free(&d);
+    check_all_isas(&c, sym, WQC_FORM_SYMBOLS, 0);
+    check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
+    check_all_isas(&c, sym, WQC_FORM_F16, 2);
+    wqc_rans_coded_free(&c);
+    free(sym);
+}
+
+/* The AVX-512 bucket tables (decode_avx512_vbmi.c) of 16-symbol tables:
+ * starts at bucket edges only, up to 3 inside a bucket, dense buckets by
+ * slot, symbols of frequency 0 inside, and tables without bucket tables. */
+static void test_isa_bucket_tables(void **state)
+{
+    (void)state;
+    uint32_t f[16];
+    /* P 12: buckets of 32 slots. Every start on a bucket's edge. */
+    for (int s = 0; s < 16; s++) f[s] = 256;
+    check_bucket_table(f, 12, 0, 0);
+    /* A per-tensor affine 4-bit Gaussian (wqc bench's table): the tails' 4
+     * starts in buckets 0 and 127 go by slot, one start elsewhere. */
+    static const uint32_t tails[16] = {1, 1, 1, 6, 54, 264, 740, 1180, 1080, 565, 169, 29, 3, 1, 1, 1};
+    check_bucket_table(tails, 12, 1, 64);
+    /* Three starts in bucket 1, two in bucket 2: both dense (64 slots). */
+    static const uint32_t dense[16] = {40, 10, 10, 10, 5, 500, 500, 500, 500, 500, 500, 500, 300, 100, 100, 21};
+    check_bucket_table(dense, 12, 1, 64);
+    /* Two starts in each of five buckets: dense would take 160 slots. */
+    static const uint32_t two[16] = {10, 10, 630, 10, 630, 10, 630, 10, 630, 10, 500, 300, 300, 200, 100, 116};
+    check_bucket_table(two, 12, 2, 0);
+    /* Three starts in each of five buckets: dense would take 160 slots. */
+    static const uint32_t three[16] = {8, 8, 8, 624, 8, 8, 624, 8, 8, 624, 8, 8, 624, 8, 8, 1512};
+    check_bucket_table(three, 12, 3, 0);
+    /* Symbols of frequency 0 inside the alphabet: three starts at slot 300
+     * (symbols 1, 2, 3), two at 1805, two at 3800. */
+    static const uint32_t zeros[16] = {300, 0, 0, 500, 500, 500, 5, 0, 495, 500, 500, 500, 0, 296, 0, 0};
+    check_bucket_table(zeros, 12, 1, 96);
+    /* P 13, buckets of 64: three buckets of 4 starts (192 slots) do not fit the
+     * slot table: no bucket tables (the search decodes it). */
+    static const uint32_t crowded[16] = {1, 1, 1, 1, 1996, 1, 1, 1, 2997, 1, 1, 1, 3000, 100, 50, 39};
+    check_bucket_table(crowded, 13, 4, 0);
+    /* P 14: one dense bucket of 128 slots fits; P 15: none (256 slots). */
+    static const uint32_t p14[16] = {1, 1, 1, 1, 5000, 5000, 3800, 1000, 500, 300, 200, 150, 130, 128, 128, 44};
+    check_bucket_table(p14, 14, 1, 128);
+    static const uint32_t p15[16] = {1, 1, 1, 1, 10000, 10000, 10000, 2000, 400, 200, 100, 30, 10, 10, 10, 4};
+    check_bucket_table(p15, 15, 4, 0);
+    /* P 10, buckets of 8: the 9 buckets with starts fit the slot table. */
+    static const uint32_t p10[16] = {1, 1, 1, 2, 14, 66, 185, 289, 270, 141, 42, 7, 2, 1, 1, 1};
+    check_bucket_table(p10, 10, 0, 72);
+}
+
 /* A window of chunks decoded into a buffer that starts at its first element,
  * symbols shifted by `add` (what decode does for given integers), and F32:
  * every ISA gives the slice of the whole tensor. */
@@ -486,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_isa_context_of_one_table_is_order0),
         cmocka_unit_test(test_isa_chunk_windows),
         cmocka_unit_test(test_isa_rejects_nibbles_for_large_alphabets),
+        cmocka_unit_test(test_isa_bucket_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
