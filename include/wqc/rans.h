@@ -79,6 +79,19 @@ typedef struct wqc_rans_context {
 /* Checks tables, indices and geometry (what a reader must before decoding). */
 wqc_status wqc_rans_context_check(const wqc_rans_context *ctx, wqc_error *err);
 
+/* A table's 2^P slots cut into 128 buckets of 2^(P-7), for a SIMD
+ * decoder's byte permutes. first[b]: the symbol owning bucket b's first
+ * slot, or for a dense bucket (more than bucket_starts symbols start inside
+ * it) 0x80 | where its slots lie in `slots`; start[k][b]: the offset - 1 of
+ * the k-th symbol start inside a bucket that is not dense (255: none);
+ * slots: the symbols of the dense buckets' slots (128 at most), in order;
+ * fc[s]: freq | cum << 16. wqc_rans_dtable.bucket_starts is bucket_starts. */
+typedef struct wqc_rans_buckets {
+    uint8_t first[128], start[3][128], slots[128];
+    uint32_t fc[16];
+    uint32_t dense;                     /* slots used in `slots` */
+} wqc_rans_buckets;
+
 /* Decoder lookup: per slot, the symbol and (freq, slot - cum) packed as
  * freq | (slot - cum) << 16. 2^P entries each (symbol has 4 more bytes of
  * padding so that SIMD code can gather it as 32-bit words). For alphabets of
@@ -101,19 +114,10 @@ typedef struct wqc_rans_dtable {
     /* Context with column shifts, up to 2^22 bins x columns (else NULL): the
      * first slot of column c's table in a group of bin b, at b * cols + c. */
     uint32_t *shift_base;
-    /* Order-0 tables of at most 16 symbols, for a SIMD decoder's byte
-     * permutes: the 2^P slots cut into 128 buckets of 2^(P-7).
-     * bucket[0][b]: the symbol owning bucket b's first slot, or for a dense
-     * bucket (more than bucket_starts symbols start inside it) 0x80 | where
-     * its slots lie in bucket[4]; bucket[1 + k][b]: the offset - 1 of the
-     * k-th symbol start inside a bucket that is not dense (255: none);
-     * bucket[4]: the symbols of the dense buckets' slots, in order.
-     * bucket_starts: 0..3, the fewest that leave the dense buckets 128 slots
-     * or fewer; 4: no bucket tables (a larger alphabet, a context, or too
-     * many dense slots). */
-    uint8_t bucket[5][128];
-    uint32_t bucket_starts;
-    uint32_t bucket_dense;              /* slots in bucket[4] */
+    /* Tables of at most 16 symbols: bucket tables for SIMD byte permutes
+     * (NULL when a table has too many dense slots), one per table. */
+    wqc_rans_buckets *buckets;
+    uint32_t bucket_starts;             /* 0..3, the same for every table */
 } wqc_rans_dtable;
 
 wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc_error *err);

@@ -3,7 +3,7 @@
 #include "decode_avx512_step.h"
 
 static inline __attribute__((always_inline)) size_t multi_context(rans_kernel_ctx *const *k, int nk, wqc_rans_form form,
-                                                                  int small, int lanes, const small_table *tables)
+                                                                  int small, int lanes, context_tables tables)
 {
     return multi_by_count(k, nk, form, small, 1, lanes, tables);
 }
@@ -11,8 +11,9 @@ static inline __attribute__((always_inline)) size_t multi_context(rans_kernel_ct
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk)
 {
     if (!multi_fits(k, nk)) return 0;
-    small_table tables[WQC_RANS_TABLES_MAX];
-    if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, tables);
+    small_table search[WQC_RANS_TABLES_MAX];
+    if (k[0]->d->alphabet <= 16) context_small_tables(k[0]->d, search);
+    const context_tables tables = {.search = search};
     /* Small alphabets by the search tables (or those and gathers in turn), others by gathers. */
     const int small = context_small_lookup(k[0]->d);
 #define BY_FORM(form) BY_LOOKUPS(multi_context, small, k[0]->d->packed8, form, k, nk)

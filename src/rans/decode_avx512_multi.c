@@ -5,11 +5,11 @@ static inline __attribute__((always_inline)) size_t multi_by_lookup(rans_kernel_
                                                                     wqc_rans_form form)
 {
     switch (order0_lookup(k[0]->d)) {
-    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 0, LOOKUP_ANY, NULL);
-    case LOOKUP_MIXED: return multi_by_count(k, nk, form, LOOKUP_MIXED, 0, LOOKUP_ANY, NULL);
-    case LOOKUP_PACKED: return multi_by_count(k, nk, form, LOOKUP_PACKED, 0, LOOKUP_ANY, NULL);
-    case LOOKUP_PACKED8: return multi_by_count(k, nk, form, LOOKUP_PACKED8, 0, LOOKUP_ANY, NULL);
-    default: return multi_by_count(k, nk, form, LOOKUP_GATHERS, 0, LOOKUP_ANY, NULL);
+    case LOOKUP_SMALL: return multi_by_count(k, nk, form, LOOKUP_SMALL, 0, LOOKUP_ANY, NO_TABLES);
+    case LOOKUP_MIXED: return multi_by_count(k, nk, form, LOOKUP_MIXED, 0, LOOKUP_ANY, NO_TABLES);
+    case LOOKUP_PACKED: return multi_by_count(k, nk, form, LOOKUP_PACKED, 0, LOOKUP_ANY, NO_TABLES);
+    case LOOKUP_PACKED8: return multi_by_count(k, nk, form, LOOKUP_PACKED8, 0, LOOKUP_ANY, NO_TABLES);
+    default: return multi_by_count(k, nk, form, LOOKUP_GATHERS, 0, LOOKUP_ANY, NO_TABLES);
     }
 }
 

@@ -156,49 +156,67 @@ static inline __attribute__((always_inline)) __m512i small_symbol(const small_ta
     return _mm512_mask_mov_epi32(s, m3, s3);
 }
 
-#ifdef __AVX512VBMI__
 /* Alphabets of at most 16 symbols by byte permutes (VBMI): the slot's top 7
  * bits pick a bucket of 2^(P-7) slots; two-register permutes of the bucket
- * tables (wqc_rans_dtable.bucket) give the symbol owning its first slot and
- * the offsets of the up to 3 symbol starts inside it, counted by
- * subtraction where they lie at or below the slot; a dense bucket's slot
- * takes its symbol from the slot table. 2 to 5 permutes on Intel's port 5
- * where the search takes 9, and no gather. */
+ * tables (wqc_rans_buckets) give the symbol owning its first slot and the
+ * offsets of the up to 3 symbol starts inside it, counted by subtraction
+ * where they lie at or below the slot; a dense bucket's slot takes its
+ * symbol from the slot table. 2 to 5 permutes on Intel's port 5 where the
+ * search takes 9, and no gather. A table's registers: */
 typedef struct bucket_table {
     __m512i first[2], start[3][2], slots[2];
     __m512i fc;             /* freq | cum << 16 of symbols 0..15 */
-    __m512i bucket_shift, low_mask;
-    uint32_t starts, dense;
+    uint32_t dense;
 } bucket_table;
 
-static inline bucket_table bucket_table_make(const wqc_rans_dtable *d)
+/* The tables of a context's rounds in one group: the search's or the buckets'. */
+typedef union context_tables {
+    const small_table *search;
+    const bucket_table *bucket;
+} context_tables;
+
+/* Order-0 kernels' (none). */
+static const context_tables NO_TABLES = {.search = NULL};
+
+/* shift: the precision in every lane, for the variable shift (one uop on
+ * Intel's port 0, where a shift by an xmm count also takes port 5);
+ * bucket_shift, low_mask, starts: the bucket tables' geometry; bt: the
+ * order-0 table's. */
+typedef struct kernel_consts {
+    small_table t;
+    bucket_table bt;
+    __m512i shift;
+    __m512i mask, low16, state_low;
+    __m512i bucket_shift, low_mask;
+    uint32_t starts;
+    const wqc_rans_dtable *d;
+} kernel_consts;
+
+#ifdef __AVX512VBMI__
+static inline bucket_table bucket_table_make(const wqc_rans_buckets *b)
 {
-    bucket_table b;
-    uint32_t fc[16];
-    for (uint32_t s = 0; s < 16; s++) fc[s] = s < d->alphabet ? d->freq[s] | d->cum[s] << 16 : 0;
-    b.fc = _mm512_loadu_si512(fc);
-    b.first[0] = _mm512_loadu_si512(d->bucket[0]);
-    b.first[1] = _mm512_loadu_si512(d->bucket[0] + 64);
+    bucket_table t;
+    t.fc = _mm512_loadu_si512(b->fc);
+    t.first[0] = _mm512_loadu_si512(b->first);
+    t.first[1] = _mm512_loadu_si512(b->first + 64);
     for (int k = 0; k < 3; k++) {
-        b.start[k][0] = _mm512_loadu_si512(d->bucket[1 + k]);
-        b.start[k][1] = _mm512_loadu_si512(d->bucket[1 + k] + 64);
+        t.start[k][0] = _mm512_loadu_si512(b->start[k]);
+        t.start[k][1] = _mm512_loadu_si512(b->start[k] + 64);
     }
-    b.slots[0] = _mm512_loadu_si512(d->bucket[4]);
-    b.slots[1] = _mm512_loadu_si512(d->bucket[4] + 64);
-    b.bucket_shift = _mm512_set1_epi32(d->precision - RANS_BUCKET_BITS);
-    b.low_mask = _mm512_set1_epi32((int)((1u << (d->precision - RANS_BUCKET_BITS)) - 1));
-    b.starts = d->bucket_starts;
-    b.dense = d->bucket_dense;
-    return b;
+    t.slots[0] = _mm512_loadu_si512(b->slots);
+    t.slots[1] = _mm512_loadu_si512(b->slots + 64);
+    t.dense = b->dense;
+    return t;
 }
 
-static inline __attribute__((always_inline)) __m512i bucket_symbol(const bucket_table *t, __m512i slot)
+static inline __attribute__((always_inline)) __m512i bucket_symbol(const kernel_consts *c, const bucket_table *t,
+                                                                   __m512i slot)
 {
     /* The byte permutes index with byte 0 of each lane and keep it alone. */
     const __mmask64 lane_bytes = 0x1111111111111111ull;
-    __m512i b = _mm512_srlv_epi32(slot, t->bucket_shift), low = _mm512_and_si512(slot, t->low_mask);
+    __m512i b = _mm512_srlv_epi32(slot, c->bucket_shift), low = _mm512_and_si512(slot, c->low_mask);
     __m512i e = _mm512_maskz_permutex2var_epi8(lane_bytes, t->first[0], b, t->first[1]), s = e;
-    for (uint32_t k = 0; k < 3 && k < t->starts; k++) {
+    for (uint32_t k = 0; k < 3 && k < c->starts; k++) {
         /* offset - 1 - low < 0 where the start lies at or below the slot. */
         __m512i o = _mm512_maskz_permutex2var_epi8(lane_bytes, t->start[k][0], b, t->start[k][1]);
         s = _mm512_sub_epi32(s, _mm512_srai_epi32(_mm512_sub_epi32(o, low), 31));
@@ -212,21 +230,9 @@ static inline __attribute__((always_inline)) __m512i bucket_symbol(const bucket_
 }
 #endif
 
-/* shift: the precision in every lane, for the variable shift (one uop on
- * Intel's port 0, where a shift by an xmm count also takes port 5). */
-typedef struct kernel_consts {
-    small_table t;
-#ifdef __AVX512VBMI__
-    bucket_table bt;
-#endif
-    __m512i shift;
-    __m512i mask, low16, state_low;
-    const wqc_rans_dtable *d;
-} kernel_consts;
-
 /* A kernel's constants for d; `search`: with the search table of d's
- * order-0 table (else zeros: context kernels make one a table); in the
- * VBMI build, `search` == LOOKUP_BUCKET makes the bucket table instead. */
+ * order-0 table (else zeros: context kernels make one a table), or
+ * LOOKUP_BUCKET (VBMI builds): the bucket geometry and table 0's. */
 static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(const wqc_rans_dtable *d, int search)
 {
     const __m512i zero = _mm512_setzero_si512();
@@ -236,25 +242,29 @@ static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(cons
                        .mask = _mm512_set1_epi32((int)((1u << d->precision) - 1)),
                        .low16 = _mm512_set1_epi32(0xffff),
                        .state_low = _mm512_set1_epi32(WQC_RANS_STATE_LOW),
+                       .bucket_shift = _mm512_set1_epi32(d->precision - RANS_BUCKET_BITS),
+                       .low_mask = _mm512_set1_epi32((int)((1u << (d->precision - RANS_BUCKET_BITS)) - 1)),
+                       .starts = d->bucket_starts,
                        .d = d};
 #ifdef __AVX512VBMI__
-    if (search == LOOKUP_BUCKET) c.bt = bucket_table_make(d);
+    if (search == LOOKUP_BUCKET) c.bt = bucket_table_make(d->buckets);
 #endif
     return c;
 }
 
-/* One vector's step by the bucket tables (VBMI builds only). */
-static inline __attribute__((always_inline)) __m512i advance_bucket(const kernel_consts *c, __m512i *x)
+/* One vector's step by bucket table t (VBMI builds only). */
+static inline __attribute__((always_inline)) __m512i advance_bucket(const kernel_consts *c, const bucket_table *t,
+                                                                    __m512i *x)
 {
 #ifdef __AVX512VBMI__
     __m512i slot = _mm512_and_si512(*x, c->mask);
-    __m512i s = bucket_symbol(&c->bt, slot);
-    __m512i e = _mm512_permutexvar_epi32(s, c->bt.fc);
+    __m512i s = bucket_symbol(c, t, slot);
+    __m512i e = _mm512_permutexvar_epi32(s, t->fc);
     __m512i b = _mm512_sub_epi32(slot, _mm512_srli_epi32(e, 16));
     *x = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_and_si512(e, c->low16), _mm512_srlv_epi32(*x, c->shift)), b);
     return s;
 #else
-    (void)c, (void)x;
+    (void)c, (void)t, (void)x;
     __builtin_unreachable();
 #endif
 }
@@ -335,7 +345,7 @@ static inline __attribute__((always_inline)) __m512i gathered_step(const kernel_
 static inline __attribute__((always_inline)) __m512i advance(const kernel_consts *c, __m512i *x, int small)
 {
     if (small == LOOKUP_SMALL) return advance_small(c, &c->t, x);
-    if (small == LOOKUP_BUCKET) return advance_bucket(c, x);
+    if (small == LOOKUP_BUCKET) return advance_bucket(c, &c->bt, x);
     return gathered_step(c, x, _mm512_and_si512(*x, c->mask), small);
 }
 
@@ -403,12 +413,13 @@ static inline void context_small_tables(const wqc_rans_dtable *d, small_table *o
 /* One vector's step with its table(s) chosen from the context: one search
  * table when all lanes share it, else gathers with per-lane bases. */
 static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel_ctx *k, const kernel_consts *c,
-                                                                     const small_table *tables, int small, int lanes,
+                                                                     context_tables tables, int small, int lanes,
                                                                      uint64_t pos, __m512i *x)
 {
     uint32_t t;
     if (rans_context_uniform(&k->context, pos, V, &t)) {
-        if (small) return advance_small(c, &tables[t], x);
+        if (small == LOOKUP_BUCKET) return advance_bucket(c, &tables.bucket[t], x);
+        if (small) return advance_small(c, &tables.search[t], x);
         return advance_lanes(c, x, _mm512_set1_epi32((int)(t << c->d->precision)), lanes);
     }
     uint32_t bin;
@@ -426,7 +437,7 @@ static inline __attribute__((always_inline)) __m512i advance_context(rans_kernel
  * table per round while its lanes lie in one group. */
 static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx *const *k, int nk,
                                                                  wqc_rans_form form, int small, int context,
-                                                                 int lanes, const small_table *tables)
+                                                                 int lanes, context_tables tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
     const kernel_consts c = kernel_consts_of(d, small == LOOKUP_BUCKET                                     ? LOOKUP_BUCKET
@@ -460,11 +471,14 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                     /* Column shifts, both vectors in one row: one span check. */
                     s[i][0] = advance_lanes(&c, &x[i][0], shifted_bases(&c, bin, shift), lanes);
                     s[i][1] = advance_lanes(&c, &x[i][1], shifted_bases(&c, bin, shift + V), lanes);
-                } else if (small && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
-                    s[i][0] = advance_small(&c, &tables[t], &x[i][0]);
+                } else if (small == LOOKUP_BUCKET && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                    s[i][0] = advance_bucket(&c, &tables.bucket[t], &x[i][0]);
+                    s[i][1] = advance_bucket(&c, &tables.bucket[t], &x[i][1]);
+                } else if (small && small != LOOKUP_BUCKET && rans_context_uniform(&k[i]->context, pos[i], 2 * V, &t)) {
+                    s[i][0] = advance_small(&c, &tables.search[t], &x[i][0]);
                     s[i][1] = small == LOOKUP_MIXED
                                   ? advance_lanes(&c, &x[i][1], _mm512_set1_epi32((int)(t << d->precision)), lanes)
-                                  : advance_small(&c, &tables[t], &x[i][1]);
+                                  : advance_small(&c, &tables.search[t], &x[i][1]);
                 } else {
                     s[i][0] = advance_context(k[i], &c, tables, small, lanes, pos[i], &x[i][0]);
                     s[i][1] = advance_context(k[i], &c, tables, small, lanes, pos[i] + V, &x[i][1]);
@@ -503,7 +517,7 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
 
 static inline __attribute__((always_inline)) size_t multi_by_count(rans_kernel_ctx *const *k, int nk,
                                                                    wqc_rans_form form, int small, int context,
-                                                                   int lanes, const small_table *tables)
+                                                                   int lanes, context_tables tables)
 {
     return nk == 4 ? multi_rounds(k, 4, form, small, context, lanes, tables)
                    : multi_rounds(k, 2, form, small, context, lanes, tables);

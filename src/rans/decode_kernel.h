@@ -55,11 +55,13 @@ static inline uint64_t rans_multi_most(wqc_rans_form form, uint32_t alphabet)
 }
 typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
-/* Order-0 tables with bucket tables (d->bucket_starts <= 3), by VBMI byte
- * permutes: where wqc_avx512_buckets() says so. */
+/* Tables with bucket tables (d->buckets), by VBMI byte permutes: where
+ * wqc_avx512_buckets() says so. */
 int wqc_avx512_buckets(void);
 size_t wqc_rans_kernel_avx512_bucket(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_multi_avx512_bucket(rans_kernel_ctx *const *k, int nk);
+size_t wqc_rans_kernel_context_avx512_bucket(rans_kernel_ctx *k);
+size_t wqc_rans_kernel_context_multi_avx512_bucket(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_context_multi_avx512(rans_kernel_ctx *const *k, int nk);
 
 /* Decodes nk (<= RANS_MULTI_MAX) chunks, chunk c holding elements

@@ -102,38 +102,41 @@ static void scalar_kernel(rans_kernel_ctx *k)
 static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
 #if defined(WQC_HAVE_X86_KERNELS)
-    if (isa == WQC_ISA_AVX512 && lanes == 32)
-        return d->context                                      ? wqc_rans_kernel_context_multi_avx512
-               : d->bucket_starts <= 3 && wqc_avx512_buckets() ? wqc_rans_kernel_multi_avx512_bucket
-                                                               : wqc_rans_kernel_multi_avx512;
+    if (isa == WQC_ISA_AVX512 && lanes == 32) {
+        if (d->buckets && wqc_avx512_buckets())
+            return d->context ? wqc_rans_kernel_context_multi_avx512_bucket : wqc_rans_kernel_multi_avx512_bucket;
+        return d->context ? wqc_rans_kernel_context_multi_avx512 : wqc_rans_kernel_multi_avx512;
+    }
 #endif
     (void)d, (void)isa, (void)lanes;
     return NULL;
 }
 
-static rans_kernel_fn simd_context_kernel(wqc_isa isa, uint32_t lanes)
+static rans_kernel_fn simd_context_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
-    case WQC_ISA_AVX512: return lanes % 16 == 0 ? wqc_rans_kernel_context_avx512 : wqc_rans_kernel_context_avx2;
+    case WQC_ISA_AVX512:
+        if (lanes % 16) return wqc_rans_kernel_context_avx2;
+        return d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_context_avx512_bucket : wqc_rans_kernel_context_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_context_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
     case WQC_ISA_NEON: return wqc_rans_kernel_context_neon;
 #endif
-    default: (void)lanes; return NULL;
+    default: (void)d, (void)lanes; return NULL;
     }
 }
 
 static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
     if (lanes % 8) return NULL;
-    if (d->context) return simd_context_kernel(isa, lanes);
+    if (d->context) return simd_context_kernel(d, isa, lanes);
     switch (isa) {
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512:
         if (lanes % 16) return wqc_rans_kernel_avx2;
-        return d->bucket_starts <= 3 && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
+        return d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)

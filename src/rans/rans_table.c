@@ -49,17 +49,16 @@ static void fill_slots(wqc_rans_dtable *d, const wqc_rans_table *t, size_t base)
     }
 }
 
-/* The bucket tables of an order-0 table of at most 16 symbols (wqc/rans.h),
- * from its filled slots. */
-static void fill_buckets(wqc_rans_dtable *d)
+/* Symbols starting inside each bucket of table t, frequency 0 too: the
+ * owner of a slot is the bucket's first owner plus the starts at or below
+ * it. Returns the fewest starts a bucket may hold for the rest (dense
+ * buckets) to fit the slot table; 4 if none do. */
+static uint32_t bucket_starts(const wqc_rans_dtable *d, const wqc_rans_table *t, size_t base, uint8_t *starts)
 {
     const uint32_t width = 1u << (d->precision - RANS_BUCKET_BITS);
-    uint8_t starts[RANS_BUCKETS];
     for (uint32_t b = 0; b < RANS_BUCKETS; b++) {
-        /* Symbols starting inside, frequency 0 too: the owner of a slot is
-         * the first slot's owner plus the starts at or below it. */
         uint32_t first = b * width, n = 0;
-        for (uint32_t t = d->symbol[first] + 1u; t < d->alphabet && d->cum[t] < first + width; t++) n++;
+        for (uint32_t s = d->symbol[base + first] + 1u; s < t->alphabet && t->cum[s] < first + width; s++) n++;
         starts[b] = (uint8_t)n;
     }
     uint32_t most = 0;
@@ -68,23 +67,53 @@ static void fill_buckets(wqc_rans_dtable *d)
         for (uint32_t b = 0; b < RANS_BUCKETS; b++) dense += starts[b] > most ? width : 0;
         if (dense <= RANS_BUCKETS) break;
     }
-    if (most > 3) return;
-    memset(d->bucket[1], 255, 3 * sizeof d->bucket[1]);
+    return most;
+}
+
+static void fill_buckets_of(wqc_rans_buckets *out, const wqc_rans_dtable *d, const wqc_rans_table *t, size_t base,
+                            const uint8_t *starts, uint32_t most)
+{
+    const uint32_t width = 1u << (d->precision - RANS_BUCKET_BITS);
+    const uint8_t *symbol = d->symbol + base;
+    memset(out->start, 255, sizeof out->start);
+    memset(out->slots, 0, sizeof out->slots);
+    for (uint32_t s = 0; s < 16; s++) out->fc[s] = s < t->alphabet ? t->freq[s] | t->cum[s] << 16 : 0;
     uint32_t place = 0;
     for (uint32_t b = 0; b < RANS_BUCKETS; b++) {
         uint32_t first = b * width;
         if (starts[b] > most) {
-            d->bucket[0][b] = (uint8_t)(0x80u | place);
-            memcpy(d->bucket[4] + place, d->symbol + first, width);
+            out->first[b] = (uint8_t)(0x80u | place);
+            memcpy(out->slots + place, symbol + first, width);
             place += width;
             continue;
         }
-        d->bucket[0][b] = d->symbol[first];
-        for (uint32_t k = 0, t = d->symbol[first] + 1u; k < starts[b]; k++, t++)
-            d->bucket[1 + k][b] = (uint8_t)(d->cum[t] - first - 1);
+        out->first[b] = symbol[first];
+        for (uint32_t k = 0, s = symbol[first] + 1u; k < starts[b]; k++, s++)
+            out->start[k][b] = (uint8_t)(t->cum[s] - first - 1);
     }
-    d->bucket_starts = most;
-    d->bucket_dense = place;
+    out->dense = place;
+}
+
+/* The bucket tables of tables[0..n) (at most 16 symbols), from d's filled
+ * slots: every table takes the most starts any of them needs. */
+static void fill_buckets(wqc_rans_dtable *d, const wqc_rans_table *tables, uint32_t n)
+{
+    uint8_t(*starts)[RANS_BUCKETS] = malloc(n * sizeof *starts);
+    d->buckets = malloc(n * sizeof *d->buckets);
+    uint32_t most = 0;
+    for (uint32_t t = 0; starts && t < n && most <= 3; t++) {
+        uint32_t m = bucket_starts(d, &tables[t], (size_t)t << d->precision, starts[t]);
+        most = m > most ? m : most;
+    }
+    if (!starts || !d->buckets || most > 3) {
+        /* Without them (or out of memory) the decoders search instead. */
+        free(d->buckets);
+        d->buckets = NULL;
+    } else {
+        for (uint32_t t = 0; t < n; t++) fill_buckets_of(&d->buckets[t], d, &tables[t], (size_t)t << d->precision, starts[t], most);
+        d->bucket_starts = most;
+    }
+    free(starts);
 }
 
 static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uint32_t ntables, wqc_error *err)
@@ -93,7 +122,6 @@ static wqc_status dtable_alloc(wqc_rans_dtable *d, const wqc_rans_table *t0, uin
     int packable = t0->alphabet <= RANS_PACKED_MAX_ALPHABET && t0->precision <= RANS_PACKED_MAX_PRECISION;
     int packable8 = !packable && t0->precision <= RANS_PACKED8_MAX_PRECISION;
     memset(d, 0, sizeof *d);
-    d->bucket_starts = 4;
     d->precision = t0->precision;
     d->alphabet = t0->alphabet;
     d->ntables = ntables;
@@ -115,7 +143,7 @@ wqc_status wqc_rans_dtable_init(wqc_rans_dtable *d, const wqc_rans_table *t, wqc
     wqc_status st = dtable_alloc(d, t, 1, err);
     if (st != WQC_OK) return st;
     fill_slots(d, t, 0);
-    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) fill_buckets(d);
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) fill_buckets(d, t, 1);
     return WQC_OK;
 }
 
@@ -125,6 +153,7 @@ wqc_status wqc_rans_dtable_init_context(wqc_rans_dtable *d, const wqc_rans_conte
     if (st == WQC_OK) st = dtable_alloc(d, &ctx->tables[0], ctx->ntables, err);
     if (st != WQC_OK) return st;
     for (uint32_t t = 0; t < ctx->ntables; t++) fill_slots(d, &ctx->tables[t], (size_t)t << d->precision);
+    if (d->alphabet <= WQC_RANS_SEARCHED_ALPHABET) fill_buckets(d, ctx->tables, ctx->ntables);
     for (uint32_t b = 0; ctx->col_shift && b < ctx->nbins; b++) d->bin_base[b] = (uint32_t)ctx->bin_table[b] << d->precision;
     /* Each bin's column bases at once, where they are few: SIMD decoders
      * load a vector's bases instead of clamping and looking up each lane's. */
@@ -171,6 +200,8 @@ void wqc_rans_dtable_free(wqc_rans_dtable *d)
     free(d->packed);
     free(d->packed8);
     free(d->shift_base);
+    free(d->buckets);
+    d->buckets = NULL;
     d->symbol = NULL;
     d->entry = NULL;
     d->packed = NULL;

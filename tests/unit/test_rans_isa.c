@@ -35,6 +35,8 @@ static void make_groups(wqc_quantized *q, uint64_t n, int kind, uint64_t seed)
 static void make_context(wqc_rans_context *ctx, wqc_quantized *g, uint64_t n, uint32_t alphabet, int precision,
                          int kind, uint32_t ntables, uint64_t seed);
 static void free_context(wqc_rans_context *ctx, wqc_quantized *g);
+static void check_context_buckets(const uint32_t (*freq)[16], uint32_t ntables, int precision, uint32_t starts,
+                                  const uint32_t *dense);
 
 /* Expected output of form for sym[0..n), from first principles. */
 static uint8_t *expected(const uint8_t *sym, uint64_t n, wqc_rans_form form, const wqc_quantized *g)
@@ -134,7 +136,7 @@ static uint8_t *symbols_of_table(const uint32_t *freq, uint32_t alphabet, uint64
 }
 
 /* A table given by its frequencies: its bucket tables have `starts` and
- * `dense` (wqc_rans_dtable), and every ISA decodes it as the scalar one. */
+ * `dense` slots (4: it has none), and every ISA decodes it as the scalar one. */
 static void check_bucket_table(const uint32_t *freq, int precision, uint32_t starts, uint32_t dense)
 {
     uint64_t n, m = 40000 >> precision ? 40000 >> precision : 2;
@@ -146,9 +148,10 @@ static void check_bucket_table(const uint32_t *freq, int precision, uint32_t sta
     assert_memory_equal(c.table.freq, freq, 16 * sizeof *freq);
     wqc_rans_dtable d;
     assert_int_equal(wqc_rans_dtable_init(&d, &c.table, &err), WQC_OK);
-    if (d.bucket_starts != starts || (starts <= 3 && d.bucket_dense != dense))
+    uint32_t got_starts = d.buckets ? d.bucket_starts : 4, got_dense = d.buckets ? d.buckets[0].dense : 0;
+    if (got_starts != starts || got_dense != dense)
         fail_msg("P %d, first frequencies %u %u %u: %u starts and %u dense slots, expected %u and %u", precision,
-                 freq[0], freq[1], freq[2], d.bucket_starts, d.bucket_dense, starts, dense);
+                 freq[0], freq[1], freq[2], got_starts, got_dense, starts, dense);
     wqc_rans_dtable_free(&d);
     check_all_isas(&c, sym, WQC_FORM_SYMBOLS, 0);
     check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
@@ -193,6 +196,19 @@ static void test_isa_bucket_tables(void **state)
     check_bucket_table(p14, 14, 1, 128);
     static const uint32_t p15[16] = {1, 1, 1, 1, 10000, 10000, 10000, 2000, 400, 200, 100, 30, 10, 10, 10, 4};
     check_bucket_table(p15, 15, 4, 0);
+    /* A context's tables share the most starts any needs (2, the third's);
+     * the tails' stay dense, the others have no dense slots. */
+    static const uint32_t ctx_tables[3][16] = {
+        {256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256, 256},
+        {1, 1, 1, 6, 54, 264, 740, 1180, 1080, 565, 169, 29, 3, 1, 1, 1},
+        {10, 10, 630, 10, 630, 10, 630, 10, 630, 10, 500, 300, 300, 200, 100, 116}};
+    static const uint32_t ctx_dense[3] = {0, 64, 0};
+    check_context_buckets(ctx_tables, 3, 12, 2, ctx_dense);
+    /* One table without bucket tables leaves the context without them. */
+    static const uint32_t ctx_crowded[2][16] = {{1, 1, 1, 1, 1996, 1, 1, 1, 2997, 1, 1, 1, 3000, 100, 50, 39},
+                                                {512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512}};
+    static const uint32_t no_dense[2] = {0, 0};
+    check_context_buckets(ctx_crowded, 2, 13, 4, no_dense);
     /* P 10, buckets of 8: the 9 buckets with starts fit the slot table. */
     static const uint32_t p10[16] = {1, 1, 1, 2, 14, 66, 185, 289, 270, 141, 42, 7, 2, 1, 1, 1};
     check_bucket_table(p10, 10, 0, 72);
@@ -317,6 +333,38 @@ static void check_context_shifted(uint64_t n, uint32_t alphabet, int precision, 
         assert_true(st != WQC_OK || memcmp(back, sym, n) != 0);
         free(back);
     }
+    wqc_rans_coded_free(&c);
+    free_context(&ctx, &g);
+    free(sym);
+}
+
+/* A context of the given 16-symbol tables over rows of 100 (rounds in one
+ * row and across two), each row given one at random: the bucket tables share `starts`
+ * (4: none) and table t has dense[t] dense slots; every ISA decodes it as
+ * the scalar one. */
+static void check_context_buckets(const uint32_t (*freq)[16], uint32_t ntables, int precision, uint32_t starts,
+                                  const uint32_t *dense)
+{
+    wqc_rans_context ctx;
+    wqc_quantized g;
+    make_context(&ctx, &g, 32 * 1000, 16, precision, 1, ntables, ntables);
+    for (uint32_t t = 0; t < ntables; t++)
+        assert_int_equal(wqc_rans_table_init(&ctx.tables[t], freq[t], 16, precision, NULL), WQC_OK);
+    uint64_t n = ctx.rows * ctx.cols;
+    uint8_t *sym = malloc(n + 1);
+    fill(sym, n, 16, starts);
+    wqc_rans_params p = {precision, 32, 4096, 1};
+    wqc_rans_coded c;
+    wqc_error err;
+    if (wqc_rans_encode_context(sym, n, &ctx, &p, &c, &err) != WQC_OK) fail_msg("encode: %s", err.msg);
+    wqc_rans_dtable d;
+    assert_int_equal(wqc_rans_dtable_init_context(&d, &c.ctx, &err), WQC_OK);
+    assert_int_equal(d.buckets ? d.bucket_starts : 4, starts);
+    for (uint32_t t = 0; d.buckets && t < ntables; t++) assert_int_equal(d.buckets[t].dense, dense[t]);
+    wqc_rans_dtable_free(&d);
+    check_all_isas(&c, sym, WQC_FORM_SYMBOLS, 0);
+    check_all_isas(&c, sym, WQC_FORM_NIBBLES, 0);
+    check_all_isas(&c, sym, WQC_FORM_F16, 2);
     wqc_rans_coded_free(&c);
     free_context(&ctx, &g);
     free(sym);
