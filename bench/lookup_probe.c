@@ -35,6 +35,7 @@ static uint8_t s0_tab[128], off_tab[3][128];
 static int K;
 static uint8_t e_tab[128], o1_tab[128], l2_tab[128];
 static int dense_ok;
+static uint32_t dense_slots;
 
 static float tails;   // one range for the whole tensor (+-tails sigma): tiny tail frequencies
 
@@ -96,7 +97,7 @@ static void make_table(void)
             used += w;
         } else dense_ok = 0;
     }
-    printf("dense: %u slots of 128 by slot%s\n", used, dense_ok ? "" : " (do not fit: dense variants left out)");
+    dense_slots = used;
 }
 
 typedef struct {
@@ -213,7 +214,8 @@ int main(int argc, char **argv)
     printf("P %d, freq:", P);
     for (int s = 0; s < 16; s++) printf(" %u", freq[s]);
     printf("\nbucket boundaries at most K = %d a bucket of %u slots\n", K, 1u << (P - 7));
-    if (K > 3) { printf("K > 3: the bucket variants are left out\n"); }
+    if (K > 3) printf("K > 3: the bucket variants are left out\n");
+    printf("dense: %u slots of 128 by slot%s\n", dense_slots, dense_ok ? "" : " (do not fit: dense variants left out)");
     consts c;
     uint32_t cum16[16], fc[16];
     for (int s = 0; s < 16; s++) cum16[s] = cum[s], fc[s] = freq[s] | cum[s] << 16;
