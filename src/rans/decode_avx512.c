@@ -13,7 +13,7 @@
  * 1.49; on Zen 4 the search is fastest (4.68 against 2.18 and 3.76). */
 static int intel_cpu(void)
 {
-    unsigned a, b, c, d;
+    unsigned a = 0, b = 0, c = 0, d = 0;
     return __get_cpuid(0, &a, &b, &c, &d) && b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* GenuineIntel */
 }
 
