@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lane_blocks.h"
 #include "wqc/isa.h"
 
 #if defined(WQC_HAVE_X86_KERNELS)
@@ -109,4 +110,13 @@ wqc_isa wqc_isa_active(void)
         __atomic_store_n(&resolved, r, __ATOMIC_RELEASE);
     }
     return (wqc_isa)r;
+}
+
+int wqc_lane_blocks_avx512(void)
+{
+#if defined(WQC_HAVE_X86_KERNELS)
+    return wqc_isa_active() == WQC_ISA_AVX512;
+#else
+    return 0;
+#endif
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/lane_blocks.h"
 #include "../common/lane_sum.h"
 #include "methods.h"
 
@@ -140,36 +141,69 @@ static void measure_run(const float *w, const uint8_t *sym, uint64_t i, uint64_t
     }
 }
 
+/* The run of one group from element i (before i1) and its grid: scale,
+ * offset, and its reach (its ends widened by half a step). */
+typedef struct group_run {
+    uint64_t end;
+    float s, o;
+    double lo, hi;
+} group_run;
+
+static group_run run_at(const wqc_quantized *q, uint64_t i, uint64_t i1)
+{
+    uint64_t each = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
+    uint64_t r = i / q->cols, c = i % q->cols, g = wqc_quantized_group(q, r, c);
+    uint64_t end = q->ngroups == 1 ? i1 : r * q->cols + (c / each + 1) * each;
+    if (end > r * q->cols + q->cols) end = r * q->cols + q->cols;
+    if (end > i1) end = i1;
+    double st = q->scale[g], lo = q->offset[g], hi = lo + st * (double)(q->alphabet - 1);
+    if (st < 0) {
+        double t = lo;
+        lo = hi;
+        hi = t;
+        st = -st;
+    }
+    return (group_run){end, q->scale[g], q->offset[g], lo - st / 2, hi + st / 2};
+}
+
+/* The lanes' largest |error| and clipped counts into sums. */
+static void sums_fold(wqc_quant_sums *sums, const double *most, const int64_t *clipped)
+{
+    for (int l = 0; l < LANE_COUNT; l++) {
+        if (most[l] > sums->max_abs) sums->max_abs = most[l];
+        sums->clipped += (uint64_t)clipped[l];
+    }
+}
+
 void wqc_quant_measure_block(const float *w, const wqc_quantized *q, uint64_t i0, uint64_t i1, wqc_quant_sums *sums)
 {
-    lane_pair signal[4], noise[4], most[4] = {{0}, {0}, {0}, {0}};
-    lane_pair_mask clipped[4] = {{0}, {0}, {0}, {0}};
+    double most[LANE_COUNT] = {0};
+    int64_t clipped[LANE_COUNT] = {0};
+    if (wqc_lane_blocks_avx512()) {
+        for (uint64_t i = i0; i < i1;) {
+            group_run g = run_at(q, i, i1);
+            wqc_lane_measure_avx512(w + (i - i0), q->symbols + i, g.end - i, (int)(i & 7), g.s, g.o, g.lo, g.hi,
+                                    sums->signal.lane, sums->noise.lane, most, clipped);
+            i = g.end;
+        }
+        sums_fold(sums, most, clipped);
+        return;
+    }
+    lane_pair signal[4], noise[4], most_pairs[4] = {{0}, {0}, {0}, {0}};
+    lane_pair_mask clipped_pairs[4] = {{0}, {0}, {0}, {0}};
     lane_get(&sums->signal, signal);
     lane_get(&sums->noise, noise);
-    uint64_t run = q->group_len && q->ngroups > 1 ? q->group_len : q->cols;
     for (uint64_t i = i0; i < i1;) {
-        uint64_t r = i / q->cols, c = i % q->cols, g = wqc_quantized_group(q, r, c);
-        uint64_t end = q->ngroups == 1 ? i1 : r * q->cols + (c / run + 1) * run;
-        if (end > r * q->cols + q->cols) end = r * q->cols + q->cols;
-        if (end > i1) end = i1;
-        /* The grid's reach: its ends, widened by half a step. */
-        double st = q->scale[g], lo = q->offset[g], hi = lo + st * (double)(q->alphabet - 1);
-        if (st < 0) {
-            double t = lo;
-            lo = hi;
-            hi = t;
-            st = -st;
-        }
-        measure_run(w + (i - i0), q->symbols + i, i, end, q->scale[g], q->offset[g], lo - st / 2, hi + st / 2,
-                    signal, noise, most, clipped);
-        i = end;
+        group_run g = run_at(q, i, i1);
+        measure_run(w + (i - i0), q->symbols + i, i, g.end, g.s, g.o, g.lo, g.hi, signal, noise, most_pairs,
+                    clipped_pairs);
+        i = g.end;
     }
     lane_set(&sums->signal, signal);
     lane_set(&sums->noise, noise);
-    for (int l = 0; l < LANE_COUNT; l++) {
-        if (most[l / 2][l % 2] > sums->max_abs) sums->max_abs = most[l / 2][l % 2];
-        sums->clipped += (uint64_t)clipped[l / 2][l % 2];
-    }
+    memcpy(most, most_pairs, sizeof most);
+    memcpy(clipped, clipped_pairs, sizeof clipped);
+    sums_fold(sums, most, clipped);
 }
 
 void wqc_quant_measure_rows(const float *w, const wqc_quantized *q, uint64_t r0, uint64_t r1, wqc_quant_sums *sums)

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../../src/common/lane_blocks.h"
 #include "../../src/container/stats_record.h"
+#include "wqc/isa.h"
 
 static void test_route_is_consistent_and_balanced(void **state)
 {
@@ -186,6 +188,73 @@ static void test_stats_do_not_depend_on_cuts_or_threads(void **state)
     free(w);
 }
 
+/* The AVX-512 lane loops (lane_blocks.h) against the lanes' definition:
+ * element k to lane (lane0 + k) % 8, each lane in element order; runs that
+ * start and end anywhere in a vector, and long ones. */
+static void test_avx512_lane_loops_match_the_definition(void **state)
+{
+    (void)state;
+#if !defined(__x86_64__)
+    skip(); /* built for x86-64 only */
+#else
+    if (!wqc_isa_available(WQC_ISA_AVX512)) skip();
+    enum { N = 4100 };
+    float w[N];
+    uint8_t sym[N];
+    uint64_t rng = 7;
+    for (int i = 0; i < N; i++) {
+        w[i] = ldexpf((float)(test_rand(&rng) % 2000001) / 1e6f - 1.0f, (int)(test_rand(&rng) % 30) - 20);
+        sym[i] = (uint8_t)(test_rand(&rng) % 16);
+    }
+    w[77] = NAN;
+    static const uint64_t lengths[] = {0, 1, 5, 7, 8, 9, 15, 16, 17, 31, 1000, N - 3};
+    for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++)
+        for (int lane0 = 0; lane0 < 8; lane0++) {
+            const uint64_t n = lengths[li];
+            const float *x = w + 3;
+            const uint8_t *y = sym + 3;
+            double sum[8] = {1, 2, 3, 4, 5, 6, 7, 8}, want_sum[8], m2[8] = {0}, m4[8] = {0}, want_m2[8] = {0},
+                   want_m4[8] = {0};
+            float lo[8], hi[8], want_lo[8], want_hi[8];
+            int nan = 0, want_nan = 0;
+            double sg[8] = {0}, ns[8] = {0}, most[8] = {0}, want_sg[8] = {0}, want_ns[8] = {0}, want_most[8] = {0};
+            int64_t cl[8] = {0}, want_cl[8] = {0};
+            const float s = 0.0125f, o = -0.1f;
+            const double glo = -0.09, ghi = 0.08, mean = 0.001;
+            memcpy(want_sum, sum, sizeof sum);
+            for (int l = 0; l < 8; l++) lo[l] = want_lo[l] = INFINITY, hi[l] = want_hi[l] = -INFINITY;
+            for (uint64_t k = 0; k < n; k++) {
+                int l = (lane0 + (int)k) & 7;
+                float v = x[k];
+                want_sum[l] += (double)v;
+                want_lo[l] = v < want_lo[l] ? v : want_lo[l];
+                want_hi[l] = v > want_hi[l] ? v : want_hi[l];
+                want_nan |= v != v;
+                double d = (double)v - mean, d2 = d * d, e = (double)v - (double)(o + s * (float)y[k]);
+                want_m2[l] += d2;
+                want_m4[l] += d2 * d2;
+                want_sg[l] += (double)v * (double)v;
+                want_ns[l] += e * e;
+                want_most[l] = fabs(e) > want_most[l] ? fabs(e) : want_most[l];
+                want_cl[l] += (double)v < glo || (double)v > ghi;
+            }
+            wqc_lane_first_avx512(x, n, lane0, sum, lo, hi, &nan);
+            wqc_lane_second_avx512(x, n, lane0, mean, m2, m4);
+            wqc_lane_measure_avx512(x, y, n, lane0, s, o, glo, ghi, sg, ns, most, cl);
+            assert_memory_equal(sum, want_sum, sizeof sum);
+            assert_memory_equal(lo, want_lo, sizeof lo);
+            assert_memory_equal(hi, want_hi, sizeof hi);
+            assert_int_equal(nan, want_nan);
+            assert_memory_equal(m2, want_m2, sizeof m2);
+            assert_memory_equal(m4, want_m4, sizeof m4);
+            assert_memory_equal(sg, want_sg, sizeof sg);
+            assert_memory_equal(ns, want_ns, sizeof ns);
+            assert_memory_equal(most, want_most, sizeof most);
+            assert_memory_equal(cl, want_cl, sizeof cl);
+        }
+#endif
+}
+
 static void test_stats_record_roundtrips_within_its_rounding(void **state)
 {
     (void)state;
@@ -223,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_digests_change_with_any_part_of_the_tensor),
         cmocka_unit_test(test_stats_match_a_direct_computation),
         cmocka_unit_test(test_stats_do_not_depend_on_cuts_or_threads),
+        cmocka_unit_test(test_avx512_lane_loops_match_the_definition),
         cmocka_unit_test(test_stats_record_roundtrips_within_its_rounding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
