@@ -55,8 +55,8 @@ static inline uint64_t rans_multi_most(wqc_rans_form form, uint32_t alphabet)
 }
 typedef size_t (*rans_kernel_multi_fn)(rans_kernel_ctx *const *k, int nk);
 size_t wqc_rans_kernel_multi_avx512(rans_kernel_ctx *const *k, int nk);
-/* Tables with bucket tables (d->buckets), by VBMI byte permutes: where
- * wqc_avx512_buckets() says so. */
+/* Tables with bucket tables (d->buckets), 32 lanes, by VBMI byte permutes:
+ * where wqc_avx512_buckets() says so. */
 int wqc_avx512_buckets(void);
 size_t wqc_rans_kernel_avx512_bucket(rans_kernel_ctx *k);
 size_t wqc_rans_kernel_multi_avx512_bucket(rans_kernel_ctx *const *k, int nk);

@@ -118,7 +118,8 @@ static rans_kernel_fn simd_context_kernel(const wqc_rans_dtable *d, wqc_isa isa,
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512:
         if (lanes % 16) return wqc_rans_kernel_context_avx2;
-        return d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_context_avx512_bucket : wqc_rans_kernel_context_avx512;
+        return lanes == 32 && d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_context_avx512_bucket
+                                                                 : wqc_rans_kernel_context_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_context_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
@@ -136,7 +137,7 @@ static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512:
         if (lanes % 16) return wqc_rans_kernel_avx2;
-        return d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
+        return lanes == 32 && d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
