@@ -35,9 +35,10 @@ int wqc_avx512_small_lookup(int context)
 }
 
 /* The bucket kernels (decode_avx512_vbmi.c) where the CPU has VBMI: by
- * default on AMD (Zen 4, wqc bench: order-0 3.1-4.5 -> 4.1-5.6 G symbols/s,
- * context 2.37 -> 3.05-3.12); on Intel only with WQC_AVX512_SMALL=bucket
- * (Emerald Rapids, one noisy run: no better than the gather). Read once. */
+ * default on AMD (Zen 4, wqc bench: context 2.34-2.38 -> 3.04-3.12 G
+ * symbols/s, order-0 2.8-4.5 -> 3.0-5.6); on Intel only with
+ * WQC_AVX512_SMALL=bucket (Emerald Rapids, one noisy run: no better than
+ * the gather). Read once. */
 int wqc_avx512_buckets(void)
 {
     static int choice = -1;
