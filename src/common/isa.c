@@ -112,11 +112,6 @@ wqc_isa wqc_isa_active(void)
     return (wqc_isa)r;
 }
 
-int wqc_lane_blocks_avx512(void)
-{
 #if defined(WQC_HAVE_X86_KERNELS)
-    return wqc_isa_active() == WQC_ISA_AVX512;
-#else
-    return 0;
+int wqc_lane_blocks_avx512(void) { return wqc_isa_active() == WQC_ISA_AVX512; }
 #endif
-}

@@ -4,7 +4,8 @@
  * four SSE2 or NEON pairs. Each lane takes the same IEEE operations in
  * either, so the figures are bit for bit the same (test_provenance). Lanes
  * are arrays of eight in memory; elements 0..n-1 start at lane `lane0`
- * (their index mod 8). Called where wqc_lane_blocks_avx512() says. */
+ * (their index mod 8). Called where wqc_lane_blocks_avx512() says, in
+ * x86-64 builds (WQC_HAVE_X86_KERNELS) only. */
 #ifndef WQC_COMMON_LANE_BLOCKS_H
 #define WQC_COMMON_LANE_BLOCKS_H
 

@@ -25,10 +25,12 @@ static void extremes_empty(wqc_stats_stream *s)
  * operation). */
 static void first_block(wqc_stats_stream *s, const float *w, uint64_t i0, uint64_t i1)
 {
+#if defined(WQC_HAVE_X86_KERNELS)
     if (wqc_lane_blocks_avx512()) {
         wqc_lane_first_avx512(w, i1 - i0, (int)(i0 & 7), s->sum.lane, s->min, s->max, &s->nan);
         return;
     }
+#endif
     lane_pair sum[4];
     lane_quad lo[2], hi[2];
     lane_quad_mask nan[2] = {{0}, {0}};
@@ -63,10 +65,12 @@ static void first_block(wqc_stats_stream *s, const float *w, uint64_t i0, uint64
 /* The second pass's squared and fourth-power deviations from the mean. */
 static void second_block(wqc_stats_stream *s, double mean, const float *w, uint64_t i0, uint64_t i1)
 {
+#if defined(WQC_HAVE_X86_KERNELS)
     if (wqc_lane_blocks_avx512()) {
         wqc_lane_second_avx512(w, i1 - i0, (int)(i0 & 7), mean, s->m2.lane, s->m4.lane);
         return;
     }
+#endif
     lane_pair m2[4], m4[4];
     lane_get(&s->m2, m2);
     lane_get(&s->m4, m4);

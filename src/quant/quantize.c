@@ -179,6 +179,7 @@ void wqc_quant_measure_block(const float *w, const wqc_quantized *q, uint64_t i0
 {
     double most[LANE_COUNT] = {0};
     int64_t clipped[LANE_COUNT] = {0};
+#if defined(WQC_HAVE_X86_KERNELS)
     if (wqc_lane_blocks_avx512()) {
         for (uint64_t i = i0; i < i1;) {
             group_run g = run_at(q, i, i1);
@@ -189,6 +190,7 @@ void wqc_quant_measure_block(const float *w, const wqc_quantized *q, uint64_t i0
         sums_fold(sums, most, clipped);
         return;
     }
+#endif
     lane_pair signal[4], noise[4], most_pairs[4] = {{0}, {0}, {0}, {0}};
     lane_pair_mask clipped_pairs[4] = {{0}, {0}, {0}, {0}};
     lane_get(&sums->signal, signal);
