@@ -15,7 +15,7 @@ static inline __attribute__((always_inline)) size_t context_rounds(rans_kernel_c
                                                                    int lanes, uint32_t nv, context_tables tables)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_BUCKET ? LOOKUP_BUCKET : 0);
+    const kernel_consts c = kernel_consts_of(d, 0);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;
@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) size_t context_rounds_any(rans_kern
                                                                        int small, int lanes, context_tables tables)
 {
     const wqc_rans_dtable *d = k->d;
-    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_BUCKET ? LOOKUP_BUCKET : 0);
+    const kernel_consts c = kernel_consts_of(d, 0);
     const uint8_t *w = k->w;
     uint64_t pos = k->pos;
     size_t r = 0;

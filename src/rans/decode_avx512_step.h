@@ -25,7 +25,7 @@ enum { LOOKUP_GATHERS = 0, LOOKUP_SMALL = 1, LOOKUP_PACKED8 = 2, LOOKUP_PACKED =
 /* A context's lanes: whichever gather the tables have, chosen per vector
  * (one kernel variant for all; see decode_avx512_context.c). */
 enum { LOOKUP_ANY = 5 };
-/* Order-0 small alphabets by the bucket tables (decode_avx512_vbmi.c). */
+/* Small alphabets by the bucket tables (decode_avx512_vbmi.c, decode_avx512_context_vbmi.c). */
 enum { LOOKUP_BUCKET = 6 };
 
 static inline __attribute__((always_inline)) __m512 dequant(rans_group_cursor *c, uint64_t pos, __m512i s)
@@ -230,9 +230,10 @@ static inline __attribute__((always_inline)) __m512i bucket_symbol(const kernel_
 }
 #endif
 
-/* A kernel's constants for d; `search`: with the search table of d's
- * order-0 table (else zeros: context kernels make one a table), or
- * LOOKUP_BUCKET (VBMI builds): the bucket geometry and table 0's. */
+/* A kernel's constants for d (the bucket geometry always); `search`:
+ * nonzero, with the search table of d's order-0 table, or LOOKUP_BUCKET
+ * (VBMI builds), with its bucket table instead (0: neither, context
+ * kernels make one a table). */
 static inline __attribute__((always_inline)) kernel_consts kernel_consts_of(const wqc_rans_dtable *d, int search)
 {
     const __m512i zero = _mm512_setzero_si512();
@@ -440,9 +441,8 @@ static inline __attribute__((always_inline)) size_t multi_rounds(rans_kernel_ctx
                                                                  int lanes, context_tables tables)
 {
     const wqc_rans_dtable *d = k[0]->d;
-    const kernel_consts c = kernel_consts_of(d, small == LOOKUP_BUCKET                                     ? LOOKUP_BUCKET
-                                                : (small == LOOKUP_SMALL || small == LOOKUP_MIXED) && !context ? 1
-                                                                                                              : 0);
+    const int order0 = !context && (small == LOOKUP_SMALL || small == LOOKUP_MIXED || small == LOOKUP_BUCKET);
+    const kernel_consts c = kernel_consts_of(d, order0 ? small : 0);
     const uint8_t *w[4];
     uint64_t pos[4];
     __m512i x[4][2], s[4][2];

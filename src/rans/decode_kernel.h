@@ -87,7 +87,7 @@ wqc_status wqc_rans_decode_range_with(const wqc_rans_dtable *d, const wqc_rans_c
 #define RANS_PACKED_MAX_ALPHABET 16u
 #define RANS_PACKED_MAX_PRECISION 13
 #define RANS_PACKED_FIELD 0x3fffu
-/* The bucket tables' geometry (wqc_rans_dtable.bucket): 2^7 buckets, what
+/* The bucket tables' geometry (wqc_rans_buckets): 2^7 buckets, what
  * one two-register byte permute indexes. */
 #define RANS_BUCKET_BITS 7
 #define RANS_BUCKETS (1u << RANS_BUCKET_BITS)

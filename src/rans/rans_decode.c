@@ -99,11 +99,19 @@ static void scalar_kernel(rans_kernel_ctx *k)
     }
 }
 
+#if defined(WQC_HAVE_X86_KERNELS)
+/* Whether d's AVX-512 chunks of `lanes` take the bucket kernels. */
+static int bucket_kernels(const wqc_rans_dtable *d, uint32_t lanes)
+{
+    return lanes == 32 && d->buckets && wqc_avx512_buckets();
+}
+#endif
+
 static rans_kernel_multi_fn simd_multi_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_t lanes)
 {
 #if defined(WQC_HAVE_X86_KERNELS)
     if (isa == WQC_ISA_AVX512 && lanes == 32) {
-        if (d->buckets && wqc_avx512_buckets())
+        if (bucket_kernels(d, lanes))
             return d->context ? wqc_rans_kernel_context_multi_avx512_bucket : wqc_rans_kernel_multi_avx512_bucket;
         return d->context ? wqc_rans_kernel_context_multi_avx512 : wqc_rans_kernel_multi_avx512;
     }
@@ -118,8 +126,7 @@ static rans_kernel_fn simd_context_kernel(const wqc_rans_dtable *d, wqc_isa isa,
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512:
         if (lanes % 16) return wqc_rans_kernel_context_avx2;
-        return lanes == 32 && d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_context_avx512_bucket
-                                                                 : wqc_rans_kernel_context_avx512;
+        return bucket_kernels(d, lanes) ? wqc_rans_kernel_context_avx512_bucket : wqc_rans_kernel_context_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_context_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
@@ -137,7 +144,7 @@ static rans_kernel_fn simd_kernel(const wqc_rans_dtable *d, wqc_isa isa, uint32_
 #if defined(WQC_HAVE_X86_KERNELS)
     case WQC_ISA_AVX512:
         if (lanes % 16) return wqc_rans_kernel_avx2;
-        return lanes == 32 && d->buckets && wqc_avx512_buckets() ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
+        return bucket_kernels(d, lanes) ? wqc_rans_kernel_avx512_bucket : wqc_rans_kernel_avx512;
     case WQC_ISA_AVX2: return wqc_rans_kernel_avx2;
 #endif
 #if defined(WQC_HAVE_NEON_KERNELS)
